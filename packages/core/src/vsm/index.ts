@@ -1,0 +1,1 @@
+export type { ProtectionPort, RepOutcome } from './protection-port.js'
