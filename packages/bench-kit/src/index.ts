@@ -1,0 +1,6 @@
+export type { BenchDocument, BenchResult, Figure, Machine } from './document.js'
+export { defineSuite } from './suite.js'
+export type { BenchCase, BenchSuite, ThroughputCase, ValueCase } from './suite.js'
+export { runSuite } from './run.js'
+export { machine } from './machine.js'
+export { summarize } from './stats.js'

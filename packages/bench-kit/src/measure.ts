@@ -1,0 +1,49 @@
+import type { BenchCase, ThroughputCase } from './suite.js'
+
+const SAMPLE_NS = 50_000_000n
+let sink: unknown
+
+/** Finds a batch size whose run takes about one sample time. */
+function calibrate(op: () => unknown): number {
+  let batch = 1
+  for (;;) {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < batch; i++) sink = op()
+    const elapsed = process.hrtime.bigint() - start
+    if (elapsed >= SAMPLE_NS / 4n || batch >= 1 << 30) {
+      const perOp = Number(elapsed) / batch
+      return Math.max(1, Math.round(Number(SAMPLE_NS) / Math.max(perOp, 0.001)))
+    }
+    batch *= 4
+  }
+}
+
+function throughputSample(c: ThroughputCase, batch: number): number {
+  const op = c.op
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < batch; i++) sink = op()
+  const elapsed = Number(process.hrtime.bigint() - start)
+  return (batch * 1e9) / elapsed
+}
+
+/**
+ * Takes `samples` samples of every case, round-robin, so that a figure and its baseline see the
+ * same machine conditions.
+ */
+export async function sampleAll(
+  cases: readonly BenchCase[],
+  samples: number
+): Promise<Map<string, number[]>> {
+  const batches = new Map<string, number>()
+  for (const c of cases) if (c.kind === 'throughput') batches.set(c.id, calibrate(c.op))
+  const out = new Map<string, number[]>(cases.map((c) => [c.id, []]))
+  for (let round = 0; round < samples; round++) {
+    for (const c of cases) {
+      const value =
+        c.kind === 'throughput' ? throughputSample(c, batches.get(c.id) ?? 1) : await c.sample()
+      out.get(c.id)?.push(value)
+    }
+  }
+  void sink
+  return out
+}
