@@ -1,4 +1,5 @@
 import js from '@eslint/js'
+import globals from 'globals'
 import prettier from 'eslint-config-prettier'
 import { defineConfig, globalIgnores } from 'eslint/config'
 import tseslint from 'typescript-eslint'
@@ -16,7 +17,7 @@ export default defineConfig(
       // Bit-field codecs mix numbers and bigints in templates for hex output.
       '@typescript-eslint/restrict-template-expressions': [
         'error',
-        { allowNumber: true, allowBigInt: true, allowBoolean: true },
+        { allowNumber: true, allowBoolean: true },
       ],
       '@typescript-eslint/no-non-null-assertion': 'error',
     },
@@ -24,6 +25,7 @@ export default defineConfig(
   {
     files: ['**/*.config.ts', '**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
   },
   prettier
 )
