@@ -1,0 +1,89 @@
+import { fc, test } from '@fast-check/vitest'
+import { describe, expect, it } from 'vitest'
+import { RunMap } from './run-map.js'
+
+/** Expands the map page by page; only for small spaces. */
+function pages(map: RunMap): number[] {
+  const out: number[] = []
+  map.forEachRun(0, map.end, (s, e, v) => {
+    for (let g = s; g < e; g++) out.push(v)
+  })
+  return out
+}
+
+const op = (end: number) =>
+  fc.record({
+    kind: fc.constantFrom('assign', 'update'),
+    a: fc.integer({ min: 0, max: end }),
+    len: fc.integer({ min: 0, max: 40 }),
+    value: fc.integer({ min: 0, max: 3 }),
+  })
+
+describe('RunMap', () => {
+  it('starts as one run and reports it', () => {
+    const map = new RunMap(1 << 30, 7)
+    expect(map.runCount).toBe(1)
+    expect(map.valueAt(12345)).toBe(7)
+    expect(map.runBounds(5)).toEqual({ start: 0, end: 1 << 30, value: 7 })
+  })
+
+  it('splits and re-merges a single page', () => {
+    const map = new RunMap(1000, 0)
+    map.assign(10, 11, 1)
+    expect(map.runCount).toBe(3)
+    expect(map.runBounds(10)).toEqual({ start: 10, end: 11, value: 1 })
+    map.assign(10, 11, 0)
+    expect(map.runCount).toBe(1)
+    map.checkInvariants()
+  })
+
+  it('keeps many fragments ordered across leaf splits and merges', () => {
+    const map = new RunMap(100_000, 0)
+    for (let g = 0; g < 20_000; g += 2) map.assign(g, g + 1, 1)
+    expect(map.runCount).toBe(20_000)
+    map.checkInvariants()
+    for (let g = 0; g < 20_000; g += 4) map.assign(g, g + 1, 0)
+    map.checkInvariants()
+    map.assign(0, 100_000, 3)
+    expect(map.runCount).toBe(1)
+    map.checkInvariants()
+  })
+
+  test.prop([fc.array(op(300), { maxLength: 120 })])(
+    'agrees page by page with a plain array',
+    (ops) => {
+      const end = 300
+      const map = new RunMap(end, 0)
+      const naive = new Array<number>(end).fill(0)
+      for (const o of ops) {
+        const b = Math.min(end, o.a + o.len)
+        if (o.kind === 'assign') {
+          map.assign(o.a, b, o.value)
+          for (let g = o.a; g < b; g++) naive[g] = o.value
+        } else {
+          const fn = (v: number) => (v + o.value) % 4
+          map.update(o.a, b, fn)
+          for (let g = o.a; g < b; g++) naive[g] = fn(naive[g] ?? 0)
+        }
+        map.checkInvariants()
+        expect(pages(map)).toEqual(naive)
+      }
+    }
+  )
+
+  test.prop([fc.array(op(5000), { maxLength: 400 })], { numRuns: 30 })(
+    'survives leaf splits and merges (single pages, many runs)',
+    (ops) => {
+      const end = 5000
+      const map = new RunMap(end, 0)
+      const naive = new Array<number>(end).fill(0)
+      for (const o of ops) {
+        const b = Math.min(end, o.a + 1 + (o.len % 2))
+        map.assign(o.a, b, o.value)
+        for (let g = o.a; g < b; g++) naive[g] = o.value
+      }
+      map.checkInvariants()
+      expect(pages(map)).toEqual(naive)
+    }
+  )
+})
