@@ -1,4 +1,5 @@
 import { VtlError } from '../errors/vtl-error.js'
+import { checkInt } from './u64.js'
 
 /** Mapping level of a TDX GPA operand: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB (abi.md §3.4). */
 export type PageLevel = 0 | 1 | 2
@@ -27,11 +28,8 @@ export interface GpaOperand {
 /** level [2:0] | GPN [51:12]. The GPN must be aligned to the level. */
 export function encodeGpaOperand(operand: GpaOperand): bigint {
   const { level, gpn } = operand
-  if (level !== 0 && level !== 1 && level !== 2) {
-    throw new VtlError('E_FIELD_RANGE', `page level must be 0, 1 or 2, got ${String(level)}`, {
-      field: 'level',
-    })
-  }
+  // Typed callers cannot pass another level; untyped ones (scenario files, FFI) can.
+  checkInt(level, 0, 2, 'level')
   if (gpn < 0n || gpn > MAX_OPERAND_GPN) {
     throw new VtlError('E_FIELD_RANGE', `GPN 0x${gpn.toString(16)} does not fit bits 51:12`, {
       field: 'gpn',
