@@ -201,11 +201,11 @@ export function isTdxStatus(code: number): code is TdxStatus {
 /** The code of a status name (`TDX_OPERAND_BUSY`; the `TDX_` prefix may be left out). */
 export function tdxStatusFromName(name: string): TdxStatus {
   const full = name.startsWith('TDX_') ? name : `TDX_${name}`
-  const code = (TdxStatus as Record<string, TdxStatus | undefined>)[full]
-  if (code === undefined) {
+  // Own properties only: inherited names such as 'TDX_constructor' must not resolve.
+  if (!Object.hasOwn(TdxStatus, full)) {
     throw new VtlError('E_UNKNOWN_NAME', `unknown TDX status name '${name}'`, { field: 'status' })
   }
-  return code
+  return TdxStatus[full as TdxStatusName]
 }
 
 /**

@@ -63,12 +63,12 @@ export function isTdcallLeaf(leaf: number): leaf is TdcallLeaf {
  */
 export function tdcallLeafFromName(name: string): TdcallLeaf {
   const dotted = name.replace(/_LEAF$/, '').replaceAll('_', '.')
-  const canonical = LEAF_ALIASES[dotted] ?? dotted
-  const leaf = (TdcallLeaf as Record<string, TdcallLeaf | undefined>)[canonical]
-  if (leaf === undefined) {
+  const canonical = Object.hasOwn(LEAF_ALIASES, dotted) ? LEAF_ALIASES[dotted] : dotted
+  // Own properties only: 'toString' or '__proto__' must not resolve to Object.prototype members.
+  if (canonical === undefined || !Object.hasOwn(TdcallLeaf, canonical)) {
     throw new VtlError('E_UNKNOWN_NAME', `unknown TDCALL leaf '${name}'`, { field: 'leaf' })
   }
-  return leaf
+  return TdcallLeaf[canonical as TdcallLeafName]
 }
 
 const RAX_RESERVED = ~0xff_ffffn & 0xffff_ffff_ffff_ffffn
