@@ -2,4 +2,5 @@
 export * from './errors/index.js'
 export * from './hv/index.js'
 export * from './tdx/index.js'
+export * from './validation/index.js'
 export * from './vsm/index.js'

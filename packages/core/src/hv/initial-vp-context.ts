@@ -1,0 +1,164 @@
+import { checkObject, checkU64, expectLength, expectRoom, viewOf } from './bytes.js'
+import {
+  checkSegmentRegister,
+  checkTableRegister,
+  putSegmentRegister,
+  putTableRegister,
+  readSegmentRegister,
+  readTableRegister,
+  type SegmentRegister,
+  type TableRegister,
+} from './segment-register.js'
+
+/**
+ * `InitialVpContextX64` (224 B; vsm-on-tdx.md §1.4). It carries no GPRs other than RSP, no debug
+ * registers and no XCR0: when applied, every register not listed keeps its value (§4.4).
+ */
+export interface InitialVpContextX64 {
+  rip: bigint
+  rsp: bigint
+  rflags: bigint
+  cs: SegmentRegister
+  ds: SegmentRegister
+  es: SegmentRegister
+  fs: SegmentRegister
+  gs: SegmentRegister
+  ss: SegmentRegister
+  tr: SegmentRegister
+  ldtr: SegmentRegister
+  idtr: TableRegister
+  gdtr: TableRegister
+  efer: bigint
+  cr0: bigint
+  cr3: bigint
+  cr4: bigint
+  msrCrPat: bigint
+}
+
+export const INITIAL_VP_CONTEXT_X64_SIZE = 224
+
+/** Byte offsets of each field inside the context. */
+export const InitialVpContextX64Offset = {
+  rip: 0,
+  rsp: 8,
+  rflags: 16,
+  cs: 24,
+  ds: 40,
+  es: 56,
+  fs: 72,
+  gs: 88,
+  ss: 104,
+  tr: 120,
+  ldtr: 136,
+  idtr: 152,
+  gdtr: 168,
+  efer: 184,
+  cr0: 192,
+  cr3: 200,
+  cr4: 208,
+  msrCrPat: 216,
+} as const
+
+const FIELD = 'InitialVpContextX64'
+const SEGMENTS = ['cs', 'ds', 'es', 'fs', 'gs', 'ss', 'tr', 'ldtr'] as const
+const U64S_HEAD = ['rip', 'rsp', 'rflags'] as const
+const U64S_TAIL = ['efer', 'cr0', 'cr3', 'cr4', 'msrCrPat'] as const
+
+/** Range-checks every field (E_FIELD_RANGE naming it, e.g. `InitialVpContextX64.cs.limit`). */
+export function checkInitialVpContextX64(ctx: InitialVpContextX64): void {
+  checkObject(ctx, FIELD)
+  for (const name of U64S_HEAD) checkU64(ctx[name], FIELD, name)
+  for (const name of SEGMENTS) checkSegmentRegister(ctx[name], FIELD, name)
+  checkTableRegister(ctx.idtr, FIELD, 'idtr')
+  checkTableRegister(ctx.gdtr, FIELD, 'gdtr')
+  for (const name of U64S_TAIL) checkU64(ctx[name], FIELD, name)
+}
+
+/** Writes without checks; callers have run `checkInitialVpContextX64` and made room. */
+export function putInitialVpContextX64(
+  view: DataView,
+  offset: number,
+  ctx: InitialVpContextX64
+): void {
+  const o = InitialVpContextX64Offset
+  for (const name of U64S_HEAD) view.setBigUint64(offset + o[name], ctx[name], true)
+  for (const name of SEGMENTS) putSegmentRegister(view, offset + o[name], ctx[name])
+  putTableRegister(view, offset + o.idtr, ctx.idtr)
+  putTableRegister(view, offset + o.gdtr, ctx.gdtr)
+  for (const name of U64S_TAIL) view.setBigUint64(offset + o[name], ctx[name], true)
+}
+
+/** Checks every field first, so a bad value leaves the buffer untouched. */
+export function writeInitialVpContextX64(
+  view: DataView,
+  offset: number,
+  ctx: InitialVpContextX64
+): void {
+  expectRoom(view, offset, INITIAL_VP_CONTEXT_X64_SIZE, FIELD)
+  checkInitialVpContextX64(ctx)
+  putInitialVpContextX64(view, offset, ctx)
+}
+
+export function readInitialVpContextX64(view: DataView, offset: number): InitialVpContextX64 {
+  expectRoom(view, offset, INITIAL_VP_CONTEXT_X64_SIZE, FIELD)
+  const o = InitialVpContextX64Offset
+  return {
+    rip: view.getBigUint64(offset + o.rip, true),
+    rsp: view.getBigUint64(offset + o.rsp, true),
+    rflags: view.getBigUint64(offset + o.rflags, true),
+    cs: readSegmentRegister(view, offset + o.cs),
+    ds: readSegmentRegister(view, offset + o.ds),
+    es: readSegmentRegister(view, offset + o.es),
+    fs: readSegmentRegister(view, offset + o.fs),
+    gs: readSegmentRegister(view, offset + o.gs),
+    ss: readSegmentRegister(view, offset + o.ss),
+    tr: readSegmentRegister(view, offset + o.tr),
+    ldtr: readSegmentRegister(view, offset + o.ldtr),
+    idtr: readTableRegister(view, offset + o.idtr),
+    gdtr: readTableRegister(view, offset + o.gdtr),
+    efer: view.getBigUint64(offset + o.efer, true),
+    cr0: view.getBigUint64(offset + o.cr0, true),
+    cr3: view.getBigUint64(offset + o.cr3, true),
+    cr4: view.getBigUint64(offset + o.cr4, true),
+    msrCrPat: view.getBigUint64(offset + o.msrCrPat, true),
+  }
+}
+
+export function encodeInitialVpContextX64(ctx: InitialVpContextX64): Uint8Array {
+  const bytes = new Uint8Array(INITIAL_VP_CONTEXT_X64_SIZE)
+  writeInitialVpContextX64(viewOf(bytes), 0, ctx)
+  return bytes
+}
+
+export function decodeInitialVpContextX64(bytes: Uint8Array): InitialVpContextX64 {
+  expectLength(bytes, INITIAL_VP_CONTEXT_X64_SIZE, FIELD)
+  return readInitialVpContextX64(viewOf(bytes), 0)
+}
+
+function zeroSegment(): SegmentRegister {
+  return { base: 0n, limit: 0, selector: 0, attributes: 0 }
+}
+
+/** The all-zero context: what OpenHCL hands the hypervisor on TDX (§4.1 step 8). */
+export function zeroInitialVpContextX64(): InitialVpContextX64 {
+  return {
+    rip: 0n,
+    rsp: 0n,
+    rflags: 0n,
+    cs: zeroSegment(),
+    ds: zeroSegment(),
+    es: zeroSegment(),
+    fs: zeroSegment(),
+    gs: zeroSegment(),
+    ss: zeroSegment(),
+    tr: zeroSegment(),
+    ldtr: zeroSegment(),
+    idtr: { limit: 0, base: 0n },
+    gdtr: { limit: 0, base: 0n },
+    efer: 0n,
+    cr0: 0n,
+    cr3: 0n,
+    cr4: 0n,
+    msrCrPat: 0n,
+  }
+}
