@@ -96,16 +96,14 @@ describe('HypercallCode', () => {
 
   // Known bug in hypercall-code.ts (reported to the lead): the lookup reads inherited
   // Object.prototype members, so these names return a function. Flip to `it` once fixed.
-  it.fails.each(['toString', 'constructor', 'hasOwnProperty'])(
+  it.each(['toString', 'constructor', 'hasOwnProperty'])(
     'does not resolve the inherited property name %j',
     (name) => {
       expect(hypercallCodeFromName(name)).toBeUndefined()
     }
   )
 
-  // Known gap (reported): the TLFS spelling of the extended call is HvExtCallQueryCapabilities,
-  // which the HvCall-prefix stripping does not cover. Flip to `it` once fixed.
-  it.fails('resolves the TLFS name HvExtCallQueryCapabilities', () => {
+  it('resolves the TLFS name HvExtCallQueryCapabilities', () => {
     expect(hypercallCodeFromName('HvExtCallQueryCapabilities')).toBe(0x8001)
   })
 

@@ -53,10 +53,18 @@ export function hypercallName(code: number): HypercallName | undefined {
   return nameByCode.get(code)
 }
 
-/** Accepts `EnableVpVtl` and the TLFS spelling `HvCallEnableVpVtl`. */
+/**
+ * Accepts `EnableVpVtl` and the TLFS spellings `HvCallEnableVpVtl` and
+ * `HvExtCallQueryCapabilities` (the extended calls carry `HvExtCall`).
+ */
 export function hypercallCodeFromName(name: string): HypercallCode | undefined {
-  const bare = name.startsWith('HvCall') ? name.slice('HvCall'.length) : name
-  return (HypercallCode as Record<string, HypercallCode | undefined>)[bare]
+  const bare = name.startsWith('HvExtCall')
+    ? `Ext${name.slice('HvExtCall'.length)}`
+    : name.startsWith('HvCall')
+      ? name.slice('HvCall'.length)
+      : name
+  // Own properties only: `toString` and friends are not calls.
+  return Object.hasOwn(HypercallCode, bare) ? HypercallCode[bare as HypercallName] : undefined
 }
 
 export const HV_PARTITION_ID_SELF = 0xffff_ffff_ffff_ffffn

@@ -81,7 +81,8 @@ export function hvStatusName(value: number): HvStatusName | undefined {
 
 /** The value of a status name; throws `E_UNKNOWN_NAME` for a name that is not in the table. */
 export function hvStatusFromName(name: string): HvStatus {
-  const value = (HvStatus as Record<string, HvStatus | undefined>)[name]
+  // Own properties only: `toString` and friends are not statuses.
+  const value = Object.hasOwn(HvStatus, name) ? HvStatus[name as HvStatusName] : undefined
   if (value === undefined) {
     throw new VtlError('E_UNKNOWN_NAME', `unknown HvStatus name '${name}'`, { field: 'status' })
   }
