@@ -1,1 +1,79 @@
+// The VSM engine's public names (explicit barrel; see README.md in this folder).
+export { VsmEngine } from './engine.js'
+export type { VsmEngineOptions, VsmPorts } from './engine.js'
+export type { HypervisorCallResult, HypervisorPort, InjectedException, VpPort } from './ports.js'
 export type { ProtectionPort, RepOutcome } from './protection-port.js'
+export {
+  ACTIVE_VTL_PARAVISOR,
+  GuestVsmState,
+  INITIAL_CONTEXT_SIZE,
+  PartitionField,
+  PendingOperation,
+  PlainSharedVsmState,
+  WakeReason,
+  sharedVsmStateBytes,
+} from './shared-state.js'
+export type { SharedVsmState } from './shared-state.js'
+export { VsmVp, SINT_MASKED } from './vp.js'
+export type { GuestVsmVpState, RegisterInterceptState, VtlState, VtlSynic } from './vp.js'
+export { VtlApic } from './apic.js'
+export { resetPrivateRegisters, resetSharedRegisters } from './registers.js'
+export type { PrivateRegisters, SharedRegisters, VtlRegisterWrite } from './registers.js'
+export { DEFAULT_VMX_FIXED_BITS, checkInitialContext } from './initial-context-check.js'
+export type { VmxFixedBits } from './initial-context-check.js'
+export { handleWake } from './wake.js'
+export type { WakeOutcome } from './wake.js'
+export {
+  assertInterrupt,
+  endOfInterrupt,
+  exitToParavisor,
+  handleCrossVtlInterrupts,
+  isInterruptPending,
+  prepareEntry,
+} from './interrupts.js'
+export type { EntryPlan } from './interrupts.js'
+export {
+  HV_MESSAGE_TYPE_GPA_INTERCEPT,
+  HV_X64_MEMORY_INTERCEPT_MESSAGE_SIZE,
+  HvInterceptAccessType,
+  INTERCEPTION_SINT,
+  completeSintMessage,
+  deliverGpaIntercept,
+  encodeGpaInterceptMessage,
+} from './gpa-intercept.js'
+export type { GpaFault, GpaInterceptOutcome } from './gpa-intercept.js'
+export { FAST_REGISTER_PAIRS, HypercallException, dispatchHypercall } from './dispatch.js'
+export type { HypercallOutcome, HypercallRequest } from './dispatch.js'
+export { HYPERCALL_TABLE } from './hypercall-table.js'
+export type { HypercallSpec, RepCall, SimpleCall, VtlSwitchCall } from './hypercall-table.js'
+export { forwardHypercall } from './host-forward.js'
+export type { ForwardResult } from './host-forward.js'
+export { snapshotEngine } from './snapshot.js'
+export { enablePartitionVtl } from './handlers/enable-partition-vtl.js'
+export { enableVpVtl } from './handlers/enable-vp-vtl.js'
+export { startVirtualProcessor } from './handlers/start-virtual-processor.js'
+export { VMCALL_LENGTH, raiseVtl, vtlCall, vtlReturn } from './handlers/vtl-switch.js'
+export { modifyVtlProtectionMask } from './handlers/modify-vtl-protection-mask.js'
+export {
+  checkVsmPartitionConfigAccess,
+  getVsmPartitionConfig,
+  setVsmPartitionConfig,
+} from './handlers/vsm-partition-config.js'
+export { getVpRegister, setVpRegister } from './handlers/register-access.js'
+export type { RegisterRead } from './handlers/register-access.js'
+export { getVpRegisters, setVpRegisters } from './handlers/vp-registers.js'
+export {
+  modifySparseGpaPageHostVisibility,
+  querySparseGpaPageHostVisibility,
+} from './handlers/host-visibility.js'
+export {
+  INSTALL_INTERCEPT_SIZE,
+  INTERCEPT_TYPE_X64_IO_PORT,
+  InterceptAccess,
+  decodeInstallIntercept,
+  installIntercept,
+} from './handlers/install-intercept.js'
+export type { InstallInterceptInput } from './handlers/install-intercept.js'
+export { HvFlushFlags, flushVirtualAddress } from './handlers/flush.js'
+export { sendSyntheticClusterIpi } from './handlers/send-synthetic-cluster-ipi.js'
+export type { RepResult } from './handlers/rep-result.js'

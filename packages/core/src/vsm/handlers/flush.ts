@@ -1,0 +1,71 @@
+import { HypercallCode } from '../../hv/hypercall-code.js'
+import { HvStatus } from '../../hv/status.js'
+import type { VsmEngine } from '../engine.js'
+import { readVpSet } from './vp-set.js'
+
+/** `HvFlushFlags` bits. */
+export const HvFlushFlags = {
+  AllProcessors: 1n << 0n,
+  AllVirtualAddressSpaces: 1n << 1n,
+  NonGlobalMappingsOnly: 1n << 2n,
+  UseExtendedRangeFormat: 1n << 3n,
+} as const
+
+/** Fixed input of the non-Ex calls: address_space u64, flags u64, processor_mask u64. */
+export const FLUSH_INPUT_SIZE = 24
+/** Fixed input of the Ex calls: address_space, flags, then the HvVpSet's format and bank mask. */
+export const FLUSH_EX_INPUT_SIZE = 32
+
+function isEx(code: number): boolean {
+  return (
+    code === HypercallCode.FlushVirtualAddressSpaceEx ||
+    code === HypercallCode.FlushVirtualAddressListEx
+  )
+}
+
+function isList(code: number): boolean {
+  return (
+    code === HypercallCode.FlushVirtualAddressList ||
+    code === HypercallCode.FlushVirtualAddressListEx
+  )
+}
+
+/**
+ * HvCallFlushVirtualAddressSpace/List(Ex) (§13.10), to the level of their status rules:
+ * `hcvm_validate_flush_inputs` (unknown flags, an empty processor set without all_processors →
+ * InvalidParameter), then the TLB-lock rule: a VTL0 flush waits while any VP's VTL1 holds a lock
+ * on VTL0's TLB. Waiting is reported as Timeout, which the dispatcher turns into "retry" (RIP not
+ * advanced), so the flushing VP is blocked, never refused. The flush itself needs no state: the
+ * engine keeps no TLB.
+ */
+export function flushVirtualAddress(
+  engine: VsmEngine,
+  callerVp: number,
+  code: number,
+  header: Uint8Array
+): HvStatus {
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength)
+  const flags = view.getBigUint64(8, true)
+  let valid =
+    HvFlushFlags.AllProcessors |
+    HvFlushFlags.AllVirtualAddressSpaces |
+    HvFlushFlags.NonGlobalMappingsOnly
+  if (isList(code)) valid |= HvFlushFlags.UseExtendedRangeFormat
+  if ((flags & ~valid) !== 0n) return HvStatus.InvalidParameter
+  const all = (flags & HvFlushFlags.AllProcessors) !== 0n
+  let empty: boolean
+  if (isEx(code)) {
+    const set = readVpSet(view, 16, engine.vpCount)
+    if (set === undefined) return HvStatus.InvalidParameter
+    empty = set !== 'all' && set.length === 0
+  } else {
+    empty = view.getBigUint64(16, true) === 0n
+  }
+  if (empty && !all) return HvStatus.InvalidParameter
+  if (engine.vp(callerVp).exitVtl === 0) {
+    for (let vp = 0; vp < engine.vpCount; vp++) {
+      if (engine.shared.tlbLocked(vp, 0)) return HvStatus.Timeout
+    }
+  }
+  return HvStatus.Success
+}

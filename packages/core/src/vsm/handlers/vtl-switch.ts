@@ -1,0 +1,70 @@
+import { VtlEntryReason } from '../../hv/vp-assist-page.js'
+import type { VsmEngine } from '../engine.js'
+
+/** Length of VMCALL (0F 01 C1), the instruction in the hypercall page on Intel. */
+export const VMCALL_LENGTH = 3n
+const U64_MASK = 0xffff_ffff_ffff_ffffn
+const CODE_MASK = 0xffffn
+
+/** VINA config bit 9 (`auto_reset`). */
+const VINA_AUTO_RESET = 1n << 9n
+
+/**
+ * `raise_vtl(VTL0 → VTL1, reason)`: on TDX switching only sets `exit_vtl`; the entry reason goes
+ * into VTL1's VP assist page.
+ */
+export function raiseVtl(engine: VsmEngine, vpIndex: number, reason: number): void {
+  const vp = engine.vp(vpIndex)
+  vp.exitVtl = 1
+  vp.vtls[1].control.entryReason = reason
+}
+
+/**
+ * HvCallVtlCall (§7.2): `control` is the whole control word, `input` RAX (64-bit mode) or RCX
+ * (32-bit mode). Returns false when the guest gets #UD (RIP unchanged, no status written).
+ */
+export function vtlCall(
+  engine: VsmEngine,
+  vpIndex: number,
+  control: bigint,
+  input: bigint
+): boolean {
+  const vp = engine.vp(vpIndex)
+  // Every bit except the call code must be 0 (fast, reps, variable header included); input 0;
+  // caller in VTL0 with VTL1 Active on this VP.
+  if ((control & ~CODE_MASK) !== 0n || input !== 0n) return false
+  if (vp.exitVtl !== 0 || vp.vtl1 === undefined) return false
+  const regs = vp.vtls[0].registers
+  regs.rip = (regs.rip + VMCALL_LENGTH) & U64_MASK
+  raiseVtl(engine, vpIndex, VtlEntryReason.VtlCall)
+  return true
+}
+
+/**
+ * HvCallVtlReturn (§7.2). Input bit 0 is "fast return"; any other bit, a non-zero control field or
+ * a VTL0 caller gets #UD (false).
+ */
+export function vtlReturn(
+  engine: VsmEngine,
+  vpIndex: number,
+  control: bigint,
+  input: bigint
+): boolean {
+  const vp = engine.vp(vpIndex)
+  if ((control & ~CODE_MASK) !== 0n || (input & ~1n) !== 0n) return false
+  if (vp.exitVtl === 0) return false
+  const fast = input === 1n
+  const vtl1 = vp.vtls[1]
+  vtl1.registers.rip = (vtl1.registers.rip + VMCALL_LENGTH) & U64_MASK
+  // Release every TLB lock VTL1 holds on this VP (it locks VTL0's TLB).
+  if (engine.shared.tlbLocked(vpIndex, 0)) engine.shared.setTlbLocked(vpIndex, 0, false)
+  if ((vtl1.synic.vina & VINA_AUTO_RESET) !== 0n) vtl1.control.vinaStatus = 0
+  vp.exitVtl = 0
+  if (!fast) {
+    // Into the shared RAX/RCX; without an assist page OpenHCL copies zeros (§13.9).
+    const enabled = vp.assistPageEnabled(1)
+    vp.shared.rax = enabled ? vtl1.control.registers[0] : 0n
+    vp.shared.rcx = enabled ? vtl1.control.registers[1] : 0n
+  }
+  return true
+}

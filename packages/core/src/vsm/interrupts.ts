@@ -1,0 +1,111 @@
+import type { GuestVtl } from '../hv/vtl.js'
+import type { VsmEngine } from './engine.js'
+import { VtlEntryReason } from '../hv/vp-assist-page.js'
+import { raiseVtl } from './handlers/vtl-switch.js'
+import { ACTIVE_VTL_PARAVISOR } from './shared-state.js'
+import type { VsmVp } from './vp.js'
+import { handleWake, type WakeOutcome } from './wake.js'
+
+const RFLAGS_IF = 1n << 9n
+const VINA_ENABLED = 1n << 8n
+
+/**
+ * An interrupt of high enough priority (or an NMI) waits for `vtl`. Preemption of VTL0 by VTL1
+ * ignores RFLAGS.IF; injection honours it (§7.4, §13.2). An STI/MOV SS shadow blocks both.
+ */
+export function isInterruptPending(vp: VsmVp, vtl: GuestVtl, checkIf: boolean): boolean {
+  const state = vp.vtls[vtl]
+  if (state.interruptShadow) return false
+  if (!state.apic.hasDeliverable()) return false
+  return !checkIf || state.apic.nmiPending || (state.registers.rflags & RFLAGS_IF) !== 0n
+}
+
+/**
+ * `cvm_handle_cross_vtl_interrupts` (§7.4): nothing until VTL1 is Active on the VP; then VTL1
+ * preempts VTL0 (entry reason INTERRUPT), and a VTL0 interrupt waiting while VTL1 runs asserts
+ * VINA once. Returns true when VINA was asserted (the interrupt scan must run again).
+ */
+export function handleCrossVtlInterrupts(engine: VsmEngine, vpIndex: number): boolean {
+  const vp = engine.vp(vpIndex)
+  if (vp.vtl1 === undefined) return false
+  if (vp.exitVtl === 0 && isInterruptPending(vp, 1, false)) {
+    raiseVtl(engine, vpIndex, VtlEntryReason.Interrupt)
+  }
+  const vtl1 = vp.vtls[1]
+  if (
+    vp.exitVtl === 1 &&
+    isInterruptPending(vp, 0, true) &&
+    (vtl1.synic.vina & VINA_ENABLED) !== 0n &&
+    vtl1.control.vinaStatus === 0
+  ) {
+    vtl1.control.vinaStatus = 1
+    vtl1.apic.request(Number(vtl1.synic.vina & 0xffn))
+    return true
+  }
+  return false
+}
+
+/** Request `vector` in `vtl`'s APIC on `vp` (a device, timer or the host asserting it). */
+export function assertInterrupt(
+  engine: VsmEngine,
+  vpIndex: number,
+  vtl: GuestVtl,
+  vector: number
+): void {
+  engine.vp(vpIndex).vtls[vtl].apic.request(vector & 0xff)
+}
+
+/** An EOI from `vtl`: the highest in-service vector retires (§13.12). Returns it, or -1. */
+export function endOfInterrupt(engine: VsmEngine, vpIndex: number, vtl: GuestVtl): number {
+  return engine.vp(vpIndex).vtls[vtl].apic.eoi()
+}
+
+/** What the host must do to enter the VP's lower VTL. */
+export interface EntryPlan {
+  /** The VTL to run (`exit_vtl`): VMCS/L2 VM #(vtl + 1). */
+  vtl: GuestVtl
+  /** A vector to inject now (it moved to in-service), or -1. */
+  vector: number
+  wake: WakeOutcome
+}
+
+/**
+ * Everything the run loop does before a lower-VTL entry (§2.4, §6.4, §7.4): handle the wake words
+ * (VTL1 first), the cross-VTL interrupt rules, deliver VTL1's PendingEvent0 when VTL0 runs next,
+ * pick the vector to inject (IF honoured) and publish `active_vtl`.
+ */
+export function prepareEntry(engine: VsmEngine, vpIndex: number): EntryPlan {
+  const wake = handleWake(engine, vpIndex)
+  const vp = engine.vp(vpIndex)
+  if (handleCrossVtlInterrupts(engine, vpIndex)) handleCrossVtlInterrupts(engine, vpIndex)
+  const vtl = vp.exitVtl
+  const pending = vp.vtl1?.vtl0ExitPendingEvent
+  if (vtl === 0 && vp.vtl1 !== undefined && pending !== undefined) {
+    const vector = Number((pending >> 16n) & 0xffffn)
+    const deliverErrorCode = (pending & (1n << 8n)) !== 0n
+    engine.ports.vp.injectException(
+      vpIndex,
+      0,
+      deliverErrorCode ? { vector, errorCode: Number((pending >> 32n) & 0xffff_ffffn) } : { vector }
+    )
+    vp.vtl1.vtl0ExitPendingEvent = undefined
+    vp.vtls[0].apic.activity = 'running'
+  }
+  let vector = -1
+  if (isInterruptPending(vp, vtl, true)) {
+    const apic = vp.vtls[vtl].apic
+    if (apic.nmiPending) {
+      apic.nmiPending = false
+      vector = 2
+    } else {
+      vector = apic.accept()
+    }
+  }
+  engine.shared.setActiveVtl(vpIndex, vtl)
+  return { vtl, vector, wake }
+}
+
+/** The VP left its lower VTL (§6.4 step 6): `active_vtl = 2` until the next entry. */
+export function exitToParavisor(engine: VsmEngine, vpIndex: number): void {
+  engine.shared.setActiveVtl(vpIndex, ACTIVE_VTL_PARAVISOR)
+}

@@ -1,0 +1,108 @@
+import { VtlError } from '../errors/vtl-error.js'
+import { decodeInitialVpContextX64, type InitialVpContextX64 } from '../hv/initial-vp-context.js'
+import { HvStatus } from '../hv/status.js'
+import type { GuestVtl } from '../hv/vtl.js'
+import type { VsmEngine } from './engine.js'
+import type { VtlRegisterWrite } from './registers.js'
+import { INITIAL_CONTEXT_SIZE, PendingOperation, WakeReason } from './shared-state.js'
+import type { VsmVp } from './vp.js'
+
+/** What one `handleWake` did, per VTL (for traces and tests). */
+export interface WakeOutcome {
+  /** The wake words that were taken, VTL0 then VTL1. */
+  reasons: [number, number]
+  /** The context operations applied, per VTL (None when there was nothing queued). */
+  applied: [PendingOperation, PendingOperation]
+  /** Success, or the VpPort status that kept a context from being applied (it stays queued). */
+  status: HvStatus
+}
+
+/** The registers an initial context replaces (§4.4); everything else keeps its value. */
+function contextRegisters(context: InitialVpContextX64): VtlRegisterWrite {
+  return {
+    rip: context.rip,
+    rsp: context.rsp,
+    rflags: context.rflags,
+    cs: context.cs,
+    ds: context.ds,
+    es: context.es,
+    fs: context.fs,
+    gs: context.gs,
+    ss: context.ss,
+    tr: context.tr,
+    ldtr: context.ldtr,
+    idtr: context.idtr,
+    gdtr: context.gdtr,
+    efer: context.efer,
+    cr0: context.cr0,
+    cr3: context.cr3,
+    cr4: context.cr4,
+    pat: context.msrCrPat,
+  }
+}
+
+/**
+ * `hcvm_handle_vp_start_enable_vtl` (§4.2) for one VTL: take the queued context, make VTL1 Active
+ * for an EnableVpVtl, apply the registers (TDG.VP.WR through the VpPort, then the engine's bank),
+ * set the LAPIC running and, for a StartVp, pick the VTL that runs first.
+ */
+function applyQueuedContext(
+  engine: VsmEngine,
+  vp: VsmVp,
+  vtl: GuestVtl
+): [PendingOperation, HvStatus] {
+  const record = new Uint8Array(INITIAL_CONTEXT_SIZE)
+  const operation = engine.shared.takePendingContext(vp.index, vtl, record)
+  if (operation === PendingOperation.None) return [operation, HvStatus.Success]
+  if (vtl === 1 && !engine.shared.vtl1EnableCalled(vp.index)) {
+    throw new VtlError('E_INVARIANT', `VP ${vp.index}: VTL1 context queued without EnableVpVtl`)
+  }
+  const write = contextRegisters(decodeInitialVpContextX64(record))
+  const status = engine.ports.vp.writeVtlRegisters(vp.index, vtl, write)
+  if (status !== HvStatus.Success) {
+    // Keep the context queued (unless someone queued a newer one) so that nothing is lost.
+    if (engine.shared.pendingOperation(vp.index, vtl) === PendingOperation.None) {
+      engine.shared.setPendingContext(vp.index, vtl, operation, record)
+    }
+    engine.shared.wake(vp.index, vtl, WakeReason.HvStartEnableVtlVp)
+    return [PendingOperation.None, status]
+  }
+  if (vtl === 1 && operation === PendingOperation.EnableVpVtl && vp.vtl1 === undefined) {
+    vp.vtl1 = {
+      vpMbecEnabled: false,
+      vtl0ExitPendingEvent: undefined,
+      regIntercept: { interceptControl: 0n, cr0Mask: 0n, cr4Mask: 0n, ia32MiscEnableMask: 0n },
+    }
+  }
+  Object.assign(vp.vtls[vtl].registers, write)
+  vp.vtls[vtl].apic.activity = 'running'
+  // EnableVpVtl does not change exit_vtl: VTL1 first runs on the next VtlCall or interrupt.
+  if (operation === PendingOperation.StartVp && (vtl === 1 || vp.vtl1 !== undefined)) {
+    vp.exitVtl = 1
+  }
+  return [operation, HvStatus.Success]
+}
+
+/**
+ * The VP's wake handling before its next lower-VTL entry (§2.4): swap both wake words to 0 and
+ * handle VTL1 first, then VTL0. Call it on the VP's own thread.
+ */
+export function handleWake(engine: VsmEngine, vpIndex: number): WakeOutcome {
+  const vp = engine.vp(vpIndex)
+  const reasons: [number, number] = [
+    engine.shared.takeWakeReasons(vpIndex, 0),
+    engine.shared.takeWakeReasons(vpIndex, 1),
+  ]
+  const applied: [PendingOperation, PendingOperation] = [
+    PendingOperation.None,
+    PendingOperation.None,
+  ]
+  let status: HvStatus = HvStatus.Success
+  for (const vtl of [1, 0] as const) {
+    if ((reasons[vtl] & WakeReason.HvStartEnableVtlVp) === 0) continue
+    const [operation, result] = applyQueuedContext(engine, vp, vtl)
+    applied[vtl] = operation
+    if (result !== HvStatus.Success) status = result
+  }
+  return { reasons, applied, status }
+}
