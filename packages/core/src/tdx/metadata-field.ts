@@ -129,7 +129,11 @@ export function decodeTdxExtendedFieldCode(id: bigint): TdxExtendedFieldCode {
 }
 
 /** A TDVPS (context TD_VCPU) field id with the given class, code and size. */
-export function tdVpsFieldId(classCode: TdVpsClassCode, fieldCode: number, size: TdxFieldSize) {
+export function tdVpsFieldId(
+  classCode: TdVpsClassCode,
+  fieldCode: number,
+  size: TdxFieldSize
+): bigint {
   return encodeTdxExtendedFieldCode({
     contextCode: TdxContextCode.TD_VCPU,
     classCode,
