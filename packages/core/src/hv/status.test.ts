@@ -101,8 +101,7 @@ describe('HvStatus', () => {
     }
   })
 
-  // Known bug in status.ts (reported to the lead): the lookup reads inherited Object.prototype
-  // members, so these names return a function instead of throwing. Flip to `it` once fixed.
+  // Regression guard: the lookup once read inherited Object.prototype members (fixed in 392e048).
   it.each(['toString', 'constructor', '__proto__'])(
     'rejects the inherited property name %j',
     (name) => {
