@@ -1,3 +1,4 @@
+import { VtlError } from '../errors/vtl-error.js'
 import { decodeHvInputVtl } from '../hv/input-vtl.js'
 import { HvStatus } from '../hv/status.js'
 import { parseVtl, type Vtl } from '../hv/vtl.js'
@@ -20,6 +21,11 @@ export const RAW_TARGET_VTL_FAULT: Readonly<Record<RawTargetVtlCall, HvStatus>> 
 
 /** Step 0 of EnablePartitionVtl / EnableVpVtl / StartVirtualProcessor. */
 export function parseTargetVtlFor(call: RawTargetVtlCall, raw: number): VtlParse {
+  if (!Object.hasOwn(RAW_TARGET_VTL_FAULT, call)) {
+    throw new VtlError('E_UNKNOWN_NAME', `no raw target_vtl rule for '${call}'`, {
+      field: 'call',
+    })
+  }
   const vtl = parseVtl(raw)
   return vtl === undefined ? { ok: false, status: RAW_TARGET_VTL_FAULT[call] } : { ok: true, vtl }
 }
