@@ -1,1 +1,27 @@
-export {}
+export { GpaSpace } from './gpa-space.js'
+export type {
+  GpaSpaceOptions,
+  MarkState,
+  MutationResult,
+  RunView,
+  SpaceSummary,
+} from './gpa-space.js'
+export type { GpaRange } from './gpa-range.js'
+export type { PageKindName, PageStateView } from './page-view.js'
+export { Plan, alignedChunkCount, forEachAlignedChunk, tdcallRegisters } from './plan.js'
+export type {
+  AcceptOp,
+  AttrWriteOp,
+  MapGpaOp,
+  PlanOp,
+  PlanOpKind,
+  PlanStep,
+  ReleaseOp,
+  TdcallRegisters,
+} from './plan.js'
+export type { PlanSink } from './plan-sink.js'
+export { executePlan } from './executor.js'
+export type { ExecuteOptions, ExecuteResult } from './executor.js'
+export { RecordingSink } from './recording-sink.js'
+export type { RecordedPage, RecordingSinkOptions } from './recording-sink.js'
+export { RunMap } from './run-map.js'

@@ -111,14 +111,15 @@ export class RunMap {
 
   /**
    * Calls `fn(start, end, value)` for each run overlapping `[a, b)`, clipped to it, in order.
-   * Returning `false` stops the walk. The map must not be changed during the walk.
+   * Returning `false` stops the walk; the result says whether it ran to the end. The map must not
+   * be changed during the walk.
    */
   forEachRun(
     a: number,
     b: number,
     fn: (start: number, end: number, value: number) => unknown
-  ): void {
-    if (a >= b) return
+  ): boolean {
+    if (a >= b) return true
     this.locate(a)
     let p = this.lp
     let i = this.li
@@ -135,13 +136,14 @@ export class RunMap {
               ? (this.firsts[p + 1] ?? 0)
               : this.end
         const stop = next < b ? next : b
-        if (fn(cur, stop, this.vals[base + i] ?? 0) === false) return
-        if (stop >= b) return
+        if (fn(cur, stop, this.vals[base + i] ?? 0) === false) return false
+        if (stop >= b) return true
         cur = stop
       }
       p++
       i = 0
     }
+    return true
   }
 
   /** Start and end of the run containing `page`. */

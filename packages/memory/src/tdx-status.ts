@@ -18,3 +18,11 @@ export function tdxStatusCode(rax: bigint): number {
 export function makeTdxStatus(code: number, details = 0): bigint {
   return (BigInt(code >>> 0) << 32n) | BigInt(details >>> 0)
 }
+
+/** TDCALL leaves used by plans (RAX bits 15:0; abi.md §3.1). */
+export const LEAF_TDG_VP_VMCALL = 0
+export const LEAF_TDG_MEM_PAGE_ACCEPT = 6
+export const LEAF_TDG_MEM_PAGE_ATTR_WR = 24
+export const LEAF_TDG_MEM_PAGE_RELEASE = 30
+/** TDG.VP.VMCALL sub-function MapGPA (R11; GHCI). */
+export const TDVMCALL_MAP_GPA = 0x10001
