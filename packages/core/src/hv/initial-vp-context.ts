@@ -60,18 +60,41 @@ export const InitialVpContextX64Offset = {
 } as const
 
 const FIELD = 'InitialVpContextX64'
-const SEGMENTS = ['cs', 'ds', 'es', 'fs', 'gs', 'ss', 'tr', 'ldtr'] as const
 const U64S_HEAD = ['rip', 'rsp', 'rflags'] as const
 const U64S_TAIL = ['efer', 'cr0', 'cr3', 'cr4', 'msrCrPat'] as const
+
+function isU64(value: unknown): boolean {
+  return typeof value === 'bigint' && value >= 0n && value <= 0xffff_ffff_ffff_ffffn
+}
 
 /** Range-checks every field (E_FIELD_RANGE naming it, e.g. `InitialVpContextX64.cs.limit`). */
 export function checkInitialVpContextX64(ctx: InitialVpContextX64): void {
   checkObject(ctx, FIELD)
-  for (const name of U64S_HEAD) checkU64(ctx[name], FIELD, name)
-  for (const name of SEGMENTS) checkSegmentRegister(ctx[name], FIELD, name)
+  // Straight-line on purpose: this runs for every EnableVpVtl / StartVirtualProcessor encode, and
+  // a loop over field names turns every access into a slow keyed lookup.
+  if (!(
+    isU64(ctx.rip) &&
+    isU64(ctx.rsp) &&
+    isU64(ctx.rflags) &&
+    isU64(ctx.efer) &&
+    isU64(ctx.cr0) &&
+    isU64(ctx.cr3) &&
+    isU64(ctx.cr4) &&
+    isU64(ctx.msrCrPat)
+  )) {
+    for (const name of U64S_HEAD) checkU64(ctx[name], FIELD, name)
+    for (const name of U64S_TAIL) checkU64(ctx[name], FIELD, name)
+  }
+  checkSegmentRegister(ctx.cs, FIELD, 'cs')
+  checkSegmentRegister(ctx.ds, FIELD, 'ds')
+  checkSegmentRegister(ctx.es, FIELD, 'es')
+  checkSegmentRegister(ctx.fs, FIELD, 'fs')
+  checkSegmentRegister(ctx.gs, FIELD, 'gs')
+  checkSegmentRegister(ctx.ss, FIELD, 'ss')
+  checkSegmentRegister(ctx.tr, FIELD, 'tr')
+  checkSegmentRegister(ctx.ldtr, FIELD, 'ldtr')
   checkTableRegister(ctx.idtr, FIELD, 'idtr')
   checkTableRegister(ctx.gdtr, FIELD, 'gdtr')
-  for (const name of U64S_TAIL) checkU64(ctx[name], FIELD, name)
 }
 
 /** Writes without checks; callers have run `checkInitialVpContextX64` and made room. */
@@ -80,12 +103,24 @@ export function putInitialVpContextX64(
   offset: number,
   ctx: InitialVpContextX64
 ): void {
-  const o = InitialVpContextX64Offset
-  for (const name of U64S_HEAD) view.setBigUint64(offset + o[name], ctx[name], true)
-  for (const name of SEGMENTS) putSegmentRegister(view, offset + o[name], ctx[name])
-  putTableRegister(view, offset + o.idtr, ctx.idtr)
-  putTableRegister(view, offset + o.gdtr, ctx.gdtr)
-  for (const name of U64S_TAIL) view.setBigUint64(offset + o[name], ctx[name], true)
+  view.setBigUint64(offset, ctx.rip, true)
+  view.setBigUint64(offset + 8, ctx.rsp, true)
+  view.setBigUint64(offset + 16, ctx.rflags, true)
+  putSegmentRegister(view, offset + 24, ctx.cs)
+  putSegmentRegister(view, offset + 40, ctx.ds)
+  putSegmentRegister(view, offset + 56, ctx.es)
+  putSegmentRegister(view, offset + 72, ctx.fs)
+  putSegmentRegister(view, offset + 88, ctx.gs)
+  putSegmentRegister(view, offset + 104, ctx.ss)
+  putSegmentRegister(view, offset + 120, ctx.tr)
+  putSegmentRegister(view, offset + 136, ctx.ldtr)
+  putTableRegister(view, offset + 152, ctx.idtr)
+  putTableRegister(view, offset + 168, ctx.gdtr)
+  view.setBigUint64(offset + 184, ctx.efer, true)
+  view.setBigUint64(offset + 192, ctx.cr0, true)
+  view.setBigUint64(offset + 200, ctx.cr3, true)
+  view.setBigUint64(offset + 208, ctx.cr4, true)
+  view.setBigUint64(offset + 216, ctx.msrCrPat, true)
 }
 
 /** Checks every field first, so a bad value leaves the buffer untouched. */
