@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest'
+import { HvStatus } from '../../hv/status.js'
+import { bytes } from '../../hv/testing/arbitraries.js'
+import { dispatchHypercall } from '../dispatch.js'
+import { snapshotEngine } from '../snapshot.js'
+import { bringUpBsp, control, enterVtl1, makeEngine, type Harness } from '../testing/harness.js'
+import { flushVirtualAddress } from './flush.js'
+import { sendSyntheticClusterIpi } from './send-synthetic-cluster-ipi.js'
+
+function flushInput(flags: bigint, mask: bigint): Uint8Array {
+  const out = new Uint8Array(24)
+  const view = new DataView(out.buffer)
+  view.setBigUint64(8, flags, true)
+  view.setBigUint64(16, mask, true)
+  return out
+}
+
+describe('FlushVirtualAddressSpace/List(Ex) status rules (§13.10)', () => {
+  const rows = [
+    {
+      name: 'an unknown flag → InvalidParameter',
+      code: 0x02,
+      input: flushInput(0x10n, 1n),
+      status: 0x05,
+    },
+    {
+      name: 'use_extended_range_format on the space call → InvalidParameter',
+      code: 0x02,
+      input: flushInput(0x8n, 1n),
+      status: 0x05,
+    },
+    {
+      name: 'no processors and not all → InvalidParameter',
+      code: 0x02,
+      input: flushInput(0n, 0n),
+      status: 0x05,
+    },
+    {
+      name: 'all processors with an empty mask → Success',
+      code: 0x02,
+      input: flushInput(1n, 0n),
+      status: 0,
+    },
+    {
+      name: 'the list call may use extended ranges',
+      code: 0x03,
+      input: flushInput(0x8n, 1n),
+      status: 0,
+    },
+  ]
+  it.each(rows)('$name', (row) => {
+    const h = makeEngine(2)
+    expect(flushVirtualAddress(h.engine, 0, row.code, row.input)).toBe(row.status)
+  })
+
+  it('Ex: an empty sparse set → InvalidParameter; the "all" format → Success', () => {
+    const h = makeEngine(2)
+    const empty = bytes('0000000000000000 0000000000000000 0000000000000000 0000000000000000')
+    const all = bytes('0000000000000000 0000000000000000 0100000000000000 0000000000000000')
+    expect(flushVirtualAddress(h.engine, 0, 0x13, empty)).toBe(HvStatus.InvalidParameter)
+    expect(flushVirtualAddress(h.engine, 0, 0x13, all)).toBe(HvStatus.Success)
+  })
+
+  it('blocked, not refused, while VTL1 holds a VTL0 TLB lock; VTL1 itself is not blocked', () => {
+    const h = makeEngine(2)
+    bringUpBsp(h)
+    h.engine.shared.setTlbLocked(1, 0, true)
+    expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(1n, 0n))).toBe(HvStatus.Timeout)
+    enterVtl1(h)
+    expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(1n, 0n))).toBe(HvStatus.Success)
+  })
+})
+
+function ipi(vector: number, targetVtl: number, mask: bigint): Uint8Array {
+  const out = new Uint8Array(16)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, vector, true)
+  view.setUint8(4, targetVtl)
+  view.setBigUint64(8, mask, true)
+  return out
+}
+
+describe('SendSyntheticClusterIpi(Ex) VTL rules (§13.10)', () => {
+  function inVtl1(h: Harness): void {
+    bringUpBsp(h)
+    enterVtl1(h)
+  }
+  const rows = [
+    { name: 'VTL1 to its own VTL → InvalidVtlState', setup: inVtl1, targetVtl: 0x00, status: 0x51 },
+    {
+      name: 'VTL1 to VTL1 explicitly → InvalidVtlState',
+      setup: inVtl1,
+      targetVtl: 0x11,
+      status: 0x51,
+    },
+    { name: 'VTL0 to VTL1 → AccessDenied', setup: bringUpBsp, targetVtl: 0x11, status: 0x06 },
+    { name: 'bad HvInputVtl → InvalidParameter', setup: bringUpBsp, targetVtl: 0x80, status: 0x05 },
+    {
+      name: 'vector 15 → InvalidParameter',
+      setup: bringUpBsp,
+      targetVtl: 0x00,
+      status: 0x05,
+      vector: 15,
+    },
+  ]
+  it.each(rows)('$name', (row) => {
+    const h = makeEngine(2)
+    row.setup(h)
+    const before = snapshotEngine(h.engine)
+    expect(
+      sendSyntheticClusterIpi(h.engine, 0, 0x0b, ipi(row.vector ?? 0x40, row.targetVtl, 0x2n))
+    ).toBe(row.status)
+    expect(snapshotEngine(h.engine)).toEqual(before)
+  })
+
+  it('VTL1 → VTL0 delivers to VTL0 of the targets and preempts nothing in VTL1', () => {
+    const h = makeEngine(2)
+    inVtl1(h)
+    expect(sendSyntheticClusterIpi(h.engine, 0, 0x0b, ipi(0x40, 0x10, 0x3n))).toBe(0)
+    expect(h.engine.vp(1).vtls[0].apic.highestRequested()).toBe(0x40)
+    expect(h.engine.vp(0).vtls[0].apic.highestRequested()).toBe(0x40)
+    expect(h.engine.vp(0).vtls[1].apic.highestRequested()).toBe(-1)
+    expect(h.vpPort.wakes.at(-1)).toBe(1)
+  })
+
+  it('the Ex form through the dispatcher with a sparse set in the variable header', () => {
+    const h = makeEngine(2)
+    bringUpBsp(h)
+    // vector 0x41, VTL current, format sparse, bank mask 1, bank 0 = VP 1.
+    const page = bytes('41000000 00 00 0000 0000000000000000 0100000000000000 0200000000000000')
+    const outcome = dispatchHypercall(h.engine, {
+      vp: 0,
+      control: control(0x15, { variableHeaderSize: 1 }),
+      inputGpa: 0x1000n,
+      input: page,
+    })
+    expect(outcome).toMatchObject({ kind: 'completed', status: 0 })
+    expect(h.engine.vp(1).vtls[0].apic.highestRequested()).toBe(0x41)
+  })
+})
