@@ -333,7 +333,8 @@ export class GpaSpace implements ProtectionPort {
         this.map.update(ranges[k] ?? 0, ranges[k + 1] ?? 0, (w) => withSlot(w, vtl, slot))
       }
     })
-    return result.status === HvStatus.Success ? { ...result, processed: gpns.length } : result
+    if (result.status === HvStatus.Success) result.processed = gpns.length
+    return result
   }
 
   /** `protectPages` over a typed range; bad ranges and ranges that are not all RAM throw. */
@@ -613,6 +614,8 @@ export class GpaSpace implements ProtectionPort {
   }
 
   private snapshot(ranges: readonly number[]): RunSnapshot {
+    const a = ranges[0] ?? 0
+    if (ranges.length === 2 && ranges[1] === a + 1) return [a, a + 1, this.map.valueAt(a)]
     const out: RunSnapshot = []
     for (let k = 0; k < ranges.length; k += 2) {
       this.map.forEachRun(ranges[k] ?? 0, ranges[k + 1] ?? 0, (s, e, w) => {
@@ -702,6 +705,7 @@ export class GpaSpace implements ProtectionPort {
 
 /** Sorted, merged page ranges (flat pairs) of a page list given in any order, with repeats. */
 function mergePages(pages: readonly number[]): number[] {
+  if (pages.length === 1) return [pages[0] ?? 0, (pages[0] ?? 0) + 1]
   const sorted = Float64Array.from(pages).sort()
   const out: number[] = []
   for (const p of sorted) {

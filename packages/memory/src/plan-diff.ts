@@ -52,13 +52,18 @@ function phaseParam(phase: number, o: number, n: number, tdxConnect: boolean): n
   }
 }
 
+// Per-phase open step, reused between calls (diffRuns is not re-entrant).
+const open: (PlanStep | undefined)[] = PHASES.map(() => undefined)
+
 /**
  * The minimal steps that take hardware from `before` to `after`: per phase, adjacent pages that
  * need the same operation with the same operands form one step, whatever else differs.
  */
 export function diffRuns(before: RunSnapshot, after: RunSnapshot, tdxConnect: boolean): PlanStep[] {
-  const phases: PlanStep[][] = PHASES.map(() => [])
-  const open: (PlanStep | undefined)[] = PHASES.map(() => undefined)
+  const steps: PlanStep[] = []
+  const phaseOf: number[] = []
+  let phasesSeen = 0
+  open.fill(undefined)
   let i = 0
   let j = 0
   let cur = before[0] ?? 0
@@ -87,7 +92,9 @@ export function diffRuns(before: RunSnapshot, after: RunSnapshot, tdxConnect: bo
           attr: param,
           shared: phase.shared,
         }
-        phases[p]?.push(fresh)
+        steps.push(fresh)
+        phaseOf.push(p)
+        phasesSeen |= 1 << p
         open[p] = fresh
       }
     }
@@ -95,5 +102,10 @@ export function diffRuns(before: RunSnapshot, after: RunSnapshot, tdxConnect: bo
     if (oEnd === segEnd) i += 3
     if (nEnd === segEnd) j += 3
   }
-  return phases.flat()
+  open.fill(undefined)
+  // Steps were found in address order; put them in phase order (stable) when phases mix.
+  if ((phasesSeen & (phasesSeen - 1)) === 0) return steps
+  const order = steps.map((_, k) => k)
+  order.sort((x, y) => (phaseOf[x] ?? 0) - (phaseOf[y] ?? 0) || x - y)
+  return order.map((k) => steps[k] as PlanStep)
 }

@@ -86,4 +86,25 @@ describe('RunMap', () => {
       expect(pages(map)).toEqual(naive)
     }
   )
+
+  it('agrees with a plain array under 200k random single-page and short-range writes', () => {
+    const end = 40_000
+    const map = new RunMap(end, 0)
+    const naive = new Uint8Array(end)
+    let seed = 7
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0
+      return (seed >>> 8) % n
+    }
+    for (let k = 0; k < 200_000; k++) {
+      const a = rnd(end)
+      const b = Math.min(end, a + (k % 7 === 0 ? 1 + rnd(200) : 1))
+      const v = rnd(3)
+      map.assign(a, b, v)
+      naive.fill(v, a, b)
+      if (k % 20_000 === 0) map.checkInvariants()
+    }
+    map.checkInvariants()
+    expect(pages(map)).toEqual(Array.from(naive))
+  })
 })

@@ -76,6 +76,10 @@ export class RunMap {
   /** Sets every page of `[a, b)` to `value`. */
   assign(a: number, b: number, value: number): void {
     if (a >= b) return
+    if (b === a + 1) {
+      this.setPage(a, value)
+      return
+    }
     this.splitAt(a)
     this.splitAt(b)
     this.locate(a)
@@ -90,6 +94,10 @@ export class RunMap {
   /** Replaces each run's value `v` inside `[a, b)` with `fn(v)`. */
   update(a: number, b: number, fn: (value: number) => number): void {
     if (a >= b) return
+    if (b === a + 1) {
+      this.setPage(a, fn(this.valueAt(a)))
+      return
+    }
     this.splitAt(a)
     this.splitAt(b)
     this.locate(a)
@@ -189,6 +197,93 @@ export class RunMap {
   }
 
   // ---- internals ----
+
+  /**
+   * The single-page case of `assign`, the hot path of random 4 KiB changes: one search, then at
+   * most two entry edits, merging with either neighbour in place.
+   */
+  private setPage(a: number, v: number): void {
+    this.locate(a)
+    const p = this.lp
+    const i = this.li
+    const leaf = this.order[p] ?? 0
+    const base = leaf * LEAF
+    const count = this.counts[leaf] ?? 0
+    const cur = this.vals[base + i] ?? 0
+    if (cur === v) return
+    const s = this.starts[base + i] ?? 0
+    // The following entry: in this leaf or the first of the next one.
+    const nextP = i + 1 < count ? p : p + 1
+    const nextI = i + 1 < count ? i + 1 : 0
+    const hasNext = nextP < this.nLeaves
+    const nextLeaf = hasNext ? (this.order[nextP] ?? 0) : 0
+    const nextStart = hasNext ? (this.starts[nextLeaf * LEAF + nextI] ?? 0) : this.end
+    const nextVal = hasNext ? (this.vals[nextLeaf * LEAF + nextI] ?? -1) : -1
+    let prevVal = -1
+    if (i > 0) prevVal = this.vals[base + i - 1] ?? -1
+    else if (p > 0) {
+      const pl = this.order[p - 1] ?? 0
+      prevVal = this.vals[pl * LEAF + (this.counts[pl] ?? 1) - 1] ?? -1
+    }
+    const endsHere = nextStart === a + 1
+    const nextJoins = endsHere && nextVal === v
+    if (s === a) {
+      if (prevVal === v) {
+        if (endsHere) {
+          // The page's own run disappears into the previous one (and the next, if equal).
+          // Drop the later entry first, without merging leaves, so (p, i) stays valid.
+          if (nextJoins) this.removeAt(nextP, nextI, false)
+          this.removeAt(p, i)
+        } else {
+          this.starts[base + i] = a + 1
+          if (i === 0) this.firsts[p] = a + 1
+        }
+        return
+      }
+      if (endsHere) {
+        this.vals[base + i] = v
+        if (nextJoins) this.removeAt(nextP, nextI)
+        return
+      }
+      this.vals[base + i] = v
+      this.insert(p, i + 1, a + 1, cur)
+      return
+    }
+    if (endsHere) {
+      if (nextJoins) {
+        this.starts[nextLeaf * LEAF + nextI] = a
+        if (nextI === 0) this.firsts[nextP] = a
+      } else {
+        this.insert(p, i + 1, a, v)
+      }
+      return
+    }
+    this.insert(p, i + 1, a, v)
+    // `insert` may have split the leaf: find the new entry again for the second one.
+    this.locate(a)
+    this.insert(this.lp, this.li + 1, a + 1, cur)
+  }
+
+  /** Removes one entry; an emptied leaf leaves the directory. */
+  private removeAt(p: number, i: number, merge = true): void {
+    const leaf = this.order[p] ?? 0
+    const base = leaf * LEAF
+    const count = this.counts[leaf] ?? 0
+    this.starts.copyWithin(base + i, base + i + 1, base + count)
+    this.vals.copyWithin(base + i, base + i + 1, base + count)
+    this.counts[leaf] = count - 1
+    this.runs--
+    if (count === 1) {
+      this.freeLeaves.push(leaf)
+      this.dirRemove(p, 1)
+      return
+    }
+    if (i === 0) this.firsts[p] = this.starts[base] ?? 0
+    if (merge && count - 1 < LOW) {
+      if (p + 1 < this.nLeaves) this.maybeMerge(p)
+      else if (p > 0) this.maybeMerge(p - 1)
+    }
+  }
 
   /** Finds the run containing `x` (0 ≤ x < end): sets `lp` (directory position) and `li`. */
   private locate(x: number): void {
