@@ -97,6 +97,14 @@ describe('QuerySparseGpaPageHostVisibility (8-B header + u64 GPNs → one byte p
     expectVtlError(() => encodeHostVisibilityOutput([256]), 'E_FIELD_RANGE')
   })
 
+  it('round-trips the output', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 20 }), (values) => {
+        expect(decodeHostVisibilityOutput(encodeHostVisibilityOutput(values))).toEqual(values)
+      })
+    )
+  })
+
   it('refuses bad lengths', () => {
     expectVtlError(
       () => decodeQuerySparseGpaPageHostVisibility(RAW.subarray(0, 7)),

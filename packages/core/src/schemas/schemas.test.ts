@@ -88,6 +88,24 @@ describe('U64Schema and the small number-or-hex schemas', () => {
   })
 })
 
+describe('round trips of the remaining codecs', () => {
+  it('U64Schema, PartitionIdSchema, VpIndexSchema, U32Schema, MapGpaFlagsSchema', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 0xffff_ffff_ffff_ffffn }),
+        fc.integer({ min: 0, max: 0xffff_ffff }),
+        (big, small) => {
+          expect(z.decode(U64Schema, z.encode(U64Schema, big))).toBe(big)
+          expect(z.decode(PartitionIdSchema, z.encode(PartitionIdSchema, big))).toBe(big)
+          expect(z.decode(VpIndexSchema, z.encode(VpIndexSchema, small))).toBe(small)
+          expect(z.decode(U32Schema, z.encode(U32Schema, small))).toBe(small)
+          expect(z.decode(MapGpaFlagsSchema, z.encode(MapGpaFlagsSchema, small))).toBe(small)
+        }
+      )
+    )
+  })
+})
+
 describe('VTLs', () => {
   it('parses 0..2 (numbers or strings) and refuses 3', () => {
     expect(VtlSchema.parse(2)).toBe(2)
