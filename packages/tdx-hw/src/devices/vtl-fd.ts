@@ -186,25 +186,20 @@ export class VtlFd extends DeviceFd {
    * back in `rax`; the ioctl itself failing is a kernel error (IoctlError).
    */
   tdcall(input: TdcallRequest): TdcallOutput {
-    checkTdcall(input)
-    const arg = MshvTdcall.encode({
-      rax: encodeTdcallRax(input.leaf),
-      rcx: input.rcx,
-      rdx: input.rdx,
-      r8: input.r8,
-      r9: input.r9,
-    })
+    const arg = encodeTdcallArg(input)
     this.ioctl(MshvRequest.MSHV_VTL_TDCALL, arg)
-    const out = MshvTdcall.decode(arg)
-    return {
-      rax: out.rax,
-      rcx: out.rcx,
-      rdx: out.rdx,
-      r8: out.r8,
-      r9: out.r9,
-      r10: out.r10Out,
-      r11: out.r11Out,
-    }
+    return decodeTdcallArg(arg)
+  }
+
+  /**
+   * The same on `thread`: TDG.VP.RD/WR act on the calling CPU's TD vCPU, so a VP's VMCS is
+   * reached only from a thread pinned to that VP's CPU.
+   */
+  async tdcallOn(thread: PinnedThread, input: TdcallRequest): Promise<TdcallOutput> {
+    const arg = encodeTdcallArg(input)
+    const result = await thread.ioctl(this.fd, MshvRequest.MSHV_VTL_TDCALL, arg)
+    if (result < 0) throw this.error(MshvRequest.MSHV_VTL_TDCALL, -result)
+    return decodeTdcallArg(arg)
   }
 
   /** MSHV_VTL_READ_VMX_CR4_FIXED1: the CR4 bits VMX allows set. */
@@ -246,6 +241,32 @@ export function vpRegistersArg(count: number, regsPtr: bigint): Uint8Array {
     })
   }
   return MshvVpRegisters.encode({ count, regsPtr })
+}
+
+/** The `mshv_tdcall` bytes of a request, after the pass-through's input checks. */
+export function encodeTdcallArg(input: TdcallRequest): Uint8Array {
+  checkTdcall(input)
+  return MshvTdcall.encode({
+    rax: encodeTdcallRax(input.leaf),
+    rcx: input.rcx,
+    rdx: input.rdx,
+    r8: input.r8,
+    r9: input.r9,
+  })
+}
+
+/** The registers the kernel wrote back: RAX is the TDX completion status. */
+export function decodeTdcallArg(bytes: Uint8Array): TdcallOutput {
+  const out = MshvTdcall.decode(bytes)
+  return {
+    rax: out.rax,
+    rcx: out.rcx,
+    rdx: out.rdx,
+    r8: out.r8,
+    r9: out.r9,
+    r10: out.r10Out,
+    r11: out.r11Out,
+  }
 }
 
 function checkTdcall(input: TdcallRequest): void {

@@ -60,18 +60,21 @@ const { parentPort, workerData } = require('node:worker_threads')
 const koffi = require(workerData.koffi)
 const libc = koffi.load('libc.so.6')
 const ioctl = libc.func('int ioctl(int fd, unsigned long request, unsigned long arg)')
+const ioctlPtr = libc.func('int ioctl(int fd, unsigned long request, void *arg)')
 const setaffinity = libc.func('int sched_setaffinity(int pid, size_t size, void *mask)')
 const pinned = setaffinity(0, workerData.mask.length, workerData.mask)
 parentPort.postMessage({ id: 0, result: pinned < 0 ? -koffi.errno() : 0 })
 parentPort.on('message', (m) => {
-  const r = ioctl(m.fd, m.request, m.arg)
-  parentPort.postMessage({ id: m.id, result: r < 0 ? -koffi.errno() : r })
+  const bytes = m.arg instanceof Uint8Array
+  const r = bytes ? ioctlPtr(m.fd, m.request, m.arg) : ioctl(m.fd, m.request, m.arg)
+  parentPort.postMessage({ id: m.id, result: r < 0 ? -koffi.errno() : r, bytes: bytes ? m.arg : undefined })
 })
 `
 
 interface WorkerReply {
   id: number
   result: number
+  bytes?: Uint8Array
 }
 
 async function spawnPinned(cpu: number): Promise<PinnedThread | number> {
@@ -79,16 +82,18 @@ async function spawnPinned(cpu: number): Promise<PinnedThread | number> {
     eval: true,
     workerData: { koffi: require.resolve('koffi'), mask: cpuSetBytes([cpu]) },
   })
-  const waiting = new Map<number, (result: number) => void>()
+  const waiting = new Map<number, (reply: WorkerReply) => void>()
   let nextId = 1
   const ready = new Promise<number>((resolve, reject) => {
-    waiting.set(0, resolve)
+    waiting.set(0, (reply) => {
+      resolve(reply.result)
+    })
     worker.once('error', reject)
   })
   worker.on('message', (reply: WorkerReply) => {
     const done = waiting.get(reply.id)
     waiting.delete(reply.id)
-    done?.(reply.result)
+    done?.(reply)
   })
   const pinned = await ready
   if (pinned < 0) {
@@ -100,7 +105,10 @@ async function spawnPinned(cpu: number): Promise<PinnedThread | number> {
     ioctl(fd, request, arg) {
       const id = nextId++
       return new Promise<number>((resolve) => {
-        waiting.set(id, resolve)
+        waiting.set(id, (reply) => {
+          if (arg instanceof Uint8Array && reply.bytes !== undefined) arg.set(reply.bytes)
+          resolve(reply.result)
+        })
         worker.postMessage({ id, fd, request, arg })
       })
     },

@@ -21,10 +21,14 @@ export const Prot = { READ: 1, WRITE: 2 } as const
 export const MapFlags = { SHARED: 1, PRIVATE: 2, ANONYMOUS: 0x20 } as const
 export const EventfdFlags = { NONBLOCK: 0o4000, CLOEXEC: 0o2000000 } as const
 
-/** A thread pinned to one CPU that issues blocking ioctls off the event loop. */
+/**
+ * A thread pinned to one CPU that issues ioctls off the event loop: the blocking run call, and
+ * the calls that act on the calling CPU's VP (TDG.VP.RD/WR through the TDCALL pass-through). A
+ * byte argument is written back into the caller's array when the call returns.
+ */
 export interface PinnedThread {
   readonly cpu: number
-  ioctl(fd: number, request: number, arg: number | bigint): Promise<number>
+  ioctl(fd: number, request: number, arg: IoctlArg): Promise<number>
   close(): Promise<void>
 }
 
