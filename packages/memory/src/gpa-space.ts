@@ -126,7 +126,7 @@ export class GpaSpace implements ProtectionPort {
   readonly maxLevel: PageLevel
   private readonly map: RunMap
   private readonly ram: number[] = []
-  private readonly sink: PlanSink | undefined
+  private sink: PlanSink | undefined
   private readonly tdxConnect: boolean
   private readonly busyRetries: number | undefined
   private readonly overlays = new Map<number, OverlayRecord>()
@@ -171,6 +171,11 @@ export class GpaSpace implements ProtectionPort {
   /** The recorded defaults: VTL0 starts at ALL, VTL1 is undefined until EnablePartitionVtl. */
   get defaults(): { vtl0: number; vtl1: number | undefined } {
     return { vtl0: this.defaultVtl0, vtl1: this.defaultVtl1 }
+  }
+
+  /** Replaces the sink plans run on (`undefined`: plan only). */
+  useSink(sink: PlanSink | undefined): void {
+    this.sink = sink
   }
 
   /** Distinct runs in the map. */

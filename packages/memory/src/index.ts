@@ -22,6 +22,6 @@ export type {
 export type { PlanSink } from './plan-sink.js'
 export { executePlan } from './executor.js'
 export type { ExecuteOptions, ExecuteResult } from './executor.js'
-export { RecordingSink } from './recording-sink.js'
+export { RecordingSink, recordedMismatches } from './recording-sink.js'
 export type { RecordedPage, RecordingSinkOptions } from './recording-sink.js'
 export { RunMap } from './run-map.js'

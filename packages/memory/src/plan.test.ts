@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { executePlan } from './executor.js'
 import { GpaSpace } from './gpa-space.js'
 import { alignedChunkCount, Plan, tdcallRegisters, type PlanOp } from './plan.js'
-import { RecordingSink } from './recording-sink.js'
+import { recordedMismatches, RecordingSink } from './recording-sink.js'
 import {
   makeTdxStatus,
   TDX_OPERAND_BUSY,
@@ -171,5 +171,22 @@ describe('executor', () => {
     ])
     expect(sink.page(5n)).toEqual({ accepted: false, shared: true, vm1: 0, vm2: 0 })
     expect(space.stateOf(5n << 12n)).toMatchObject({ shared: true, accepted: false })
+  })
+})
+
+describe('recording sink against the map', () => {
+  it('seeds from a marked space and finds no mismatch after plans, one after tampering', () => {
+    const space = new GpaSpace({ ram: [{ start: 0n, end: 4n << 20n }] })
+    space.mark({ start: 0n, end: 4n << 20n }, { accepted: true, vtl0: ALL })
+    const sink = RecordingSink.fromSpace(space, 0n, 1024n, { mappedLevel: () => 0 })
+    space.useSink(sink)
+    expect(space.applyDefaultProtections(1, ALL).status).toBe(HvStatus.Success)
+    space.changeHostVisibility(1, [3n, 700n], true)
+    space.changeVtlProtections(0, [9n], 1)
+    expect(recordedMismatches(space, sink, 0n, 1024n)).toEqual([])
+    // Size mismatches were retried down to 4 KiB.
+    expect(sink.log.filter((e) => e.status !== 0n).length).toBeGreaterThan(0)
+    sink.pages.set(5n, { accepted: true, shared: false, vm1: 0x8001, vm2: 0x800f })
+    expect(recordedMismatches(space, sink, 0n, 1024n)).toHaveLength(1)
   })
 })

@@ -48,6 +48,29 @@ export class RecordingSink implements PlanSink {
     for (const [gpn, page] of options.initial ?? []) this.pages.set(gpn, { ...page })
   }
 
+  /**
+   * A sink whose pages start as the space's map says over `[start, end)` (page numbers): for
+   * spaces set up with `mark`.
+   */
+  static fromSpace(
+    space: {
+      stateOf(gpa: bigint): { accepted: boolean; shared: boolean; vm1Attr: number; vm2Attr: number }
+    },
+    start: bigint,
+    end: bigint,
+    options: Omit<RecordingSinkOptions, 'initial'> = {}
+  ): RecordingSink {
+    const initial: [bigint, RecordedPage][] = []
+    for (let gpn = start; gpn < end; gpn++) {
+      const s = space.stateOf(gpn << 12n)
+      initial.push([
+        gpn,
+        { accepted: s.accepted, shared: s.shared, vm1: s.vm1Attr, vm2: s.vm2Attr },
+      ])
+    }
+    return new RecordingSink({ ...options, initial })
+  }
+
   page(gpn: bigint): RecordedPage {
     return this.pages.get(gpn) ?? FRESH
   }
@@ -99,4 +122,34 @@ export class RecordingSink implements PlanSink {
     }
     return 0n
   }
+}
+
+/**
+ * Pages in `[start, end)` where the sink's hardware view differs from what the space's map says
+ * (accepted, shared, and the VM #1 / #2 attributes), as readable lines; empty when they agree.
+ */
+export function recordedMismatches(
+  space: {
+    stateOf(gpa: bigint): { accepted: boolean; shared: boolean; vm1Attr: number; vm2Attr: number }
+  },
+  sink: RecordingSink,
+  start: bigint,
+  end: bigint
+): string[] {
+  const out: string[] = []
+  for (let gpn = start; gpn < end; gpn++) {
+    const want = space.stateOf(gpn << 12n)
+    const got = sink.page(gpn)
+    if (
+      want.accepted !== got.accepted ||
+      want.shared !== got.shared ||
+      want.vm1Attr !== got.vm1 ||
+      want.vm2Attr !== got.vm2
+    ) {
+      out.push(
+        `gpn 0x${gpn.toString(16)}: map ${JSON.stringify({ accepted: want.accepted, shared: want.shared, vm1: want.vm1Attr, vm2: want.vm2Attr })} vs sink ${JSON.stringify(got)}`
+      )
+    }
+  }
+  return out
 }

@@ -95,7 +95,7 @@ export class RunMap {
   update(a: number, b: number, fn: (value: number) => number): void {
     if (a >= b) return
     if (b === a + 1) {
-      this.setPage(a, fn(this.valueAt(a)))
+      this.setPage(a, 0, fn)
       return
     }
     this.splitAt(a)
@@ -199,10 +199,11 @@ export class RunMap {
   // ---- internals ----
 
   /**
-   * The single-page case of `assign`, the hot path of random 4 KiB changes: one search, then at
-   * most two entry edits, merging with either neighbour in place.
+   * The single-page case of `assign` / `update` (the new value is `fn(old)` when `fn` is given),
+   * the hot path of random 4 KiB changes: one search, then at most two entry edits, merging with
+   * either neighbour in place.
    */
-  private setPage(a: number, v: number): void {
+  private setPage(a: number, value: number, fn?: (value: number) => number): void {
     this.locate(a)
     const p = this.lp
     const i = this.li
@@ -210,6 +211,7 @@ export class RunMap {
     const base = leaf * LEAF
     const count = this.counts[leaf] ?? 0
     const cur = this.vals[base + i] ?? 0
+    const v = fn === undefined ? value : fn(cur)
     if (cur === v) return
     const s = this.starts[base + i] ?? 0
     // The following entry: in this leaf or the first of the next one.
