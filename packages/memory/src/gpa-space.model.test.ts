@@ -142,7 +142,7 @@ function runOracle(oracle: PageOracle, o: Operation): Outcome {
     case 'overlay':
       return status(oracle.registerOverlay(o.vtl, o.gpn, o.check, o.perms))
     case 'unoverlay':
-      return thrown(oracle.unregisterOverlay(o.vtl, o.gpn), status(0))
+      return status(oracle.unregisterOverlay(o.vtl, o.gpn))
   }
 }
 

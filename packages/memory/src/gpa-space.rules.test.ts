@@ -202,23 +202,25 @@ describe('host visibility (§5.6, §13.9)', () => {
   })
 })
 
-describe('overlays', () => {
+describe('overlays (register_overlay_page)', () => {
   it('checks permissions, remaps (hypercall page R+KX+UX) and counts references', () => {
     const { space } = booted()
     space.changeVtlProtections(0, [70n], R)
-    expect(space.registerOverlay(0, 70n, { check: R | W }).status).toBe(HvStatus.AccessDenied)
+    expect(space.registerOverlay(0, 70n, { check: R | W }).status).toBe(HvStatus.OperationDenied)
     expect(space.registerOverlay(0, 1100n).status).toBe(HvStatus.OperationDenied)
     const first = space.registerOverlay(0, 71n, { check: R | W, perms: R | KX | UX })
     expect(first.plan.ops()).toEqual([
       { kind: 'attr-write', gpn: 71n, level: 0, vtl: 0, attr: 0x800d, mask: 0xf },
     ])
-    space.registerOverlay(0, 71n)
+    // A second registration only counts, and must stay within the overlay's permissions.
+    expect(space.registerOverlay(0, 71n, { check: R | W }).status).toBe(HvStatus.OperationDenied)
+    expect(space.registerOverlay(0, 71n, { check: R }).plan.isEmpty).toBe(true)
     expect(space.overlayCount(0, 71n)).toBe(2)
     expect(space.unregisterOverlay(0, 71n).plan.isEmpty).toBe(true)
     expect(space.stateOf(page(71)).vtl0).toBe(R | KX | UX)
     space.unregisterOverlay(0, 71n)
     expect(space.stateOf(page(71))).toMatchObject({ vtl0: ALL, overlay: { vtl0: false } })
-    expectVtlError(() => space.unregisterOverlay(0, 71n), 'E_INVALID_VALUE', 'gpn')
+    expect(space.unregisterOverlay(0, 71n).status).toBe(HvStatus.OperationDenied)
   })
 })
 

@@ -124,6 +124,7 @@ export class GpaSpace implements ProtectionPort {
   /** Number of canonical pages (below the shared bit). */
   readonly pageLimit: number
   readonly maxLevel: PageLevel
+  private readonly pageLimitBig: bigint
   private readonly map: RunMap
   private readonly ram: number[] = []
   private sink: PlanSink | undefined
@@ -138,6 +139,7 @@ export class GpaSpace implements ProtectionPort {
     assertGpaWidth(width)
     this.gpaWidth = width
     this.pageLimit = 2 ** (width - 1 - 12)
+    this.pageLimitBig = BigInt(this.pageLimit)
     this.maxLevel = options.maxLevel ?? 2
     this.sink = options.sink
     this.tdxConnect = options.tdxConnect ?? false
@@ -359,9 +361,12 @@ export class GpaSpace implements ProtectionPort {
    * `change_host_visibility` (§5.6, §13.9), in the guest's order. First every page is checked:
    * not RAM or locked → OperationDenied, and so is an overlay page being shared; nothing changes.
    * Then a VTL0 request to share stops at the first private page whose VTL0 permissions lack R or
-   * W: the pages before it are processed and the call returns AccessDenied with that index.
+   * W (an unaccepted page has none): the pages before it are processed and the call returns
+   * AccessDenied with that index. Pages already in the target state are left alone and not
+   * checked (OpenHCL also checks an already-shared page's cleared VTL0 bitmap, once VTL1
+   * protections are on, and refuses it; re-sharing a shared page is harmless, so we allow it).
    * Private→shared: (RELEASE with TDX Connect) then MapGPA. Shared→private: MapGPA, ACCEPT, then
-   * VTL0's default and VTL1's when defined. Pages already in the target state are left alone.
+   * VTL0's default and VTL1's when defined.
    */
   setHostVisibility(callerVtl: GuestVtl, gpns: readonly bigint[], shared: boolean): MutationResult {
     const pages: number[] = []
@@ -420,9 +425,11 @@ export class GpaSpace implements ProtectionPort {
 
   /**
    * Registers an overlay page of `vtl` (hypercall page, VP assist page, SynIC pages), reference
-   * counted. The page must be accepted private RAM (else OperationDenied) whose `vtl` permissions
-   * include `check` (else AccessDenied). The first registration saves the current permissions;
-   * `perms`, when given, become the page's permissions (the hypercall page: R + KX + UX).
+   * counted, as OpenHCL's `register_overlay_page` does. The first registration needs accepted,
+   * private, unlocked RAM whose `vtl` permissions include `check`; it saves those permissions and
+   * applies `perms` when given (the hypercall page: R + KX + UX). A later registration only counts,
+   * and needs `perms ?? check` to be within the overlay's permissions. Every refusal is
+   * OperationDenied, as in OpenHCL.
    */
   registerOverlay(
     vtl: GuestVtl,
@@ -430,36 +437,40 @@ export class GpaSpace implements ProtectionPort {
     options: { check?: number; perms?: number } = {}
   ): MutationResult {
     const page = this.pageNumber(gpn)
-    const w = page < 0 ? 0 : this.map.valueAt(page)
-    if (!isAcceptedPrivateRam(w)) return this.denied(HvStatus.OperationDenied)
-    const slot = slotOf(w, vtl)
-    const check = (options.check ?? 0) & 0xf
-    const have = slot & 1 ? (slot >>> 1) & 0xf : 0
-    if ((have & check) !== check) return this.denied(HvStatus.AccessDenied)
     const key = page * 2 + vtl
-    const record = this.overlays.get(key)
+    const record = page < 0 ? undefined : this.overlays.get(key)
+    const w = page < 0 ? 0 : this.map.valueAt(page)
+    const slot = slotOf(w, vtl)
+    const have = slot & 1 ? (slot >>> 1) & 0xf : 0
+    if (record !== undefined) {
+      const needed = (options.perms ?? options.check ?? 0) & 0xf
+      if ((have & needed) !== needed) return this.denied(HvStatus.OperationDenied)
+      record.count++
+      return { status: HvStatus.Success, processed: 1, plan: new Plan([]), executed: [] }
+    }
+    const check = (options.check ?? 0) & 0xf
+    if (!isAcceptedPrivateRam(w) || w & LOCKED || (have & check) !== check) {
+      return this.denied(HvStatus.OperationDenied)
+    }
     const next = options.perms === undefined ? slot : slotFromFlags(options.perms)
     const result = this.mutate([page, page + 1], () => {
       this.map.assign(page, page + 1, withSlot(w | overlayBit(vtl), vtl, next))
     })
-    if (result.status === HvStatus.Success) {
-      if (record === undefined) this.overlays.set(key, { count: 1, saved: slot })
-      else record.count++
-      return { ...result, processed: 1 }
-    }
+    if (result.status !== HvStatus.Success) return result
+    this.overlays.set(key, { count: 1, saved: slot })
+    result.processed = 1
     return result
   }
 
-  /** Drops one reference; the last one restores the saved permissions. */
+  /**
+   * Drops one reference; the last one restores the saved permissions. A page that is not an
+   * overlay of `vtl` gives OperationDenied, as in OpenHCL.
+   */
   unregisterOverlay(vtl: GuestVtl, gpn: bigint): MutationResult {
     const page = this.pageNumber(gpn)
     const key = page * 2 + vtl
     const record = page < 0 ? undefined : this.overlays.get(key)
-    if (record === undefined) {
-      throw new VtlError('E_INVALID_VALUE', `GPN 0x${gpn.toString(16)} is not an overlay page`, {
-        field: 'gpn',
-      })
-    }
+    if (record === undefined) return this.denied(HvStatus.OperationDenied)
     if (record.count > 1) {
       record.count--
       return { status: HvStatus.Success, processed: 1, plan: new Plan([]), executed: [] }
@@ -468,8 +479,10 @@ export class GpaSpace implements ProtectionPort {
     const result = this.mutate([page, page + 1], () => {
       this.map.assign(page, page + 1, withSlot(w & ~overlayBit(vtl), vtl, record.saved))
     })
-    if (result.status === HvStatus.Success) this.overlays.delete(key)
-    return { ...result, processed: result.status === HvStatus.Success ? 1 : 0 }
+    if (result.status !== HvStatus.Success) return result
+    this.overlays.delete(key)
+    result.processed = 1
+    return result
   }
 
   /** Reference count of an overlay page (0 when it is not one). */
@@ -597,7 +610,7 @@ export class GpaSpace implements ProtectionPort {
 
   /** Canonical page number of a guest GPN, or -1 when it is outside the canonical space. */
   private pageNumber(gpn: bigint): number {
-    return gpn < 0n || gpn >= BigInt(this.pageLimit) ? -1 : Number(gpn)
+    return gpn < 0n || gpn >= this.pageLimitBig ? -1 : Number(gpn)
   }
 
   private protectable(w: PageWord, vtl: GuestVtl): boolean {

@@ -126,21 +126,27 @@ export class PageOracle {
 
   registerOverlay(vtl: 0 | 1, g: number, check: number, perms: number | undefined): number {
     const p = this.get(g)
-    if (p.kind !== 'ram' || !p.accepted || p.shared) return OPERATION_DENIED
-    if (((p.perms[vtl] ?? 0) & check) !== check) return ACCESS_DENIED
-    if (p.overlays[vtl] === 0) p.saved[vtl] = p.perms[vtl]
-    p.overlays[vtl]++
+    const have = p.perms[vtl] ?? 0
+    if (p.overlays[vtl] > 0) {
+      const needed = perms ?? check
+      if ((have & needed) !== needed) return OPERATION_DENIED
+      p.overlays[vtl]++
+      return 0
+    }
+    if (p.kind !== 'ram' || !p.accepted || p.shared || p.locked) return OPERATION_DENIED
+    if ((have & check) !== check) return OPERATION_DENIED
+    p.saved[vtl] = p.perms[vtl]
+    p.overlays[vtl] = 1
     if (perms !== undefined) p.perms[vtl] = perms
     return 0
   }
 
-  /** Returns an error code when the call must throw. */
-  unregisterOverlay(vtl: 0 | 1, g: number): string | undefined {
+  unregisterOverlay(vtl: 0 | 1, g: number): number {
     const p = this.get(g)
-    if (p.overlays[vtl] === 0) return 'E_INVALID_VALUE'
+    if (p.overlays[vtl] === 0) return OPERATION_DENIED
     p.overlays[vtl]--
     if (p.overlays[vtl] === 0) p.perms[vtl] = p.saved[vtl]
-    return undefined
+    return 0
   }
 }
 
