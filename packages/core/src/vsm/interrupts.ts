@@ -45,7 +45,10 @@ export function handleCrossVtlInterrupts(engine: VsmEngine, vpIndex: number): bo
   return false
 }
 
-/** Request `vector` in `vtl`'s APIC on `vp` (a device, timer or the host asserting it). */
+/**
+ * Request `vector` in `vtl`'s APIC on `vp`, on that VP's own thread (a device, timer or the host
+ * asserting it). From another VP's thread use `SharedVsmState.requestInterrupt` and a wake.
+ */
 export function assertInterrupt(
   engine: VsmEngine,
   vpIndex: number,
@@ -77,6 +80,9 @@ export interface EntryPlan {
 export function prepareEntry(engine: VsmEngine, vpIndex: number): EntryPlan {
   const wake = handleWake(engine, vpIndex)
   const vp = engine.vp(vpIndex)
+  // Interrupts other VPs requested (IPIs) join this VP's own LAPICs.
+  engine.shared.takeRequestedInterrupts(vpIndex, 0, vp.vtls[0].apic.irr)
+  engine.shared.takeRequestedInterrupts(vpIndex, 1, vp.vtls[1].apic.irr)
   if (handleCrossVtlInterrupts(engine, vpIndex)) handleCrossVtlInterrupts(engine, vpIndex)
   const vtl = vp.exitVtl
   const pending = vp.vtl1?.vtl0ExitPendingEvent

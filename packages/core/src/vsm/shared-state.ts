@@ -103,6 +103,15 @@ export interface SharedVsmState {
   tlbLocked(vp: number, vtl: GuestVtl): boolean
   setTlbLocked(vp: number, vtl: GuestVtl, locked: boolean): void
 
+  /**
+   * Request `vector` in `vtl`'s LAPIC of `vp` from another VP's thread (an IPI): fetch-or into a
+   * 256-bit per-VP, per-VTL word array, like OpenHCL's shared `LocalApicSet` IRR. True when the
+   * bit was newly set. The target merges the requests into its own LAPIC (`prepareEntry`).
+   */
+  requestInterrupt(vp: number, vtl: GuestVtl, vector: number): boolean
+  /** Swap the VTL's requested-vector words with 0, OR-ing them into `into` (8 × u32). */
+  takeRequestedInterrupts(vp: number, vtl: GuestVtl, into: Uint32Array): void
+
   /** `io_read_intercepts` / `io_write_intercepts` (65,536-bit bitmaps, under the partition lock). */
   ioIntercept(port: number, write: boolean): boolean
   setIoIntercept(port: number, write: boolean, value: boolean): void
@@ -116,7 +125,9 @@ const VP_ACTIVE_VTL = 3
 const VP_WAKE0 = 4
 const VP_TLB_LOCKED = 6
 const VP_PENDING0 = 7
-const VP_WORDS = 9
+/** 2 × 8 words of requested vectors (VTL0 then VTL1). */
+const VP_IRR0 = 9
+const VP_WORDS = 25
 const HEADER_WORDS = 16
 const IO_BITMAP_BYTES = 65536 / 8
 
@@ -273,6 +284,23 @@ export class PlainSharedVsmState implements SharedVsmState {
     const index = this.vpWord(vp, VP_TLB_LOCKED)
     const old = this.words[index] ?? 0
     this.words[index] = locked ? old | (1 << vtl) : old & ~(1 << vtl)
+  }
+
+  requestInterrupt(vp: number, vtl: GuestVtl, vector: number): boolean {
+    const index = this.vpWord(vp, VP_IRR0 + vtl * 8 + ((vector & 0xff) >>> 5))
+    const bit = 1 << (vector & 31)
+    const old = this.words[index] ?? 0
+    this.words[index] = old | bit
+    return (old & bit) === 0
+  }
+  takeRequestedInterrupts(vp: number, vtl: GuestVtl, into: Uint32Array): void {
+    const base = this.vpWord(vp, VP_IRR0 + vtl * 8)
+    for (let i = 0; i < 8; i++) {
+      const value = this.words[base + i] ?? 0
+      if (value === 0) continue
+      this.words[base + i] = 0
+      into[i] = ((into[i] ?? 0) | value) >>> 0
+    }
   }
 
   ioIntercept(port: number, write: boolean): boolean {

@@ -19,6 +19,17 @@ export function snapshotEngine(engine: VsmEngine): unknown {
       wake: [shared.wakeReasons(vp.index, 0), shared.wakeReasons(vp.index, 1)],
       pending: [shared.pendingOperation(vp.index, 0), shared.pendingOperation(vp.index, 1)],
       tlbLocked: [shared.tlbLocked(vp.index, 0), shared.tlbLocked(vp.index, 1)],
+      requested: [0, 1].map((vtl) => {
+        const words = new Uint32Array(8)
+        // Read without consuming: take into a copy, then put every bit back.
+        shared.takeRequestedInterrupts(vp.index, vtl as 0 | 1, words)
+        words.forEach((word, i) => {
+          for (let bit = 0; bit < 32; bit++) {
+            if ((word >>> bit) & 1) shared.requestInterrupt(vp.index, vtl as 0 | 1, i * 32 + bit)
+          }
+        })
+        return Array.from(words)
+      }),
     },
     exitVtl: vp.exitVtl,
     vtl1: vp.vtl1,

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { HvStatus } from '../../hv/status.js'
 import { bytes } from '../../hv/testing/arbitraries.js'
 import { dispatchHypercall } from '../dispatch.js'
+import { prepareEntry } from '../interrupts.js'
+import { WakeReason } from '../shared-state.js'
 import { snapshotEngine } from '../snapshot.js'
 import { bringUpBsp, control, enterVtl1, makeEngine, type Harness } from '../testing/harness.js'
 import { flushVirtualAddress } from './flush.js'
@@ -117,6 +119,9 @@ describe('SendSyntheticClusterIpi(Ex) VTL rules (§13.10)', () => {
     const h = makeEngine(2)
     inVtl1(h)
     expect(sendSyntheticClusterIpi(h.engine, 0, 0x0b, ipi(0x40, 0x10, 0x3n))).toBe(0)
+    expect(h.engine.vp(1).vtls[0].apic.highestRequested()).toBe(-1)
+    prepareEntry(h.engine, 1)
+    prepareEntry(h.engine, 0)
     expect(h.engine.vp(1).vtls[0].apic.highestRequested()).toBe(0x40)
     expect(h.engine.vp(0).vtls[0].apic.highestRequested()).toBe(0x40)
     expect(h.engine.vp(0).vtls[1].apic.highestRequested()).toBe(-1)
@@ -135,6 +140,8 @@ describe('SendSyntheticClusterIpi(Ex) VTL rules (§13.10)', () => {
       input: page,
     })
     expect(outcome).toMatchObject({ kind: 'completed', status: 0 })
+    expect(h.engine.shared.wakeReasons(1, 0)).toBe(WakeReason.Intcon)
+    prepareEntry(h.engine, 1)
     expect(h.engine.vp(1).vtls[0].apic.highestRequested()).toBe(0x41)
   })
 })

@@ -2,6 +2,7 @@ import { HypercallCode } from '../../hv/hypercall-code.js'
 import { decodeHvInputVtl } from '../../hv/input-vtl.js'
 import { HvStatus } from '../../hv/status.js'
 import type { VsmEngine } from '../engine.js'
+import { WakeReason } from '../shared-state.js'
 import { readVpSet, vpsFromMask } from './vp-set.js'
 
 /** 0x000B input: vector u32 @0, target_vtl u8 @4 (HvInputVtl), flags u8 @5, rsvd, mask u64 @8. */
@@ -12,7 +13,8 @@ export const SEND_IPI_EX_INPUT_SIZE = 24
 /**
  * HvCallSendSyntheticClusterIpi(Ex) (§13.10). Only VTL0 targets are delivered: from VTL1 to its
  * own VTL → InvalidVtlState; from VTL0 to VTL1 → AccessDenied (no target above the caller). The
- * vector is requested in each target's VTL0 APIC and the target woken; nothing in VTL1 is
+ * vector is requested for each target's VTL0 APIC (merged when the target next prepares an entry)
+ * and the target woken; nothing in VTL1 is
  * preempted (VINA may then fire on a VP that runs VTL1, as for any VTL0 interrupt).
  */
 export function sendSyntheticClusterIpi(
@@ -38,9 +40,10 @@ export function sendSyntheticClusterIpi(
   } else {
     vps = vpsFromMask(view.getBigUint64(8, true), engine.vpCount)
   }
+  // Through the shared request words: another VP's LAPIC belongs to that VP's thread.
   for (const vp of vps) {
-    engine.vp(vp).vtls[0].apic.request(vector)
-    if (vp !== callerVp) engine.ports.vp.wakeVp(vp)
+    engine.shared.requestInterrupt(vp, 0, vector)
+    if (engine.shared.wake(vp, 0, WakeReason.Intcon) && vp !== callerVp) engine.ports.vp.wakeVp(vp)
   }
   return HvStatus.Success
 }
