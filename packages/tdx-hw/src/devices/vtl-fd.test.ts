@@ -90,13 +90,25 @@ describe('VTL fd', () => {
 
   it('refuses empty, reversed and too-wide ranges before the syscall', () => {
     const { fake, vtl } = setup()
-    expect(thrown(() => vtl.addVtl0Memory({ startPfn: 5n, endPfn: 5n }))).toMatchObject({
+    expect(
+      thrown(() => {
+        vtl.addVtl0Memory({ startPfn: 5n, endPfn: 5n })
+      })
+    ).toMatchObject({
       code: 'E_RANGE_EMPTY',
     })
-    expect(thrown(() => vtl.addVtl0Memory({ startPfn: 6n, endPfn: 5n }))).toMatchObject({
+    expect(
+      thrown(() => {
+        vtl.addVtl0Memory({ startPfn: 6n, endPfn: 5n })
+      })
+    ).toMatchObject({
       code: 'E_RANGE_REVERSED',
     })
-    expect(thrown(() => vtl.addVtl0Memory({ startPfn: 0n, endPfn: 1n << 52n }))).toMatchObject({
+    expect(
+      thrown(() => {
+        vtl.addVtl0Memory({ startPfn: 0n, endPfn: 1n << 52n })
+      })
+    ).toMatchObject({
       code: 'E_BEYOND_GPA_WIDTH',
     })
     expect(fake.ioctls).toEqual([])
@@ -107,7 +119,11 @@ describe('VTL fd', () => {
     vtl.setPollFile(1, 33)
     expect(fake.ioctls[0]?.request).toBe(0x4008b825)
     expect([...(fake.ioctls[0]?.bytes ?? [])]).toEqual([1, 0, 0, 0, 33, 0, 0, 0])
-    expect(thrown(() => vtl.setPollFile(2, 33))).toMatchObject({
+    expect(
+      thrown(() => {
+        vtl.setPollFile(2, 33)
+      })
+    ).toMatchObject({
       code: 'E_FIELD_RANGE',
       field: 'cpu',
     })
