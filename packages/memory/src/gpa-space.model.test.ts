@@ -191,11 +191,12 @@ const BOOT: Operation[] = [
   { op: 'accept', range: [640, 1100] },
 ]
 
-function newSpace(sink: RecordingSink, busyRetries?: number): GpaSpace {
+function newSpace(sink: RecordingSink, busyRetries?: number, tdxConnect = false): GpaSpace {
   return new GpaSpace({
     ram: RAM.map(([s, e]) => ({ start: bytes(s), end: bytes(e) })),
     mmio: MMIO.map(([s, e]) => ({ start: bytes(s), end: bytes(e) })),
     sink,
+    tdxConnect,
     ...(busyRetries === undefined ? {} : { busyRetries }),
   })
 }
@@ -208,11 +209,12 @@ test.prop(
     fc.constantFrom(TDX_OPERAND_INVALID, TDX_OPERAND_BUSY),
     fc.integer({ min: 1, max: 3 }),
     fc.boolean(),
+    fc.boolean(),
   ],
   { numRuns: 80 }
 )(
   'interval map, naive oracle and recorded hardware agree after every step, sink failures included',
-  (steps, smallMappings, failAt, failCode, busyFailures, booted) => {
+  (steps, smallMappings, failAt, failCode, busyFailures, booted, tdxConnect) => {
     const ops = booted ? [...BOOT, ...steps] : steps
     // BUSY is injected `busyFailures` times in a row: 3 exhausts the executor's 2 retries.
     const fault = {
@@ -232,7 +234,7 @@ test.prop(
         return makeTdxStatus(failCode)
       },
     })
-    const space = newSpace(sink, 2)
+    const space = newSpace(sink, 2, tdxConnect)
     let oracle = new PageOracle(RAM, MMIO)
     for (const o of ops) {
       Object.assign(fault, { fired: false })

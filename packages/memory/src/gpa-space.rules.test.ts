@@ -312,3 +312,17 @@ describe('queries', () => {
     expect(space.stateOf((1n << 40n) - 4096n)).toMatchObject({ accepted: true, vtl1: ALL })
   })
 })
+
+describe('GPA width 52', () => {
+  it('uses bit 51 as the shared bit and 2^39 canonical pages', () => {
+    const space = new GpaSpace({ gpaWidth: 52, ram: [{ start: 1n << 48n, size: 1n << 21n }] })
+    expect(space.pageLimit).toBe(2 ** 39)
+    space.acceptPages({ start: (1n << 51n) | (1n << 48n), size: 1n << 21n })
+    expect(space.stateOf((1n << 51n) | (1n << 48n))).toMatchObject({
+      gpn: 1n << 36n,
+      viaSharedAlias: true,
+      accepted: true,
+    })
+    expectVtlError(() => space.stateOf(1n << 52n), 'E_BEYOND_GPA_WIDTH')
+  })
+})
