@@ -31,6 +31,11 @@ export interface VsmEngineOptions {
   fixedBits?: Partial<VmxFixedBits>
   /** Cross-VP state; a SharedArrayBuffer-backed one for multi-threaded hosts. Default: plain. */
   shared?: SharedVsmState
+  /**
+   * Write the initial partition words and VP 0's `started` flag (default true). A second engine
+   * attached to already initialised shared state (another worker thread) passes false.
+   */
+  initializeShared?: boolean
 }
 
 /**
@@ -63,6 +68,7 @@ export class VsmEngine {
     this.fixedBits = { ...DEFAULT_VMX_FIXED_BITS, ...options.fixedBits }
     this.vps = Array.from({ length: this.vpCount }, (_, index) => new VsmVp(index))
 
+    if (options.initializeShared === false) return
     // `from_availability` (check_guest_vsm_support, §2.1).
     const available = this.accessVsmPrivilege && this.hypervisorMaximumVtl >= 1
     this.shared.setPartitionField(

@@ -99,3 +99,21 @@ describe('PlainSharedVsmState', () => {
     expect([s.ioIntercept(0xffff, true), s.ioIntercept(0xffff, false)]).toEqual([true, false])
   })
 })
+
+describe('engines over one shared state', () => {
+  it("a second engine attached without initialising sees the first one's partition state", async () => {
+    const { VsmEngine } = await import('./engine.js')
+    const { makeEngine, bringUpBsp } = await import('./testing/harness.js')
+    const h = makeEngine(2)
+    bringUpBsp(h)
+    const second = new VsmEngine({
+      vpCount: 2,
+      ports: h.engine.ports,
+      shared: h.engine.shared,
+      initializeShared: false,
+    })
+    expect(second.guestVsmState).toBe(2)
+    expect(second.shared.vtl1EnableCalled(0)).toBe(true)
+    expect(second.shared.started(0)).toBe(true)
+  })
+})

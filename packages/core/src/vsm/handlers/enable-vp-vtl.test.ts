@@ -300,3 +300,14 @@ describe('EnableVpVtl (§4.1)', () => {
     expect(ap.vtls[1].registers.rip).toBe(0x5000n)
   })
 })
+
+describe('EnableVpVtl: any VP may be the first', () => {
+  it('VTL0 of VP 1 enables VTL1 on itself first; then VP 0 may not', () => {
+    const h = makeEngine(2)
+    enablePartition(h)
+    expect(enableVpVtl(h.engine, 1, input())).toBe(HvStatus.Success)
+    expect(h.engine.shared.vtl1EnableCalled(1)).toBe(true)
+    expect(h.hv.calls.at(-1)?.input[8]).toBe(1)
+    expect(enableVpVtl(h.engine, 0, input())).toBe(HvStatus.AccessDenied)
+  })
+})
