@@ -25,6 +25,7 @@ export { handleWake } from './wake.js'
 export type { WakeOutcome } from './wake.js'
 export {
   assertInterrupt,
+  combinePendingEvent,
   endOfInterrupt,
   exitToParavisor,
   handleCrossVtlInterrupts,

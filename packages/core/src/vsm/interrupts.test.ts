@@ -3,6 +3,7 @@ import { VtlEntryReason } from '../hv/vp-assist-page.js'
 import { dispatchHypercall } from './dispatch.js'
 import {
   assertInterrupt,
+  combinePendingEvent,
   endOfInterrupt,
   handleCrossVtlInterrupts,
   prepareEntry,
@@ -124,5 +125,62 @@ describe('cross-VTL interrupts (§7.4, §13.2, §13.12)', () => {
       { vp: 0, vtl: 0, exception: { vector: 13, errorCode: 0x10 } },
     ])
     expect(vp.vtl1.vtl0ExitPendingEvent).toBeUndefined()
+  })
+})
+
+describe('PendingEvent0 meets a pending VTL0 exception (#DF rules)', () => {
+  const event = (vector: number, code?: number) =>
+    1n | (code === undefined ? 0n : 1n << 8n) | (BigInt(vector) << 16n) | (BigInt(code ?? 0) << 32n)
+  const rows = [
+    {
+      name: 'nothing pending: the event as queued',
+      event: event(13, 4),
+      pending: undefined,
+      out: { vector: 13, errorCode: 4 },
+    },
+    {
+      name: '#PF then #PF → #DF',
+      event: event(14, 2),
+      pending: 14,
+      out: { vector: 8, errorCode: 0 },
+    },
+    {
+      name: '#PF then #GP (contributory) → #DF',
+      event: event(13, 0),
+      pending: 14,
+      out: { vector: 8, errorCode: 0 },
+    },
+    {
+      name: '#GP then #GP → #DF',
+      event: event(13, 0),
+      pending: 13,
+      out: { vector: 8, errorCode: 0 },
+    },
+    {
+      name: '#GP then #PF → the #PF',
+      event: event(14, 2),
+      pending: 13,
+      out: { vector: 14, errorCode: 2 },
+    },
+    {
+      name: '#UD pending, #GP queued → the #GP',
+      event: event(13, 0),
+      pending: 6,
+      out: { vector: 13, errorCode: 0 },
+    },
+    { name: '#DB queued over a #PF → the #DB', event: event(1), pending: 14, out: { vector: 1 } },
+  ]
+  it.each(rows)('$name', (row) => {
+    expect(combinePendingEvent(row.event, row.pending)).toEqual(row.out)
+  })
+
+  it('prepareEntry passes the pending exception on', () => {
+    const { h, vp } = activeBsp()
+    enterVtl1(h)
+    if (vp.vtl1 === undefined) throw new Error('VTL1 inactive')
+    vp.vtl1.vtl0ExitPendingEvent = event(14, 2)
+    dispatchHypercall(h.engine, { vp: 0, control: 0x12n, vtlInput: 1n })
+    prepareEntry(h.engine, 0, { vtl0PendingException: 14 })
+    expect(h.vpPort.exceptions).toEqual([{ vp: 0, vtl: 0, exception: { vector: 8, errorCode: 0 } }])
   })
 })

@@ -1,5 +1,6 @@
 import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
+import type { InjectedException } from './ports.js'
 import { VtlEntryReason } from '../hv/vp-assist-page.js'
 import { raiseVtl } from './handlers/vtl-switch.js'
 import { ACTIVE_VTL_PARAVISOR } from './shared-state.js'
@@ -63,6 +64,32 @@ export function endOfInterrupt(engine: VsmEngine, vpIndex: number, vtl: GuestVtl
   return engine.vp(vpIndex).vtls[vtl].apic.eoi()
 }
 
+const CONTRIBUTORY = new Set([0, 10, 11, 12, 13, 21])
+const PAGE_FAULT = 14
+const DOUBLE_FAULT = 8
+
+/**
+ * The exception VTL0 gets when VTL1's PendingEvent0 meets an exception already pending for VTL0
+ * (`cvm_deliver_exit_pending_event`): #DF (error code 0) for #PF + #PF, #PF + contributory, or
+ * contributory + contributory; otherwise the queued event as is.
+ */
+export function combinePendingEvent(
+  event: bigint,
+  pendingVector: number | undefined
+): InjectedException {
+  const vector = Number((event >> 16n) & 0xffffn)
+  const withCode = (event & (1n << 8n)) !== 0n
+  const queued: InjectedException = withCode
+    ? { vector, errorCode: Number((event >> 32n) & 0xffff_ffffn) }
+    : { vector }
+  if (pendingVector === undefined || vector > 21) return queued
+  const doubleFault =
+    pendingVector === PAGE_FAULT
+      ? vector === PAGE_FAULT || CONTRIBUTORY.has(vector)
+      : CONTRIBUTORY.has(pendingVector) && CONTRIBUTORY.has(vector)
+  return doubleFault ? { vector: DOUBLE_FAULT, errorCode: 0 } : queued
+}
+
 /** What the host must do to enter the VP's lower VTL. */
 export interface EntryPlan {
   /** The VTL to run (`exit_vtl`): VMCS/L2 VM #(vtl + 1). */
@@ -74,10 +101,15 @@ export interface EntryPlan {
 
 /**
  * Everything the run loop does before a lower-VTL entry (§2.4, §6.4, §7.4): handle the wake words
- * (VTL1 first), the cross-VTL interrupt rules, deliver VTL1's PendingEvent0 when VTL0 runs next,
+ * (VTL1 first), the cross-VTL interrupt rules, deliver VTL1's PendingEvent0 when VTL0 runs next
+ * (combined into #DF with `vtl0PendingException`, an exception the host already has pending),
  * pick the vector to inject (IF honoured) and publish `active_vtl`.
  */
-export function prepareEntry(engine: VsmEngine, vpIndex: number): EntryPlan {
+export function prepareEntry(
+  engine: VsmEngine,
+  vpIndex: number,
+  options: { vtl0PendingException?: number } = {}
+): EntryPlan {
   const wake = handleWake(engine, vpIndex)
   const vp = engine.vp(vpIndex)
   // Interrupts other VPs requested (IPIs) join this VP's own LAPICs.
@@ -87,12 +119,10 @@ export function prepareEntry(engine: VsmEngine, vpIndex: number): EntryPlan {
   const vtl = vp.exitVtl
   const pending = vp.vtl1?.vtl0ExitPendingEvent
   if (vtl === 0 && vp.vtl1 !== undefined && pending !== undefined) {
-    const vector = Number((pending >> 16n) & 0xffffn)
-    const deliverErrorCode = (pending & (1n << 8n)) !== 0n
     engine.ports.vp.injectException(
       vpIndex,
       0,
-      deliverErrorCode ? { vector, errorCode: Number((pending >> 32n) & 0xffff_ffffn) } : { vector }
+      combinePendingEvent(pending, options.vtl0PendingException)
     )
     vp.vtl1.vtl0ExitPendingEvent = undefined
     vp.vtls[0].apic.activity = 'running'

@@ -5,6 +5,8 @@ import {
   sharedVsmStateBytes,
   WakeReason,
 } from './shared-state.js'
+import { VsmEngine } from './engine.js'
+import { bringUpBsp, makeEngine } from './testing/harness.js'
 
 describe('PlainSharedVsmState', () => {
   it('is laid out in one buffer a SharedArrayBuffer could replace', () => {
@@ -101,9 +103,7 @@ describe('PlainSharedVsmState', () => {
 })
 
 describe('engines over one shared state', () => {
-  it("a second engine attached without initialising sees the first one's partition state", async () => {
-    const { VsmEngine } = await import('./engine.js')
-    const { makeEngine, bringUpBsp } = await import('./testing/harness.js')
+  it("a second engine attached without initialising sees the first one's partition state", () => {
     const h = makeEngine(2)
     bringUpBsp(h)
     const second = new VsmEngine({
