@@ -1,0 +1,67 @@
+const PAGE = 4096
+
+/**
+ * Guest memory contents, kept sparsely: one 4 KiB buffer per page that was ever written, zero
+ * everywhere else, so a 1 TiB TD costs nothing until it is touched. Keyed by canonical GPN; the
+ * shared alias of a page names the same bytes here (the TDX module zeroes a page on conversion,
+ * which `zero` models).
+ */
+export class MemoryContents {
+  private readonly pages = new Map<number, Uint8Array>()
+
+  /** Little-endian read of `size` bytes (1, 2, 4 or 8) at a canonical GPA; may cross a page. */
+  read(gpa: bigint, size: number): bigint {
+    let value = 0n
+    for (let i = size - 1; i >= 0; i--) value = (value << 8n) | BigInt(this.byte(gpa + BigInt(i)))
+    return value
+  }
+
+  write(gpa: bigint, size: number, value: bigint): void {
+    let rest = value
+    for (let i = 0; i < size; i++) {
+      const at = gpa + BigInt(i)
+      const gpn = Number(at >> 12n)
+      let page = this.pages.get(gpn)
+      if (page === undefined) {
+        page = new Uint8Array(PAGE)
+        this.pages.set(gpn, page)
+      }
+      page[Number(at & 0xfffn)] = Number(rest & 0xffn)
+      rest >>= 8n
+    }
+  }
+
+  /** Drops the contents of `count` pages from `gpn` on (TDX zeroes pages it accepts). */
+  zero(gpn: number, count: number): void {
+    if (count > this.pages.size) {
+      for (const key of [...this.pages.keys()]) {
+        if (key >= gpn && key < gpn + count) this.pages.delete(key)
+      }
+      return
+    }
+    for (let i = 0; i < count; i++) this.pages.delete(gpn + i)
+  }
+
+  private byte(gpa: bigint): number {
+    return this.pages.get(Number(gpa >> 12n))?.[Number(gpa & 0xfffn)] ?? 0
+  }
+
+  /** Pages that hold data, as `gpn → hex`, for snapshots (all-zero pages are left out). */
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const gpn of [...this.pages.keys()].sort((a, b) => a - b)) {
+      const page = this.pages.get(gpn)
+      if (page === undefined || page.every((b) => b === 0)) continue
+      out[`0x${gpn.toString(16)}`] = Buffer.from(page).toString('hex')
+    }
+    return out
+  }
+
+  static fromJSON(json: Readonly<Record<string, string>>): MemoryContents {
+    const contents = new MemoryContents()
+    for (const [gpn, hex] of Object.entries(json)) {
+      contents.pages.set(Number(gpn), new Uint8Array(Buffer.from(hex, 'hex')))
+    }
+    return contents
+  }
+}

@@ -1,0 +1,282 @@
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { YAMLParseError, parse as parseYaml } from 'yaml'
+import { parseRegisterName, registerNumberFromName, type GuestVtl, type Vtl } from '@vtl/core'
+import { join, Reader, type Plain } from './reader.js'
+import { encodeTypedHypercall } from './typed-hypercall.js'
+import {
+  ACTION_KEYS,
+  type AccessSize,
+  type GuestAction,
+  type Scenario,
+  type ScenarioPartition,
+  type ScenarioStep,
+} from './types.js'
+
+const MAX_VPS = 1024
+const TOP_KEYS = ['version', 'name', 'seed', 'partition', 'steps', 'description'] as const
+const PARTITION_KEYS = ['vps', 'memory', 'gpaWidth', 'mbecCapable', 'startedVps'] as const
+const STEP_KEYS = ['vp', 'vtl', 'expect', 'note', ...ACTION_KEYS]
+
+/**
+ * Parses and validates a scenario file (YAML or JSON: JSON is YAML). Throws a `ScenarioError`
+ * (`E_SCENARIO`) naming the file, the step index and the field on the first problem.
+ */
+export function parseScenario(text: string, fileName = '<inline>'): Scenario {
+  const reader = new Reader(fileName)
+  let data: unknown
+  try {
+    data = parseYaml(text, { intAsBigInt: false, uniqueKeys: true })
+  } catch (error) {
+    const where =
+      error instanceof YAMLParseError && error.linePos !== undefined
+        ? `line ${error.linePos[0].line}`
+        : ''
+    reader.fail(where, `not valid YAML/JSON: ${error instanceof Error ? error.message : ''}`)
+  }
+  const top = reader.object(data, '', TOP_KEYS)
+  const version = reader.required(top, 'version', '')
+  if (version !== 1) reader.fail('version', `only version 1 is supported, got ${String(version)}`)
+  const name = top.name === undefined ? basename(fileName) : reader.string(top.name, 'name')
+  const seed = top.seed === undefined ? 0 : reader.int(top.seed, 'seed', 0, Number.MAX_SAFE_INTEGER)
+  const partition = parsePartition(reader, reader.required(top, 'partition', ''))
+  const list = reader.array(reader.required(top, 'steps', ''), 'steps')
+  const steps = list.map((step, index) => parseStep(reader.forStep(index), step, index, partition))
+  return { version: 1, name, fileName, seed, partition, steps }
+}
+
+/** Reads and parses a scenario file. */
+export async function loadScenarioFile(path: string): Promise<Scenario> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    return new Reader(path).fail('', `cannot read: ${error instanceof Error ? error.message : ''}`)
+  }
+  return parseScenario(text, path)
+}
+
+function parsePartition(reader: Reader, value: unknown): ScenarioPartition {
+  const p = reader.object(value, 'partition', PARTITION_KEYS)
+  const vps = reader.int(reader.required(p, 'vps', 'partition'), 'partition.vps', 1, MAX_VPS)
+  const memory = reader.byteSize(reader.required(p, 'memory', 'partition'), 'partition.memory')
+  if (memory === 0n || memory % 4096n !== 0n) {
+    reader.fail('partition.memory', 'must be a non-zero multiple of 4 KiB')
+  }
+  const gpaWidth =
+    p.gpaWidth === undefined
+      ? 48
+      : reader.oneOf(p.gpaWidth, 'partition.gpaWidth', [48, 52] as const)
+  if (memory > 1n << BigInt(gpaWidth - 1)) {
+    reader.fail('partition.memory', `does not fit below the shared bit of a ${gpaWidth}-bit GPA`)
+  }
+  const mbecCapable =
+    p.mbecCapable === undefined ? true : reader.boolean(p.mbecCapable, 'partition.mbecCapable')
+  let startedVps: number[] | undefined
+  if (p.startedVps !== undefined) {
+    const list = reader.array(p.startedVps, 'partition.startedVps')
+    startedVps = list.map((vp, i) => reader.int(vp, `partition.startedVps[${i}]`, 0, vps - 1))
+    if (new Set(startedVps).size !== startedVps.length) {
+      reader.fail('partition.startedVps', 'lists a VP twice')
+    }
+  }
+  return { vps, memory, gpaWidth, mbecCapable, startedVps }
+}
+
+function parseStep(
+  reader: Reader,
+  value: unknown,
+  index: number,
+  partition: ScenarioPartition
+): ScenarioStep {
+  const at = `steps[${index}]`
+  const s = reader.object(value, at, STEP_KEYS)
+  const vp = reader.int(reader.required(s, 'vp', at), join(at, 'vp'), 0, partition.vps - 1)
+  const vtl =
+    s.vtl === undefined ? undefined : (reader.int(s.vtl, join(at, 'vtl'), 0, 1) as GuestVtl)
+  const present = ACTION_KEYS.filter((key) => s[key] !== undefined)
+  if (present.length !== 1) {
+    reader.fail(
+      at,
+      present.length === 0
+        ? `needs exactly one action (${ACTION_KEYS.join(', ')})`
+        : `has more than one action (${present.join(', ')})`
+    )
+  }
+  const key = present[0] ?? 'run'
+  const action = parseAction(reader, key, s[key], join(at, key), partition)
+  let expect: Record<string, unknown> | undefined
+  if (s.expect !== undefined) {
+    expect = reader.object(s.expect, join(at, 'expect'), EXPECT_KEYS)
+  }
+  return { vp, vtl, action, expect }
+}
+
+/** Result fields an `expect` may name (scenario-format.md, Actions table). */
+const EXPECT_KEYS = [
+  'status',
+  'code',
+  'repsCompleted',
+  'output',
+  'activeVtl',
+  'exception',
+  'ok',
+  'value',
+  'intercept',
+  'interceptStatus',
+  'error',
+  'vector',
+]
+
+function size(reader: Reader, record: Plain, field: string): AccessSize {
+  if (record.size === undefined) return 8
+  return reader.oneOf(
+    typeof record.size === 'string' ? Number(record.size) : record.size,
+    join(field, 'size'),
+    [1, 2, 4, 8] as const
+  )
+}
+
+function parseAction(
+  reader: Reader,
+  key: string,
+  value: unknown,
+  field: string,
+  partition: ScenarioPartition
+): GuestAction {
+  switch (key) {
+    case 'hypercall': {
+      const h = reader.object(value, field, [
+        'name',
+        'code',
+        'input',
+        'repStart',
+        'repCount',
+        'varHeaderSize',
+        'fast',
+      ])
+      if (h.name !== undefined) {
+        if (h.code !== undefined) reader.fail(join(field, 'code'), 'give either name or code')
+        for (const k of ['repStart', 'repCount', 'varHeaderSize', 'fast']) {
+          if (h[k] !== undefined) reader.fail(join(field, k), 'only raw hypercalls (code) take it')
+        }
+        const name = reader.string(h.name, join(field, 'name'))
+        return { kind: 'hypercall', call: encodeTypedHypercall(reader, name, h.input, field) }
+      }
+      const code = reader.uint(reader.required(h, 'code', field), join(field, 'code'), 16)
+      const input =
+        h.input === undefined ? new Uint8Array(0) : reader.hexBytes(h.input, join(field, 'input'))
+      const fast = h.fast === undefined ? false : reader.boolean(h.fast, join(field, 'fast'))
+      return {
+        kind: 'hypercall',
+        call: {
+          kind: 'raw',
+          code,
+          input,
+          repStart:
+            h.repStart === undefined ? 0 : reader.uint(h.repStart, join(field, 'repStart'), 12),
+          repCount:
+            h.repCount === undefined ? 0 : reader.uint(h.repCount, join(field, 'repCount'), 12),
+          varHeaderSize:
+            h.varHeaderSize === undefined
+              ? 0
+              : reader.uint(h.varHeaderSize, join(field, 'varHeaderSize'), 10),
+          fast,
+        },
+      }
+    }
+    case 'vtlCall': {
+      const v = reader.object(value ?? {}, field, ['input'])
+      return {
+        kind: 'vtlCall',
+        input: v.input === undefined ? 0n : reader.u64(v.input, join(field, 'input')),
+      }
+    }
+    case 'vtlReturn': {
+      const v = reader.object(value ?? {}, field, ['fast'])
+      return {
+        kind: 'vtlReturn',
+        fast: v.fast === undefined ? false : reader.boolean(v.fast, join(field, 'fast')),
+      }
+    }
+    case 'read':
+    case 'write':
+    case 'execute': {
+      const keys =
+        key === 'write'
+          ? ['gpa', 'size', 'value']
+          : key === 'execute'
+            ? ['gpa', 'size', 'mode']
+            : ['gpa', 'size']
+      const m = reader.object(value, field, keys)
+      const gpa = reader.u64(reader.required(m, 'gpa', field), join(field, 'gpa'))
+      const bytes = size(reader, m, field)
+      const limit = 1n << BigInt(partition.gpaWidth)
+      if (gpa + BigInt(bytes) > limit) reader.fail(join(field, 'gpa'), 'is beyond the GPA width')
+      if (key === 'read') return { kind: 'read', gpa, size: bytes }
+      if (key === 'write') {
+        const written = reader.u64(reader.required(m, 'value', field), join(field, 'value'))
+        if (bytes < 8 && written >= 1n << BigInt(bytes * 8)) {
+          reader.fail(join(field, 'value'), `does not fit in ${bytes} byte(s)`)
+        }
+        return { kind: 'write', gpa, size: bytes, value: written }
+      }
+      const mode =
+        m.mode === undefined
+          ? 'kernel'
+          : reader.oneOf(m.mode, join(field, 'mode'), ['kernel', 'user'] as const)
+      return { kind: 'execute', gpa, size: bytes, mode }
+    }
+    case 'setRegister':
+    case 'getRegister': {
+      const r = reader.object(
+        value,
+        field,
+        key === 'setRegister' ? ['name', 'value', 'targetVtl'] : ['name', 'targetVtl']
+      )
+      const nameValue = reader.required(r, 'name', field)
+      let name: number
+      if (typeof nameValue === 'string' && registerNumberFromName(nameValue) !== undefined) {
+        name = parseRegisterName(nameValue)
+      } else if (typeof nameValue === 'string' && !/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(nameValue)) {
+        reader.fail(join(field, 'name'), `unknown register name '${nameValue}'`)
+      } else {
+        name = reader.uint(nameValue, join(field, 'name'), 32)
+      }
+      const targetVtl =
+        r.targetVtl === undefined
+          ? undefined
+          : (reader.int(r.targetVtl, join(field, 'targetVtl'), 0, 2) as Vtl)
+      if (key === 'getRegister') return { kind: 'getRegister', name, targetVtl }
+      return {
+        kind: 'setRegister',
+        name,
+        value: reader.u64(reader.required(r, 'value', field), join(field, 'value')),
+        targetVtl,
+      }
+    }
+    case 'interrupt': {
+      const i = reader.object(value, field, ['vector', 'vtl'])
+      return {
+        kind: 'interrupt',
+        vector: reader.int(reader.required(i, 'vector', field), join(field, 'vector'), 16, 255),
+        vtl: reader.int(reader.required(i, 'vtl', field), join(field, 'vtl'), 0, 1) as GuestVtl,
+      }
+    }
+    case 'run':
+    case 'eoi':
+      reader.object(value ?? {}, field, [])
+      return { kind: key }
+    case 'fault': {
+      const f = reader.object(value, field, ['at', 'status', 'after'])
+      return {
+        kind: 'fault',
+        at: reader.string(reader.required(f, 'at', field), join(field, 'at')),
+        status: reader.string(reader.required(f, 'status', field), join(field, 'status')),
+        after: f.after === undefined ? 0 : reader.int(f.after, join(field, 'after'), 0, 1_000_000),
+      }
+    }
+    default:
+      return reader.fail(field, 'unknown action')
+  }
+}

@@ -1,0 +1,95 @@
+import type { GuestVtl, InitialVpContextX64, Vtl } from '@vtl/core'
+
+/** A parsed, validated scenario (scenario-format.md). 64-bit values are bigints here. */
+export interface Scenario {
+  version: 1
+  name: string
+  /** The file it came from (for messages); `<inline>` for text without a file. */
+  fileName: string
+  seed: number
+  partition: ScenarioPartition
+  steps: ScenarioStep[]
+}
+
+export interface ScenarioPartition {
+  vps: number
+  /** Guest RAM in bytes, from GPA 0. */
+  memory: bigint
+  gpaWidth: 48 | 52
+  mbecCapable: boolean
+  /** VPs running in VTL0 at start; `undefined` means all. */
+  startedVps: number[] | undefined
+}
+
+export interface ScenarioStep {
+  vp: number
+  /** Assert the VP's active VTL before acting. */
+  vtl: GuestVtl | undefined
+  action: GuestAction
+  /** The result fields that must match, as written in the file. */
+  expect: Readonly<Record<string, unknown>> | undefined
+}
+
+/** A typed hypercall: the TLFS name and its input already encoded as the guest's input page. */
+export interface TypedHypercall {
+  kind: 'typed'
+  name: string
+  code: number
+  input: Uint8Array
+  repCount: number
+  /** The call is a rep call (its result carries `repsCompleted`). */
+  rep: boolean
+  /** The call has output bytes (`output` in the result). */
+  hasOutput: boolean
+}
+
+/** A raw hypercall: the control-word fields and the input page bytes exactly as written. */
+export interface RawHypercall {
+  kind: 'raw'
+  code: number
+  input: Uint8Array
+  repStart: number
+  repCount: number
+  varHeaderSize: number
+  fast: boolean
+}
+
+export type GuestAction =
+  | { kind: 'hypercall'; call: TypedHypercall | RawHypercall }
+  | { kind: 'vtlCall'; input: bigint }
+  | { kind: 'vtlReturn'; fast: boolean }
+  | { kind: 'read'; gpa: bigint; size: AccessSize }
+  | { kind: 'write'; gpa: bigint; size: AccessSize; value: bigint }
+  | { kind: 'execute'; gpa: bigint; size: AccessSize; mode: 'kernel' | 'user' }
+  | { kind: 'setRegister'; name: number; value: bigint; targetVtl: Vtl | undefined }
+  | { kind: 'getRegister'; name: number; targetVtl: Vtl | undefined }
+  | { kind: 'interrupt'; vector: number; vtl: GuestVtl }
+  | { kind: 'run' }
+  | { kind: 'eoi' }
+  | { kind: 'fault'; at: string; status: string; after: number }
+
+export type AccessSize = 1 | 2 | 4 | 8
+
+export type ActionKind = GuestAction['kind']
+
+/** The action keys a step may carry (exactly one of them). */
+export const ACTION_KEYS: readonly ActionKind[] = [
+  'hypercall',
+  'vtlCall',
+  'vtlReturn',
+  'read',
+  'write',
+  'execute',
+  'setRegister',
+  'getRegister',
+  'interrupt',
+  'run',
+  'eoi',
+  'fault',
+]
+
+/** What a step produced, in the report's wire form (64-bit values as `0x` strings). */
+export type StepResult = Record<string, unknown> & { activeVtl?: number }
+
+/** The initial context type a typed EnableVpVtl / StartVirtualProcessor carries. */
+export type VpContext = InitialVpContextX64
