@@ -1,7 +1,16 @@
 import { defineSuite } from '@vtl/bench-kit'
-import { HV_MAP_GPA_PERMISSIONS_ALL, HvMapGpaFlags } from '@vtl/core'
+import { HV_MAP_GPA_PERMISSIONS_ALL, HvMapGpaFlags, HvStatus } from '@vtl/core'
 import { GpaSpace, RunMap } from '../src/index.js'
-import { slotFromFlags, withSlot, PageKind, ACCEPTED } from '../src/page-state.js'
+import {
+  ACCEPTED,
+  KIND_MASK,
+  LOCKED,
+  OVERLAY_VTL0,
+  PageKind,
+  SHARED,
+  slotFromFlags,
+  withSlot,
+} from '../src/page-state.js'
 
 const ALL = HV_MAP_GPA_PERMISSIONS_ALL
 const R = HvMapGpaFlags.Readable
@@ -77,12 +86,13 @@ for (let k = 0; k < SEQ; k++) sequence[k] = rnd() % POOL
 const flagsSeq = new Uint8Array(SEQ)
 for (let k = 0; k < SEQ; k++) flagsSeq[k] = rnd() & 1 ? R : ALL
 
+const gpnPool = Array.from(pool, (g) => BigInt(g))
 const accepted = PageKind.Ram | ACCEPTED
 const baseWord = withSlot(accepted, 0, slotFromFlags(ALL))
 const slotAll = slotFromFlags(ALL)
 const slotR = slotFromFlags(R)
 
-// The interval map that backs a GpaSpace, driven with the same page words the space stores.
+// The bare interval map that backs a GpaSpace, driven with the page words the space stores.
 const runs = new RunMap(PAGES_64G, baseWord)
 let cursorMap = 0
 function toggleInMap(): void {
@@ -92,20 +102,36 @@ function toggleInMap(): void {
   runs.update(g, g + 1, (w) => withSlot(w, 0, slot))
 }
 
-// The per-page baseline: one Int32 word per page, the same update.
+// The per-page baseline: one Int32 word per page (64 MiB), the same checks as
+// ModifyVtlProtectionMask (accepted private RAM, not locked, not a VTL0 overlay) and the same
+// update, taking the same bigint GPN list; no plan.
 const perPage = new Int32Array(PAGES_64G).fill(baseWord)
+const refused = LOCKED | OVERLAY_VTL0
 let cursorArray = 0
+function protectInArray(gpns: readonly bigint[], flags: number): number {
+  const limit = BigInt(PAGES_64G)
+  for (const gpn of gpns) {
+    if (gpn < 0n || gpn >= limit) return HvStatus.OperationDenied
+    const w = perPage[Number(gpn)] ?? 0
+    if ((w & (KIND_MASK | ACCEPTED | SHARED)) !== accepted || w & refused) {
+      return HvStatus.OperationDenied
+    }
+  }
+  const slot = slotFromFlags(flags)
+  for (const gpn of gpns) {
+    const g = Number(gpn)
+    perPage[g] = withSlot(perPage[g] ?? 0, 0, slot)
+  }
+  return HvStatus.Success
+}
 function toggleInArray(): void {
   const k = cursorArray++ & (SEQ - 1)
-  const g = pool[sequence[k] ?? 0] ?? 0
-  const slot = flagsSeq[k] === R ? slotR : slotAll
-  perPage[g] = withSlot(perPage[g] ?? 0, 0, slot)
+  protectInArray([gpnPool[sequence[k] ?? 0] ?? 0n], flagsSeq[k] ?? ALL)
 }
 
-// The whole ProtectionPort path (checks, plan, no sink), for reference.
+// The whole ProtectionPort path: checks, map update, plan (no sink).
 const space64 = new GpaSpace({ ram: [{ start: 0n, end: 64n * GIB }] })
 space64.mark({ start: 0n, end: 64n * GIB }, { accepted: true, vtl0: ALL })
-const gpnPool = Array.from(pool, (g) => BigInt(g))
 let cursorSpace = 0
 function toggleInSpace(): void {
   const k = cursorSpace++ & (SEQ - 1)
@@ -176,24 +202,23 @@ export default defineSuite({
       target: { value: 1_000_000, unit: 'ops/s' },
       note:
         'one random 4 KiB VTL0 permission change (R <-> ALL) over 50,000 pages of a 64 GiB guest ' +
-        '(≤ 100,000 runs) in the interval map, page words as GpaSpace stores them; no plan',
-      op: toggleInMap,
+        '(<= 100,000 runs) through GpaSpace.protectPages: ModifyVtlProtectionMask checks, map ' +
+        'update and plan (no sink)',
+      op: toggleInSpace,
     },
     {
       id: 'memory.random-4k-toggles-typed-array',
       kind: 'throughput',
       baselineOnly: true,
-      note: 'the same changes on one Int32 word per page (64 MiB)',
+      note: 'the same calls on one Int32 word per page (64 MiB): same checks, same update, no plan',
       op: toggleInArray,
     },
     {
-      id: 'memory.random-4k-protect-pages',
+      id: 'memory.random-4k-map-update',
       kind: 'throughput',
-      baseline: 'memory.random-4k-toggles',
-      note:
-        'the same changes through GpaSpace.protectPages (ModifyVtlProtectionMask checks + plan, ' +
-        'no sink); baseline: the bare map update',
-      op: toggleInSpace,
+      baseline: 'memory.random-4k-toggles-typed-array',
+      note: 'the same changes as bare interval-map updates (no checks, no plan)',
+      op: toggleInMap,
     },
     {
       id: 'memory.bytes-per-fragment',
