@@ -278,6 +278,16 @@ describe('VSM registers (§8, §13.5, §13.9)', () => {
     expect(getVpRegister(h.engine, 0, 1, 0, R.PendingEvent0).value).toBe(event(13, true))
   })
 
+  it('CrInterceptControl accepts write intercepts only (no reads, no SGX launch control)', () => {
+    const h = makeEngine(1)
+    inVtl1(h)
+    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, 0x7f_c003n)).toBe(0)
+    expect(getVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl).value).toBe(0x7f_c003n)
+    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, 1n << 3n)).toBe(0x50)
+    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, 1n << 24n)).toBe(0x50)
+    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptCr0Mask, 0x8000_0001n)).toBe(0)
+  })
+
   it('ApicBase can be written only with its current value', () => {
     const h = makeEngine(1)
     inVtl1(h)

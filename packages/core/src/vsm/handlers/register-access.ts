@@ -252,6 +252,13 @@ export function getVpRegister(
   }
 }
 
+/**
+ * `HvRegisterCrInterceptControl` bits a CVM intercepts: every write (CR0, CR4, XCR0, MISC_ENABLE,
+ * LSTAR, STAR, CSTAR, APIC_BASE, EFER, GDTR, IDTR, LDTR, TR, SYSENTER_*, SFMASK, TSC_AUX, and bits
+ * 25–28: XSS, S_CET, PLx_SSP, ISST) but no reads and not SGX launch control (bit 24).
+ */
+const SUPPORTED_CR_INTERCEPTS = 0x1eff_d557n
+
 /** Exceptions VTL1 may queue for VTL0, and those of them that carry an error code. */
 const PENDING_EVENT_VECTORS = new Set([
   0, 1, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 16, 17, 18, 19, 21,
@@ -375,6 +382,9 @@ export function setVpRegister(
       if (targetVtl !== 1) return HvStatus.AccessDenied
       const state = vp.vtl1?.regIntercept
       if (state === undefined) return HvStatus.InvalidVtlState
+      if (name === R.CrInterceptControl && (low & ~SUPPORTED_CR_INTERCEPTS) !== 0n) {
+        return HvStatus.InvalidRegisterValue
+      }
       if (name === R.CrInterceptControl) state.interceptControl = low
       else if (name === R.CrInterceptCr0Mask) state.cr0Mask = low
       else if (name === R.CrInterceptCr4Mask) state.cr4Mask = low
