@@ -1,0 +1,75 @@
+/**
+ * Simulated time: one cycle counter per VP (VPs run concurrently on real hardware, so each has
+ * its own timeline), turned into estimated hardware time at a configurable clock rate. Counters
+ * are created on first use, so a 1024-VP TD costs nothing until its VPs run.
+ */
+export class SimClock {
+  readonly vps: number
+  /** Clock rate for `hardwareNs`, in GHz (cycles per ns). */
+  readonly ghz: number
+  private readonly cycles = new Map<number, number>()
+
+  constructor(vps: number, ghz = 2.0) {
+    if (!Number.isSafeInteger(vps) || vps < 1) throw new RangeError(`vps must be ≥ 1: ${vps}`)
+    if (!Number.isFinite(ghz) || ghz <= 0) throw new RangeError(`ghz must be > 0: ${ghz}`)
+    this.vps = vps
+    this.ghz = ghz
+  }
+
+  private check(vp: number): void {
+    if (!Number.isSafeInteger(vp) || vp < 0 || vp >= this.vps) {
+      throw new RangeError(`VP ${vp} is outside 0..${this.vps - 1}`)
+    }
+  }
+
+  /** Adds `cycles` to `vp`'s counter and returns the new value. */
+  advance(vp: number, cycles: number): number {
+    this.check(vp)
+    if (!Number.isFinite(cycles) || cycles < 0) {
+      throw new RangeError(`cycles must be a finite non-negative number: ${cycles}`)
+    }
+    const now = (this.cycles.get(vp) ?? 0) + cycles
+    this.cycles.set(vp, now)
+    return now
+  }
+
+  /** `vp`'s simulated cycles so far. */
+  now(vp: number): number {
+    this.check(vp)
+    return this.cycles.get(vp) ?? 0
+  }
+
+  /**
+   * Moves `vp` forward to `cycles` if it is behind (a VP that waited for another one resumes at
+   * the other's time). Returns the VP's time afterwards.
+   */
+  syncTo(vp: number, cycles: number): number {
+    const now = this.now(vp)
+    if (cycles > now) this.cycles.set(vp, cycles)
+    return Math.max(now, cycles)
+  }
+
+  /** The latest time over all VPs: the run's simulated length. */
+  max(): number {
+    let m = 0
+    for (const c of this.cycles.values()) if (c > m) m = c
+    return m
+  }
+
+  /** Estimated hardware time of `vp` (or of the whole run) in ns at `ghz`. */
+  hardwareNs(vp?: number): number {
+    return (vp === undefined ? this.max() : this.now(vp)) / this.ghz
+  }
+
+  toJSON(): { vps: number; ghz: number; cycles: Record<string, number> } {
+    const cycles: Record<string, number> = {}
+    for (const [vp, c] of [...this.cycles].sort((a, b) => a[0] - b[0])) cycles[String(vp)] = c
+    return { vps: this.vps, ghz: this.ghz, cycles }
+  }
+
+  static fromJSON(json: { vps: number; ghz: number; cycles: Record<string, number> }): SimClock {
+    const clock = new SimClock(json.vps, json.ghz)
+    for (const [vp, c] of Object.entries(json.cycles)) clock.cycles.set(Number(vp), c)
+    return clock
+  }
+}

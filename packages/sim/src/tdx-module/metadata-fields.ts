@@ -1,0 +1,141 @@
+import {
+  decodeTdxExtendedFieldCode,
+  TdVpsClassCode,
+  TdxContextCode,
+  VmcsField,
+  vmcsTdxFieldSize,
+  type TdxExtendedFieldCode,
+} from '@vtl/core'
+
+/** A metadata field the module knows: where it is stored, its width, writable bits, reset value. */
+export interface FieldSpec {
+  /** Storage key (unique per field within its scope). */
+  key: string
+  bits: 8 | 16 | 32 | 64
+  /** Bits the L1 VMM may write; 0n = read-only (TDX_METADATA_FIELD_NOT_WRITABLE). */
+  writable: bigint
+  reset: bigint
+}
+
+const ALL64 = 0xffff_ffff_ffff_ffffn
+const SIZE_BITS = [8, 16, 32, 64] as const
+
+export function fieldMask(bits: number): bigint {
+  return (1n << BigInt(bits)) - 1n
+}
+
+/**
+ * VMX encodings the software VMCS holds: core's `VmcsField` list plus the guest RIP/RSP/RFLAGS
+ * and the exit-information fields a guest runner may report. Anything else is
+ * TDX_METADATA_FIELD_ID_INCORRECT, which keeps typos from silently creating state.
+ */
+const VMCS_EXTRA: readonly number[] = [
+  0x681c, // GUEST_RSP
+  0x681e, // GUEST_RIP
+  0x6820, // GUEST_RFLAGS
+  0x2400, // GUEST_PHYSICAL_ADDRESS (exit information, read-only)
+  0x4402, // VM_EXIT_REASON (read-only)
+  0x440c, // VM_EXIT_INSTRUCTION_LENGTH (read-only)
+  0x6400, // EXIT_QUALIFICATION (read-only)
+]
+const VMCS_ENCODINGS = new Set<number>([...Object.values(VmcsField), ...VMCS_EXTRA])
+
+/** OpenHCL asserts each L2 VMCS starts with CR0 = PE|NE and CR4 = MCE|VMXE (§6.3). */
+const VMCS_RESET = new Map<number, bigint>([
+  [VmcsField.GUEST_CR0, 0x21n],
+  [VmcsField.GUEST_CR4, 0x2040n],
+])
+
+function decode(id: bigint): TdxExtendedFieldCode | undefined {
+  try {
+    const f = decodeTdxExtendedFieldCode(id)
+    // Sequences and multi-element reads are not modelled: single fields only.
+    if (f.lastElement !== 0 || f.lastField !== 0 || f.incrementSize) return undefined
+    return f
+  } catch {
+    return undefined
+  }
+}
+
+const VMCS_CLASSES: readonly number[] = [
+  TdVpsClassCode.VMCS_1,
+  TdVpsClassCode.VMCS_2,
+  TdVpsClassCode.VMCS_3,
+]
+const MSR_BITMAP_CLASSES: readonly number[] = [
+  TdVpsClassCode.MSR_BITMAPS_1,
+  TdVpsClassCode.MSR_BITMAPS_2,
+  // VM #3's bitmap class follows the 8-apart pattern of VMCS_1/2/3 (no source names it).
+  TdVpsClassCode.MSR_BITMAPS_2 + 8,
+]
+
+/** A VMCS field spec for `vm`'s VMCS, or undefined when the encoding is not one we hold. */
+export function vmcsFieldSpec(vm: number, encoding: number): FieldSpec | undefined {
+  if (!VMCS_ENCODINGS.has(encoding)) return undefined
+  const bits = SIZE_BITS[vmcsTdxFieldSize(encoding)]
+  // VMX encoding bits 11:10 = 1: VM-exit information, read-only for everyone.
+  const readOnly = ((encoding >>> 10) & 3) === 1
+  return {
+    key: `v${vm}:${encoding}`,
+    bits,
+    writable: readOnly ? 0n : fieldMask(bits),
+    reset: VMCS_RESET.get(encoding) ?? 0n,
+  }
+}
+
+/** TDG.VP.RD/WR field ids (context TD_VCPU). */
+export function vpFieldSpec(id: bigint, numL2Vms: number): FieldSpec | undefined {
+  const f = decode(id)
+  if (f?.contextCode !== TdxContextCode.TD_VCPU) return undefined
+  const size = SIZE_BITS[f.fieldSize]
+  const vmcs = VMCS_CLASSES.indexOf(f.classCode)
+  if (vmcs >= 0) {
+    if (vmcs + 1 > numL2Vms) return undefined
+    const spec = vmcsFieldSpec(vmcs + 1, f.fieldCode)
+    return spec?.bits === size ? spec : undefined
+  }
+  const msr = MSR_BITMAP_CLASSES.indexOf(f.classCode)
+  if (msr >= 0) {
+    if (msr + 1 > numL2Vms || f.fieldCode >= 512 || size !== 64) return undefined
+    // The default bitmap intercepts every MSR.
+    return { key: `m${msr + 1}:${f.fieldCode}`, bits: 64, writable: ALL64, reset: ALL64 }
+  }
+  if (f.classCode === TdVpsClassCode.MANAGEMENT && size === 64) {
+    const code = f.fieldCode
+    if (code >= 0x51 && code < 0x51 + numL2Vms) {
+      // L2_CTLS: bit 0 ENABLE_SHARED_EPTP, bit 1 ENABLE_TDVMCALL, the rest reserved.
+      return { key: `g:${code}`, bits: 64, writable: 3n, reset: 0n }
+    }
+    if (code >= 0x59 && code < 0x59 + numL2Vms) {
+      // TSC_DEADLINE: all ones = disarmed.
+      return { key: `g:${code}`, bits: 64, writable: ALL64, reset: ALL64 }
+    }
+  }
+  return undefined
+}
+
+/** The TD-scope fields of TDG.VM.RD/WR that the paravisor uses. */
+export type TdFieldName = 'CONFIG_FLAGS' | 'TD_CTLS' | 'NUM_L2_VMS'
+
+export function vmFieldName(id: bigint): TdFieldName | undefined {
+  const f = decode(id)
+  if (f?.contextCode !== TdxContextCode.TD) return undefined
+  if (f.classCode === 0x11 && f.fieldSize === 3 && f.fieldCode === 0x16) return 'CONFIG_FLAGS'
+  if (f.classCode === 0x11 && f.fieldSize === 3 && f.fieldCode === 0x17) return 'TD_CTLS'
+  if (f.classCode === 0x10 && f.fieldSize === 1 && f.fieldCode === 0x05) return 'NUM_L2_VMS'
+  return undefined
+}
+
+/** TD_CTLS bits a guest may change (PENDING_VE_DISABLE … ENABLE_HW_SEAL_KEYS). */
+export const TD_CTLS_WRITABLE = 0x1fn
+
+/** TDG.SYS.RD: only TDX_FEATURES0 (context PLATFORM, class 0x0A, field 8). */
+export function isTdxFeatures0(id: bigint): boolean {
+  const f = decode(id)
+  return (
+    f?.contextCode === TdxContextCode.PLATFORM &&
+    f.classCode === 0x0a &&
+    f.fieldCode === 8 &&
+    f.fieldSize === 3
+  )
+}
