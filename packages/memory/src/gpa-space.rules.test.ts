@@ -305,6 +305,22 @@ describe('queries', () => {
     expect(sum.vtl1).toEqual({ none: 2048 })
   })
 
+  it('mark keeps pages consistent: accepted means private, unaccepted means no attributes', () => {
+    const { space } = booted()
+    space.changeHostVisibility(1, [3n], true)
+    space.mark({ start: 0n, end: page(8) }, { accepted: true })
+    expect(space.stateOf(page(3))).toMatchObject({ accepted: true, shared: false })
+    space.mark({ start: 0n, end: page(8) }, { accepted: false })
+    expect(space.stateOf(page(4))).toMatchObject({ accepted: false, vm1Attr: 0, vm2Attr: 0 })
+    expectVtlError(
+      () => {
+        space.mark({ start: 0n, end: page(8) }, { shared: true, vtl0: ALL })
+      },
+      'E_INVALID_VALUE',
+      'state'
+    )
+  })
+
   it('marks a 1 TiB guest in one call without a plan and keeps it one run', () => {
     const space = new GpaSpace({ ram: [{ start: 0n, end: 1n << 40n }] })
     space.mark({ start: 0n, end: 1n << 40n }, { accepted: true, vtl0: ALL, vtl1: ALL })

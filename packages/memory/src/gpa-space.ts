@@ -67,7 +67,10 @@ export interface MutationResult {
   failure?: { op: PlanOp; status: bigint; undo: Plan }
 }
 
-/** Fields to declare with `mark`; a field left out keeps each page's current value. */
+/**
+ * Fields to declare with `mark`; a field left out keeps each page's current value. `accepted`
+ * implies private, `shared` clears acceptance, and unaccepted pages have no attributes.
+ */
 export interface MarkState {
   accepted?: boolean
   shared?: boolean
@@ -221,7 +224,10 @@ export class GpaSpace implements ProtectionPort {
     })
     this.map.update(s, e, (w) => {
       let next = w
-      if (state.accepted !== undefined) next = state.accepted ? next | ACCEPTED : next & ~ACCEPTED
+      // Accepted implies private: a page is never both.
+      if (state.accepted !== undefined) {
+        next = state.accepted ? (next | ACCEPTED) & ~SHARED : next & ~ACCEPTED
+      }
       if (state.shared !== undefined) {
         next = state.shared ? (next | SHARED) & ~ACCEPTED : next & ~SHARED
       }
