@@ -1,5 +1,6 @@
 import type { PageLevel } from '@vtl/core'
-import { forEachAlignedChunk, pagesAtLevel, stepOp, type Plan, type PlanOp } from './plan.js'
+import { forEachAlignedChunk, pagesAtLevel } from './aligned-chunks.js'
+import { stepOp, type Plan, type PlanOp } from './plan.js'
 import type { PlanSink } from './plan-sink.js'
 import { TDX_OPERAND_BUSY, TDX_PAGE_SIZE_MISMATCH, tdxStatusCode } from './tdx-status.js'
 

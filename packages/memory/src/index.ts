@@ -8,7 +8,9 @@ export type {
 } from './gpa-space.js'
 export type { GpaRange } from './gpa-range.js'
 export type { PageKindName, PageStateView } from './page-view.js'
-export { Plan, alignedChunkCount, forEachAlignedChunk, tdcallRegisters } from './plan.js'
+export { Plan } from './plan.js'
+export { alignedChunkCount, forEachAlignedChunk } from './aligned-chunks.js'
+export { tdcallRegisters } from './tdcall-registers.js'
 export type {
   AcceptOp,
   AttrWriteOp,
@@ -17,8 +19,8 @@ export type {
   PlanOpKind,
   PlanStep,
   ReleaseOp,
-  TdcallRegisters,
 } from './plan.js'
+export type { TdcallRegisters } from './tdcall-registers.js'
 export type { PlanSink } from './plan-sink.js'
 export { executePlan } from './executor.js'
 export type { ExecuteOptions, ExecuteResult } from './executor.js'

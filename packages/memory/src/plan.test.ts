@@ -8,7 +8,9 @@ import {
 import { describe, expect, it } from 'vitest'
 import { executePlan } from './executor.js'
 import { GpaSpace } from './gpa-space.js'
-import { alignedChunkCount, Plan, tdcallRegisters, type PlanOp } from './plan.js'
+import { alignedChunkCount } from './aligned-chunks.js'
+import { Plan, type PlanOp } from './plan.js'
+import { tdcallRegisters } from './tdcall-registers.js'
 import { recordedMismatches, RecordingSink } from './recording-sink.js'
 import {
   makeTdxStatus,
