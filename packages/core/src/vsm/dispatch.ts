@@ -98,12 +98,16 @@ function checkBuffer(gpa: bigint, length: number): HvStatus {
   return HvStatus.Success
 }
 
+// Fast-call input is staged in one scratch buffer (allocating an ArrayBuffer per call costs more
+// than the whole dispatch). Handlers decode their input before returning and never keep it.
+const FAST_SCRATCH = new Uint8Array(FAST_REGISTER_PAIRS * 16)
+const FAST_VIEW = new DataView(FAST_SCRATCH.buffer)
+
 function fastInputBytes(registers: readonly bigint[], length: number): Uint8Array {
-  const bytes = new Uint8Array(Math.ceil(length / 16) * 16)
-  const view = new DataView(bytes.buffer)
-  for (let i = 0; i * 8 < bytes.length; i++)
-    view.setBigUint64(i * 8, (registers[i] ?? 0n) & U64_MASK, true)
-  return bytes.subarray(0, length)
+  const words = Math.ceil(length / 16) * 2
+  for (let i = 0; i < words; i++)
+    FAST_VIEW.setBigUint64(i * 8, (registers[i] ?? 0n) & U64_MASK, true)
+  return FAST_SCRATCH.subarray(0, length)
 }
 
 /**

@@ -175,7 +175,8 @@ export const HYPERCALL_TABLE: ReadonlyMap<number, HypercallSpec> = new Map<numbe
       inputSize: 240,
       outputSize: 0,
       variableHeader: false,
-      run: (engine, vp, _code, input) => enableVpVtl(engine, vp, decodeEnableVpVtl(input)),
+      run: (engine, vp, _code, input) =>
+        enableVpVtl(engine, vp, decodeEnableVpVtl(input), input.subarray(16, 240)),
     },
   ],
   [C.VtlCall, { kind: 'vtl', run: vtlCall }],
@@ -233,7 +234,12 @@ export const HYPERCALL_TABLE: ReadonlyMap<number, HypercallSpec> = new Map<numbe
       outputSize: 0,
       variableHeader: false,
       run: (engine, vp, _code, input) =>
-        startVirtualProcessor(engine, vp, decodeStartVirtualProcessor(input)),
+        startVirtualProcessor(
+          engine,
+          vp,
+          decodeStartVirtualProcessor(input),
+          input.subarray(16, 240)
+        ),
     },
   ],
   [

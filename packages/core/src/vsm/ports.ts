@@ -16,6 +16,7 @@ export interface HypervisorCallResult {
  * ModifySparseGpaPageHostVisibility.
  */
 export interface HypervisorPort {
+  /** `input` may be shared with later calls: copy it to keep it, never modify it. */
   hypercall(control: bigint, input: Uint8Array): HypervisorCallResult
 }
 

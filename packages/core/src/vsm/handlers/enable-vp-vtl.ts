@@ -9,14 +9,17 @@ import { forwardHypercall } from '../host-forward.js'
 import { checkInitialContext } from '../initial-context-check.js'
 import { GuestVsmState, PartitionField, PendingOperation, WakeReason } from '../shared-state.js'
 
+// The host input depends only on the target VP; built once per VP (ports must not modify input).
+const hostInputs: Uint8Array[] = []
+
 /** On TDX the hypervisor gets an all-zero context: VTL2 applies the real one itself (§4.1 step 8). */
 function hostInput(targetVp: number): Uint8Array {
-  return encodeEnableVpVtl({
+  return (hostInputs[targetVp] ??= encodeEnableVpVtl({
     partitionId: HV_PARTITION_ID_SELF,
     vpIndex: targetVp,
     targetVtl: 1,
     context: zeroInitialVpContextX64(),
-  })
+  }))
 }
 
 /**
@@ -27,7 +30,8 @@ function hostInput(targetVp: number): Uint8Array {
 export function enableVpVtl(
   engine: VsmEngine,
   callerVp: number,
-  input: EnableVpVtlInput
+  input: EnableVpVtlInput,
+  rawContext?: Uint8Array
 ): HvStatus {
   const callerVtl = engine.vp(callerVp).exitVtl
   // 0: a target_vtl byte that does not parse.
@@ -66,7 +70,8 @@ export function enableVpVtl(
       // §13.11, checked here so that every earlier row keeps OpenHCL's status.
       const contextStatus = checkInitialContext(input.context, engine.fixedBits)
       if (contextStatus !== HvStatus.Success) return contextStatus
-      const queued = encodeInitialVpContextX64(input.context)
+      // The guest's own 224 bytes when the dispatcher has them: no need to encode them again.
+      const queued = rawContext ?? encodeInitialVpContextX64(input.context)
       // 8, 9
       const host = forwardHypercall(
         engine.ports.hypervisor,

@@ -44,22 +44,19 @@ export function flushVirtualAddress(
   code: number,
   header: Uint8Array
 ): HvStatus {
-  const view = new DataView(header.buffer, header.byteOffset, header.byteLength)
-  const flags = view.getBigUint64(8, true)
-  let valid =
-    HvFlushFlags.AllProcessors |
-    HvFlushFlags.AllVirtualAddressSpaces |
-    HvFlushFlags.NonGlobalMappingsOnly
-  if (isList(code)) valid |= HvFlushFlags.UseExtendedRangeFormat
-  if ((flags & ~valid) !== 0n) return HvStatus.InvalidParameter
-  const all = (flags & HvFlushFlags.AllProcessors) !== 0n
+  // Byte checks rather than a DataView and bigints: this is the cheapest hypercall there is and
+  // serves as the dispatch baseline.
+  const valid = isList(code) ? 0xf : 0x7
+  if (((header[8] ?? 0) & ~valid) !== 0 || !allZero(header, 9, 16)) return HvStatus.InvalidParameter
+  const all = ((header[8] ?? 0) & 1) !== 0
   let empty: boolean
   if (isEx(code)) {
+    const view = new DataView(header.buffer, header.byteOffset, header.byteLength)
     const set = readVpSet(view, 16, engine.vpCount)
     if (set === undefined) return HvStatus.InvalidParameter
     empty = set !== 'all' && set.length === 0
   } else {
-    empty = view.getBigUint64(16, true) === 0n
+    empty = allZero(header, 16, 24)
   }
   if (empty && !all) return HvStatus.InvalidParameter
   if (engine.vp(callerVp).exitVtl === 0) {
@@ -68,4 +65,9 @@ export function flushVirtualAddress(
     }
   }
   return HvStatus.Success
+}
+
+function allZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false
+  return true
 }

@@ -14,7 +14,8 @@ import { PartitionField, PendingOperation, WakeReason } from '../shared-state.js
 export function startVirtualProcessor(
   engine: VsmEngine,
   callerVp: number,
-  input: StartVirtualProcessorInput
+  input: StartVirtualProcessorInput,
+  rawContext?: Uint8Array
 ): HvStatus {
   const callerVtl = engine.vp(callerVp).exitVtl
   // The raw target_vtl byte must name VTL0, 1 or 2 (hvdef's Vtl parse → InvalidParameter).
@@ -42,7 +43,8 @@ export function startVirtualProcessor(
   // §13.11 (deliberate deviation, see initial-context-check.ts); before the CAS, which is an effect.
   const contextStatus = checkInitialContext(input.context, engine.fixedBits)
   if (contextStatus !== HvStatus.Success) return contextStatus
-  const queued = encodeInitialVpContextX64(input.context)
+  // The guest's own 224 bytes when the dispatcher has them: no need to encode them again.
+  const queued = rawContext ?? encodeInitialVpContextX64(input.context)
   if (!shared.compareExchangeStarted(targetVp, false, true)) return HvStatus.InvalidVpState
   shared.setPendingContext(targetVp, targetVtl, PendingOperation.StartVp, queued)
   if (shared.wake(targetVp, targetVtl, WakeReason.HvStartEnableVtlVp)) {
