@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { YAMLParseError, parse as parseYaml } from 'yaml'
-import { parseRegisterName, registerNumberFromName, type GuestVtl, type Vtl } from '@vtl/core'
+import {
+  parseRegisterName,
+  registerNumberFromName,
+  VtlError,
+  type GuestVtl,
+  type Vtl,
+} from '@vtl/core'
+import { ArmedFaults } from '../td/faults.js'
 import { join, Reader, type Plain } from './reader.js'
 import { encodeTypedHypercall } from './typed-hypercall.js'
 import {
@@ -125,7 +132,9 @@ const EXPECT_KEYS = [
   'intercept',
   'interceptStatus',
   'error',
-  'vector',
+  'spurious',
+  'blocked',
+  'resumed',
 ]
 
 function size(reader: Reader, record: Plain, field: string): AccessSize {
@@ -269,12 +278,18 @@ function parseAction(
       return { kind: key }
     case 'fault': {
       const f = reader.object(value, field, ['at', 'status', 'after'])
-      return {
-        kind: 'fault',
-        at: reader.string(reader.required(f, 'at', field), join(field, 'at')),
-        status: reader.string(reader.required(f, 'status', field), join(field, 'status')),
-        after: f.after === undefined ? 0 : reader.int(f.after, join(field, 'after'), 0, 1_000_000),
+      const at = reader.string(reader.required(f, 'at', field), join(field, 'at'))
+      const status = reader.string(reader.required(f, 'status', field), join(field, 'status'))
+      const after =
+        f.after === undefined ? 0 : reader.int(f.after, join(field, 'after'), 0, 1_000_000)
+      // Arm it on a scratch injector: an unknown TDCALL, hypercall or status name is a file error.
+      try {
+        new ArmedFaults().arm({ at, status, after })
+      } catch (error) {
+        const bad = VtlError.isInstance(error) && error.field === 'status' ? 'status' : 'at'
+        reader.fail(join(field, bad), error instanceof Error ? error.message : 'invalid')
       }
+      return { kind: 'fault', at, status, after }
     }
     default:
       return reader.fail(field, 'unknown action')

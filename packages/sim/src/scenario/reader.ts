@@ -38,7 +38,7 @@ export type Plain = Record<string, unknown>
 export class Reader {
   constructor(
     readonly file: string,
-    readonly step: number | undefined = undefined
+    readonly step?: number
   ) {}
 
   forStep(step: number): Reader {

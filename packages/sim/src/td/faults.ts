@@ -48,7 +48,8 @@ export class ArmedFaults {
     let hit: Armed | undefined
     for (const fault of this.armed) {
       if (fault.key !== key) continue
-      if (fault.remaining === 0 && hit === undefined) hit = fault
+      // The oldest due fault fires; faults armed for the same call wait for the next one.
+      if (fault.remaining === 0) hit ??= fault
       else fault.remaining--
     }
     if (hit === undefined) return undefined

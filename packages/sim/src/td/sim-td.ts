@@ -1,6 +1,7 @@
 import {
   HV_MAP_GPA_PERMISSIONS_ALL,
   HvStatus,
+  PAGES_PER_LEVEL,
   TdcallLeaf,
   VsmEngine,
   VtlError,
@@ -189,7 +190,12 @@ export class SimTd {
           return injected
         }
         this.trace.emit(this.currentVp, 'tdcall', name)
-        return inner.execute(op)
+        const status = inner.execute(op)
+        // TDX zeroes the pages it accepts.
+        if (status === 0n && op.kind === 'accept') {
+          this.contents.zero(Number(op.gpn), Number(PAGES_PER_LEVEL[op.level]))
+        }
+        return status
       },
     }
   }
