@@ -165,7 +165,7 @@ export class SoftwareTdxModule implements TdcallPort {
           field: 'ram',
         })
       }
-      this.mapAligned(start, end, options.ramLevel ?? 1, state)
+      this.mapAligned(start, end, range.level ?? options.ramLevel ?? 1, state)
     }
   }
 
@@ -552,7 +552,6 @@ export class SoftwareTdxModule implements TdcallPort {
    * free pages become PENDING (mapped pages are left as they are).
    */
   hostAug(gpn: number, pages: number, maxLevel: Level = 1): void {
-    this.ept.forEachRun(gpn, gpn + pages, () => true)
     const free: [number, number][] = []
     this.ept.forEachRun(gpn, gpn + pages, (s, e, st) => {
       if (st.kind === PageKind.FREE) free.push([s, e])
@@ -562,9 +561,20 @@ export class SoftwareTdxModule implements TdcallPort {
     }
   }
 
-  /** TDH.MEM.PAGE.REMOVE of `[gpn, gpn + pages)`: the pages leave the Secure EPT. */
+  /**
+   * TDH.MEM.PAGE.REMOVE of `[gpn, gpn + pages)`: the pages leave the Secure EPT. A leaf that
+   * straddles either end is demoted first, as the host must before removing part of it.
+   */
   hostRemove(gpn: number, pages: number): void {
-    this.ept.set(gpn, gpn + pages, FREE_STATE)
+    const end = gpn + pages
+    for (const edge of [gpn, end - 1]) {
+      const st = this.ept.stateAt(edge)
+      if (st.kind === PageKind.FREE) continue
+      const size = LEVEL_PAGES[st.level]
+      const base = edge - (edge % size)
+      if (base < gpn || base + size > end) this.ept.demote(edge, 0)
+    }
+    this.ept.set(gpn, end, FREE_STATE)
   }
 
   /**
@@ -679,6 +689,23 @@ export class SoftwareTdxModule implements TdcallPort {
       vpStates: this.vpState.size,
       fields,
     }
+  }
+
+  /**
+   * Throws unless every mapped run is a union of whole aligned leaves of its level — the shape
+   * the Secure EPT must keep. For tests and campaigns.
+   */
+  checkInvariants(): void {
+    this.ept.forEachRun(0, this.privatePages, (s, e, st) => {
+      if (st.kind === PageKind.FREE) return true
+      const size = LEVEL_PAGES[st.level]
+      if (s % size !== 0 || e % size !== 0) {
+        throw new VtlError('E_INTERNAL', `pages ${s}..${e} split a level-${st.level} leaf`, {
+          field: 'ept',
+        })
+      }
+      return true
+    })
   }
 
   // ---- save / restore ----

@@ -71,8 +71,11 @@ export interface SoftwareTdxModuleOptions {
    * scenario-format.md: accepted, VTL0 = VM #1 has `ramAttr.vm1`). Mapped at the largest aligned
    * level up to `ramLevel`.
    */
-  ram?: readonly { gpn: number | bigint; pages: number | bigint }[]
-  /** Largest mapping level used for `ram` (default 1 = 2 MiB, what a TD boot accepts at). */
+  ram?: readonly { gpn: number | bigint; pages: number | bigint; level?: 0 | 1 | 2 }[]
+  /**
+   * Largest mapping level used for `ram` entries without their own `level` (default 1 = 2 MiB,
+   * what a TD boot accepts at).
+   */
   ramLevel?: 0 | 1 | 2
   /** Initial L2 attributes of `ram` (default: vm1 = 0x800F FULL_ACCESS, vm2 = vm3 = 0). */
   ramAttr?: { vm1?: number; vm2?: number; vm3?: number }
