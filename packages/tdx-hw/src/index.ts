@@ -65,7 +65,7 @@ export {
 } from './structs/run-page.js'
 export type { TdxVpContext } from './structs/run-page.js'
 
-export { DeviceFd, Cleanup, openFd, withMemory } from './devices/device-fd.js'
+export { DeviceFd, Cleanup, openFd, withMemory, checkArgument } from './devices/device-fd.js'
 export { MshvDevice, MSHV_PATH } from './devices/mshv-device.js'
 export { VtlFd, vpRegistersArg, encodeTdcallArg, decodeTdcallArg } from './devices/vtl-fd.js'
 export type {

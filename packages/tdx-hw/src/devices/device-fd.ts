@@ -2,6 +2,12 @@ import { VtlError } from '@vtl/core'
 import { IoctlError, SyscallError } from '../sys/syscall-error.js'
 import { OpenFlags, type IoctlArg, type Syscalls, type UserMemory } from '../sys/syscalls.js'
 import type { FdKind } from '../uapi/fd-kind.js'
+import {
+  describeRequest,
+  isKnownRequest,
+  requestFromName,
+  requestInfo,
+} from '../uapi/request-table.js'
 
 /**
  * An open fd of a known kind. Every ioctl goes through `ioctl`, which refuses a closed fd before
@@ -32,11 +38,21 @@ export class DeviceFd {
     return this.handle === undefined
   }
 
-  /** The result (≥ 0) of the ioctl; a kernel refusal throws `IoctlError`. */
+  /**
+   * The result (≥ 0) of the ioctl; a kernel refusal throws `IoctlError`. A request the tables
+   * know is checked first: it must belong to this fd kind and a struct argument must have its
+   * size. Numbers the tables do not know go to the kernel unchecked.
+   */
   ioctl(request: number, arg: IoctlArg = 0): number {
+    checkArgument(request, arg, this.kind, this.path)
     const result = this.sys.ioctl(this.fd, request, arg)
     if (result < 0) throw this.error(request, -result)
     return result
+  }
+
+  /** The ioctl by its table name (`MSHV_CHECK_EXTENSION`); an unknown name is `E_UNKNOWN_NAME`. */
+  ioctlByName(name: string, arg: IoctlArg = 0): number {
+    return this.ioctl(requestFromName(name), arg)
   }
 
   error(request: number, errno: number): IoctlError {
@@ -56,6 +72,26 @@ export class DeviceFd {
   /** Releases what depends on the fd (mappings) before it is closed. */
   protected onClose(): void {
     // Nothing by default.
+  }
+}
+
+/** Refuses, before the syscall, a known request on the wrong fd kind or with a wrong-size struct. */
+export function checkArgument(request: number, arg: IoctlArg, kind: FdKind, path: string): void {
+  if (!isKnownRequest(request)) return
+  const info = requestInfo(request, kind)
+  if (info === undefined) {
+    throw new VtlError(
+      'E_INVALID_VALUE',
+      `${describeRequest(request)} is not a request of ${path} (${kind})`,
+      { field: 'request' }
+    )
+  }
+  if (info.argSize !== undefined && arg instanceof Uint8Array && arg.byteLength !== info.argSize) {
+    throw new VtlError(
+      'E_DECODE_LENGTH',
+      `${info.name} takes ${info.argSize} bytes, got ${arg.byteLength}`,
+      { field: info.name }
+    )
   }
 }
 

@@ -2,8 +2,12 @@ import {
   TdxGp,
   decodeTdxVpEnterResult,
   encodeTdxVmFlags,
+  VtlError,
+  formatTdxStatus,
   isTdxSuccess,
+  tdgVpRd,
   tdgVpWr,
+  vmcsFieldCode,
   type GuestVtl,
   type TdxInvdTranslations,
   type TdxL2EnterGuestState,
@@ -126,6 +130,24 @@ export class VpRunner {
     if (written < 0) {
       throw new SyscallError({ syscall: 'write', errno: -written, path: 'eventfd' })
     }
+  }
+
+  /**
+   * TDG.VP.RD of one VMCS field of `vtl` (VMCS #1 for VTL0, #2 for VTL1) on this VP's thread. A
+   * TDX failure throws `E_TDX_STATUS` with the status in the message.
+   */
+  async readVmcsField(vtl: GuestVtl, encoding: number): Promise<bigint> {
+    const out = await this.vtl.tdcallOn(this.thread, tdgVpRd(vmcsFieldCode(vtl, encoding)))
+    if (!isTdxSuccess(out.rax)) {
+      throw new VtlError(
+        'E_TDX_STATUS',
+        `TDG.VP.RD of VMCS field 0x${encoding.toString(16)}: ${formatTdxStatus(out.rax)}`,
+        {
+          field: 'rax',
+        }
+      )
+    }
+    return out.r8
   }
 
   async run(entry: VpEntry): Promise<VpRunOutcome> {

@@ -39,6 +39,8 @@ export {
   requestFromName,
   requestName,
   requestNames,
+  requestInfo,
+  isKnownRequest,
   describeRequest,
 } from './request-table.js'
 export type { RequestInfo, RequestName } from './request-table.js'

@@ -1,17 +1,28 @@
 import { VtlError } from '@vtl/core'
 import type { FdKind } from './fd-kind.js'
-import { formatRequest } from './ioc.js'
+import { IocDir, decodeRequest, formatRequest } from './ioc.js'
 import { KvmRequest, type KvmRequestName } from './kvm-requests.js'
 import { MSHV_REQUEST_ALIASES, MshvRequest, type MshvRequestName } from './mshv-requests.js'
 
 export type RequestName = MshvRequestName | KvmRequestName
 
-/** One ioctl request: its number and the fds it is valid on. */
+/** One ioctl request: its number, the fds it is valid on, and the argument it takes. */
 export interface RequestInfo {
   name: RequestName
   request: number
   fds: readonly FdKind[]
+  /**
+   * Bytes a struct argument must have; `undefined` when the argument is an integer (`_IO`) or its
+   * size is not the `_IOC` size (KVM_MEMORY_ENCRYPT_OP points at a per-vendor struct,
+   * KVM_SET_CPUID2 carries a variable entry array).
+   */
+  argSize: number | undefined
 }
+
+const INDIRECT: ReadonlySet<RequestName> = new Set([
+  'KVM_MEMORY_ENCRYPT_OP',
+  'KVM_SET_CPUID2',
+] as const)
 
 const VTL: readonly FdKind[] = ['vtl']
 const SINT: readonly FdKind[] = ['sint']
@@ -66,11 +77,11 @@ const FDS: Readonly<Record<RequestName, readonly FdKind[]>> = {
 const ALL: Readonly<Record<RequestName, number>> = { ...MshvRequest, ...KvmRequest }
 
 /** Every request this package knows, in table order. */
-export const REQUESTS: readonly RequestInfo[] = (Object.keys(ALL) as RequestName[]).map((name) => ({
-  name,
-  request: ALL[name],
-  fds: FDS[name],
-}))
+export const REQUESTS: readonly RequestInfo[] = (Object.keys(ALL) as RequestName[]).map((name) => {
+  const { dir, size } = decodeRequest(ALL[name])
+  const argSize = dir === IocDir.None || INDIRECT.has(name) ? undefined : size
+  return { name, request: ALL[name], fds: FDS[name], argSize }
+})
 
 const byNumber = new Map<number, RequestInfo[]>()
 for (const info of REQUESTS) {
@@ -105,6 +116,16 @@ export function requestName(request: number, kind?: FdKind): RequestName | undef
   const list = byNumber.get(request >>> 0) ?? []
   const fitting = kind === undefined ? list : list.filter((info) => info.fds.includes(kind))
   return fitting.length === 1 ? fitting[0]?.name : undefined
+}
+
+/** The table entry of a request as issued on an fd of `kind`. */
+export function requestInfo(request: number, kind: FdKind): RequestInfo | undefined {
+  return (byNumber.get(request >>> 0) ?? []).find((info) => info.fds.includes(kind))
+}
+
+/** Whether any fd kind knows this number. */
+export function isKnownRequest(request: number): boolean {
+  return byNumber.has(request >>> 0)
 }
 
 /** `MSHV_HVCALL (0xC030B81F)`, or the hex alone for a number we do not know. */
