@@ -20,6 +20,9 @@ describe('PlainSharedVsmState', () => {
     expect(b.vtl1EnableCalled(1)).toBe(true)
     expect(b.partitionField(2)).toBe(1)
     expect(() => new PlainSharedVsmState(2, new ArrayBuffer(16))).toThrow(/needs/)
+    const sab = new PlainSharedVsmState(2, new SharedArrayBuffer(sharedVsmStateBytes(2)))
+    sab.setVtl1EnableCalled(0, true)
+    expect(sab.vtl1EnableCalled(0)).toBe(true)
     expect(() => new PlainSharedVsmState(0)).toThrow(/positive/)
   })
 

@@ -146,12 +146,13 @@ export function sharedVsmStateBytes(vpCount: number): number {
  */
 export class PlainSharedVsmState implements SharedVsmState {
   readonly vpCount: number
-  readonly buffer: ArrayBuffer
+  readonly buffer: ArrayBufferLike
   private readonly words: Int32Array
   private readonly contexts: Uint8Array
   private readonly io: Uint8Array
 
-  constructor(vpCount: number, buffer?: ArrayBuffer) {
+  /** `buffer` may be a SharedArrayBuffer: the layout is the one an Atomics implementation uses. */
+  constructor(vpCount: number, buffer?: ArrayBufferLike) {
     if (!Number.isInteger(vpCount) || vpCount < 1) {
       throw new VtlError('E_FIELD_RANGE', `vpCount must be a positive integer, got ${vpCount}`, {
         field: 'vpCount',
