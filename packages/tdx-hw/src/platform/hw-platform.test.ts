@@ -41,7 +41,17 @@ describe('HwPlatform.open', () => {
   it('opens /dev/mshv, creates the VTL, sets up hvcall, adds VTL0 RAM — in that order', async () => {
     const fake = kernel()
     const hw = await platform(fake)
-    expect(fake.requests()).toEqual([0x8001b81d, 0x4010b81e, 0x4010b821])
+    expect(fake.requests()).toEqual([
+      0x4004b800, 0x4004b800, 0x4004b800, 0x4004b800, 0x4004b800, 0x8001b81d, 0x4010b81e,
+      0x4010b821,
+    ])
+    expect(hw.capabilities).toEqual({
+      CORE_API_STABLE: 0,
+      REGISTER_PAGE: 0,
+      VTL_RETURN_ACTION: 0,
+      DR6_SHARED: 0,
+      LOWER_VTL_TIMER_VIRT: 0,
+    })
     expect(fake.trace.filter((t) => t.startsWith('open'))).toEqual([
       'open /dev/mshv',
       'open /dev/mshv_hvcall',
@@ -59,7 +69,8 @@ describe('HwPlatform.open', () => {
     })
     expect(fake.leaks).toEqual([])
     const missing = new FakeSyscalls(['/dev/mshv'])
-    missing.onIoctl = ({ fake: k }) => k.newFd('anon:mshv_vtl')
+    missing.onIoctl = ({ request, fake: k }) =>
+      request === 0x8001b81d ? k.newFd('anon:mshv_vtl') : 0
     await expect(HwPlatform.open({ sys: missing, cpuCount: 1 })).rejects.toMatchObject({
       syscall: 'open',
       path: '/dev/mshv_hvcall',
@@ -249,6 +260,35 @@ describe('VpPort and the VP run loop', () => {
     expect(fake.requests().at(-1)).toBe(0x4018b838)
     await hw.close()
     expect(fake.leaks).toEqual([])
+  })
+
+  it('loops: run, hand the outcome to the engine, run again until it stops', async () => {
+    const fake = kernel()
+    const hw = await platform(fake)
+    const runner = await hw.runner(0)
+    const gprs = Array.from({ length: 16 }, () => 0n)
+    let exits = 0
+    const last = await runner.loop({ vtl: 0, gprs }, (outcome) => {
+      expect(outcome.kind).toBe('exit')
+      exits++
+      return exits < 3 ? { vtl: exits % 2 === 0 ? 0 : 1, gprs } : undefined
+    })
+    expect(exits).toBe(3)
+    expect(last.kind).toBe('exit')
+    expect(fake.ioctls.filter((c) => c.request === RETURN).map((c) => c.cpu)).toEqual([0, 0, 0])
+    await hw.close()
+  })
+
+  it('treats an unknown extension as absent but a refused open of it as an error', async () => {
+    const fake = kernel(({ request, arg }) =>
+      request === 0x4004b800 && arg instanceof Uint8Array && arg[0] === 4 ? -95 : undefined
+    )
+    const hw = await platform(fake)
+    expect(hw.capabilities.LOWER_VTL_TIMER_VIRT).toBeUndefined()
+    await hw.close()
+    const denied = kernel(({ request }) => (request === 0x4004b800 ? -1 : undefined))
+    await expect(platform(denied)).rejects.toMatchObject({ errnoName: 'EPERM' })
+    expect(denied.leaks).toEqual([])
   })
 
   it('refuses a VP beyond the CPU count and an unencodable value', async () => {

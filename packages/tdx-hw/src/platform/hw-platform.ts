@@ -6,7 +6,10 @@ import { Cleanup } from '../devices/device-fd.js'
 import { HvcallDevice, MSHV_HVCALL_PATH } from '../devices/hvcall-device.js'
 import { MSHV_PATH, MshvDevice } from '../devices/mshv-device.js'
 import type { TdcallRequest, Vtl0MemoryRange, VtlFd } from '../devices/vtl-fd.js'
+import { Errno } from '../sys/errno.js'
+import { IoctlError } from '../sys/syscall-error.js'
 import type { Syscalls } from '../sys/syscalls.js'
+import { MshvCapability, type MshvCapabilityName } from '../uapi/mshv-requests.js'
 import { HwHypervisorPort } from './hypervisor-port.js'
 import { HwPlanSink } from './plan-sink.js'
 import { HwVpPort } from './vp-port.js'
@@ -38,6 +41,8 @@ export class HwPlatform {
   readonly mshv: MshvDevice
   readonly vtl: VtlFd
   readonly hvcall: HvcallDevice
+  /** MSHV_CHECK_EXTENSION answers; an extension the kernel does not know is absent. */
+  readonly capabilities: Partial<Record<MshvCapabilityName, number>>
   readonly hypervisor: HypervisorPort
   readonly vp: VpPort
   readonly planSink: PlanSink
@@ -48,7 +53,12 @@ export class HwPlatform {
   private constructor(
     sys: Syscalls,
     cpuCount: number,
-    devices: { mshv: MshvDevice; vtl: VtlFd; hvcall: HvcallDevice },
+    devices: {
+      mshv: MshvDevice
+      vtl: VtlFd
+      hvcall: HvcallDevice
+      capabilities: Partial<Record<MshvCapabilityName, number>>
+    },
     release: Cleanup
   ) {
     this.sys = sys
@@ -56,6 +66,7 @@ export class HwPlatform {
     this.mshv = devices.mshv
     this.vtl = devices.vtl
     this.hvcall = devices.hvcall
+    this.capabilities = devices.capabilities
     this.release = release
     this.hypervisor = new HwHypervisorPort(this.hvcall)
     this.planSink = new HwPlanSink(this.vtl, this.hvcall)
@@ -77,6 +88,7 @@ export class HwPlatform {
       release.add(() => {
         mshv.close()
       })
+      const capabilities = readCapabilities(mshv)
       const vtl = mshv.createVtl({ cpuCount })
       release.add(() => {
         vtl.close()
@@ -90,7 +102,7 @@ export class HwPlatform {
         options.allowedHypercalls ?? defaultAllowedHypercalls({ hardwareIsolated: isolated })
       )
       for (const range of options.vtl0Memory ?? []) vtl.addVtl0Memory(range)
-      return new HwPlatform(sys, cpuCount, { mshv, vtl, hvcall }, release)
+      return new HwPlatform(sys, cpuCount, { mshv, vtl, hvcall, capabilities }, release)
     } catch (error) {
       await release.run()
       throw error
@@ -134,4 +146,17 @@ export class HwPlatform {
     this.runners.clear()
     await this.release.run()
   }
+}
+
+/** The extensions openvmm checks first (abi.md §1.8 step 1); EOPNOTSUPP means "not there". */
+function readCapabilities(mshv: MshvDevice): Partial<Record<MshvCapabilityName, number>> {
+  const out: Partial<Record<MshvCapabilityName, number>> = {}
+  for (const name of Object.keys(MshvCapability) as MshvCapabilityName[]) {
+    try {
+      out[name] = mshv.checkExtension(name)
+    } catch (error) {
+      if (!(error instanceof IoctlError && error.errno === Errno.EOPNOTSUPP)) throw error
+    }
+  }
+  return out
 }

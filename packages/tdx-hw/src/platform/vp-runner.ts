@@ -183,6 +183,23 @@ export class VpRunner {
   }
 
   /**
+   * Runs until `next` returns `undefined`: each outcome is handed to `next`, which answers with
+   * the next entry (after handling the exit in the engine). Resolves with the last outcome.
+   */
+  async loop(
+    first: VpEntry,
+    next: (outcome: VpRunOutcome) => VpEntry | undefined | Promise<VpEntry | undefined>
+  ): Promise<VpRunOutcome> {
+    let entry: VpEntry | undefined = first
+    let outcome: VpRunOutcome = { kind: 'cancelled' }
+    while (entry !== undefined && !this.closed) {
+      outcome = await this.run(entry)
+      entry = await next(outcome)
+    }
+    return outcome
+  }
+
+  /**
    * Applies the queued TDG.VP.WRs on the pinned thread. TDG.VP.WR hands back the old value in
    * R8, so a failure restores the fields already written, newest first: all or nothing.
    */

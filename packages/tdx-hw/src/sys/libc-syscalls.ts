@@ -95,6 +95,11 @@ async function spawnPinned(cpu: number): Promise<PinnedThread | number> {
     waiting.delete(reply.id)
     done?.(reply)
   })
+  // A thread that dies answers every call still waiting with -EIO rather than leaving it hanging.
+  worker.on('exit', () => {
+    for (const [id, done] of waiting) done({ id, result: -5 })
+    waiting.clear()
+  })
   const pinned = await ready
   if (pinned < 0) {
     await worker.terminate()
