@@ -37,6 +37,15 @@ const operation = fc.oneof(
     arbitrary: fc.record({ op: fc.constant('protect' as const), vtl, gpns: gpnList, flags }),
   },
   {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('protectRange' as const),
+      vtl,
+      range: fc.oneof(range, nearRange),
+      flags,
+    }),
+  },
+  {
     weight: 3,
     arbitrary: fc.record({
       op: fc.constant('visibility' as const),
@@ -101,6 +110,10 @@ function runSpace(space: GpaSpace, o: Operation): Outcome {
       return catching(() => space.applyDefaultProtections(o.vtl, o.flags))
     case 'protect':
       return catching(() => space.protectPages(o.vtl, o.gpns.map(BigInt), o.flags))
+    case 'protectRange':
+      return catching(() =>
+        space.protectRange(o.vtl, { start: bytes(o.range[0]), end: bytes(o.range[1]) }, o.flags)
+      )
     case 'visibility':
       return catching(() => space.setHostVisibility(o.caller, o.gpns.map(BigInt), o.shared))
     case 'lock':
@@ -135,6 +148,14 @@ function runOracle(oracle: PageOracle, o: Operation): Outcome {
       return status(oracle.setDefault(o.vtl, o.flags))
     case 'protect':
       return status(oracle.protect(o.vtl, o.gpns, o.flags))
+    case 'protectRange': {
+      const s = o.range[0]
+      const e = o.range[1]
+      for (let g = s; g < e; g++) if (oracle.get(g).kind !== 'ram') return { code: 'E_NOT_RAM' }
+      const pages = Array.from({ length: e - s }, (_, k) => s + k)
+      const result = oracle.protect(o.vtl, pages, o.flags)
+      return { status: result, processed: result === 0 ? e - s : 0 }
+    }
     case 'visibility':
       return oracle.visibility(o.caller, o.gpns, o.shared)
     case 'lock':

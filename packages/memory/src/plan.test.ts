@@ -49,6 +49,16 @@ describe('plan shapes', () => {
     expect(space.stateOf(0n).vtl1).toBeUndefined()
   })
 
+  it('enabling VTL1 on 1 TiB is 1024 ops, run on a counting sink without touching pages', () => {
+    const space = accepted(1n << 40n)
+    let calls = 0
+    space.useSink({ execute: () => (calls++, 0n) })
+    const result = space.applyDefaultProtections(1, ALL)
+    expect(result.plan.opCount).toBe(1024)
+    expect(calls).toBe(1024)
+    expect(space.runCount).toBe(2)
+  })
+
   it('an unaligned range splits into 4K head, 2M, 1G core, 2M and 4K tail', () => {
     const space = accepted(4n * GIB)
     const start = GIB - MIB2 - 4096n
@@ -103,15 +113,15 @@ describe('executor', () => {
   const attrPlan = (start: number, end: number): Plan =>
     new Plan([{ kind: 'attr-write', start, end, vtl: 1, attr: 0x800f, shared: false }])
 
-  function acceptedSink(mappedLevel: (gpn: bigint) => PageLevel): RecordingSink {
+  function acceptedSink(mappedLevel: (gpn: bigint) => PageLevel, pages = PAGES_1G): RecordingSink {
     const initial = Array.from(
-      { length: PAGES_1G },
+      { length: pages },
       (_, g) => [BigInt(g), { accepted: true, shared: false, vm1: 0x800f, vm2: 0 }] as const
     )
     return new RecordingSink({ initial, mappedLevel })
   }
 
-  it('retries a size mismatch 1 GiB → 2 MiB → 4 KiB', () => {
+  it('retries a size mismatch 1 GiB → 2 MiB → 4 KiB', { timeout: 30_000 }, () => {
     // The first 2 MiB is mapped at 4 KiB, the rest at 2 MiB.
     const sink = acceptedSink((gpn) => (gpn < 512n ? 0 : 1))
     const result = executePlan(attrPlan(0, PAGES_1G), sink)
@@ -133,7 +143,7 @@ describe('executor', () => {
   it('retries OPERAND_BUSY a bounded number of times, then fails', () => {
     const busy = makeTdxStatus(TDX_OPERAND_BUSY)
     let left = 2
-    const flaky = acceptedSink(() => 2)
+    const flaky = acceptedSink(() => 2, 1)
     const sink = { execute: (op: PlanOp) => (left-- > 0 ? busy : flaky.execute(op)) }
     expect(executePlan(attrPlan(0, 1), sink, { busyRetries: 2 }).ok).toBe(true)
     left = 2

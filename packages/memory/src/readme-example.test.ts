@@ -1,10 +1,11 @@
 import { HV_MAP_GPA_PERMISSIONS_ALL as ALL, attrWriteOperands, HvMapGpaFlags } from '@vtl/core'
 import { expect, it } from 'vitest'
-import { GpaSpace, RecordingSink, tdcallRegisters } from './index.js'
+import { GpaSpace, tdcallRegisters, type PlanSink } from './index.js'
 
 it('runs the README example as written', () => {
   const GiB = 1n << 30n
-  const sink = new RecordingSink()
+  const kinds: string[] = []
+  const sink: PlanSink = { execute: (op) => (kinds.push(op.kind), 0n) }
   const space = new GpaSpace({
     ram: [{ start: 0n, end: 2n * GiB }],
     mmio: [{ start: 3n * GiB, end: 4n * GiB }],
@@ -13,6 +14,14 @@ it('runs the README example as written', () => {
   space.acceptPages({ start: 0n, end: 2n * GiB })
   const enable = space.applyDefaultProtections(1, ALL)
   expect(enable.plan.opCount).toBe(2)
+  expect(kinds).toEqual([
+    'accept',
+    'accept',
+    'attr-write',
+    'attr-write',
+    'attr-write',
+    'attr-write',
+  ])
   const { Readable: R } = HvMapGpaFlags
   const result = space.protectPages(0, [0x100n, 0x101n], R)
   const ops = result.plan.ops()
