@@ -170,6 +170,20 @@ describe.skipIf(missing !== undefined)('real /dev/kvm through koffi', () => {
     }
   })
 
+  it(
+    name('enables KVM_CAP_EXIT_HYPERCALL with the 104-byte kvm_enable_cap; a bad mask is EINVAL'),
+    () => {
+      const device = kvm()
+      const mask = device.checkExtension('EXIT_HYPERCALL')
+      if (mask === 0) return
+      const created = vm(device)
+      created.enableCap('EXIT_HYPERCALL', [BigInt(mask)])
+      expect(() => {
+        created.enableCap('EXIT_HYPERCALL', [1n << 63n])
+      }).toThrow(expect.objectContaining({ errnoName: 'EINVAL', requestName: 'KVM_ENABLE_CAP' }))
+    }
+  )
+
   it(name('reports KVM_TDX_CAPABILITIES as a typed error on a non-TDX VM'), () => {
     const device = kvm()
     if ((device.vmTypes() & (1 << 5)) !== 0) return
