@@ -34,8 +34,8 @@ import {
   type PageWord,
 } from './page-state.js'
 import { viewOf, type PageStateView } from './page-view.js'
-import { diffRuns, type RunSnapshot } from './plan-diff.js'
-import { Plan, type PlanOp } from './plan.js'
+import { diffPage, diffRuns, type RunSnapshot } from './plan-diff.js'
+import { Plan, type PlanOp, type PlanStep } from './plan.js'
 import type { PlanSink } from './plan-sink.js'
 import { RunMap } from './run-map.js'
 
@@ -681,7 +681,8 @@ export class GpaSpace implements ProtectionPort {
   ): MutationResult {
     const before = this.snapshot(ranges)
     change()
-    return this.settle(ranges, before, this.snapshot(ranges), dryRun, maxLevel)
+    const steps = diffRuns(before, this.snapshot(ranges), this.tdxConnect)
+    return this.settle(ranges, before, steps, dryRun, maxLevel)
   }
 
   /** `mutate` for one page whose word goes from `from` to `to`: no closures, no walks. */
@@ -689,18 +690,22 @@ export class GpaSpace implements ProtectionPort {
     if (from === to)
       return { status: HvStatus.Success, processed: 0, plan: EMPTY_PLAN, executed: [] }
     this.map.assign(page, page + 1, to)
-    return this.settle([page, page + 1], [page, page + 1, from], [page, page + 1, to])
+    const steps = diffPage(page, from, to, this.tdxConnect)
+    return this.settle([page, page + 1], [page, page + 1, from], steps)
   }
 
-  /** Plans `before` → `after` (the map already holds `after`) and runs it, undoing on failure. */
+  /**
+   * Runs `steps` (the diff from `before` to what the map now holds over `ranges`), restoring
+   * `before` on a dry run or after a sink failure.
+   */
   private settle(
     ranges: readonly number[],
     before: RunSnapshot,
-    after: RunSnapshot,
+    steps: PlanStep[],
     dryRun = false,
     maxLevel: PageLevel = this.maxLevel
   ): MutationResult {
-    const plan = new Plan(diffRuns(before, after, this.tdxConnect), maxLevel)
+    const plan = new Plan(steps, maxLevel)
     if (dryRun) this.restore(before)
     if (dryRun || this.sink === undefined || plan.isEmpty) {
       return { status: HvStatus.Success, processed: 0, plan, executed: [] }

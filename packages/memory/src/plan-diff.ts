@@ -52,6 +52,26 @@ function phaseParam(phase: number, o: number, n: number, tdxConnect: boolean): n
   }
 }
 
+/** `diffRuns` for a single page whose word goes from `o` to `n` (already in phase order). */
+export function diffPage(page: number, o: number, n: number, tdxConnect: boolean): PlanStep[] {
+  const steps: PlanStep[] = []
+  if (o === n) return steps
+  for (let p = 0; p < PHASES.length; p++) {
+    const param = phaseParam(p, o, n, tdxConnect)
+    const phase = PHASES[p]
+    if (param < 0 || phase === undefined) continue
+    steps.push({
+      kind: phase.kind,
+      start: page,
+      end: page + 1,
+      vtl: phase.vtl,
+      attr: param,
+      shared: phase.shared,
+    })
+  }
+  return steps
+}
+
 // Per-phase open step, reused between calls (diffRuns is not re-entrant).
 const open: (PlanStep | undefined)[] = PHASES.map(() => undefined)
 
