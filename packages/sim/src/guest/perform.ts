@@ -2,6 +2,8 @@ import {
   HV_PARTITION_ID_SELF,
   HV_VP_INDEX_SELF,
   HypercallCode,
+  VmxExitBasic,
+  assertInterrupt,
   classifyGpa,
   deliverGpaIntercept,
   dispatchHypercall,
@@ -9,17 +11,20 @@ import {
   encodeHypercallControl,
   encodeSetVpRegisters,
   endOfInterrupt,
-  assertInterrupt,
   exitToParavisor,
   hvInputVtlFor,
   hvStatusName,
   prepareEntry,
+  tdxStatusCode,
+  tdxStatusName,
   type GuestVtl,
   type HypercallOutcome,
+  type L2VmIndex,
 } from '@vtl/core'
+import type { VpEnterExit } from '../tdx-module/types.js'
 import type { GuestVpState, SimTd } from '../td/sim-td.js'
-import { checkAccess, type AccessKind, type PageFacts } from './access.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
+import { checkAccess, type AccessKind, type AccessVerdict, type PageFacts } from './access.js'
 
 const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
   6: 'UD',
@@ -32,6 +37,10 @@ const MACHINE_CHECK = 18
 /** Where the guest's hypercall input and output pages sit (only their alignment matters). */
 const INPUT_GPA = 0x0n
 const OUTPUT_GPA = 0x1000n
+/** EPT-violation exit qualification bits: data read, data write, instruction fetch. */
+const QUAL_READ = 1n
+const QUAL_WRITE = 2n
+const QUAL_FETCH = 4n
 
 export function hex(value: bigint): string {
   return `0x${value.toString(16)}`
@@ -56,7 +65,14 @@ export function enterGuest(td: SimTd, vp: number): GuestVtl {
   const before = td.enteredVtl[vp] as GuestVtl
   if (plan.vtl !== before) {
     td.enteredVtl[vp] = plan.vtl
-    td.trace.emit(vp, 'vtl-switch', `VTL${before}→VTL${plan.vtl}`)
+    const at = td.tick(vp, td.costs.cost({ kind: 'vtl-switch' }))
+    td.trace.vtlSwitch(
+      vp,
+      at,
+      before,
+      plan.vtl,
+      td.engine.vp(vp).vtls[1].control.entryReason.toString()
+    )
   }
   return plan.vtl
 }
@@ -71,16 +87,30 @@ export function runnable(td: SimTd, vp: number): 'VpNotRunning' | 'VpBlocked' | 
   return undefined
 }
 
+/** Binds the guest model to the TD's TDG.VP.ENTER: the runner plays the VP's pending action. */
+export function bindGuest(td: SimTd): void {
+  td.runner ??= (vp: number, vmIndex: L2VmIndex): VpEnterExit => guestExit(td, vp, vmIndex)
+}
+
 /**
  * One guest step on `vp`: the VP first handles its pending wakes (as a VP does before it
- * re-enters its guest), retries a blocked hypercall, then performs `action` at its active VTL;
- * the result carries `activeVtl` after the re-entry that follows.
+ * re-enters its guest), retries a blocked hypercall, then enters its active VTL, where the guest
+ * performs `action` and exits; the paravisor handles the exit, and the result carries
+ * `activeVtl` after the re-entry that follows.
  */
 export function performStep(td: SimTd, vp: number, action: GuestAction): StepOutcome {
+  bindGuest(td)
   td.currentVp = vp
-  td.trace.emit(vp, 'step', action.kind)
+  td.trace.record({
+    kind: 'step',
+    vp,
+    vtl: td.engine.vp(vp).exitVtl,
+    simCycles: td.clock.now(vp),
+    name: action.kind,
+    args: {},
+  })
   if (action.kind === 'fault') {
-    td.faults.arm(action)
+    td.faults.arm({ at: action.at, status: action.status, after: action.after })
     return { vtl: td.engine.vp(vp).exitVtl, result: { activeVtl: td.engine.vp(vp).exitVtl } }
   }
   let vtl = enterGuest(td, vp)
@@ -103,7 +133,19 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
   const error = runnable(td, vp)
   if (error !== undefined) return { vtl, result: { error, activeVtl: vtl } }
   guest.exception = undefined
-  const result = act(td, vp, vtl, action)
+  guest.action = action
+  guest.readValue = undefined
+  const exit = td.vpEnter(vp, vtl)
+  guest.action = undefined
+  const enterStatus = tdxStatusCode(exit.rax)
+  let result: StepResult
+  if (enterStatus !== 0) {
+    // TDG.VP.ENTER itself failed (an injected fault): the L2 never ran.
+    result = { enterStatus: tdxStatusName(enterStatus) ?? hex(BigInt(enterStatus)) }
+  } else {
+    td.tick(vp, td.costs.cost({ kind: 'l2-exit' }))
+    result = handleExit(td, vp, vtl, action, Number(exit.rax & 0xffffn), exit.r8, guest)
+  }
   if (resumed !== undefined) result.resumed = resumed
   exitToParavisor(td.engine, vp)
   const after = enterGuest(td, vp)
@@ -120,6 +162,163 @@ function takeException(guest: GuestVpState): number | undefined {
   const vector = guest.exception
   guest.exception = undefined
   return vector
+}
+
+/**
+ * The guest inside its L2 VM (the TDG.VP.ENTER callback): hypercalls exit with VMCALL; a memory
+ * access the hardware allows completes without an exit (the guest then idles: HLT); one it does
+ * not allow exits with an EPT violation carrying the GPA.
+ */
+function guestExit(td: SimTd, vp: number, vmIndex: L2VmIndex): VpEnterExit {
+  const guest = td.guestVp(vp)
+  const action = guest.action
+  const vtl = (vmIndex - 1) as GuestVtl
+  if (action === undefined) return { exitReason: VmxExitBasic.HLT }
+  switch (action.kind) {
+    case 'hypercall':
+    case 'vtlCall':
+    case 'vtlReturn':
+    case 'setRegister':
+    case 'getRegister':
+      return { exitReason: VmxExitBasic.VMCALL, instructionInfo: 3n << 32n }
+    case 'read':
+    case 'write':
+    case 'execute': {
+      const fault = findFault(td, vtl, action)
+      if (fault !== undefined) {
+        const qualification =
+          action.kind === 'read' ? QUAL_READ : action.kind === 'write' ? QUAL_WRITE : QUAL_FETCH
+        return {
+          exitReason: VmxExitBasic.EPT_VIOLATION,
+          gpa: fault.gpa,
+          exitQualification: qualification,
+        }
+      }
+      const { canonical } = classifyGpa(action.gpa, td.gpaWidth)
+      if (action.kind === 'write') td.contents.write(canonical, action.size, action.value)
+      if (action.kind === 'read') guest.readValue = td.contents.read(canonical, action.size)
+      return { exitReason: VmxExitBasic.HLT }
+    }
+    default:
+      return { exitReason: VmxExitBasic.HLT }
+  }
+}
+
+/** The first page of an access the hardware refuses, with the rule's verdict. */
+function findFault(
+  td: SimTd,
+  vtl: GuestVtl,
+  action: Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>
+): { gpa: bigint; verdict: Exclude<AccessVerdict, { kind: 'ok' }> } | undefined {
+  const { canonical, shared } = classifyGpa(action.gpa, td.gpaWidth)
+  const mode = action.kind === 'execute' ? action.mode : 'kernel'
+  const kind: AccessKind = action.kind
+  const first = canonical >> 12n
+  const last = (canonical + BigInt(action.size - 1)) >> 12n
+  for (let gpn = first; gpn <= last; gpn++) {
+    const verdict = checkAccess(pageFacts(td, gpn), shared, vtl, kind, mode, td.mbecCapable)
+    if (verdict.kind !== 'ok') {
+      const at = gpn === first ? action.gpa : (gpn << 12n) | (action.gpa - canonical)
+      return { gpa: at, verdict }
+    }
+  }
+  return undefined
+}
+
+function pageFacts(td: SimTd, gpn: bigint): PageFacts {
+  if (gpn << 12n >= td.memoryBytes) {
+    return { ram: false, shared: false, accepted: false, vm1: 0, vm2: 0 }
+  }
+  const state = td.space.stateOf(gpn << 12n)
+  const attr = td.module.pageAttr(gpn)
+  return {
+    ram: state.kind === 'ram',
+    shared: state.shared,
+    accepted: attr.accepted,
+    vm1: attr.vm1,
+    vm2: attr.vm2,
+  }
+}
+
+/** The paravisor handles the L2 exit of one step. */
+function handleExit(
+  td: SimTd,
+  vp: number,
+  vtl: GuestVtl,
+  action: GuestAction,
+  exitReason: number,
+  exitGpa: bigint,
+  guest: GuestVpState
+): StepResult {
+  const { engine } = td
+  switch (action.kind) {
+    case 'hypercall':
+    case 'vtlCall':
+    case 'vtlReturn':
+    case 'setRegister':
+    case 'getRegister':
+      td.tick(vp, td.costs.cost({ kind: 'hypercall-handler' }))
+      return hypercall(td, vp, action)
+    case 'read':
+    case 'write':
+    case 'execute':
+      if (exitReason !== VmxExitBasic.EPT_VIOLATION) {
+        return action.kind === 'read'
+          ? { ok: true, value: hex(guest.readValue ?? 0n) }
+          : { ok: true }
+      }
+      return memoryFault(td, vp, vtl, action, exitGpa)
+    case 'interrupt':
+      assertInterrupt(engine, vp, action.vtl, action.vector)
+      td.tick(vp, td.costs.cost({ kind: 'interrupt' }))
+      return {}
+    case 'eoi':
+      endOfInterrupt(engine, vp, vtl)
+      return {}
+    case 'run':
+    case 'fault':
+      return {}
+  }
+}
+
+/**
+ * `check_mem_fault` (§5.6): a VTL0 access VTL1's protections refuse becomes a GPA intercept on
+ * VTL1's SINT0 (READ or WRITE only: a fetch is probed as a read, §13.3); anything else is #MC.
+ */
+function memoryFault(
+  td: SimTd,
+  vp: number,
+  vtl: GuestVtl,
+  action: Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>,
+  exitGpa: bigint
+): StepResult {
+  const fault = findFault(td, vtl, action)
+  if (fault === undefined) return { ok: false, spurious: true }
+  if (fault.verdict.kind === 'machine-check') {
+    td.engine.ports.vp.injectException(vp, vtl, { vector: MACHINE_CHECK })
+    return { ok: false, exception: 'MC' }
+  }
+  const { canonical } = classifyGpa(exitGpa, td.gpaWidth)
+  const outcome = deliverGpaIntercept(td.engine, vp, {
+    gpa: canonical,
+    access: action.kind,
+    readable: fault.verdict.readable,
+    instructionLength: 3,
+  })
+  if (outcome.spurious) return { ok: false, spurious: true }
+  if (outcome.status !== 0) {
+    return { ok: false, interceptStatus: hvStatusName(outcome.status) ?? outcome.status }
+  }
+  const accessType = action.kind === 'write' ? 'write' : 'read'
+  td.trace.record({
+    kind: 'intercept',
+    vp,
+    vtl: 1,
+    simCycles: td.tick(vp, td.costs.cost({ kind: 'interrupt' })),
+    name: `GPA ${accessType}`,
+    args: { gpa: hex(canonical) },
+  })
+  return { ok: false, intercept: { toVtl: 1, accessType, gpa: hex(canonical) } }
 }
 
 function dispatch(
@@ -158,18 +357,18 @@ function control(code: number, repCount: number, repStart = 0, varHeaderSize = 0
   })
 }
 
-function hypercallResult(
+function outcomeResult(
   td: SimTd,
   vp: number,
   outcome: HypercallOutcome,
   rep: boolean,
   hasOutput: boolean,
-  blocked: { control: bigint; input: Uint8Array; fast: boolean }
+  retry: { control: bigint; input: Uint8Array; fast: boolean }
 ): StepResult {
   switch (outcome.kind) {
     case 'completed': {
       const result: StepResult = {
-        status: hvStatusName(outcome.status) ?? `0x${outcome.status.toString(16)}`,
+        status: hvStatusName(outcome.status) ?? hex(BigInt(outcome.status)),
         code: outcome.status,
       }
       if (rep) result.repsCompleted = outcome.repsCompleted
@@ -180,49 +379,47 @@ function hypercallResult(
       return { exception: EXCEPTION_NAMES[outcome.vector] ?? outcome.vector }
     case 'retry':
       // The call waits (TLB lock): the VP halts until it can complete (VpBlocked meanwhile).
-      td.guestVp(vp).blocked = { ...blocked, control: outcome.control }
+      td.guestVp(vp).blocked = { ...retry, control: outcome.control }
       return { blocked: true }
     case 'vtl-switch':
       return {}
   }
 }
 
-function act(td: SimTd, vp: number, vtl: GuestVtl, action: GuestAction): StepResult {
-  const { engine } = td
+const VTL_CALL = BigInt(HypercallCode.VtlCall)
+const VTL_RETURN = BigInt(HypercallCode.VtlReturn)
+
+function hypercall(
+  td: SimTd,
+  vp: number,
+  action: Extract<
+    GuestAction,
+    { kind: 'hypercall' | 'vtlCall' | 'vtlReturn' | 'setRegister' | 'getRegister' }
+  >
+): StepResult {
   switch (action.kind) {
     case 'hypercall': {
       const call = action.call
-      if (call.kind === 'typed') {
-        const word = control(call.code, call.repCount)
-        const outcome = dispatch(td, vp, word, call.input, false)
-        return hypercallResult(td, vp, outcome, call.rep, call.hasOutput, {
-          control: word,
-          input: call.input,
-          fast: false,
-        })
-      }
-      const word = control(call.code, call.repCount, call.repStart, call.varHeaderSize)
-      const outcome = dispatch(td, vp, word, call.input, call.fast)
-      return hypercallResult(td, vp, outcome, call.repCount > 0, true, {
-        control: word,
-        input: call.input,
-        fast: call.fast,
-      })
+      const word =
+        call.kind === 'typed'
+          ? control(call.code, call.repCount)
+          : control(call.code, call.repCount, call.repStart, call.varHeaderSize)
+      const fast = call.kind === 'raw' && call.fast
+      const outcome = dispatch(td, vp, word, call.input, fast)
+      const rep = call.kind === 'typed' ? call.rep : call.repCount > 0
+      const output = call.kind === 'typed' ? call.hasOutput : true
+      return outcomeResult(td, vp, outcome, rep, output, { control: word, input: call.input, fast })
     }
     case 'vtlCall':
     case 'vtlReturn': {
-      const code = action.kind === 'vtlCall' ? HypercallCode.VtlCall : HypercallCode.VtlReturn
+      const code = action.kind === 'vtlCall' ? VTL_CALL : VTL_RETURN
       const input = action.kind === 'vtlCall' ? action.input : action.fast ? 1n : 0n
-      const outcome = dispatchHypercall(engine, { vp, control: BigInt(code), vtlInput: input })
+      const outcome = dispatchHypercall(td.engine, { vp, control: code, vtlInput: input })
       if (outcome.kind === 'exception') {
         return { exception: EXCEPTION_NAMES[outcome.vector] ?? outcome.vector }
       }
       return {}
     }
-    case 'read':
-    case 'write':
-    case 'execute':
-      return access(td, vp, vtl, action)
     case 'setRegister':
     case 'getRegister': {
       const header = {
@@ -230,24 +427,21 @@ function act(td: SimTd, vp: number, vtl: GuestVtl, action: GuestAction): StepRes
         vpIndex: HV_VP_INDEX_SELF,
         targetVtl: action.targetVtl === undefined ? 0 : hvInputVtlFor(action.targetVtl),
       }
-      if (action.kind === 'setRegister') {
-        const input = encodeSetVpRegisters(header, [{ name: action.name, value: action.value }])
-        const outcome = dispatch(td, vp, control(HypercallCode.SetVpRegisters, 1), input, false)
-        const result = hypercallResult(td, vp, outcome, false, false, {
-          control: control(HypercallCode.SetVpRegisters, 1),
-          input,
-          fast: false,
-        })
-        return result
-      }
-      const input = encodeGetVpRegisters(header, [action.name])
-      const outcome = dispatch(td, vp, control(HypercallCode.GetVpRegisters, 1), input, false)
-      const result = hypercallResult(td, vp, outcome, false, false, {
-        control: control(HypercallCode.GetVpRegisters, 1),
+      const code =
+        action.kind === 'setRegister' ? HypercallCode.SetVpRegisters : HypercallCode.GetVpRegisters
+      const input =
+        action.kind === 'setRegister'
+          ? encodeSetVpRegisters(header, [{ name: action.name, value: action.value }])
+          : encodeGetVpRegisters(header, [action.name])
+      const word = control(code, 1)
+      const outcome = dispatch(td, vp, word, input, false)
+      const result = outcomeResult(td, vp, outcome, false, false, {
+        control: word,
         input,
         fast: false,
       })
       if (
+        action.kind === 'getRegister' &&
         outcome.kind === 'completed' &&
         outcome.repsCompleted === 1 &&
         outcome.output !== undefined
@@ -257,72 +451,5 @@ function act(td: SimTd, vp: number, vtl: GuestVtl, action: GuestAction): StepRes
       }
       return result
     }
-    case 'interrupt':
-      assertInterrupt(engine, vp, action.vtl, action.vector)
-      return {}
-    case 'eoi':
-      endOfInterrupt(engine, vp, vtl)
-      return {}
-    case 'run':
-    case 'fault':
-      return {}
-  }
-}
-
-/** A memory access by the guest at its active VTL, under the hardware's rules. */
-function access(
-  td: SimTd,
-  vp: number,
-  vtl: GuestVtl,
-  action: Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>
-): StepResult {
-  const { canonical, shared } = classifyGpa(action.gpa, td.gpaWidth)
-  const mode = action.kind === 'execute' ? action.mode : 'kernel'
-  const kind: AccessKind = action.kind
-  const lastByte = canonical + BigInt(action.size - 1)
-  for (const gpn of new Set([canonical >> 12n, lastByte >> 12n])) {
-    const verdict = checkAccess(pageFacts(td, gpn), shared, vtl, kind, mode, td.mbecCapable)
-    if (verdict.kind === 'ok') continue
-    const gpa = gpn === canonical >> 12n ? canonical : gpn << 12n
-    if (verdict.kind === 'machine-check') {
-      td.engine.ports.vp.injectException(vp, vtl, { vector: MACHINE_CHECK })
-      return { ok: false, exception: 'MC' }
-    }
-    const outcome = deliverGpaIntercept(td.engine, vp, {
-      gpa,
-      access: kind,
-      readable: verdict.readable,
-      instructionLength: 3,
-    })
-    if (outcome.spurious) return { ok: false, spurious: true }
-    if (outcome.status !== 0) {
-      return { ok: false, interceptStatus: hvStatusName(outcome.status) ?? outcome.status }
-    }
-    td.trace.emit(vp, 'intercept', `GPA ${kind === 'write' ? 'write' : 'read'}`, hex(gpa))
-    return {
-      ok: false,
-      intercept: { toVtl: 1, accessType: kind === 'write' ? 'write' : 'read', gpa: hex(gpa) },
-    }
-  }
-  if (action.kind === 'write') {
-    td.contents.write(canonical, action.size, action.value)
-    return { ok: true }
-  }
-  if (action.kind === 'read')
-    return { ok: true, value: hex(td.contents.read(canonical, action.size)) }
-  return { ok: true }
-}
-
-function pageFacts(td: SimTd, gpn: bigint): PageFacts {
-  if (gpn << 12n >= td.memoryBytes)
-    return { ram: false, shared: false, accepted: false, vm1: 0, vm2: 0 }
-  const state = td.space.stateOf(gpn << 12n)
-  const attr = td.platform.pageAttr(gpn)
-  return {
-    ram: state.kind === 'ram',
-    shared: state.shared,
-    accepted: attr.accepted,
-    vm1: attr.vm1,
-    vm2: attr.vm2,
   }
 }

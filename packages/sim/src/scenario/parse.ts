@@ -8,7 +8,7 @@ import {
   type GuestVtl,
   type Vtl,
 } from '@vtl/core'
-import { ArmedFaults } from '../td/faults.js'
+import { FaultInjector } from '../faults/fault-injector.js'
 import { join, Reader, type Plain } from './reader.js'
 import { encodeTypedHypercall } from './typed-hypercall.js'
 import {
@@ -284,7 +284,7 @@ function parseAction(
         f.after === undefined ? 0 : reader.int(f.after, join(field, 'after'), 0, 1_000_000)
       // Arm it on a scratch injector: an unknown TDCALL, hypercall or status name is a file error.
       try {
-        new ArmedFaults().arm({ at, status, after })
+        new FaultInjector().arm({ at, status, after })
       } catch (error) {
         const bad = VtlError.isInstance(error) && error.field === 'status' ? 'status' : 'at'
         reader.fail(join(field, bad), error instanceof Error ? error.message : 'invalid')

@@ -1,6 +1,6 @@
 import { performStep } from '../guest/perform.js'
 import { SimTd, type SimTdOptions } from '../td/sim-td.js'
-import type { TdStats } from '../td/td-trace.js'
+import type { TraceStats } from '../trace/trace.js'
 import { compareExpectations, type Mismatch } from './expect.js'
 import type { ActionKind, Scenario, StepResult } from './types.js'
 
@@ -22,16 +22,14 @@ export interface ScenarioReport {
   passed: number
   failed: number
   steps: ReportStep[]
-  stats: TdStats
+  stats: TraceStats
 }
 
 export interface RunScenarioOptions {
   /** Override the file's seed. */
   seed?: number
-  /** Keep the TD's event trace (default true). */
-  recordTrace?: boolean
-  /** Extra TD options (a platform, a shared state for a parallel host). */
-  td?: Partial<Pick<SimTdOptions, 'platform' | 'shared'>>
+  /** Extra TD options (cost model, fault injector, trace size, a shared state for a parallel host). */
+  td?: Partial<Pick<SimTdOptions, 'costModel' | 'faults' | 'traceLimit' | 'shared'>>
   /** Called with the TD before the first step (tests, tools). */
   onTd?: (td: SimTd) => void
 }
@@ -46,7 +44,6 @@ export function createScenarioTd(scenario: Scenario, options: RunScenarioOptions
     mbecCapable: partition.mbecCapable,
     ...(partition.startedVps === undefined ? {} : { startedVps: partition.startedVps }),
     seed: options.seed ?? scenario.seed,
-    recordTrace: options.recordTrace ?? true,
     ...options.td,
   })
 }
@@ -87,6 +84,6 @@ export function runSteps(td: SimTd, scenario: Scenario, from = 0): ScenarioRepor
     passed,
     failed,
     steps,
-    stats: structuredClone(td.trace.stats),
+    stats: td.trace.stats(),
   }
 }

@@ -1,31 +1,42 @@
 import {
   HV_MAP_GPA_PERMISSIONS_ALL,
   HvStatus,
-  PAGES_PER_LEVEL,
-  TdcallLeaf,
   VsmEngine,
   VtlError,
   decodeHypercallControl,
+  decodeHypercallResult,
+  hvStatusName,
   hypercallName,
   isTdxSuccess,
+  tdcallLeafName,
+  tdgVpEnter,
   tdgVpWr,
+  tdxStatusCode,
+  tdxStatusName,
+  vmcsFieldBits,
   vmcsFieldCode,
   type GuestVtl,
   type HypervisorCallResult,
   type HypervisorPort,
   type InjectedException,
+  type L2VmIndex,
   type SharedVsmState,
   type TdcallInput,
   type TdcallOutput,
   type VpPort,
   type VtlRegisterWrite,
 } from '@vtl/core'
-import { GpaSpace, type PlanOp, type PlanSink } from '@vtl/memory'
+import { GpaSpace } from '@vtl/memory'
+import { CostModel } from '../cost/cost-model.js'
+import { SimClock } from '../cost/sim-clock.js'
+import { FaultInjector } from '../faults/fault-injector.js'
 import { MemoryContents } from '../guest/memory-contents.js'
-import { BasicPlatform } from './basic-platform.js'
-import { ArmedFaults, hypercallKey, leafLabel, tdcallKey } from './faults.js'
-import type { TdPlatform } from './platform.js'
-import { TdTrace } from './td-trace.js'
+import { UntrustedHypervisor } from '../hypervisor/untrusted-hypervisor.js'
+import { tdxModulePlanSink } from '../tdx-module/plan-sink.js'
+import { SoftwareTdxModule } from '../tdx-module/software-tdx-module.js'
+import type { VpEnterExit } from '../tdx-module/types.js'
+import { Trace } from '../trace/trace.js'
+import type { GuestAction } from '../scenario/types.js'
 import { vmcsWrites } from './vmcs-writes.js'
 
 export interface SimTdOptions {
@@ -40,10 +51,11 @@ export interface SimTdOptions {
   startedVps?: readonly number[]
   /** Scheduler and fault seed (default 0). */
   seed?: number
-  /** Keep every event in `trace.events` (default true; counters run either way). */
-  recordTrace?: boolean
-  /** The platform (TDX module + hypervisor); default a `BasicPlatform`. */
-  platform?: TdPlatform
+  costModel?: CostModel
+  /** A fault injector (default: a new one seeded with `seed`). */
+  faults?: FaultInjector
+  /** Events kept in the trace ring (default 100 000; counts are exact whatever the limit). */
+  traceLimit?: number
   /** Cross-VP engine state, e.g. SharedArrayBuffer-backed for a parallel host. */
   shared?: SharedVsmState
   /** The partition's `access_vsm` privilege (default true; false makes VSM NotPlatformSupported). */
@@ -56,23 +68,28 @@ export interface GuestVpState {
   blocked: { control: bigint; input: Uint8Array; fast: boolean } | undefined
   /** The last exception the paravisor injected (vector), cleared when a step reads it. */
   exception: number | undefined
+  /** What the guest does on its next entry (set by the step driver, read by the runner). */
+  action: GuestAction | undefined
+  /** A value the guest read during the entry. */
+  readValue: bigint | undefined
 }
 
-const U64_ALL = 0xffff_ffff_ffff_ffffn
+/** Produces the L2 exit for one TDG.VP.ENTER of `vp` (the guest model, see guest/perform.ts). */
+export type GuestRunner = (vp: number, vmIndex: L2VmIndex) => VpEnterExit
+
+/** TDG.VP.WR mask: the whole field (a mask wider than the field is refused). */
+function fieldMask(encoding: number): bigint {
+  return (1n << BigInt(vmcsFieldBits(encoding))) - 1n
+}
 const MAX_VPS = 1024
 
-/** Names of plan operations as TDCALLs (map-gpa goes to the host instead). */
-const OP_LEAF: Readonly<Record<Exclude<PlanOp['kind'], 'map-gpa'>, number>> = {
-  accept: TdcallLeaf['TDG.MEM.PAGE.ACCEPT'],
-  'attr-write': TdcallLeaf['TDG.MEM.PAGE.ATTR.WR'],
-  release: TdcallLeaf['TDG.MEM.PAGE.RELEASE'],
-}
-
 /**
- * A software TD: the platform (TDX module and untrusted hypervisor), the GPA space with the
- * module as its plan sink, guest memory contents, and core's VSM engine with its ports bound to
- * them. Cross-VP state lives only in the engine's `SharedVsmState` and in the platform/GpaSpace,
- * so a parallel host can run VPs on worker threads over a shared-memory `SharedVsmState`.
+ * A software TD: the software TDX module (behind the fault injector), the untrusted hypervisor,
+ * the GPA space with the module as its plan sink, guest memory contents, and core's VSM engine
+ * with its ports bound to them. Cross-VP state lives only in the engine's `SharedVsmState` and in
+ * the module/GpaSpace, so a parallel host can run VPs on worker threads over a shared-memory
+ * `SharedVsmState`. Creation does no per-page work and only O(1) work per VP beyond the engine's
+ * own VP objects.
  */
 export class SimTd {
   readonly vpCount: number
@@ -80,19 +97,26 @@ export class SimTd {
   readonly gpaWidth: 48 | 52
   readonly mbecCapable: boolean
   readonly seed: number
-  readonly platform: TdPlatform
+  /** The module itself (queries, snapshots) and the fault-wrapped view every TDCALL goes through. */
+  readonly module: SoftwareTdxModule
+  readonly tdx: SoftwareTdxModule
+  readonly hypervisor: UntrustedHypervisor
+  readonly faults: FaultInjector
   readonly space: GpaSpace
   readonly engine: VsmEngine
-  readonly faults = new ArmedFaults()
-  readonly trace: TdTrace
+  readonly trace: Trace
+  readonly costs: CostModel
+  readonly clock: SimClock
   contents = new MemoryContents()
   private readonly guestVps = new Map<number, GuestVpState>()
-  /** The VTL each VP last ran (per VP, VP-owned): a different next entry is a VTL switch. */
+  /** The VTL each VP last ran (VP-owned): a different next entry is a VTL switch. */
   readonly enteredVtl: Uint8Array
   /** VPs kicked by a cross-VP operation since the scheduler last looked. */
   readonly woken = new Set<number>()
-  /** The VP on whose thread the current operation runs (for TDCALL attribution). */
+  /** The VP on whose thread the current operation runs (TDCALL and hypercall attribution). */
   currentVp = 0
+  /** The guest runner behind TDG.VP.ENTER (set by the step driver). */
+  runner: GuestRunner | undefined
 
   constructor(options: SimTdOptions) {
     if (!Number.isInteger(options.vps) || options.vps < 1 || options.vps > MAX_VPS) {
@@ -106,22 +130,55 @@ export class SimTd {
       })
     }
     this.vpCount = options.vps
-    this.enteredVtl = new Uint8Array(options.vps)
     this.memoryBytes = options.memory
     this.gpaWidth = options.gpaWidth ?? 48
     this.mbecCapable = options.mbecCapable ?? true
     this.seed = options.seed ?? 0
-    this.trace = new TdTrace(options.recordTrace ?? true)
-    const platform = options.platform ?? new BasicPlatform()
-    this.platform = platform
+    this.enteredVtl = new Uint8Array(options.vps)
+    this.costs = options.costModel ?? new CostModel()
+    this.clock = new SimClock(options.vps)
+    this.trace = new Trace({ limit: options.traceLimit ?? 100_000, wallClock: () => 0 })
+    this.faults = options.faults ?? new FaultInjector(this.seed)
+    this.faults.onFire = (fault) => {
+      // An injected failure never reaches the module or host: log it as the call it replaced.
+      if (fault.kind === 'tdcall') {
+        this.trace.tdcall(fault.vp ?? this.currentVp, this.tick(fault.vp ?? this.currentVp, 0), {
+          leaf: -1,
+          name: fault.at,
+          status: `${fault.status} (injected)`,
+        })
+      }
+    }
+
+    // Boot state (§5.2): RAM accepted and private, VTL0 FULL_ACCESS, VTL1 none; 1 GiB leaves
+    // where aligned so the VTL1 sweep of a 1 TiB guest is 1024 ATTR.WRs.
+    const ramPages = options.memory / 4096n
+    this.module = new SoftwareTdxModule({
+      vps: options.vps,
+      gpaWidth: this.gpaWidth,
+      ram: [{ gpn: 0, pages: ramPages }],
+      ramLevel: 2,
+      // The simulated L2s have no virtual-APIC page; interrupts are modelled by the engine.
+      requireVirtualApicPage: false,
+      onEnter: (vp, vmIndex) => {
+        if (this.runner === undefined) throw new VtlError('E_INVARIANT', 'no guest runner bound')
+        return this.runner(vp, vmIndex)
+      },
+      onPagesZeroed: (gpn, pages) => {
+        this.contents.zero(gpn, pages)
+      },
+      onTdcall: (vp, input, output) => {
+        this.traceTdcall(vp, input, output)
+      },
+    })
+    this.tdx = this.faults.wrapTdxModule(this.module)
+    this.hypervisor = new UntrustedHypervisor({ vps: options.vps })
 
     this.space = new GpaSpace({
       gpaWidth: this.gpaWidth,
       ram: [{ start: 0n, end: options.memory }],
-      sink: this.planSink(platform.planSink(0)),
+      sink: tdxModulePlanSink(this.tdx, 0),
     })
-    if (platform instanceof BasicPlatform) platform.bindSpace(this.space)
-    // Boot state (§5.2): RAM accepted and private, VTL0 FULL_ACCESS, VTL1 none. O(log n).
     this.space.mark(
       { start: 0n, end: options.memory },
       { accepted: true, shared: false, vtl0: HV_MAP_GPA_PERMISSIONS_ALL, vtl1: null }
@@ -137,20 +194,17 @@ export class SimTd {
     })
     // VPs in startedVps run VTL0; the others wait for StartVirtualProcessor (scenario-format.md).
     // The engine already set the once-only started flag for VP 0 alone (§13.7).
-    if (options.startedVps !== undefined) {
-      const started = new Set(options.startedVps)
-      for (const vp of this.engine.vps) {
-        vp.vtls[0].apic.activity = started.has(vp.index) ? 'running' : 'wait-for-sipi'
-      }
-    } else {
-      for (const vp of this.engine.vps) vp.vtls[0].apic.activity = 'running'
+    const started = options.startedVps === undefined ? undefined : new Set(options.startedVps)
+    for (const vp of this.engine.vps) {
+      vp.vtls[0].apic.activity =
+        started === undefined || started.has(vp.index) ? 'running' : 'wait-for-sipi'
     }
   }
 
   guestVp(vp: number): GuestVpState {
     let state = this.guestVps.get(vp)
     if (state === undefined) {
-      state = { blocked: undefined, exception: undefined }
+      state = { blocked: undefined, exception: undefined, action: undefined, readValue: undefined }
       this.guestVps.set(vp, state)
     }
     return state
@@ -163,55 +217,48 @@ export class SimTd {
     )
   }
 
-  /** One TDCALL on `vp`, through fault injection, counted and traced. */
-  tdcall(vp: number, input: TdcallInput): TdcallOutput {
-    const injected = this.faults.take(tdcallKey(input.leaf))
-    const name = leafLabel(input.leaf)
-    if (injected !== undefined) {
-      this.trace.emit(vp, 'tdcall', name, `injected 0x${injected.toString(16)}`)
-      return { rax: injected, rcx: 0n, rdx: 0n, r8: 0n, r9: 0n, r10: 0n, r11: 0n }
-    }
-    this.trace.emit(vp, 'tdcall', name)
-    return this.platform.tdcall(vp, input)
+  /** Advances `vp`'s simulated clock by `cycles` and returns the time before. */
+  tick(vp: number, cycles: number): number {
+    const before = this.clock.now(vp)
+    this.clock.advance(vp, cycles)
+    return before
   }
 
-  private planSink(inner: PlanSink): PlanSink {
-    return {
-      execute: (op: PlanOp): bigint => {
-        if (op.kind === 'map-gpa') {
-          this.trace.emit(this.currentVp, 'hypervisor', 'MapGpa')
-          return inner.execute(op)
-        }
-        const leaf = OP_LEAF[op.kind]
-        const injected = this.faults.take(tdcallKey(leaf))
-        const name = leafLabel(leaf)
-        if (injected !== undefined) {
-          this.trace.emit(this.currentVp, 'tdcall', name, `injected 0x${injected.toString(16)}`)
-          return injected
-        }
-        this.trace.emit(this.currentVp, 'tdcall', name)
-        const status = inner.execute(op)
-        // TDX zeroes the pages it accepts.
-        if (status === 0n && op.kind === 'accept') {
-          this.contents.zero(Number(op.gpn), Number(PAGES_PER_LEVEL[op.level]))
-        }
-        return status
-      },
-    }
+  private traceTdcall(vp: number, input: TdcallInput, output: TdcallOutput): void {
+    const name = tdcallLeafName(input.leaf)
+    const code = tdxStatusCode(output.rax)
+    this.trace.tdcall(vp, this.tick(vp, this.costs.tdcall(name)), {
+      leaf: input.leaf,
+      name: name ?? `leaf ${input.leaf}`,
+      status: isTdxSuccess(output.rax)
+        ? 'TDX_SUCCESS'
+        : (tdxStatusName(code) ?? `0x${code.toString(16)}`),
+    })
+  }
+
+  /** TDG.VP.ENTER of `vtl`'s L2 VM on `vp`: the guest runner runs and returns its exit. */
+  vpEnter(vp: number, vtl: GuestVtl): TdcallOutput {
+    return this.tdx.tdcall(
+      vp,
+      tdgVpEnter({ invdTranslations: 0, vmIndex: (vtl + 1) as L2VmIndex }, 0n)
+    )
   }
 
   private hypervisorPort(): HypervisorPort {
+    const host = this.faults.wrapHypervisor(this.hypervisor)
     return {
       hypercall: (control: bigint, input: Uint8Array): HypervisorCallResult => {
+        const vp = this.currentVp
+        const result = host.hypercall(control, input)
         const { code } = decodeHypercallControl(control)
-        const name = hypercallName(code) ?? `0x${code.toString(16)}`
-        const injected = this.faults.take(hypercallKey(code))
-        if (injected !== undefined) {
-          this.trace.emit(this.currentVp, 'hypervisor', name, `injected ${injected}`)
-          return { result: injected }
-        }
-        this.trace.emit(this.currentVp, 'hypervisor', name)
-        return this.platform.hypervisor.hypercall(control, input)
+        const status = decodeHypercallResult(result.result).status
+        this.trace.hypercall(vp, 2, this.tick(vp, this.costs.cost({ kind: 'hypercall-forward' })), {
+          code,
+          name: hypercallName(code) ?? `0x${code.toString(16)}`,
+          status: hvStatusName(status) ?? `0x${status.toString(16)}`,
+          forwarded: true,
+        })
+        return result
       },
     }
   }
@@ -222,11 +269,25 @@ export class SimTd {
         this.writeVtlRegisters(vp, vtl, registers),
       wakeVp: (vp: number): void => {
         this.woken.add(vp)
-        this.trace.emit(vp, 'wake', 'wake')
+        this.trace.record({
+          kind: 'wake',
+          vp,
+          vtl: 2,
+          simCycles: this.clock.now(this.currentVp),
+          name: 'wake',
+          args: { by: this.currentVp },
+        })
       },
       injectException: (vp: number, vtl: GuestVtl, exception: InjectedException): void => {
         this.guestVp(vp).exception = exception.vector
-        this.trace.emit(vp, 'exception', `vector ${exception.vector}`, `vtl${vtl}`)
+        this.trace.record({
+          kind: 'interrupt',
+          vp,
+          vtl,
+          simCycles: this.tick(vp, this.costs.cost({ kind: 'interrupt' })),
+          name: `exception ${exception.vector}`,
+          args: { vector: exception.vector },
+        })
       },
     }
   }
@@ -240,13 +301,16 @@ export class SimTd {
     const writes = vmcsWrites(registers)
     for (let i = 0; i < writes.length; i++) {
       const [encoding, value] = writes[i] as [number, bigint]
-      const out = this.tdcall(vp, tdgVpWr(vmcsFieldCode(vtl, encoding), value, U64_ALL))
+      const out = this.tdx.tdcall(
+        vp,
+        tdgVpWr(vmcsFieldCode(vtl, encoding), value, fieldMask(encoding))
+      )
       if (!isTdxSuccess(out.rax)) {
         const before = new Map(vmcsWrites(this.engine.vp(vp).vtls[vtl].registers))
         for (const [undo] of writes.slice(0, i)) {
-          this.platform.tdcall(
+          this.module.tdcall(
             vp,
-            tdgVpWr(vmcsFieldCode(vtl, undo), before.get(undo) ?? 0n, U64_ALL)
+            tdgVpWr(vmcsFieldCode(vtl, undo), before.get(undo) ?? 0n, fieldMask(undo))
           )
         }
         return HvStatus.OperationFailed
