@@ -63,13 +63,13 @@ describe('TDG.VP.RD / TDG.VP.WR', () => {
   it.each([
     ['unknown field', 0x2c20_0003_0000_6c00n, 1n, 1n, 0xc000_0c00_0000_0002n],
     ['read-only exit information', EXIT_REASON_VTL0, 1n, 1n, 0xc000_0c01_0000_0002n],
-    ['mask beyond a 16-bit field', SELECTOR_VTL1, 8n, 0x1_ffffn, 0xc000_0c0a_0000_0009n],
+    ['a zero mask', CR0_VTL1, 1n, 0n, 0xc000_0c01_0000_0002n],
     [
-      'mask beyond a 32-bit field',
-      SECONDARY_VTL0,
-      0n,
-      0xffff_ffff_ffff_ffffn,
-      0xc000_0c0a_0000_0009n,
+      'value bits beyond a 16-bit field',
+      SELECTOR_VTL1,
+      0x1_0008n,
+      0x1_ffffn,
+      0xc000_0c03_0000_0008n,
     ],
     [
       'L2_CTLS reserved bit 2',
@@ -83,6 +83,32 @@ describe('TDG.VP.RD / TDG.VP.WR', () => {
     const before = m.toJSON()
     expect(m.tdcall(0, tdgVpWr(id, value, mask)).rax).toBe(rax)
     expect(m.toJSON()).toEqual(before)
+  })
+
+  it.each([
+    // A mask wider than the field is fine when the value leaves the extra bits 0 (the module
+    // only refuses changes to bits it does not let the guest write).
+    [
+      'a 16-bit selector with an all-ones mask',
+      SELECTOR_VTL1,
+      0x10n,
+      0xffff_ffff_ffff_ffffn,
+      0x10n,
+    ],
+    [
+      'a 32-bit control with an all-ones mask',
+      SECONDARY_VTL0,
+      0x40_0000n,
+      0xffff_ffff_ffff_ffffn,
+      0x40_0000n,
+    ],
+    ['L2_CTLS with an all-ones mask', TDVPS_L2_CTLS_VM2, 2n, 0xffff_ffff_ffff_ffffn, 2n],
+    ['a 16-bit selector, mask over the low byte only', SELECTOR_VTL1, 0xffffn, 0xffn, 0xffn],
+  ])('WR of %s', (_name, id, value, mask, after) => {
+    const m = td()
+    const o = m.tdcall(3, tdgVpWr(id, value, mask))
+    expect([o.rax, o.r8]).toEqual([0n, 0n])
+    expect(m.tdcall(3, tdgVpRd(id)).r8).toBe(after)
   })
 
   it('L2_CTLS bit 0 turns on the shared EPT for that VM only, per VP', () => {
@@ -114,10 +140,18 @@ describe('TDG.VM.RD / TDG.VM.WR / TDG.SYS.RD', () => {
   it.each([
     ['TD_CTLS ENABLE_HW_SEAL_KEYS', TDCS_TD_CTLS, 0x10n, 0x10n, 0n, 0x12n],
     [
-      'TD_CTLS LOCK (not guest-settable)',
+      'TD_CTLS LOCK alone: no writable bit in the mask',
       TDCS_TD_CTLS,
       1n << 63n,
       1n << 63n,
+      0xc000_0c01_0000_0002n,
+      0x2n,
+    ],
+    [
+      'TD_CTLS LOCK with a writable bit: changing LOCK is refused',
+      TDCS_TD_CTLS,
+      (1n << 63n) | 0x10n,
+      (1n << 63n) | 0x10n,
       0xc000_0c03_0000_0008n,
       0x2n,
     ],

@@ -15,7 +15,6 @@ import {
 } from '@vtl/core'
 import {
   TD_CTLS_WRITABLE,
-  fieldMask,
   isTdxFeatures0,
   vmFieldName,
   vmcsFieldSpec,
@@ -453,10 +452,11 @@ export class SoftwareTdxModule implements TdcallPort {
   private vpWr(vp: number, id: bigint, value: bigint, mask: bigint): TdcallOutput {
     const spec = vpFieldSpec(id, this.numL2Vms)
     if (spec === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
-    const checked = checkWrite(spec.bits, spec.writable, value, mask)
-    if (checked !== undefined) return checked
     const old = this.readField(vp, spec)
-    const next = (old & ~mask) | (value & mask)
+    const checked = checkWrite(old, spec.writable, value, mask)
+    if (checked !== undefined) return checked
+    const bits = spec.writable & mask
+    const next = (old & ~bits) | (value & bits)
     if (next !== old) this.vp(vp).fields.set(spec.key, next)
     return out(OK(), { rdx: id, r8: old })
   }
@@ -478,12 +478,12 @@ export class SoftwareTdxModule implements TdcallPort {
   private vmWr(id: bigint, value: bigint, mask: bigint): TdcallOutput {
     const name = vmFieldName(id)
     if (name === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
-    const bits = name === 'NUM_L2_VMS' ? 16 : 64
     const writable = name === 'TD_CTLS' ? TD_CTLS_WRITABLE : 0n
-    const checked = checkWrite(bits, writable, value, mask)
+    const old = this.vmField(name)
+    const checked = checkWrite(old, writable, value, mask)
     if (checked !== undefined) return checked
-    const old = this.tdCtls
-    this.tdCtls = (old & ~mask) | (value & mask)
+    const bits = writable & mask
+    this.tdCtls = (old & ~bits) | (value & bits)
     return out(OK(), { rdx: id, r8: old })
   }
 
@@ -781,22 +781,23 @@ function legalAttr(attr: number): boolean {
 }
 
 /**
- * Metadata write checks, in the module's order: read-only field, mask bits beyond the field's
- * width (WR_MASK_NOT_VALID, operand R9), then value bits the field does not let the guest set
- * (FIELD_VALUE_NOT_VALID, operand R8). Mask bits over read-only bits are fine when the value
- * leaves them 0, so an all-ones mask works on partly writable fields.
+ * Metadata write checks as the module's md_*_write_element does them: the bits written are
+ * `writable & mask`; none → TDX_METADATA_FIELD_NOT_WRITABLE (RDX). Mask bits over bits the guest
+ * may not write (read-only bits, or bits beyond the field's width) must carry the current value,
+ * else TDX_METADATA_FIELD_VALUE_NOT_VALID (R8) — so an all-ones mask works on any field as long
+ * as the value leaves those bits as they are.
  */
 function checkWrite(
-  bits: number,
+  old: bigint,
   writable: bigint,
   value: bigint,
   mask: bigint
 ): TdcallOutput | undefined {
-  if (writable === 0n) return fail(TdxStatus.TDX_METADATA_FIELD_NOT_WRITABLE, TdxOperandId.RDX)
-  if ((mask & ~fieldMask(bits)) !== 0n) {
-    return fail(TdxStatus.TDX_METADATA_WR_MASK_NOT_VALID, TdxOperandId.R9)
+  if ((writable & mask) === 0n) {
+    return fail(TdxStatus.TDX_METADATA_FIELD_NOT_WRITABLE, TdxOperandId.RDX)
   }
-  if ((value & mask & ~writable) !== 0n) {
+  const forbidden = mask & ~writable
+  if ((old & forbidden) !== (value & forbidden)) {
     return fail(TdxStatus.TDX_METADATA_FIELD_VALUE_NOT_VALID, TdxOperandId.R8)
   }
   return undefined
