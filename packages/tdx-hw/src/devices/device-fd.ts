@@ -77,9 +77,9 @@ export class DeviceFd {
 
 /** Refuses, before the syscall, a known request on the wrong fd kind or with a wrong-size struct. */
 export function checkArgument(request: number, arg: IoctlArg, kind: FdKind, path: string): void {
-  if (!isKnownRequest(request)) return
   const info = requestInfo(request, kind)
   if (info === undefined) {
+    if (!isKnownRequest(request)) return
     throw new VtlError(
       'E_INVALID_VALUE',
       `${describeRequest(request)} is not a request of ${path} (${kind})`,

@@ -118,9 +118,19 @@ export function requestName(request: number, kind?: FdKind): RequestName | undef
   return fitting.length === 1 ? fitting[0]?.name : undefined
 }
 
+// Per fd kind, request → entry: one Map lookup on the ioctl hot path.
+const byKind = new Map<FdKind, Map<number, RequestInfo>>()
+for (const info of REQUESTS) {
+  for (const kind of info.fds) {
+    const table = byKind.get(kind) ?? new Map<number, RequestInfo>()
+    table.set(info.request, info)
+    byKind.set(kind, table)
+  }
+}
+
 /** The table entry of a request as issued on an fd of `kind`. */
 export function requestInfo(request: number, kind: FdKind): RequestInfo | undefined {
-  return (byNumber.get(request >>> 0) ?? []).find((info) => info.fds.includes(kind))
+  return byKind.get(kind)?.get(request >>> 0)
 }
 
 /** Whether any fd kind knows this number. */
