@@ -76,6 +76,7 @@ describe('TDG.VP.ENTER', () => {
     ['reserved RCX bit 2', (1n << 52n) | 4n, 0x3000n, 0xc000_0100_0000_0001n],
     ['guest state GPA not 256-byte aligned', 1n << 52n, 0x3080n + 8n, 0xc000_0100_0000_0002n],
     ['guest state GPA shared', 1n << 52n, 1n << 47n, 0xc000_0100_0000_0002n],
+    ['bad RDX and bad RCX: RDX is checked first', 0n, 0x3008n, 0xc000_0100_0000_0002n],
   ])('%s: refused, no entry', (_name, rcx, rdx, rax) => {
     const { m, seen } = td()
     expect(m.tdcall(1, raw(25, rcx, rdx)).rax).toBe(rax)
@@ -86,7 +87,7 @@ describe('TDG.VP.ENTER', () => {
   it('refuses a VM with no virtual-APIC page (VP 0 never registered one)', () => {
     const { m, seen } = td()
     expect(m.tdcall(0, tdgVpEnter({ vmIndex: 2, invdTranslations: 0 }, 0x3000n)).rax).toBe(
-      0xc000_0100_0000_0001n
+      0xc000_0100_0000_00aan // operand OPERAND_ID_L2_VAPIC_GPA (170)
     )
     expect(seen).toEqual([])
     const relaxed = new SoftwareTdxModule({ vps: 1, requireVirtualApicPage: false })

@@ -44,6 +44,8 @@ const L1_ACCEPTED_ATTR = 0x800f
 /** GPA_ATTR bits a guest may set per slot (TDX module `GUEST_L2_GPA_ATTR_MASK`). */
 const LEGAL_ATTR_BITS = 0x807f
 const PRESENT_BITS = GpaVmAttr.R | GpaVmAttr.W | GpaVmAttr.Xs | GpaVmAttr.Xu
+/** Operand id the module reports for a missing L2 virtual-APIC page (tdx-module OPERAND_ID_*). */
+const OPERAND_ID_L2_VAPIC_GPA = 170
 /** ATTR.RD / ATTR.WR output RCX bit 62. */
 const PENDING_BIT = 1n << 62n
 
@@ -490,20 +492,20 @@ export class SoftwareTdxModule implements TdcallPort {
   // ---- TDG.VP.ENTER, INVEPT, INVGLA ----
 
   private enter(vp: number, rcx: bigint, rdx: bigint): TdcallOutput {
+    // Checks in tdg_vp_enter's order. RDX: a 256-byte aligned private GPA.
+    if ((rdx & 0xffn) !== 0n || rdx >> 12n >= BigInt(this.privatePages)) {
+      return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RDX)
+    }
     // RCX: bits 1:0 invalidation, 53:52 VM index, the rest reserved.
     const reserved = rcx & ~(3n | (3n << 52n))
     const vmIndex = Number((rcx >> 52n) & 3n)
     if (reserved !== 0n || vmIndex === 0 || vmIndex > this.numL2Vms) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
     }
-    // RDX: a 256-byte aligned private GPA.
-    if ((rdx & 0xffn) !== 0n || rdx >> 12n >= BigInt(this.privatePages)) {
-      return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RDX)
-    }
     if (this.requireVirtualApicPage) {
       const spec = vmcsFieldSpec(vmIndex, VmcsField.VIRTUAL_APIC_PAGE)
       if (spec !== undefined && this.readField(vp, spec) === 0n) {
-        return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
+        return fail(TdxStatus.TDX_OPERAND_INVALID, OPERAND_ID_L2_VAPIC_GPA)
       }
     }
     const flags: TdxVmFlags = {
