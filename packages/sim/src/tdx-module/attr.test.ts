@@ -153,9 +153,14 @@ describe('TDG.MEM.PAGE.ATTR.RD', () => {
     expect([o.rax, o.rcx, o.rdx]).toEqual([rax, rcx, rdx])
   })
 
+  it('ignores bits 11:0 of the GPA', () => {
+    const o = td().tdcall(0, { leaf: 23, rcx: 0x1fffn, rdx: 0n, r8: 0n, r9: 0n })
+    expect([o.rax, o.rcx]).toEqual([0n, 0x1n])
+  })
+
   it.each([
-    ['bits 11:0 set', 0x1001n],
     ['a shared GPA', 1n << 47n],
+    ['bits 63:52', (1n << 52n) | 0x1000n],
   ])('%s → TDX_OPERAND_INVALID (RCX)', (_name, rcx) => {
     expect(td().tdcall(0, { leaf: 23, rcx, rdx: 0n, r8: 0n, r9: 0n }).rax).toBe(
       0xc000_0100_0000_0001n

@@ -343,7 +343,8 @@ export class SoftwareTdxModule implements TdcallPort {
   }
 
   private attrRd(rcx: bigint): TdcallOutput {
-    if ((rcx & 0xfffn) !== 0n || rcx >> 52n !== 0n || rcx >> 12n >= BigInt(this.privatePages)) {
+    // Bits 11:0 are ignored (the output GPA is aligned to the leaf), as tdg_mem_page_attr_rd does.
+    if (rcx >> 52n !== 0n || rcx >> 12n >= BigInt(this.privatePages)) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
     }
     const page = Number(rcx >> 12n)
