@@ -1,7 +1,6 @@
 import {
   assertGpaWidth,
   classifyGpa,
-  formatMapGpaFlags,
   HV_MAP_GPA_PERMISSIONS_ALL,
   HvMapGpaFlags,
   HvStatus,
@@ -38,6 +37,8 @@ import { diffPage, diffRuns, type RunSnapshot } from './plan-diff.js'
 import { Plan, type PlanOp, type PlanStep } from './plan.js'
 import type { PlanSink } from './plan-sink.js'
 import { RunMap } from './run-map.js'
+import { mergePages } from './page-list.js'
+import { summarize, type SpaceSummary } from './space-summary.js'
 
 export interface GpaSpaceOptions {
   /** 48 (shared bit 47, the default, as OpenHCL assumes) or 52 (shared bit 51). */
@@ -84,25 +85,6 @@ export interface RunView {
   start: bigint
   end: bigint
   state: PageStateView
-}
-
-export interface SpaceSummary {
-  runs: number
-  pages: {
-    ram: number
-    mmio: number
-    private: number
-    shared: number
-    accepted: number
-    locked: number
-    overlay: number
-  }
-  /**
-   * Accepted private RAM pages by permission (`formatMapGpaFlags` text, `none` for no VALID
-   * attributes).
-   */
-  vtl0: Record<string, number>
-  vtl1: Record<string, number>
 }
 
 interface OverlayRecord {
@@ -584,33 +566,7 @@ export class GpaSpace implements ProtectionPort {
 
   /** Page counts per state over the whole space, and per-VTL permission histograms. */
   summary(): SpaceSummary {
-    const sum: SpaceSummary = {
-      runs: this.map.runCount,
-      pages: { ram: 0, mmio: 0, private: 0, shared: 0, accepted: 0, locked: 0, overlay: 0 },
-      vtl0: {},
-      vtl1: {},
-    }
-    const label = (slot: number): string =>
-      slot & 1 ? formatMapGpaFlags((slot >>> 1) & 0xf) : 'none'
-    this.map.forEachRun(0, this.pageLimit, (s, e, w) => {
-      const n = e - s
-      const kind = kindOf(w)
-      if (kind === PageKind.Mmio) sum.pages.mmio += n
-      if (kind !== PageKind.Ram) return
-      sum.pages.ram += n
-      if (w & SHARED) sum.pages.shared += n
-      else sum.pages.private += n
-      if (w & ACCEPTED) sum.pages.accepted += n
-      if (w & LOCKED) sum.pages.locked += n
-      if (w & (OVERLAY_VTL0 | OVERLAY_VTL1)) sum.pages.overlay += n
-      if (isAcceptedPrivateRam(w)) {
-        const l0 = label(slotOf(w, 0))
-        const l1 = label(slotOf(w, 1))
-        sum.vtl0[l0] = (sum.vtl0[l0] ?? 0) + n
-        sum.vtl1[l1] = (sum.vtl1[l1] ?? 0) + n
-      }
-    })
-    return sum
+    return summarize(this.map, this.pageLimit)
   }
 
   // ---- internals ----
@@ -759,20 +715,4 @@ export class GpaSpace implements ProtectionPort {
       }
     })
   }
-}
-
-/** Sorted, merged page ranges (flat pairs) of a page list given in any order, with repeats. */
-function mergePages(pages: readonly number[]): number[] {
-  if (pages.length === 1) return [pages[0] ?? 0, (pages[0] ?? 0) + 1]
-  const sorted = Float64Array.from(pages).sort()
-  const out: number[] = []
-  for (const p of sorted) {
-    const last = out.length - 1
-    if (last > 0 && (out[last] ?? -1) >= p) {
-      if ((out[last] ?? 0) === p) out[last] = p + 1
-      continue
-    }
-    out.push(p, p + 1)
-  }
-  return out
 }

@@ -1,11 +1,6 @@
 export { GpaSpace } from './gpa-space.js'
-export type {
-  GpaSpaceOptions,
-  MarkState,
-  MutationResult,
-  RunView,
-  SpaceSummary,
-} from './gpa-space.js'
+export type { GpaSpaceOptions, MarkState, MutationResult, RunView } from './gpa-space.js'
+export type { SpaceSummary } from './space-summary.js'
 export type { GpaRange } from './gpa-range.js'
 export type { PageKindName, PageStateView } from './page-view.js'
 export { Plan } from './plan.js'
