@@ -13,7 +13,7 @@ import {
 } from '@vtl/core'
 import { SoftwareTdxModule } from '../tdx-module/software-tdx-module.js'
 import { UntrustedHypervisor } from '../hypervisor/untrusted-hypervisor.js'
-import { FaultInjector } from './fault-injector.js'
+import { FaultInjector, type FaultInjectorJson } from './fault-injector.js'
 
 const attrWr = (gpn: bigint) => tdgMemPageAttrWr({ level: 0, gpn }, 0x8001_0000n, 0xf_0000n)
 const module = () => new SoftwareTdxModule({ vps: 2, ram: [{ gpn: 0, pages: 64 }], ramLevel: 0 })
@@ -155,5 +155,37 @@ describe('FaultInjector.random', () => {
     expect(decodeHypercallResult(hv.hypercall(ctl(0x0f), new Uint8Array(240)).result).status).toBe(
       5
     )
+  })
+})
+
+describe('FaultInjector snapshots', () => {
+  it('fromJSON(toJSON()) fails exactly the calls the original would fail next', () => {
+    const a = new FaultInjector(99)
+    a.random({
+      rate: 0.3,
+      tdcallStatuses: ['TDX_OPERAND_BUSY'],
+      hypercallStatuses: ['InvalidParameter'],
+      leaves: ['TDG.MEM.PAGE.ACCEPT'],
+    })
+    a.arm({ at: 'TDG.VP.RD', status: 'TDX_OPERAND_BUSY', after: 5 })
+    const ma = a.wrapTdxModule(new SoftwareTdxModule({ vps: 1 }))
+    for (let g = 0; g < 20; g++) ma.tdcall(0, tdgMemPageAccept({ level: 0, gpn: BigInt(g) }))
+    ma.tdcall(0, tdgVpRd(TDVPS_L2_CTLS_VM1))
+
+    const b = FaultInjector.fromJSON(JSON.parse(JSON.stringify(a.toJSON())) as FaultInjectorJson)
+    expect(b.toJSON()).toEqual(a.toJSON())
+    expect(b.pending).toEqual([{ at: 'TDG.VP.RD', status: 'TDX_OPERAND_BUSY', remaining: 4 }])
+    const mb = b.wrapTdxModule(new SoftwareTdxModule({ vps: 1 }))
+    const next = (m: SoftwareTdxModule) => {
+      const out: bigint[] = []
+      for (let g = 20; g < 60; g++)
+        out.push(m.tdcall(0, tdgMemPageAccept({ level: 0, gpn: BigInt(g) })).rax)
+      for (let i = 0; i < 6; i++) out.push(m.tdcall(0, tdgVpRd(TDVPS_L2_CTLS_VM1)).rax)
+      return out
+    }
+    const outA = next(ma)
+    expect(next(mb)).toEqual(outA)
+    expect(outA.filter((r) => r !== 0n).length).toBeGreaterThan(3)
+    expect(b.toJSON()).toEqual(a.toJSON())
   })
 })

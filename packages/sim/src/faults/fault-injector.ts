@@ -43,6 +43,16 @@ export interface RandomFaultOptions {
   calls?: readonly string[]
 }
 
+/** Snapshot of a `FaultInjector` (armed faults, random plan, stream positions, log). */
+export interface FaultInjectorJson {
+  version: 1
+  seed: number
+  armed: { at: string; status: string; remaining: number }[]
+  random?: RandomFaultOptions
+  streams: { tdcall: number[]; hypercall: number[] }
+  fired: FiredFault[]
+}
+
 export interface FiredFault {
   /** 0, 1, 2 … */
   seq: number
@@ -66,6 +76,7 @@ interface Armed {
 }
 
 interface RandomPlan {
+  options: RandomFaultOptions
   rate: number
   tdcall: { code: number; name: string }[]
   hypercall: { code: number; name: string }[]
@@ -121,8 +132,8 @@ export class FaultInjector {
   onFire: ((fault: FiredFault) => void) | undefined
   private armedFaults: Armed[] = []
   private randomPlan: RandomPlan | undefined
-  private readonly tdcallRandom: Random
-  private readonly hypercallRandom: Random
+  private tdcallRandom: Random
+  private hypercallRandom: Random
 
   constructor(seed = 0) {
     this.seed = seed
@@ -178,6 +189,13 @@ export class FaultInjector {
             })
           )
     this.randomPlan = {
+      options: {
+        rate: options.rate,
+        tdcallStatuses: [...options.tdcallStatuses],
+        hypercallStatuses: [...options.hypercallStatuses],
+        ...(options.leaves === undefined ? {} : { leaves: [...options.leaves] }),
+        ...(options.calls === undefined ? {} : { calls: [...options.calls] }),
+      },
       rate: options.rate,
       tdcall: options.tdcallStatuses.map((s) => resolveStatus('tdcall', s)),
       hypercall: options.hypercallStatuses.map((s) => resolveStatus('hypercall', s)),
@@ -250,6 +268,29 @@ export class FaultInjector {
     const pick = this.hypercallRandom.pick(plan.hypercall)
     this.fire({ kind: 'hypercall', at, status: pick.name, source: 'random' })
     return encodeHypercallResult({ status: pick.code, repsCompleted: 0 })
+  }
+
+  toJSON(): FaultInjectorJson {
+    const json: FaultInjectorJson = {
+      version: 1,
+      seed: this.seed,
+      armed: this.armedFaults.map(({ at, status, remaining }) => ({ at, status, remaining })),
+      streams: { tdcall: this.tdcallRandom.state(), hypercall: this.hypercallRandom.state() },
+      fired: this.fired.map((f) => ({ ...f })),
+    }
+    if (this.randomPlan !== undefined) json.random = this.randomPlan.options
+    return json
+  }
+
+  /** Rebuilds an injector that fails exactly the calls the saved one would have failed next. */
+  static fromJSON(json: FaultInjectorJson): FaultInjector {
+    const faults = new FaultInjector(json.seed)
+    for (const a of json.armed) faults.arm({ at: a.at, status: a.status, after: a.remaining })
+    if (json.random !== undefined) faults.random(json.random)
+    faults.tdcallRandom = createRandom(faults.tdcallRandom.seed, json.streams.tdcall)
+    faults.hypercallRandom = createRandom(faults.hypercallRandom.seed, json.streams.hypercall)
+    faults.fired.push(...json.fired.map((f) => ({ ...f })))
+    return faults
   }
 
   /**

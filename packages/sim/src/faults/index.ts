@@ -1,2 +1,7 @@
 export { FaultInjector } from './fault-injector.js'
-export type { ArmOptions, FiredFault, RandomFaultOptions } from './fault-injector.js'
+export type {
+  ArmOptions,
+  FaultInjectorJson,
+  FiredFault,
+  RandomFaultOptions,
+} from './fault-injector.js'
