@@ -31,11 +31,14 @@ import { CostModel } from '../cost/cost-model.js'
 import { SimClock } from '../cost/sim-clock.js'
 import { FaultInjector } from '../faults/fault-injector.js'
 import { MemoryContents } from '../guest/memory-contents.js'
-import { UntrustedHypervisor } from '../hypervisor/untrusted-hypervisor.js'
+import {
+  UntrustedHypervisor,
+  type UntrustedHypervisorJson,
+} from '../hypervisor/untrusted-hypervisor.js'
 import { tdxModulePlanSink } from '../tdx-module/plan-sink.js'
-import { SoftwareTdxModule } from '../tdx-module/software-tdx-module.js'
+import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/software-tdx-module.js'
 import type { VpEnterExit } from '../tdx-module/types.js'
-import { Trace } from '../trace/trace.js'
+import { Trace, type TraceJson } from '../trace/trace.js'
 import type { GuestAction } from '../scenario/types.js'
 import { vmcsWrites } from './vmcs-writes.js'
 
@@ -60,6 +63,16 @@ export interface SimTdOptions {
   shared?: SharedVsmState
   /** The partition's `access_vsm` privilege (default true; false makes VSM NotPlatformSupported). */
   accessVsmPrivilege?: boolean
+  /** Saved platform parts to start from instead of a fresh boot (see snapshot/). */
+  restore?: PlatformRestore
+}
+
+/** The platform parts a snapshot carries in their own JSON forms. */
+export interface PlatformRestore {
+  module: SoftwareTdxModuleJson
+  hypervisor: UntrustedHypervisorJson
+  trace: TraceJson
+  clock: ReturnType<SimClock['toJSON']>
 }
 
 /** The guest-side state of a VP that the TD keeps between steps (created on first use). */
@@ -136,8 +149,13 @@ export class SimTd {
     this.seed = options.seed ?? 0
     this.enteredVtl = new Uint8Array(options.vps)
     this.costs = options.costModel ?? new CostModel()
-    this.clock = new SimClock(options.vps)
-    this.trace = new Trace({ limit: options.traceLimit ?? 100_000, wallClock: () => 0 })
+    const restore = options.restore
+    this.clock =
+      restore === undefined ? new SimClock(options.vps) : SimClock.fromJSON(restore.clock)
+    this.trace =
+      restore === undefined
+        ? new Trace({ limit: options.traceLimit ?? 100_000, wallClock: () => 0 })
+        : Trace.fromJSON(restore.trace, { wallClock: () => 0 })
     this.faults = options.faults ?? new FaultInjector(this.seed)
     this.faults.onFire = (fault) => {
       // An injected failure never reaches the module or host: log it as the call it replaced.
@@ -152,37 +170,47 @@ export class SimTd {
 
     // Boot state (§5.2): RAM accepted and private, VTL0 FULL_ACCESS, VTL1 none; 1 GiB leaves
     // where aligned so the VTL1 sweep of a 1 TiB guest is 1024 ATTR.WRs.
-    const ramPages = options.memory / 4096n
-    this.module = new SoftwareTdxModule({
-      vps: options.vps,
-      gpaWidth: this.gpaWidth,
-      ram: [{ gpn: 0, pages: ramPages }],
-      ramLevel: 2,
-      // The simulated L2s have no virtual-APIC page; interrupts are modelled by the engine.
-      requireVirtualApicPage: false,
-      onEnter: (vp, vmIndex) => {
+    const callbacks = {
+      onEnter: (vp: number, vmIndex: L2VmIndex): VpEnterExit => {
         if (this.runner === undefined) throw new VtlError('E_INVARIANT', 'no guest runner bound')
         return this.runner(vp, vmIndex)
       },
-      onPagesZeroed: (gpn, pages) => {
+      onPagesZeroed: (gpn: number, pages: number): void => {
         this.contents.zero(gpn, pages)
       },
-      onTdcall: (vp, input, output) => {
+      onTdcall: (vp: number, input: TdcallInput, output: TdcallOutput): void => {
         this.traceTdcall(vp, input, output)
       },
-    })
+    }
+    this.module =
+      restore === undefined
+        ? new SoftwareTdxModule({
+            vps: options.vps,
+            gpaWidth: this.gpaWidth,
+            ram: [{ gpn: 0, pages: options.memory / 4096n }],
+            ramLevel: 2,
+            // The simulated L2s have no virtual-APIC page; interrupts are modelled by the engine.
+            requireVirtualApicPage: false,
+            ...callbacks,
+          })
+        : SoftwareTdxModule.fromJSON(restore.module, callbacks)
     this.tdx = this.faults.wrapTdxModule(this.module)
-    this.hypervisor = new UntrustedHypervisor({ vps: options.vps })
+    this.hypervisor =
+      restore === undefined
+        ? new UntrustedHypervisor({ vps: options.vps })
+        : UntrustedHypervisor.fromJSON(restore.hypervisor)
 
     this.space = new GpaSpace({
       gpaWidth: this.gpaWidth,
       ram: [{ start: 0n, end: options.memory }],
       sink: tdxModulePlanSink(this.tdx, 0),
     })
-    this.space.mark(
-      { start: 0n, end: options.memory },
-      { accepted: true, shared: false, vtl0: HV_MAP_GPA_PERMISSIONS_ALL, vtl1: null }
-    )
+    if (restore === undefined) {
+      this.space.mark(
+        { start: 0n, end: options.memory },
+        { accepted: true, shared: false, vtl0: HV_MAP_GPA_PERMISSIONS_ALL, vtl1: null }
+      )
+    }
 
     this.engine = new VsmEngine({
       vpCount: options.vps,

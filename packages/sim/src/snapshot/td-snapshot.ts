@@ -1,0 +1,240 @@
+import { PlainSharedVsmState, VtlError, type VsmVp } from '@vtl/core'
+import { MemoryContents } from '../guest/memory-contents.js'
+import { SimTd, type PlatformRestore } from '../td/sim-td.js'
+
+/** A whole TD as JSON: everything a run can change, so that a restored TD continues identically. */
+export interface TdSnapshot {
+  version: 1
+  options: { vps: number; memory: string; gpaWidth: 48 | 52; mbecCapable: boolean; seed: number }
+  platform: PlatformRestore
+  /** The engine's cross-VP words and queued contexts (the SharedVsmState bytes, base64). */
+  shared: string
+  /** Each VP's own engine state (registers, LAPICs, SynIC, assist-page control, VTL1 state). */
+  vps: unknown[]
+  memory: {
+    runs: {
+      start: string
+      end: string
+      accepted: boolean
+      shared: boolean
+      locked: boolean
+      vtl0: number | null
+      vtl1: number | null
+    }[]
+    defaults: { vtl0: number; vtl1: number | null }
+  }
+  contents: Record<string, string>
+  guest: {
+    enteredVtl: number[]
+    woken: number[]
+    vps: {
+      vp: number
+      blocked: { control: string; input: string; fast: boolean } | null
+      exception: number | null
+    }[]
+  }
+  faults: { at: string; status: string; remaining: number }[]
+}
+
+const BIG = 'bigint:'
+
+/** JSON with bigints as tagged hex strings and typed arrays as plain arrays. */
+function encode(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === 'bigint') return `${BIG}0x${v.toString(16)}`
+      if (v instanceof Uint32Array) return Array.from(v)
+      if (v instanceof Uint8Array) return { bytes: Buffer.from(v).toString('hex') }
+      return v
+    })
+  )
+}
+
+function decode(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value), (_key, v: unknown) => {
+    if (typeof v === 'string' && v.startsWith(BIG)) return BigInt(v.slice(BIG.length))
+    if (typeof v === 'object' && v !== null && 'bytes' in v && Object.keys(v).length === 1) {
+      return new Uint8Array(Buffer.from((v as { bytes: string }).bytes, 'hex'))
+    }
+    return v
+  })
+}
+
+function saveVp(vp: VsmVp): unknown {
+  return encode({
+    exitVtl: vp.exitVtl,
+    vtl1: vp.vtl1 ?? null,
+    shared: vp.shared,
+    vtls: vp.vtls.map((v) => ({
+      registers: v.registers,
+      vpAssistPage: v.vpAssistPage,
+      control: v.control,
+      synic: { ...v.synic, message: v.synic.message.map((m) => m ?? null) },
+      apic: {
+        irr: v.apic.irr,
+        isr: v.apic.isr,
+        tpr: v.apic.tpr,
+        nmiPending: v.apic.nmiPending,
+        activity: v.apic.activity,
+      },
+      interruptShadow: v.interruptShadow,
+    })),
+  })
+}
+
+interface SavedVtl {
+  registers: VsmVp['vtls'][0]['registers']
+  vpAssistPage: bigint
+  control: VsmVp['vtls'][0]['control']
+  synic: Omit<VsmVp['vtls'][0]['synic'], 'message'> & { message: (Uint8Array | null)[] }
+  apic: {
+    irr: number[]
+    isr: number[]
+    tpr: number
+    nmiPending: boolean
+    activity: VsmVp['vtls'][0]['apic']['activity']
+  }
+  interruptShadow: boolean
+}
+
+function restoreVp(vp: VsmVp, saved: unknown): void {
+  const s =
+    (decode(saved) as {
+      exitVtl: 0 | 1
+      vtl1: VsmVp['vtl1'] | null
+      shared: VsmVp['shared']
+      vtls: SavedVtl[]
+    }) > saved
+  vp.exitVtl = s.exitVtl
+  vp.vtl1 = s.vtl1 ?? undefined
+  Object.assign(vp.shared, s.shared)
+  s.vtls.forEach((v, i) => {
+    const target = vp.vtls[i as 0 | 1]
+    Object.assign(target.registers, v.registers)
+    target.vpAssistPage = v.vpAssistPage
+    target.control = v.control
+    target.synic = { ...v.synic, message: v.synic.message.map((m) => m ?? undefined) }
+    target.apic.irr.set(v.apic.irr)
+    target.apic.isr.set(v.apic.isr)
+    target.apic.tpr = v.apic.tpr
+    target.apic.nmiPending = v.apic.nmiPending
+    target.apic.activity = v.apic.activity
+    target.interruptShadow = v.interruptShadow
+  })
+}
+
+function sharedBytes(td: SimTd): Uint8Array {
+  const shared = td.engine.shared
+  if (!(shared instanceof PlainSharedVsmState)) {
+    throw new VtlError('E_UNSUPPORTED', 'snapshots need the plain (single-threaded) SharedVsmState')
+  }
+  return new Uint8Array(shared.buffer)
+}
+
+/** Saves the whole TD. Take it between steps (no engine lock is held then). */
+export function saveTd(td: SimTd): TdSnapshot {
+  const { runs } = td.space.runs(
+    { start: 0n, end: td.memoryBytes },
+    { limit: Number.MAX_SAFE_INTEGER }
+  )
+  const defaults = td.space.defaults
+  return {
+    version: 1,
+    options: {
+      vps: td.vpCount,
+      memory: `0x${td.memoryBytes.toString(16)}`,
+      gpaWidth: td.gpaWidth,
+      mbecCapable: td.mbecCapable,
+      seed: td.seed,
+    },
+    platform: {
+      module: td.module.toJSON(),
+      hypervisor: td.hypervisor.toJSON(),
+      trace: td.trace.toJSON(),
+      clock: td.clock.toJSON(),
+    },
+    shared: Buffer.from(sharedBytes(td)).toString('base64'),
+    vps: td.engine.vps.map(saveVp),
+    memory: {
+      runs: runs.map((r) => ({
+        start: `0x${r.start.toString(16)}`,
+        end: `0x${r.end.toString(16)}`,
+        accepted: r.state.accepted,
+        shared: r.state.shared,
+        locked: r.state.locked,
+        vtl0: r.state.vtl0 ?? null,
+        vtl1: r.state.vtl1 ?? null,
+      })),
+      defaults: { vtl0: defaults.vtl0, vtl1: defaults.vtl1 ?? null },
+    },
+    contents: td.contents.toJSON(),
+    guest: {
+      enteredVtl: Array.from(td.enteredVtl),
+      woken: [...td.woken].sort((a, b) => a - b),
+      vps: td.guestVpEntries().map(([vp, s]) => ({
+        vp,
+        blocked:
+          s.blocked === undefined
+            ? null
+            : {
+                control: `0x${s.blocked.control.toString(16)}`,
+                input: Buffer.from(s.blocked.input).toString('hex'),
+                fast: s.blocked.fast,
+              },
+        exception: s.exception ?? null,
+      })),
+    },
+    faults: td.faults.pending.map((f) => ({ at: f.at, status: f.status, remaining: f.remaining })),
+  }
+}
+
+/** Builds a fresh TD in exactly the saved state. */
+export function restoreTd(snapshot: TdSnapshot): SimTd {
+  if ((snapshot.version as number) !== 1) {
+    throw new VtlError('E_INVALID_VALUE', `unknown snapshot version ${String(snapshot.version)}`, {
+      field: 'version',
+    })
+  }
+  const { options } = snapshot
+  const td = new SimTd({
+    vps: options.vps,
+    memory: BigInt(options.memory),
+    gpaWidth: options.gpaWidth,
+    mbecCapable: options.mbecCapable,
+    seed: options.seed,
+    restore: snapshot.platform,
+  })
+  sharedBytes(td).set(Buffer.from(snapshot.shared, 'base64'))
+  snapshot.vps.forEach((saved, i) => {
+    restoreVp(td.engine.vp(i), saved)
+  })
+  for (const run of snapshot.memory.runs) {
+    td.space.mark(
+      { start: BigInt(run.start), end: BigInt(run.end) },
+      run.accepted
+        ? { accepted: true, shared: false, locked: run.locked, vtl0: run.vtl0, vtl1: run.vtl1 }
+        : { accepted: false, shared: run.shared, locked: run.locked }
+    )
+  }
+  const { defaults } = snapshot.memory
+  td.space.setDefaults({ vtl0: defaults.vtl0, vtl1: defaults.vtl1 ?? undefined })
+  td.contents = MemoryContents.fromJSON(snapshot.contents)
+  td.enteredVtl.set(snapshot.guest.enteredVtl)
+  for (const vp of snapshot.guest.woken) td.woken.add(vp)
+  for (const saved of snapshot.guest.vps) {
+    const state = td.guestVp(saved.vp)
+    state.exception = saved.exception ?? undefined
+    state.blocked =
+      saved.blocked === null
+        ? undefined
+        : {
+            control: BigInt(saved.blocked.control),
+            input: new Uint8Array(Buffer.from(saved.blocked.input, 'hex')),
+            fast: saved.blocked.fast,
+          }
+  }
+  for (const fault of snapshot.faults) {
+    td.faults.arm({ at: fault.at, status: fault.status, after: fault.remaining })
+  }
+  return td
+}
