@@ -98,13 +98,12 @@ interface SavedVtl {
 }
 
 function restoreVp(vp: VsmVp, saved: unknown): void {
-  const s =
-    (decode(saved) as {
-      exitVtl: 0 | 1
-      vtl1: VsmVp['vtl1'] | null
-      shared: VsmVp['shared']
-      vtls: SavedVtl[]
-    }) > saved
+  const s = decode(saved) as {
+    exitVtl: 0 | 1
+    vtl1: VsmVp['vtl1'] | null
+    shared: VsmVp['shared']
+    vtls: SavedVtl[]
+  }
   vp.exitVtl = s.exitVtl
   vp.vtl1 = s.vtl1 ?? undefined
   Object.assign(vp.shared, s.shared)
