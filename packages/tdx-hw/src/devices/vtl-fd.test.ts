@@ -201,6 +201,25 @@ describe('VTL fd', () => {
     expect(thrown(() => vpRegistersArg(2, 0n))).toMatchObject({ code: 'E_FIELD_RANGE' })
   })
 
+  it('reads a VP register on that VP’s pinned thread', async () => {
+    const { fake, vtl } = setup()
+    fake.onIoctl = ({ arg, cpu, fake: kernel }) => {
+      if (!(arg instanceof Uint8Array)) return -EINVAL
+      setU64(kernel.resolve(u64(arg, 8), 32), 16, BigInt(cpu ?? 99))
+      return 0
+    }
+    const thread = await fake.spawnPinnedThread(3)
+    if (typeof thread === 'number') throw new Error('spawn')
+    await expect(vtl.getVpRegisterOn(thread, HvRegisterName.Rip)).resolves.toBe(3n)
+    expect(fake.ioctls[0]).toMatchObject({ request: 0xc010b805, cpu: 3 })
+    fake.onIoctl = () => -EINVAL
+    await expect(vtl.getVpRegisterOn(thread, HvRegisterName.Rip)).rejects.toMatchObject({
+      errnoName: 'EINVAL',
+    })
+    expect(fake.allocations.size).toBe(0)
+    await thread.close()
+  })
+
   it('frees the register buffer when the kernel refuses', () => {
     const { fake, vtl } = setup()
     fake.onIoctl = () => -EINVAL

@@ -163,7 +163,28 @@ export class VtlFd extends DeviceFd {
     throw this.error(request, -result)
   }
 
-  /** MSHV_GET_VP_REGISTERS for one register of the calling CPU's VP (VTL0). */
+  /**
+   * MSHV_GET_VP_REGISTERS on `thread`, pinned to the VP's CPU: the kernel serves the calling
+   * CPU's VP, so this is the form to use for a given VP.
+   */
+  async getVpRegisterOn(thread: PinnedThread, name: number): Promise<bigint> {
+    this.checkCpu(thread.cpu)
+    const assoc = this.sys.alloc(HV_REGISTER_ASSOC_BYTES)
+    try {
+      writeHvRegisterAssoc(assoc.bytes, { name, value: 0n })
+      const request = MshvRequest.MSHV_GET_VP_REGISTERS
+      const result = await thread.ioctl(this.fd, request, vpRegistersArg(1, assoc.address))
+      if (result < 0) throw this.error(request, -result)
+      return decodeHvRegisterAssoc(assoc.bytes).value
+    } finally {
+      this.sys.free(assoc)
+    }
+  }
+
+  /**
+   * MSHV_GET_VP_REGISTERS for one register of the VP of whatever CPU the calling thread is on
+   * (always VTL0). Use `getVpRegisterOn` to choose the VP.
+   */
   getVpRegister(name: number): bigint {
     return withMemory(this.sys, HV_REGISTER_ASSOC_BYTES, (assoc) => {
       writeHvRegisterAssoc(assoc.bytes, { name, value: 0n })
