@@ -243,7 +243,7 @@ describe('bad input', () => {
           ram: [{ start: 0n, end: page(8) }],
           mmio: [{ start: page(7), end: page(9) }],
         }),
-      'E_INVALID_VALUE',
+      'E_OVERLAP',
       'mmio[0]'
     )
     expectVtlError(() => new GpaSpace({ ram: [], gpaWidth: 50 as 48 }), 'E_FIELD_RANGE')
@@ -261,7 +261,7 @@ describe('bad input', () => {
     expectVtlError(() => {
       space.lock({ start: page(1000), end: page(2100) })
     }, 'E_NOT_RAM')
-    expectVtlError(() => space.acceptPages({ start: 0n, end: page(2) }), 'E_INVALID_VALUE')
+    expectVtlError(() => space.acceptPages({ start: 0n, end: page(2) }), 'E_ALREADY_ACCEPTED')
     expectVtlError(() => space.stateOf(1n << 48n), 'E_BEYOND_GPA_WIDTH', 'gpa')
     expect(JSON.stringify(space.summary())).toBe(before)
     expect(sink.log.length).toBe(log)

@@ -146,7 +146,7 @@ export class GpaSpace implements ProtectionPort {
       const prev = ranges[i - 1]
       const cur = ranges[i]
       if (prev !== undefined && cur !== undefined && cur.s < prev.e) {
-        throw new VtlError('E_INVALID_VALUE', `${cur.field} overlaps ${prev.field}`, {
+        throw new VtlError('E_OVERLAP', `${cur.field} overlaps ${prev.field}`, {
           field: cur.field,
         })
       }
@@ -244,7 +244,7 @@ export class GpaSpace implements ProtectionPort {
     this.map.forEachRun(s, e, (rs, _re, w) => {
       if (w & (ACCEPTED | SHARED)) {
         throw new VtlError(
-          'E_INVALID_VALUE',
+          'E_ALREADY_ACCEPTED',
           `page 0x${rs.toString(16)} is already ${w & SHARED ? 'shared' : 'accepted'}`,
           { field: 'range' }
         )

@@ -14,7 +14,10 @@ describe('VtlError', () => {
   })
 
   it('recognises an error made by another copy of the package through the global marker', () => {
-    const foreign = Object.assign(new Error('x'), { [Symbol.for('vtl.error')]: true, code: 'E_IOCTL' })
+    const foreign = Object.assign(new Error('x'), {
+      [Symbol.for('vtl.error')]: true,
+      code: 'E_IOCTL',
+    })
     expect(VtlError.isInstance(foreign)).toBe(true)
     expect(VtlError.isInstance(new Error('plain'))).toBe(false)
     expect(VtlError.isInstance(null)).toBe(false)

@@ -12,6 +12,8 @@ export type VtlErrorCode =
   | 'E_RANGE_OVERFLOW'
   | 'E_BEYOND_GPA_WIDTH'
   | 'E_NOT_RAM'
+  | 'E_OVERLAP'
+  | 'E_ALREADY_ACCEPTED'
   | 'E_UNSORTED'
   | 'E_DUPLICATE'
   | 'E_INVALID_VALUE'

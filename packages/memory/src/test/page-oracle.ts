@@ -49,7 +49,7 @@ export class PageOracle {
     for (let g = s; g < e; g++) if (this.get(g).kind !== 'ram') return 'E_NOT_RAM'
     for (let g = s; g < e; g++) {
       const p = this.get(g)
-      if (p.accepted || p.shared) return 'E_INVALID_VALUE'
+      if (p.accepted || p.shared) return 'E_ALREADY_ACCEPTED'
     }
     for (let g = s; g < e; g++) {
       const p = this.get(g)
