@@ -1,11 +1,15 @@
 import {
+  TdxOperandId,
+  TdxStatus,
   decodeTdxExtendedFieldCode,
   TdVpsClassCode,
   TdxContextCode,
   VmcsField,
   vmcsTdxFieldSize,
+  type TdcallOutput,
   type TdxExtendedFieldCode,
 } from '@vtl/core'
+import { fail } from './tdcall-output.js'
 
 /** A metadata field the module knows: where it is stored, its width, writable bits, reset value. */
 export interface FieldSpec {
@@ -138,4 +142,27 @@ export function isTdxFeatures0(id: bigint): boolean {
     f.fieldCode === 8 &&
     f.fieldSize === 3
   )
+}
+
+/**
+ * Metadata write checks as the module's md_*_write_element does them: the bits written are
+ * `writable & mask`; none → TDX_METADATA_FIELD_NOT_WRITABLE (RDX). Mask bits over bits the guest
+ * may not write (read-only bits, or bits beyond the field's width) must carry the current value,
+ * else TDX_METADATA_FIELD_VALUE_NOT_VALID (R8) — so an all-ones mask works on any field as long
+ * as the value leaves those bits as they are.
+ */
+export function checkWrite(
+  old: bigint,
+  writable: bigint,
+  value: bigint,
+  mask: bigint
+): TdcallOutput | undefined {
+  if ((writable & mask) === 0n) {
+    return fail(TdxStatus.TDX_METADATA_FIELD_NOT_WRITABLE, TdxOperandId.RDX)
+  }
+  const forbidden = mask & ~writable
+  if ((old & forbidden) !== (value & forbidden)) {
+    return fail(TdxStatus.TDX_METADATA_FIELD_VALUE_NOT_VALID, TdxOperandId.R8)
+  }
+  return undefined
 }

@@ -15,6 +15,7 @@ import {
 } from '@vtl/core'
 import {
   TD_CTLS_WRITABLE,
+  checkWrite,
   isTdxFeatures0,
   vmFieldName,
   vmcsFieldSpec,
@@ -30,6 +31,8 @@ import {
   type Level,
   type PageState,
 } from './secure-ept.js'
+import { PageLeaves } from './page-leaves.js'
+import { SUCCESS, fail, out } from './tdcall-output.js'
 import type {
   OnEnter,
   PageAttrView,
@@ -39,33 +42,10 @@ import type {
 } from './types.js'
 
 const U64 = 0xffff_ffff_ffff_ffffn
-/** L1's own slot as ATTR.RD/WR report it for an accepted page: the L1 SEPT entry is RWX. */
+/** VM #1's attributes for boot RAM unless told otherwise: R|W|Xs|Xu|VALID (FULL_ACCESS). */
 const L1_ACCEPTED_ATTR = 0x800f
-/** GPA_ATTR bits a guest may set per slot (TDX module `GUEST_L2_GPA_ATTR_MASK`). */
-const LEGAL_ATTR_BITS = 0x807f
-const PRESENT_BITS = GpaVmAttr.R | GpaVmAttr.W | GpaVmAttr.Xs | GpaVmAttr.Xu
 /** Operand id the module reports for a missing L2 virtual-APIC page (tdx-module OPERAND_ID_*). */
 const OPERAND_ID_L2_VAPIC_GPA = 170
-/** ATTR.RD / ATTR.WR output RCX bit 62. */
-const PENDING_BIT = 1n << 62n
-
-function out(rax: bigint, regs: Partial<Omit<TdcallOutput, 'rax'>> = {}): TdcallOutput {
-  return {
-    rax,
-    rcx: regs.rcx ?? 0n,
-    rdx: regs.rdx ?? 0n,
-    r8: regs.r8 ?? 0n,
-    r9: regs.r9 ?? 0n,
-    r10: regs.r10 ?? 0n,
-    r11: regs.r11 ?? 0n,
-  }
-}
-
-function fail(code: number, operand: number = 0): TdcallOutput {
-  return out(makeTdxStatus(code, operand))
-}
-
-const OK = (): bigint => 0n
 
 /** Per VP: the TDVPS fields that were written (everything else reads as its reset value). */
 interface VpState {
@@ -121,6 +101,7 @@ export class SoftwareTdxModule implements TdcallPort {
   private readonly pageRelease: boolean
   private readonly requireVirtualApicPage: boolean
   private readonly vpState = new Map<number, VpState>()
+  private readonly pages: PageLeaves
   /** TDG.VP.INVEPT / ATTR.WR-with-INVEPT flushes per VM index (0 unused). */
   readonly invept: [number, number, number, number] = [0, 0, 0, 0]
   /** TDG.VP.INVGLA calls per VM index. */
@@ -140,6 +121,9 @@ export class SoftwareTdxModule implements TdcallPort {
     this.numL2Vms = options.numL2Vms ?? 2
     this.privatePages = 2 ** (sharedBitIndex(this.gpaWidth) - 12)
     this.ept = new SecureEpt(this.privatePages)
+    this.pages = new PageLeaves(this.ept, this.privatePages, this.numL2Vms, this.invept, (g, n) => {
+      this.onPagesZeroed?.(g, n)
+    })
     this.tdxFeatures0 = options.tdxFeatures0 ?? 0n
     this.pageRelease = options.pageRelease ?? false
     this.configFlags =
@@ -200,13 +184,13 @@ export class SoftwareTdxModule implements TdcallPort {
   private dispatch(vp: number, i: TdcallInput): TdcallOutput {
     switch (i.leaf) {
       case TdcallLeaf['TDG.VP.INFO']:
-        return out(OK(), {
+        return out(SUCCESS, {
           rcx: BigInt(this.gpaWidth),
           r8: BigInt(this.vps) | (BigInt(this.vps) << 32n),
           r9: BigInt(vp),
         })
       case TdcallLeaf['TDG.MEM.PAGE.ACCEPT']:
-        return this.accept(i.rcx)
+        return this.pages.accept(i.rcx)
       case TdcallLeaf['TDG.VM.RD']:
         return this.vmRd(i.rdx)
       case TdcallLeaf['TDG.VM.WR']:
@@ -217,12 +201,12 @@ export class SoftwareTdxModule implements TdcallPort {
         return this.vpWr(vp, i.rdx, i.r8, i.r9)
       case TdcallLeaf['TDG.SYS.RD']:
         return isTdxFeatures0(i.rdx)
-          ? out(OK(), { rdx: i.rdx, r8: this.tdxFeatures0 })
+          ? out(SUCCESS, { rdx: i.rdx, r8: this.tdxFeatures0 })
           : fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
       case TdcallLeaf['TDG.MEM.PAGE.ATTR.RD']:
-        return this.attrRd(i.rcx)
+        return this.pages.attrRd(i.rcx)
       case TdcallLeaf['TDG.MEM.PAGE.ATTR.WR']:
-        return this.attrWr(i.rcx, i.rdx, i.r8)
+        return this.pages.attrWr(i.rcx, i.rdx, i.r8)
       case TdcallLeaf['TDG.VP.ENTER']:
         return this.enter(vp, i.rcx, i.rdx)
       case TdcallLeaf['TDG.VP.INVEPT']:
@@ -230,7 +214,7 @@ export class SoftwareTdxModule implements TdcallPort {
       case TdcallLeaf['TDG.VP.INVGLA']:
         return this.invglaCall(i.rcx)
       case TdcallLeaf['TDG.MEM.PAGE.RELEASE']:
-        return this.pageRelease ? this.release(i.rcx) : fail(TdxStatus.TDX_OPERAND_INVALID)
+        return this.pageRelease ? this.pages.release(i.rcx) : fail(TdxStatus.TDX_OPERAND_INVALID)
       default:
         // Leaves this model does not implement (VMCALL included: host calls go through the
         // plan sink's host-visibility callback) fail like an unknown leaf: operand RAX.
@@ -244,191 +228,6 @@ export class SoftwareTdxModule implements TdcallPort {
         field: 'vp',
       })
     }
-  }
-
-  // ---- GPA operands ----
-
-  /**
-   * RCX of ACCEPT / ATTR.WR / RELEASE: level ≤ maxLevel, reserved bits clear, GPN aligned and
-   * private (below the shared bit). Undefined means TDX_OPERAND_INVALID on RCX.
-   */
-  private mapping(rcx: bigint, maxLevel: Level): { page: number; level: Level } | undefined {
-    const level = Number(rcx & 7n)
-    if (level > maxLevel) return undefined
-    if ((rcx & 0xff8n) !== 0n || rcx >> 52n !== 0n) return undefined
-    const gpn = rcx >> 12n
-    if (gpn >= BigInt(this.privatePages)) return undefined
-    const page = Number(gpn)
-    if (page % LEVEL_PAGES[level as Level] !== 0) return undefined
-    return { page, level: level as Level }
-  }
-
-  // ---- TDG.MEM.PAGE.ACCEPT ----
-
-  private accept(rcx: bigint): TdcallOutput {
-    // The module accepts 4 KiB and 2 MiB only (verify_page_info_input(…, LVL_PT, LVL_PD)).
-    const m = this.mapping(rcx, 1)
-    if (m === undefined) return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
-    const { page, level } = m
-    let shape = this.ept.shape(page, level)
-    if (shape.kind === 'larger') {
-      // A guest-accessible larger leaf: already accepted, reported at the leaf's level.
-      if (shape.state.kind === PageKind.ACCEPTED) {
-        return fail(TdxStatus.TDX_PAGE_ALREADY_ACCEPTED, shape.state.level)
-      }
-      // A larger pending leaf: EPT-violation TD exit, the host demotes, the guest retries.
-      this.ept.demote(page, level)
-      shape = this.ept.shape(page, level)
-    }
-    if (shape.kind === 'smaller') return fail(TdxStatus.TDX_PAGE_SIZE_MISMATCH, level)
-    const size = LEVEL_PAGES[level]
-    if (shape.kind === 'free') {
-      // Not mapped: EPT-violation TD exit, the host AUGs the page at the requested size.
-      this.ept.set(page, page + size, { ...FREE_STATE, kind: PageKind.PENDING, level })
-    } else if (shape.kind === 'exact' && shape.state.kind === PageKind.ACCEPTED) {
-      return fail(TdxStatus.TDX_PAGE_ALREADY_ACCEPTED, level)
-    }
-    // PENDING → MAPPED. L2 aliases written while pending stay; fresh pages have none.
-    this.ept.update(page, page + size, (s) => ({ ...s, kind: PageKind.ACCEPTED, level }))
-    this.onPagesZeroed?.(page, size)
-    return out(OK())
-  }
-
-  // ---- TDG.MEM.PAGE.RELEASE (TDX Connect) ----
-
-  private release(rcx: bigint): TdcallOutput {
-    const m = this.mapping(rcx, 2)
-    if (m === undefined) return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
-    const shaped = this.leafAt(m.page, m.level)
-    if ('status' in shaped) return shaped.status
-    if (shaped.state.kind !== PageKind.ACCEPTED) {
-      return fail(TdxStatus.TDX_EPT_ENTRY_STATE_INCORRECT, TdxOperandId.RCX)
-    }
-    this.ept.set(m.page, m.page + LEVEL_PAGES[m.level], FREE_STATE)
-    return out(OK(), { rcx: (BigInt(m.page) << 12n) | BigInt(m.level) })
-  }
-
-  /**
-   * The leaf entry for an ATTR.WR / RELEASE at `level`: demotes a larger leaf (the host's answer
-   * to the EPT-violation TD exit), refuses smaller mappings with PAGE_SIZE_MISMATCH (details =
-   * the level, as the module reports), and refuses an unmapped block with TDX_EPT_WALK_FAILED
-   * (the module would TD-exit to a host that, here, maps nothing on ATTR.* requests).
-   */
-  private leafAt(page: number, level: Level): { state: PageState } | { status: TdcallOutput } {
-    let shape = this.ept.shape(page, level)
-    if (shape.kind === 'larger') {
-      this.ept.demote(page, level)
-      shape = this.ept.shape(page, level)
-    }
-    if (shape.kind === 'smaller') return { status: fail(TdxStatus.TDX_PAGE_SIZE_MISMATCH, level) }
-    if (shape.kind === 'free') {
-      return { status: fail(TdxStatus.TDX_EPT_WALK_FAILED, TdxOperandId.RCX) }
-    }
-    return { state: shape.state }
-  }
-
-  // ---- TDG.MEM.PAGE.ATTR.RD / WR ----
-
-  private l1Attr(state: PageState): number {
-    return state.kind === PageKind.ACCEPTED ? L1_ACCEPTED_ATTR : 0
-  }
-
-  private packAttrs(l1: number, vm: readonly number[]): bigint {
-    return (
-      BigInt(l1) |
-      (BigInt(vm[1] ?? 0) << 16n) |
-      (BigInt(vm[2] ?? 0) << 32n) |
-      (BigInt(vm[3] ?? 0) << 48n)
-    )
-  }
-
-  private attrRd(rcx: bigint): TdcallOutput {
-    // Bits 11:0 are ignored (the output GPA is aligned to the leaf), as tdg_mem_page_attr_rd does.
-    if (rcx >> 52n !== 0n || rcx >> 12n >= BigInt(this.privatePages)) {
-      return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
-    }
-    const page = Number(rcx >> 12n)
-    const s = this.ept.stateAt(page)
-    if (s.kind === PageKind.FREE) return fail(TdxStatus.TDX_EPT_WALK_FAILED, TdxOperandId.RCX)
-    // The mapping's own GPA: the page aligned down to its leaf level.
-    const base = page - (page % LEVEL_PAGES[s.level])
-    return out(OK(), {
-      rcx:
-        (BigInt(base) << 12n) | BigInt(s.level) | (s.kind === PageKind.PENDING ? PENDING_BIT : 0n),
-      rdx: this.packAttrs(this.l1Attr(s), [0, s.vm1, s.vm2, s.vm3]),
-    })
-  }
-
-  /**
-   * ATTR.WR as tdg_mem_page_attr_wr does it: operand checks (slot 0 and absent VMs must be 0 in
-   * RDX and R8; a slot with VALID = 0 must be all 0), the leaf walk, then per VM: a slot whose
-   * new value has VALID = 0 is left alone; otherwise new = (old & ~mask) | (value & mask) with
-   * VALID always taken from the value; a result with no R/W/Xs/Xu removes the alias; an illegal
-   * result fails the whole call with TDX_PAGE_ATTR_INVALID, RCX = 0 and RDX = current attributes.
-   */
-  private attrWr(rcx: bigint, rdx: bigint, r8: bigint): TdcallOutput {
-    const value = [0, 0, 0, 0]
-    const mask = [0, 0, 0, 0]
-    for (let vm = 0; vm < 4; vm++) {
-      value[vm] = Number((rdx >> BigInt(16 * vm)) & 0xffffn)
-      mask[vm] = Number((r8 >> BigInt(16 * vm)) & 0xffffn)
-      const exists = vm >= 1 && vm <= this.numL2Vms
-      if (!exists) {
-        if (value[vm] !== 0) return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RDX)
-        if (mask[vm] !== 0) return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.R8)
-      } else if (value[vm] !== 0 && ((value[vm] ?? 0) & GpaVmAttr.VALID) === 0) {
-        return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RDX)
-      }
-    }
-    const m = this.mapping(rcx, 2)
-    if (m === undefined) return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
-    const shaped = this.leafAt(m.page, m.level)
-    if ('status' in shaped) return shaped.status
-    const cur = [0, shaped.state.vm1, shaped.state.vm2, shaped.state.vm3]
-    const result = [...cur]
-    const reported = [...cur]
-    let invalid = false
-    for (let vm = 1; vm <= this.numL2Vms; vm++) {
-      const m15 = ((mask[vm] ?? 0) & 0x7fff) | GpaVmAttr.VALID
-      const masked = (value[vm] ?? 0) & m15
-      if ((masked & GpaVmAttr.VALID) === 0) continue
-      const old = cur[vm] ?? 0
-      const aliased = (old & GpaVmAttr.VALID) !== 0
-      const next = aliased ? (old & ~m15) | masked : masked
-      if ((next & PRESENT_BITS) !== 0 && !legalAttr(next)) {
-        invalid = true
-        reported[vm] = aliased ? old : 0
-        continue
-      }
-      if ((next & PRESENT_BITS) === 0) {
-        // No access left: the alias is removed; the output shows VALID alone.
-        result[vm] = 0
-        reported[vm] = GpaVmAttr.VALID
-      } else {
-        result[vm] = next
-        reported[vm] = next
-      }
-    }
-    const l1 = this.l1Attr(shaped.state)
-    if (invalid) {
-      return out(makeTdxStatus(TdxStatus.TDX_PAGE_ATTR_INVALID), {
-        rdx: this.packAttrs(l1, reported),
-      })
-    }
-    const size = LEVEL_PAGES[m.level]
-    this.ept.update(m.page, m.page + size, (s) => ({
-      ...s,
-      vm1: result[1] ?? 0,
-      vm2: result[2] ?? 0,
-      vm3: result[3] ?? 0,
-    }))
-    for (let vm = 1; vm <= this.numL2Vms; vm++) {
-      if (((mask[vm] ?? 0) & 0x8000) !== 0) this.invept[vm] = (this.invept[vm] ?? 0) + 1
-    }
-    return out(OK(), {
-      rcx: rcx | (shaped.state.kind === PageKind.PENDING ? PENDING_BIT : 0n),
-      rdx: this.packAttrs(l1, reported),
-    })
   }
 
   // ---- metadata: TDG.VP.RD/WR, TDG.VM.RD/WR ----
@@ -449,7 +248,7 @@ export class SoftwareTdxModule implements TdcallPort {
   private vpRd(vp: number, id: bigint): TdcallOutput {
     const spec = vpFieldSpec(id, this.numL2Vms)
     if (spec === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
-    return out(OK(), { rdx: id, r8: this.readField(vp, spec) })
+    return out(SUCCESS, { rdx: id, r8: this.readField(vp, spec) })
   }
 
   private vpWr(vp: number, id: bigint, value: bigint, mask: bigint): TdcallOutput {
@@ -461,7 +260,7 @@ export class SoftwareTdxModule implements TdcallPort {
     const bits = spec.writable & mask
     const next = (old & ~bits) | (value & bits)
     if (next !== old) this.vp(vp).fields.set(spec.key, next)
-    return out(OK(), { rdx: id, r8: old })
+    return out(SUCCESS, { rdx: id, r8: old })
   }
 
   private vmField(name: 'CONFIG_FLAGS' | 'TD_CTLS' | 'NUM_L2_VMS'): bigint {
@@ -475,7 +274,7 @@ export class SoftwareTdxModule implements TdcallPort {
   private vmRd(id: bigint): TdcallOutput {
     const name = vmFieldName(id)
     if (name === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
-    return out(OK(), { rdx: id, r8: this.vmField(name) })
+    return out(SUCCESS, { rdx: id, r8: this.vmField(name) })
   }
 
   private vmWr(id: bigint, value: bigint, mask: bigint): TdcallOutput {
@@ -487,7 +286,7 @@ export class SoftwareTdxModule implements TdcallPort {
     if (checked !== undefined) return checked
     const bits = writable & mask
     this.tdCtls = (old & ~bits) | (value & bits)
-    return out(OK(), { rdx: id, r8: old })
+    return out(SUCCESS, { rdx: id, r8: old })
   }
 
   // ---- TDG.VP.ENTER, INVEPT, INVGLA ----
@@ -535,7 +334,7 @@ export class SoftwareTdxModule implements TdcallPort {
     for (let vm = 1; vm <= this.numL2Vms; vm++) {
       if ((rcx >> BigInt(vm)) & 1n) this.invept[vm] = (this.invept[vm] ?? 0) + 1
     }
-    return out(OK())
+    return out(SUCCESS)
   }
 
   private invglaCall(rcx: bigint): TdcallOutput {
@@ -545,7 +344,7 @@ export class SoftwareTdxModule implements TdcallPort {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
     }
     this.invgla[vmIndex] = (this.invgla[vmIndex] ?? 0) + 1
-    return out(OK())
+    return out(SUCCESS)
   }
 
   // ---- host side (what KVM does through SEAMCALLs; not reachable by TDCALL) ----
@@ -775,33 +574,4 @@ export class SoftwareTdxModule implements TdcallPort {
     json.invgla.forEach((n, i) => (module.invgla[i] = n))
     return module
   }
-}
-
-/** Legal combined L2 attributes: only guest-settable bits, and no write without read (EPT). */
-function legalAttr(attr: number): boolean {
-  if ((attr & ~LEGAL_ATTR_BITS) !== 0) return false
-  return !((attr & GpaVmAttr.W) !== 0 && (attr & GpaVmAttr.R) === 0)
-}
-
-/**
- * Metadata write checks as the module's md_*_write_element does them: the bits written are
- * `writable & mask`; none → TDX_METADATA_FIELD_NOT_WRITABLE (RDX). Mask bits over bits the guest
- * may not write (read-only bits, or bits beyond the field's width) must carry the current value,
- * else TDX_METADATA_FIELD_VALUE_NOT_VALID (R8) — so an all-ones mask works on any field as long
- * as the value leaves those bits as they are.
- */
-function checkWrite(
-  old: bigint,
-  writable: bigint,
-  value: bigint,
-  mask: bigint
-): TdcallOutput | undefined {
-  if ((writable & mask) === 0n) {
-    return fail(TdxStatus.TDX_METADATA_FIELD_NOT_WRITABLE, TdxOperandId.RDX)
-  }
-  const forbidden = mask & ~writable
-  if ((old & forbidden) !== (value & forbidden)) {
-    return fail(TdxStatus.TDX_METADATA_FIELD_VALUE_NOT_VALID, TdxOperandId.R8)
-  }
-  return undefined
 }
