@@ -34,6 +34,8 @@ const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
   18: 'MC',
 }
 const MACHINE_CHECK = 18
+/** `HvVtlEntryReason` names for the trace. */
+const ENTRY_REASONS: readonly string[] = ['reserved', 'VTL_CALL', 'INTERRUPT', 'INTERCEPT']
 /** Where the guest's hypercall input and output pages sit (only their alignment matters). */
 const INPUT_GPA = 0x0n
 const OUTPUT_GPA = 0x1000n
@@ -65,13 +67,11 @@ export function enterGuest(td: SimTd, vp: number): GuestVtl {
   const before = td.enteredVtl[vp] as GuestVtl
   if (plan.vtl !== before) {
     td.enteredVtl[vp] = plan.vtl
-    const at = td.tick(vp, td.costs.cost({ kind: 'vtl-switch' }))
-    td.trace.vtlSwitch(
+    td.vtlSwitch(
       vp,
-      at,
       before,
       plan.vtl,
-      td.engine.vp(vp).vtls[1].control.entryReason.toString()
+      ENTRY_REASONS[td.engine.vp(vp).vtls[1].control.entryReason] ?? ''
     )
   }
   return plan.vtl
@@ -101,19 +101,23 @@ export function bindGuest(td: SimTd): void {
 export function performStep(td: SimTd, vp: number, action: GuestAction): StepOutcome {
   bindGuest(td)
   td.currentVp = vp
-  td.trace.record({
-    kind: 'step',
-    vp,
-    vtl: td.engine.vp(vp).exitVtl,
-    simCycles: td.clock.now(vp),
-    name: action.kind,
-    args: {},
-  })
+  if (td.traceEvents) {
+    td.trace.record({
+      kind: 'step',
+      vp,
+      vtl: td.engine.vp(vp).exitVtl,
+      simCycles: td.clock.now(vp),
+      name: action.kind,
+      args: {},
+    })
+  }
   if (action.kind === 'fault') {
     td.faults.arm({ at: action.at, status: action.status, after: action.after })
     return { vtl: td.engine.vp(vp).exitVtl, result: { activeVtl: td.engine.vp(vp).exitVtl } }
   }
-  let vtl = enterGuest(td, vp)
+  // The previous step's re-entry already handled this VP's wakes; only another VP's step or a
+  // wake since then can have left it something new.
+  let vtl = td.settled(vp) ? td.engine.vp(vp).exitVtl : enterGuest(td, vp)
   const guest = td.guestVp(vp)
   let resumed: string | undefined
   if (guest.blocked !== undefined) {
@@ -154,6 +158,7 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
     result.exception = EXCEPTION_NAMES[injected] ?? injected
   }
   result.activeVtl = after
+  td.settle(vp)
   return { vtl, result }
 }
 
@@ -310,14 +315,17 @@ function memoryFault(
     return { ok: false, interceptStatus: hvStatusName(outcome.status) ?? outcome.status }
   }
   const accessType = action.kind === 'write' ? 'write' : 'read'
-  td.trace.record({
-    kind: 'intercept',
-    vp,
-    vtl: 1,
-    simCycles: td.tick(vp, td.costs.cost({ kind: 'interrupt' })),
-    name: `GPA ${accessType}`,
-    args: { gpa: hex(canonical) },
-  })
+  const at = td.tick(vp, td.costs.cost({ kind: 'interrupt' }))
+  if (td.traceEvents) {
+    td.trace.record({
+      kind: 'intercept',
+      vp,
+      vtl: 1,
+      simCycles: at,
+      name: `GPA ${accessType}`,
+      args: { gpa: hex(canonical) },
+    })
+  }
   return { ok: false, intercept: { toVtl: 1, accessType, gpa: hex(canonical) } }
 }
 

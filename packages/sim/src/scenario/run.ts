@@ -29,7 +29,7 @@ export interface RunScenarioOptions {
   /** Override the file's seed. */
   seed?: number
   /** Extra TD options (cost model, fault injector, trace size, a shared state for a parallel host). */
-  td?: Partial<Pick<SimTdOptions, 'costModel' | 'faults' | 'traceLimit' | 'shared'>>
+  td?: Partial<Pick<SimTdOptions, 'costModel' | 'faults' | 'traceLimit' | 'traceEvents' | 'shared'>>
   /** Called with the TD before the first step (tests, tools). */
   onTd?: (td: SimTd) => void
 }
@@ -84,6 +84,6 @@ export function runSteps(td: SimTd, scenario: Scenario, from = 0): ScenarioRepor
     passed,
     failed,
     steps,
-    stats: td.trace.stats(),
+    stats: td.stats(),
   }
 }

@@ -151,6 +151,7 @@ export function saveTd(td: SimTd): TdSnapshot {
       hypervisor: td.hypervisor.toJSON(),
       trace: td.trace.toJSON(),
       clock: td.clock.toJSON(),
+      stats: td.stats(),
     },
     shared: Buffer.from(sharedBytes(td)).toString('base64'),
     vps: td.engine.vps.map(saveVp),

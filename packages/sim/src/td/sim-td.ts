@@ -1,6 +1,7 @@
 import {
   HV_MAP_GPA_PERMISSIONS_ALL,
   HvStatus,
+  TdcallLeaf,
   VsmEngine,
   VtlError,
   decodeHypercallControl,
@@ -10,7 +11,6 @@ import {
   isTdxSuccess,
   tdcallLeafName,
   tdgVpEnter,
-  tdgVpWr,
   tdxStatusCode,
   tdxStatusName,
   vmcsFieldBits,
@@ -38,7 +38,7 @@ import {
 import { tdxModulePlanSink } from '../tdx-module/plan-sink.js'
 import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/software-tdx-module.js'
 import type { VpEnterExit } from '../tdx-module/types.js'
-import { Trace, type TraceJson } from '../trace/trace.js'
+import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import type { GuestAction } from '../scenario/types.js'
 import { vmcsWrites } from './vmcs-writes.js'
 
@@ -59,6 +59,11 @@ export interface SimTdOptions {
   faults?: FaultInjector
   /** Events kept in the trace ring (default 100 000; counts are exact whatever the limit). */
   traceLimit?: number
+  /**
+   * Record every event in the trace (default true). Off, only the report counters run: what
+   * benchmarks and long random runs want.
+   */
+  traceEvents?: boolean
   /** Cross-VP engine state, e.g. SharedArrayBuffer-backed for a parallel host. */
   shared?: SharedVsmState
   /** The partition's `access_vsm` privilege (default true; false makes VSM NotPlatformSupported). */
@@ -73,6 +78,15 @@ export interface PlatformRestore {
   hypervisor: UntrustedHypervisorJson
   trace: TraceJson
   clock: ReturnType<SimClock['toJSON']>
+  stats: TraceStats
+}
+
+function bump(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1)
+}
+
+function sortedRecord(counts: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
 }
 
 /** The guest-side state of a VP that the TD keeps between steps (created on first use). */
@@ -90,9 +104,22 @@ export interface GuestVpState {
 /** Produces the L2 exit for one TDG.VP.ENTER of `vp` (the guest model, see guest/perform.ts). */
 export type GuestRunner = (vp: number, vmIndex: L2VmIndex) => VpEnterExit
 
-/** TDG.VP.WR mask: the whole field (a mask wider than the field is refused). */
-function fieldMask(encoding: number): bigint {
-  return (1n << BigInt(vmcsFieldBits(encoding))) - 1n
+const TDG_VP_WR = TdcallLeaf['TDG.VP.WR']
+/** Per VMX encoding: [field id on VMCS #1, field id on VMCS #2, whole-field mask]. */
+const vpWrFields = new Map<number, [bigint, bigint, bigint]>()
+
+/** TDG.VP.WR of one whole VMCS field (the mask covers the field: a wider one is refused). */
+function vpWrInput(vtl: GuestVtl, encoding: number, value: bigint): TdcallInput {
+  let field = vpWrFields.get(encoding)
+  if (field === undefined) {
+    field = [
+      vmcsFieldCode(0, encoding),
+      vmcsFieldCode(1, encoding),
+      (1n << BigInt(vmcsFieldBits(encoding))) - 1n,
+    ]
+    vpWrFields.set(encoding, field)
+  }
+  return { leaf: TDG_VP_WR, rcx: 0n, rdx: field[vtl], r8: value, r9: field[2] }
 }
 const MAX_VPS = 1024
 
@@ -130,6 +157,20 @@ export class SimTd {
   currentVp = 0
   /** The guest runner behind TDG.VP.ENTER (set by the step driver). */
   runner: GuestRunner | undefined
+  /** The VP whose step ran last and the wake count then (see `settled`). */
+  private settledVp = -1
+  private settledWakes = -1
+  private wakes = 0
+  /** Whether events go to `trace` (the counters behind `stats()` always run). */
+  traceEvents: boolean
+  private switches = 0
+  private readonly tdcallCounts = new Map<string, number>()
+  private readonly hostCounts = new Map<string, number>()
+  /** TDG.VP.ENTER inputs for VM #1 and #2 (immutable, built once). */
+  private readonly enterInputs: readonly [TdcallInput, TdcallInput] = [
+    tdgVpEnter({ invdTranslations: 0, vmIndex: 1 }, 0n),
+    tdgVpEnter({ invdTranslations: 0, vmIndex: 2 }, 0n),
+  ]
 
   constructor(options: SimTdOptions) {
     if (!Number.isInteger(options.vps) || options.vps < 1 || options.vps > MAX_VPS) {
@@ -156,16 +197,23 @@ export class SimTd {
       restore === undefined
         ? new Trace({ limit: options.traceLimit ?? 100_000, wallClock: () => 0 })
         : Trace.fromJSON(restore.trace, { wallClock: () => 0 })
+    this.traceEvents = options.traceEvents ?? true
+    if (restore !== undefined) this.loadStats(restore.stats)
     this.faults = options.faults ?? new FaultInjector(this.seed)
     this.faults.onFire = (fault) => {
-      // An injected failure never reaches the module or host: log it as the call it replaced.
-      if (fault.kind === 'tdcall') {
-        this.trace.tdcall(fault.vp ?? this.currentVp, this.tick(fault.vp ?? this.currentVp, 0), {
-          leaf: -1,
-          name: fault.at,
-          status: `${fault.status} (injected)`,
-        })
-      }
+      // An injected failure never reaches the module or host: count it as the call it replaced.
+      if (fault.kind !== 'tdcall') return
+      bump(this.tdcallCounts, fault.at)
+      if (!this.traceEvents) return
+      const vp = fault.vp ?? this.currentVp
+      this.trace.record({
+        kind: 'fault',
+        vp,
+        vtl: 2,
+        simCycles: this.clock.now(vp),
+        name: fault.at,
+        args: { status: fault.status, injected: true },
+      })
     }
 
     // Boot state (§5.2): RAM accepted and private, VTL0 FULL_ACCESS, VTL1 none; 1 GiB leaves
@@ -252,10 +300,53 @@ export class SimTd {
     return before
   }
 
+  /**
+   * True when `vp` ran the last step and no wake happened since: its post-step entry already
+   * handled everything pending, so the next step may skip the pre-step one.
+   */
+  settled(vp: number): boolean {
+    return this.settledVp === vp && this.settledWakes === this.wakes
+  }
+
+  settle(vp: number): void {
+    this.settledVp = vp
+    this.settledWakes = this.wakes
+  }
+
+  /** Forget `settle` (anything that changes VP state outside a step calls this). */
+  unsettle(): void {
+    this.settledVp = -1
+  }
+
+  /** The report's `stats`: VTL switches, TDCALLs by leaf, forwarded hypercalls by name. */
+  stats(): TraceStats {
+    return {
+      vtlSwitches: this.switches,
+      tdcalls: sortedRecord(this.tdcallCounts),
+      hypervisorCalls: sortedRecord(this.hostCounts),
+    }
+  }
+
+  private loadStats(stats: TraceStats): void {
+    this.switches = stats.vtlSwitches
+    for (const [k, v] of Object.entries(stats.tdcalls)) this.tdcallCounts.set(k, v)
+    for (const [k, v] of Object.entries(stats.hypervisorCalls)) this.hostCounts.set(k, v)
+  }
+
+  /** Counts (and traces) a VTL switch on `vp`. */
+  vtlSwitch(vp: number, from: GuestVtl, to: GuestVtl, reason: string): void {
+    this.switches++
+    const at = this.tick(vp, this.costs.cost({ kind: 'vtl-switch' }))
+    if (this.traceEvents) this.trace.vtlSwitch(vp, at, from, to, reason)
+  }
+
   private traceTdcall(vp: number, input: TdcallInput, output: TdcallOutput): void {
     const name = tdcallLeafName(input.leaf)
+    bump(this.tdcallCounts, name ?? `leaf ${input.leaf}`)
+    const at = this.tick(vp, this.costs.tdcall(name))
+    if (!this.traceEvents) return
     const code = tdxStatusCode(output.rax)
-    this.trace.tdcall(vp, this.tick(vp, this.costs.tdcall(name)), {
+    this.trace.tdcall(vp, at, {
       leaf: input.leaf,
       name: name ?? `leaf ${input.leaf}`,
       status: isTdxSuccess(output.rax)
@@ -266,10 +357,7 @@ export class SimTd {
 
   /** TDG.VP.ENTER of `vtl`'s L2 VM on `vp`: the guest runner runs and returns its exit. */
   vpEnter(vp: number, vtl: GuestVtl): TdcallOutput {
-    return this.tdx.tdcall(
-      vp,
-      tdgVpEnter({ invdTranslations: 0, vmIndex: (vtl + 1) as L2VmIndex }, 0n)
-    )
+    return this.tdx.tdcall(vp, this.enterInputs[vtl])
   }
 
   private hypervisorPort(): HypervisorPort {
@@ -279,10 +367,14 @@ export class SimTd {
         const vp = this.currentVp
         const result = host.hypercall(control, input)
         const { code } = decodeHypercallControl(control)
+        const name = hypercallName(code) ?? `0x${code.toString(16)}`
+        bump(this.hostCounts, name)
+        const at = this.tick(vp, this.costs.cost({ kind: 'hypercall-forward' }))
+        if (!this.traceEvents) return result
         const status = decodeHypercallResult(result.result).status
-        this.trace.hypercall(vp, 2, this.tick(vp, this.costs.cost({ kind: 'hypercall-forward' })), {
+        this.trace.hypercall(vp, 2, at, {
           code,
-          name: hypercallName(code) ?? `0x${code.toString(16)}`,
+          name,
           status: hvStatusName(status) ?? `0x${status.toString(16)}`,
           forwarded: true,
         })
@@ -297,6 +389,8 @@ export class SimTd {
         this.writeVtlRegisters(vp, vtl, registers),
       wakeVp: (vp: number): void => {
         this.woken.add(vp)
+        this.wakes++
+        if (!this.traceEvents) return
         this.trace.record({
           kind: 'wake',
           vp,
@@ -308,11 +402,13 @@ export class SimTd {
       },
       injectException: (vp: number, vtl: GuestVtl, exception: InjectedException): void => {
         this.guestVp(vp).exception = exception.vector
+        const at = this.tick(vp, this.costs.cost({ kind: 'interrupt' }))
+        if (!this.traceEvents) return
         this.trace.record({
           kind: 'interrupt',
           vp,
           vtl,
-          simCycles: this.tick(vp, this.costs.cost({ kind: 'interrupt' })),
+          simCycles: at,
           name: `exception ${exception.vector}`,
           args: { vector: exception.vector },
         })
@@ -329,17 +425,11 @@ export class SimTd {
     const writes = vmcsWrites(registers)
     for (let i = 0; i < writes.length; i++) {
       const [encoding, value] = writes[i] as [number, bigint]
-      const out = this.tdx.tdcall(
-        vp,
-        tdgVpWr(vmcsFieldCode(vtl, encoding), value, fieldMask(encoding))
-      )
+      const out = this.tdx.tdcall(vp, vpWrInput(vtl, encoding, value))
       if (!isTdxSuccess(out.rax)) {
         const before = new Map(vmcsWrites(this.engine.vp(vp).vtls[vtl].registers))
         for (const [undo] of writes.slice(0, i)) {
-          this.module.tdcall(
-            vp,
-            tdgVpWr(vmcsFieldCode(vtl, undo), before.get(undo) ?? 0n, fieldMask(undo))
-          )
+          this.module.tdcall(vp, vpWrInput(vtl, undo, before.get(undo) ?? 0n))
         }
         return HvStatus.OperationFailed
       }
