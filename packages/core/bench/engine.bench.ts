@@ -9,9 +9,9 @@ import {
   HV_PARTITION_ID_SELF,
   HV_VP_INDEX_SELF,
   HvStatus,
+  longModeInitialVpContextX64,
   VsmEngine,
   type HypercallRequest,
-  type InitialVpContextX64,
   type VsmPorts,
 } from '../src/index.js'
 
@@ -31,33 +31,10 @@ const ports: VsmPorts = {
   },
 }
 
-const segment = (selector: number, attributes: number) => ({
-  base: 0n,
-  limit: 0xffff_ffff,
-  selector,
-  attributes,
-})
-
-const context: InitialVpContextX64 = {
+const context = longModeInitialVpContextX64({
   rip: 0xffff_f800_0010_0000n,
   rsp: 0xffff_f800_0020_0000n,
-  rflags: 0x2n,
-  cs: segment(0x10, 0xa09b),
-  ds: segment(0x18, 0xc093),
-  es: segment(0x18, 0xc093),
-  fs: segment(0x18, 0xc093),
-  gs: segment(0x18, 0xc093),
-  ss: segment(0x18, 0xc093),
-  tr: { base: 0xffff_f800_0000_3000n, limit: 0x67, selector: 0x28, attributes: 0x8b },
-  ldtr: { base: 0n, limit: 0, selector: 0, attributes: 0x82 },
-  idtr: { limit: 0xfff, base: 0xffff_f800_0000_1000n },
-  gdtr: { limit: 0x7f, base: 0xffff_f800_0000_2000n },
-  efer: 0xd01n,
-  cr0: 0x8005_0033n,
-  cr3: 0x0010_0000n,
-  cr4: 0x0000_06f8n,
-  msrCrPat: 0x0007_0406_0007_0406n,
-}
+})
 
 /** A partition whose BSP has enabled VTL1 (§4.6 steps 1–2) and handled its wake, still in VTL0. */
 function bootedEngine(vpCount: number): VsmEngine {

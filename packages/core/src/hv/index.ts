@@ -64,6 +64,7 @@ export {
   encodeInitialVpContextX64,
   decodeInitialVpContextX64,
   zeroInitialVpContextX64,
+  longModeInitialVpContextX64,
 } from './initial-vp-context.js'
 export type { InitialVpContextX64 } from './initial-vp-context.js'
 export {

@@ -197,3 +197,38 @@ export function zeroInitialVpContextX64(): InitialVpContextX64 {
     msrCrPat: 0n,
   }
 }
+
+function flatSegment(selector: number, attributes: number): SegmentRegister {
+  return { base: 0n, limit: 0xffff_ffff, selector, attributes }
+}
+
+/**
+ * A context TDX accepts as it is (§13.11): flat 64-bit long mode with EFER = LME|LMA|NXE|SCE,
+ * CR0 = PE|ET|NE|PG, CR4 = PAE, the default PAT. Tests, examples and scenarios override only what
+ * they care about (usually `rip` and `rsp`).
+ */
+export function longModeInitialVpContextX64(
+  overrides: Partial<InitialVpContextX64> = {}
+): InitialVpContextX64 {
+  return {
+    rip: 0x1000n,
+    rsp: 0x8000n,
+    rflags: 0x2n,
+    cs: flatSegment(0x08, 0xa09b),
+    ds: flatSegment(0x10, 0xc093),
+    es: flatSegment(0x10, 0xc093),
+    fs: flatSegment(0x10, 0xc093),
+    gs: flatSegment(0x10, 0xc093),
+    ss: flatSegment(0x10, 0xc093),
+    tr: { base: 0n, limit: 0x67, selector: 0x18, attributes: 0x8b },
+    ldtr: { base: 0n, limit: 0, selector: 0, attributes: 0x82 },
+    idtr: { limit: 0xfff, base: 0x2000n },
+    gdtr: { limit: 0x1f, base: 0x3000n },
+    efer: 0xd01n,
+    cr0: 0x8000_0031n,
+    cr3: 0x4000n,
+    cr4: 0x20n,
+    msrCrPat: 0x0007_0406_0007_0406n,
+    ...overrides,
+  }
+}

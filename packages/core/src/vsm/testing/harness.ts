@@ -1,7 +1,10 @@
 // Test-only fakes and builders for the engine tests (not exported from any barrel).
 import { decodeHypercallControl, encodeHypercallControl } from '../../hv/control.js'
 import type { HypercallControl } from '../../hv/control.js'
-import type { InitialVpContextX64 } from '../../hv/initial-vp-context.js'
+import {
+  longModeInitialVpContextX64,
+  type InitialVpContextX64,
+} from '../../hv/initial-vp-context.js'
 import { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF } from '../../hv/hypercall-code.js'
 import { HvStatus } from '../../hv/status.js'
 import type { GuestVtl } from '../../hv/vtl.js'
@@ -86,35 +89,9 @@ export class FakeProtection implements ProtectionPort {
   }
 }
 
-/** A context TDX accepts: long mode with NXE, CR0 = PE|ET|NE|PG, CR4 = PAE. */
+/** A context TDX accepts (core's long-mode example), with `overrides` applied. */
 export function validContext(overrides: Partial<InitialVpContextX64> = {}): InitialVpContextX64 {
-  const flat = (selector: number, attributes: number) => ({
-    base: 0n,
-    limit: 0xffff_ffff,
-    selector,
-    attributes,
-  })
-  return {
-    rip: 0x1000n,
-    rsp: 0x8000n,
-    rflags: 0x2n,
-    cs: flat(0x08, 0xa09b),
-    ds: flat(0x10, 0xc093),
-    es: flat(0x10, 0xc093),
-    fs: flat(0x10, 0xc093),
-    gs: flat(0x10, 0xc093),
-    ss: flat(0x10, 0xc093),
-    tr: { base: 0n, limit: 0x67, selector: 0x18, attributes: 0x8b },
-    ldtr: { base: 0n, limit: 0, selector: 0, attributes: 0x82 },
-    idtr: { limit: 0xfff, base: 0x2000n },
-    gdtr: { limit: 0x1f, base: 0x3000n },
-    efer: 0xd01n,
-    cr0: 0x8000_0031n,
-    cr3: 0x4000n,
-    cr4: 0x20n,
-    msrCrPat: 0x0007_0406_0007_0406n,
-    ...overrides,
-  }
+  return longModeInitialVpContextX64(overrides)
 }
 
 export interface Harness {
