@@ -1,1 +1,78 @@
-export {}
+// @vtl/sim's public names (explicit barrel).
+
+// The TD and its guest model.
+export { SimTd } from './td/sim-td.js'
+export type { GuestRunner, GuestVpState, PlatformRestore, SimTdOptions } from './td/sim-td.js'
+export { vmcsWrites } from './td/vmcs-writes.js'
+export { bindGuest, enterGuest, performStep, runnable } from './guest/perform.js'
+export type { StepOutcome } from './guest/perform.js'
+export { checkAccess } from './guest/access.js'
+export type { AccessKind, AccessVerdict, PageFacts } from './guest/access.js'
+export { MemoryContents } from './guest/memory-contents.js'
+
+// Scheduling and snapshots.
+export { DeterministicScheduler } from './scheduler/deterministic-scheduler.js'
+export type { GuestPrograms, ScheduledStep } from './scheduler/deterministic-scheduler.js'
+export { restoreTd, saveTd } from './snapshot/td-snapshot.js'
+export type { TdSnapshot } from './snapshot/td-snapshot.js'
+
+// Scenarios (scenario-format.md).
+export { loadScenarioFile, parseScenario } from './scenario/parse.js'
+export { createScenarioTd, runScenario, runSteps } from './scenario/run.js'
+export type { ReportStep, RunScenarioOptions, ScenarioReport } from './scenario/run.js'
+export { ScenarioError } from './scenario/scenario-error.js'
+export type { ScenarioErrorDetails } from './scenario/scenario-error.js'
+export { compareExpectations } from './scenario/expect.js'
+export type { Mismatch } from './scenario/expect.js'
+export { TYPED_HYPERCALLS } from './scenario/typed-hypercall.js'
+export { defaultVpContext } from './scenario/default-context.js'
+export { ACTION_KEYS } from './scenario/types.js'
+export type {
+  AccessSize,
+  ActionKind,
+  GuestAction,
+  RawHypercall,
+  Scenario,
+  ScenarioPartition,
+  ScenarioStep,
+  StepResult,
+  TypedHypercall,
+} from './scenario/types.js'
+
+// The platform: software TDX module, untrusted hypervisor, faults, costs, trace, PRNG.
+export { SoftwareTdxModule, tdxModulePlanSink } from './tdx-module/index.js'
+export type {
+  HostVisibilityCallback,
+  OnEnter,
+  PageAttr,
+  PageAttrView,
+  SoftwareTdxModuleJson,
+  SoftwareTdxModuleOptions,
+  TdcallPort,
+  VpEnterExit,
+} from './tdx-module/index.js'
+export { UntrustedHypervisor, bytesToHex } from './hypervisor/index.js'
+export type {
+  HypervisorAnomaly,
+  HypervisorCallRecord,
+  UntrustedHypervisorJson,
+  UntrustedHypervisorOptions,
+} from './hypervisor/index.js'
+export { FaultInjector } from './faults/index.js'
+export type { ArmOptions, FiredFault, RandomFaultOptions } from './faults/index.js'
+export { CostModel, DEFAULT_COSTS, SimClock } from './cost/index.js'
+export type { CostEvent, CostOverrides, CostTable } from './cost/index.js'
+export { Trace } from './trace/index.js'
+export type {
+  ChromeTraceEvent,
+  ChromeTraceOptions,
+  TraceArg,
+  TraceEvent,
+  TraceEventInput,
+  TraceJson,
+  TraceKind,
+  TraceOptions,
+  TraceStats,
+} from './trace/index.js'
+export { createRandom } from './random.js'
+export type { Random } from './random.js'

@@ -59,6 +59,7 @@ export class DeterministicScheduler {
       const vp = woken[pick - ready.length] as number
       this.td.woken.delete(vp)
       this.td.currentVp = vp
+      this.td.unsettle()
       return { kind: 'wake', vp, activeVtl: enterGuest(this.td, vp) }
     }
     const vp = ready[pick] as number
