@@ -125,8 +125,11 @@ export class Plan {
         if (fn(stepOp(step, step.start, 0)) === false) return
         continue
       }
-      const done = forEachAlignedChunk(step.start, step.end, this.maxLevel, (gpn, level) =>
-        fn(stepOp(step, gpn, level))
+      const done = forEachAlignedChunk(
+        step.start,
+        step.end,
+        levelCap(step, this.maxLevel),
+        (gpn, level) => fn(stepOp(step, gpn, level))
       )
       if (!done) return
     }
@@ -140,6 +143,16 @@ export class Plan {
   }
 }
 
+/**
+ * TDG.MEM.PAGE.ACCEPT and RELEASE take 4 KiB and 2 MiB only (a 1 GiB request is
+ * TDX_OPERAND_INVALID); ATTR.WR may go up to 1 GiB.
+ */
+function levelCap(step: PlanStep, maxLevel: PageLevel): PageLevel {
+  return (step.kind === 'accept' || step.kind === 'release') && maxLevel > 1 ? 1 : maxLevel
+}
+
 function stepOpCount(step: PlanStep, maxLevel: PageLevel): number {
-  return step.kind === 'map-gpa' ? 1 : alignedChunkCount(step.start, step.end, maxLevel)
+  return step.kind === 'map-gpa'
+    ? 1
+    : alignedChunkCount(step.start, step.end, levelCap(step, maxLevel))
 }

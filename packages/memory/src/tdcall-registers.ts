@@ -32,7 +32,8 @@ export interface TdcallRegisters {
 /**
  * The TDCALL registers for an op, for a hardware sink. ATTR.WR uses core's `attrWriteOperands`
  * whenever the op sets VALID with the ALL_CHANGED mask (every forward plan), so RDX/R8 are exactly
- * OpenHCL's; only rollback of a never-mapped VTL1 slot writes VALID = 0. MapGPA is
+ * OpenHCL's. Rolling back a never-mapped slot (attr 0) writes VALID with no permissions: the
+ * module skips a slot whose value is 0, so that is the only way to take the access away. MapGPA is
  * TDG.VP.VMCALL with R12 = the GPA (shared alias for the shared target) and R13 = the size.
  */
 export function tdcallRegisters(op: PlanOp, gpaWidth: GpaWidth = 48): TdcallRegisters {
@@ -58,7 +59,10 @@ export function tdcallRegisters(op: PlanOp, gpaWidth: GpaWidth = 48): TdcallRegi
     case 'attr-write': {
       regs.rax = BigInt(LEAF_TDG_MEM_PAGE_ATTR_WR)
       regs.rcx = encodeGpaOperand({ level: op.level, gpn: op.gpn })
-      if (op.attr & GpaVmAttr.VALID && op.mask === GPA_VM_ATTR_MASK_ALL_CHANGED) {
+      if (
+        (op.attr === 0 || op.attr & GpaVmAttr.VALID) &&
+        op.mask === GPA_VM_ATTR_MASK_ALL_CHANGED
+      ) {
         const { rdx, r8 } = attrWriteOperands(op.vtl, op.attr & 0xf)
         regs.rdx = rdx
         regs.r8 = r8
