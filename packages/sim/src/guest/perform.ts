@@ -20,6 +20,7 @@ import {
   type GuestVtl,
   type HypercallOutcome,
   type L2VmIndex,
+  type VsmVp,
 } from '@vtl/core'
 import type { VpEnterExit } from '../tdx-module/types.js'
 import type { GuestVpState, SimTd } from '../td/sim-td.js'
@@ -63,6 +64,12 @@ export interface StepOutcome {
  * the VTL, count a VTL switch when it changed, and publish the active VTL.
  */
 export function enterGuest(td: SimTd, vp: number): GuestVtl {
+  const state = td.engine.vp(vp)
+  if (quiet(td, state)) {
+    // Nothing pending: prepareEntry would only publish the active VTL.
+    td.engine.shared.setActiveVtl(vp, state.exitVtl)
+    return state.exitVtl
+  }
   const plan = prepareEntry(td.engine, vp)
   const before = td.enteredVtl[vp] as GuestVtl
   if (plan.vtl !== before) {
@@ -75,6 +82,21 @@ export function enterGuest(td: SimTd, vp: number): GuestVtl {
     )
   }
   return plan.vtl
+}
+
+/**
+ * No wake word, no requested interrupt or NMI in either VTL's APIC and no VTL1 pending event:
+ * `prepareEntry` would change nothing but `active_vtl` (its every branch needs one of these).
+ */
+function quiet(td: SimTd, state: VsmVp): boolean {
+  const { shared } = td.engine
+  if (shared.wakeReasons(state.index, 0) !== 0 || shared.wakeReasons(state.index, 1) !== 0) {
+    return false
+  }
+  const [vtl0, vtl1] = state.vtls
+  if (vtl0.apic.nmiPending || vtl1.apic.nmiPending) return false
+  if (vtl0.apic.highestRequested() >= 0 || vtl1.apic.highestRequested() >= 0) return false
+  return state.vtl1?.vtl0ExitPendingEvent === undefined
 }
 
 /** Whether the VP's active VTL can run: `undefined` if it can, else the report's error. */

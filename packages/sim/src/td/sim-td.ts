@@ -22,6 +22,7 @@ import {
   type L2VmIndex,
   type SharedVsmState,
   type TdcallInput,
+  type TdcallLeafName,
   type TdcallOutput,
   type VpPort,
   type VtlRegisterWrite,
@@ -80,6 +81,11 @@ export interface PlatformRestore {
   clock: ReturnType<SimClock['toJSON']>
   stats: TraceStats
 }
+
+/** Leaf names by number (a plain array lookup on the TDCALL path). */
+const leafNames: (TdcallLeafName | undefined)[] = Array.from({ length: 32 }, (_, leaf) =>
+  tdcallLeafName(leaf)
+)
 
 function bump(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1)
@@ -148,7 +154,8 @@ export class SimTd {
   readonly costs: CostModel
   readonly clock: SimClock
   contents = new MemoryContents()
-  private readonly guestVps = new Map<number, GuestVpState>()
+  /** Per VP, created on first use (a sparse array: nothing per VP up front). */
+  private readonly guestVps: (GuestVpState | undefined)[] = []
   /** The VTL each VP last ran (VP-owned): a different next entry is a VTL switch. */
   readonly enteredVtl: Uint8Array
   /** VPs kicked by a cross-VP operation since the scheduler last looked. */
@@ -278,19 +285,22 @@ export class SimTd {
   }
 
   guestVp(vp: number): GuestVpState {
-    let state = this.guestVps.get(vp)
+    let state = this.guestVps[vp]
     if (state === undefined) {
       state = { blocked: undefined, exception: undefined, action: undefined, readValue: undefined }
-      this.guestVps.set(vp, state)
+      this.guestVps[vp] = state
     }
     return state
   }
 
   /** Guest VP states that differ from the initial one (for snapshots). */
   guestVpEntries(): [number, GuestVpState][] {
-    return [...this.guestVps].filter(
-      ([, s]) => s.blocked !== undefined || s.exception !== undefined
-    )
+    const out: [number, GuestVpState][] = []
+    this.guestVps.forEach((s, vp) => {
+      if (s !== undefined && (s.blocked !== undefined || s.exception !== undefined))
+        out.push([vp, s])
+    })
+    return out
   }
 
   /** Advances `vp`'s simulated clock by `cycles` and returns the time before. */
@@ -341,7 +351,7 @@ export class SimTd {
   }
 
   private traceTdcall(vp: number, input: TdcallInput, output: TdcallOutput): void {
-    const name = tdcallLeafName(input.leaf)
+    const name = leafNames[input.leaf] ?? tdcallLeafName(input.leaf)
     bump(this.tdcallCounts, name ?? `leaf ${input.leaf}`)
     const at = this.tick(vp, this.costs.tdcall(name))
     if (!this.traceEvents) return
