@@ -65,23 +65,20 @@ export interface StepOutcome {
  */
 export function enterGuest(td: SimTd, vp: number): GuestVtl {
   const state = td.engine.vp(vp)
+  let vtl: GuestVtl
   if (quiet(td, state)) {
     // Nothing pending: prepareEntry would only publish the active VTL.
-    td.engine.shared.setActiveVtl(vp, state.exitVtl)
-    return state.exitVtl
+    vtl = state.exitVtl
+    td.engine.shared.setActiveVtl(vp, vtl)
+  } else {
+    vtl = prepareEntry(td.engine, vp).vtl
   }
-  const plan = prepareEntry(td.engine, vp)
   const before = td.enteredVtl[vp] as GuestVtl
-  if (plan.vtl !== before) {
-    td.enteredVtl[vp] = plan.vtl
-    td.vtlSwitch(
-      vp,
-      before,
-      plan.vtl,
-      ENTRY_REASONS[td.engine.vp(vp).vtls[1].control.entryReason] ?? ''
-    )
+  if (vtl !== before) {
+    td.enteredVtl[vp] = vtl
+    td.vtlSwitch(vp, before, vtl, ENTRY_REASONS[state.vtls[1].control.entryReason] ?? '')
   }
-  return plan.vtl
+  return vtl
 }
 
 /**

@@ -23,3 +23,18 @@ describe('scenario files', () => {
     expect(report.passed).toBe(scenario.steps.length)
   })
 })
+
+describe('report stats', () => {
+  it('counts the canonical boot exactly', async () => {
+    const report = runScenario(await loadScenarioFile(dir + 'canonical-boot.yaml'))
+    // VP 0: →VTL1 (VtlCall), →VTL0 (VtlReturn), →VTL1 (intercept); VP 1: →VTL1 (StartVp), →VTL0.
+    expect(report.stats).toEqual({
+      vtlSwitches: 5,
+      tdcalls: { 'TDG.MEM.PAGE.ATTR.WR': 33, 'TDG.VP.ENTER': 16, 'TDG.VP.WR': 123 },
+      hypervisorCalls: { EnablePartitionVtl: 1, EnableVpVtl: 2 },
+    })
+    expect(report).toMatchObject({ version: 1, scenario: 'canonical-boot', seed: 1, failed: 0 })
+    // Reports are plain JSON: 64-bit values are already hex strings.
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report)
+  })
+})
