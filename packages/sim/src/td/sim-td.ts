@@ -146,6 +146,7 @@ export class SimTd {
   /** The module itself (queries, snapshots) and the fault-wrapped view every TDCALL goes through. */
   readonly module: SoftwareTdxModule
   readonly tdx: SoftwareTdxModule
+  private readonly tdxCall: (vp: number, input: TdcallInput) => TdcallOutput
   readonly hypervisor: UntrustedHypervisor
   readonly faults: FaultInjector
   readonly space: GpaSpace
@@ -250,6 +251,8 @@ export class SimTd {
           })
         : SoftwareTdxModule.fromJSON(restore.module, callbacks)
     this.tdx = this.faults.wrapTdxModule(this.module)
+    // The wrapper's tdcall is a plain closure: take it once instead of through the Proxy per call.
+    this.tdxCall = this.tdx.tdcall.bind(this.tdx)
     this.hypervisor =
       restore === undefined
         ? new UntrustedHypervisor({ vps: options.vps })
@@ -367,7 +370,7 @@ export class SimTd {
 
   /** TDG.VP.ENTER of `vtl`'s L2 VM on `vp`: the guest runner runs and returns its exit. */
   vpEnter(vp: number, vtl: GuestVtl): TdcallOutput {
-    return this.tdx.tdcall(vp, this.enterInputs[vtl])
+    return this.tdxCall(vp, this.enterInputs[vtl])
   }
 
   private hypervisorPort(): HypervisorPort {
@@ -435,7 +438,7 @@ export class SimTd {
     const writes = vmcsWrites(registers)
     for (let i = 0; i < writes.length; i++) {
       const [encoding, value] = writes[i] as [number, bigint]
-      const out = this.tdx.tdcall(vp, vpWrInput(vtl, encoding, value))
+      const out = this.tdxCall(vp, vpWrInput(vtl, encoding, value))
       if (!isTdxSuccess(out.rax)) {
         const before = new Map(vmcsWrites(this.engine.vp(vp).vtls[vtl].registers))
         for (const [undo] of writes.slice(0, i)) {
