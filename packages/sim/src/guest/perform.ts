@@ -35,6 +35,9 @@ const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
   18: 'MC',
 }
 const MACHINE_CHECK = 18
+/** A VMCALL exit (3-byte instruction); the module copies its fields, so one object serves all. */
+const VMCALL_EXIT: VpEnterExit = { exitReason: VmxExitBasic.VMCALL, instructionInfo: 3n << 32n }
+const HLT_EXIT: VpEnterExit = { exitReason: VmxExitBasic.HLT }
 /** `HvVtlEntryReason` names for the trace. */
 const ENTRY_REASONS: readonly string[] = ['reserved', 'VTL_CALL', 'INTERRUPT', 'INTERCEPT']
 /** Where the guest's hypercall input and output pages sit (only their alignment matters). */
@@ -160,13 +163,13 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
   guest.readValue = undefined
   const exit = td.vpEnter(vp, vtl)
   guest.action = undefined
-  const enterStatus = tdxStatusCode(exit.rax)
   let result: StepResult
-  if (enterStatus !== 0) {
+  if (exit.rax >> 32n !== 0n) {
+    const enterStatus = tdxStatusCode(exit.rax)
     // TDG.VP.ENTER itself failed (an injected fault): the L2 never ran.
     result = { enterStatus: tdxStatusName(enterStatus) ?? hex(BigInt(enterStatus)) }
   } else {
-    td.tick(vp, td.costs.cost({ kind: 'l2-exit' }))
+    td.tick(vp, td.cost.l2Exit)
     result = handleExit(td, vp, vtl, action, Number(exit.rax & 0xffffn), exit.r8, guest)
   }
   if (resumed !== undefined) result.resumed = resumed
@@ -178,6 +181,7 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
   }
   result.activeVtl = after
   td.settle(vp)
+  td.flushClock()
   return { vtl, result }
 }
 
@@ -197,14 +201,14 @@ function guestExit(td: SimTd, vp: number, vmIndex: L2VmIndex): VpEnterExit {
   const guest = td.guestVp(vp)
   const action = guest.action
   const vtl = (vmIndex - 1) as GuestVtl
-  if (action === undefined) return { exitReason: VmxExitBasic.HLT }
+  if (action === undefined) return HLT_EXIT
   switch (action.kind) {
     case 'hypercall':
     case 'vtlCall':
     case 'vtlReturn':
     case 'setRegister':
     case 'getRegister':
-      return { exitReason: VmxExitBasic.VMCALL, instructionInfo: 3n << 32n }
+      return VMCALL_EXIT
     case 'read':
     case 'write':
     case 'execute': {
@@ -221,10 +225,10 @@ function guestExit(td: SimTd, vp: number, vmIndex: L2VmIndex): VpEnterExit {
       const { canonical } = classifyGpa(action.gpa, td.gpaWidth)
       if (action.kind === 'write') td.contents.write(canonical, action.size, action.value)
       if (action.kind === 'read') guest.readValue = td.contents.read(canonical, action.size)
-      return { exitReason: VmxExitBasic.HLT }
+      return HLT_EXIT
     }
     default:
-      return { exitReason: VmxExitBasic.HLT }
+      return HLT_EXIT
   }
 }
 
@@ -281,7 +285,7 @@ function handleExit(
     case 'vtlReturn':
     case 'setRegister':
     case 'getRegister':
-      td.tick(vp, td.costs.cost({ kind: 'hypercall-handler' }))
+      td.tick(vp, td.cost.hypercallHandler)
       return hypercall(td, vp, action)
     case 'read':
     case 'write':
@@ -294,7 +298,7 @@ function handleExit(
       return memoryFault(td, vp, vtl, action, exitGpa)
     case 'interrupt':
       assertInterrupt(engine, vp, action.vtl, action.vector)
-      td.tick(vp, td.costs.cost({ kind: 'interrupt' }))
+      td.tick(vp, td.cost.interrupt)
       return {}
     case 'eoi':
       endOfInterrupt(engine, vp, vtl)
@@ -334,7 +338,7 @@ function memoryFault(
     return { ok: false, interceptStatus: hvStatusName(outcome.status) ?? outcome.status }
   }
   const accessType = action.kind === 'write' ? 'write' : 'read'
-  const at = td.tick(vp, td.costs.cost({ kind: 'interrupt' }))
+  const at = td.tick(vp, td.cost.interrupt)
   if (td.traceEvents) {
     td.trace.record({
       kind: 'intercept',

@@ -132,6 +132,7 @@ function sharedBytes(td: SimTd): Uint8Array {
 
 /** Saves the whole TD. Take it between steps (no engine lock is held then). */
 export function saveTd(td: SimTd): TdSnapshot {
+  td.flushClock()
   const { runs } = td.space.runs(
     { start: 0n, end: td.memoryBytes },
     { limit: Number.MAX_SAFE_INTEGER }

@@ -82,8 +82,9 @@ export interface PlatformRestore {
   stats: TraceStats
 }
 
+const LEAVES = 32
 /** Leaf names by number (a plain array lookup on the TDCALL path). */
-const leafNames: (TdcallLeafName | undefined)[] = Array.from({ length: 32 }, (_, leaf) =>
+const leafNames: (TdcallLeafName | undefined)[] = Array.from({ length: LEAVES }, (_, leaf) =>
   tdcallLeafName(leaf)
 )
 
@@ -165,6 +166,16 @@ export class SimTd {
   currentVp = 0
   /** The guest runner behind TDG.VP.ENTER (set by the step driver). */
   runner: GuestRunner | undefined
+  private pendingVp = -1
+  private pendingCycles = 0
+  /** Cycle costs of the events on the step path, from `costs` (its table is fixed). */
+  readonly cost: {
+    l2Exit: number
+    hypercallHandler: number
+    vtlSwitch: number
+    interrupt: number
+    hypercallForward: number
+  }
   /** The VP whose step ran last and the wake count then (see `settled`). */
   private settledVp = -1
   private settledWakes = -1
@@ -173,6 +184,8 @@ export class SimTd {
   traceEvents: boolean
   private switches = 0
   private readonly tdcallCounts = new Map<string, number>()
+  private readonly leafCounts = new Float64Array(LEAVES)
+  private readonly leafCost: number[]
   private readonly hostCounts = new Map<string, number>()
   /** TDG.VP.ENTER inputs for VM #1 and #2 (immutable, built once). */
   private readonly enterInputs: readonly [TdcallInput, TdcallInput] = [
@@ -198,6 +211,14 @@ export class SimTd {
     this.seed = options.seed ?? 0
     this.enteredVtl = new Uint8Array(options.vps)
     this.costs = options.costModel ?? new CostModel()
+    this.leafCost = Array.from({ length: LEAVES }, (_, leaf) => this.costs.tdcall(leafNames[leaf]))
+    this.cost = {
+      l2Exit: this.costs.cost({ kind: 'l2-exit' }),
+      hypercallHandler: this.costs.cost({ kind: 'hypercall-handler' }),
+      vtlSwitch: this.costs.cost({ kind: 'vtl-switch' }),
+      interrupt: this.costs.cost({ kind: 'interrupt' }),
+      hypercallForward: this.costs.cost({ kind: 'hypercall-forward' }),
+    }
     const restore = options.restore
     this.clock =
       restore === undefined ? new SimClock(options.vps) : SimClock.fromJSON(restore.clock)
@@ -306,11 +327,33 @@ export class SimTd {
     return out
   }
 
-  /** Advances `vp`'s simulated clock by `cycles` and returns the time before. */
+  /**
+   * Advances `vp`'s simulated clock by `cycles` and returns the time before. Without trace events
+   * nobody reads the time inside a step, so the cycles are summed and added once (`flushClock`).
+   */
   tick(vp: number, cycles: number): number {
+    if (!this.traceEvents) {
+      if (vp === this.pendingVp) {
+        this.pendingCycles += cycles
+        return 0
+      }
+      this.flushClock()
+      this.pendingVp = vp
+      this.pendingCycles = cycles
+      return 0
+    }
     const before = this.clock.now(vp)
     this.clock.advance(vp, cycles)
     return before
+  }
+
+  /** Adds the cycles `tick` deferred to the clock (called after each step and before a save). */
+  flushClock(): void {
+    if (this.pendingVp >= 0 && this.pendingCycles > 0) {
+      this.clock.advance(this.pendingVp, this.pendingCycles)
+    }
+    this.pendingVp = -1
+    this.pendingCycles = 0
   }
 
   /**
@@ -335,9 +378,20 @@ export class SimTd {
   stats(): TraceStats {
     return {
       vtlSwitches: this.switches,
-      tdcalls: sortedRecord(this.tdcallCounts),
+      tdcalls: sortedRecord(this.tdcallTotals()),
       hypervisorCalls: sortedRecord(this.hostCounts),
     }
+  }
+
+  /** TDCALL counts by name: the per-leaf counters plus injected and unnamed ones. */
+  private tdcallTotals(): Map<string, number> {
+    const totals = new Map(this.tdcallCounts)
+    this.leafCounts.forEach((count, leaf) => {
+      if (count === 0) return
+      const name = leafNames[leaf] ?? `leaf ${leaf}`
+      totals.set(name, (totals.get(name) ?? 0) + count)
+    })
+    return totals
   }
 
   private loadStats(stats: TraceStats): void {
@@ -349,15 +403,23 @@ export class SimTd {
   /** Counts (and traces) a VTL switch on `vp`. */
   vtlSwitch(vp: number, from: GuestVtl, to: GuestVtl, reason: string): void {
     this.switches++
-    const at = this.tick(vp, this.costs.cost({ kind: 'vtl-switch' }))
+    const at = this.tick(vp, this.cost.vtlSwitch)
     if (this.traceEvents) this.trace.vtlSwitch(vp, at, from, to, reason)
   }
 
   private traceTdcall(vp: number, input: TdcallInput, output: TdcallOutput): void {
-    const name = leafNames[input.leaf] ?? tdcallLeafName(input.leaf)
-    bump(this.tdcallCounts, name ?? `leaf ${input.leaf}`)
-    const at = this.tick(vp, this.costs.tdcall(name))
+    const { leaf } = input
+    let at: number
+    if (leaf >= 0 && leaf < LEAVES) {
+      // The hot path: counts and costs by leaf number.
+      this.leafCounts[leaf] = (this.leafCounts[leaf] ?? 0) + 1
+      at = this.tick(vp, this.leafCost[leaf] ?? 0)
+    } else {
+      bump(this.tdcallCounts, `leaf ${leaf}`)
+      at = this.tick(vp, this.costs.tdcall(undefined))
+    }
     if (!this.traceEvents) return
+    const name = leafNames[leaf] ?? tdcallLeafName(leaf)
     const code = tdxStatusCode(output.rax)
     this.trace.tdcall(vp, at, {
       leaf: input.leaf,
@@ -382,7 +444,7 @@ export class SimTd {
         const { code } = decodeHypercallControl(control)
         const name = hypercallName(code) ?? `0x${code.toString(16)}`
         bump(this.hostCounts, name)
-        const at = this.tick(vp, this.costs.cost({ kind: 'hypercall-forward' }))
+        const at = this.tick(vp, this.cost.hypercallForward)
         if (!this.traceEvents) return result
         const status = decodeHypercallResult(result.result).status
         this.trace.hypercall(vp, 2, at, {
@@ -415,7 +477,7 @@ export class SimTd {
       },
       injectException: (vp: number, vtl: GuestVtl, exception: InjectedException): void => {
         this.guestVp(vp).exception = exception.vector
-        const at = this.tick(vp, this.costs.cost({ kind: 'interrupt' }))
+        const at = this.tick(vp, this.cost.interrupt)
         if (!this.traceEvents) return
         this.trace.record({
           kind: 'interrupt',
