@@ -41,7 +41,7 @@ import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/sof
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import type { GuestAction } from '../scenario/types.js'
-import { vmcsWrites } from './vmcs-writes.js'
+import { forEachVmcsWrite, vmcsWrites } from './vmcs-writes.js'
 
 export interface SimTdOptions {
   /** 1..1024 VPs. */
@@ -497,18 +497,18 @@ export class SimTd {
    * OperationFailed, so that the engine keeps its state and the context stays queued.
    */
   private writeVtlRegisters(vp: number, vtl: GuestVtl, registers: VtlRegisterWrite): HvStatus {
-    const writes = vmcsWrites(registers)
-    for (let i = 0; i < writes.length; i++) {
-      const [encoding, value] = writes[i] as [number, bigint]
-      const out = this.tdxCall(vp, vpWrInput(vtl, encoding, value))
-      if (!isTdxSuccess(out.rax)) {
-        const before = new Map(vmcsWrites(this.engine.vp(vp).vtls[vtl].registers))
-        for (const [undo] of writes.slice(0, i)) {
-          this.module.tdcall(vp, vpWrInput(vtl, undo, before.get(undo) ?? 0n))
-        }
-        return HvStatus.OperationFailed
-      }
+    let failures = 0
+    const written = forEachVmcsWrite(registers, (encoding, value) => {
+      const rax = this.tdxCall(vp, vpWrInput(vtl, encoding, value)).rax
+      if (rax === 0n || isTdxSuccess(rax)) return true
+      failures++
+      return false
+    })
+    if (failures === 0) return HvStatus.Success
+    const before = new Map(vmcsWrites(this.engine.vp(vp).vtls[vtl].registers))
+    for (const [undo] of vmcsWrites(registers).slice(0, written)) {
+      this.module.tdcall(vp, vpWrInput(vtl, undo, before.get(undo) ?? 0n))
     }
-    return HvStatus.Success
+    return HvStatus.OperationFailed
   }
 }

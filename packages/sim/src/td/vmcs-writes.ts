@@ -66,6 +66,11 @@ const SEGMENTS: readonly [SegmentName, number, number, number, number][] = [
   ],
 ]
 
+const TABLES: readonly ['gdtr' | 'idtr', number, number][] = [
+  ['gdtr', VmcsField.GUEST_GDTR_BASE, VmcsField.GUEST_GDTR_LIMIT],
+  ['idtr', VmcsField.GUEST_IDTR_BASE, VmcsField.GUEST_IDTR_LIMIT],
+]
+
 const SCALARS: readonly [keyof VtlRegisterWrite, number][] = [
   ['cr0', VmcsField.GUEST_CR0],
   ['cr3', VmcsField.GUEST_CR3],
@@ -85,26 +90,43 @@ const SCALARS: readonly [keyof VtlRegisterWrite, number][] = [
  */
 export function vmcsWrites(write: VtlRegisterWrite): [number, bigint][] {
   const out: [number, bigint][] = []
+  forEachVmcsWrite(write, (encoding, value) => {
+    out.push([encoding, value])
+    return true
+  })
+  return out
+}
+
+/**
+ * `vmcsWrites` without the list: calls `fn` per field in the same order until it returns false;
+ * returns how many fields `fn` accepted.
+ */
+export function forEachVmcsWrite(
+  write: VtlRegisterWrite,
+  fn: (encoding: number, value: bigint) => boolean
+): number {
+  let done = 0
   for (const [name, selector, base, limit, ar] of SEGMENTS) {
     const seg: SegmentRegister | undefined = write[name]
     if (seg === undefined) continue
-    out.push(
-      [selector, BigInt(seg.selector)],
-      [base, seg.base],
-      [limit, BigInt(seg.limit)],
-      [ar, BigInt(seg.attributes)]
-    )
+    if (!fn(selector, BigInt(seg.selector))) return done
+    if (!fn(base, seg.base)) return done + 1
+    if (!fn(limit, BigInt(seg.limit))) return done + 2
+    if (!fn(ar, BigInt(seg.attributes))) return done + 3
+    done += 4
   }
-  const tables: [TableRegister | undefined, number, number][] = [
-    [write.gdtr, VmcsField.GUEST_GDTR_BASE, VmcsField.GUEST_GDTR_LIMIT],
-    [write.idtr, VmcsField.GUEST_IDTR_BASE, VmcsField.GUEST_IDTR_LIMIT],
-  ]
-  for (const [table, base, limit] of tables) {
-    if (table !== undefined) out.push([base, table.base], [limit, BigInt(table.limit)])
+  for (const [key, base, limit] of TABLES) {
+    const table: TableRegister | undefined = write[key]
+    if (table === undefined) continue
+    if (!fn(base, table.base)) return done
+    if (!fn(limit, BigInt(table.limit))) return done + 1
+    done += 2
   }
   for (const [name, field] of SCALARS) {
     const value = write[name]
-    if (typeof value === 'bigint') out.push([field, value])
+    if (typeof value !== 'bigint') continue
+    if (!fn(field, value)) return done
+    done++
   }
-  return out
+  return done
 }
