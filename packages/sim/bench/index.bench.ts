@@ -65,7 +65,7 @@ export default defineSuite({
       kind: 'throughput',
       baseline: 'sim.empty-dispatch',
       target: { value: 1_000_000, unit: 'ops/s' },
-      note: 'VtlCall + VtlReturn guest steps on the simulated TD (TDG.VP.ENTER, exit, engine, trace, costs), one thread',
+      note: 'VtlCall + VtlReturn guest steps on the simulated TD, one thread: TDG.VP.ENTER through the fault injector into the software TDX module, the guest exit, the engine, report counters and costs (trace events off)',
       op: () => {
         performStep(roundTripTd, 0, vtlCall)
         performStep(roundTripTd, 0, vtlReturn)
@@ -77,7 +77,7 @@ export default defineSuite({
       unit: 'ms',
       better: 'lower',
       target: { value: 100, unit: 'ms' },
-      note: 'create a 1024-VP, 4 GiB TD and run the §4.6 boot: 2 + 2·1023 hypercalls, 1 + 2·1023 entries',
+      note: 'create a 1024-VP, 4 GiB TD and run the §4.6 boot: the BSP enables VTL1 and VtlCalls, VTL1 enables and starts 1023 APs, each AP runs VTL1 then VtlReturns (2047 contexts, ~84k TDG.VP.WR)',
       sample: () => {
         const start = performance.now()
         const td = new SimTd({ vps: VPS, memory: 4n << 30n, startedVps: [0], traceEvents: false })
