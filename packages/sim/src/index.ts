@@ -76,3 +76,37 @@ export type {
 } from './trace/index.js'
 export { createRandom } from './random.js'
 export type { Random } from './random.js'
+
+// Parallel mode: VPs on worker threads over a SharedArrayBuffer engine state.
+export {
+  AtomicSharedVsmState,
+  Counter,
+  HOST_CHANNEL_MAX_GPNS,
+  HOST_CHANNEL_MAX_INPUT,
+  HostChannel,
+  HostClient,
+  HostOwner,
+  LockWord,
+  RunControl,
+  atomicSharedVsmStateBytes,
+  decodePermission,
+  flagsForVersion,
+  lockWord,
+  protectionPage,
+  runParallel,
+  sharedVsmLayout,
+  startTsWorker,
+  tryLockWord,
+  unlockWord,
+} from './parallel/index.js'
+export type {
+  CounterName,
+  HostOwnerOptions,
+  PagePermission,
+  ParallelRunOptions,
+  ParallelRunResult,
+  PermissionSource,
+  SharedVsmLayout,
+  VpOutcome,
+  Workload,
+} from './parallel/index.js'
