@@ -96,7 +96,12 @@ export class Reader {
     if (result.success) return result.data
     const issue = result.error.issues[0]
     const sub = issue?.path.map(String).join('.') ?? ''
-    this.fail(sub === '' ? field : join(field, sub), issue?.message ?? 'invalid value')
+    // zod's union failure says only "Invalid input"; say what the field takes instead.
+    const message =
+      issue === undefined || issue.message === 'Invalid input'
+        ? `not a valid value (${describe(value)}): a number, a decimal or 0x string, or a listed name`
+        : issue.message
+    this.fail(sub === '' ? field : join(field, sub), message)
   }
 
   /** A value of up to `bits` bits (number or decimal/0x string), as a number. */
