@@ -179,7 +179,10 @@ export class AtomicSharedVsmState implements SharedVsmState {
     return (~old & reasons) !== 0
   }
   takeWakeReasons(vp: number, vtl: GuestVtl): number {
-    return Atomics.exchange(this.words, this.vpWord(vp, this.layout.wake[vtl]), 0) >>> 0
+    const index = this.vpWord(vp, this.layout.wake[vtl])
+    // Swapping 0 for 0 changes nothing; skipping the write keeps the line shared between cores.
+    if (Atomics.load(this.words, index) === 0) return 0
+    return Atomics.exchange(this.words, index, 0) >>> 0
   }
   wakeReasons(vp: number, vtl: GuestVtl): number {
     return Atomics.load(this.words, this.vpWord(vp, this.layout.wake[vtl])) >>> 0

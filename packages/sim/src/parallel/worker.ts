@@ -1,11 +1,11 @@
 // A worker thread of the parallel runner: its own VsmEngine over the shared state, for the VPs
-// `vp % workers === index`. Loaded through boot.mjs (TypeScript via tsx).
-import { parentPort, workerData } from 'node:worker_threads'
+// a contiguous block of VPs (`ownedVps`). Loaded through boot.mjs (TypeScript via tsx).
+import { parentPort } from 'node:worker_threads'
 import { HvStatus, VsmEngine, type GuestVtl, type VpPort, type VtlRegisterWrite } from '@vtl/core'
 import { AtomicSharedVsmState } from './atomic-shared-state.js'
 import { HostClient } from './host-channel.js'
 import { RunControl } from './run-control.js'
-import type { WorkerInput, WorkerResult } from './runner.js'
+import { ownedVps, workerOf, type WorkerInput, type WorkerResult } from './runner.js'
 import { VpDriver } from './workload.js'
 
 /**
@@ -47,7 +47,7 @@ function run(input: WorkerInput): WorkerResult {
     },
     // The target's worker steps it in turn; the kick only ends an idle wait there.
     wakeVp(vp: number): void {
-      control.kick(vp % input.workers)
+      control.kick(workerOf(vp, input.workers, input.vpCount))
     },
     injectException(vp: number, vtl: GuestVtl, exception): void {
       exceptions.push(`VP ${vp} VTL${vtl}: exception ${exception.vector}`)
@@ -61,8 +61,7 @@ function run(input: WorkerInput): WorkerResult {
   })
   const driver = new VpDriver(engine, host, control, input.workload)
   box.driver = driver
-  const mine: number[] = []
-  for (let vp = input.index; vp < input.vpCount; vp += input.workers) mine.push(vp)
+  const mine = ownedVps(input.index, input.workers, input.vpCount)
   if (input.workload.allRunning === true) {
     for (const vp of mine) engine.vp(vp).vtls[0].apic.activity = 'running'
   }
@@ -77,6 +76,7 @@ function run(input: WorkerInput): WorkerResult {
   }
   control.waitOpsDone(input.workers)
   const vps = mine.map((vp) => driver.finish(vp))
+  driver.flushCounters()
   control.arriveFinalDone()
   return {
     kind: 'result',
@@ -87,12 +87,14 @@ function run(input: WorkerInput): WorkerResult {
   }
 }
 
-const input = workerData as WorkerInput
-try {
-  parentPort?.postMessage(run(input))
-} catch (error) {
-  parentPort?.postMessage({
-    kind: 'error',
-    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-  })
-}
+// One run per message: the thread (and its JIT state) stays for the runner's next run.
+parentPort?.on('message', (input: WorkerInput) => {
+  try {
+    parentPort?.postMessage(run(input))
+  } catch (error) {
+    parentPort?.postMessage({
+      kind: 'error',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    })
+  }
+})

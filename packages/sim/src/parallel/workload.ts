@@ -8,6 +8,7 @@ import {
   PartitionField,
   PendingOperation,
   VsmPartitionConfigCodec,
+  VtlError,
   enablePartitionVtl,
   enablePartitionVtlFlags,
   enableVpVtl,
@@ -36,10 +37,16 @@ export interface Workload {
   /** Seed of the per-VP streams (VP v uses `fork('vp' + v)`). */
   seed: number
   /**
-   * Share of VTL1 steps that change the VP's protection page (a round trip to the host owner);
-   * the rest are EnableVpVtl / StartVirtualProcessor attempts and VtlReturn. Default 0.3.
+   * Share of VTL1 steps that change the VP's protection page (a round trip to the host owner).
+   * Default 0.3.
    */
   protectShare?: number
+  /**
+   * Share of steps that are cross-VP calls: in VTL0 StartVirtualProcessor (and, an eighth of
+   * them, EnableVpVtl on itself), in VTL1 EnableVpVtl / StartVirtualProcessor(VTL1) on another
+   * VP. Default 0.4. The rest are VtlCall/VtlReturn and accesses to protection pages.
+   */
+  crossShare?: number
   /**
    * Every VP's VTL0 runs from the start (SimTd's default boot) instead of waiting for a
    * StartVirtualProcessor; the benchmark uses it so that every worker has the same work.
@@ -79,6 +86,8 @@ export class VpDriver {
   private readonly control: RunControl
   private readonly random: Random[]
   private readonly protectShare: number
+  private readonly crossShare: number
+  private readonly counts = new Float64Array(Object.keys(Counter).length)
   /** The RIP of the VTL1 context each VP's registers were set from (0: none applied). */
   private readonly vtl1Context: bigint[]
   /** Per VP: the version of its own page its last acknowledged change produced. */
@@ -92,6 +101,12 @@ export class VpDriver {
     this.host = host
     this.control = control
     this.protectShare = workload.protectShare ?? 0.3
+    this.crossShare = workload.crossShare ?? 0.4
+    if (this.protectShare + this.crossShare > 1 || this.protectShare < 0 || this.crossShare < 0) {
+      throw new VtlError('E_FIELD_RANGE', 'protectShare + crossShare must lie in 0..1', {
+        field: 'workload',
+      })
+    }
     const root = createRandom(workload.seed)
     this.random = Array.from({ length: engine.vpCount }, (_, vp) => root.fork(`vp${vp}`))
     this.vtl1Context = Array.from({ length: engine.vpCount }, () => 0n)
@@ -107,11 +122,20 @@ export class VpDriver {
 
   private violation(message: string): void {
     this.violations.push(message)
-    this.control.add(Counter.Violations)
+    this.count(Counter.Violations)
   }
 
+  /** Counted locally (a shared counter word would bounce between the cores on every step). */
   private count(counter: Counter): void {
-    this.control.add(counter)
+    this.counts[counter] = (this.counts[counter] ?? 0) + 1
+  }
+
+  /** Add this worker's counts to the shared counters. */
+  flushCounters(): void {
+    this.counts.forEach((n, counter) => {
+      if (n !== 0) this.control.add(counter as Counter, n)
+    })
+    this.counts.fill(0)
   }
 
   /** Entry side: wake handling and the Active-needs-context checks. */
@@ -218,13 +242,14 @@ export class VpDriver {
       return
     }
     const r = random.next()
-    if (!this.triedSelfEnable[vp] || r < 0.03) {
+    const cross = this.crossShare
+    if (!this.triedSelfEnable[vp] || r < cross / 8) {
       this.triedSelfEnable[vp] = true
       this.enableFromVtl0(vp)
-    } else if (r < 0.25) {
+    } else if (r < cross) {
       const target = this.other(vp, random)
       this.start(vp, target, 0)
-    } else if (r < 0.6 && engine.vp(vp).vtl1 !== undefined) {
+    } else if (r < cross + (1 - cross) / 2 && engine.vp(vp).vtl1 !== undefined) {
       engine.vp(vp).shared.rax = 0n
       if (!vtlCall(engine, vp, 0x11n, 0n)) this.violation(`VP ${vp}: VtlCall refused while Active`)
       else this.count(Counter.VtlCalls)
@@ -242,12 +267,13 @@ export class VpDriver {
       return
     }
     const r = random.next()
-    const rest = (1 - this.protectShare) / 3
-    if (r < this.protectShare) {
+    const protect = this.protectShare
+    const cross = this.crossShare
+    if (r < protect) {
       this.protect(vp)
-    } else if (r < this.protectShare + rest) {
+    } else if (r < protect + cross / 2) {
       this.enableFromVtl1(vp, this.other(vp, random))
-    } else if (r < this.protectShare + 2 * rest) {
+    } else if (r < protect + cross) {
       this.start(vp, this.other(vp, random), 1)
     } else {
       if (!vtlReturn(engine, vp, 0x12n, 1n)) this.violation(`VP ${vp}: VtlReturn refused`)
