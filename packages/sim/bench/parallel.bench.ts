@@ -19,7 +19,7 @@ const WORKLOAD: Workload = {
   crossShare: 0.01,
 }
 /** Timed pairs per sample: each configuration's best run counts (preemption only slows a run). */
-const PAIRS = 3
+const PAIRS = 5
 
 let pools: [ParallelPool, ParallelPool] | undefined
 
@@ -59,7 +59,7 @@ export default defineSuite({
       sample: speedup,
       note:
         'Guest steps/s with 2 worker threads over 1 on the same 16-VP workload (VPs in two ' +
-        'contiguous blocks, AtomicSharedVsmState, warmed-up threads, best of 3 runs each per ' +
+        'contiguous blocks, AtomicSharedVsmState, warmed-up threads, best of 5 runs each per ' +
         'sample): 8,000 steps per VP of VtlCall/VtlReturn, protection-page reads from the shared ' +
         'snapshot and 1% cross-VP EnableVpVtl/StartVirtualProcessor; no protection changes.',
     },
