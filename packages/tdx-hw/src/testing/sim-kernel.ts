@@ -2,6 +2,7 @@ import {
   DEFAULT_VMX_FIXED_BITS,
   HvRegisterName,
   TdcallLeaf,
+  VmxExitBasic,
   TDX_L2_ENTER_GUEST_STATE_SIZE,
   decodeTdxL2EnterGuestState,
   encodeTdxL2EnterGuestState,
@@ -103,6 +104,8 @@ interface HvcallFdState {
 interface EventFdState {
   kind: 'eventfd'
   counter: bigint
+  /** EFD_* flags as created. */
+  flags: number
 }
 type FdState = MshvFd | VtlFdState | HvcallFdState | EventFdState
 
@@ -169,6 +172,8 @@ export class SimKernel implements Syscalls {
   guest: SimGuest
   /** Every ioctl, in order, with its answer. */
   readonly ioctls: SimIoctlRecord[] = []
+  /** Every open, with its flags and answer. */
+  readonly opens: { path: string; flags: number; result: number }[] = []
   private readonly fds = new Map<number, FdState>()
   private readonly allocations = new Map<bigint, UserMemory>()
   private readonly mappings = new Map<bigint, UserMemory>()
@@ -203,7 +208,7 @@ export class SimKernel implements Syscalls {
     this.extensions = options.extensions ?? tdxOpenHclExtensions({ dr6Shared: this.dr6Shared })
     this.cr4Fixed1 = options.cr4Fixed1 ?? DEFAULT_VMX_FIXED_BITS.cr4Fixed1
     this.callingCpu = options.callingCpu ?? 0
-    this.guest = options.guest ?? (() => ({ exitReason: 12 }))
+    this.guest = options.guest ?? (() => ({ exitReason: VmxExitBasic.HLT }))
     this.module.onEnter = (vp, vmIndex, _flags, guestStateGpa) =>
       this.enterGuest(vp, vmIndex, guestStateGpa)
   }
@@ -266,10 +271,14 @@ export class SimKernel implements Syscalls {
 
   // ---- Syscalls ----
 
-  open(path: string): number {
+  open(path: string, flags: number): number {
     const kind = NODES[path]
-    if (kind === undefined) return -Errno.ENOENT
-    return this.newFd(kind === 'mshv' ? { kind } : { kind, bitmap: undefined })
+    const result =
+      kind === undefined
+        ? -Errno.ENOENT
+        : this.newFd(kind === 'mshv' ? { kind } : { kind, bitmap: undefined })
+    this.opens.push({ path, flags, result })
+    return result
   }
 
   close(fd: number): number {
@@ -341,8 +350,8 @@ export class SimKernel implements Syscalls {
     return 0
   }
 
-  eventfd(initval: number): number {
-    return this.newFd({ kind: 'eventfd', counter: BigInt(initval) })
+  eventfd(initval: number, flags: number): number {
+    return this.newFd({ kind: 'eventfd', counter: BigInt(initval), flags })
   }
 
   write(fd: number, bytes: Uint8Array): number {
