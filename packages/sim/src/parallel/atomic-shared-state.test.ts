@@ -7,6 +7,7 @@ import {
   sharedVsmStateBytes,
 } from '@vtl/core'
 import { describe, expect, it } from 'vitest'
+import { LockWord, lockWord, tryLockWord, unlockWord } from './atomic-lock.js'
 import { AtomicSharedVsmState, atomicSharedVsmStateBytes } from './atomic-shared-state.js'
 import { sharedVsmLayout } from './layout.js'
 import { message, startTsWorker } from './runner.js'
@@ -30,6 +31,23 @@ async function onThreads(
     await Promise.all(workers.map((w) => w.terminate()))
   }
 }
+
+describe('lock words', () => {
+  it('free → held → free; try fails while held; unlocking a free word throws', () => {
+    const words = new Int32Array(new SharedArrayBuffer(8))
+    lockWord(words, 1)
+    expect(words[1]).toBe(LockWord.Held)
+    expect(tryLockWord(words, 1)).toBe(false)
+    unlockWord(words, 1)
+    expect(words[1]).toBe(LockWord.Free)
+    expect(tryLockWord(words, 1)).toBe(true)
+    unlockWord(words, 1)
+    expect(() => {
+      unlockWord(words, 1)
+    }).toThrow(/not held/)
+    expect(words[0]).toBe(0)
+  })
+})
 
 describe('AtomicSharedVsmState', () => {
   it("uses core's plain layout: a plain view of the same buffer reads the same state", () => {

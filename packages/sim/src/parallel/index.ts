@@ -14,7 +14,7 @@ export {
 export type { HostOwnerOptions, PagePermission, PermissionSource } from './host-channel.js'
 export { Counter, RunControl } from './run-control.js'
 export type { CounterName } from './run-control.js'
-export { runParallel, startTsWorker } from './runner.js'
+export { ParallelPool, runParallel, startTsWorker } from './runner.js'
 export type { ParallelRunOptions, ParallelRunResult, VpOutcome } from './runner.js'
 export { flagsForVersion, protectionPage } from './workload.js'
 export type { Workload } from './workload.js'
