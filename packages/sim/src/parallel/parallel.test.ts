@@ -70,19 +70,27 @@ describe('parallel mode', () => {
     expect(c.StartSuccess).toBe(11)
   }, 60_000)
 
-  it('all VPs running from the start, 2 workers', async () => {
+  it('all VPs running from the start, 2 workers reused after a warm-up run on another TD', async () => {
     const run = await runParallel({
       vps: 8,
       workers: 2,
+      warmupRuns: 1,
       workload: { stepsPerVp: 300, seed: 11, allRunning: true, protectShare: 0.5 },
     })
     checkRun(run)
     expect(run.steps).toBe(8 * 300)
   }, 60_000)
 
-  it('refuses a worker count it cannot use', async () => {
+  it('refuses a worker count or a workload mix it cannot use', async () => {
     await expect(
       runParallel({ vps: 2, workers: 3, workload: { stepsPerVp: 1, seed: 0 } })
     ).rejects.toThrow(/workers/)
+    await expect(
+      runParallel({
+        vps: 2,
+        workers: 1,
+        workload: { stepsPerVp: 1, seed: 0, protectShare: 0.6, crossShare: 0.6 },
+      })
+    ).rejects.toThrow(/protectShare/)
   })
 })

@@ -4,7 +4,7 @@ import { SimTd } from '../td/sim-td.js'
 import { AtomicSharedVsmState } from './atomic-shared-state.js'
 import { HostChannel, HostOwner } from './host-channel.js'
 import { RunControl, type CounterName } from './run-control.js'
-import { protectionPage, type Workload } from './workload.js'
+import { checkWorkload, protectionPage, type Workload } from './workload.js'
 
 export interface ParallelRunOptions {
   /** VPs of the TD (1..1024). */
@@ -130,6 +130,7 @@ export function message(worker: Worker): Promise<unknown> {
  * done its steps. The workers then drain their wakes, check the final state and report.
  */
 export async function runParallel(options: ParallelRunOptions): Promise<ParallelRunResult> {
+  checkWorkload(options.workload)
   const pool = new ParallelPool(options.workers, options.vps)
   try {
     // Warm-up runs on fresh TDs: the same threads then run the measured one with compiled code.
@@ -181,6 +182,7 @@ export class ParallelPool {
 
 async function runOnce(options: ParallelRunOptions, threads: Worker[]): Promise<ParallelRunResult> {
   const { vps, workers } = options
+  checkWorkload(options.workload)
   if (options.workers > vps) {
     throw new VtlError('E_FIELD_RANGE', `workers must be 1..${vps}, got ${workers}`, {
       field: 'workers',

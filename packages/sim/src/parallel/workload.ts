@@ -54,6 +54,22 @@ export interface Workload {
   allRunning?: boolean
 }
 
+/** Throws when the shares do not form a mix or the step count is not a count. */
+export function checkWorkload(workload: Workload): void {
+  const protect = workload.protectShare ?? 0.3
+  const cross = workload.crossShare ?? 0.4
+  if (!(protect >= 0 && cross >= 0 && protect + cross <= 1)) {
+    throw new VtlError('E_FIELD_RANGE', 'protectShare and crossShare must be ≥ 0 with sum ≤ 1', {
+      field: 'workload',
+    })
+  }
+  if (!Number.isSafeInteger(workload.stepsPerVp) || workload.stepsPerVp < 0) {
+    throw new VtlError('E_FIELD_RANGE', 'stepsPerVp must be a non-negative integer', {
+      field: 'workload.stepsPerVp',
+    })
+  }
+}
+
 /** GPN of the page only `vp`'s VTL1 changes (every VP reads every such page). */
 export const protectionPage = (vp: number): number => 16 + vp
 
@@ -100,13 +116,9 @@ export class VpDriver {
     this.engine = engine
     this.host = host
     this.control = control
+    checkWorkload(workload)
     this.protectShare = workload.protectShare ?? 0.3
     this.crossShare = workload.crossShare ?? 0.4
-    if (this.protectShare + this.crossShare > 1 || this.protectShare < 0 || this.crossShare < 0) {
-      throw new VtlError('E_FIELD_RANGE', 'protectShare + crossShare must lie in 0..1', {
-        field: 'workload',
-      })
-    }
     const root = createRandom(workload.seed)
     this.random = Array.from({ length: engine.vpCount }, (_, vp) => root.fork(`vp${vp}`))
     this.vtl1Context = Array.from({ length: engine.vpCount }, () => 0n)
