@@ -1,0 +1,225 @@
+import { fileURLToPath } from 'node:url'
+import {
+  HvRegisterName,
+  VmcsField,
+  getVpRegister,
+  type GuestVtl,
+  type L2VmIndex,
+  type VsmEngine,
+} from '@vtl/core'
+import {
+  SoftwareTdxModule,
+  compareExpectations,
+  loadScenarioFile,
+  runScenario,
+  type PageAttr,
+  type Scenario,
+  type ScenarioReport,
+  type SimTd,
+} from '@vtl/sim'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MshvRequest } from '../uapi/mshv-requests.js'
+import { runScenarioOnHw, type HwStepOutcome, type HwTd } from './hw-td.js'
+
+const SCENARIO = fileURLToPath(
+  new URL('../../../sim/scenarios/canonical-boot.yaml', import.meta.url)
+)
+
+const key = (encoding: number) => `0x${encoding.toString(16)}`
+const SHADOW_CR0 = key(VmcsField.CR0_READ_SHADOW)
+const SHADOW_CR4 = key(VmcsField.CR4_READ_SHADOW)
+const GUEST_CR0 = key(VmcsField.GUEST_CR0)
+const GUEST_CR4 = key(VmcsField.GUEST_CR4)
+
+function withoutShadows(fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([field]) => field !== SHADOW_CR0 && field !== SHADOW_CR4)
+  )
+}
+
+/** Every VMCS encoding core names, for a whole-VMCS comparison. */
+const VMCS_FIELDS = [...new Set(Object.values(VmcsField))].sort((a, b) => a - b)
+
+function attrRuns(module: SoftwareTdxModule, pages: number): [number, number, PageAttr][] {
+  const runs: [number, number, PageAttr][] = []
+  module.forEachAttrRun(0, pages, (start, end, attr) => {
+    runs.push([start, end, { ...attr }])
+  })
+  return runs
+}
+
+function vmcs(module: SoftwareTdxModule, vp: number, vm: L2VmIndex): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const encoding of VMCS_FIELDS) {
+    const value = module.vmcsRead(vp, vm, encoding)
+    if (value !== undefined) out[`0x${encoding.toString(16)}`] = `0x${value.toString(16)}`
+  }
+  return out
+}
+
+/** The VSM state a guest can read, per VP: status registers from each VTL, and the active VTL. */
+function vsmState(engine: VsmEngine): unknown[] {
+  return engine.vps.map((vp) => {
+    const read = (caller: GuestVtl, name: number) => {
+      const r = getVpRegister(engine, vp.index, caller, caller, name)
+      return `${r.status}:0x${r.value.toString(16)}`
+    }
+    return {
+      vp: vp.index,
+      exitVtl: vp.exitVtl,
+      vtl1Active: vp.vtl1 !== undefined,
+      vpStatus: [read(0, HvRegisterName.VsmVpStatus), read(1, HvRegisterName.VsmVpStatus)],
+      partitionStatus: read(0, HvRegisterName.VsmPartitionStatus),
+      partitionConfig: read(1, HvRegisterName.VsmPartitionConfig),
+      vtl1Registers: vp.vtls[1].registers,
+    }
+  })
+}
+
+/**
+ * THE PROOF: vsm-on-tdx.md §4.6's canonical boot (canonical-boot.yaml) on the pure simulator
+ * and on HwPlatform + SimKernel must give the same statuses and the same final state.
+ */
+describe('canonical VBS boot: HwPlatform + SimKernel against the pure simulator', () => {
+  let scenario: Scenario
+  let report: ScenarioReport
+  let sim: SimTd | undefined
+  let hw: { td: HwTd; steps: HwStepOutcome[] }
+  let pages: number
+
+  beforeAll(async () => {
+    scenario = await loadScenarioFile(SCENARIO)
+    pages = Number(scenario.partition.memory / 4096n)
+    report = runScenario(scenario, {
+      onTd: (td) => {
+        sim = td
+      },
+    })
+    hw = await runScenarioOnHw(scenario)
+  })
+
+  afterAll(async () => {
+    await hw.td.close()
+    expect(hw.td.kernel.leaks).toEqual([])
+  })
+
+  function simTd(): SimTd {
+    if (sim === undefined) throw new Error('the pure simulator did not run')
+    return sim
+  }
+
+  it('the pure simulator passes the scenario (the reference is sound)', () => {
+    expect(report.failed).toBe(0)
+    expect(report.steps).toHaveLength(scenario.steps.length)
+  })
+
+  it('every step gives the same VTL and the same result on both paths', () => {
+    const mine = hw.steps.map((s, index) => ({ index, vtl: s.vtl, result: s.result }))
+    const theirs = report.steps.map((s) => ({ index: s.index, vtl: s.vtl, result: s.result }))
+    expect(mine).toEqual(theirs)
+  })
+
+  it("the hardware path meets the file's expectations", () => {
+    const mismatches = scenario.steps.flatMap((step, index) => {
+      const outcome = hw.steps[index]
+      if (outcome === undefined) return [{ index, field: 'missing' }]
+      const wrong =
+        step.expect === undefined ? [] : compareExpectations(step.expect, outcome.result)
+      const vtl = step.vtl !== undefined && step.vtl !== outcome.vtl ? [{ field: 'vtl' }] : []
+      return [...wrong, ...vtl].map((m) => ({ index, ...m }))
+    })
+    expect(mismatches).toEqual([])
+  })
+
+  it('the hardware path went through the kernel: runs, TDCALLs and hypercalls by ioctl', () => {
+    const { ioctls, hypervisor } = hw.td.kernel
+    const count = (request: number) => ioctls.filter((c) => c.request === request).length
+    expect(count(MshvRequest.MSHV_RETURN_TO_LOWER_VTL)).toBeGreaterThan(0)
+    expect(count(MshvRequest.MSHV_VTL_TDCALL)).toBeGreaterThan(0)
+    expect(count(MshvRequest.MSHV_HVCALL)).toBe(hypervisor.calls.length)
+    // Every entry ran on the VP's own pinned thread.
+    const runs = ioctls.filter((c) => c.request === MshvRequest.MSHV_RETURN_TO_LOWER_VTL)
+    expect(runs.every((c) => c.cpu !== undefined)).toBe(true)
+    // The only refusals: the runs a wake cancelled through the poll eventfd (EINTR) — VP 0 after
+    // EnableVpVtl on itself, VP 1 after EnableVpVtl/StartVirtualProcessor from VP 0.
+    const refused = ioctls.filter((c) => c.result < 0)
+    expect(refused.map((c) => [c.request, c.cpu, c.result])).toEqual([
+      [MshvRequest.MSHV_RETURN_TO_LOWER_VTL, 0, -4],
+      [MshvRequest.MSHV_RETURN_TO_LOWER_VTL, 1, -4],
+    ])
+  })
+
+  it('the same VsmVpStatus / VsmPartitionStatus / config and VTL state on every VP', () => {
+    expect(vsmState(hw.td.engine)).toEqual(vsmState(simTd().engine))
+  })
+
+  it('the hypervisor was told the same things: control words, input bytes, results, in order', () => {
+    const { calls } = simTd().hypervisor
+    expect(calls.length).toBeGreaterThan(0)
+    expect(hw.td.kernel.hypervisor.calls).toEqual(calls)
+    expect(hw.td.kernel.hypervisor.anomalies).toEqual(simTd().hypervisor.anomalies)
+  })
+
+  it('the Secure EPT has the same attributes on every page, run by run', () => {
+    const theirs = attrRuns(simTd().module, pages)
+    expect(theirs.length).toBeGreaterThan(1)
+    expect(attrRuns(hw.td.module, pages)).toEqual(theirs)
+  })
+
+  it('the same VMCS #2 (VTL1) and #1 (VTL0) fields on every VP, read shadows aside', () => {
+    const fresh = new SoftwareTdxModule({ vps: scenario.partition.vps })
+    for (let vp = 0; vp < scenario.partition.vps; vp++) {
+      for (const vm of [2, 1] as const) {
+        const mine = withoutShadows(vmcs(hw.td.module, vp, vm))
+        expect({ vp, vm, fields: mine }).toEqual({
+          vp,
+          vm,
+          fields: withoutShadows(vmcs(simTd().module, vp, vm)),
+        })
+      }
+    }
+    // Not vacuous: the VTL1 contexts of VP 0 and VP 1 and VP 1's VTL0 start context were written.
+    const changed = (vp: number, vm: L2VmIndex) =>
+      Object.entries(vmcs(hw.td.module, vp, vm)).filter(
+        ([field, value]) => vmcs(fresh, vp, vm)[field] !== value
+      ).length
+    expect(changed(0, 2)).toBeGreaterThan(10)
+    expect(changed(1, 2)).toBeGreaterThan(10)
+    expect(changed(1, 1)).toBeGreaterThan(10)
+    expect(changed(2, 2)).toBe(0)
+  })
+
+  /**
+   * DIVERGENCE (a bug on the pure-simulator side): HwPlatform writes CR0_READ_SHADOW and
+   * CR4_READ_SHADOW with the new CR0/CR4 (platform/vmcs-writes.ts); @vtl/sim's
+   * td/vmcs-writes.ts writes only GUEST_CR0/GUEST_CR4. With the guest/host masks OpenHCL sets
+   * (vsm-on-tdx.md §6.3: CR0 mask covers the non-guest-owned bits plus PE and PG, CR4 every bit
+   * but the guest-owned ones), a guest reading CR0/CR4 sees the shadow for masked bits, so the
+   * shadow must follow the context. This test pins the exact difference; when the simulator is
+   * fixed it fails and the two VMCS comparisons above can drop `withoutShadows`.
+   */
+  it('known divergence: only the CR0/CR4 read shadows differ, and the hardware path has them', () => {
+    const diffs: string[] = []
+    for (let vp = 0; vp < scenario.partition.vps; vp++) {
+      for (const vm of [1, 2] as const) {
+        const mine = vmcs(hw.td.module, vp, vm)
+        const theirs = vmcs(simTd().module, vp, vm)
+        for (const field of Object.keys(mine)) {
+          if (mine[field] !== theirs[field]) diffs.push(`vp${vp} vm${vm} ${field}`)
+        }
+        if (mine[SHADOW_CR0] !== theirs[SHADOW_CR0]) {
+          expect(mine[SHADOW_CR0]).toBe(mine[GUEST_CR0])
+          expect(mine[SHADOW_CR4]).toBe(mine[GUEST_CR4])
+        }
+      }
+    }
+    expect(diffs).toEqual([
+      `vp0 vm2 ${SHADOW_CR0}`,
+      `vp0 vm2 ${SHADOW_CR4}`,
+      `vp1 vm1 ${SHADOW_CR0}`,
+      `vp1 vm1 ${SHADOW_CR4}`,
+      `vp1 vm2 ${SHADOW_CR0}`,
+      `vp1 vm2 ${SHADOW_CR4}`,
+    ])
+  })
+})

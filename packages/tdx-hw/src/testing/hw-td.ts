@@ -1,0 +1,512 @@
+import {
+  HV_MAP_GPA_PERMISSIONS_ALL,
+  HV_PARTITION_ID_SELF,
+  HV_VP_INDEX_SELF,
+  HypercallCode,
+  VmxExitBasic,
+  VsmEngine,
+  assertInterrupt,
+  classifyGpa,
+  deliverGpaIntercept,
+  dispatchHypercall,
+  encodeGetVpRegisters,
+  encodeHypercallControl,
+  encodeSetVpRegisters,
+  endOfInterrupt,
+  exitToParavisor,
+  hvInputVtlFor,
+  hvStatusName,
+  prepareEntry,
+  tdxStatusCode,
+  tdxStatusName,
+  type GuestVtl,
+  type HypercallOutcome,
+  type L2VmIndex,
+  type VpPort,
+} from '@vtl/core'
+import { GpaSpace } from '@vtl/memory'
+import {
+  MemoryContents,
+  SoftwareTdxModule,
+  checkAccess,
+  type AccessVerdict,
+  type GuestAction,
+  type PageFacts,
+  type Scenario,
+  type StepResult,
+  type VpEnterExit,
+} from '@vtl/sim'
+import { HwPlatform } from '../platform/hw-platform.js'
+import type { VpRunOutcome } from '../platform/vp-runner.js'
+import { SimKernel } from './sim-kernel.js'
+
+export interface HwTdOptions {
+  vps: number
+  /** VTL0 RAM in bytes from GPA 0 (4 KiB multiple). */
+  memory: bigint
+  gpaWidth?: 48 | 52
+  /** MBEC at the hardware level for VTL0 (default true). */
+  mbecCapable?: boolean
+  /** VPs running in VTL0 at creation (default all). */
+  startedVps?: readonly number[]
+}
+
+/** One step on the hardware path: the VTL the VP acted at and the result in report form. */
+export interface HwStepOutcome {
+  vtl: GuestVtl
+  result: StepResult
+}
+
+type MemoryAction = Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>
+type HypercallAction = Extract<
+  GuestAction,
+  { kind: 'hypercall' | 'vtlCall' | 'vtlReturn' | 'setRegister' | 'getRegister' }
+>
+
+const EXCEPTIONS: Readonly<Record<number, string>> = {
+  6: 'UD',
+  8: 'DF',
+  13: 'GP',
+  14: 'PF',
+  18: 'MC',
+}
+const MACHINE_CHECK = 18
+/** The guest's hypercall input and output page GPAs (as the pure simulator places them). */
+const INPUT_GPA = 0x0n
+const OUTPUT_GPA = 0x1000n
+/** Cancelled runs in a row before a step gives up (each re-prepares the entry). */
+const MAX_CANCELLED_RUNS = 8
+const QUALIFICATION = { read: 1n, write: 2n, execute: 4n } as const
+
+const hex = (value: bigint): string => `0x${value.toString(16)}`
+const bytesHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+
+function controlWord(code: number, repCount: number, repStart = 0, varHeader = 0): bigint {
+  return encodeHypercallControl({
+    code,
+    fast: false,
+    variableHeaderSize: varHeader,
+    nested: false,
+    repCount,
+    repStart,
+  })
+}
+
+/**
+ * A TD on the hardware path: core's `VsmEngine` bound to `HwPlatform`'s ports (hypercalls over
+ * MSHV_HVCALL, VMCS writes as TDG.VP.WR through MSHV_VTL_TDCALL on each VP's pinned thread,
+ * memory plans through `HwPlanSink`), all on a `SimKernel`. Each step enters the guest with
+ * MSHV_RETURN_TO_LOWER_VTL through the VP's `VpRunner`; the guest model (scenario-format.md) runs
+ * as the L2 behind TDG.VP.ENTER and the exit comes back through the run page.
+ */
+export class HwTd {
+  readonly kernel: SimKernel
+  readonly hw: HwPlatform
+  readonly engine: VsmEngine
+  readonly space: GpaSpace
+  readonly module: SoftwareTdxModule
+  readonly contents: MemoryContents
+  readonly memoryBytes: bigint
+  readonly gpaWidth: 48 | 52
+  readonly mbecCapable: boolean
+  /** Exceptions the engine injected, per VP, since the step started (cleared by each step). */
+  private readonly injected = new Map<number, number>()
+  private readonly actions = new Map<number, GuestAction>()
+  private readonly readValues = new Map<number, bigint>()
+
+  private constructor(parts: {
+    kernel: SimKernel
+    hw: HwPlatform
+    space: GpaSpace
+    contents: MemoryContents
+    options: HwTdOptions
+  }) {
+    const { kernel, hw, space, options } = parts
+    this.kernel = kernel
+    this.hw = hw
+    this.space = space
+    this.module = kernel.module
+    this.contents = parts.contents
+    this.memoryBytes = options.memory
+    this.gpaWidth = options.gpaWidth ?? 48
+    this.mbecCapable = options.mbecCapable ?? true
+    const vp: VpPort = {
+      writeVtlRegisters: (index, vtl, registers) => hw.vp.writeVtlRegisters(index, vtl, registers),
+      wakeVp: (index) => {
+        hw.vp.wakeVp(index)
+      },
+      injectException: (index, vtl, exception) => {
+        this.injected.set(index, exception.vector)
+        hw.vp.injectException(index, vtl, exception)
+      },
+    }
+    this.engine = new VsmEngine({
+      vpCount: options.vps,
+      ports: { hypervisor: hw.hypervisor, vp, protection: space },
+    })
+    const started = options.startedVps === undefined ? undefined : new Set(options.startedVps)
+    for (const state of this.engine.vps) {
+      state.vtls[0].apic.activity =
+        started === undefined || started.has(state.index) ? 'running' : 'wait-for-sipi'
+    }
+    kernel.guest = (cpu, vmIndex) => this.guestExit(cpu, vmIndex)
+  }
+
+  /**
+   * A SimKernel whose module holds the VTL0 RAM exactly as the pure simulator's boot (accepted,
+   * private, 1 GiB leaves where aligned, VTL0 FULL_ACCESS) plus one paravisor page per CPU for
+   * the run pages after it; HwPlatform opened on it; the GPA space with `HwPlanSink`.
+   */
+  static async create(options: HwTdOptions): Promise<HwTd> {
+    const pages = options.memory / 4096n
+    const contents = new MemoryContents()
+    const module = new SoftwareTdxModule({
+      vps: options.vps,
+      gpaWidth: options.gpaWidth ?? 48,
+      ram: [
+        { gpn: 0, pages },
+        { gpn: pages, pages: BigInt(options.vps), level: 0 },
+      ],
+      ramLevel: 2,
+      requireVirtualApicPage: false,
+      onPagesZeroed: (gpn, count) => {
+        contents.zero(gpn, count)
+      },
+    })
+    const kernel = new SimKernel({ module, vps: options.vps, runPageGpn: pages })
+    const hw = await HwPlatform.open({
+      sys: kernel,
+      cpuCount: options.vps,
+      vtl0Memory: [{ startPfn: 0n, endPfn: pages }],
+    })
+    const space = new GpaSpace({
+      gpaWidth: options.gpaWidth ?? 48,
+      ram: [{ start: 0n, end: options.memory }],
+      sink: hw.planSink,
+    })
+    space.mark(
+      { start: 0n, end: options.memory },
+      { accepted: true, shared: false, vtl0: HV_MAP_GPA_PERMISSIONS_ALL, vtl1: null }
+    )
+    return new HwTd({ kernel, hw, space, contents, options })
+  }
+
+  static fromScenario(scenario: Scenario): Promise<HwTd> {
+    const { partition } = scenario
+    return HwTd.create({
+      vps: partition.vps,
+      memory: partition.memory,
+      gpaWidth: partition.gpaWidth,
+      mbecCapable: partition.mbecCapable,
+      ...(partition.startedVps === undefined ? {} : { startedVps: partition.startedVps }),
+    })
+  }
+
+  /** The paravisor's side before an entry: wakes, interrupts, the VTL to run (§6.4). */
+  enter(vp: number): GuestVtl {
+    return prepareEntry(this.engine, vp).vtl
+  }
+
+  /** `undefined` if the VP's active VTL can run, else the report's error. */
+  runnable(vp: number): 'VpNotRunning' | 'VpBlocked' | undefined {
+    const state = this.engine.vp(vp)
+    const activity = state.vtls[state.exitVtl].apic.activity
+    if (activity === 'wait-for-sipi') return 'VpNotRunning'
+    if (activity === 'halted') return 'VpBlocked'
+    return undefined
+  }
+
+  /**
+   * One guest step: handle the VP's wakes, enter its active VTL through the VpRunner
+   * (RETURN_TO_LOWER_VTL), let the guest perform `action`, handle the exit in the engine, and
+   * report `activeVtl` after the next entry's preparation. A blocked (retried) hypercall or an
+   * armed fault is not modelled on this path (the result says so).
+   */
+  async step(vp: number, action: GuestAction): Promise<HwStepOutcome> {
+    if (action.kind === 'fault') {
+      const vtl = this.engine.vp(vp).exitVtl
+      return { vtl, result: { unsupported: 'fault', activeVtl: vtl } }
+    }
+    const runner = await this.hw.runner(vp)
+    this.injected.delete(vp)
+    this.readValues.delete(vp)
+    let vtl: GuestVtl
+    let outcome: VpRunOutcome
+    let attempts = 0
+    do {
+      // A wake (of this VP too: EnableVpVtl on itself) cancels the next run through the poll
+      // eventfd; like OpenHCL's loop, prepare the entry again and re-enter.
+      vtl = this.enter(vp)
+      const error = this.runnable(vp)
+      if (error !== undefined) return { vtl, result: { error, activeVtl: vtl } }
+      this.actions.set(vp, action)
+      outcome = await runner.run({ vtl, gprs: new Array<bigint>(16).fill(0n) })
+      this.actions.delete(vp)
+    } while (outcome.kind === 'cancelled' && ++attempts < MAX_CANCELLED_RUNS)
+    let result: StepResult
+    if (outcome.kind === 'cancelled') {
+      result = { cancelled: true }
+    } else if (outcome.kind === 'vmcs-write-failed') {
+      result = { vmcsWriteFailed: hex(outcome.status), encoding: outcome.encoding }
+    } else if (outcome.exitInfo.rax >> 32n !== 0n) {
+      const status = tdxStatusCode(outcome.exitInfo.rax)
+      result = { enterStatus: tdxStatusName(status) ?? hex(BigInt(status)) }
+    } else {
+      const reason = Number(outcome.exitInfo.rax & 0xffffn)
+      result = this.handleExit(vp, vtl, action, reason, outcome.exitInfo.r8)
+    }
+    exitToParavisor(this.engine, vp)
+    const after = this.enter(vp)
+    const injected = this.injected.get(vp)
+    this.injected.delete(vp)
+    if (injected !== undefined && result.exception === undefined) {
+      result.exception = EXCEPTIONS[injected] ?? injected
+    }
+    result.activeVtl = after
+    return { vtl, result }
+  }
+
+  async close(): Promise<void> {
+    await this.hw.close()
+  }
+
+  /** The L2 behind TDG.VP.ENTER: hypercalls exit with VMCALL, refused accesses with EPT. */
+  private guestExit(vp: number, vmIndex: L2VmIndex): VpEnterExit {
+    const action = this.actions.get(vp)
+    const vtl = (vmIndex - 1) as GuestVtl
+    if (action === undefined) return { exitReason: VmxExitBasic.HLT }
+    switch (action.kind) {
+      case 'hypercall':
+      case 'vtlCall':
+      case 'vtlReturn':
+      case 'setRegister':
+      case 'getRegister':
+        return { exitReason: VmxExitBasic.VMCALL, instructionInfo: 3n << 32n }
+      case 'read':
+      case 'write':
+      case 'execute': {
+        const fault = this.findFault(vtl, action)
+        if (fault !== undefined) {
+          return {
+            exitReason: VmxExitBasic.EPT_VIOLATION,
+            gpa: fault.gpa,
+            exitQualification: QUALIFICATION[action.kind],
+          }
+        }
+        const { canonical } = classifyGpa(action.gpa, this.gpaWidth)
+        if (action.kind === 'write') this.contents.write(canonical, action.size, action.value)
+        if (action.kind === 'read') {
+          this.readValues.set(vp, this.contents.read(canonical, action.size))
+        }
+        return { exitReason: VmxExitBasic.HLT }
+      }
+      default:
+        return { exitReason: VmxExitBasic.HLT }
+    }
+  }
+
+  private pageFacts(gpn: bigint): PageFacts {
+    if (gpn << 12n >= this.memoryBytes) {
+      return { ram: false, shared: false, accepted: false, vm1: 0, vm2: 0 }
+    }
+    const state = this.space.stateOf(gpn << 12n)
+    const attr = this.module.pageAttr(gpn)
+    return {
+      ram: state.kind === 'ram',
+      shared: state.shared,
+      accepted: attr.accepted,
+      vm1: attr.vm1,
+      vm2: attr.vm2,
+    }
+  }
+
+  private findFault(
+    vtl: GuestVtl,
+    action: MemoryAction
+  ): { gpa: bigint; verdict: Exclude<AccessVerdict, { kind: 'ok' }> } | undefined {
+    const { canonical, shared } = classifyGpa(action.gpa, this.gpaWidth)
+    const mode = action.kind === 'execute' ? action.mode : 'kernel'
+    const first = canonical >> 12n
+    const last = (canonical + BigInt(action.size - 1)) >> 12n
+    for (let gpn = first; gpn <= last; gpn++) {
+      const facts = this.pageFacts(gpn)
+      const verdict = checkAccess(facts, shared, vtl, action.kind, mode, this.mbecCapable)
+      if (verdict.kind !== 'ok') {
+        return {
+          gpa: gpn === first ? action.gpa : (gpn << 12n) | (action.gpa - canonical),
+          verdict,
+        }
+      }
+    }
+    return undefined
+  }
+
+  private handleExit(
+    vp: number,
+    vtl: GuestVtl,
+    action: GuestAction,
+    reason: number,
+    exitGpa: bigint
+  ): StepResult {
+    switch (action.kind) {
+      case 'hypercall':
+      case 'vtlCall':
+      case 'vtlReturn':
+      case 'setRegister':
+      case 'getRegister':
+        if (reason !== VmxExitBasic.VMCALL) return { unexpectedExit: reason }
+        return this.hypercall(vp, action)
+      case 'read':
+      case 'write':
+      case 'execute':
+        if (reason !== VmxExitBasic.EPT_VIOLATION) {
+          return action.kind === 'read'
+            ? { ok: true, value: hex(this.readValues.get(vp) ?? 0n) }
+            : { ok: true }
+        }
+        return this.memoryFault(vp, vtl, action, exitGpa)
+      case 'interrupt':
+        assertInterrupt(this.engine, vp, action.vtl, action.vector)
+        return {}
+      case 'eoi':
+        endOfInterrupt(this.engine, vp, vtl)
+        return {}
+      case 'run':
+      case 'fault':
+        return {}
+    }
+  }
+
+  /** A refused VTL0 access becomes a GPA intercept on VTL1's SINT0 (§5.6), else #MC. */
+  private memoryFault(
+    vp: number,
+    vtl: GuestVtl,
+    action: MemoryAction,
+    exitGpa: bigint
+  ): StepResult {
+    const fault = this.findFault(vtl, action)
+    if (fault === undefined) return { ok: false, spurious: true }
+    if (fault.verdict.kind === 'machine-check') {
+      this.engine.ports.vp.injectException(vp, vtl, { vector: MACHINE_CHECK })
+      return { ok: false, exception: 'MC' }
+    }
+    const { canonical } = classifyGpa(exitGpa, this.gpaWidth)
+    const outcome = deliverGpaIntercept(this.engine, vp, {
+      gpa: canonical,
+      access: action.kind,
+      readable: fault.verdict.readable,
+      instructionLength: 3,
+    })
+    if (outcome.spurious) return { ok: false, spurious: true }
+    if (outcome.status !== 0) {
+      return { ok: false, interceptStatus: hvStatusName(outcome.status) ?? outcome.status }
+    }
+    const accessType = action.kind === 'write' ? 'write' : 'read'
+    return { ok: false, intercept: { toVtl: 1, accessType, gpa: hex(canonical) } }
+  }
+
+  private dispatch(
+    vp: number,
+    control: bigint,
+    input: Uint8Array,
+    fast: boolean
+  ): HypercallOutcome {
+    if (!fast) {
+      return dispatchHypercall(this.engine, {
+        vp,
+        control,
+        inputGpa: INPUT_GPA,
+        outputGpa: OUTPUT_GPA,
+        input,
+      })
+    }
+    const padded = new Uint8Array(Math.ceil(input.length / 8) * 8)
+    padded.set(input)
+    const view = new DataView(padded.buffer)
+    const fastRegisters: bigint[] = []
+    for (let at = 0; at < padded.length; at += 8) fastRegisters.push(view.getBigUint64(at, true))
+    return dispatchHypercall(this.engine, { vp, control: control | (1n << 16n), fastRegisters })
+  }
+
+  private report(outcome: HypercallOutcome, rep: boolean, hasOutput: boolean): StepResult {
+    switch (outcome.kind) {
+      case 'completed': {
+        const result: StepResult = {
+          status: hvStatusName(outcome.status) ?? hex(BigInt(outcome.status)),
+          code: outcome.status,
+        }
+        if (rep) result.repsCompleted = outcome.repsCompleted
+        if (hasOutput && outcome.output !== undefined) result.output = bytesHex(outcome.output)
+        return result
+      }
+      case 'exception':
+        return { exception: EXCEPTIONS[outcome.vector] ?? outcome.vector }
+      case 'retry':
+        return { blocked: true }
+      case 'vtl-switch':
+        return {}
+    }
+  }
+
+  private hypercall(vp: number, action: HypercallAction): StepResult {
+    switch (action.kind) {
+      case 'hypercall': {
+        const { call } = action
+        const word =
+          call.kind === 'typed'
+            ? controlWord(call.code, call.repCount)
+            : controlWord(call.code, call.repCount, call.repStart, call.varHeaderSize)
+        const outcome = this.dispatch(vp, word, call.input, call.kind === 'raw' && call.fast)
+        const rep = call.kind === 'typed' ? call.rep : call.repCount > 0
+        return this.report(outcome, rep, call.kind === 'typed' ? call.hasOutput : true)
+      }
+      case 'vtlCall':
+      case 'vtlReturn': {
+        const call = action.kind === 'vtlCall'
+        const outcome = dispatchHypercall(this.engine, {
+          vp,
+          control: BigInt(call ? HypercallCode.VtlCall : HypercallCode.VtlReturn),
+          vtlInput: call ? action.input : action.fast ? 1n : 0n,
+        })
+        return outcome.kind === 'exception'
+          ? { exception: EXCEPTIONS[outcome.vector] ?? outcome.vector }
+          : {}
+      }
+      case 'setRegister':
+      case 'getRegister': {
+        const header = {
+          partitionId: HV_PARTITION_ID_SELF,
+          vpIndex: HV_VP_INDEX_SELF,
+          targetVtl: action.targetVtl === undefined ? 0 : hvInputVtlFor(action.targetVtl),
+        }
+        const set = action.kind === 'setRegister'
+        const input = set
+          ? encodeSetVpRegisters(header, [{ name: action.name, value: action.value }])
+          : encodeGetVpRegisters(header, [action.name])
+        const code = set ? HypercallCode.SetVpRegisters : HypercallCode.GetVpRegisters
+        const outcome = this.dispatch(vp, controlWord(code, 1), input, false)
+        const result = this.report(outcome, false, false)
+        if (
+          !set &&
+          outcome.kind === 'completed' &&
+          outcome.repsCompleted === 1 &&
+          outcome.output !== undefined
+        ) {
+          const view = new DataView(outcome.output.buffer, outcome.output.byteOffset, 16)
+          result.value = hex(view.getBigUint64(0, true))
+        }
+        return result
+      }
+    }
+  }
+}
+
+/** Runs a scenario's steps on the hardware path, in order; the TD stays open for queries. */
+export async function runScenarioOnHw(
+  scenario: Scenario
+): Promise<{ td: HwTd; steps: HwStepOutcome[] }> {
+  const td = await HwTd.fromScenario(scenario)
+  const steps: HwStepOutcome[] = []
+  for (const step of scenario.steps) steps.push(await td.step(step.vp, step.action))
+  return { td, steps }
+}
