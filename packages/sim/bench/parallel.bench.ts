@@ -4,7 +4,7 @@ import type { Workload } from '../src/parallel/workload.js'
 
 const VPS = 16
 /**
- * All 16 VPs run from the start; each takes 8,000 guest steps: entry (wake words, requested
+ * All 16 VPs run from the start; each takes 4,000 guest steps: entry (wake words, requested
  * vectors, active VTL), one action, exit. Actions: VtlCall/VtlReturn, VTL0 accesses to
  * protection pages read from the shared snapshot, and 1% cross-VP calls (StartVirtualProcessor,
  * EnableVpVtl from VTL0 and VTL1, under the shared locks). No protection changes: each one is a
@@ -12,14 +12,14 @@ const VPS = 16
  * them).
  */
 const WORKLOAD: Workload = {
-  stepsPerVp: 8000,
+  stepsPerVp: 4000,
   seed: 5,
   allRunning: true,
   protectShare: 0,
   crossShare: 0.01,
 }
 /** Timed pairs per sample: each configuration's best run counts (preemption only slows a run). */
-const PAIRS = 5
+const PAIRS = 8
 
 let pools: [ParallelPool, ParallelPool] | undefined
 
@@ -59,8 +59,8 @@ export default defineSuite({
       sample: speedup,
       note:
         'Guest steps/s with 2 worker threads over 1 on the same 16-VP workload (VPs in two ' +
-        'contiguous blocks, AtomicSharedVsmState, warmed-up threads, best of 5 runs each per ' +
-        'sample): 8,000 steps per VP of VtlCall/VtlReturn, protection-page reads from the shared ' +
+        'contiguous blocks, AtomicSharedVsmState, warmed-up threads, best of 8 runs each per ' +
+        'sample): 4,000 steps per VP of VtlCall/VtlReturn, protection-page reads from the shared ' +
         'snapshot and 1% cross-VP EnableVpVtl/StartVirtualProcessor; no protection changes.',
     },
   ],
