@@ -49,6 +49,8 @@ export interface HwTdOptions {
   mbecCapable?: boolean
   /** VPs running in VTL0 at creation (default all). */
   startedVps?: readonly number[]
+  /** The `/dev/mshv_hvcall` allow list (default HwPlatform's: OpenHCL's for TDX). */
+  allowedHypercalls?: readonly number[]
 }
 
 /** One step on the hardware path: the VTL the VP acted at and the result in report form. */
@@ -178,6 +180,9 @@ export class HwTd {
       sys: kernel,
       cpuCount: options.vps,
       vtl0Memory: [{ startPfn: 0n, endPfn: pages }],
+      ...(options.allowedHypercalls === undefined
+        ? {}
+        : { allowedHypercalls: options.allowedHypercalls }),
     })
     const space = new GpaSpace({
       gpaWidth: options.gpaWidth ?? 48,
@@ -191,9 +196,13 @@ export class HwTd {
     return new HwTd({ kernel, hw, space, contents, options })
   }
 
-  static fromScenario(scenario: Scenario): Promise<HwTd> {
+  static fromScenario(
+    scenario: Scenario,
+    options: Pick<HwTdOptions, 'allowedHypercalls'> = {}
+  ): Promise<HwTd> {
     const { partition } = scenario
     return HwTd.create({
+      ...options,
       vps: partition.vps,
       memory: partition.memory,
       gpaWidth: partition.gpaWidth,
@@ -503,9 +512,10 @@ export class HwTd {
 
 /** Runs a scenario's steps on the hardware path, in order; the TD stays open for queries. */
 export async function runScenarioOnHw(
-  scenario: Scenario
+  scenario: Scenario,
+  options: Pick<HwTdOptions, 'allowedHypercalls'> = {}
 ): Promise<{ td: HwTd; steps: HwStepOutcome[] }> {
-  const td = await HwTd.fromScenario(scenario)
+  const td = await HwTd.fromScenario(scenario, options)
   const steps: HwStepOutcome[] = []
   for (const step of scenario.steps) steps.push(await td.step(step.vp, step.action))
   return { td, steps }
