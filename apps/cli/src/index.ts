@@ -1,1 +1,33 @@
-export { createProgram } from './program.js'
+// @vtl/cli's reusable pieces: the command tree, the vtld client seam, the GPA space picture.
+export { createProgram, VERSION } from './program.js'
+export { runCli } from './run.js'
+export type { CliContext } from './context.js'
+export { NoDaemon, NoDaemonError, defaultClientFactory, defaultSocketPath } from './client.js'
+export type { ClientFactory, TdSummary, VtldClient, VtldOp, VtldRequest } from './client.js'
+export { CliError, ExitCode, exitCodeOf, formatError } from './errors.js'
+export {
+  GPA_SVG_COLORS,
+  collectRuns,
+  permissionColor,
+  renderGpaSvg,
+  renderRunsSvg,
+  runColumns,
+} from './svg/gpa-svg.js'
+export type { GpaSvgInput, GpaSvgOptions } from './svg/gpa-svg.js'
+export { formatTimeline, describeAction } from './output/timeline.js'
+export { formatBenchTable, parseBenchDocument, verdict } from './commands/bench.js'
+export type { BenchDocument, BenchResultRow } from './commands/bench.js'
+export {
+  bashCompletion,
+  commandTree,
+  fishCompletion,
+  zshCompletion,
+} from './commands/completion.js'
+export {
+  parseByteSize,
+  parseCount,
+  parseGuestVtl,
+  parseHexBytes,
+  parseMapGpaFlags,
+  parseU64,
+} from './parse.js'

@@ -1,3 +1,9 @@
-import { createProgram } from './program.js'
+import { runCli } from './run.js'
 
-await createProgram().parseAsync(process.argv)
+// `vtl … | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw error
+})
+
+process.exitCode = await runCli(process.argv)

@@ -1,0 +1,133 @@
+import { CliError, ExitCode } from './errors.js'
+
+// The seam between `vtl`'s stateful commands and `vtld`. Every command builds a typed request and
+// calls the client; the daemon issue adds a transport (HTTP/JSON over the unix socket) that
+// implements `VtldClient`. Until then `NoDaemon` answers every call with `E_NO_DAEMON`.
+
+/** A TD as `vtld` lists it. */
+export interface TdSummary {
+  id: string
+  vps: number
+  memory: bigint
+  state: string
+}
+
+export type GuestVtl = 0 | 1
+
+/** One request per stateful command, discriminated by `op` (the daemon's route). */
+export type VtldRequest =
+  | {
+      op: 'td.create'
+      name?: string
+      vps: number
+      memory: bigint
+      gpaWidth: 48 | 52
+      mbec: boolean
+    }
+  | { op: 'td.list' }
+  | { op: 'td.show'; td: string }
+  | { op: 'td.delete'; td: string; force: boolean }
+  | { op: 'td.save'; td: string; file: string }
+  | { op: 'td.restore'; file: string; name?: string }
+  | { op: 'vsm.enable-partition'; td: string; vp: number; targetVtl: 1; mbec: boolean }
+  | {
+      op: 'vsm.enable-vp'
+      td: string
+      vp: number
+      targetVp: number
+      targetVtl: 1
+      rip?: bigint
+      rsp?: bigint
+      cr3?: bigint
+    }
+  | {
+      op: 'vsm.start-vp'
+      td: string
+      vp: number
+      targetVp: number
+      targetVtl: GuestVtl
+      rip?: bigint
+      rsp?: bigint
+      cr3?: bigint
+    }
+  | { op: 'vsm.config'; td: string; vp: number; set?: bigint }
+  | { op: 'vsm.status'; td: string }
+  | {
+      op: 'mem.protect'
+      td: string
+      vp: number
+      targetVtl: GuestVtl
+      start: bigint
+      size: bigint
+      flags: number
+    }
+  | { op: 'mem.share'; td: string; vp: number; start: bigint; size: bigint }
+  | { op: 'mem.unshare'; td: string; vp: number; start: bigint; size: bigint }
+  | { op: 'mem.show'; td: string; start?: bigint; size?: bigint }
+  | {
+      op: 'hypercall'
+      td: string
+      vp: number
+      vtl: GuestVtl
+      code: number
+      repCount: number
+      fast: boolean
+      input: Uint8Array
+    }
+  | { op: 'trace'; td: string; out?: string; follow: boolean; limit: number }
+
+export type VtldOp = VtldRequest['op']
+
+/** What a stateful command needs from the daemon. */
+export interface VtldClient {
+  /** Where the client talks to (for messages). */
+  readonly endpoint: string
+  /** Sends one request; resolves with the daemon's JSON answer. */
+  request(request: VtldRequest): Promise<unknown>
+}
+
+/** Thrown by a client that cannot reach `vtld` (exit code 3). */
+export class NoDaemonError extends CliError {
+  readonly socket: string
+  /** The request that could not be sent. */
+  readonly op: VtldOp | undefined
+
+  constructor(socket: string, op?: VtldOp) {
+    super(
+      'E_NO_DAEMON',
+      `no vtld daemon is reachable at ${socket} (start vtld, or pass --socket PATH)`,
+      ExitCode.NoDaemon
+    )
+    this.name = 'NoDaemonError'
+    this.socket = socket
+    this.op = op
+  }
+}
+
+/** The client used until the daemon exists: every request fails with `E_NO_DAEMON`. */
+export class NoDaemon implements VtldClient {
+  readonly endpoint: string
+
+  constructor(socket: string) {
+    this.endpoint = socket
+  }
+
+  request(request: VtldRequest): Promise<never> {
+    return Promise.reject(new NoDaemonError(this.endpoint, request.op))
+  }
+}
+
+/** `$XDG_RUNTIME_DIR/vtld.sock`, or `/tmp/vtld-<uid>.sock` without a runtime dir. */
+export function defaultSocketPath(
+  env: NodeJS.ProcessEnv = process.env,
+  uid: number = process.getuid?.() ?? 0
+): string {
+  const runtime = env.XDG_RUNTIME_DIR
+  if (runtime !== undefined && runtime !== '') return `${runtime.replace(/\/+$/, '')}/vtld.sock`
+  return `/tmp/vtld-${uid}.sock`
+}
+
+/** Builds the client for a socket path (the daemon issue swaps the implementation here). */
+export type ClientFactory = (socket: string) => VtldClient
+
+export const defaultClientFactory: ClientFactory = (socket) => new NoDaemon(socket)

@@ -1,0 +1,212 @@
+import { writeFile } from 'node:fs/promises'
+import { Command, Option } from 'commander'
+import { formatMapGpaFlags } from '@vtl/core'
+import { loadScenarioFile } from '@vtl/sim'
+import type { RunView } from '@vtl/memory'
+import { colors, print, type CliContext } from '../context.js'
+import { badInput } from '../errors.js'
+import { toJson } from '../output/json.js'
+import { renderTable } from '../output/table.js'
+import { parseByteSize, parseCount, parseGuestVtl, parseMapGpaFlags, parseU64 } from '../parse.js'
+import { runOne } from '../scenarios.js'
+import { collectRuns, renderRunsSvg } from '../svg/gpa-svg.js'
+import { example, send, tdOption } from './stateful.js'
+
+interface RangeFlags {
+  td: string
+  vp: number
+  gpa: bigint
+  size: bigint
+  json?: boolean
+}
+
+const hex = (v: bigint): string => `0x${v.toString(16)}`
+
+function runRow(run: RunView): string[] {
+  const s = run.state
+  const perm = (f: number | undefined): string => (f === undefined ? 'none' : formatMapGpaFlags(f))
+  const flags = [
+    s.locked ? 'locked' : '',
+    s.overlay.vtl0 ? 'overlay0' : '',
+    s.overlay.vtl1 ? 'overlay1' : '',
+  ]
+    .filter((x) => x !== '')
+    .join(' ')
+  return [
+    hex(run.start),
+    hex(run.end),
+    s.kind,
+    s.kind !== 'ram' ? '' : s.shared ? 'shared' : s.accepted ? 'private' : 'not accepted',
+    perm(s.vtl0),
+    perm(s.vtl1),
+    flags,
+  ]
+}
+
+export function memCommand(ctx: CliContext): Command {
+  const mem = new Command('mem').description(
+    'guest memory: VTL protections, host visibility, the GPA map'
+  )
+  const vpOption = (): Option =>
+    new Option('--vp <n>', 'the VP that issues the hypercall').argParser(parseCount).default(0)
+  const range = (command: Command): Command =>
+    command
+      .requiredOption('--gpa <u64>', 'first GPA (4 KiB aligned, hex or decimal)', parseU64)
+      .addOption(
+        new Option('--size <size>', 'bytes: 4096, 0x1000, 2MiB…')
+          .argParser(parseByteSize)
+          .default(4096n, '4KiB')
+      )
+
+  example(
+    range(
+      mem
+        .command('protect')
+        .description(
+          'HvCallModifyVtlProtectionMask: set the permissions a lower VTL has on pages (issued from VTL1)'
+        )
+        .addOption(tdOption())
+        .addOption(vpOption())
+        .requiredOption(
+          '--flags <flags>',
+          'HvMapGpaFlags: R,W,KX,UX names, none, or a number',
+          parseMapGpaFlags
+        )
+        .option('--target-vtl <vtl>', 'the VTL whose permissions change', parseGuestVtl, 0 as const)
+    ).option('--json', 'print the hypercall result as JSON'),
+    'vtl mem protect --td demo --gpa 0x10000 --size 8KiB --flags R'
+  ).action(async (flags: RangeFlags & { flags: number; targetVtl: 0 | 1 }, command: Command) => {
+    await send(
+      ctx,
+      command,
+      {
+        op: 'mem.protect',
+        td: flags.td,
+        vp: flags.vp,
+        targetVtl: flags.targetVtl,
+        start: flags.gpa,
+        size: flags.size,
+        flags: flags.flags,
+      },
+      flags.json
+    )
+  })
+
+  for (const [name, what] of [
+    ['share', 'make pages shared with the host (HvCallModifySparseGpaPageHostVisibility)'],
+    ['unshare', 'make shared pages private again (HvCallModifySparseGpaPageHostVisibility)'],
+  ] as const) {
+    example(
+      range(mem.command(name).description(what).addOption(tdOption()).addOption(vpOption())).option(
+        '--json',
+        'print the hypercall result as JSON'
+      ),
+      `vtl mem ${name} --td demo --gpa 0x200000 --size 64KiB`
+    ).action(async (flags: RangeFlags, command: Command) => {
+      await send(
+        ctx,
+        command,
+        {
+          op: name === 'share' ? 'mem.share' : 'mem.unshare',
+          td: flags.td,
+          vp: flags.vp,
+          start: flags.gpa,
+          size: flags.size,
+        },
+        flags.json
+      )
+    })
+  }
+
+  example(
+    mem
+      .command('show')
+      .description(
+        'show the GPA map as runs (private/shared, per-VTL permissions, locks, overlays); --svg draws it'
+      )
+      .option('--td <id>', 'the vtld TD to show')
+      .option(
+        '--scenario <file>',
+        'instead of a vtld TD: run this scenario on the embedded simulator and show its final memory'
+      )
+      .option('--gpa <u64>', 'first GPA to show', parseU64)
+      .option('--size <size>', 'bytes to show from --gpa', parseByteSize)
+      .option('--svg <file>', 'write a picture of the map as SVG')
+      .option('--json', 'print the runs as JSON'),
+    'vtl mem show --scenario packages/sim/scenarios/canonical-boot.yaml --svg memory.svg',
+    'vtl mem show --td demo --json'
+  ).action(
+    async (
+      flags: {
+        td?: string
+        scenario?: string
+        gpa?: bigint
+        size?: bigint
+        svg?: string
+        json?: boolean
+      },
+      command: Command
+    ) => {
+      if (flags.scenario === undefined) {
+        if (flags.td === undefined)
+          throw badInput(
+            'mem show needs --td <id> (vtld) or --scenario <file> (embedded simulator)'
+          )
+        await send(
+          ctx,
+          command,
+          {
+            op: 'mem.show',
+            td: flags.td,
+            ...(flags.gpa === undefined ? {} : { start: flags.gpa }),
+            ...(flags.size === undefined ? {} : { size: flags.size }),
+          },
+          flags.json
+        )
+        return
+      }
+      if (flags.td !== undefined) throw badInput('pass either --td or --scenario, not both')
+      const scenario = await loadScenarioFile(flags.scenario)
+      const run = runOne(flags.scenario, scenario)
+      const start = flags.gpa ?? 0n
+      const want =
+        flags.gpa === undefined && flags.size === undefined
+          ? undefined
+          : { start, end: start + (flags.size ?? run.td.memoryBytes - start) }
+      const runs = collectRuns(run.td.space, want)
+      if (flags.svg !== undefined) {
+        await writeFile(
+          flags.svg,
+          renderRunsSvg(runs, {
+            title: `${scenario.name}: GPA space after ${scenario.steps.length} steps (${run.report.passed} passed, ${run.report.failed} failed)`,
+          })
+        )
+      }
+      if (flags.json === true) {
+        print(
+          ctx,
+          toJson({
+            scenario: scenario.name,
+            start: runs.start,
+            end: runs.end,
+            runs: runs.runs,
+            ...(flags.svg === undefined ? {} : { svg: flags.svg }),
+          })
+        )
+        return
+      }
+      const c = colors(ctx, command)
+      print(ctx, `${c.bold(scenario.name)} ${c.dim(`final GPA map, ${runs.runs.length} run(s)`)}`)
+      print(
+        ctx,
+        renderTable(
+          ['start', 'end', 'kind', 'visibility', 'VTL0', 'VTL1', 'flags'],
+          runs.runs.map(runRow)
+        )
+      )
+      if (flags.svg !== undefined) print(ctx, c.dim(`SVG written to ${flags.svg}`))
+    }
+  )
+
+  return mem
+}

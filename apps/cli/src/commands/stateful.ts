@@ -1,0 +1,28 @@
+import { Command, Option } from 'commander'
+import type { VtldRequest } from '../client.js'
+import { client, print, type CliContext } from '../context.js'
+import { toJson } from '../output/json.js'
+
+/**
+ * Sends one request to `vtld` and prints its answer (JSON with --json, otherwise indented JSON
+ * until the daemon issue gives each answer its own table). Without a daemon the client throws
+ * `E_NO_DAEMON` (exit 3).
+ */
+export async function send(
+  ctx: CliContext,
+  command: Command,
+  request: VtldRequest,
+  json: boolean | undefined
+): Promise<void> {
+  const answer = await client(ctx, command).request(request)
+  print(ctx, json === true ? toJson(answer) : toJson(answer))
+}
+
+/** `--td <id>`: the TD a command acts on. */
+export const tdOption = (): Option =>
+  new Option('--td <id>', 'the TD (name or id from `vtl td list`)').makeOptionMandatory()
+
+/** Adds `Example:` lines to a command's help. */
+export function example(command: Command, ...lines: string[]): Command {
+  return command.addHelpText('after', `\nExample:\n${lines.map((l) => `  $ ${l}`).join('\n')}`)
+}

@@ -1,0 +1,115 @@
+import { Command, Option } from 'commander'
+import type { CliContext } from '../context.js'
+import { parseByteSize, parsePositive } from '../parse.js'
+import { example, send } from './stateful.js'
+
+interface CreateFlags {
+  name?: string
+  vps: number
+  memory: bigint
+  gpaWidth: string
+  mbec: boolean
+  json?: boolean
+}
+
+export function tdCommand(ctx: CliContext): Command {
+  const td = new Command('td').description(
+    'trust domains owned by vtld (create, list, show, delete, save, restore)'
+  )
+
+  example(
+    td
+      .command('create')
+      .description('create a TD (a simulated one, or the real partition on hardware)')
+      .option('--name <name>', 'a name to refer to it by')
+      .option('--vps <n>', 'virtual processors, 1..1024', parsePositive, 4)
+      .addOption(
+        new Option('--memory <size>', 'guest RAM from GPA 0: bytes or 64MiB, 1GiB…')
+          .argParser(parseByteSize)
+          .default(64n << 20n, '64MiB')
+      )
+      .addOption(
+        new Option('--gpa-width <bits>', 'guest physical address width')
+          .choices(['48', '52'])
+          .default('48')
+      )
+      .option('--no-mbec', 'a host without mode-based execute control')
+      .option('--json', 'print the created TD as JSON'),
+    'vtl td create --name demo --vps 4 --memory 64MiB'
+  ).action(async (flags: CreateFlags, command: Command) => {
+    await send(
+      ctx,
+      command,
+      {
+        op: 'td.create',
+        ...(flags.name === undefined ? {} : { name: flags.name }),
+        vps: flags.vps,
+        memory: flags.memory,
+        gpaWidth: flags.gpaWidth === '52' ? 52 : 48,
+        mbec: flags.mbec,
+      },
+      flags.json
+    )
+  })
+
+  example(
+    td.command('list').description('list TDs').option('--json', 'print the list as JSON'),
+    'vtl td list'
+  ).action(async (flags: { json?: boolean }, command: Command) => {
+    await send(ctx, command, { op: 'td.list' }, flags.json)
+  })
+
+  example(
+    td
+      .command('show')
+      .description('show a TD: VPs, VSM state, memory summary')
+      .argument('<td>', 'TD name or id')
+      .option('--json', 'print as JSON'),
+    'vtl td show demo'
+  ).action(async (id: string, flags: { json?: boolean }, command: Command) => {
+    await send(ctx, command, { op: 'td.show', td: id }, flags.json)
+  })
+
+  example(
+    td
+      .command('delete')
+      .description('delete a TD')
+      .argument('<td>', 'TD name or id')
+      .option('--force', 'delete even while VPs run')
+      .option('--json', 'print the answer as JSON'),
+    'vtl td delete demo'
+  ).action(async (id: string, flags: { force?: boolean; json?: boolean }, command: Command) => {
+    await send(ctx, command, { op: 'td.delete', td: id, force: flags.force === true }, flags.json)
+  })
+
+  example(
+    td
+      .command('save')
+      .description('save a TD’s complete state (snapshot) to a file')
+      .argument('<td>', 'TD name or id')
+      .requiredOption('-o, --out <file>', 'snapshot file to write')
+      .option('--json', 'print the answer as JSON'),
+    'vtl td save demo -o demo.snapshot.json'
+  ).action(async (id: string, flags: { out: string; json?: boolean }, command: Command) => {
+    await send(ctx, command, { op: 'td.save', td: id, file: flags.out }, flags.json)
+  })
+
+  example(
+    td
+      .command('restore')
+      .description('create a TD from a snapshot file')
+      .argument('<file>', 'snapshot file')
+      .option('--name <name>', 'name of the restored TD')
+      .option('--json', 'print the restored TD as JSON'),
+    'vtl td restore demo.snapshot.json --name demo2'
+  ).action(async (file: string, flags: { name?: string; json?: boolean }, command: Command) => {
+    await send(
+      ctx,
+      command,
+      { op: 'td.restore', file, ...(flags.name === undefined ? {} : { name: flags.name }) },
+      flags.json
+    )
+  })
+
+  return td
+}

@@ -1,0 +1,50 @@
+import type { Command } from 'commander'
+import {
+  defaultClientFactory,
+  defaultSocketPath,
+  type ClientFactory,
+  type VtldClient,
+} from './client.js'
+import { colorsFor, type Colors } from './output/colors.js'
+
+/** What every command reads from the program: streams, colours, the daemon client. */
+export interface CliContext {
+  stdout: NodeJS.WriteStream
+  stderr: NodeJS.WriteStream
+  env: NodeJS.ProcessEnv
+  clientFactory: ClientFactory
+}
+
+export function defaultContext(): CliContext {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    clientFactory: defaultClientFactory,
+  }
+}
+
+interface GlobalOptions {
+  color?: boolean
+  verbose?: boolean
+  socket?: string
+}
+
+function globals(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>()
+}
+
+/** Colours for stdout (off on pipes, with NO_COLOR, with --no-color). */
+export function colors(ctx: CliContext, command: Command): Colors {
+  return colorsFor(ctx.stdout, ctx.env, globals(command).color === false)
+}
+
+/** Writes a line (or lines) to stdout. */
+export function print(ctx: CliContext, text: string): void {
+  ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+}
+
+/** The daemon client for `--socket` or the default socket path. */
+export function client(ctx: CliContext, command: Command): VtldClient {
+  return ctx.clientFactory(globals(command).socket ?? defaultSocketPath(ctx.env))
+}

@@ -1,0 +1,31 @@
+import { SingleBar } from 'cli-progress'
+
+export interface Progress {
+  tick(label: string): void
+  stop(): void
+}
+
+const NONE: Progress = { tick: () => undefined, stop: () => undefined }
+
+/**
+ * A progress bar on stderr for `total` items of long work: only when stderr is a TTY and there is
+ * more than one item (scripts and pipes see nothing).
+ */
+export function progressBar(total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY || total < 2) return NONE
+  const bar = new SingleBar({
+    stream,
+    format: '{bar} {value}/{total} {label}',
+    hideCursor: true,
+    clearOnComplete: true,
+  })
+  bar.start(total, 0, { label: '' })
+  return {
+    tick: (label) => {
+      bar.increment(1, { label })
+    },
+    stop: () => {
+      bar.stop()
+    },
+  }
+}

@@ -1,0 +1,124 @@
+import { registerName } from '@vtl/core'
+import type { GuestAction, ScenarioReport, SimTd, TraceEvent } from '@vtl/sim'
+import type { Colors } from './colors.js'
+
+/** A short text for a scenario step's action. */
+export function describeAction(action: GuestAction): string {
+  const hex = (v: bigint): string => `0x${v.toString(16)}`
+  const reg = (n: number): string => registerName(n) ?? `0x${n.toString(16)}`
+  switch (action.kind) {
+    case 'hypercall':
+      return action.call.kind === 'typed'
+        ? `hypercall ${action.call.name}`
+        : `hypercall raw 0x${action.call.code.toString(16)}`
+    case 'vtlCall':
+      return 'VtlCall'
+    case 'vtlReturn':
+      return 'VtlReturn'
+    case 'read':
+      return `read ${action.size} B at ${hex(action.gpa)}`
+    case 'write':
+      return `write ${action.size} B at ${hex(action.gpa)} = ${hex(action.value)}`
+    case 'execute':
+      return `execute (${action.mode}) at ${hex(action.gpa)}`
+    case 'setRegister':
+      return `set ${reg(action.name)} = ${hex(action.value)}`
+    case 'getRegister':
+      return `get ${reg(action.name)}`
+    case 'interrupt':
+      return `interrupt vector 0x${action.vector.toString(16)} to VTL${action.vtl}`
+    case 'run':
+      return 'run'
+    case 'eoi':
+      return 'EOI'
+    case 'fault':
+      return `arm fault ${action.at} → ${action.status}`
+  }
+}
+
+function resultText(result: Record<string, unknown>): string {
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(result)) {
+    if (k === 'activeVtl') continue
+    if (k === 'code' && 'status' in result) continue
+    const text = typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)
+    parts.push(k === 'status' || k === 'error' ? text : `${k}=${text}`)
+  }
+  return parts.join(' ')
+}
+
+function eventText(e: TraceEvent): string | undefined {
+  switch (e.kind) {
+    case 'vtl-switch':
+      return `${e.name} (${String(e.args.reason ?? '')})`
+    case 'intercept':
+      return `intercept: ${e.name}${e.args.gpa === undefined ? '' : ` at ${String(e.args.gpa)}`} → VTL${e.vtl}`
+    case 'wake':
+      return `VP${e.vp} woken by VP${String(e.args.by ?? '?')}`
+    case 'interrupt':
+      return `interrupt ${e.name}`
+    case 'fault':
+      return `injected fault ${e.name}`
+    case 'hypercall':
+      return e.args.forwarded === true ? `host told: ${e.name}` : undefined
+    default:
+      return undefined
+  }
+}
+
+/**
+ * A readable timeline of a run: one line per step (simulated time, VP, VTL, action, outcome,
+ * TDCALLs it cost) and indented lines for what it caused (VTL switches, intercepts, wakes,
+ * forwarded hypercalls). Needs a TD that recorded trace events.
+ */
+export function formatTimeline(
+  td: SimTd,
+  report: ScenarioReport,
+  actions: readonly GuestAction[],
+  c: Colors
+): string {
+  const perUs = td.clock.ghz * 1000
+  const events = td.trace.events()
+  const lines: string[] = []
+  let stepIndex = -1
+  let tdcalls = 0
+  let pending: string[] = []
+  const flush = (): void => {
+    const step = report.steps[stepIndex]
+    if (step === undefined) return
+    const head = lines.length - 1
+    if (tdcalls > 0 && lines[head] !== undefined) {
+      lines[head] = `${lines[head]} ${c.dim(`[${tdcalls} TDCALL${tdcalls === 1 ? '' : 's'}]`)}`
+    }
+    lines.push(...pending)
+    pending = []
+    tdcalls = 0
+  }
+  for (const e of events) {
+    if (e.kind === 'step') {
+      flush()
+      stepIndex++
+      const step = report.steps[stepIndex]
+      const action = actions[stepIndex]
+      if (step === undefined || action === undefined) continue
+      const t = `${(e.simCycles / perUs).toFixed(2).padStart(8)} µs`
+      const mark = step.ok ? c.green('✓') : c.red('✗')
+      const outcome = resultText(step.result)
+      lines.push(
+        `${mark} ${c.dim(t)}  ${c.bold(`VP${step.vp} VTL${step.vtl}`)}  ${describeAction(action)}${outcome === '' ? '' : ` → ${outcome}`}${step.result.activeVtl !== undefined && step.result.activeVtl !== step.vtl ? c.cyan(` (now VTL${step.result.activeVtl})`) : ''}`
+      )
+      for (const m of step.mismatches) {
+        pending.push(
+          `      ${c.red(`expected ${m.field} = ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.actual)}`)}`
+        )
+      }
+    } else if (e.kind === 'tdcall') {
+      tdcalls++
+    } else {
+      const text = eventText(e)
+      if (text !== undefined) pending.push(`      ${c.dim('↳')} ${text}`)
+    }
+  }
+  flush()
+  return lines.join('\n')
+}

@@ -1,0 +1,82 @@
+import { InvalidArgumentError } from 'commander'
+import {
+  ByteSizeSchema,
+  GuestVtlSchema,
+  MapGpaFlagsSchema,
+  NumberOrHexSchema,
+  U64Schema,
+} from '@vtl/core/schemas'
+
+// Option parsers for commander: each takes the raw text and returns the typed value, or throws
+// commander's InvalidArgumentError (commander prints it as one line and we exit 2). The parsing
+// itself is @vtl/core/schemas', so `vtl` accepts exactly what scenario files and the API accept.
+
+function firstIssue(error: { issues: readonly { message: string }[] }): string {
+  return error.issues[0]?.message ?? 'invalid value'
+}
+
+/** A 64-bit value, decimal or `0x` hex, kept as a bigint. */
+export function parseU64(text: string): bigint {
+  const r = U64Schema.safeParse(text.trim())
+  if (!r.success)
+    throw new InvalidArgumentError(
+      `expected a 64-bit decimal or 0x hex number (${firstIssue(r.error)})`
+    )
+  return r.data
+}
+
+/** A small non-negative integer (index, count, code), decimal or `0x` hex. */
+export function parseCount(text: string): number {
+  const r = NumberOrHexSchema.safeParse(text.trim())
+  if (!r.success || !Number.isSafeInteger(r.data)) {
+    throw new InvalidArgumentError('expected a non-negative decimal or 0x hex integer')
+  }
+  return r.data
+}
+
+/** A positive integer. */
+export function parsePositive(text: string): number {
+  const n = parseCount(text)
+  if (n < 1) throw new InvalidArgumentError('expected an integer of at least 1')
+  return n
+}
+
+/** A byte size: `4096`, `0x1000`, `64MiB`, `1 GiB`. */
+export function parseByteSize(text: string): bigint {
+  const r = ByteSizeSchema.safeParse(text.trim())
+  if (!r.success) throw new InvalidArgumentError('expected a size such as 4096, 0x1000 or 64MiB')
+  return r.data
+}
+
+/** A guest VTL: 0 or 1. */
+export function parseGuestVtl(text: string): 0 | 1 {
+  const r = GuestVtlSchema.safeParse(text.trim())
+  if (!r.success) throw new InvalidArgumentError('expected a guest VTL: 0 or 1')
+  return r.data
+}
+
+/** HvMapGpaFlags: names (`R,W,KX` or `Readable,Writable`), or a number. */
+export function parseMapGpaFlags(text: string): number {
+  const trimmed = text.trim()
+  const input: unknown = /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(trimmed)
+    ? trimmed
+    : trimmed === '' || trimmed === '-' || trimmed.toLowerCase() === 'none'
+      ? []
+      : trimmed.split(/[,+| ]+/)
+  const r = MapGpaFlagsSchema.safeParse(input)
+  if (!r.success) {
+    throw new InvalidArgumentError('expected flags such as R,W,KX,UX (or none), or a number')
+  }
+  return r.data
+}
+
+/** Hex bytes (`0a 0b ff` or `0a0bff`, no `0x`), as in a scenario's raw hypercall `input`. */
+export function parseHexBytes(text: string): Uint8Array {
+  const compact = text.replace(/\s+/g, '')
+  if (!/^([0-9a-fA-F]{2})*$/.test(compact)) {
+    throw new InvalidArgumentError('expected hex byte pairs, e.g. "0100000000000000"')
+  }
+  const bytes = new Uint8Array(compact.length / 2)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(compact.slice(i * 2, i * 2 + 2), 16)
+  return bytes
+}

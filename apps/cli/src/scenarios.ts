@@ -1,0 +1,107 @@
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import {
+  loadScenarioFile,
+  runScenario,
+  type ChromeTraceEvent,
+  type Scenario,
+  type ScenarioReport,
+  type SimTd,
+} from '@vtl/sim'
+import { badInput } from './errors.js'
+
+const SCENARIO_EXTENSIONS = /\.(ya?ml|json)$/i
+
+/** Files and directories → scenario files (a directory's `.yaml`/`.yml`/`.json`, sorted). */
+export async function expandScenarioPaths(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = []
+  for (const path of paths) {
+    let info
+    try {
+      info = await stat(path)
+    } catch {
+      throw badInput(`${path}: no such file or directory`)
+    }
+    if (info.isDirectory()) {
+      const names = (await readdir(path)).filter((n) => SCENARIO_EXTENSIONS.test(n)).sort()
+      if (names.length === 0) throw badInput(`${path}: no .yaml, .yml or .json scenario files`)
+      files.push(...names.map((n) => join(path, n)))
+    } else {
+      files.push(path)
+    }
+  }
+  return files
+}
+
+/** A finished run: the report (the public contract) plus the TD for timelines, traces and memory. */
+export interface ScenarioRun {
+  file: string
+  scenario: Scenario
+  report: ScenarioReport
+  td: SimTd
+}
+
+export interface RunOptions {
+  seed?: number
+  /** Keep trace events (timelines, --trace). Counters are exact either way. */
+  traceEvents?: boolean
+}
+
+/** Runs one parsed scenario on a fresh simulated TD. */
+export function runOne(file: string, scenario: Scenario, options: RunOptions = {}): ScenarioRun {
+  let td: SimTd | undefined
+  const report = runScenario(scenario, {
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    td: { traceEvents: options.traceEvents ?? false },
+    onTd: (t) => {
+      td = t
+    },
+  })
+  if (td === undefined) throw new Error('the simulator did not hand out its TD')
+  return { file, scenario, report, td }
+}
+
+/** Loads (parses and validates) every file; nothing runs. Throws the first file's error. */
+export async function loadAll(files: readonly string[]): Promise<Scenario[]> {
+  const out: Scenario[] = []
+  for (const file of files) out.push(await loadScenarioFile(file))
+  return out
+}
+
+/** One Chrome trace-event document for several runs: each run's VPs become `<scenario> VP n`. */
+export function mergeChromeTraces(runs: readonly ScenarioRun[]): {
+  traceEvents: ChromeTraceEvent[]
+  displayTimeUnit: 'ns'
+} {
+  if (runs.length === 1 && runs[0] !== undefined) return runs[0].td.trace.toChromeTrace()
+  const traceEvents: ChromeTraceEvent[] = []
+  runs.forEach((run, i) => {
+    const offset = i * 2048
+    for (const e of run.td.trace.toChromeTrace().traceEvents) {
+      const pid = e.pid + offset
+      if (e.ph === 'M' && e.name === 'process_name') {
+        traceEvents.push({ ...e, pid, args: { name: `${run.report.scenario} VP ${e.pid}` } })
+      } else if (e.ph === 'M' && e.name === 'process_sort_index') {
+        traceEvents.push({ ...e, pid, args: { sort_index: pid } })
+      } else {
+        traceEvents.push({ ...e, pid })
+      }
+    }
+  })
+  return { traceEvents, displayTimeUnit: 'ns' }
+}
+
+const require = createRequire(import.meta.url)
+
+/** The bundled scenarios `vtl demo` runs, in order. */
+export const DEMO_SCENARIOS = [
+  'canonical-boot.yaml',
+  'host-visibility-rw-rule.yaml',
+  'gpa-intercept-synic.yaml',
+] as const
+
+/** A bundled scenario's path, resolved through @vtl/sim's `./scenarios/*` export. */
+export function bundledScenarioPath(name: string): string {
+  return require.resolve(`@vtl/sim/scenarios/${name}`)
+}

@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { SCENARIOS, vtl } from './vtl.js'
+
+const tmp = mkdtempSync(join(tmpdir(), 'vtl-cli-cmd-'))
+
+const TOP = [
+  'demo',
+  'sim',
+  'td',
+  'vsm',
+  'mem',
+  'hypercall',
+  'trace',
+  'probe',
+  'bench',
+  'completion',
+]
+
+describe('vtl mem show --scenario', () => {
+  it('draws the final memory of a scenario as SVG and lists its runs', () => {
+    const svg = join(tmp, 'canonical.svg')
+    const r = vtl([
+      'mem',
+      'show',
+      '--scenario',
+      join(SCENARIOS, 'canonical-boot.yaml'),
+      '--svg',
+      svg,
+    ])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('canonical-boot')
+    expect(r.stdout).toContain('0x10000')
+    const text = readFileSync(svg, 'utf8')
+    expect(text.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true)
+    // canonical-boot leaves page 0x10 readable only for VTL0: a run of its own.
+    expect(text).toContain('data-start="0x10000" data-end="0x11000"')
+    expect(text).toContain('class="legend"')
+  })
+
+  it('prints the runs as JSON with hex GPAs', () => {
+    const r = vtl(['mem', 'show', '--scenario', join(SCENARIOS, 'canonical-boot.yaml'), '--json'])
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout) as {
+      runs: { start: string; end: string; state: { vtl0?: number } }[]
+    }
+    const page = doc.runs.find((run) => run.start === '0x10000')
+    expect(page).toMatchObject({ end: '0x11000', state: { vtl0: 1 } })
+  })
+
+  it('needs --td or --scenario (exit 2)', () => {
+    const r = vtl(['mem', 'show'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--td <id>')
+  })
+})
+
+describe('vtl probe', () => {
+  it('prints a readable report, and JSON with --json', () => {
+    const human = vtl(['probe'])
+    expect(human.code).toBe(0)
+    expect(human.stdout.length).toBeGreaterThan(40)
+    const json = vtl(['probe', '--json'])
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout)).toHaveProperty('kvm')
+  })
+})
+
+describe('vtl bench --from', () => {
+  const doc = {
+    version: 1,
+    machine: { cpus: 2, cpuModel: 'Test CPU', node: 'v20.20.2', os: 'linux x64' },
+    startedAt: '2026-11-26T10:00:00Z',
+    results: [
+      {
+        id: 'sim.vtl-round-trip',
+        value: 1250000,
+        unit: 'ops/s',
+        better: 'higher',
+        baseline: { id: 'sim.empty-dispatch', value: 9800000, unit: 'ops/s' },
+        ratio: 0.1276,
+        target: { value: 1000000, unit: 'ops/s' },
+        samples: 10,
+        rme: 0.021,
+      },
+      {
+        id: 'sim.boot-1024',
+        value: 120,
+        unit: 'ms',
+        better: 'lower',
+        target: { value: 100, unit: 'ms' },
+        samples: 5,
+        rme: 0.05,
+      },
+      {
+        id: 'memory.bytes-per-fragment',
+        value: 24,
+        unit: 'B',
+        better: 'lower',
+        samples: 1,
+        rme: 0,
+      },
+    ],
+  }
+  const file = join(tmp, 'results.json')
+  writeFileSync(file, JSON.stringify(doc))
+
+  it('marks each figure against its target', () => {
+    const r = vtl(['bench', '--from', file])
+    expect(r.code).toBe(0)
+    const line = (id: string): string => r.stdout.split('\n').find((l) => l.includes(id)) ?? ''
+    expect(line('sim.vtl-round-trip')).toMatch(/1,250,000 ops\/s.*≥ 1,000,000 ops\/s.*met/)
+    expect(line('sim.boot-1024')).toMatch(/120 ms.*≤ 100 ms.*missed/)
+    expect(r.stdout).toContain('1 met, 1 missed, 1 without a target')
+  })
+
+  it('prints the document itself with --json', () => {
+    const r = vtl(['bench', '--from', file, '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual(doc)
+  })
+
+  it('rejects a file that is not a results document (exit 2)', () => {
+    const bad = join(tmp, 'bad.json')
+    writeFileSync(bad, JSON.stringify({ version: 2 }))
+    const r = vtl(['bench', '--from', bad])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('not a bench results document (version must be 1)')
+  })
+})
+
+describe('vtl completion', () => {
+  it.each(['bash', 'zsh', 'fish'])('generates %s completion naming every command', (shell) => {
+    const r = vtl(['completion', shell])
+    expect(r.code).toBe(0)
+    for (const name of TOP) expect(r.stdout).toContain(name)
+    expect(r.stdout).toContain('enable-partition')
+    expect(r.stdout).toContain('parallel')
+  })
+
+  it('writes a bash script that bash accepts and that completes subcommands', () => {
+    const script = join(tmp, 'vtl.bash')
+    writeFileSync(script, vtl(['completion', 'bash']).stdout)
+    const out = execFileSync(
+      'bash',
+      [
+        '-c',
+        `source ${script}; COMP_WORDS=(vtl vsm en); COMP_CWORD=2; _vtl; echo "\${COMPREPLY[@]}"; COMP_WORDS=(vtl sim run --p); COMP_CWORD=3; _vtl; echo "\${COMPREPLY[@]}"`,
+      ],
+      { encoding: 'utf8' }
+    )
+    expect(out.split('\n').slice(0, 2)).toEqual(['enable-partition enable-vp', '--parallel'])
+  })
+
+  it('rejects an unknown shell (exit 2)', () => {
+    const r = vtl(['completion', 'tcsh'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('vtl: unknown shell "tcsh": expected bash, zsh or fish\n')
+  })
+})

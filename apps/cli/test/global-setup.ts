@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+// The end-to-end tests run the built `vtl`. CI builds before testing; a developer may not have:
+// build the packages the CLI imports when their dist is missing, and the CLI when its dist is
+// missing or older than its sources.
+const cli = fileURLToPath(new URL('..', import.meta.url))
+const root = join(cli, '..', '..')
+
+function newest(dir: string): number {
+  let t = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    t = Math.max(t, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
+  }
+  return t
+}
+
+export default function setup(): void {
+  const deps = ['core', 'memory', 'sim', 'tdx-hw'].map((p) =>
+    join(root, 'packages', p, 'dist', 'index.js')
+  )
+  if (deps.some((d) => !existsSync(d))) {
+    try {
+      execFileSync(
+        join(root, 'node_modules', '.bin', 'turbo'),
+        ['run', 'build', '--filter=@vtl/cli^...'],
+        {
+          cwd: root,
+          stdio: 'inherit',
+          env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+        }
+      )
+    } catch {
+      // A declaration-only failure elsewhere still leaves the JavaScript the CLI needs.
+    }
+  }
+  const main = join(cli, 'dist', 'main.js')
+  if (!existsSync(main) || statSync(main).mtimeMs < newest(join(cli, 'src'))) {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsup'), [], { cwd: cli, stdio: 'inherit' })
+  }
+}

@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const CLI_DIR = fileURLToPath(new URL('..', import.meta.url))
+export const ROOT = join(CLI_DIR, '..', '..')
+export const BIN = join(CLI_DIR, 'bin', 'vtl.mjs')
+export const SCENARIOS = join(ROOT, 'packages', 'sim', 'scenarios')
+
+export interface VtlResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built `vtl` binary as a user would (stdout and stderr are pipes: no colours). */
+export function vtl(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {}
+): VtlResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+    timeout: 120_000,
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
