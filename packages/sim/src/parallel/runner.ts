@@ -92,7 +92,12 @@ export interface ParallelRunResult {
   channel: HostChannel
 }
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url)
+// From sources (tests, benchmarks) the worker is TypeScript, started through boot.mjs (tsx); from
+// the built package it is dist/parallel/worker.js (a tsup entry), started as it is.
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+const WORKER_URL = FROM_SOURCE
+  ? new URL('./worker.ts', import.meta.url)
+  : new URL('./parallel/worker.js', import.meta.url)
 const BOOT_URL = new URL('./boot.mjs', import.meta.url)
 
 /**
@@ -156,7 +161,9 @@ export class ParallelPool {
       })
     }
     this.workers = workers
-    this.threads = Array.from({ length: workers }, () => startTsWorker(WORKER_URL, {}))
+    this.threads = Array.from({ length: workers }, () =>
+      FROM_SOURCE ? startTsWorker(WORKER_URL, {}) : new Worker(WORKER_URL, { workerData: {} })
+    )
     for (const thread of this.threads) thread.unref()
   }
 
