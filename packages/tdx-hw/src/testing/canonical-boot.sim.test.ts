@@ -11,6 +11,7 @@ import {
   SoftwareTdxModule,
   compareExpectations,
   loadScenarioFile,
+  parseScenario,
   runScenario,
   type PageAttr,
   type Scenario,
@@ -221,5 +222,57 @@ describe('canonical VBS boot: HwPlatform + SimKernel against the pure simulator'
       `vp1 vm2 ${SHADOW_CR0}`,
       `vp1 vm2 ${SHADOW_CR4}`,
     ])
+  })
+})
+
+/**
+ * DIVERGENCE (latent, not reached by canonical-boot.yaml, whose segments are all present): a
+ * segment that is not present (here a null LDTR, attributes 0). HwPlatform writes the VMX
+ * access rights with bit 16 "unusable" set (platform/vmcs-writes.ts `vmxAccessRights`);
+ * @vtl/sim's TD writes the Hyper-V attributes unchanged (0). Per the SDM's guest-state checks a
+ * usable LDTR must be present with type 2, so 0 without the unusable bit fails VM entry on
+ * hardware: the hardware path is right, the simulator's VMCS is not what TDX would accept.
+ */
+describe('a not-present segment in an initial context: HwPlatform against the pure simulator', () => {
+  const text = `version: 1
+name: null-ldtr
+partition: { vps: 2, memory: 16MiB, startedVps: [0] }
+steps:
+  - vp: 0
+    hypercall: { name: EnablePartitionVtl, input: { partitionId: self, targetVtl: 1 } }
+    expect: { status: Success }
+  - vp: 0
+    hypercall:
+      name: EnableVpVtl
+      input:
+        vpIndex: self
+        targetVtl: 1
+        vpContext: { rip: '0x100000', ldtr: { base: '0x0', limit: 0, selector: 0, attributes: 0 } }
+    expect: { status: Success }
+  - vp: 0
+    vtlCall: {}
+    expect: { activeVtl: 1 }
+`
+
+  it('same statuses; VMCS #2 differs only in GUEST_LDTR_AR (and the read shadows)', async () => {
+    const scenario = parseScenario(text)
+    let sim: SimTd | undefined
+    const report = runScenario(scenario, {
+      onTd: (td) => {
+        sim = td
+      },
+    })
+    const hw = await runScenarioOnHw(scenario)
+    expect(report.failed).toBe(0)
+    expect(hw.steps.map((s) => s.result)).toEqual(report.steps.map((s) => s.result))
+    if (sim === undefined) throw new Error('the pure simulator did not run')
+    const mine = vmcs(hw.td.module, 0, 2)
+    const theirs = vmcs(sim.module, 0, 2)
+    const diffs = Object.keys(mine).filter((field) => mine[field] !== theirs[field])
+    const ldtrAr = key(VmcsField.GUEST_LDTR_AR)
+    expect(diffs.sort()).toEqual([ldtrAr, SHADOW_CR0, SHADOW_CR4].sort())
+    expect(mine[ldtrAr]).toBe('0x10000')
+    expect(theirs[ldtrAr]).toBe('0x0')
+    await hw.td.close()
   })
 })
