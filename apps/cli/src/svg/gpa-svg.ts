@@ -11,7 +11,7 @@ export interface GpaSvgOptions {
   title?: string
   /** Total width in pixels (default 960). */
   width?: number
-  /** Narrowest run column in pixels (default 8). */
+  /** Narrowest run column in pixels (default 14). */
   minRunWidth?: number
 }
 
@@ -25,6 +25,8 @@ export interface GpaSvgInput {
 const LANE_LABEL_WIDTH = 150
 const LANE_HEIGHT = 34
 const LANE_GAP = 6
+/** Closest two GPA labels may be, in pixels along the axis. */
+const LABEL_SPACING = 13
 const TOP = 48
 const FONT = 'font-family="ui-monospace, Menlo, Consolas, monospace"'
 
@@ -35,7 +37,7 @@ export const GPA_SVG_COLORS = {
   notAccepted: '#d9d9d9',
   mmio: '#b07aa1',
   none: '#ffffff',
-  noMapping: '#eeeeee',
+  noMapping: '#e2e2e2',
   locked: '#e15759',
   overlay: '#59a14f',
   flagsClear: '#fafafa',
@@ -158,9 +160,10 @@ const round = (n: number): string => String(Math.round(n * 100) / 100)
  */
 export function renderRunsSvg(input: GpaSvgInput, options: GpaSvgOptions = {}): string {
   const width = options.width ?? 960
-  const plotWidth = width - LANE_LABEL_WIDTH - 20
+  // Room on the right for the last label's slant.
+  const plotWidth = width - LANE_LABEL_WIDTH - 90
   const runs = input.runs
-  const cols = runColumns(runs, plotWidth, options.minRunWidth ?? 8)
+  const cols = runColumns(runs, plotWidth, options.minRunWidth ?? 14)
   const lanes = ['host visibility', 'VTL0 permissions', 'VTL1 permissions', 'locked / overlay']
   const lanesBottom = TOP + lanes.length * (LANE_HEIGHT + LANE_GAP)
   const out: string[] = []
@@ -234,7 +237,9 @@ export function renderRunsSvg(input: GpaSvgInput, options: GpaSvgOptions = {}): 
     if (marks.length > 0) label(3, marks.join(', '), true)
   })
 
-  // GPA axis: a tick at every run boundary; labels on up to three staggered rows where they fit.
+  // GPA axis: a tick at every run boundary, its GPA written below it on a slant so that
+  // neighbouring boundaries keep their own labels; a label that would touch the previous one is
+  // left out (the run's tooltip still has it).
   const axisY = lanesBottom + 2
   body.push(
     `<line x1="${LANE_LABEL_WIDTH}" y1="${axisY}" x2="${round(LANE_LABEL_WIDTH + plotWidth)}" y2="${axisY}" stroke="#444" stroke-width="1"/>`
@@ -245,52 +250,67 @@ export function renderRunsSvg(input: GpaSvgInput, options: GpaSvgOptions = {}): 
   }))
   const last = runs[runs.length - 1]
   if (last !== undefined) boundaries.push({ x: LANE_LABEL_WIDTH + plotWidth, gpa: last.end })
-  const rowEnds = [-Infinity, -Infinity, -Infinity]
+  let lastLabel = -Infinity
+  let longest = 0
   for (const b of boundaries) {
     body.push(
       `<line class="tick" x1="${round(b.x)}" y1="${TOP - 4}" x2="${round(b.x)}" y2="${axisY + 5}" stroke="#444" stroke-width="0.6" stroke-dasharray="2,2"/>`
     )
+    if (b.x - lastLabel < LABEL_SPACING) continue
+    lastLabel = b.x
     const text = hex(b.gpa)
-    const half = (text.length * 6.6) / 2
-    const lx = Math.min(
-      Math.max(b.x, LANE_LABEL_WIDTH + half),
-      LANE_LABEL_WIDTH + plotWidth - half + 10
-    )
-    const row = rowEnds.findIndex((end) => lx - half > end + 4)
-    if (row === -1) continue
-    rowEnds[row] = lx + half
-    const y = axisY + 18 + row * 14
+    longest = Math.max(longest, text.length)
+    const y = axisY + 10
     body.push(
-      `<text class="gpa-label" x="${round(lx)}" y="${y}" text-anchor="middle" font-size="11" ${FONT} fill="#222">${text}</text>`
+      `<text class="gpa-label" x="${round(b.x - 3)}" y="${y}" transform="rotate(60 ${round(b.x - 3)} ${y})" font-size="10" ${FONT} fill="#222">${text}</text>`
     )
   }
   body.push(`<text x="10" y="${axisY + 18}" font-size="12" ${FONT} fill="#222">GPA</text>`)
 
-  // Legend.
-  const legendTop = axisY + 18 + 3 * 14 + 10
-  const entries: { fill: string; text: string }[] = []
-  for (const v of ['private', 'shared', 'notAccepted', 'mmio', 'none'] as const) {
-    if (used.visibility.has(v))
-      entries.push({ fill: GPA_SVG_COLORS[v], text: VISIBILITY_LABELS[v] })
-  }
-  for (const [text, fill] of used.permissions) entries.push({ fill, text: `VTLn ${text}` })
-  if (used.locked) entries.push({ fill: GPA_SVG_COLORS.locked, text: 'locked' })
-  if (used.overlay) entries.push({ fill: GPA_SVG_COLORS.overlay, text: 'overlay page' })
-  const legend: string[] = [
-    `<g class="legend"><text x="10" y="${legendTop + 12}" font-size="12" font-weight="bold" ${FONT} fill="#222">Legend</text>`,
+  // Legend: one row per lane kind, only what the picture uses.
+  const legendTop = axisY + 16 + Math.ceil(longest * 6 * Math.sin((60 * Math.PI) / 180)) + 14
+  const groups: { name: string; entries: { fill: string; text: string }[] }[] = [
+    {
+      name: 'visibility',
+      entries: (['private', 'shared', 'notAccepted', 'mmio', 'none'] as const)
+        .filter((v) => used.visibility.has(v))
+        .map((v) => ({ fill: GPA_SVG_COLORS[v], text: VISIBILITY_LABELS[v] })),
+    },
+    {
+      name: 'permissions',
+      entries: [...used.permissions].map(([text, fill]) => ({ fill, text })),
+    },
+    {
+      name: 'flags',
+      entries: [
+        ...(used.locked ? [{ fill: GPA_SVG_COLORS.locked, text: 'locked' }] : []),
+        ...(used.overlay ? [{ fill: GPA_SVG_COLORS.overlay, text: 'overlay page' }] : []),
+        { fill: GPA_SVG_COLORS.flagsClear, text: 'neither' },
+      ],
+    },
   ]
-  const perRow = Math.max(1, Math.floor((width - LANE_LABEL_WIDTH) / 200))
-  entries.forEach((e, i) => {
-    const x = LANE_LABEL_WIDTH + (i % perRow) * 200
-    const y = legendTop + Math.floor(i / perRow) * 20
+  const legend: string[] = [
+    `<g class="legend"><text x="10" y="${legendTop + 11}" font-size="12" font-weight="bold" ${FONT} fill="#222">Legend</text>`,
+  ]
+  const perRow = Math.max(1, Math.floor((width - LANE_LABEL_WIDTH) / 190))
+  let row = 1
+  for (const group of groups) {
+    if (group.entries.length === 0) continue
     legend.push(
-      `<rect class="legend-swatch" x="${x}" y="${y}" width="14" height="14" fill="${e.fill}" stroke="#666" stroke-width="0.5"/><text x="${x + 20}" y="${y + 11}" font-size="11" ${FONT} fill="#222">${esc(e.text)}</text>`
+      `<text x="24" y="${legendTop + row * 20 + 11}" font-size="11" ${FONT} fill="#555">${group.name}</text>`
     )
-  })
-  const legendRows = Math.max(1, Math.ceil(entries.length / perRow))
-  const noteY = legendTop + legendRows * 20 + 14
+    group.entries.forEach((e, i) => {
+      const x = LANE_LABEL_WIDTH + (i % perRow) * 190
+      const y = legendTop + (row + Math.floor(i / perRow)) * 20
+      legend.push(
+        `<rect class="legend-swatch" x="${x}" y="${y}" width="14" height="14" fill="${e.fill}" stroke="#666" stroke-width="0.5"/><text x="${x + 20}" y="${y + 11}" font-size="11" ${FONT} fill="#222">${esc(e.text)}</text>`
+      )
+    })
+    row += Math.ceil(group.entries.length / perRow)
+  }
+  const noteY = legendTop + row * 20 + 14
   legend.push(
-    `<text x="10" y="${noteY}" font-size="10" ${FONT} fill="#555">${esc(`${runs.length} run(s) over ${hex(input.start)}–${hex(input.end)} (${size(input.end - input.start)}); widths follow size, runs narrower than ${options.minRunWidth ?? 8} px are widened to stay visible.`)}</text></g>`
+    `<text x="10" y="${noteY}" font-size="10" ${FONT} fill="#555">${esc(`${runs.length} run(s) over ${hex(input.start)}–${hex(input.end)} (${size(input.end - input.start)}); widths follow size, runs narrower than ${options.minRunWidth ?? 14} px are widened to stay visible.`)}</text></g>`
   )
   const height = noteY + 14
 

@@ -1,0 +1,49 @@
+import { VtlError } from '@vtl/core'
+import { describe, expect, it } from 'vitest'
+import { NoDaemon, NoDaemonError, defaultSocketPath } from './client.js'
+import { CliError, ExitCode, exitCodeOf, formatError } from './errors.js'
+import { colorsFor } from './output/colors.js'
+
+describe('exit codes and messages', () => {
+  it('maps errors to 1, 2 and 3', () => {
+    expect(exitCodeOf(new VtlError('E_SCENARIO', 'bad'))).toBe(ExitCode.BadInput)
+    expect(exitCodeOf(new VtlError('E_PORT', 'failed'))).toBe(ExitCode.Failed)
+    expect(exitCodeOf(new NoDaemonError('/s'))).toBe(ExitCode.NoDaemon)
+    expect(exitCodeOf(new Error('x'))).toBe(ExitCode.Failed)
+  })
+
+  it('prints one line, and the cause chain with verbose', () => {
+    const error = new CliError('E_X', 'outer\nsecond line', ExitCode.Failed, {
+      cause: new VtlError('E_PORT', 'inner'),
+    })
+    expect(formatError(error)).toBe('vtl: outer')
+    expect(formatError(error, true).split('\n')).toEqual([
+      'vtl: outer',
+      '  caused by: [E_PORT] inner',
+    ])
+  })
+})
+
+describe('the vtld client seam', () => {
+  it('NoDaemon rejects every request with a typed error naming the socket', async () => {
+    const client = new NoDaemon('/run/user/1/vtld.sock')
+    const failure = client.request({ op: 'td.list' })
+    await expect(failure).rejects.toBeInstanceOf(NoDaemonError)
+    await expect(failure).rejects.toMatchObject({ code: 'E_NO_DAEMON', op: 'td.list', exitCode: 3 })
+  })
+
+  it('finds the default socket', () => {
+    expect(defaultSocketPath({ XDG_RUNTIME_DIR: '/run/user/7/' }, 7)).toBe('/run/user/7/vtld.sock')
+    expect(defaultSocketPath({}, 7)).toBe('/tmp/vtld-7.sock')
+    expect(defaultSocketPath({ XDG_RUNTIME_DIR: '' }, 7)).toBe('/tmp/vtld-7.sock')
+  })
+})
+
+describe('colours', () => {
+  it('colour only a TTY, never with NO_COLOR or --no-color', () => {
+    expect(colorsFor({ isTTY: true }, {}).red('x')).not.toBe('x')
+    expect(colorsFor({ isTTY: false }, {}).red('x')).toBe('x')
+    expect(colorsFor({ isTTY: true }, { NO_COLOR: '1' }).red('x')).toBe('x')
+    expect(colorsFor({ isTTY: true }, {}, true).red('x')).toBe('x')
+  })
+})
