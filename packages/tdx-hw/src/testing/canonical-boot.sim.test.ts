@@ -72,7 +72,9 @@ function vsmState(engine: VsmEngine): unknown[] {
       vpStatus: [read(0, HvRegisterName.VsmVpStatus), read(1, HvRegisterName.VsmVpStatus)],
       partitionStatus: read(0, HvRegisterName.VsmPartitionStatus),
       partitionConfig: read(1, HvRegisterName.VsmPartitionConfig),
+      vtl0Registers: vp.vtls[0].registers,
       vtl1Registers: vp.vtls[1].registers,
+      shared: vp.shared,
     }
   })
 }
@@ -148,6 +150,25 @@ describe('canonical VBS boot: HwPlatform + SimKernel against the pure simulator'
       [MshvRequest.MSHV_RETURN_TO_LOWER_VTL, 0, -4],
       [MshvRequest.MSHV_RETURN_TO_LOWER_VTL, 1, -4],
     ])
+  })
+
+  it("the run page carried the engine state: the same entries, at the contexts' RIPs", () => {
+    for (let vp = 0; vp < scenario.partition.vps; vp++) {
+      const theirs = simTd().module.entries(vp)
+      const mine = hw.td.module.entries(vp)
+      expect({ vp, count: mine.count, vm: mine.last?.vmIndex }).toEqual({
+        vp,
+        count: theirs.count,
+        vm: theirs.last?.vmIndex,
+      })
+      if (mine.last !== undefined) {
+        expect(mine.last.guestStateGpa).toBe(hw.td.kernel.guestStateGpa(vp))
+      }
+    }
+    const firstVtl1 = (vp: number) => hw.td.entries.find((e) => e.vp === vp && e.vm === 2)?.rip
+    expect(firstVtl1(0)).toBe(0x100000n) // ctx_bsp of EnableVpVtl(self)
+    expect(firstVtl1(1)).toBe(0x110000n) // EnableVpVtl(1)'s context
+    expect(hw.td.entries.filter((e) => e.vp >= 2)).toEqual([])
   })
 
   it('the same VsmVpStatus / VsmPartitionStatus / config and VTL state on every VP', () => {

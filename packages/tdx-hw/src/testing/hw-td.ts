@@ -3,6 +3,7 @@ import {
   HV_PARTITION_ID_SELF,
   HV_VP_INDEX_SELF,
   HypercallCode,
+  TdxGp,
   VmxExitBasic,
   VsmEngine,
   assertInterrupt,
@@ -22,6 +23,7 @@ import {
   type GuestVtl,
   type HypercallOutcome,
   type L2VmIndex,
+  type TdxL2EnterGuestState,
   type VpPort,
 } from '@vtl/core'
 import { GpaSpace } from '@vtl/memory'
@@ -37,7 +39,7 @@ import {
   type VpEnterExit,
 } from '@vtl/sim'
 import { HwPlatform } from '../platform/hw-platform.js'
-import type { VpRunOutcome } from '../platform/vp-runner.js'
+import type { VpEntry, VpRunOutcome } from '../platform/vp-runner.js'
 import { SimKernel } from './sim-kernel.js'
 
 export interface HwTdOptions {
@@ -115,6 +117,8 @@ export class HwTd {
   private readonly injected = new Map<number, number>()
   private readonly actions = new Map<number, GuestAction>()
   private readonly readValues = new Map<number, bigint>()
+  /** Every TDG.VP.ENTER the guest saw: VP, L2 VM and the RIP the run page carried. */
+  readonly entries: { vp: number; vm: L2VmIndex; rip: bigint }[] = []
 
   private constructor(parts: {
     kernel: SimKernel
@@ -151,7 +155,10 @@ export class HwTd {
       state.vtls[0].apic.activity =
         started === undefined || started.has(state.index) ? 'running' : 'wait-for-sipi'
     }
-    kernel.guest = (cpu, vmIndex) => this.guestExit(cpu, vmIndex)
+    kernel.guest = (cpu, vmIndex, state) => {
+      this.entries.push({ vp: cpu, vm: vmIndex, rip: state.rip })
+      return this.guestExit(cpu, vmIndex)
+    }
   }
 
   /**
@@ -249,9 +256,10 @@ export class HwTd {
       const error = this.runnable(vp)
       if (error !== undefined) return { vtl, result: { error, activeVtl: vtl } }
       this.actions.set(vp, action)
-      outcome = await runner.run({ vtl, gprs: new Array<bigint>(16).fill(0n) })
+      outcome = await runner.run(this.entryFor(vp, vtl))
       this.actions.delete(vp)
     } while (outcome.kind === 'cancelled' && ++attempts < MAX_CANCELLED_RUNS)
+    if (outcome.kind === 'exit') this.takeExit(vp, vtl, outcome.guestState)
     let result: StepResult
     if (outcome.kind === 'cancelled') {
       result = { cancelled: true }
@@ -273,6 +281,50 @@ export class HwTd {
     }
     result.activeVtl = after
     return { vtl, result }
+  }
+
+  /**
+   * The engine's bank is the source of truth (core's vsm README): its private RIP/RSP/RFLAGS go
+   * to the platform's bank for `vtl`, and the shared GPRs and CR2 into the entry, so that they
+   * reach the run page.
+   */
+  private entryFor(vp: number, vtl: GuestVtl): VpEntry {
+    const state = this.engine.vp(vp)
+    const regs = state.vtls[vtl].registers
+    const bank = this.hw.vpState(vp).banks[vtl]
+    bank.rip = regs.rip
+    bank.rsp = regs.rsp
+    bank.rflags = regs.rflags
+    const g = state.shared
+    const gprs = [g.rax, g.rcx, g.rdx, g.rbx, 0n, g.rbp, g.rsi, g.rdi]
+    gprs.push(g.r8, g.r9, g.r10, g.r11, g.r12, g.r13, g.r14, g.r15)
+    return { vtl, gprs, cr2: g.cr2 }
+  }
+
+  /** What the run page holds after the exit goes back into the engine's bank. */
+  private takeExit(vp: number, vtl: GuestVtl, guest: TdxL2EnterGuestState): void {
+    const state = this.engine.vp(vp)
+    const regs = state.vtls[vtl].registers
+    regs.rip = guest.rip
+    regs.rflags = guest.rflags
+    regs.rsp = guest.gps[TdxGp.RSP] ?? regs.rsp
+    const g = state.shared
+    const gp = (index: number): bigint => guest.gps[index] ?? 0n
+    g.rax = gp(TdxGp.RAX)
+    g.rcx = gp(TdxGp.RCX)
+    g.rdx = gp(TdxGp.RDX)
+    g.rbx = gp(TdxGp.RBX)
+    g.rbp = gp(TdxGp.RBP)
+    g.rsi = gp(TdxGp.RSI)
+    g.rdi = gp(TdxGp.RDI)
+    g.r8 = gp(TdxGp.R8)
+    g.r9 = gp(TdxGp.R9)
+    g.r10 = gp(TdxGp.R10)
+    g.r11 = gp(TdxGp.R11)
+    g.r12 = gp(TdxGp.R12)
+    g.r13 = gp(TdxGp.R13)
+    g.r14 = gp(TdxGp.R14)
+    g.r15 = gp(TdxGp.R15)
   }
 
   async close(): Promise<void> {
