@@ -73,9 +73,25 @@ const MSR_BITMAP_CLASSES: readonly number[] = [
   TdVpsClassCode.MSR_BITMAPS_2 + 8,
 ]
 
-/** A VMCS field spec for `vm`'s VMCS, or undefined when the encoding is not one we hold. */
+/** Built VMCS field specs by `vm * 0x10000 + encoding` (the set of encodings is fixed). */
+const vmcsSpecCache = new Map<number, FieldSpec>()
+
+/**
+ * A VMCS field spec for `vm`'s VMCS, or undefined when the encoding is not one we hold. The spec
+ * returned is shared: do not change it.
+ */
 export function vmcsFieldSpec(vm: number, encoding: number): FieldSpec | undefined {
   if (!VMCS_ENCODINGS.has(encoding)) return undefined
+  const slot = vm * 0x10000 + encoding
+  let spec = vmcsSpecCache.get(slot)
+  if (spec === undefined) {
+    spec = buildVmcsFieldSpec(vm, encoding)
+    vmcsSpecCache.set(slot, spec)
+  }
+  return spec
+}
+
+function buildVmcsFieldSpec(vm: number, encoding: number): FieldSpec {
   const bits = SIZE_BITS[vmcsTdxFieldSize(encoding)]
   // VMX encoding bits 11:10 = 1: VM-exit information, read-only for everyone.
   const readOnly = ((encoding >>> 10) & 3) === 1
@@ -87,8 +103,26 @@ export function vmcsFieldSpec(vm: number, encoding: number): FieldSpec | undefin
   }
 }
 
-/** TDG.VP.RD/WR field ids (context TD_VCPU). */
+/**
+ * Decoded TDG.VP.RD/WR field ids, per `numL2Vms` (index 1..3): the decode is pure, so each id
+ * is decoded once. Unknown ids are cached too (as null), up to a bound so that a campaign of
+ * random ids cannot grow the table without limit.
+ */
+const vpSpecCache = Array.from({ length: 4 }, () => new Map<bigint, FieldSpec | null>())
+const VP_SPEC_CACHE_LIMIT = 4096
+
+/** TDG.VP.RD/WR field ids (context TD_VCPU). The spec returned is shared: do not change it. */
 export function vpFieldSpec(id: bigint, numL2Vms: number): FieldSpec | undefined {
+  const cache = vpSpecCache[numL2Vms]
+  if (cache === undefined) return decodeVpFieldSpec(id, numL2Vms)
+  const hit = cache.get(id)
+  if (hit !== undefined) return hit ?? undefined
+  const spec = decodeVpFieldSpec(id, numL2Vms)
+  if (cache.size < VP_SPEC_CACHE_LIMIT) cache.set(id, spec ?? null)
+  return spec
+}
+
+function decodeVpFieldSpec(id: bigint, numL2Vms: number): FieldSpec | undefined {
   const f = decode(id)
   if (f?.contextCode !== TdxContextCode.TD_VCPU) return undefined
   const size = SIZE_BITS[f.fieldSize]

@@ -51,8 +51,38 @@ const OPERAND_ID_L2_VAPIC_GPA = 170
 interface VpState {
   fields: Map<string, bigint>
   enters: number
-  lastEnter?: { vmIndex: L2VmIndex; flags: TdxVmFlags; guestStateGpa: bigint }
+  /** The last TDG.VP.ENTER (`entries().last`), kept as its parts: flags undefined = none yet. */
+  lastFlags: TdxVmFlags | undefined
+  lastGuestStateGpa: bigint
 }
+
+const LEAF_VP_ENTER = TdcallLeaf['TDG.VP.ENTER']
+const LEAF_VP_WR = TdcallLeaf['TDG.VP.WR']
+const LEAF_VP_RD = TdcallLeaf['TDG.VP.RD']
+
+/**
+ * The TDG.VP.ENTER RCX values without reserved bits, at index `vmIndex * 4 + invdTranslations`
+ * (bits 1:0 invalidation, 53:52 VM index), and their flags — one shared object per value.
+ */
+const ENTER_RCX: readonly bigint[] = Array.from(
+  { length: 16 },
+  (_, i) => (BigInt(i >> 2) << 52n) | BigInt(i & 3)
+)
+const ENTER_FLAGS: readonly TdxVmFlags[] = Array.from({ length: 16 }, (_, i) =>
+  Object.freeze({
+    invdTranslations: (i & 3) as TdxVmFlags['invdTranslations'],
+    vmIndex: (i >> 2) as L2VmIndex,
+  })
+)
+
+/** `ENTER_RCX.indexOf(rcx)` by value: -1 when a reserved bit is set. */
+function enterRcxIndex(rcx: bigint): number {
+  for (let i = 0; i < 16; i++) if (ENTER_RCX[i] === rcx) return i
+  return -1
+}
+
+/** RAX of an ordinary L2 exit (status 0) for the common exit reasons, built once. */
+const EXIT_RAX: readonly bigint[] = Array.from({ length: 256 }, (_, r) => BigInt(r))
 
 /** `{accepted, pending, level, vm1..3}` for one page. */
 export type PageAttr = PageAttrView
@@ -100,7 +130,11 @@ export class SoftwareTdxModule implements TdcallPort {
   private tdCtls: bigint
   private readonly pageRelease: boolean
   private readonly requireVirtualApicPage: boolean
-  private readonly vpState = new Map<number, VpState>()
+  /** Per VP, created on first write or entry (undefined until then). */
+  private readonly vpState: (VpState | undefined)[]
+  private vpStateCount = 0
+  /** `privatePages << 12`: the first GPA at or above the shared bit. */
+  private readonly privateGpaLimit: bigint
   private readonly pages: PageLeaves
   /** TDG.VP.INVEPT / ATTR.WR-with-INVEPT flushes per VM index (0 unused). */
   readonly invept: [number, number, number, number] = [0, 0, 0, 0]
@@ -117,9 +151,11 @@ export class SoftwareTdxModule implements TdcallPort {
       })
     }
     this.vps = options.vps
+    this.vpState = new Array<VpState | undefined>(options.vps).fill(undefined)
     this.gpaWidth = options.gpaWidth ?? 48
     this.numL2Vms = options.numL2Vms ?? 2
     this.privatePages = 2 ** (sharedBitIndex(this.gpaWidth) - 12)
+    this.privateGpaLimit = BigInt(this.privatePages) << 12n
     this.ept = new SecureEpt(this.privatePages)
     this.pages = new PageLeaves(this.ept, this.privatePages, this.numL2Vms, this.invept, (g, n) => {
       this.onPagesZeroed?.(g, n)
@@ -182,7 +218,12 @@ export class SoftwareTdxModule implements TdcallPort {
   }
 
   private dispatch(vp: number, i: TdcallInput): TdcallOutput {
-    switch (i.leaf) {
+    // The leaves of the VTL round trip and of a context switch first.
+    const leaf = i.leaf
+    if (leaf === LEAF_VP_ENTER) return this.enter(vp, i.rcx, i.rdx)
+    if (leaf === LEAF_VP_WR) return this.vpWr(vp, i.rdx, i.r8, i.r9)
+    if (leaf === LEAF_VP_RD) return this.vpRd(vp, i.rdx)
+    switch (leaf) {
       case TdcallLeaf['TDG.VP.INFO']:
         return out(SUCCESS, {
           rcx: BigInt(this.gpaWidth),
@@ -233,34 +274,47 @@ export class SoftwareTdxModule implements TdcallPort {
   // ---- metadata: TDG.VP.RD/WR, TDG.VM.RD/WR ----
 
   private vp(vp: number): VpState {
-    let state = this.vpState.get(vp)
+    let state = this.vpState[vp]
     if (state === undefined) {
-      state = { fields: new Map(), enters: 0 }
-      this.vpState.set(vp, state)
+      state = { fields: new Map(), enters: 0, lastFlags: undefined, lastGuestStateGpa: 0n }
+      this.vpState[vp] = state
+      this.vpStateCount++
     }
     return state
   }
 
   private readField(vp: number, spec: FieldSpec): bigint {
-    return this.vpState.get(vp)?.fields.get(spec.key) ?? spec.reset
+    return this.vpState[vp]?.fields.get(spec.key) ?? spec.reset
   }
 
   private vpRd(vp: number, id: bigint): TdcallOutput {
     const spec = vpFieldSpec(id, this.numL2Vms)
     if (spec === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
-    return out(SUCCESS, { rdx: id, r8: this.readField(vp, spec) })
+    return {
+      rax: SUCCESS,
+      rcx: 0n,
+      rdx: id,
+      r8: this.readField(vp, spec),
+      r9: 0n,
+      r10: 0n,
+      r11: 0n,
+    }
   }
 
   private vpWr(vp: number, id: bigint, value: bigint, mask: bigint): TdcallOutput {
     const spec = vpFieldSpec(id, this.numL2Vms)
     if (spec === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
+    const writable = spec.writable
     const old = this.readField(vp, spec)
-    const checked = checkWrite(old, spec.writable, value, mask)
-    if (checked !== undefined) return checked
-    const bits = spec.writable & mask
+    // A mask of exactly the writable bits (what a whole-field write passes) cannot fail.
+    if (mask !== writable || writable === 0n) {
+      const checked = checkWrite(old, writable, value, mask)
+      if (checked !== undefined) return checked
+    }
+    const bits = writable & mask
     const next = (old & ~bits) | (value & bits)
     if (next !== old) this.vp(vp).fields.set(spec.key, next)
-    return out(SUCCESS, { rdx: id, r8: old })
+    return { rax: SUCCESS, rcx: 0n, rdx: id, r8: old, r9: 0n, r10: 0n, r11: 0n }
   }
 
   private vmField(name: 'CONFIG_FLAGS' | 'TD_CTLS' | 'NUM_L2_VMS'): bigint {
@@ -292,14 +346,15 @@ export class SoftwareTdxModule implements TdcallPort {
   // ---- TDG.VP.ENTER, INVEPT, INVGLA ----
 
   private enter(vp: number, rcx: bigint, rdx: bigint): TdcallOutput {
-    // Checks in tdg_vp_enter's order. RDX: a 256-byte aligned private GPA.
-    if ((rdx & 0xffn) !== 0n || rdx >> 12n >= BigInt(this.privatePages)) {
+    // Checks in tdg_vp_enter's order. RDX: a 256-byte aligned private GPA
+    // (rdx >> 12 >= privatePages exactly when rdx >= privatePages << 12).
+    if ((rdx & 0xffn) !== 0n || rdx >= this.privateGpaLimit) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RDX)
     }
     // RCX: bits 1:0 invalidation, 53:52 VM index, the rest reserved.
-    const reserved = rcx & ~(3n | (3n << 52n))
-    const vmIndex = Number((rcx >> 52n) & 3n)
-    if (reserved !== 0n || vmIndex === 0 || vmIndex > this.numL2Vms) {
+    const index = enterRcxIndex(rcx)
+    const vmIndex = index >> 2
+    if (index < 0 || vmIndex === 0 || vmIndex > this.numL2Vms) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
     }
     if (this.requireVirtualApicPage) {
@@ -308,24 +363,24 @@ export class SoftwareTdxModule implements TdcallPort {
         return fail(TdxStatus.TDX_OPERAND_INVALID, OPERAND_ID_L2_VAPIC_GPA)
       }
     }
-    const flags: TdxVmFlags = {
-      invdTranslations: Number(rcx & 3n) as TdxVmFlags['invdTranslations'],
-      vmIndex: vmIndex as L2VmIndex,
-    }
+    const flags = ENTER_FLAGS[index] as TdxVmFlags
     if (flags.invdTranslations === 1) this.invept[vmIndex] = (this.invept[vmIndex] ?? 0) + 1
     const state = this.vp(vp)
     state.enters++
-    state.lastEnter = { vmIndex: flags.vmIndex, flags, guestStateGpa: rdx }
+    state.lastFlags = flags
+    state.lastGuestStateGpa = rdx
     const exit: VpEnterExit = this.onEnter(vp, flags.vmIndex, flags, rdx)
     const status = exit.tdxStatus ?? 0
-    return out(makeTdxStatus(status, exit.exitReason >>> 0), {
+    const reason = exit.exitReason >>> 0
+    return {
+      rax: status === 0 ? (EXIT_RAX[reason] ?? BigInt(reason)) : makeTdxStatus(status, reason),
       rcx: exit.exitQualification ?? 0n,
       rdx: exit.gla ?? 0n,
       r8: exit.gpa ?? 0n,
       r9: exit.interruptionInfo ?? 0n,
       r10: exit.idtVectoringInfo ?? 0n,
       r11: exit.instructionInfo ?? 0n,
-    })
+    }
   }
 
   private inveptCall(rcx: bigint): TdcallOutput {
@@ -430,7 +485,7 @@ export class SoftwareTdxModule implements TdcallPort {
   sharedEptEnabled(vp: number, vmIndex: L2VmIndex): boolean {
     this.checkVp(vp)
     const key = `g:${0x50 + vmIndex}`
-    return ((this.vpState.get(vp)?.fields.get(key) ?? 0n) & 1n) === 1n
+    return ((this.vpState[vp]?.fields.get(key) ?? 0n) & 1n) === 1n
   }
 
   /**
@@ -474,21 +529,25 @@ export class SoftwareTdxModule implements TdcallPort {
     last?: { vmIndex: L2VmIndex; flags: TdxVmFlags; guestStateGpa: bigint }
   } {
     this.checkVp(vp)
-    const state = this.vpState.get(vp)
+    const state = this.vpState[vp]
     if (state === undefined) return { count: 0 }
-    return state.lastEnter === undefined
+    const flags = state.lastFlags
+    return flags === undefined
       ? { count: state.enters }
-      : { count: state.enters, last: state.lastEnter }
+      : {
+          count: state.enters,
+          last: { vmIndex: flags.vmIndex, flags, guestStateGpa: state.lastGuestStateGpa },
+        }
   }
 
   /** What the module holds: Secure-EPT runs, interned states, VPs with state, stored fields. */
   storageStats(): { pageRuns: number; pageStates: number; vpStates: number; fields: number } {
     let fields = 0
-    for (const s of this.vpState.values()) fields += s.fields.size
+    for (const s of this.vpState) if (s !== undefined) fields += s.fields.size
     return {
       pageRuns: this.ept.runCount,
       pageStates: this.ept.stateCount,
-      vpStates: this.vpState.size,
+      vpStates: this.vpStateCount,
       fields,
     }
   }
@@ -514,7 +573,9 @@ export class SoftwareTdxModule implements TdcallPort {
 
   toJSON(): SoftwareTdxModuleJson {
     const vpState: SoftwareTdxModuleJson['vpState'] = {}
-    for (const [vp, s] of [...this.vpState].sort((a, b) => a[0] - b[0])) {
+    // Ascending VP order (the array's index order).
+    for (const [vp, s] of this.vpState.entries()) {
+      if (s === undefined) continue
       const fields: Record<string, string> = {}
       for (const [k, v] of [...s.fields].sort((a, b) => (a[0] < b[0] ? -1 : 1))) fields[k] = hex(v)
       vpState[String(vp)] = { fields, enters: s.enters }
