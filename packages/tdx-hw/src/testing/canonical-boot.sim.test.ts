@@ -209,6 +209,10 @@ describe('canonical VBS boot: HwPlatform + SimKernel against the pure simulator'
     expect(changed(1, 2)).toBeGreaterThan(10)
     expect(changed(1, 1)).toBeGreaterThan(10)
     expect(changed(2, 2)).toBe(0)
+    // Nothing is left queued: every TDG.VP.WR reached its VP's VMCS before that VP's next entry.
+    for (let vp = 0; vp < scenario.partition.vps; vp++) {
+      expect(hw.td.hw.vpState(vp).pendingCount).toBe(0)
+    }
   })
 
   /**
