@@ -1,3 +1,5 @@
+import { nameIndex } from '../internal/name-index.js'
+
 /**
  * Hypercall call codes (bits 15:0 of the control word), with the TLFS names less the `HvCall`
  * prefix (vsm-on-tdx.md §1.2, §13.10; abi.md §4.2).
@@ -45,12 +47,10 @@ export const HypercallCode = {
 export type HypercallName = keyof typeof HypercallCode
 export type HypercallCode = (typeof HypercallCode)[HypercallName]
 
-const nameByCode = new Map<number, HypercallName>(
-  (Object.keys(HypercallCode) as HypercallName[]).map((name) => [HypercallCode[name], name])
-)
+const calls = nameIndex(HypercallCode)
 
 export function hypercallName(code: number): HypercallName | undefined {
-  return nameByCode.get(code)
+  return calls.nameOf(code)
 }
 
 /**
@@ -63,8 +63,7 @@ export function hypercallCodeFromName(name: string): HypercallCode | undefined {
     : name.startsWith('HvCall')
       ? name.slice('HvCall'.length)
       : name
-  // Own properties only: `toString` and friends are not calls.
-  return Object.hasOwn(HypercallCode, bare) ? HypercallCode[bare as HypercallName] : undefined
+  return calls.valueOf(bare) as HypercallCode | undefined
 }
 
 export const HV_PARTITION_ID_SELF = 0xffff_ffff_ffff_ffffn

@@ -1,4 +1,5 @@
 import { VtlError } from '../errors/vtl-error.js'
+import { nameIndex } from '../internal/name-index.js'
 
 /**
  * `HvRegisterName` values (u32) for Get/SetVpRegisters, named as the TLFS names them without the
@@ -193,7 +194,7 @@ export function sintRegister(index: number): number {
 }
 
 const keys = Object.keys(HvRegisterName) as HvRegisterNameKey[]
-const nameByNumber = new Map<number, HvRegisterNameKey>(keys.map((k) => [HvRegisterName[k], k]))
+const registers = nameIndex(HvRegisterName)
 const keyByLowerName = new Map<string, HvRegisterNameKey>([
   ...keys.map((k): [string, HvRegisterNameKey] => [k.toLowerCase(), k]),
   ...Object.entries(HV_REGISTER_NAME_ALIASES).map(([alias, k]): [string, HvRegisterNameKey] => [
@@ -204,7 +205,7 @@ const keyByLowerName = new Map<string, HvRegisterNameKey>([
 
 /** The canonical name of a register number, or `undefined` if the table does not list it. */
 export function registerName(value: number): HvRegisterNameKey | undefined {
-  return nameByNumber.get(value)
+  return registers.nameOf(value)
 }
 
 /**

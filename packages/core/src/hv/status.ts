@@ -1,4 +1,5 @@
 import { VtlError } from '../errors/vtl-error.js'
+import { nameIndex } from '../internal/name-index.js'
 
 /**
  * Hyper-V hypercall status codes (`HV_STATUS_*`), named as OpenVMM's `HvError` names them
@@ -70,19 +71,16 @@ export type HvStatusName = keyof typeof HvStatus
 /** A status value as the guest sees it in bits 15:0 of the result word. */
 export type HvStatus = (typeof HvStatus)[HvStatusName]
 
-const nameByValue = new Map<number, HvStatusName>(
-  (Object.keys(HvStatus) as HvStatusName[]).map((name) => [HvStatus[name], name])
-)
+const statuses = nameIndex(HvStatus)
 
 /** The name of a status value, or `undefined` for a value no table lists. */
 export function hvStatusName(value: number): HvStatusName | undefined {
-  return nameByValue.get(value)
+  return statuses.nameOf(value)
 }
 
 /** The value of a status name; throws `E_UNKNOWN_NAME` for a name that is not in the table. */
 export function hvStatusFromName(name: string): HvStatus {
-  // Own properties only: `toString` and friends are not statuses.
-  const value = Object.hasOwn(HvStatus, name) ? HvStatus[name as HvStatusName] : undefined
+  const value = statuses.valueOf(name) as HvStatus | undefined
   if (value === undefined) {
     throw new VtlError('E_UNKNOWN_NAME', `unknown HvStatus name '${name}'`, { field: 'status' })
   }
@@ -90,7 +88,7 @@ export function hvStatusFromName(name: string): HvStatus {
 }
 
 export function isHvStatus(value: number): value is HvStatus {
-  return nameByValue.has(value)
+  return statuses.has(value)
 }
 
 /** `Name (0xNNNN)`, for messages and timelines. */

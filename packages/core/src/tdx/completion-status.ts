@@ -1,5 +1,6 @@
 import { VtlError } from '../errors/vtl-error.js'
 import { checkInt, checkU64, hex64 } from './u64.js'
+import { nameIndex } from '../internal/name-index.js'
 
 /**
  * TDCALL completion status codes: the value of RAX[63:32] after a TDCALL (TDX module
@@ -185,27 +186,25 @@ export type TdxStatusName = keyof typeof TdxStatus
 /** A completion status code: RAX[63:32] after a TDCALL. */
 export type TdxStatus = (typeof TdxStatus)[TdxStatusName]
 
-const nameByCode = new Map<number, TdxStatusName>(
-  (Object.keys(TdxStatus) as TdxStatusName[]).map((name) => [TdxStatus[name], name])
-)
+const statuses = nameIndex(TdxStatus)
 
 /** The name of a status code (RAX[63:32]), or `undefined` for a code no table lists. */
 export function tdxStatusName(code: number): TdxStatusName | undefined {
-  return nameByCode.get(code)
+  return statuses.nameOf(code)
 }
 
 export function isTdxStatus(code: number): code is TdxStatus {
-  return nameByCode.has(code)
+  return statuses.has(code)
 }
 
 /** The code of a status name (`TDX_OPERAND_BUSY`; the `TDX_` prefix may be left out). */
 export function tdxStatusFromName(name: string): TdxStatus {
   const full = name.startsWith('TDX_') ? name : `TDX_${name}`
-  // Own properties only: inherited names such as 'TDX_constructor' must not resolve.
-  if (!Object.hasOwn(TdxStatus, full)) {
+  const code = statuses.valueOf(full)
+  if (code === undefined) {
     throw new VtlError('E_UNKNOWN_NAME', `unknown TDX status name '${name}'`, { field: 'status' })
   }
-  return TdxStatus[full as TdxStatusName]
+  return code as TdxStatus
 }
 
 /**

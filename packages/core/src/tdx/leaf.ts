@@ -1,5 +1,6 @@
 import { VtlError } from '../errors/vtl-error.js'
 import { checkInt, checkReserved, checkU64 } from './u64.js'
+import { nameIndex } from '../internal/name-index.js'
 
 /**
  * TDCALL leaf numbers (RAX bits 15:0), under the TDX module's dotted names (abi.md §3.1,
@@ -43,17 +44,15 @@ const LEAF_ALIASES: Readonly<Record<string, TdcallLeafName>> = {
   'TDG.VP.INVVPID': 'TDG.VP.INVGLA',
 }
 
-const nameByLeaf = new Map<number, TdcallLeafName>(
-  (Object.keys(TdcallLeaf) as TdcallLeafName[]).map((name) => [TdcallLeaf[name], name])
-)
+const leaves = nameIndex(TdcallLeaf)
 
 /** The dotted name of a leaf number, or `undefined` for a number no table lists. */
 export function tdcallLeafName(leaf: number): TdcallLeafName | undefined {
-  return nameByLeaf.get(leaf)
+  return leaves.nameOf(leaf)
 }
 
 export function isTdcallLeaf(leaf: number): leaf is TdcallLeaf {
-  return nameByLeaf.has(leaf)
+  return leaves.has(leaf)
 }
 
 /**
@@ -64,11 +63,11 @@ export function isTdcallLeaf(leaf: number): leaf is TdcallLeaf {
 export function tdcallLeafFromName(name: string): TdcallLeaf {
   const dotted = name.replace(/_LEAF$/, '').replaceAll('_', '.')
   const canonical = Object.hasOwn(LEAF_ALIASES, dotted) ? LEAF_ALIASES[dotted] : dotted
-  // Own properties only: 'toString' or '__proto__' must not resolve to Object.prototype members.
-  if (canonical === undefined || !Object.hasOwn(TdcallLeaf, canonical)) {
+  const leaf = canonical === undefined ? undefined : leaves.valueOf(canonical)
+  if (leaf === undefined) {
     throw new VtlError('E_UNKNOWN_NAME', `unknown TDCALL leaf '${name}'`, { field: 'leaf' })
   }
-  return TdcallLeaf[canonical as TdcallLeafName]
+  return leaf as TdcallLeaf
 }
 
 const RAX_RESERVED = ~0xff_ffffn & 0xffff_ffff_ffff_ffffn

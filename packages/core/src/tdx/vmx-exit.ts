@@ -1,4 +1,5 @@
 import { checkInt } from './u64.js'
+import { nameIndex } from '../internal/name-index.js'
 
 /**
  * VMX basic exit reasons (Intel SDM Appendix C; cross-checked with openvmm `VmxExitBasic` and
@@ -67,12 +68,10 @@ export const VmxExitBasic = {
 export type VmxExitBasicName = keyof typeof VmxExitBasic
 export type VmxExitBasic = (typeof VmxExitBasic)[VmxExitBasicName]
 
-const nameByReason = new Map<number, VmxExitBasicName>(
-  (Object.keys(VmxExitBasic) as VmxExitBasicName[]).map((name) => [VmxExitBasic[name], name])
-)
+const reasons = nameIndex(VmxExitBasic)
 
 export function vmxExitBasicName(reason: number): VmxExitBasicName | undefined {
-  return nameByReason.get(reason)
+  return reasons.nameOf(reason)
 }
 
 /** The 32-bit VMX exit reason: basic reason 15:0, flags in 31:16. */
