@@ -3,5 +3,9 @@ import { defineProject } from 'vitest/config'
 export default defineProject({
   resolve: { conditions: ['@vtl/source'] },
   ssr: { resolve: { conditions: ['@vtl/source'] } },
-  test: { name: '@vtl/sim', include: ['src/**/*.test.ts'] },
+  test: {
+    name: '@vtl/sim',
+    include: ['src/**/*.test.ts'],
+    setupFiles: ['../../scripts/vitest-setup.ts'],
+  },
 })
