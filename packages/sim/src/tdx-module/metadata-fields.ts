@@ -19,6 +19,23 @@ export interface FieldSpec {
   /** Bits the L1 VMM may write; 0n = read-only (TDX_METADATA_FIELD_NOT_WRITABLE). */
   writable: bigint
   reset: bigint
+  /** `writable` is a non-zero run of low bits (2^k − 1): a value in `[0, writable]` is whole. */
+  lowMask: boolean
+}
+
+function makeSpec(
+  key: string,
+  bits: FieldSpec['bits'],
+  writable: bigint,
+  reset: bigint
+): FieldSpec {
+  return {
+    key,
+    bits,
+    writable,
+    reset,
+    lowMask: writable !== 0n && (writable & (writable + 1n)) === 0n,
+  }
 }
 
 const ALL64 = 0xffff_ffff_ffff_ffffn
@@ -95,12 +112,12 @@ function buildVmcsFieldSpec(vm: number, encoding: number): FieldSpec {
   const bits = SIZE_BITS[vmcsTdxFieldSize(encoding)]
   // VMX encoding bits 11:10 = 1: VM-exit information, read-only for everyone.
   const readOnly = ((encoding >>> 10) & 3) === 1
-  return {
-    key: `v${vm}:${encoding}`,
+  return makeSpec(
+    `v${vm}:${encoding}`,
     bits,
-    writable: readOnly ? 0n : fieldMask(bits),
-    reset: VMCS_RESET.get(encoding) ?? 0n,
-  }
+    readOnly ? 0n : fieldMask(bits),
+    VMCS_RESET.get(encoding) ?? 0n
+  )
 }
 
 /**
@@ -136,17 +153,17 @@ function decodeVpFieldSpec(id: bigint, numL2Vms: number): FieldSpec | undefined 
   if (msr >= 0) {
     if (msr + 1 > numL2Vms || f.fieldCode >= 512 || size !== 64) return undefined
     // The default bitmap intercepts every MSR.
-    return { key: `m${msr + 1}:${f.fieldCode}`, bits: 64, writable: ALL64, reset: ALL64 }
+    return makeSpec(`m${msr + 1}:${f.fieldCode}`, 64, ALL64, ALL64)
   }
   if (f.classCode === TdVpsClassCode.MANAGEMENT && size === 64) {
     const code = f.fieldCode
     if (code >= 0x51 && code < 0x51 + numL2Vms) {
       // L2_CTLS: bit 0 ENABLE_SHARED_EPTP, bit 1 ENABLE_TDVMCALL, the rest reserved.
-      return { key: `g:${code}`, bits: 64, writable: 3n, reset: 0n }
+      return makeSpec(`g:${code}`, 64, 3n, 0n)
     }
     if (code >= 0x59 && code < 0x59 + numL2Vms) {
       // TSC_DEADLINE: all ones = disarmed.
-      return { key: `g:${code}`, bits: 64, writable: ALL64, reset: ALL64 }
+      return makeSpec(`g:${code}`, 64, ALL64, ALL64)
     }
   }
   return undefined

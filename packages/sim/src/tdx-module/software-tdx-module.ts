@@ -306,13 +306,17 @@ export class SoftwareTdxModule implements TdcallPort {
     if (spec === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
     const writable = spec.writable
     const old = this.readField(vp, spec)
-    // A mask of exactly the writable bits (what a whole-field write passes) cannot fail.
-    if (mask !== writable || writable === 0n) {
+    let next: bigint
+    if (mask === writable && spec.lowMask && value >= 0n && value <= writable) {
+      // A whole-field write (mask = the writable low bits, value inside them): it cannot fail,
+      // and the result is the value when the old value is inside the field too.
+      next = old >= 0n && old <= writable ? value : (old & ~writable) | value
+    } else {
       const checked = checkWrite(old, writable, value, mask)
       if (checked !== undefined) return checked
+      const bits = writable & mask
+      next = (old & ~bits) | (value & bits)
     }
-    const bits = writable & mask
-    const next = (old & ~bits) | (value & bits)
     if (next !== old) this.vp(vp).fields.set(spec.key, next)
     return { rax: SUCCESS, rcx: 0n, rdx: id, r8: old, r9: 0n, r10: 0n, r11: 0n }
   }
