@@ -164,13 +164,15 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
   const exit = td.vpEnter(vp, vtl)
   guest.action = undefined
   let result: StepResult
-  if (exit.rax >> 32n !== 0n) {
-    const enterStatus = tdxStatusCode(exit.rax)
+  const rax = exit.rax
+  // RAX[63:32] (the status) is non-zero exactly when RAX is outside 32 bits.
+  if (rax < 0n || rax > 0xffff_ffffn) {
+    const enterStatus = tdxStatusCode(rax)
     // TDG.VP.ENTER itself failed (an injected fault): the L2 never ran.
     result = { enterStatus: tdxStatusName(enterStatus) ?? hex(BigInt(enterStatus)) }
   } else {
     td.tick(vp, td.cost.l2Exit)
-    result = handleExit(td, vp, vtl, action, Number(exit.rax & 0xffffn), exit.r8, guest)
+    result = handleExit(td, vp, vtl, action, Number(rax) & 0xffff, exit.r8, guest)
   }
   if (resumed !== undefined) result.resumed = resumed
   exitToParavisor(td.engine, vp)

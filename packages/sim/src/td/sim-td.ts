@@ -115,8 +115,7 @@ const TDG_VP_WR = TdcallLeaf['TDG.VP.WR']
 /** Per VMX encoding: [field id on VMCS #1, field id on VMCS #2, whole-field mask]. */
 const vpWrFields = new Map<number, [bigint, bigint, bigint]>()
 
-/** TDG.VP.WR of one whole VMCS field (the mask covers the field: a wider one is refused). */
-function vpWrInput(vtl: GuestVtl, encoding: number, value: bigint): TdcallInput {
+function vpWrField(encoding: number): [bigint, bigint, bigint] {
   let field = vpWrFields.get(encoding)
   if (field === undefined) {
     field = [
@@ -126,6 +125,12 @@ function vpWrInput(vtl: GuestVtl, encoding: number, value: bigint): TdcallInput 
     ]
     vpWrFields.set(encoding, field)
   }
+  return field
+}
+
+/** TDG.VP.WR of one whole VMCS field (the mask covers the field: a wider one is refused). */
+function vpWrInput(vtl: GuestVtl, encoding: number, value: bigint): TdcallInput {
+  const field = vpWrField(encoding)
   return { leaf: TDG_VP_WR, rcx: 0n, rdx: field[vtl], r8: value, r9: field[2] }
 }
 const MAX_VPS = 1024
@@ -187,6 +192,11 @@ export class SimTd {
   private readonly leafCounts = new Float64Array(LEAVES)
   private readonly leafCost: number[]
   private readonly hostCounts = new Map<string, number>()
+  /**
+   * The input of the context writes' TDG.VP.WRs, filled per call: the module and the fault
+   * injector read an input during the call only, and the trace keeps just its leaf.
+   */
+  private readonly wrInput: TdcallInput = { leaf: TDG_VP_WR, rcx: 0n, rdx: 0n, r8: 0n, r9: 0n }
   /** TDG.VP.ENTER inputs for VM #1 and #2 (immutable, built once). */
   private readonly enterInputs: readonly [TdcallInput, TdcallInput] = [
     tdgVpEnter({ invdTranslations: 0, vmIndex: 1 }, 0n),
@@ -498,8 +508,13 @@ export class SimTd {
    */
   private writeVtlRegisters(vp: number, vtl: GuestVtl, registers: VtlRegisterWrite): HvStatus {
     let failures = 0
+    const input = this.wrInput
     const written = forEachVmcsWrite(registers, (encoding, value) => {
-      const rax = this.tdxCall(vp, vpWrInput(vtl, encoding, value)).rax
+      const field = vpWrField(encoding)
+      input.rdx = field[vtl]
+      input.r8 = value
+      input.r9 = field[2]
+      const rax = this.tdxCall(vp, input).rax
       if (rax === 0n || isTdxSuccess(rax)) return true
       failures++
       return false
