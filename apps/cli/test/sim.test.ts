@@ -35,8 +35,9 @@ describe('vtl sim run', () => {
     const r = vtl(['sim', 'run', SCENARIOS])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    const passLines = r.stdout.split('\n').filter((l) => l.startsWith('PASS '))
-    expect(passLines).toHaveLength(bundled.length)
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('│ PASS '))
+    expect(rows).toHaveLength(bundled.length)
+    for (const name of bundled) expect(rows.some((row) => row.includes(` ${name} `))).toBe(true)
     expect(r.stdout).not.toContain('FAIL')
     expect(r.stdout).toContain(`all ${bundled.length} files passed`)
   })
@@ -69,7 +70,7 @@ describe('vtl sim run', () => {
     const path = file('fail.yaml', FAILING)
     const human = vtl(['sim', 'run', path])
     expect(human.code).toBe(1)
-    expect(human.stdout).toContain('FAIL tiny-wrong')
+    expect(human.stdout).toMatch(/^FAIL tiny-wrong /m)
     expect(human.stdout).toMatch(
       /step 0 \(VP0 hypercall\): status expected "AccessDenied", got "Success"/
     )
@@ -89,6 +90,11 @@ describe('vtl sim run', () => {
     expect(r.code).toBe(1)
     const doc = MultiReportSchema.parse(JSON.parse(r.stdout))
     expect([doc.passed, doc.failed]).toEqual([1, 1])
+    const human = vtl(['sim', 'run', file('ok3.yaml', PASSING), file('bad3.yaml', FAILING)])
+    expect(human.code).toBe(1)
+    expect(human.stdout).toMatch(/│ PASS │ tiny +│ ok3\.yaml +│ +1 │ +0 │/)
+    expect(human.stdout).toMatch(/│ FAIL │ tiny-wrong +│ bad3\.yaml +│ +0 │ +1 │/)
+    expect(human.stdout).toContain('1 of 2 files failed')
   })
 
   it('exits 2 naming the file, the step and the field, and runs nothing', () => {

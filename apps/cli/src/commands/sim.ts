@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { Command, Option } from 'commander'
 import type { Scenario } from '@vtl/sim'
@@ -7,6 +8,7 @@ import { colors, print, type CliContext } from '../context.js'
 import { parseCount, parsePositive } from '../parse.js'
 import { progressBar } from '../output/progress.js'
 import { toJson } from '../output/json.js'
+import { renderTable } from '../output/table.js'
 import type { Colors } from '../output/colors.js'
 import {
   expandScenarioPaths,
@@ -37,6 +39,28 @@ function formatRun(run: ScenarioRun, c: Colors): string {
     }
   }
   return lines.join('\n')
+}
+
+/** One row per file: verdict, scenario, steps, VTL switches, TDCALLs, forwarded hypercalls. */
+function runsTable(runs: readonly ScenarioRun[], c: Colors): string {
+  const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0)
+  return renderTable(
+    ['', 'scenario', 'file', 'passed', 'failed', 'VTL switches', 'TDCALLs', 'to host'],
+    runs.map((run) => {
+      const r = run.report
+      return [
+        r.failed === 0 ? c.green('PASS') : c.red('FAIL'),
+        r.scenario,
+        basename(run.file),
+        r.passed,
+        r.failed,
+        r.stats.vtlSwitches,
+        sum(r.stats.tdcalls),
+        sum(r.stats.hypervisorCalls),
+      ]
+    }),
+    { align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'] }
+  )
 }
 
 /** Runs parsed scenarios, at most `parallel` at a time in this process. */
@@ -130,8 +154,11 @@ Example:
           )
       } else {
         const c = colors(ctx, command)
-        for (const run of runs) print(ctx, formatRun(run, c))
-        if (runs.length > 1) {
+        if (runs.length === 1) {
+          for (const run of runs) print(ctx, formatRun(run, c))
+        } else {
+          print(ctx, runsTable(runs, c))
+          for (const run of runs) if (run.report.failed > 0) print(ctx, formatRun(run, c))
           print(
             ctx,
             `\n${failedFiles === 0 ? c.green(`all ${runs.length} files passed`) : c.red(`${failedFiles} of ${runs.length} files failed`)}`
