@@ -21,6 +21,38 @@ export interface FieldSpec {
   reset: bigint
   /** `writable` is a non-zero run of low bits (2^k − 1): a value in `[0, writable]` is whole. */
   lowMask: boolean
+  /** The key's storage slot (`fieldSlot(key)`): per-VP state is an array indexed by it. */
+  slot: number
+}
+
+/** Storage keys by slot, and slots by key: numbered in order of first use, never reused. */
+const slotKeys: string[] = []
+const keySlots = new Map<string, number>()
+
+/** The storage slot of `key`, numbered on first use. */
+export function fieldSlot(key: string): number {
+  let slot = keySlots.get(key)
+  if (slot === undefined) {
+    slot = slotKeys.length
+    slotKeys.push(key)
+    keySlots.set(key, slot)
+  }
+  return slot
+}
+
+/** The slot of `key` if it has one (a key never stored or specified has none). */
+export function existingFieldSlot(key: string): number | undefined {
+  return keySlots.get(key)
+}
+
+/** The storage key of `slot`. */
+export function fieldKey(slot: number): string {
+  return slotKeys[slot] ?? ''
+}
+
+/** Slots numbered so far (a per-VP array this long holds every known field without growing). */
+export function fieldSlotCount(): number {
+  return slotKeys.length
 }
 
 function makeSpec(
@@ -30,6 +62,7 @@ function makeSpec(
   reset: bigint
 ): FieldSpec {
   return {
+    slot: fieldSlot(key),
     key,
     bits,
     writable,

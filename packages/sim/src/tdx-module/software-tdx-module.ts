@@ -16,6 +16,10 @@ import {
 import {
   TD_CTLS_WRITABLE,
   checkWrite,
+  existingFieldSlot,
+  fieldKey,
+  fieldSlot,
+  fieldSlotCount,
   isTdxFeatures0,
   vmFieldName,
   vmcsFieldSpec,
@@ -49,7 +53,10 @@ const OPERAND_ID_L2_VAPIC_GPA = 170
 
 /** Per VP: the TDVPS fields that were written (everything else reads as its reset value). */
 interface VpState {
-  fields: Map<string, bigint>
+  /** Written values by field slot (`FieldSpec.slot`); undefined = never written. */
+  values: (bigint | undefined)[]
+  /** How many slots of `values` are set. */
+  fieldCount: number
   enters: number
   /** The last TDG.VP.ENTER (`entries().last`), kept as its parts: flags undefined = none yet. */
   lastFlags: TdxVmFlags | undefined
@@ -276,7 +283,13 @@ export class SoftwareTdxModule implements TdcallPort {
   private vp(vp: number): VpState {
     let state = this.vpState[vp]
     if (state === undefined) {
-      state = { fields: new Map(), enters: 0, lastFlags: undefined, lastGuestStateGpa: 0n }
+      state = {
+        values: new Array<bigint | undefined>(fieldSlotCount()).fill(undefined),
+        fieldCount: 0,
+        enters: 0,
+        lastFlags: undefined,
+        lastGuestStateGpa: 0n,
+      }
       this.vpState[vp] = state
       this.vpStateCount++
     }
@@ -284,7 +297,12 @@ export class SoftwareTdxModule implements TdcallPort {
   }
 
   private readField(vp: number, spec: FieldSpec): bigint {
-    return this.vpState[vp]?.fields.get(spec.key) ?? spec.reset
+    return this.vpState[vp]?.values[spec.slot] ?? spec.reset
+  }
+
+  private storeField(state: VpState, slot: number, value: bigint): void {
+    if (state.values[slot] === undefined) state.fieldCount++
+    state.values[slot] = value
   }
 
   private vpRd(vp: number, id: bigint): TdcallOutput {
@@ -317,7 +335,7 @@ export class SoftwareTdxModule implements TdcallPort {
       const bits = writable & mask
       next = (old & ~bits) | (value & bits)
     }
-    if (next !== old) this.vp(vp).fields.set(spec.key, next)
+    if (next !== old) this.storeField(this.vp(vp), spec.slot, next)
     return { rax: SUCCESS, rcx: 0n, rdx: id, r8: old, r9: 0n, r10: 0n, r11: 0n }
   }
 
@@ -489,7 +507,9 @@ export class SoftwareTdxModule implements TdcallPort {
   sharedEptEnabled(vp: number, vmIndex: L2VmIndex): boolean {
     this.checkVp(vp)
     const key = `g:${0x50 + vmIndex}`
-    return ((this.vpState[vp]?.fields.get(key) ?? 0n) & 1n) === 1n
+    const slot = existingFieldSlot(key)
+    const value = slot === undefined ? undefined : this.vpState[vp]?.values[slot]
+    return ((value ?? 0n) & 1n) === 1n
   }
 
   /**
@@ -547,7 +567,7 @@ export class SoftwareTdxModule implements TdcallPort {
   /** What the module holds: Secure-EPT runs, interned states, VPs with state, stored fields. */
   storageStats(): { pageRuns: number; pageStates: number; vpStates: number; fields: number } {
     let fields = 0
-    for (const s of this.vpState) if (s !== undefined) fields += s.fields.size
+    for (const s of this.vpState) if (s !== undefined) fields += s.fieldCount
     return {
       pageRuns: this.ept.runCount,
       pageStates: this.ept.stateCount,
@@ -581,7 +601,11 @@ export class SoftwareTdxModule implements TdcallPort {
     for (const [vp, s] of this.vpState.entries()) {
       if (s === undefined) continue
       const fields: Record<string, string> = {}
-      for (const [k, v] of [...s.fields].sort((a, b) => (a[0] < b[0] ? -1 : 1))) fields[k] = hex(v)
+      const stored: [string, bigint][] = []
+      s.values.forEach((v, slot) => {
+        if (v !== undefined) stored.push([fieldKey(slot), v])
+      })
+      for (const [k, v] of stored.sort((a, b) => (a[0] < b[0] ? -1 : 1))) fields[k] = hex(v)
       vpState[String(vp)] = { fields, enters: s.enters }
     }
     return {
@@ -633,7 +657,8 @@ export class SoftwareTdxModule implements TdcallPort {
     for (const [vp, s] of Object.entries(json.vpState)) {
       const state = module.vp(Number(vp))
       state.enters = s.enters
-      for (const [k, v] of Object.entries(s.fields)) state.fields.set(k, BigInt(v))
+      for (const [k, v] of Object.entries(s.fields))
+        module.storeField(state, fieldSlot(k), BigInt(v))
     }
     json.invept.forEach((n, i) => (module.invept[i] = n))
     json.invgla.forEach((n, i) => (module.invgla[i] = n))
