@@ -1,8 +1,138 @@
+import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
+import type { VtldClient, VtldRequest } from './client.js'
 import { createProgram } from './program.js'
 
+function capture(): { stream: NodeJS.WriteStream; text: () => string } {
+  const stream = new PassThrough()
+  const chunks: Buffer[] = []
+  stream.on('data', (c: Buffer) => chunks.push(c))
+  return {
+    stream: stream as unknown as NodeJS.WriteStream,
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  }
+}
+
+/** A client that records requests and answers `{ ok: true }`. */
+function recordingClient(): {
+  factory: (socket: string) => VtldClient
+  seen: { socket: string; request: VtldRequest }[]
+} {
+  const seen: { socket: string; request: VtldRequest }[] = []
+  return {
+    seen,
+    factory: (socket) => ({
+      endpoint: socket,
+      request: (request) => {
+        seen.push({ socket, request })
+        return Promise.resolve({ ok: true, value: 0xffff_ffff_ffff_ffffn })
+      },
+    }),
+  }
+}
+
 describe('createProgram', () => {
-  it('names the program vtl', () => {
-    expect(createProgram().name()).toBe('vtl')
+  it('names the program vtl and has every command group', () => {
+    const program = createProgram()
+    expect(program.name()).toBe('vtl')
+    expect(program.commands.map((c) => c.name())).toEqual([
+      'demo',
+      'sim',
+      'td',
+      'vsm',
+      'mem',
+      'hypercall',
+      'trace',
+      'probe',
+      'bench',
+      'completion',
+    ])
+  })
+
+  it('hands stateful commands to the client as typed requests, 64-bit values exact', async () => {
+    const { factory, seen } = recordingClient()
+    const out = capture()
+    const program = createProgram({ clientFactory: factory, stdout: out.stream, env: {} })
+    await program.parseAsync(
+      [
+        '--socket',
+        '/s.sock',
+        'vsm',
+        'enable-vp',
+        '--td',
+        'd',
+        '--target-vp',
+        '3',
+        '--rip',
+        '0xffffffffffffffff',
+        '--json',
+      ],
+      { from: 'user' }
+    )
+    expect(seen).toEqual([
+      {
+        socket: '/s.sock',
+        request: {
+          op: 'vsm.enable-vp',
+          td: 'd',
+          vp: 0,
+          targetVp: 3,
+          targetVtl: 1,
+          rip: 0xffff_ffff_ffff_ffffn,
+        },
+      },
+    ])
+    expect(JSON.parse(out.text())).toEqual({ ok: true, value: '0xffffffffffffffff' })
+  })
+
+  it('parses sizes, flags and hex input into the request', async () => {
+    const { factory, seen } = recordingClient()
+    const program = createProgram({
+      clientFactory: factory,
+      stdout: capture().stream,
+      env: { XDG_RUNTIME_DIR: '/run/u' },
+    })
+    await program.parseAsync(
+      [
+        'mem',
+        'protect',
+        '--td',
+        't',
+        '--gpa',
+        '65536',
+        '--size',
+        '2MiB',
+        '--flags',
+        'R,UX',
+        '--target-vtl',
+        '0',
+      ],
+      {
+        from: 'user',
+      }
+    )
+    await program.parseAsync(['hypercall', '0x13', '0a0B', '--td', 't', '--vtl', '1', '--fast'], {
+      from: 'user',
+    })
+    expect(seen.map((s) => s.socket)).toEqual(['/run/u/vtld.sock', '/run/u/vtld.sock'])
+    expect(seen[0]?.request).toEqual({
+      op: 'mem.protect',
+      td: 't',
+      vp: 0,
+      targetVtl: 0,
+      start: 0x10000n,
+      size: 2n << 20n,
+      flags: 0x9,
+    })
+    expect(seen[1]?.request).toMatchObject({
+      op: 'hypercall',
+      code: 0x13,
+      vtl: 1,
+      fast: true,
+      repCount: 0,
+    })
+    expect(seen[1]?.request.op === 'hypercall' ? [...seen[1].request.input] : []).toEqual([
+      0x0a, 0x0b,
+    ])
   })
 })

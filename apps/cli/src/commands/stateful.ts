@@ -4,18 +4,19 @@ import { client, print, type CliContext } from '../context.js'
 import { toJson } from '../output/json.js'
 
 /**
- * Sends one request to `vtld` and prints its answer (JSON with --json, otherwise indented JSON
- * until the daemon issue gives each answer its own table). Without a daemon the client throws
- * `E_NO_DAEMON` (exit 3).
+ * Sends one request to `vtld` and prints its answer: the JSON itself with --json, otherwise
+ * `render(answer)` (each command passes its table once the daemon defines the answers; until then
+ * indented JSON). Without a daemon the client throws `E_NO_DAEMON` (exit 3).
  */
 export async function send(
   ctx: CliContext,
   command: Command,
   request: VtldRequest,
-  json: boolean | undefined
+  json: boolean | undefined,
+  render: (answer: unknown) => string = (answer) => toJson(answer)
 ): Promise<void> {
   const answer = await client(ctx, command).request(request)
-  print(ctx, json === true ? toJson(answer) : toJson(answer))
+  print(ctx, json === true ? toJson(answer) : render(answer))
 }
 
 /** `--td <id>`: the TD a command acts on. */
