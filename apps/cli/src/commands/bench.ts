@@ -56,16 +56,22 @@ export function parseBenchDocument(data: unknown, source: string): BenchDocument
   return data as unknown as BenchDocument
 }
 
-/** met / missed / no target: a figure against its target in the direction `better` says. */
+/**
+ * met / missed / no target: a figure against its target in the direction `better` says. A target
+ * in the figure's own unit is compared with the value; one in another unit (`x baseline`) with the
+ * ratio to the baseline measured in the same run.
+ */
 export function verdict(r: BenchResultRow): 'met' | 'missed' | 'no target' {
   if (r.target === undefined) return 'no target'
-  return (r.better === 'higher' ? r.value >= r.target.value : r.value <= r.target.value)
-    ? 'met'
-    : 'missed'
+  const figure = r.target.unit === r.unit ? r.value : r.ratio
+  if (figure === undefined) return 'no target'
+  const ok = r.better === 'higher' ? figure >= r.target.value : figure <= r.target.value
+  return ok ? 'met' : 'missed'
 }
 
 function num(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US')
+  if (v !== 0 && Math.abs(v) < 0.001) return v.toExponential(2)
   return Number(v.toPrecision(4)).toString()
 }
 
