@@ -83,6 +83,18 @@ const SCALARS: readonly [keyof VtlRegisterWrite, number][] = [
   ['sysenterEip', VmcsField.GUEST_SYSENTER_EIP_MSR],
 ]
 
+/** Bigints of the 16-bit values (selectors, attributes, limits), made on first use and shared. */
+const SMALL: (bigint | undefined)[] = []
+const U32_MAX = 0xffff_ffff
+const U32_MAX_BIG = 0xffff_ffffn
+
+/** `BigInt(n)` for a register field: small and all-ones values come from one shared object. */
+function big(n: number): bigint {
+  if (n === U32_MAX) return U32_MAX_BIG
+  if (n >= 0 && n < 0x10000 && Number.isInteger(n)) return (SMALL[n] ??= BigInt(n))
+  return BigInt(n)
+}
+
 /**
  * The VMCS guest-state fields (encoding, value) that carry a register write on TDX (§4.4, §6.4).
  * RIP, RSP, RFLAGS and the syscall MSRs live in the paravisor's `TdxPrivateRegs` bank, not the
@@ -106,23 +118,26 @@ export function forEachVmcsWrite(
   fn: (encoding: number, value: bigint) => boolean
 ): number {
   let done = 0
-  for (const [name, selector, base, limit, ar] of SEGMENTS) {
+  for (let i = 0; i < SEGMENTS.length; i++) {
+    const [name, selector, base, limit, ar] = SEGMENTS[i] as (typeof SEGMENTS)[number]
     const seg: SegmentRegister | undefined = write[name]
     if (seg === undefined) continue
-    if (!fn(selector, BigInt(seg.selector))) return done
+    if (!fn(selector, big(seg.selector))) return done
     if (!fn(base, seg.base)) return done + 1
-    if (!fn(limit, BigInt(seg.limit))) return done + 2
-    if (!fn(ar, BigInt(seg.attributes))) return done + 3
+    if (!fn(limit, big(seg.limit))) return done + 2
+    if (!fn(ar, big(seg.attributes))) return done + 3
     done += 4
   }
-  for (const [key, base, limit] of TABLES) {
+  for (let i = 0; i < TABLES.length; i++) {
+    const [key, base, limit] = TABLES[i] as (typeof TABLES)[number]
     const table: TableRegister | undefined = write[key]
     if (table === undefined) continue
     if (!fn(base, table.base)) return done
-    if (!fn(limit, BigInt(table.limit))) return done + 1
+    if (!fn(limit, big(table.limit))) return done + 1
     done += 2
   }
-  for (const [name, field] of SCALARS) {
+  for (let i = 0; i < SCALARS.length; i++) {
+    const [name, field] = SCALARS[i] as (typeof SCALARS)[number]
     const value = write[name]
     if (typeof value !== 'bigint') continue
     if (!fn(field, value)) return done
