@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -153,6 +153,19 @@ describe('vtl completion', () => {
       { encoding: 'utf8' }
     )
     expect(out.split('\n').slice(0, 2)).toEqual(['enable-partition enable-vp', '--parallel'])
+  })
+
+  it.each([
+    ['zsh', ['-n']],
+    ['fish', ['-n']],
+  ] as const)('writes a %s script that the shell parses (when it is installed)', (shell, flags) => {
+    const found = spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0
+    if (!found) return
+    const script = join(tmp, `vtl.${shell}`)
+    writeFileSync(script, vtl(['completion', shell]).stdout)
+    const r = spawnSync(shell, [...flags, script], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
   })
 
   it('rejects an unknown shell (exit 2)', () => {
