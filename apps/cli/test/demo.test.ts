@@ -11,7 +11,7 @@ describe('vtl demo', () => {
   })
 
   it('prints a timeline of the canonical boot: VTL1 enable, protections, the intercept', () => {
-    expect(r.stdout).toContain('▶ canonical-boot 4 VP(s)')
+    expect(r.stdout).toContain('▶ canonical-boot 4 VP(s), 64MiB')
     expect(r.stdout).toMatch(/✓ +[\d.]+ µs {2}VP0 VTL0 {2}hypercall EnablePartitionVtl → Success/)
     expect(r.stdout).toMatch(/VP0 VTL1 {2}hypercall ModifyVtlProtectionMask → Success/)
     expect(r.stdout).toContain('intercept: GPA write at 0x10000 → VTL1')

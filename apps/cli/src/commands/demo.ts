@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { formatByteSize } from '@vtl/core/schemas'
 import { loadScenarioFile } from '@vtl/sim'
 import { colors, print, type CliContext } from '../context.js'
 import { ExitCode } from '../errors.js'
@@ -71,7 +72,7 @@ Example:
           const p = run.scenario.partition
           print(
             ctx,
-            `${c.bold(c.cyan(`▶ ${run.report.scenario}`))} ${c.dim(`${p.vps} VP(s), ${p.memory / 1048576n} MiB, seed ${run.report.seed}`)}`
+            `${c.bold(c.cyan(`▶ ${run.report.scenario}`))} ${c.dim(`${p.vps} VP(s), ${formatByteSize(p.memory)}, seed ${run.report.seed}; times are each VP’s simulated clock`)}`
           )
           print(
             ctx,

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import { formatMapGpaFlags } from '@vtl/core'
+import { formatHex } from '@vtl/core/schemas'
 import { loadScenarioFile } from '@vtl/sim'
 import type { RunView } from '@vtl/memory'
 import { colors, print, type CliContext } from '../context.js'
@@ -20,7 +21,7 @@ interface RangeFlags {
   json?: boolean
 }
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`
+const hex = formatHex
 
 function runRow(run: RunView): string[] {
   const s = run.state

@@ -1,8 +1,10 @@
+import { formatHex } from '@vtl/core/schemas'
+
 /** JSON with 64-bit values (bigints) written as `0x` hex strings, as the reports do. */
 export function toJson(value: unknown, indent = 2): string {
   return JSON.stringify(
     value,
-    (_key, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v),
+    (_key, v: unknown) => (typeof v === 'bigint' ? formatHex(v) : v),
     indent
   )
 }

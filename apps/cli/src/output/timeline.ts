@@ -1,16 +1,17 @@
 import { registerName } from '@vtl/core'
+import { formatHex } from '@vtl/core/schemas'
 import type { GuestAction, ScenarioReport, SimTd, TraceEvent } from '@vtl/sim'
 import type { Colors } from './colors.js'
 
 /** A short text for a scenario step's action. */
 export function describeAction(action: GuestAction): string {
-  const hex = (v: bigint): string => `0x${v.toString(16)}`
-  const reg = (n: number): string => registerName(n) ?? `0x${n.toString(16)}`
+  const hex = formatHex
+  const reg = (n: number): string => registerName(n) ?? formatHex(n)
   switch (action.kind) {
     case 'hypercall':
       return action.call.kind === 'typed'
         ? `hypercall ${action.call.name}`
-        : `hypercall raw 0x${action.call.code.toString(16)}`
+        : `hypercall raw ${formatHex(action.call.code)}`
     case 'vtlCall':
       return 'VtlCall'
     case 'vtlReturn':
@@ -26,7 +27,7 @@ export function describeAction(action: GuestAction): string {
     case 'getRegister':
       return `get ${reg(action.name)}`
     case 'interrupt':
-      return `interrupt vector 0x${action.vector.toString(16)} to VTL${action.vtl}`
+      return `interrupt vector ${formatHex(action.vector)} to VTL${action.vtl}`
     case 'run':
       return 'run'
     case 'eoi':

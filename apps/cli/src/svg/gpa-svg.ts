@@ -1,4 +1,5 @@
 import { formatMapGpaFlags } from '@vtl/core'
+import { formatByteSize, formatHex } from '@vtl/core/schemas'
 import type { GpaSpace, RunView } from '@vtl/memory'
 
 // A picture of a GPA space: one column per run of identical pages, four lanes (host visibility,
@@ -86,21 +87,8 @@ const VISIBILITY_LABELS: Readonly<Record<Visibility, string>> = {
   none: 'not RAM',
 }
 
-/** `0x` hex with `_` every 4 digits from the right is hard to read; plain hex it is. */
-function hex(value: bigint): string {
-  return `0x${value.toString(16)}`
-}
-
-function size(bytes: bigint): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const
-  let u = 0
-  let v = bytes
-  while (u < units.length - 1 && v >= 1024n && v % 1024n === 0n) {
-    v /= 1024n
-    u++
-  }
-  return `${v} ${units[u] ?? 'B'}`
-}
+const hex = formatHex
+const size = formatByteSize
 
 function esc(text: string): string {
   return text
