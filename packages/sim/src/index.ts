@@ -3,7 +3,6 @@
 // The TD and its guest model.
 export { SimTd } from './td/sim-td.js'
 export type { GuestRunner, GuestVpState, PlatformRestore, SimTdOptions } from './td/sim-td.js'
-export { vmcsWrites } from './td/vmcs-writes.js'
 export { bindGuest, enterGuest, performStep, runnable } from './guest/perform.js'
 export type { StepOutcome } from './guest/perform.js'
 export { checkAccess } from './guest/access.js'

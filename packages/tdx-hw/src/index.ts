@@ -105,14 +105,12 @@ export type { PendingVmcsWrite } from './platform/vp-state.js'
 export { VpRunner } from './platform/vp-runner.js'
 export type { VpEntry, VpRunOutcome, VpRunnerOptions } from './platform/vp-runner.js'
 export {
-  vmcsWritesFor,
   vmcsWriteMask,
-  vmxAccessRights,
   exceptionInjectionWrites,
   resetRunPageBank,
   RUN_PAGE_BANK_KEYS,
 } from './platform/vmcs-writes.js'
-export type { VmcsWrite, RunPageBank } from './platform/vmcs-writes.js'
+export type { RunPageBank } from './platform/vmcs-writes.js'
 
 export { probe, PROBED_DEVICES } from './probe/probe.js'
 export type { Check, DeviceProbe, KvmProbe, ProbeResult } from './probe/probe.js'

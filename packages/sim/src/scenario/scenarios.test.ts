@@ -30,7 +30,7 @@ describe('report stats', () => {
     // VP 0: →VTL1 (VtlCall), →VTL0 (VtlReturn), →VTL1 (intercept); VP 1: →VTL1 (StartVp), →VTL0.
     expect(report.stats).toEqual({
       vtlSwitches: 5,
-      tdcalls: { 'TDG.MEM.PAGE.ATTR.WR': 33, 'TDG.VP.ENTER': 16, 'TDG.VP.WR': 123 },
+      tdcalls: { 'TDG.MEM.PAGE.ATTR.WR': 33, 'TDG.VP.ENTER': 16, 'TDG.VP.WR': 129 },
       hypervisorCalls: { EnablePartitionVtl: 1, EnableVpVtl: 2 },
     })
     expect(report).toMatchObject({ version: 1, scenario: 'canonical-boot', seed: 1, failed: 0 })

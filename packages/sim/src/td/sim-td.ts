@@ -26,6 +26,8 @@ import {
   type TdcallOutput,
   type VpPort,
   type VtlRegisterWrite,
+  forEachVmcsWrite,
+  vmcsWrites,
 } from '@vtl/core'
 import { GpaSpace } from '@vtl/memory'
 import { CostModel } from '../cost/cost-model.js'
@@ -41,7 +43,6 @@ import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/sof
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import type { GuestAction } from '../scenario/types.js'
-import { forEachVmcsWrite, vmcsWrites } from './vmcs-writes.js'
 
 export interface SimTdOptions {
   /** 1..1024 VPs. */
@@ -520,9 +521,11 @@ export class SimTd {
       return false
     })
     if (failures === 0) return HvStatus.Success
-    const before = new Map(vmcsWrites(this.engine.vp(vp).vtls[vtl].registers))
-    for (const [undo] of vmcsWrites(registers).slice(0, written)) {
-      this.module.tdcall(vp, vpWrInput(vtl, undo, before.get(undo) ?? 0n))
+    const before = new Map(
+      vmcsWrites(this.engine.vp(vp).vtls[vtl].registers).map((w) => [w.encoding, w.value])
+    )
+    for (const { encoding } of vmcsWrites(registers).slice(0, written)) {
+      this.module.tdcall(vp, vpWrInput(vtl, encoding, before.get(encoding) ?? 0n))
     }
     return HvStatus.OperationFailed
   }

@@ -5,8 +5,9 @@ import {
   type InjectedException,
   type VpPort,
   type VtlRegisterWrite,
+  vmcsWrites,
 } from '@vtl/core'
-import { RUN_PAGE_BANK_KEYS, exceptionInjectionWrites, vmcsWritesFor } from './vmcs-writes.js'
+import { RUN_PAGE_BANK_KEYS, exceptionInjectionWrites } from './vmcs-writes.js'
 import { checkVp, type HwVpState } from './vp-state.js'
 
 /** What the VP port needs of the platform. */
@@ -34,7 +35,7 @@ export class HwVpPort implements VpPort {
     checkVp(vp, this.host.cpuCount)
     const state = this.host.vpState(vp)
     try {
-      state.queue(vtl, vmcsWritesFor(registers))
+      state.queue(vtl, vmcsWrites(registers))
     } catch (error) {
       if (VtlError.isInstance(error) && error.code !== 'E_INTERNAL') {
         return HvStatus.InvalidRegisterValue

@@ -1,5 +1,6 @@
 import { VtlError, tdgVpWr, vmcsFieldCode, type GuestVtl, type TdcallInput } from '@vtl/core'
-import { resetRunPageBank, vmcsWriteMask, type RunPageBank, type VmcsWrite } from './vmcs-writes.js'
+import type { VmcsWrite } from '@vtl/core'
+import { resetRunPageBank, vmcsWriteMask, type RunPageBank } from './vmcs-writes.js'
 
 /** A queued TDG.VP.WR, applied on the VP's own pinned thread before its next entry. */
 export interface PendingVmcsWrite {

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { forEachVmcsWrite, vmcsWrites, vmxAccessRights } from './vmcs-writes.js'
+
+describe('VMCS writes of a register write', () => {
+  it('writes CR0/CR4 with their read shadows, then segments, tables and SYSENTER, in order', () => {
+    const writes = vmcsWrites({
+      cr0: 0x8000_0031n,
+      cr4: 0x20n,
+      ldtr: { base: 0n, limit: 0, selector: 0, attributes: 0 },
+      gdtr: { limit: 0x1f, base: 0x3000n },
+      sysenterEsp: 0x9000n,
+    })
+    expect(writes.map((w) => [w.encoding, w.value])).toEqual([
+      [0x6800, 0x8000_0031n], // GUEST_CR0
+      [0x6004, 0x8000_0031n], // CR0_READ_SHADOW
+      [0x6804, 0x20n], // GUEST_CR4
+      [0x6006, 0x20n], // CR4_READ_SHADOW
+      [0x080c, 0n], // GUEST_LDTR_SELECTOR
+      [0x6812, 0n], // GUEST_LDTR_BASE
+      [0x480c, 0n], // GUEST_LDTR_LIMIT
+      [0x4820, 0x1_0000n], // GUEST_LDTR_AR: not present → unusable
+      [0x6816, 0x3000n], // GUEST_GDTR_BASE
+      [0x4810, 0x1fn], // GUEST_GDTR_LIMIT
+      [0x6824, 0x9000n], // GUEST_SYSENTER_ESP
+    ])
+  })
+
+  it('has no VMCS field for RIP, RSP, RFLAGS or the syscall MSRs', () => {
+    expect(vmcsWrites({ rip: 1n, rsp: 2n, rflags: 2n, lstar: 3n, star: 4n })).toEqual([])
+  })
+
+  it('stops where the callback refuses and counts the accepted writes', () => {
+    let calls = 0
+    const accepted = forEachVmcsWrite({ cr0: 0x31n, cr3: 0x4000n }, () => ++calls < 3)
+    expect(calls).toBe(3)
+    expect(accepted).toBe(2)
+  })
+
+  it('keeps a present segment’s attributes and marks a not-present one unusable', () => {
+    expect(vmxAccessRights({ base: 0n, limit: 0, selector: 8, attributes: 0xa09b })).toBe(0xa09bn)
+    expect(vmxAccessRights({ base: 0n, limit: 0, selector: 0, attributes: 0x0082 })).toBe(0x82n)
+    expect(vmxAccessRights({ base: 0n, limit: 0, selector: 0, attributes: 0x0002 })).toBe(0x1_0002n)
+  })
+})
