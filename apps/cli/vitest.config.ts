@@ -7,6 +7,7 @@ export default defineProject({
     name: '@vtl/cli',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['../../scripts/vitest-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
   },
