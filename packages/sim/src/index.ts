@@ -5,6 +5,13 @@ export { SimTd } from './td/sim-td.js'
 export type { GuestRunner, GuestVpState, PlatformRestore, SimTdOptions } from './td/sim-td.js'
 export { bindGuest, enterGuest, performStep, runnable } from './guest/perform.js'
 export type { StepOutcome } from './guest/perform.js'
+export {
+  EXCEPTION_NAMES,
+  dispatchGuestHypercall,
+  hypercallControl,
+  performHypercall,
+} from './guest/guest-hypercall.js'
+export type { HypercallAction, HypercallRetry } from './guest/guest-hypercall.js'
 export { checkAccess } from './guest/access.js'
 export type { AccessKind, AccessVerdict, PageFacts } from './guest/access.js'
 export { MemoryContents } from './guest/memory-contents.js'

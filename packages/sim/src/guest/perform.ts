@@ -1,24 +1,15 @@
 import {
-  HV_PARTITION_ID_SELF,
-  HV_VP_INDEX_SELF,
-  HypercallCode,
   VmxExitBasic,
   assertInterrupt,
   classifyGpa,
   deliverGpaIntercept,
-  dispatchHypercall,
-  encodeGetVpRegisters,
-  encodeHypercallControl,
-  encodeSetVpRegisters,
   endOfInterrupt,
   exitToParavisor,
-  hvInputVtlFor,
   hvStatusName,
   prepareEntry,
   tdxStatusCode,
   tdxStatusName,
   type GuestVtl,
-  type HypercallOutcome,
   type L2VmIndex,
   type VsmVp,
 } from '@vtl/core'
@@ -26,35 +17,23 @@ import type { VpEnterExit } from '../tdx-module/types.js'
 import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import { checkAccess, type AccessKind, type AccessVerdict, type PageFacts } from './access.js'
+import {
+  EXCEPTION_NAMES,
+  dispatchGuestHypercall,
+  hex,
+  performHypercall,
+} from './guest-hypercall.js'
 
-const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
-  6: 'UD',
-  8: 'DF',
-  13: 'GP',
-  14: 'PF',
-  18: 'MC',
-}
 const MACHINE_CHECK = 18
 /** A VMCALL exit (3-byte instruction); the module copies its fields, so one object serves all. */
 const VMCALL_EXIT: VpEnterExit = { exitReason: VmxExitBasic.VMCALL, instructionInfo: 3n << 32n }
 const HLT_EXIT: VpEnterExit = { exitReason: VmxExitBasic.HLT }
 /** `HvVtlEntryReason` names for the trace. */
 const ENTRY_REASONS: readonly string[] = ['reserved', 'VTL_CALL', 'INTERRUPT', 'INTERCEPT']
-/** Where the guest's hypercall input and output pages sit (only their alignment matters). */
-const INPUT_GPA = 0x0n
-const OUTPUT_GPA = 0x1000n
 /** EPT-violation exit qualification bits: data read, data write, instruction fetch. */
 const QUAL_READ = 1n
 const QUAL_WRITE = 2n
 const QUAL_FETCH = 4n
-
-export function hex(value: bigint): string {
-  return `0x${value.toString(16)}`
-}
-
-function bytesHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')
-}
 
 /** What one step did: the VTL the VP acted at and the result in report form. */
 export interface StepOutcome {
@@ -144,7 +123,7 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
   let resumed: string | undefined
   if (guest.blocked !== undefined) {
     const { control, input, fast } = guest.blocked
-    const outcome = dispatch(td, vp, control, input, fast)
+    const outcome = dispatchGuestHypercall(td.engine, vp, control, input, fast)
     if (outcome.kind === 'retry') {
       guest.blocked.control = outcome.control
     } else {
@@ -288,7 +267,9 @@ function handleExit(
     case 'setRegister':
     case 'getRegister':
       td.tick(vp, td.cost.hypercallHandler)
-      return hypercall(td, vp, action)
+      return performHypercall(td.engine, vp, action, (retry) => {
+        td.guestVp(vp).blocked = retry
+      })
     case 'read':
     case 'write':
     case 'execute':
@@ -352,137 +333,4 @@ function memoryFault(
     })
   }
   return { ok: false, intercept: { toVtl: 1, accessType, gpa: hex(canonical) } }
-}
-
-function dispatch(
-  td: SimTd,
-  vp: number,
-  control: bigint,
-  input: Uint8Array,
-  fast: boolean
-): HypercallOutcome {
-  if (!fast) {
-    return dispatchHypercall(td.engine, {
-      vp,
-      control,
-      inputGpa: INPUT_GPA,
-      outputGpa: OUTPUT_GPA,
-      input,
-    })
-  }
-  // A fast call passes the input in RDX, R8, then XMM0.. as u64 pairs.
-  const padded = new Uint8Array(Math.ceil(input.length / 8) * 8)
-  padded.set(input)
-  const view = new DataView(padded.buffer)
-  const fastRegisters: bigint[] = []
-  for (let i = 0; i < padded.length; i += 8) fastRegisters.push(view.getBigUint64(i, true))
-  return dispatchHypercall(td.engine, { vp, control: control | (1n << 16n), fastRegisters })
-}
-
-function control(code: number, repCount: number, repStart = 0, varHeaderSize = 0): bigint {
-  return encodeHypercallControl({
-    code,
-    fast: false,
-    variableHeaderSize: varHeaderSize,
-    nested: false,
-    repCount,
-    repStart,
-  })
-}
-
-function outcomeResult(
-  td: SimTd,
-  vp: number,
-  outcome: HypercallOutcome,
-  rep: boolean,
-  hasOutput: boolean,
-  retry: { control: bigint; input: Uint8Array; fast: boolean }
-): StepResult {
-  switch (outcome.kind) {
-    case 'completed': {
-      const result: StepResult = {
-        status: hvStatusName(outcome.status) ?? hex(BigInt(outcome.status)),
-        code: outcome.status,
-      }
-      if (rep) result.repsCompleted = outcome.repsCompleted
-      if (hasOutput && outcome.output !== undefined) result.output = bytesHex(outcome.output)
-      return result
-    }
-    case 'exception':
-      return { exception: EXCEPTION_NAMES[outcome.vector] ?? outcome.vector }
-    case 'retry':
-      // The call waits (TLB lock): the VP halts until it can complete (VpBlocked meanwhile).
-      td.guestVp(vp).blocked = { ...retry, control: outcome.control }
-      return { blocked: true }
-    case 'vtl-switch':
-      return {}
-  }
-}
-
-const VTL_CALL = BigInt(HypercallCode.VtlCall)
-const VTL_RETURN = BigInt(HypercallCode.VtlReturn)
-
-function hypercall(
-  td: SimTd,
-  vp: number,
-  action: Extract<
-    GuestAction,
-    { kind: 'hypercall' | 'vtlCall' | 'vtlReturn' | 'setRegister' | 'getRegister' }
-  >
-): StepResult {
-  switch (action.kind) {
-    case 'hypercall': {
-      const call = action.call
-      const word =
-        call.kind === 'typed'
-          ? control(call.code, call.repCount)
-          : control(call.code, call.repCount, call.repStart, call.varHeaderSize)
-      const fast = call.kind === 'raw' && call.fast
-      const outcome = dispatch(td, vp, word, call.input, fast)
-      const rep = call.kind === 'typed' ? call.rep : call.repCount > 0
-      const output = call.kind === 'typed' ? call.hasOutput : true
-      return outcomeResult(td, vp, outcome, rep, output, { control: word, input: call.input, fast })
-    }
-    case 'vtlCall':
-    case 'vtlReturn': {
-      const code = action.kind === 'vtlCall' ? VTL_CALL : VTL_RETURN
-      const input = action.kind === 'vtlCall' ? action.input : action.fast ? 1n : 0n
-      const outcome = dispatchHypercall(td.engine, { vp, control: code, vtlInput: input })
-      if (outcome.kind === 'exception') {
-        return { exception: EXCEPTION_NAMES[outcome.vector] ?? outcome.vector }
-      }
-      return {}
-    }
-    case 'setRegister':
-    case 'getRegister': {
-      const header = {
-        partitionId: HV_PARTITION_ID_SELF,
-        vpIndex: HV_VP_INDEX_SELF,
-        targetVtl: action.targetVtl === undefined ? 0 : hvInputVtlFor(action.targetVtl),
-      }
-      const code =
-        action.kind === 'setRegister' ? HypercallCode.SetVpRegisters : HypercallCode.GetVpRegisters
-      const input =
-        action.kind === 'setRegister'
-          ? encodeSetVpRegisters(header, [{ name: action.name, value: action.value }])
-          : encodeGetVpRegisters(header, [action.name])
-      const word = control(code, 1)
-      const outcome = dispatch(td, vp, word, input, false)
-      const result = outcomeResult(td, vp, outcome, false, false, {
-        control: word,
-        input,
-        fast: false,
-      })
-      if (
-        action.kind === 'getRegister' &&
-        outcome.kind === 'completed' &&
-        outcome.repsCompleted === 1 &&
-        outcome.output !== undefined
-      ) {
-        const view = new DataView(outcome.output.buffer, outcome.output.byteOffset, 16)
-        result.value = hex(view.getBigUint64(0, true))
-      }
-      return result
-    }
-  }
 }

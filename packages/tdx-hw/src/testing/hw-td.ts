@@ -1,36 +1,29 @@
 import {
   HV_MAP_GPA_PERMISSIONS_ALL,
-  HV_PARTITION_ID_SELF,
-  HV_VP_INDEX_SELF,
-  HypercallCode,
   TdxGp,
   VmxExitBasic,
   VsmEngine,
   assertInterrupt,
   classifyGpa,
   deliverGpaIntercept,
-  dispatchHypercall,
-  encodeGetVpRegisters,
-  encodeHypercallControl,
-  encodeSetVpRegisters,
   endOfInterrupt,
   exitToParavisor,
-  hvInputVtlFor,
   hvStatusName,
   prepareEntry,
   tdxStatusCode,
   tdxStatusName,
   type GuestVtl,
-  type HypercallOutcome,
   type L2VmIndex,
   type TdxL2EnterGuestState,
   type VpPort,
 } from '@vtl/core'
 import { GpaSpace } from '@vtl/memory'
 import {
+  EXCEPTION_NAMES,
   MemoryContents,
   SoftwareTdxModule,
   checkAccess,
+  performHypercall,
   type AccessVerdict,
   type GuestAction,
   type PageFacts,
@@ -62,39 +55,12 @@ export interface HwStepOutcome {
 }
 
 type MemoryAction = Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>
-type HypercallAction = Extract<
-  GuestAction,
-  { kind: 'hypercall' | 'vtlCall' | 'vtlReturn' | 'setRegister' | 'getRegister' }
->
-
-const EXCEPTIONS: Readonly<Record<number, string>> = {
-  6: 'UD',
-  8: 'DF',
-  13: 'GP',
-  14: 'PF',
-  18: 'MC',
-}
 const MACHINE_CHECK = 18
-/** The guest's hypercall input and output page GPAs (as the pure simulator places them). */
-const INPUT_GPA = 0x0n
-const OUTPUT_GPA = 0x1000n
 /** Cancelled runs in a row before a step gives up (each re-prepares the entry). */
 const MAX_CANCELLED_RUNS = 8
 const QUALIFICATION = { read: 1n, write: 2n, execute: 4n } as const
 
 const hex = (value: bigint): string => `0x${value.toString(16)}`
-const bytesHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
-
-function controlWord(code: number, repCount: number, repStart = 0, varHeader = 0): bigint {
-  return encodeHypercallControl({
-    code,
-    fast: false,
-    variableHeaderSize: varHeader,
-    nested: false,
-    repCount,
-    repStart,
-  })
-}
 
 /**
  * A TD on the hardware path: core's `VsmEngine` bound to `HwPlatform`'s ports (hypercalls over
@@ -277,7 +243,7 @@ export class HwTd {
     const injected = this.injected.get(vp)
     this.injected.delete(vp)
     if (injected !== undefined && result.exception === undefined) {
-      result.exception = EXCEPTIONS[injected] ?? injected
+      result.exception = EXCEPTION_NAMES[injected] ?? injected
     }
     result.activeVtl = after
     return { vtl, result }
@@ -416,7 +382,7 @@ export class HwTd {
       case 'setRegister':
       case 'getRegister':
         if (reason !== VmxExitBasic.VMCALL) return { unexpectedExit: reason }
-        return this.hypercall(vp, action)
+        return performHypercall(this.engine, vp, action)
       case 'read':
       case 'write':
       case 'execute':
@@ -464,101 +430,6 @@ export class HwTd {
     }
     const accessType = action.kind === 'write' ? 'write' : 'read'
     return { ok: false, intercept: { toVtl: 1, accessType, gpa: hex(canonical) } }
-  }
-
-  private dispatch(
-    vp: number,
-    control: bigint,
-    input: Uint8Array,
-    fast: boolean
-  ): HypercallOutcome {
-    if (!fast) {
-      return dispatchHypercall(this.engine, {
-        vp,
-        control,
-        inputGpa: INPUT_GPA,
-        outputGpa: OUTPUT_GPA,
-        input,
-      })
-    }
-    const padded = new Uint8Array(Math.ceil(input.length / 8) * 8)
-    padded.set(input)
-    const view = new DataView(padded.buffer)
-    const fastRegisters: bigint[] = []
-    for (let at = 0; at < padded.length; at += 8) fastRegisters.push(view.getBigUint64(at, true))
-    return dispatchHypercall(this.engine, { vp, control: control | (1n << 16n), fastRegisters })
-  }
-
-  private report(outcome: HypercallOutcome, rep: boolean, hasOutput: boolean): StepResult {
-    switch (outcome.kind) {
-      case 'completed': {
-        const result: StepResult = {
-          status: hvStatusName(outcome.status) ?? hex(BigInt(outcome.status)),
-          code: outcome.status,
-        }
-        if (rep) result.repsCompleted = outcome.repsCompleted
-        if (hasOutput && outcome.output !== undefined) result.output = bytesHex(outcome.output)
-        return result
-      }
-      case 'exception':
-        return { exception: EXCEPTIONS[outcome.vector] ?? outcome.vector }
-      case 'retry':
-        return { blocked: true }
-      case 'vtl-switch':
-        return {}
-    }
-  }
-
-  private hypercall(vp: number, action: HypercallAction): StepResult {
-    switch (action.kind) {
-      case 'hypercall': {
-        const { call } = action
-        const word =
-          call.kind === 'typed'
-            ? controlWord(call.code, call.repCount)
-            : controlWord(call.code, call.repCount, call.repStart, call.varHeaderSize)
-        const outcome = this.dispatch(vp, word, call.input, call.kind === 'raw' && call.fast)
-        const rep = call.kind === 'typed' ? call.rep : call.repCount > 0
-        return this.report(outcome, rep, call.kind === 'typed' ? call.hasOutput : true)
-      }
-      case 'vtlCall':
-      case 'vtlReturn': {
-        const call = action.kind === 'vtlCall'
-        const outcome = dispatchHypercall(this.engine, {
-          vp,
-          control: BigInt(call ? HypercallCode.VtlCall : HypercallCode.VtlReturn),
-          vtlInput: call ? action.input : action.fast ? 1n : 0n,
-        })
-        return outcome.kind === 'exception'
-          ? { exception: EXCEPTIONS[outcome.vector] ?? outcome.vector }
-          : {}
-      }
-      case 'setRegister':
-      case 'getRegister': {
-        const header = {
-          partitionId: HV_PARTITION_ID_SELF,
-          vpIndex: HV_VP_INDEX_SELF,
-          targetVtl: action.targetVtl === undefined ? 0 : hvInputVtlFor(action.targetVtl),
-        }
-        const set = action.kind === 'setRegister'
-        const input = set
-          ? encodeSetVpRegisters(header, [{ name: action.name, value: action.value }])
-          : encodeGetVpRegisters(header, [action.name])
-        const code = set ? HypercallCode.SetVpRegisters : HypercallCode.GetVpRegisters
-        const outcome = this.dispatch(vp, controlWord(code, 1), input, false)
-        const result = this.report(outcome, false, false)
-        if (
-          !set &&
-          outcome.kind === 'completed' &&
-          outcome.repsCompleted === 1 &&
-          outcome.output !== undefined
-        ) {
-          const view = new DataView(outcome.output.buffer, outcome.output.byteOffset, 16)
-          result.value = hex(view.getBigUint64(0, true))
-        }
-        return result
-      }
-    }
   }
 }
 

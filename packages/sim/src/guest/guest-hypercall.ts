@@ -1,0 +1,179 @@
+import {
+  HV_PARTITION_ID_SELF,
+  HV_VP_INDEX_SELF,
+  HypercallCode,
+  dispatchHypercall,
+  encodeGetVpRegisters,
+  encodeHypercallControl,
+  encodeSetVpRegisters,
+  hvInputVtlFor,
+  hvStatusName,
+  type HypercallOutcome,
+  type VsmEngine,
+} from '@vtl/core'
+import { bytesToHex } from '../hypervisor/untrusted-hypervisor.js'
+import type { GuestAction, StepResult } from '../scenario/types.js'
+
+/** Exception vectors by the names reports use. */
+export const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
+  6: 'UD',
+  8: 'DF',
+  13: 'GP',
+  14: 'PF',
+  18: 'MC',
+}
+
+/** Where the guest's hypercall input and output pages sit (only their alignment matters). */
+const INPUT_GPA = 0x0n
+const OUTPUT_GPA = 0x1000n
+
+export function hex(value: bigint): string {
+  return `0x${value.toString(16)}`
+}
+
+/** The guest actions that exit with VMCALL. */
+export type HypercallAction = Extract<
+  GuestAction,
+  { kind: 'hypercall' | 'vtlCall' | 'vtlReturn' | 'setRegister' | 'getRegister' }
+>
+
+/** A call the engine asked the guest to retry (it waits on a TLB lock), as it would reissue it. */
+export interface HypercallRetry {
+  control: bigint
+  input: Uint8Array
+  fast: boolean
+}
+
+export function hypercallControl(
+  code: number,
+  repCount: number,
+  repStart = 0,
+  varHeaderSize = 0
+): bigint {
+  return encodeHypercallControl({
+    code,
+    fast: false,
+    variableHeaderSize: varHeaderSize,
+    nested: false,
+    repCount,
+    repStart,
+  })
+}
+
+/** The paravisor's dispatch of a guest hypercall: input from memory, or RDX/R8/XMM for fast. */
+export function dispatchGuestHypercall(
+  engine: VsmEngine,
+  vp: number,
+  control: bigint,
+  input: Uint8Array,
+  fast: boolean
+): HypercallOutcome {
+  if (!fast) {
+    return dispatchHypercall(engine, {
+      vp,
+      control,
+      inputGpa: INPUT_GPA,
+      outputGpa: OUTPUT_GPA,
+      input,
+    })
+  }
+  // A fast call passes the input in RDX, R8, then XMM0.. as u64 pairs.
+  const padded = new Uint8Array(Math.ceil(input.length / 8) * 8)
+  padded.set(input)
+  const view = new DataView(padded.buffer)
+  const fastRegisters: bigint[] = []
+  for (let i = 0; i < padded.length; i += 8) fastRegisters.push(view.getBigUint64(i, true))
+  return dispatchHypercall(engine, { vp, control: control | (1n << 16n), fastRegisters })
+}
+
+function stepResult(
+  outcome: HypercallOutcome,
+  rep: boolean,
+  hasOutput: boolean,
+  retry: HypercallRetry,
+  onRetry: ((retry: HypercallRetry) => void) | undefined
+): StepResult {
+  switch (outcome.kind) {
+    case 'completed': {
+      const result: StepResult = {
+        status: hvStatusName(outcome.status) ?? hex(BigInt(outcome.status)),
+        code: outcome.status,
+      }
+      if (rep) result.repsCompleted = outcome.repsCompleted
+      if (hasOutput && outcome.output !== undefined) result.output = bytesToHex(outcome.output)
+      return result
+    }
+    case 'exception':
+      return { exception: EXCEPTION_NAMES[outcome.vector] ?? outcome.vector }
+    case 'retry':
+      onRetry?.({ ...retry, control: outcome.control })
+      return { blocked: true }
+    case 'vtl-switch':
+      return {}
+  }
+}
+
+/**
+ * Handles a guest action's VMCALL exit the way a paravisor does, on any host (the simulated TD,
+ * or the hardware path over a kernel): builds the control word and input page the guest would
+ * have, dispatches it, and reports it in scenario form. `onRetry` hears of a call that must wait.
+ */
+export function performHypercall(
+  engine: VsmEngine,
+  vp: number,
+  action: HypercallAction,
+  onRetry?: (retry: HypercallRetry) => void
+): StepResult {
+  switch (action.kind) {
+    case 'hypercall': {
+      const call = action.call
+      const control =
+        call.kind === 'typed'
+          ? hypercallControl(call.code, call.repCount)
+          : hypercallControl(call.code, call.repCount, call.repStart, call.varHeaderSize)
+      const fast = call.kind === 'raw' && call.fast
+      const outcome = dispatchGuestHypercall(engine, vp, control, call.input, fast)
+      const rep = call.kind === 'typed' ? call.rep : call.repCount > 0
+      const output = call.kind === 'typed' ? call.hasOutput : true
+      return stepResult(outcome, rep, output, { control, input: call.input, fast }, onRetry)
+    }
+    case 'vtlCall':
+    case 'vtlReturn': {
+      const call = action.kind === 'vtlCall'
+      const outcome = dispatchHypercall(engine, {
+        vp,
+        control: BigInt(call ? HypercallCode.VtlCall : HypercallCode.VtlReturn),
+        vtlInput: call ? action.input : action.fast ? 1n : 0n,
+      })
+      return outcome.kind === 'exception'
+        ? { exception: EXCEPTION_NAMES[outcome.vector] ?? outcome.vector }
+        : {}
+    }
+    case 'setRegister':
+    case 'getRegister': {
+      const header = {
+        partitionId: HV_PARTITION_ID_SELF,
+        vpIndex: HV_VP_INDEX_SELF,
+        targetVtl: action.targetVtl === undefined ? 0 : hvInputVtlFor(action.targetVtl),
+      }
+      const set = action.kind === 'setRegister'
+      const input = set
+        ? encodeSetVpRegisters(header, [{ name: action.name, value: action.value }])
+        : encodeGetVpRegisters(header, [action.name])
+      const code = set ? HypercallCode.SetVpRegisters : HypercallCode.GetVpRegisters
+      const control = hypercallControl(code, 1)
+      const outcome = dispatchGuestHypercall(engine, vp, control, input, false)
+      const result = stepResult(outcome, false, false, { control, input, fast: false }, onRetry)
+      if (
+        !set &&
+        outcome.kind === 'completed' &&
+        outcome.repsCompleted === 1 &&
+        outcome.output !== undefined
+      ) {
+        const view = new DataView(outcome.output.buffer, outcome.output.byteOffset, 16)
+        result.value = hex(view.getBigUint64(0, true))
+      }
+      return result
+    }
+  }
+}
