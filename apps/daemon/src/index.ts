@@ -1,0 +1,13 @@
+// @vtl/daemon's public names (explicit barrel).
+export { createApp } from './app.js'
+export type { AppDeps } from './app.js'
+export { CommandQueue } from './command-queue.js'
+export { Journal } from './journal.js'
+export type { CreateRecord, DeleteRecord, HypercallRecord, JournalRecord } from './journal.js'
+export { HTTP_STATUS, ProblemError, problem, problemResponse } from './problem.js'
+export type { DaemonErrorCode, Problem } from './problem.js'
+export { TdService } from './td-service.js'
+export type { HypercallSpec, TdSpec, TdView } from './td-service.js'
+export { startDaemon } from './server.js'
+export type { Daemon, DaemonOptions } from './server.js'
+export { claimSocketPath, defaultSocketPath, socketAnswers } from './socket-path.js'
