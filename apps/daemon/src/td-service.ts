@@ -179,9 +179,9 @@ export class TdService {
   }
 
   /** Guest VSM state of the partition and of each VP (registers as the VP's active VTL reads them). */
-  status(id: string): Promise<unknown> {
+  async status(id: string): Promise<unknown> {
     const entry = this.entry(id)
-    return entry.queue.run(() => {
+    return await entry.queue.run(() => {
       const { engine } = entry.td
       const vps = []
       let partitionStatus: string | undefined
@@ -213,7 +213,7 @@ export class TdService {
   }
 
   /** Issues a raw hypercall from a VP; journaled before the answer is returned. */
-  hypercall(id: string, spec: HypercallSpec): Promise<StepResult> {
+  async hypercall(id: string, spec: HypercallSpec): Promise<StepResult> {
     const entry = this.entry(id)
     if (spec.vp >= entry.record.vps) {
       throw new ProblemError(
@@ -221,7 +221,7 @@ export class TdService {
         `vp ${spec.vp} is out of range: TD ${id} has ${entry.record.vps} VPs`
       )
     }
-    return entry.queue.run(() => {
+    return await entry.queue.run(() => {
       if (this.tds.get(id) !== entry) throw new ProblemError('E_NO_TD', `no TD with id ${id}`)
       const record: HypercallRecord = {
         op: 'hypercall',

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Journal } from '../src/journal.js'
+import { TdService } from '../src/td-service.js'
+
+const ENABLE_PARTITION_VTL = {
+  vp: 0,
+  code: 0x000d,
+  input: new Uint8Array(Buffer.from('ffffffffffffffff0100000000000000', 'hex')),
+  repStart: 0,
+  repCount: 0,
+  varHeaderSize: 0,
+  fast: false,
+}
+
+const dirs: string[] = []
+function tempDb(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vtld-journal-'))
+  dirs.push(dir)
+  return join(dir, 'vtld.sqlite')
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('journal replay', () => {
+  it('rebuilds the same TDs and guest state from the journal', async () => {
+    const file = tempDb()
+    const journal = new Journal(file)
+    const tds = new TdService(journal)
+    const kept = tds.create({ name: 'kept', vps: 2, memory: 16n << 20n, gpaWidth: 48, mbec: true })
+    const dropped = tds.create({ vps: 1, memory: 4096n, gpaWidth: 52, mbec: false })
+    expect(await tds.hypercall(kept.id, ENABLE_PARTITION_VTL)).toMatchObject({ status: 'Success' })
+    await tds.delete(dropped.id)
+    const status = await tds.status(kept.id)
+    const list = tds.list()
+    journal.close()
+
+    const reopened = new Journal(file)
+    const again = new TdService(reopened)
+    expect(again.list()).toEqual(list)
+    expect(await again.status(kept.id)).toEqual(status)
+    // The replayed partition already has VTL1 enabled: the guest sees InvalidVtlState.
+    expect(await again.hypercall(kept.id, ENABLE_PARTITION_VTL)).toMatchObject({
+      status: 'InvalidVtlState',
+      code: 0x51,
+    })
+    expect(reopened.schemaVersion).toBe(1)
+    reopened.close()
+  })
+
+  it('journals nothing for a request that fails validation in the service', async () => {
+    const file = tempDb()
+    const journal = new Journal(file)
+    const tds = new TdService(journal)
+    const td = tds.create({ vps: 1, memory: 4096n, gpaWidth: 48, mbec: true })
+    await expect(tds.hypercall(td.id, { ...ENABLE_PARTITION_VTL, vp: 3 })).rejects.toMatchObject({
+      code: 'E_BAD_VP',
+    })
+    expect(journal.records().map((record) => record.op)).toEqual(['td.create'])
+    journal.close()
+  })
+})
