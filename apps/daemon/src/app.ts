@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { VtlError } from '@vtl/core'
 import { parseScenario, runScenario, ScenarioError } from '@vtl/sim'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
@@ -205,6 +206,10 @@ export function createApp(deps: AppDeps) {
       report = runScenario(parseScenario(text, 'request'))
     } catch (error) {
       if (error instanceof ScenarioError) throw new ProblemError('E_SCENARIO', error.message)
+      // The simulator refusing the file's partition (e.g. memory beyond the GPA width).
+      if (VtlError.isInstance(error)) {
+        throw new ProblemError('E_SCENARIO', `${error.message} (${error.code})`)
+      }
       throw error
     }
     return c.json(toWire(report) as z.infer<typeof ScenarioReportSchema>, 200)

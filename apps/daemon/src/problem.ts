@@ -7,6 +7,7 @@ export type DaemonErrorCode =
   | 'E_NOT_FOUND'
   | 'E_NO_TD'
   | 'E_BAD_VP'
+  | 'E_BAD_TD'
   | 'E_TD_EXISTS'
   | 'E_BODY_TOO_LARGE'
   | 'E_SCENARIO'
@@ -23,6 +24,7 @@ export const HTTP_STATUS: Readonly<
   E_NOT_FOUND: 404,
   E_NO_TD: 404,
   E_BAD_VP: 400,
+  E_BAD_TD: 400,
   E_TD_EXISTS: 409,
   E_BODY_TOO_LARGE: 413,
   E_SCENARIO: 400,

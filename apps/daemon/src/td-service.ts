@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import {
   GuestVsmState,
   HvRegisterName,
+  VtlError,
   getVpRegister,
   hvStatusName,
   type GuestVtl,
@@ -150,7 +151,16 @@ export class TdService {
       mbec: spec.mbec,
     }
     // Build first (a bad geometry throws before anything is journaled), then journal, then answer.
-    const entry = this.build(record)
+    let entry: TdEntry
+    try {
+      entry = this.build(record)
+    } catch (error) {
+      // The simulator refuses a geometry the schema cannot see (alignment, GPA width): bad input.
+      if (VtlError.isInstance(error)) {
+        throw new ProblemError('E_BAD_TD', `${error.message} (${error.code})`)
+      }
+      throw error
+    }
     try {
       this.journal?.append(record)
     } catch (error) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
 import { TdService } from '../src/td-service.js'
@@ -92,6 +93,20 @@ steps:
     expect(await response.json()).toMatchObject({ scenario: 'enable', passed: 2, failed: 0 })
   })
 
+  it('runs a JSON conformance scenario from @vtl/sim', async () => {
+    const { app } = setup()
+    const file = new URL('../../../packages/sim/scenarios/ap-runs-vtl1-first.json', import.meta.url)
+    const response = await app.request('/v1/scenarios/run', {
+      method: 'POST',
+      headers: json,
+      body: readFileSync(file, 'utf8'),
+    })
+    expect(response.status).toBe(200)
+    const report = (await response.json()) as { failed: number; passed: number }
+    expect(report.failed).toBe(0)
+    expect(report.passed).toBeGreaterThan(0)
+  })
+
   it('rejects a bad scenario with E_SCENARIO', async () => {
     const { post } = setup()
     const response = await post('/v1/scenarios/run', { version: 2 })
@@ -135,6 +150,37 @@ describe('bad input', () => {
       ['bad size', () => post('/v1/tds', { vps: 1, memory: '12 bananas' }), 400, 'E_VALIDATION'],
       ['unknown field', () => post('/v1/tds', { vps: 1, memory: 4096, x: 1 }), 400, 'E_VALIDATION'],
       ['too many VPs', () => post('/v1/tds', { vps: 5000, memory: 4096 }), 400, 'E_VALIDATION'],
+      ['unaligned memory', () => post('/v1/tds', { vps: 1, memory: 4097 }), 400, 'E_BAD_TD'],
+      [
+        'memory beyond GPA width',
+        () => post('/v1/tds', { vps: 1, memory: '1EiB' }),
+        400,
+        'E_BAD_TD',
+      ],
+      [
+        'scenario memory beyond GPA width',
+        () =>
+          app.request('/v1/scenarios/run', {
+            method: 'POST',
+            headers: { 'content-type': 'application/yaml' },
+            body: 'version: 1\npartition: { vps: 1, memory: 1EiB }\nsteps: []\n',
+          }),
+        400,
+        'E_SCENARIO',
+      ],
+      [
+        'text/plain body',
+        () => app.request('/v1/tds', { method: 'POST', body: '{"vps":1,"memory":4096}' }),
+        415,
+        'E_UNSUPPORTED_MEDIA',
+      ],
+      ['JSON null', () => post('/v1/tds', null), 400, 'E_VALIDATION'],
+      [
+        'code out of range',
+        () => post(`/v1/tds/${td.id}/hypercall`, { vp: 0, code: 0x10000 }),
+        400,
+        'E_VALIDATION',
+      ],
       ['unknown TD', () => post('/v1/tds/td-nope/hypercall', { vp: 0, code: 13 }), 404, 'E_NO_TD'],
       ['unknown TD status', () => app.request('/v1/tds/td-nope/status'), 404, 'E_NO_TD'],
       [
