@@ -2,7 +2,6 @@ import {
   VmxExitBasic,
   assertInterrupt,
   classifyGpa,
-  deliverGpaIntercept,
   endOfInterrupt,
   exitToParavisor,
   hvStatusName,
@@ -16,6 +15,7 @@ import {
 import type { VpEnterExit } from '../tdx-module/types.js'
 import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
+import { handleMemoryFault } from './memory-fault.js'
 import { checkAccess, type AccessKind, type AccessVerdict, type PageFacts } from './access.js'
 import {
   EXCEPTION_NAMES,
@@ -24,7 +24,6 @@ import {
   performHypercall,
 } from './guest-hypercall.js'
 
-const MACHINE_CHECK = 18
 /** A VMCALL exit (3-byte instruction); the module copies its fields, so one object serves all. */
 const VMCALL_EXIT: VpEnterExit = { exitReason: VmxExitBasic.VMCALL, instructionInfo: 3n << 32n }
 const HLT_EXIT: VpEnterExit = { exitReason: VmxExitBasic.HLT }
@@ -292,10 +291,7 @@ function handleExit(
   }
 }
 
-/**
- * `check_mem_fault` (§5.6): a VTL0 access VTL1's protections refuse becomes a GPA intercept on
- * VTL1's SINT0 (READ or WRITE only: a fetch is probed as a read, §13.3); anything else is #MC.
- */
+/** The paravisor's fault handling, plus the intercept's cost and trace on the simulated TD. */
 function memoryFault(
   td: SimTd,
   vp: number,
@@ -303,34 +299,20 @@ function memoryFault(
   action: Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>,
   exitGpa: bigint
 ): StepResult {
-  const fault = findFault(td, vtl, action)
-  if (fault === undefined) return { ok: false, spurious: true }
-  if (fault.verdict.kind === 'machine-check') {
-    td.engine.ports.vp.injectException(vp, vtl, { vector: MACHINE_CHECK })
-    return { ok: false, exception: 'MC' }
+  const verdict = findFault(td, vtl, action)?.verdict
+  const result = handleMemoryFault(td.engine, vp, vtl, action.kind, verdict, exitGpa, td.gpaWidth)
+  if (result.intercept !== undefined) {
+    const at = td.tick(vp, td.cost.interrupt)
+    if (td.traceEvents) {
+      td.trace.record({
+        kind: 'intercept',
+        vp,
+        vtl: 1,
+        simCycles: at,
+        name: `GPA ${action.kind === 'write' ? 'write' : 'read'}`,
+        args: { gpa: hex(classifyGpa(exitGpa, td.gpaWidth).canonical) },
+      })
+    }
   }
-  const { canonical } = classifyGpa(exitGpa, td.gpaWidth)
-  const outcome = deliverGpaIntercept(td.engine, vp, {
-    gpa: canonical,
-    access: action.kind,
-    readable: fault.verdict.readable,
-    instructionLength: 3,
-  })
-  if (outcome.spurious) return { ok: false, spurious: true }
-  if (outcome.status !== 0) {
-    return { ok: false, interceptStatus: hvStatusName(outcome.status) ?? outcome.status }
-  }
-  const accessType = action.kind === 'write' ? 'write' : 'read'
-  const at = td.tick(vp, td.cost.interrupt)
-  if (td.traceEvents) {
-    td.trace.record({
-      kind: 'intercept',
-      vp,
-      vtl: 1,
-      simCycles: at,
-      name: `GPA ${accessType}`,
-      args: { gpa: hex(canonical) },
-    })
-  }
-  return { ok: false, intercept: { toVtl: 1, accessType, gpa: hex(canonical) } }
+  return result
 }

@@ -5,10 +5,8 @@ import {
   VsmEngine,
   assertInterrupt,
   classifyGpa,
-  deliverGpaIntercept,
   endOfInterrupt,
   exitToParavisor,
-  hvStatusName,
   prepareEntry,
   tdxStatusCode,
   tdxStatusName,
@@ -23,6 +21,7 @@ import {
   MemoryContents,
   SoftwareTdxModule,
   checkAccess,
+  handleMemoryFault,
   performHypercall,
   type AccessVerdict,
   type GuestAction,
@@ -55,7 +54,6 @@ export interface HwStepOutcome {
 }
 
 type MemoryAction = Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>
-const MACHINE_CHECK = 18
 /** Cancelled runs in a row before a step gives up (each re-prepares the entry). */
 const MAX_CANCELLED_RUNS = 8
 const QUALIFICATION = { read: 1n, write: 2n, execute: 4n } as const
@@ -391,7 +389,15 @@ export class HwTd {
             ? { ok: true, value: hex(this.readValues.get(vp) ?? 0n) }
             : { ok: true }
         }
-        return this.memoryFault(vp, vtl, action, exitGpa)
+        return handleMemoryFault(
+          this.engine,
+          vp,
+          vtl,
+          action.kind,
+          this.findFault(vtl, action)?.verdict,
+          exitGpa,
+          this.gpaWidth
+        )
       case 'interrupt':
         assertInterrupt(this.engine, vp, action.vtl, action.vector)
         return {}
@@ -402,34 +408,6 @@ export class HwTd {
       case 'fault':
         return {}
     }
-  }
-
-  /** A refused VTL0 access becomes a GPA intercept on VTL1's SINT0 (§5.6), else #MC. */
-  private memoryFault(
-    vp: number,
-    vtl: GuestVtl,
-    action: MemoryAction,
-    exitGpa: bigint
-  ): StepResult {
-    const fault = this.findFault(vtl, action)
-    if (fault === undefined) return { ok: false, spurious: true }
-    if (fault.verdict.kind === 'machine-check') {
-      this.engine.ports.vp.injectException(vp, vtl, { vector: MACHINE_CHECK })
-      return { ok: false, exception: 'MC' }
-    }
-    const { canonical } = classifyGpa(exitGpa, this.gpaWidth)
-    const outcome = deliverGpaIntercept(this.engine, vp, {
-      gpa: canonical,
-      access: action.kind,
-      readable: fault.verdict.readable,
-      instructionLength: 3,
-    })
-    if (outcome.spurious) return { ok: false, spurious: true }
-    if (outcome.status !== 0) {
-      return { ok: false, interceptStatus: hvStatusName(outcome.status) ?? outcome.status }
-    }
-    const accessType = action.kind === 'write' ? 'write' : 'read'
-    return { ok: false, intercept: { toVtl: 1, accessType, gpa: hex(canonical) } }
   }
 }
 
