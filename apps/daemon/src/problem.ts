@@ -14,10 +14,19 @@ export type DaemonErrorCode =
   | 'E_UNSUPPORTED_MEDIA'
   | 'E_SHUTTING_DOWN'
   | 'E_INTERNAL'
+  | 'E_VTL_MISMATCH'
+  | 'E_TD_FAILED'
+  | 'E_IDEMPOTENCY_MISMATCH'
+  | 'E_UNAUTHORIZED'
+  | 'E_FORBIDDEN'
+  | 'E_TIMEOUT'
+  | 'E_BAD_SNAPSHOT'
+  | 'E_BAD_RANGE'
+  | 'E_MEMORY_STATE'
 
 /** The one place that maps an error code to an HTTP status. */
 export const HTTP_STATUS: Readonly<
-  Record<DaemonErrorCode, 400 | 404 | 409 | 413 | 415 | 500 | 503>
+  Record<DaemonErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503>
 > = {
   E_BAD_REQUEST: 400,
   E_VALIDATION: 400,
@@ -31,6 +40,22 @@ export const HTTP_STATUS: Readonly<
   E_UNSUPPORTED_MEDIA: 415,
   E_SHUTTING_DOWN: 503,
   E_INTERNAL: 500,
+  /** A request's `vtl` assertion did not hold (the VP acts at the other VTL). */
+  E_VTL_MISMATCH: 409,
+  /** The TD's journal write failed after a command was applied: it only answers reads. */
+  E_TD_FAILED: 409,
+  /** An Idempotency-Key reused with a different method, path or body. */
+  E_IDEMPOTENCY_MISMATCH: 422,
+  E_UNAUTHORIZED: 401,
+  E_FORBIDDEN: 403,
+  /** The request did not finish in time (the daemon's own limit, not a gateway's). */
+  E_TIMEOUT: 503,
+  /** A snapshot document the simulator cannot restore. */
+  E_BAD_SNAPSHOT: 400,
+  /** A GPA range outside the TD's RAM, or not 4 KiB aligned. */
+  E_BAD_RANGE: 400,
+  /** Memory not in the state the operation needs (e.g. accepting an accepted page). */
+  E_MEMORY_STATE: 409,
 }
 
 /** An RFC 9457 problem document as the daemon sends it. */
@@ -63,10 +88,13 @@ export class ProblemError extends Error {
 
 const TITLES: Readonly<Record<number, string>> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 }
