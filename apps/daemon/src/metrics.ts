@@ -1,0 +1,125 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { TraceEvent } from '@vtl/sim'
+import type { Context, MiddlewareHandler } from 'hono'
+import { routePath } from 'hono/route'
+
+// Prometheus metrics of one daemon (its own Registry, so daemons and tests never share counts).
+
+/** What feeds the guest-side metrics: TdService's observation hook. */
+export interface TraceSource {
+  subscribe(listener: (td: string, events: readonly TraceEvent[]) => void): () => void
+}
+
+/** Simulated cycles: a VTL switch costs hundreds, a forwarded call thousands and more. */
+const CYCLE_BUCKETS = [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 1e6]
+const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5]
+
+const hex16 = (code: number): string => `0x${code.toString(16).padStart(4, '0')}`
+
+/**
+ * The route a request matched (`/v1/tds/:id/status`), never the raw path (bounded labels); the
+ * last matched route is a `*` middleware when no handler matched.
+ */
+function routeOf(c: Context): string {
+  const route = routePath(c, -1)
+  return route === '/*' || route === '*' ? 'unmatched' : route
+}
+
+export class DaemonMetrics {
+  readonly registry = new Registry()
+  private readonly vtlSwitches: Counter
+  private readonly hypercalls: Counter<'code' | 'status'>
+  private readonly tdcalls: Counter<'leaf'>
+  private readonly hypercallCycles: Histogram
+  private readonly requests: Histogram<'route' | 'method' | 'status'>
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry]
+    if (options.defaultMetrics === true) collectDefaultMetrics({ register: this.registry })
+    this.vtlSwitches = new Counter({
+      name: 'vtl_vtl_switches_total',
+      help: 'VTL switches (entries into VTL0 or VTL1) on every TD',
+      registers,
+    })
+    this.hypercalls = new Counter({
+      name: 'vtl_hypercalls_total',
+      help: 'Hypercalls issued by guests (VTL0/VTL1; not the paravisor’s forwards), by code and result',
+      labelNames: ['code', 'status'],
+      registers,
+    })
+    this.tdcalls = new Counter({
+      name: 'vtl_tdcalls_total',
+      help: 'TDCALLs by the paravisor, by leaf name',
+      labelNames: ['leaf'],
+      registers,
+    })
+    this.hypercallCycles = new Histogram({
+      name: 'vtl_hypercall_cycles',
+      help: 'Simulated cycles of guest hypercalls that carry a duration',
+      buckets: CYCLE_BUCKETS,
+      registers,
+    })
+    this.requests = new Histogram({
+      name: 'vtl_http_request_duration_seconds',
+      help: 'HTTP request latency (wall clock until the response headers), by route, method and status',
+      labelNames: ['route', 'method', 'status'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    })
+  }
+
+  /** Counts one batch of a TD's trace events. */
+  observe(events: readonly TraceEvent[]): void {
+    for (const event of events) {
+      switch (event.kind) {
+        case 'vtl-switch':
+          this.vtlSwitches.inc()
+          break
+        case 'tdcall':
+          this.tdcalls.inc({ leaf: event.name })
+          break
+        case 'hypercall': {
+          if (event.args.forwarded === true) break
+          const code = event.args.code
+          const status = event.args.status
+          this.hypercalls.inc({
+            code: typeof code === 'number' ? hex16(code) : String(code),
+            status: String(status),
+          })
+          if (event.durCycles !== undefined && event.durCycles > 0) {
+            this.hypercallCycles.observe(event.durCycles)
+          }
+          break
+        }
+        default:
+          break
+      }
+    }
+  }
+
+  /** Feeds the metrics from a TD service; returns the unsubscribe function. */
+  watch(source: TraceSource): () => void {
+    return source.subscribe((_td, events) => {
+      this.observe(events)
+    })
+  }
+
+  /** Hono middleware timing every request (mount it before the routes). */
+  timing(): MiddlewareHandler {
+    return async (c, next) => {
+      const end = this.requests.startTimer()
+      try {
+        await next()
+      } finally {
+        end({ route: routeOf(c), method: c.req.method, status: String(c.res.status) })
+      }
+    }
+  }
+
+  /** The Prometheus text exposition. */
+  async exposition(): Promise<Response> {
+    return new Response(await this.registry.metrics(), {
+      headers: { 'content-type': this.registry.contentType },
+    })
+  }
+}

@@ -1,0 +1,146 @@
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { startTsWorker, type ScenarioReport } from '@vtl/sim'
+import { ProblemError } from './problem.js'
+
+// Scenario runs (POST /v1/scenarios/run) on worker threads, so a long scenario never holds up the
+// event loop that serves the other requests.
+
+/** One run: the scenario file's text (JSON or YAML: parseScenario reads both). */
+export interface ScenarioJob {
+  text: string
+}
+
+/** The worker's answer: the report, or what the error was (it cannot cross threads as itself). */
+export type ScenarioReply =
+  | { ok: true; report: ScenarioReport }
+  | { ok: false; scenario: boolean; vtlCode: string | undefined; message: string }
+
+// From sources (tests, tsx) the entry is TypeScript, booted through @vtl/sim's boot.mjs; from the
+// build it is dist/scenario-worker-thread.js (a tsup entry next to main.js and index.js).
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+const ENTRY = new URL(
+  FROM_SOURCE ? './scenario-worker-thread.ts' : './scenario-worker-thread.js',
+  import.meta.url
+)
+
+function spawn(): Worker {
+  return FROM_SOURCE ? startTsWorker(ENTRY, {}) : new Worker(ENTRY)
+}
+
+/** The worker's next reply; rejects when it fails or exits first. */
+function reply(worker: Worker): Promise<ScenarioReply> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      worker.off('message', onMessage)
+      worker.off('error', onError)
+      worker.off('exit', onExit)
+    }
+    const onMessage = (value: ScenarioReply): void => {
+      done()
+      resolve(value)
+    }
+    const onError = (error: Error): void => {
+      done()
+      reject(error)
+    }
+    const onExit = (code: number): void => {
+      done()
+      reject(new Error(`scenario worker exited with code ${code}`))
+    }
+    worker.on('message', onMessage)
+    worker.on('error', onError)
+    worker.on('exit', onExit)
+  })
+}
+
+/**
+ * The same problem the in-thread run gives: a bad file, or a partition the simulator refuses, is
+ * `E_SCENARIO` (400); anything else is an internal error.
+ */
+function toProblem(failure: Extract<ScenarioReply, { ok: false }>): Error {
+  if (failure.scenario) return new ProblemError('E_SCENARIO', failure.message)
+  if (failure.vtlCode !== undefined) {
+    return new ProblemError('E_SCENARIO', `${failure.message} (${failure.vtlCode})`)
+  }
+  return new Error(failure.message)
+}
+
+/**
+ * A small pool of scenario threads: up to `size` started on demand and kept (unref'd while idle,
+ * so they never keep the process alive); runs beyond that wait for a free thread. A thread that
+ * crashes is replaced.
+ */
+export class ScenarioWorkers {
+  readonly size: number
+  private readonly idle: Worker[] = []
+  private readonly waiting: ((worker: Worker) => void)[] = []
+  private readonly all = new Set<Worker>()
+  private closed = false
+
+  constructor(size = Math.max(1, Math.min(4, availableParallelism() - 1))) {
+    this.size = size
+  }
+
+  /** Parses and runs a scenario on a worker thread; answers its report. */
+  readonly runScenario = async (text: string): Promise<ScenarioReport> => {
+    const worker = await this.acquire()
+    worker.ref()
+    let answer: ScenarioReply
+    try {
+      const pending = reply(worker)
+      worker.postMessage({ text } satisfies ScenarioJob)
+      answer = await pending
+    } catch (error) {
+      this.discard(worker)
+      throw error
+    }
+    this.release(worker)
+    if (answer.ok) return answer.report
+    throw toProblem(answer)
+  }
+
+  private acquire(): Promise<Worker> {
+    if (this.closed) {
+      return Promise.reject(new ProblemError('E_SHUTTING_DOWN', 'vtld is shutting down'))
+    }
+    const idle = this.idle.pop()
+    if (idle !== undefined) return Promise.resolve(idle)
+    if (this.all.size < this.size) return Promise.resolve(this.start())
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  private start(): Worker {
+    const worker = spawn()
+    this.all.add(worker)
+    return worker
+  }
+
+  private release(worker: Worker): void {
+    const next = this.waiting.shift()
+    if (next !== undefined) {
+      next(worker)
+      return
+    }
+    worker.unref()
+    if (this.closed) void this.stop(worker)
+    else this.idle.push(worker)
+  }
+
+  private discard(worker: Worker): void {
+    void this.stop(worker)
+    const next = this.waiting.shift()
+    if (next !== undefined && !this.closed) next(this.start())
+  }
+
+  private async stop(worker: Worker): Promise<void> {
+    this.all.delete(worker)
+    await worker.terminate()
+  }
+
+  /** Stops the idle threads now and the busy ones once their run answers; new runs are refused. */
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all(this.idle.splice(0).map((worker) => this.stop(worker)))
+  }
+}

@@ -1,0 +1,131 @@
+import type { TraceEvent } from '@vtl/sim'
+import { Hono } from 'hono'
+import { describe, expect, it } from 'vitest'
+import { DaemonMetrics, type TraceSource } from '../src/metrics.js'
+
+type Listener = (td: string, events: readonly TraceEvent[]) => void
+
+/** A TdService stand-in: the observation hook only. */
+class FakeSource implements TraceSource {
+  readonly listeners = new Set<Listener>()
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+  emit(td: string, events: readonly TraceEvent[]): void {
+    for (const listener of this.listeners) listener(td, events)
+  }
+}
+
+let seq = 0
+function event(
+  kind: TraceEvent['kind'],
+  name: string,
+  args: TraceEvent['args'],
+  durCycles?: number
+) {
+  return {
+    seq: seq++,
+    kind,
+    vp: 0,
+    vtl: kind === 'tdcall' ? 2 : 0,
+    simCycles: 0,
+    wallNs: 0,
+    name,
+    args,
+    ...(durCycles === undefined ? {} : { durCycles }),
+  } satisfies TraceEvent
+}
+
+/** The exposition's sample lines (no HELP/TYPE), for exact comparisons. */
+async function samples(metrics: DaemonMetrics, prefix: string): Promise<string[]> {
+  const text = await (await metrics.exposition()).text()
+  return text.split('\n').filter((line) => line.startsWith(prefix))
+}
+
+describe('guest metrics from trace events', () => {
+  it('counts VTL switches, guest hypercalls by code/status, TDCALLs by leaf and cycles', async () => {
+    const metrics = new DaemonMetrics()
+    const source = new FakeSource()
+    const unwatch = metrics.watch(source)
+    source.emit('td-1', [
+      event('hypercall', 'HvCallEnablePartitionVtl', { code: 0x0d, status: 'Success' }, 1200),
+      event('hypercall', 'HvCallEnablePartitionVtl', { code: 0x0d, status: 'InvalidVtlState' }),
+      event('hypercall', 'HvCallVtlCall', { code: 0x11, status: 'Success' }, 300),
+      // The paravisor's forward to the host is not a guest hypercall.
+      event(
+        'hypercall',
+        'HvCallEnablePartitionVtl',
+        { code: 0x0d, status: 'Success', forwarded: true },
+        9000
+      ),
+      event('vtl-switch', 'VTL0->VTL1', { from: 0, to: 1, reason: 'VtlCall' }),
+      event('tdcall', 'TDG.VP.ENTER', { leaf: 0, status: 'Success' }),
+      event('step', 'ignored', {}),
+    ])
+    source.emit('td-2', [
+      event('vtl-switch', 'VTL1->VTL0', { from: 1, to: 0, reason: 'VtlReturn' }),
+      event('tdcall', 'TDG.VP.ENTER', { leaf: 0, status: 'Success' }),
+      event('tdcall', 'TDG.MEM.PAGE.ATTR.WR', { leaf: 24, status: 'Success' }),
+    ])
+
+    expect(await samples(metrics, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 2'])
+    expect(await samples(metrics, 'vtl_hypercalls_total')).toEqual([
+      'vtl_hypercalls_total{code="0x000d",status="Success"} 1',
+      'vtl_hypercalls_total{code="0x000d",status="InvalidVtlState"} 1',
+      'vtl_hypercalls_total{code="0x0011",status="Success"} 1',
+    ])
+    expect(await samples(metrics, 'vtl_tdcalls_total')).toEqual([
+      'vtl_tdcalls_total{leaf="TDG.VP.ENTER"} 2',
+      'vtl_tdcalls_total{leaf="TDG.MEM.PAGE.ATTR.WR"} 1',
+    ])
+    const cycles = await samples(metrics, 'vtl_hypercall_cycles')
+    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="250"} 0')
+    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="500"} 1')
+    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="2500"} 2')
+    expect(cycles).toContain('vtl_hypercall_cycles_sum 1500')
+    expect(cycles).toContain('vtl_hypercall_cycles_count 2')
+
+    unwatch()
+    expect(source.listeners.size).toBe(0)
+    source.emit('td-1', [event('vtl-switch', 'VTL0->VTL1', { from: 0, to: 1, reason: 'x' })])
+    expect(await samples(metrics, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 2'])
+  })
+
+  it('keeps each daemon’s counts apart (a registry each)', async () => {
+    const a = new DaemonMetrics()
+    const b = new DaemonMetrics()
+    a.observe([event('vtl-switch', 'VTL0->VTL1', { from: 0, to: 1, reason: 'x' })])
+    expect(await samples(a, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 1'])
+    expect(await samples(b, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 0'])
+  })
+
+  it('serves the Prometheus text format', async () => {
+    const response = await new DaemonMetrics({ defaultMetrics: true }).exposition()
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+    const text = await response.text()
+    expect(text).toContain('# TYPE vtl_hypercalls_total counter')
+    expect(text).toContain('# TYPE vtl_hypercall_cycles histogram')
+    expect(text).toContain('process_cpu_user_seconds_total')
+  })
+})
+
+describe('HTTP request latency', () => {
+  it('labels by matched route (not the raw path), method and status', async () => {
+    const metrics = new DaemonMetrics()
+    const app = new Hono()
+    app.use('*', metrics.timing())
+    app.get('/v1/tds/:id/status', (c) => c.json({ id: c.req.param('id') }))
+    app.post('/v1/tds', (c) => c.json({}, 201))
+    await app.request('/v1/tds/td-1/status')
+    await app.request('/v1/tds/td-2/status')
+    await app.request('/v1/tds', { method: 'POST' })
+    await app.request('/nowhere/td-3')
+    const counts = await samples(metrics, 'vtl_http_request_duration_seconds_count')
+    expect(counts).toEqual([
+      'vtl_http_request_duration_seconds_count{route="/v1/tds/:id/status",method="GET",status="200"} 2',
+      'vtl_http_request_duration_seconds_count{route="/v1/tds",method="POST",status="201"} 1',
+      'vtl_http_request_duration_seconds_count{route="unmatched",method="GET",status="404"} 1',
+    ])
+  })
+})
