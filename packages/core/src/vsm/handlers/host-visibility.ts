@@ -6,6 +6,7 @@ import {
 } from '../../hv/host-visibility.js'
 import { HypercallCode, HV_PARTITION_ID_SELF } from '../../hv/hypercall-code.js'
 import { HvStatus } from '../../hv/status.js'
+import { VtlError } from '../../errors/vtl-error.js'
 import type { GuestVtl } from '../../hv/vtl.js'
 import type { VsmEngine } from '../engine.js'
 import { forwardHypercall } from '../host-forward.js'
@@ -63,7 +64,18 @@ export function modifySparseGpaPageHostVisibility(
     const taken = gpns.slice(0, memory.processed)
     const host = tellHost(engine, taken, true)
     if (host.status !== HvStatus.Success) {
-      protection.changeHostVisibility(callerVtl, taken.slice(host.done), false)
+      const untaken = taken.slice(host.done)
+      const back = protection.changeHostVisibility(callerVtl, untaken, false)
+      // Pages left shared that the host refused: the call cannot be reported exactly any more
+      // (OpenHCL panics at the host failure already), so this is the same typed panic as a
+      // failed plan undo.
+      if (back.processed < untaken.length) {
+        throw new VtlError(
+          'E_TDX_STATUS',
+          'the host refused a private→shared change and the rollback to private failed',
+          { field: 'hostVisibility' }
+        )
+      }
       return { status: host.status, processed: host.done }
     }
     return { status: memory.status, processed: memory.processed }

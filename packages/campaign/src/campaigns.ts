@@ -1,0 +1,9 @@
+import { createFaultsCampaign } from './faults.js'
+import type { Campaign } from './runner.js'
+
+/** Every campaign by its `pnpm campaign <name>` name, each built with its default options. */
+export const CAMPAIGNS = {
+  faults: () => createFaultsCampaign(),
+} satisfies Record<string, () => Campaign>
+
+export type CampaignName = keyof typeof CAMPAIGNS

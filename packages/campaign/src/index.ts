@@ -1,0 +1,15 @@
+// @vtl/campaign's public names (explicit barrel).
+export { CAMPAIGNS } from './campaigns.js'
+export type { CampaignName } from './campaigns.js'
+export { InvariantLog } from './invariant-log.js'
+export { runCampaign, summaryLine, writeSummary } from './runner.js'
+export type { Campaign, CampaignSummary, FailedRun, RunnerOptions } from './runner.js'
+export {
+  callableState,
+  checkMemoryMap,
+  checkUnchanged,
+  checkVsmState,
+  firstDifference,
+} from './invariants.js'
+export { createFaultsCampaign, faultsProgram } from './faults.js'
+export type { FaultsOptions, Step } from './faults.js'
