@@ -1,8 +1,8 @@
 import { CliError, ExitCode } from './errors.js'
 
 // The seam between `vtl`'s stateful commands and `vtld`. Every command builds a typed request and
-// calls the client; the daemon issue adds a transport (HTTP/JSON over the unix socket) that
-// implements `VtldClient`. Until then `NoDaemon` answers every call with `E_NO_DAEMON`.
+// calls the client; `HttpVtldClient` (HTTP/JSON over the unix socket, api-contract.md) is the
+// transport, tests swap in recording clients.
 
 /** A TD as `vtld` lists it. */
 export interface TdSummary {
@@ -68,13 +68,14 @@ export type VtldRequest =
       op: 'hypercall'
       td: string
       vp: number
-      vtl: GuestVtl
+      /** Asserted active VTL of the VP (409 E_VTL_MISMATCH when it differs); absent: any. */
+      vtl?: GuestVtl
       code: number
       repCount: number
       fast: boolean
       input: Uint8Array
     }
-  | { op: 'trace'; td: string; out?: string; follow: boolean; limit: number }
+  | { op: 'trace'; td: string; out?: string; limit: number }
 
 export type VtldOp = VtldRequest['op']
 
@@ -84,6 +85,11 @@ export interface VtldClient {
   readonly endpoint: string
   /** Sends one request; resolves with the daemon's JSON answer. */
   request(request: VtldRequest): Promise<unknown>
+  /**
+   * A TD's trace events as they happen (after the ones already recorded), until `signal` aborts;
+   * a dropped stream is resumed where it stopped.
+   */
+  traceEvents(td: string, signal: AbortSignal): AsyncIterable<unknown>
 }
 
 /** Thrown by a client that cannot reach `vtld` (exit code 3). */
@@ -92,28 +98,16 @@ export class NoDaemonError extends CliError {
   /** The request that could not be sent. */
   readonly op: VtldOp | undefined
 
-  constructor(socket: string, op?: VtldOp) {
+  constructor(socket: string, op?: VtldOp, cause?: unknown) {
     super(
       'E_NO_DAEMON',
       `no vtld daemon is reachable at ${socket} (start vtld, or pass --socket PATH)`,
-      ExitCode.NoDaemon
+      ExitCode.NoDaemon,
+      { cause }
     )
     this.name = 'NoDaemonError'
     this.socket = socket
     this.op = op
-  }
-}
-
-/** The client used until the daemon exists: every request fails with `E_NO_DAEMON`. */
-export class NoDaemon implements VtldClient {
-  readonly endpoint: string
-
-  constructor(socket: string) {
-    this.endpoint = socket
-  }
-
-  request(request: VtldRequest): Promise<never> {
-    return Promise.reject(new NoDaemonError(this.endpoint, request.op))
   }
 }
 
@@ -127,7 +121,5 @@ export function defaultSocketPath(
   return `/tmp/vtld-${uid}.sock`
 }
 
-/** Builds the client for a socket path (the daemon issue swaps the implementation here). */
+/** Builds the client for a socket path. */
 export type ClientFactory = (socket: string) => VtldClient
-
-export const defaultClientFactory: ClientFactory = (socket) => new NoDaemon(socket)

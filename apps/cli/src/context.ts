@@ -1,10 +1,6 @@
 import type { Command } from 'commander'
-import {
-  defaultClientFactory,
-  defaultSocketPath,
-  type ClientFactory,
-  type VtldClient,
-} from './client.js'
+import { defaultSocketPath, type ClientFactory, type VtldClient } from './client.js'
+import { defaultClientFactory } from './http-client.js'
 import { colorsFor, type Colors } from './output/colors.js'
 
 /** What every command reads from the program: streams, colours, the daemon client. */
@@ -44,7 +40,12 @@ export function print(ctx: CliContext, text: string): void {
   ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
 }
 
+/** `--socket` or the default socket path. */
+export function socketPath(ctx: CliContext, command: Command): string {
+  return globals(command).socket ?? defaultSocketPath(ctx.env)
+}
+
 /** The daemon client for `--socket` or the default socket path. */
 export function client(ctx: CliContext, command: Command): VtldClient {
-  return ctx.clientFactory(globals(command).socket ?? defaultSocketPath(ctx.env))
+  return ctx.clientFactory(socketPath(ctx, command))
 }

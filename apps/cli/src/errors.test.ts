@@ -1,6 +1,6 @@
 import { VtlError } from '@vtl/core'
 import { describe, expect, it } from 'vitest'
-import { NoDaemon, NoDaemonError, defaultSocketPath } from './client.js'
+import { NoDaemonError, defaultSocketPath } from './client.js'
 import { CliError, ExitCode, exitCodeOf, formatError } from './errors.js'
 import { colorsFor } from './output/colors.js'
 
@@ -25,13 +25,6 @@ describe('exit codes and messages', () => {
 })
 
 describe('the vtld client seam', () => {
-  it('NoDaemon rejects every request with a typed error naming the socket', async () => {
-    const client = new NoDaemon('/run/user/1/vtld.sock')
-    const failure = client.request({ op: 'td.list' })
-    await expect(failure).rejects.toBeInstanceOf(NoDaemonError)
-    await expect(failure).rejects.toMatchObject({ code: 'E_NO_DAEMON', op: 'td.list', exitCode: 3 })
-  })
-
   it('finds the default socket', () => {
     expect(defaultSocketPath({ XDG_RUNTIME_DIR: '/run/user/7/' }, 7)).toBe('/run/user/7/vtld.sock')
     expect(defaultSocketPath({}, 7)).toBe('/tmp/vtld-7.sock')

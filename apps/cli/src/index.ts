@@ -2,8 +2,12 @@
 export { createProgram, VERSION } from './program.js'
 export { runCli } from './run.js'
 export type { CliContext } from './context.js'
-export { NoDaemon, NoDaemonError, defaultClientFactory, defaultSocketPath } from './client.js'
+export { NoDaemonError, defaultSocketPath } from './client.js'
 export type { ClientFactory, TdSummary, VtldClient, VtldOp, VtldRequest } from './client.js'
+export { HttpVtldClient, defaultClientFactory } from './http-client.js'
+export { DaemonProblemError, problemExitCode } from './daemon-problem.js'
+export { routeOf } from './routes.js'
+export type { Route } from './routes.js'
 export { CliError, ExitCode, exitCodeOf, formatError } from './errors.js'
 export {
   GPA_SVG_COLORS,

@@ -27,6 +27,9 @@ function recordingClient(): {
         seen.push({ socket, request })
         return Promise.resolve({ ok: true, value: 0xffff_ffff_ffff_ffffn })
       },
+      traceEvents: () => ({
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: 0 }) }),
+      }),
     }),
   }
 }
@@ -38,6 +41,7 @@ describe('createProgram', () => {
     expect(program.commands.map((c) => c.name())).toEqual([
       'demo',
       'sim',
+      'daemon',
       'td',
       'vsm',
       'mem',

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import { benchCommand } from './commands/bench.js'
 import { completionCommand } from './commands/completion.js'
+import { daemonCommand } from './commands/daemon.js'
 import { demoCommand } from './commands/demo.js'
 import { hypercallCommand, traceCommand } from './commands/hypercall.js'
 import { memCommand } from './commands/mem.js'
@@ -42,14 +43,19 @@ export function createProgram(context: Partial<CliContext> = {}): Command {
       `
 Exit codes: 0 ok, 1 an expectation or operation failed, 2 bad input, 3 no vtld daemon reachable.
 
+The td, vsm, mem, hypercall and trace commands talk to vtld on --socket: start one with
+\`vtl daemon start\`.
+
 Examples:
   $ vtl demo
   $ vtl sim run packages/sim/scenarios --json
-  $ vtl mem show --scenario packages/sim/scenarios/canonical-boot.yaml --svg memory.svg`
+  $ vtl mem show --scenario packages/sim/scenarios/canonical-boot.yaml --svg memory.svg
+  $ vtl daemon start && vtl td create --name demo && vtl vsm enable-partition --td demo`
     )
 
   program.addCommand(demoCommand(ctx))
   program.addCommand(simCommand(ctx))
+  program.addCommand(daemonCommand(ctx))
   program.addCommand(tdCommand(ctx))
   program.addCommand(vsmCommand(ctx))
   program.addCommand(memCommand(ctx))

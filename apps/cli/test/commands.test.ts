@@ -10,6 +10,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'vtl-cli-cmd-'))
 const TOP = [
   'demo',
   'sim',
+  'daemon',
   'td',
   'vsm',
   'mem',

@@ -19,6 +19,9 @@ const STATEFUL: string[][] = [
   ['mem', 'show', '--td', 'demo'],
   ['hypercall', '0x0d', '00', '--td', 'demo'],
   ['trace', '--td', 'demo'],
+  ['trace', '--td', 'demo', '--follow'],
+  ['daemon', 'status'],
+  ['daemon', 'stop'],
 ]
 
 describe('stateful commands without vtld', () => {

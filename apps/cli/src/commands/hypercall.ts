@@ -1,5 +1,13 @@
 import { Command } from 'commander'
-import type { CliContext } from '../context.js'
+import { client, print, type CliContext } from '../context.js'
+import { badInput } from '../errors.js'
+import {
+  renderChromeTrace,
+  renderDone,
+  renderStepResult,
+  renderTraceEvent,
+} from '../output/answers.js'
+import { toJson } from '../output/json.js'
 import { parseCount, parseGuestVtl, parseHexBytes } from '../parse.js'
 import { example, send, tdOption } from './stateful.js'
 
@@ -21,7 +29,11 @@ export function hypercallCommand(ctx: CliContext): Command {
       )
       .addOption(tdOption())
       .option('--vp <n>', 'the VP that issues it', parseCount, 0)
-      .option('--vtl <vtl>', 'the VTL it is issued from (0 or 1)', parseGuestVtl, 0 as const)
+      .option(
+        '--vtl <vtl>',
+        'assert the VTL it is issued from (0 or 1): refused if the VP is active in the other one',
+        parseGuestVtl
+      )
       .option('--rep-count <n>', 'rep count for rep hypercalls', parseCount, 0)
       .option('--fast', 'fast (register-based) calling convention')
       .option('--json', 'print the result (status, output bytes) as JSON'),
@@ -33,7 +45,7 @@ export function hypercallCommand(ctx: CliContext): Command {
       flags: {
         td: string
         vp: number
-        vtl: 0 | 1
+        vtl?: 0 | 1
         repCount: number
         fast?: boolean
         json?: boolean
@@ -47,13 +59,14 @@ export function hypercallCommand(ctx: CliContext): Command {
           op: 'hypercall',
           td: flags.td,
           vp: flags.vp,
-          vtl: flags.vtl,
+          ...(flags.vtl === undefined ? {} : { vtl: flags.vtl }),
           code,
           repCount: flags.repCount,
           fast: flags.fast === true,
           input: input ?? new Uint8Array(0),
         },
-        flags.json
+        flags.json,
+        renderStepResult
       )
     }
   )
@@ -65,27 +78,49 @@ export function traceCommand(ctx: CliContext): Command {
       .description('read a vtld TD’s event trace (hypercalls, TDCALLs, VTL switches, intercepts)')
       .addOption(tdOption())
       .option('-o, --out <file>', 'write Chrome trace-event JSON (Perfetto) instead of printing')
-      .option('--follow', 'keep printing new events')
+      .option('--follow', 'print new events as they happen, until Ctrl-C')
       .option('--limit <n>', 'most recent events to print', parseCount, 200)
-      .option('--json', 'print events as JSON'),
-    'vtl trace --td demo -o demo.trace.json'
+      .option('--json', 'print the trace as JSON (with --follow: one event per line)'),
+    'vtl trace --td demo -o demo.trace.json',
+    'vtl trace --td demo --follow'
   ).action(
     async (
       flags: { td: string; out?: string; follow?: boolean; limit: number; json?: boolean },
       command: Command
     ) => {
+      if (flags.follow === true) {
+        if (flags.out !== undefined) throw badInput('pass either --follow or --out, not both')
+        await follow(ctx, command, flags.td, flags.json === true)
+        return
+      }
       await send(
         ctx,
         command,
         {
           op: 'trace',
           td: flags.td,
-          follow: flags.follow === true,
           limit: flags.limit,
           ...(flags.out === undefined ? {} : { out: flags.out }),
         },
-        flags.json
+        flags.json,
+        flags.out === undefined ? renderChromeTrace : renderDone
       )
     }
   )
+}
+
+/** Prints a TD's trace events as they arrive, until Ctrl-C (which ends with exit 0). */
+async function follow(ctx: CliContext, command: Command, td: string, json: boolean): Promise<void> {
+  const stop = new AbortController()
+  const abort = (): void => {
+    stop.abort()
+  }
+  process.once('SIGINT', abort)
+  try {
+    for await (const event of client(ctx, command).traceEvents(td, stop.signal)) {
+      print(ctx, json ? toJson(event, 0) : renderTraceEvent(event))
+    }
+  } finally {
+    process.off('SIGINT', abort)
+  }
 }

@@ -6,6 +6,7 @@ import { loadScenarioFile } from '@vtl/sim'
 import type { RunView } from '@vtl/memory'
 import { colors, print, type CliContext } from '../context.js'
 import { badInput } from '../errors.js'
+import { renderRuns, renderStepResult } from '../output/answers.js'
 import { toJson } from '../output/json.js'
 import { renderTable } from '../output/table.js'
 import { parseByteSize, parseCount, parseGuestVtl, parseMapGpaFlags, parseU64 } from '../parse.js'
@@ -89,7 +90,8 @@ export function memCommand(ctx: CliContext): Command {
         size: flags.size,
         flags: flags.flags,
       },
-      flags.json
+      flags.json,
+      renderStepResult
     )
   })
 
@@ -114,7 +116,8 @@ export function memCommand(ctx: CliContext): Command {
           start: flags.gpa,
           size: flags.size,
         },
-        flags.json
+        flags.json,
+        renderStepResult
       )
     })
   }
@@ -162,7 +165,8 @@ export function memCommand(ctx: CliContext): Command {
             ...(flags.gpa === undefined ? {} : { start: flags.gpa }),
             ...(flags.size === undefined ? {} : { size: flags.size }),
           },
-          flags.json
+          flags.json,
+          renderRuns
         )
         return
       }

@@ -1,12 +1,14 @@
 import { Command, Option } from 'commander'
 import type { VtldRequest } from '../client.js'
 import { client, print, type CliContext } from '../context.js'
+import { ExitCode } from '../errors.js'
+import { stepFailed } from '../output/answers.js'
 import { toJson } from '../output/json.js'
 
 /**
  * Sends one request to `vtld` and prints its answer: the JSON itself with --json, otherwise
- * `render(answer)` (each command passes its table once the daemon defines the answers; until then
- * indented JSON). Without a daemon the client throws `E_NO_DAEMON` (exit 3).
+ * `render(answer)`. A hypercall-shaped answer with a failing HvStatus is printed and ends with
+ * exit 1. Without a daemon the client throws `E_NO_DAEMON` (exit 3).
  */
 export async function send(
   ctx: CliContext,
@@ -17,6 +19,7 @@ export async function send(
 ): Promise<void> {
   const answer = await client(ctx, command).request(request)
   print(ctx, json === true ? toJson(answer) : render(answer))
+  if (stepFailed(answer)) process.exitCode = ExitCode.Failed
 }
 
 /** `--td <id>`: the TD a command acts on. */

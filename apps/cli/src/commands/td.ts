@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import type { CliContext } from '../context.js'
 import { parseByteSize, parsePositive } from '../parse.js'
+import { renderDone, renderTd, renderTdList } from '../output/answers.js'
 import { example, send } from './stateful.js'
 
 interface CreateFlags {
@@ -48,7 +49,8 @@ export function tdCommand(ctx: CliContext): Command {
         gpaWidth: flags.gpaWidth === '52' ? 52 : 48,
         mbec: flags.mbec,
       },
-      flags.json
+      flags.json,
+      renderTd
     )
   })
 
@@ -56,7 +58,7 @@ export function tdCommand(ctx: CliContext): Command {
     td.command('list').description('list TDs').option('--json', 'print the list as JSON'),
     'vtl td list'
   ).action(async (flags: { json?: boolean }, command: Command) => {
-    await send(ctx, command, { op: 'td.list' }, flags.json)
+    await send(ctx, command, { op: 'td.list' }, flags.json, renderTdList)
   })
 
   example(
@@ -67,7 +69,7 @@ export function tdCommand(ctx: CliContext): Command {
       .option('--json', 'print as JSON'),
     'vtl td show demo'
   ).action(async (id: string, flags: { json?: boolean }, command: Command) => {
-    await send(ctx, command, { op: 'td.show', td: id }, flags.json)
+    await send(ctx, command, { op: 'td.show', td: id }, flags.json, renderTd)
   })
 
   example(
@@ -75,23 +77,29 @@ export function tdCommand(ctx: CliContext): Command {
       .command('delete')
       .description('delete a TD')
       .argument('<td>', 'TD name or id')
-      .option('--force', 'delete even while VPs run')
+      .option('--force', 'do not wait for commands queued on it (they fail)')
       .option('--json', 'print the answer as JSON'),
     'vtl td delete demo'
   ).action(async (id: string, flags: { force?: boolean; json?: boolean }, command: Command) => {
-    await send(ctx, command, { op: 'td.delete', td: id, force: flags.force === true }, flags.json)
+    await send(
+      ctx,
+      command,
+      { op: 'td.delete', td: id, force: flags.force === true },
+      flags.json,
+      renderDone
+    )
   })
 
   example(
     td
       .command('save')
-      .description('save a TD’s complete state (snapshot) to a file')
+      .description('save a TD’s complete state (snapshot) to a file (mode 0600)')
       .argument('<td>', 'TD name or id')
       .requiredOption('-o, --out <file>', 'snapshot file to write')
       .option('--json', 'print the answer as JSON'),
     'vtl td save demo -o demo.snapshot.json'
   ).action(async (id: string, flags: { out: string; json?: boolean }, command: Command) => {
-    await send(ctx, command, { op: 'td.save', td: id, file: flags.out }, flags.json)
+    await send(ctx, command, { op: 'td.save', td: id, file: flags.out }, flags.json, renderDone)
   })
 
   example(
@@ -107,7 +115,8 @@ export function tdCommand(ctx: CliContext): Command {
       ctx,
       command,
       { op: 'td.restore', file, ...(flags.name === undefined ? {} : { name: flags.name }) },
-      flags.json
+      flags.json,
+      renderTd
     )
   })
 

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import type { CliContext } from '../context.js'
 import { parseCount, parseGuestVtl, parseU64 } from '../parse.js'
+import { renderPartitionConfig, renderStepResult, renderVsmStatus } from '../output/answers.js'
 import { example, send, tdOption } from './stateful.js'
 
 interface ContextFlags {
@@ -50,7 +51,8 @@ export function vsmCommand(ctx: CliContext): Command {
           targetVtl: 1,
           mbec: flags.mbec === true,
         },
-        flags.json
+        flags.json,
+        renderStepResult
       )
     }
   )
@@ -81,7 +83,8 @@ export function vsmCommand(ctx: CliContext): Command {
           targetVtl: 1,
           ...contextFields(flags),
         },
-        flags.json
+        flags.json,
+        renderStepResult
       )
     }
   )
@@ -119,7 +122,8 @@ export function vsmCommand(ctx: CliContext): Command {
           targetVtl: flags.targetVtl,
           ...contextFields(flags),
         },
-        flags.json
+        flags.json,
+        renderStepResult
       )
     }
   )
@@ -144,7 +148,8 @@ export function vsmCommand(ctx: CliContext): Command {
           vp: flags.vp,
           ...(flags.set === undefined ? {} : { set: flags.set }),
         },
-        flags.json
+        flags.json,
+        flags.set === undefined ? renderPartitionConfig : renderStepResult
       )
     }
   )
@@ -157,7 +162,7 @@ export function vsmCommand(ctx: CliContext): Command {
       .option('--json', 'print as JSON'),
     'vtl vsm status --td demo'
   ).action(async (flags: { td: string; json?: boolean }, command: Command) => {
-    await send(ctx, command, { op: 'vsm.status', td: flags.td }, flags.json)
+    await send(ctx, command, { op: 'vsm.status', td: flags.td }, flags.json, renderVsmStatus)
   })
 
   return vsm

@@ -37,7 +37,8 @@ export function describeAction(action: GuestAction): string {
   }
 }
 
-function resultText(result: Record<string, unknown>): string {
+/** A step result as one line: its status first, then the fields it carries as `key=value`. */
+export function resultText(result: Record<string, unknown>): string {
   const parts: string[] = []
   for (const [k, v] of Object.entries(result)) {
     if (k === 'activeVtl') continue

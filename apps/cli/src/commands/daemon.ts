@@ -1,0 +1,237 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Command } from 'commander'
+import { NoDaemonError } from '../client.js'
+import { colors, print, socketPath, type CliContext } from '../context.js'
+import {
+  defaultDataDir,
+  isVtld,
+  logFileOf,
+  pidFileOf,
+  readPid,
+  resolveVtld,
+} from '../daemon-process.js'
+import { CliError, ExitCode } from '../errors.js'
+import { HttpVtldClient } from '../http-client.js'
+import { toJson } from '../output/json.js'
+import { example } from './stateful.js'
+
+/** How long `start` waits for /readyz and `stop` for the socket to go (ms), and the poll step. */
+const START_TIMEOUT_MS = 20_000
+const STOP_TIMEOUT_MS = 30_000
+const POLL_MS = 100
+
+/** What `vtl daemon status` reports. */
+export interface DaemonState {
+  socket: string
+  healthy: boolean
+  ready: boolean
+  /** From the pid file of `vtl daemon start`, when that process is alive. */
+  pid: number | null
+  tds: number | null
+}
+
+/** The daemon answering on `socket`, or undefined when nothing answers. */
+async function probe(socket: string): Promise<DaemonState | undefined> {
+  const client = new HttpVtldClient(socket)
+  let health
+  try {
+    health = await client.get('/healthz')
+  } catch (error) {
+    if (error instanceof NoDaemonError) return undefined
+    throw error
+  }
+  const ready = await client.get('/readyz')
+  const list = await client.get('/v1/tds')
+  const tds = (list.body as { tds?: unknown[] } | undefined)?.tds
+  const pid = await readPid(pidFileOf(socket))
+  return {
+    socket,
+    healthy: health.status === 200,
+    ready: ready.status === 200,
+    pid: pid !== undefined && (await isVtld(pid)) ? pid : null,
+    tds: list.status === 200 && Array.isArray(tds) ? tds.length : null,
+  }
+}
+
+/** The last lines of a log, to explain a daemon that died while starting. */
+async function logTail(file: string, lines = 5): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '')
+  return text.trimEnd().split('\n').slice(-lines).join('\n')
+}
+
+async function waitReady(socket: string, child: ChildProcess, log: string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new CliError(
+        'E_DAEMON_START',
+        `vtld exited while starting (${child.exitCode ?? child.signalCode}); ${log}:\n${await logTail(log)}`,
+        ExitCode.Failed
+      )
+    }
+    if ((await probe(socket))?.ready === true) return
+    if (Date.now() > deadline) {
+      throw new CliError(
+        'E_DAEMON_START',
+        `vtld (pid ${child.pid}) is not ready on ${socket} after ${START_TIMEOUT_MS / 1000} s; see ${log}`,
+        ExitCode.Failed
+      )
+    }
+    await sleep(POLL_MS)
+  }
+}
+
+/** Runs vtld attached to this terminal; resolves with its exit code. */
+async function foreground(args: string[], pidFile: string): Promise<number> {
+  const child = spawn(process.execPath, args, { stdio: 'inherit' })
+  const forward = (signal: NodeJS.Signals): void => {
+    child.kill(signal)
+  }
+  // Ctrl-C reaches vtld through the terminal's process group; SIGTERM sent to vtl is passed on.
+  process.on('SIGTERM', forward)
+  process.on('SIGINT', () => undefined)
+  await writeFile(pidFile, `${child.pid}\n`, { mode: 0o600 })
+  const code = await new Promise<number>((resolve) => {
+    child.once('exit', (c) => {
+      resolve(c ?? 0)
+    })
+  })
+  process.off('SIGTERM', forward)
+  await rm(pidFile, { force: true })
+  return code === 0 ? ExitCode.Ok : ExitCode.Failed
+}
+
+export function daemonCommand(ctx: CliContext): Command {
+  const daemon = new Command('daemon').description(
+    'start, stop and look at vtld, the daemon that owns the TDs (on --socket)'
+  )
+
+  example(
+    daemon
+      .command('start')
+      .description('start vtld in the background on --socket, and wait until it is ready')
+      .option('--data-dir <dir>', 'journal and log directory (default $XDG_STATE_HOME/vtld)')
+      .option('--foreground', 'run vtld attached to this terminal (logs on stderr) until Ctrl-C')
+      .option('--json', 'print {pid, socket, dataDir, log} as JSON'),
+    'vtl daemon start',
+    'vtl --socket /tmp/demo.sock daemon start --data-dir /tmp/demo-state'
+  ).action(
+    async (flags: { dataDir?: string; foreground?: boolean; json?: boolean }, command: Command) => {
+      const socket = socketPath(ctx, command)
+      if ((await probe(socket)) !== undefined) {
+        throw new CliError(
+          'E_DAEMON_RUNNING',
+          `a vtld already answers on ${socket} (vtl daemon status)`,
+          ExitCode.Failed
+        )
+      }
+      const bin = resolveVtld()
+      const dataDir = flags.dataDir ?? defaultDataDir(ctx.env)
+      const args = [bin, '--socket', socket, '--data-dir', dataDir]
+      const pidFile = pidFileOf(socket)
+      if (flags.foreground === true) {
+        process.exitCode = await foreground(args, pidFile)
+        return
+      }
+      await mkdir(dataDir, { recursive: true, mode: 0o700 })
+      const log = logFileOf(dataDir)
+      const out = await open(log, 'a', 0o600)
+      let child: ChildProcess
+      try {
+        child = spawn(process.execPath, args, {
+          detached: true,
+          stdio: ['ignore', out.fd, out.fd],
+          env: ctx.env,
+        })
+      } finally {
+        await out.close()
+      }
+      child.unref()
+      await writeFile(pidFile, `${child.pid}\n`, { mode: 0o600 })
+      try {
+        await waitReady(socket, child, log)
+      } catch (error) {
+        child.kill('SIGTERM')
+        await rm(pidFile, { force: true })
+        throw error
+      }
+      const started = { pid: child.pid ?? null, socket, dataDir, log }
+      if (flags.json === true) {
+        print(ctx, toJson(started))
+        return
+      }
+      const c = colors(ctx, command)
+      print(ctx, `vtld started (pid ${started.pid}), listening on ${c.bold(socket)}`)
+      print(ctx, c.dim(`data ${dataDir}, log ${log}; stop it with: vtl daemon stop`))
+    }
+  )
+
+  example(
+    daemon
+      .command('status')
+      .description('whether vtld answers on --socket: health, readiness, pid, TDs (exit 3 if not)')
+      .option('--json', 'print {socket, healthy, ready, pid, tds} as JSON'),
+    'vtl daemon status'
+  ).action(async (flags: { json?: boolean }, command: Command) => {
+    const socket = socketPath(ctx, command)
+    const state = await probe(socket)
+    if (state === undefined) throw new NoDaemonError(socket)
+    if (flags.json === true) {
+      print(ctx, toJson(state))
+      return
+    }
+    const c = colors(ctx, command)
+    const health = state.healthy ? c.green('healthy') : c.red('unhealthy')
+    const ready = state.ready ? c.green('ready') : c.yellow('not ready')
+    const pid =
+      state.pid === null ? 'pid unknown (not started by vtl daemon start)' : `pid ${state.pid}`
+    const tds = state.tds === null ? 'TDs unknown' : `${state.tds} TD(s)`
+    print(ctx, `vtld on ${c.bold(socket)}: ${health}, ${ready}; ${pid}; ${tds}`)
+  })
+
+  example(
+    daemon
+      .command('stop')
+      .description(
+        'stop the vtld that `vtl daemon start` started on --socket (SIGTERM; it drains and removes the socket)'
+      )
+      .option('--json', 'print {pid, socket} as JSON'),
+    'vtl daemon stop'
+  ).action(async (flags: { json?: boolean }, command: Command) => {
+    const socket = socketPath(ctx, command)
+    const pidFile = pidFileOf(socket)
+    const pid = await readPid(pidFile)
+    if (pid === undefined || !(await isVtld(pid))) {
+      await rm(pidFile, { force: true })
+      if ((await probe(socket)) === undefined) throw new NoDaemonError(socket)
+      throw new CliError(
+        'E_DAEMON_NOT_OURS',
+        `the vtld on ${socket} was not started by vtl daemon start (no live pid in ${pidFile}): stop it where it runs (Ctrl-C, or kill its pid)`,
+        ExitCode.Failed
+      )
+    }
+    process.kill(pid, 'SIGTERM')
+    const deadline = Date.now() + STOP_TIMEOUT_MS
+    while (existsSync(socket) || (await isVtld(pid))) {
+      if (Date.now() > deadline) {
+        throw new CliError(
+          'E_DAEMON_STOP',
+          `vtld (pid ${pid}) has not stopped after ${STOP_TIMEOUT_MS / 1000} s (it drains queued commands first)`,
+          ExitCode.Failed
+        )
+      }
+      await sleep(POLL_MS)
+    }
+    await rm(pidFile, { force: true })
+    if (flags.json === true) {
+      print(ctx, toJson({ pid, socket }))
+      return
+    }
+    print(ctx, `vtld (pid ${pid}) stopped; ${socket} removed`)
+  })
+
+  return daemon
+}

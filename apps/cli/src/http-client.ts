@@ -1,0 +1,264 @@
+import { readFile, writeFile, chmod } from 'node:fs/promises'
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  NoDaemonError,
+  type ClientFactory,
+  type VtldClient,
+  type VtldOp,
+  type VtldRequest,
+} from './client.js'
+import { DaemonProblemError, problemFromAnswer } from './daemon-problem.js'
+import { CliError, ExitCode, badInput } from './errors.js'
+import { routeOf, traceEventsRoute, type Route, type RouteInput } from './routes.js'
+import { SseParser } from './sse.js'
+import { wireJson } from './wire.js'
+
+// `VtldClient` over HTTP/JSON on vtld's unix socket (api-contract.md), with node:http and one
+// keep-alive agent. A daemon that is not there (no socket file, nobody listening, the connection
+// dropped before any answer) is `NoDaemonError` (exit 3); a problem+json answer is
+// `DaemonProblemError` with the daemon's code.
+
+/** Connection errors that mean no daemon answered at all. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET'])
+
+/** Reconnect attempts of a dropped trace stream before giving up, and the pause between them. */
+const STREAM_RETRIES = 10
+const STREAM_RETRY_MS = 500
+
+type TdRequest = Extract<VtldRequest, { td: string }>
+
+interface ExchangeOptions {
+  op?: VtldOp
+  headers?: Record<string, string>
+  signal?: AbortSignal
+}
+
+async function readBody(response: IncomingMessage): Promise<unknown> {
+  response.setEncoding('utf8')
+  let text = ''
+  for await (const chunk of response) text += chunk as string
+  if (text === '') return undefined
+  if (!/json/.test(response.headers['content-type'] ?? '')) return text
+  try {
+    return JSON.parse(text) as unknown
+  } catch (error) {
+    throw new CliError('E_BAD_ANSWER', 'vtld answered malformed JSON', ExitCode.Failed, {
+      cause: error,
+    })
+  }
+}
+
+export class HttpVtldClient implements VtldClient {
+  readonly endpoint: string
+  private readonly agent = new Agent({ keepAlive: true })
+
+  constructor(socket: string) {
+    this.endpoint = socket
+  }
+
+  /** Sends a route; resolves when the answer's head arrives. */
+  private open(route: Route, options: ExchangeOptions = {}): Promise<IncomingMessage> {
+    const body = route.body === undefined ? undefined : wireJson(route.body)
+    return new Promise((resolve, reject) => {
+      const request = httpRequest({
+        socketPath: this.endpoint,
+        agent: this.agent,
+        method: route.method,
+        path: route.path,
+        headers: {
+          host: 'vtld',
+          accept: 'application/json, application/problem+json',
+          ...(body === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+          ...options.headers,
+        },
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      })
+      request.once('response', resolve)
+      request.once('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code !== undefined && UNREACHABLE.has(error.code)
+            ? new NoDaemonError(this.endpoint, options.op, error)
+            : error
+        )
+      })
+      request.end(body)
+    })
+  }
+
+  /** One exchange: the decoded answer of a 2xx, a `DaemonProblemError` otherwise. */
+  private async exchange(route: Route, options: ExchangeOptions = {}): Promise<unknown> {
+    const response = await this.open(route, options)
+    const body = await readBody(response)
+    const status = response.statusCode ?? 0
+    if (status < 200 || status > 299) throw problemFromAnswer(status, body)
+    return body
+  }
+
+  /**
+   * One GET outside the `VtldRequest` ops (health, readiness): its status and decoded body, any
+   * status. No daemon: `NoDaemonError`.
+   */
+  async get(path: string): Promise<{ status: number; body: unknown }> {
+    const response = await this.open({ method: 'GET', path })
+    return { status: response.statusCode ?? 0, body: await readBody(response) }
+  }
+
+  /** The id of the TD named `name`, if there is one. */
+  private async idOfName(name: string): Promise<string | undefined> {
+    const answer = (await this.exchange({ method: 'GET', path: '/v1/tds' }, { op: 'td.list' })) as {
+      tds?: { id: string; name: string | null }[]
+    }
+    return answer.tds?.find((t) => t.name === name)?.id
+  }
+
+  /**
+   * Runs `perform` for a TD given by id or name: the daemon addresses TDs by id, so an unknown id
+   * that is a TD's name is retried with that TD's id (a 404 applied nothing).
+   */
+  private async forTd<T>(
+    request: TdRequest,
+    perform: (request: TdRequest) => Promise<T>
+  ): Promise<T> {
+    try {
+      return await perform(request)
+    } catch (error) {
+      if (!(error instanceof DaemonProblemError) || error.code !== 'E_NO_TD') throw error
+      const id = await this.idOfName(request.td)
+      if (id === undefined || id === request.td) throw error
+      return await perform({ ...request, td: id })
+    }
+  }
+
+  async request(request: VtldRequest): Promise<unknown> {
+    const send = (r: VtldRequest, input?: RouteInput): Promise<unknown> =>
+      this.exchange(routeOf(r, input), { op: r.op })
+    switch (request.op) {
+      case 'td.create':
+      case 'td.list':
+        return await send(request)
+      case 'td.restore':
+        // No daemon is exit 3 before the file is read, as for every other stateful command.
+        await this.exchange({ method: 'GET', path: '/healthz' }, { op: request.op })
+        return await send(request, { snapshot: await readSnapshot(request.file) })
+      default:
+        return await this.forTd(request, (r) => this.perform(r, send))
+    }
+  }
+
+  /** A request on one TD (already addressed by the id the daemon knows, after a retry). */
+  private async perform(
+    r: TdRequest,
+    send: (r: VtldRequest, input?: RouteInput) => Promise<unknown>
+  ): Promise<unknown> {
+    switch (r.op) {
+      case 'td.delete':
+        await send(r)
+        return { deleted: r.td }
+      case 'td.save': {
+        const text = `${JSON.stringify(await send(r))}\n`
+        // A snapshot is the whole guest state: owner-only, also when the file existed before.
+        await writeFile(r.file, text, { mode: 0o600 })
+        await chmod(r.file, 0o600)
+        return { td: r.td, file: r.file, bytes: Buffer.byteLength(text) }
+      }
+      case 'mem.show': {
+        const runs: unknown[] = []
+        let cursor: string | undefined
+        do {
+          const page = (await send(r, cursor === undefined ? {} : { cursor })) as {
+            runs?: unknown[]
+            next?: string | null
+          }
+          runs.push(...(page.runs ?? []))
+          cursor = page.next ?? undefined
+        } while (cursor !== undefined)
+        return { td: r.td, runs }
+      }
+      case 'trace': {
+        const doc = await send(r)
+        if (r.out === undefined) return doc
+        await writeFile(r.out, `${JSON.stringify(doc)}\n`)
+        const events = (doc as { traceEvents?: unknown[] } | undefined)?.traceEvents
+        return { td: r.td, file: r.out, events: Array.isArray(events) ? events.length : 0 }
+      }
+      default:
+        return await send(r)
+    }
+  }
+
+  async *traceEvents(td: string, signal: AbortSignal): AsyncIterable<unknown> {
+    let id = td
+    let lastId: string | undefined
+    let connected = false
+    let failures = 0
+    while (!signal.aborted) {
+      let response: IncomingMessage
+      try {
+        response = await this.open(traceEventsRoute(id), {
+          op: 'trace',
+          signal,
+          headers: {
+            accept: 'text/event-stream',
+            ...(lastId === undefined ? {} : { 'last-event-id': lastId }),
+          },
+        })
+      } catch (error) {
+        if (isAborted(signal)) return
+        // The first connection reports its failure; a dropped stream is resumed a few times.
+        if (!connected || ++failures > STREAM_RETRIES) throw error
+        await sleep(STREAM_RETRY_MS, undefined, { signal }).catch(() => undefined)
+        continue
+      }
+      const status = response.statusCode ?? 0
+      if (status !== 200) {
+        const problem = problemFromAnswer(status, await readBody(response))
+        if (!connected && problem.code === 'E_NO_TD') {
+          const byName = await this.idOfName(td)
+          if (byName !== undefined && byName !== id) {
+            id = byName
+            continue
+          }
+        }
+        throw problem
+      }
+      connected = true
+      failures = 0
+      response.setEncoding('utf8')
+      const parser = new SseParser()
+      try {
+        for await (const chunk of response) {
+          for (const event of parser.push(chunk as string)) {
+            if (event.id !== undefined) lastId = event.id
+            if (event.event === 'trace') yield JSON.parse(event.data) as unknown
+          }
+        }
+      } catch (error) {
+        if (isAborted(signal)) return
+        if (!(error instanceof Error) || !('code' in error)) throw error
+      }
+    }
+  }
+}
+
+/** Read through a call: TypeScript keeps `signal.aborted` narrowed to false inside the loop. */
+const isAborted = (signal: AbortSignal): boolean => signal.aborted
+
+/** The snapshot document in a file written by `vtl td save`. */
+async function readSnapshot(file: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw badInput(`${file}: cannot read`, error)
+  }
+  try {
+    return JSON.parse(text) as unknown
+  } catch (error) {
+    throw badInput(`${file}: not a TD snapshot (not JSON)`, error)
+  }
+}
+
+export const defaultClientFactory: ClientFactory = (socket) => new HttpVtldClient(socket)

@@ -1,0 +1,151 @@
+import { formatByteSize } from '@vtl/core/schemas'
+import { toJson } from './json.js'
+import { renderTable } from './table.js'
+import { resultText } from './timeline.js'
+
+// Human forms of `vtld`'s answers (api-contract.md). Answers are the daemon's JSON, 64-bit
+// values still `0x` hex strings; a field an older or newer daemon lacks prints as empty, and an
+// answer that is not the expected shape prints as indented JSON rather than failing.
+
+type Doc = Record<string, unknown>
+
+const isDoc = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null) return ''
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v)
+  return JSON.stringify(v)
+}
+
+/** A byte count from the wire (`0x` hex or a number) with its unit, else as sent. */
+function bytes(v: unknown): string {
+  if (typeof v === 'string' && /^0x[0-9a-fA-F]+$/.test(v)) return formatByteSize(BigInt(v))
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return formatByteSize(BigInt(v))
+  return cell(v)
+}
+
+const TD_COLUMNS = ['id', 'name', 'vps', 'memory', 'gpaWidth', 'mbec', 'state'] as const
+
+function tdRow(td: Doc): string[] {
+  return TD_COLUMNS.map((k) => (k === 'memory' ? bytes(td[k]) : cell(td[k])))
+}
+
+/** `GET /v1/tds`: one row per TD. */
+export function renderTdList(answer: unknown): string {
+  if (!isDoc(answer) || !Array.isArray(answer.tds)) return toJson(answer)
+  const tds = answer.tds.filter(isDoc)
+  if (tds.length === 0) return 'no TDs'
+  return renderTable([...TD_COLUMNS], tds.map(tdRow))
+}
+
+/** One TD (create, show, restore): field / value rows. */
+export function renderTd(answer: unknown): string {
+  if (!isDoc(answer)) return toJson(answer)
+  return renderTable(
+    ['field', 'value'],
+    Object.entries(answer).map(([k, v]) => [k, k === 'memory' ? bytes(v) : cell(v)])
+  )
+}
+
+/** `GET /v1/tds/{id}/status`: the partition line, then one row per VP. */
+export function renderVsmStatus(answer: unknown): string {
+  if (!isDoc(answer) || !isDoc(answer.partition) || !Array.isArray(answer.vps)) {
+    return toJson(answer)
+  }
+  const p = answer.partition
+  return [
+    `${cell(answer.id)}: guest VSM ${cell(p.guestVsmState)}, VsmPartitionStatus ${cell(p.vsmPartitionStatus)}`,
+    renderTable(
+      ['VP', 'active VTL', 'VTL1 enabled', 'VsmVpStatus', 'read'],
+      answer.vps
+        .filter(isDoc)
+        .map((vp) => [
+          cell(vp.vp),
+          cell(vp.activeVtl),
+          vp.vtl1Enabled === true ? 'yes' : 'no',
+          cell(vp.vsmVpStatus),
+          cell(vp.readStatus),
+        ])
+    ),
+  ].join('\n')
+}
+
+/** A hypercall-shaped answer (StepResult): `Success`, or its HvStatus, and what it returned. */
+export function renderStepResult(answer: unknown): string {
+  if (!isDoc(answer)) return toJson(answer)
+  const vtl = answer.activeVtl === undefined ? '' : ` (VP now in VTL${cell(answer.activeVtl)})`
+  return `${resultText(answer)}${vtl}`
+}
+
+/** Whether a hypercall-shaped answer reports a guest-visible failure (an HvStatus, not Success). */
+export function stepFailed(answer: unknown): boolean {
+  return isDoc(answer) && typeof answer.status === 'string' && answer.status !== 'Success'
+}
+
+/** `GET …/vsm/partition-config`: the register as the VP's active VTL reads it. */
+export function renderPartitionConfig(answer: unknown): string {
+  if (!isDoc(answer) || answer.value === undefined) return renderStepResult(answer)
+  return `HvRegisterVsmPartitionConfig = ${cell(answer.value)} (VP${cell(answer.vp)} at VTL${cell(answer.vtl)}: ${cell(answer.status)})`
+}
+
+/** Columns of a daemon memory run after start/end/size; other fields follow as they come. */
+const RUN_FIELDS = ['visibility', 'accepted', 'vtl0', 'vtl1'] as const
+
+/** `mem show --td`: the GPA runs collected from every page of `GET …/memory/runs`. */
+export function renderRuns(answer: unknown): string {
+  if (!isDoc(answer) || !Array.isArray(answer.runs)) return toJson(answer)
+  const runs = answer.runs.filter(isDoc)
+  const known = new Set<string>(['start', 'size', ...RUN_FIELDS])
+  const extra = [...new Set(runs.flatMap((r) => Object.keys(r)))].filter((k) => !known.has(k))
+  const end = (r: Doc): string =>
+    typeof r.start === 'string' && typeof r.size === 'string'
+      ? `0x${(BigInt(r.start) + BigInt(r.size)).toString(16)}`
+      : ''
+  return [
+    `${cell(answer.td)}: ${runs.length} run(s)`,
+    renderTable(
+      ['start', 'end', 'size', ...RUN_FIELDS, ...extra],
+      runs.map((r) => [
+        cell(r.start),
+        end(r),
+        bytes(r.size),
+        ...RUN_FIELDS.map((k) => cell(r[k])),
+        ...extra.map((k) => cell(r[k])),
+      ])
+    ),
+  ].join('\n')
+}
+
+/** A Chrome trace document: one line per event (time in µs, VP, name, arguments). */
+export function renderChromeTrace(answer: unknown): string {
+  if (!isDoc(answer) || !Array.isArray(answer.traceEvents)) return toJson(answer)
+  const events = answer.traceEvents.filter(isDoc).filter((e) => e.ph !== 'M')
+  if (events.length === 0) return 'no events'
+  return events
+    .map((e) => {
+      const args =
+        isDoc(e.args) && Object.keys(e.args).length > 0 ? ` ${JSON.stringify(e.args)}` : ''
+      return `${cell(e.ts).padStart(10)} µs  tid ${cell(e.tid)}  ${cell(e.name)}${args}`
+    })
+    .join('\n')
+}
+
+/** A streamed trace event (@vtl/sim TraceEvent): `#seq VPn VTLv kind name args`. */
+export function renderTraceEvent(event: unknown): string {
+  if (!isDoc(event)) return toJson(event, 0)
+  const args =
+    isDoc(event.args) && Object.keys(event.args).length > 0 ? ` ${JSON.stringify(event.args)}` : ''
+  return `#${cell(event.seq)} VP${cell(event.vp)} VTL${cell(event.vtl)} ${cell(event.kind)} ${cell(event.name)}${args}`
+}
+
+/** Answers that are a file written or a TD gone. */
+export function renderDone(answer: unknown): string {
+  if (!isDoc(answer)) return toJson(answer)
+  if (typeof answer.deleted === 'string') return `deleted ${answer.deleted}`
+  if (typeof answer.file === 'string') {
+    const size = answer.bytes === undefined ? '' : ` (${bytes(answer.bytes)})`
+    const events = answer.events === undefined ? '' : ` (${cell(answer.events)} events)`
+    return `wrote ${answer.file}${size}${events}`
+  }
+  return toJson(answer)
+}
