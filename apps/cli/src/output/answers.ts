@@ -1,4 +1,5 @@
-import { formatByteSize } from '@vtl/core/schemas'
+import { formatByteSize, formatHex } from '@vtl/core/schemas'
+import { hexToBigint } from '../wire.js'
 import { toJson } from './json.js'
 import { renderTable } from './table.js'
 import { resultText } from './timeline.js'
@@ -98,9 +99,7 @@ export function renderRuns(answer: unknown): string {
   const known = new Set<string>(['start', 'size', ...RUN_FIELDS])
   const extra = [...new Set(runs.flatMap((r) => Object.keys(r)))].filter((k) => !known.has(k))
   const end = (r: Doc): string =>
-    typeof r.start === 'string' && typeof r.size === 'string'
-      ? `0x${(BigInt(r.start) + BigInt(r.size)).toString(16)}`
-      : ''
+    formatHex(hexToBigint(r.start, 'a run start') + hexToBigint(r.size, 'a run size'))
   return [
     `${cell(answer.td)}: ${runs.length} run(s)`,
     renderTable(
