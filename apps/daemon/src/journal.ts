@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3'
+import type { TdSnapshot } from '@vtl/sim'
 
-// The operation journal: every mutating request is appended (and committed, WAL) before the daemon
-// acknowledges it; on start the TDs are rebuilt by replaying it through the deterministic engine.
+// The operation journal: every mutating request is committed (WAL, synchronous=FULL) before the
+// daemon acknowledges it; on start the TDs are rebuilt from their latest snapshot plus the records
+// after it, replayed through the deterministic engine.
 
 /** A journaled TD creation (64-bit values as hex strings). */
 export interface CreateRecord {
@@ -12,9 +14,11 @@ export interface CreateRecord {
   memory: string
   gpaWidth: 48 | 52
   mbec: boolean
+  /** Events the TD's trace ring keeps (absent in the first vtld's records: the default). */
+  traceLimit?: number
 }
 
-/** A journaled raw hypercall as the guest issued it. */
+/** A raw hypercall as the first vtld journaled it (still replayed; new ones are `step`s). */
 export interface HypercallRecord {
   op: 'hypercall'
   td: string
@@ -27,14 +31,76 @@ export interface HypercallRecord {
   fast: boolean
 }
 
+/**
+ * One guest step: the scenario-format.md step object as JSON source (`vp`, `vtl?`, one action),
+ * re-parsed on replay so the file format is the one encoding of guest actions.
+ */
+export interface StepRecord {
+  op: 'step'
+  td: string
+  step: string
+}
+
+/** The paravisor accepted private RAM (TDG.MEM.PAGE.ACCEPT) over `[start, end)`. */
+export interface AcceptRecord {
+  op: 'mem.accept'
+  td: string
+  start: string
+  end: string
+}
+
+/** A TD built from a snapshot document (`saveTd`'s JSON form). */
+export interface RestoreRecord {
+  op: 'td.restore'
+  td: string
+  name: string | undefined
+  snapshot: TdSnapshot
+}
+
 export interface DeleteRecord {
   op: 'td.delete'
   td: string
 }
 
-export type JournalRecord = CreateRecord | HypercallRecord | DeleteRecord
+export type JournalRecord =
+  CreateRecord | HypercallRecord | StepRecord | AcceptRecord | RestoreRecord | DeleteRecord
 
-/** Schema migrations, applied in order; `schema_version` holds how many ran. */
+/** A record with its position in the journal. */
+export interface JournalEntry {
+  seq: number
+  record: JournalRecord
+}
+
+/** The TD facts a snapshot is stored with (its create record may be compacted away). */
+export interface TdMeta {
+  td: string
+  name: string | undefined
+  vps: number
+  memory: string
+  gpaWidth: 48 | 52
+  mbec: boolean
+}
+
+/** A stored TD snapshot covering the TD's records up to `seq`. */
+export interface StoredSnapshot {
+  seq: number
+  meta: TdMeta
+  snapshot: TdSnapshot
+}
+
+/** An answer kept for an Idempotency-Key (`fingerprint`: method, path and body). */
+export interface IdempotentAnswer {
+  key: string
+  fingerprint: string
+  status: number
+  /** The response body as sent (empty for 204). */
+  body: string
+}
+
+/**
+ * Schema migrations, applied in order; `schema_version` holds how many ran. A shipped migration is
+ * never edited: changes are new entries.
+ */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE journal (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -44,19 +110,90 @@ const MIGRATIONS: readonly string[] = [
      at TEXT NOT NULL
    );
    CREATE INDEX journal_td ON journal (td);`,
+  `CREATE TABLE snapshot (
+     td TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL,
+     meta TEXT NOT NULL,
+     body TEXT NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE TABLE idempotency (
+     key TEXT PRIMARY KEY,
+     fingerprint TEXT NOT NULL,
+     status INTEGER NOT NULL,
+     body TEXT NOT NULL,
+     at TEXT NOT NULL
+   );`,
 ]
 
 /** The SQLite journal (better-sqlite3, WAL, synchronous=FULL so a commit survives a kill -9). */
 export class Journal {
   private readonly db: Database.Database
   private readonly insert: Database.Statement<[string, string, string, string]>
+  private readonly insertAnswer: Database.Statement<[string, string, number, string, string]>
+  private readonly findAnswer: Database.Statement<[string]>
+  private readonly upsertSnapshot: Database.Statement<[string, number, string, string, string]>
+  private readonly dropCovered: Database.Statement<[string, number]>
+  private readonly commitTx: (
+    records: readonly JournalRecord[],
+    answer?: IdempotentAnswer
+  ) => number
+  private readonly snapshotTx: (stored: StoredSnapshot) => void
+  private readonly compactTx: () => void
 
+  /** `file` is a path, or `:memory:` for a journal that lives as long as the process. */
   constructor(file: string) {
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
     this.migrate()
     this.insert = this.db.prepare('INSERT INTO journal (td, op, body, at) VALUES (?, ?, ?, ?)')
+    this.insertAnswer = this.db.prepare(
+      'INSERT INTO idempotency (key, fingerprint, status, body, at) VALUES (?, ?, ?, ?, ?)'
+    )
+    this.findAnswer = this.db.prepare(
+      'SELECT key, fingerprint, status, body FROM idempotency WHERE key = ?'
+    )
+    this.upsertSnapshot = this.db.prepare(
+      'INSERT OR REPLACE INTO snapshot (td, seq, meta, body, at) VALUES (?, ?, ?, ?, ?)'
+    )
+    this.dropCovered = this.db.prepare('DELETE FROM journal WHERE td = ? AND seq <= ?')
+    this.commitTx = this.db.transaction(
+      (records: readonly JournalRecord[], answer?: IdempotentAnswer) => {
+        const at = new Date().toISOString()
+        let seq = 0
+        for (const record of records) {
+          seq = Number(
+            this.insert.run(record.td, record.op, JSON.stringify(record), at).lastInsertRowid
+          )
+        }
+        if (answer !== undefined) {
+          this.insertAnswer.run(answer.key, answer.fingerprint, answer.status, answer.body, at)
+        }
+        return seq
+      }
+    )
+    this.snapshotTx = this.db.transaction((stored: StoredSnapshot) => {
+      const { td } = stored.meta
+      this.upsertSnapshot.run(
+        td,
+        stored.seq,
+        JSON.stringify(stored.meta),
+        JSON.stringify(stored.snapshot),
+        new Date().toISOString()
+      )
+      this.dropCovered.run(td, stored.seq)
+    })
+    const dropDeletedSnapshots = this.db.prepare(
+      "DELETE FROM snapshot WHERE td IN (SELECT td FROM journal WHERE op = 'td.delete')"
+    )
+    const dropDeleted = this.db.prepare(
+      "DELETE FROM journal WHERE td IN (SELECT td FROM journal WHERE op = 'td.delete')"
+    )
+    this.compactTx = this.db.transaction(() => {
+      dropDeletedSnapshots.run()
+      dropDeleted.run()
+    })
   }
 
   /** The schema version this database is at. */
@@ -84,17 +221,60 @@ export class Journal {
     apply()
   }
 
+  /**
+   * Commits `records` and, when given, the answer kept for an Idempotency-Key, in one transaction
+   * (a crash never leaves one without the other). Returns the last record's seq.
+   */
+  commit(records: readonly JournalRecord[], answer?: IdempotentAnswer): number {
+    return this.commitTx(records, answer)
+  }
+
   /** Appends one record (committed when this returns). */
-  append(record: JournalRecord): void {
-    this.insert.run(record.td, record.op, JSON.stringify(record), new Date().toISOString())
+  append(record: JournalRecord): number {
+    return this.commit([record])
+  }
+
+  /** The answer kept for an Idempotency-Key, if any. */
+  answer(key: string): IdempotentAnswer | undefined {
+    return this.findAnswer.get(key) as IdempotentAnswer | undefined
   }
 
   /** Every record in journal order. */
   records(): JournalRecord[] {
-    const rows = this.db.prepare('SELECT body FROM journal ORDER BY seq').all() as {
+    return this.entries().map((entry) => entry.record)
+  }
+
+  /** Every record with its seq, in journal order. */
+  entries(): JournalEntry[] {
+    const rows = this.db.prepare('SELECT seq, body FROM journal ORDER BY seq').all() as {
+      seq: number
       body: string
     }[]
-    return rows.map((row) => JSON.parse(row.body) as JournalRecord)
+    return rows.map((row) => ({ seq: row.seq, record: JSON.parse(row.body) as JournalRecord }))
+  }
+
+  /** Stores a TD's snapshot and drops the records it covers, in one transaction. */
+  saveSnapshot(stored: StoredSnapshot): void {
+    this.snapshotTx(stored)
+  }
+
+  /** The latest snapshot of every TD that has one. */
+  snapshots(): StoredSnapshot[] {
+    const rows = this.db.prepare('SELECT seq, meta, body FROM snapshot ORDER BY td').all() as {
+      seq: number
+      meta: string
+      body: string
+    }[]
+    return rows.map((row) => ({
+      seq: row.seq,
+      meta: JSON.parse(row.meta) as TdMeta,
+      snapshot: JSON.parse(row.body) as TdSnapshot,
+    }))
+  }
+
+  /** Drops everything of deleted TDs (their records and snapshots). */
+  compact(): void {
+    this.compactTx()
   }
 
   close(): void {

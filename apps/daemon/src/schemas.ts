@@ -1,5 +1,15 @@
 import { z } from '@hono/zod-openapi'
-import { ByteSizeSchema, U16Schema } from '@vtl/core/schemas'
+import { VtlError, checkGpaRange } from '@vtl/core'
+import {
+  ByteSizeSchema,
+  GuestVtlSchema,
+  MapGpaFlagsSchema,
+  NUMERIC_STRING_PATTERN,
+  NumberOrHexSchema,
+  U16Schema,
+  U64Schema,
+} from '@vtl/core/schemas'
+import { parsePermissionText } from './permission-text.js'
 
 // The API's request and response schemas. Sizes and 64-bit values reuse @vtl/core's codecs: on
 // the wire they are strings (`64MiB`, `0x1f`), inside they are bigints.
@@ -62,9 +72,14 @@ const HexBytes = z
   .pipe(z.string().regex(/^([0-9a-fA-F]{2})*$/, 'expected hex byte pairs without 0x'))
   .transform((text) => new Uint8Array(Buffer.from(text, 'hex')))
 
+const Vp = z.int().min(0).max(1023).openapi({ description: 'the VP that acts' })
+
 export const HypercallBody = z
   .object({
-    vp: z.int().min(0).max(1023),
+    vp: Vp,
+    vtl: GuestVtlSchema.optional().openapi({
+      description: 'asserted active VTL of the VP (after its wakes); mismatch: 409 E_VTL_MISMATCH',
+    }),
     code: U16Schema,
     input: HexBytes.default(() => new Uint8Array(0)),
     repStart: z.int().min(0).max(0xfff).default(0),
@@ -107,3 +122,235 @@ export const ProblemSchema = z
     issues: z.unknown().optional(),
   })
   .openapi('Problem')
+
+export const StepResultSchema = HypercallResultSchema
+
+/** A scenario-format.md step object; the scenario parser checks the action (400 on bad input). */
+const StepSourceSchema = z
+  .looseObject({
+    vp: Vp,
+    vtl: z.union([z.literal(0), z.literal(1)]).optional(),
+    note: z.string().optional(),
+  })
+  .refine((step) => !('expect' in step) && !('fault' in step), {
+    message: 'steps here take no expect and no fault',
+  })
+  .openapi('Step', {
+    description: 'scenario-format.md step: vp, vtl?, exactly one action key, note?',
+    example: { vp: 0, hypercall: { name: 'EnablePartitionVtl', input: { targetVtl: 1 } } },
+  })
+
+export const StepsBody = z
+  .object({ steps: z.array(StepSourceSchema).min(1).max(4096) })
+  .strict()
+  .openapi('Steps')
+
+export const StepsResultSchema = z
+  .object({
+    results: z.array(
+      z.object({
+        index: z.int(),
+        vp: z.int(),
+        vtl: z.int(),
+        action: z.string(),
+        result: StepResultSchema,
+      })
+    ),
+  })
+  .openapi('StepsResult')
+
+/** An initial VP context: fields left out keep the scenario default (flat long mode). */
+const ContextSchema = z.record(z.string(), z.unknown()).openapi('VpContext', {
+  description: 'InitialVpContextX64 fields (rip, rsp, cr3, cs, …; 64-bit values as 0x hex)',
+  example: { rip: '0x100000', rsp: '0x200000' },
+})
+
+const TargetVp = z.int().min(0).max(0xffff_ffff)
+
+export const EnablePartitionVtlBody = z
+  .object({
+    vp: Vp,
+    targetVtl: z.int().min(0).max(255).default(1),
+    mbec: z.boolean().default(false),
+  })
+  .strict()
+  .openapi('EnablePartitionVtl')
+
+export const EnableVpVtlBody = z
+  .object({
+    vp: Vp,
+    targetVp: TargetVp,
+    targetVtl: z.int().min(0).max(255).default(1),
+    context: ContextSchema.optional(),
+  })
+  .strict()
+  .openapi('EnableVpVtl')
+
+export const StartVpBody = z
+  .object({
+    vp: Vp,
+    targetVp: TargetVp,
+    targetVtl: z.int().min(0).max(255).default(0),
+    context: ContextSchema.optional(),
+  })
+  .strict()
+  .openapi('StartVirtualProcessor')
+
+export const VpQuery = z.object({
+  vp: NumberOrHexSchema.pipe(z.int().max(1023)).openapi({ param: { name: 'vp', in: 'query' } }),
+})
+
+export const PartitionConfigSchema = z
+  .object({ vp: z.int(), vtl: z.int(), value: z.string(), status: z.string() })
+  .openapi('PartitionConfig')
+
+export const PartitionConfigBody = z
+  .object({ vp: Vp, value: U64Schema })
+  .strict()
+  .openapi('SetPartitionConfig')
+
+/** Pages one protect/share/unshare request may name (256 MiB). */
+export const MAX_RANGE_PAGES = 1n << 16n
+
+/** Checks `{start, size}` with core's GPA range rules (aligned, non-empty, in 64 bits). */
+function checkRange(
+  range: { start: bigint; size: bigint },
+  ctx: z.core.$RefinementCtx,
+  maxPages?: bigint
+): void {
+  try {
+    checkGpaRange(range.start, range.size, 64)
+  } catch (error) {
+    if (!VtlError.isInstance(error)) throw error
+    ctx.addIssue({
+      code: 'custom',
+      message: `${error.code}: ${error.message}`,
+      path: error.field === 'start' ? ['start'] : ['size'],
+    })
+    return
+  }
+  if (maxPages !== undefined && range.size >> 12n > maxPages) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `at most ${maxPages} pages (${maxPages << 12n} bytes) per request`,
+      path: ['size'],
+    })
+  }
+}
+
+/** HvMapGpaFlags: a number, `0x` hex, flag names (`["R","W"]`, `"R,W"`), or `rwx`-style text. */
+const PermissionFlagsSchema = z
+  .union([MapGpaFlagsSchema, z.string()])
+  .transform((value, ctx) => {
+    if (typeof value === 'number') return value
+    if (NUMERIC_STRING_PATTERN.test(value)) return Number(value)
+    const text = parsePermissionText(value)
+    if (text !== undefined) return text
+    const names = value.split(/[\s,|]+/).filter((name) => name !== '')
+    const parsed = MapGpaFlagsSchema.safeParse(names)
+    if (names.length > 0 && parsed.success) return parsed.data
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected HvMapGpaFlags: a number, flag names (R, W, KX, UX…) or rwx-style text',
+    })
+    return z.NEVER
+  })
+  .openapi({
+    description:
+      'HvMapGpaFlags: number, names (R W KX UX …) or rwx-style text (r, w, x=KX, u=UX, -)',
+    example: 'r-',
+  })
+
+export const ProtectBody = z
+  .object({
+    vp: Vp,
+    targetVtl: z.int().min(0).max(2).optional(),
+    start: U64Schema,
+    size: ByteSizeSchema,
+    flags: PermissionFlagsSchema,
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    checkRange(body, ctx, MAX_RANGE_PAGES)
+  })
+  .openapi('Protect')
+
+export const HostVisibilityBody = z
+  .object({ vp: Vp, start: U64Schema, size: ByteSizeSchema })
+  .strict()
+  .superRefine((body, ctx) => {
+    checkRange(body, ctx, MAX_RANGE_PAGES)
+  })
+  .openapi('HostVisibility')
+
+export const AcceptBody = z
+  .object({ start: U64Schema, size: ByteSizeSchema })
+  .strict()
+  .superRefine((body, ctx) => {
+    checkRange(body, ctx)
+  })
+  .openapi('Accept')
+
+export const RangeResultSchema = HypercallResultSchema.extend({ processed: z.int() }).openapi(
+  'RangeResult'
+)
+
+export const AcceptResultSchema = z
+  .object({ accepted: z.string(), status: z.string() })
+  .openapi('AcceptResult')
+
+export const RunsQuery = z.object({
+  start: U64Schema.optional().openapi({ param: { name: 'start', in: 'query' } }),
+  size: ByteSizeSchema.optional().openapi({ param: { name: 'size', in: 'query' } }),
+  cursor: U64Schema.optional().openapi({ param: { name: 'cursor', in: 'query' } }),
+  limit: NumberOrHexSchema.pipe(z.int().min(1).max(4096))
+    .default(256)
+    .openapi({ param: { name: 'limit', in: 'query' } }),
+})
+
+export const RunsSchema = z
+  .object({
+    runs: z.array(
+      z.object({
+        start: z.string(),
+        size: z.string(),
+        kind: z.enum(['ram', 'mmio', 'none']),
+        visibility: z.enum(['private', 'shared']),
+        accepted: z.boolean(),
+        locked: z.boolean(),
+        vtl0: z
+          .string()
+          .openapi({ description: 'rwxu text (R W KX UX), none: no VALID attributes' }),
+        vtl1: z.string(),
+        overlay: z.object({ vtl0: z.boolean(), vtl1: z.boolean() }),
+      })
+    ),
+    next: z.string().nullable(),
+  })
+  .openapi('Runs')
+
+export const TraceQuery = z.object({
+  limit: NumberOrHexSchema.pipe(z.int().min(1).max(1_000_000))
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' } }),
+})
+
+export const ChromeTraceSchema = z
+  .looseObject({ traceEvents: z.array(z.looseObject({})), displayTimeUnit: z.string() })
+  .openapi('ChromeTrace')
+
+export const SnapshotSchema = z
+  .looseObject({ version: z.literal(1), options: z.looseObject({}) })
+  .openapi('TdSnapshot', { description: "@vtl/sim saveTd's JSON form" })
+
+export const RestoreBody = z
+  .object({ name: z.string().min(1).max(64).optional(), snapshot: SnapshotSchema })
+  .strict()
+  .openapi('Restore')
+
+export const DeleteQuery = z.object({
+  force: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ param: { name: 'force', in: 'query' } }),
+})

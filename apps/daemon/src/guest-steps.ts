@@ -1,0 +1,135 @@
+import { formatHex } from '@vtl/core/schemas'
+import { parseScenario, ScenarioError, type ScenarioStep } from '@vtl/sim'
+import type { TdMeta } from './journal.js'
+import { ProblemError } from './problem.js'
+
+// Guest actions as scenario-format.md step objects: the steps route takes them as written, the
+// typed routes build them, the journal stores them, and the scenario parser is their one
+// validator and encoder (typed hypercall inputs included).
+
+/** A step object (`vp`, `vtl?`, one action key, `note?`) as JSON. */
+export type StepSource = Record<string, unknown>
+
+/** GPNs one typed rep call carries: a 4 KiB input page after the 16-byte header. */
+export const GPNS_PER_CALL = (4096 - 16) / 8
+
+/** Parses step objects against the TD's partition (VP range, GPA width); bad input → 400. */
+export function parseSteps(meta: TdMeta, sources: readonly StepSource[]): ScenarioStep[] {
+  const document = {
+    version: 1,
+    partition: {
+      vps: meta.vps,
+      memory: meta.memory,
+      gpaWidth: meta.gpaWidth,
+      mbecCapable: meta.mbec,
+    },
+    steps: sources,
+  }
+  try {
+    return parseScenario(JSON.stringify(document), 'request').steps
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new ProblemError('E_VALIDATION', error.message)
+    throw error
+  }
+}
+
+/** An initial VP context as the API takes it (fields left out: the scenario default). */
+export type ContextSource = Record<string, unknown>
+
+export function enablePartitionVtlStep(vp: number, targetVtl: number, mbec: boolean): StepSource {
+  return {
+    vp,
+    hypercall: {
+      name: 'EnablePartitionVtl',
+      input: { targetVtl, flags: { enableMbec: mbec } },
+    },
+  }
+}
+
+export function enableVpVtlStep(
+  vp: number,
+  targetVp: number,
+  targetVtl: number,
+  context: ContextSource | undefined
+): StepSource {
+  return {
+    vp,
+    hypercall: {
+      name: 'EnableVpVtl',
+      input: {
+        vpIndex: targetVp,
+        targetVtl,
+        ...(context === undefined ? {} : { vpContext: context }),
+      },
+    },
+  }
+}
+
+export function startVpStep(
+  vp: number,
+  targetVp: number,
+  targetVtl: number,
+  context: ContextSource | undefined
+): StepSource {
+  return {
+    vp,
+    hypercall: {
+      name: 'StartVirtualProcessor',
+      input: {
+        vpIndex: targetVp,
+        targetVtl,
+        ...(context === undefined ? {} : { vpContext: context }),
+      },
+    },
+  }
+}
+
+export function setPartitionConfigStep(vp: number, value: bigint): StepSource {
+  return { vp, setRegister: { name: 'VsmPartitionConfig', value: formatHex(value) } }
+}
+
+/** The GPNs of `[start, start + size)` in lists of at most `GPNS_PER_CALL`. */
+export function gpnChunks(start: bigint, size: bigint): string[][] {
+  const chunks: string[][] = []
+  const first = start >> 12n
+  const end = (start + size) >> 12n
+  for (let gpn = first; gpn < end; gpn += BigInt(GPNS_PER_CALL)) {
+    const chunk: string[] = []
+    for (let g = gpn; g < end && chunk.length < GPNS_PER_CALL; g++) chunk.push(formatHex(g))
+    chunks.push(chunk)
+  }
+  return chunks
+}
+
+/** HvCallModifyVtlProtectionMask over the range, one call per chunk of GPNs. */
+export function protectSteps(
+  vp: number,
+  targetVtl: number | undefined,
+  start: bigint,
+  size: bigint,
+  flags: number
+): StepSource[] {
+  return gpnChunks(start, size).map((gpns) => ({
+    vp,
+    hypercall: {
+      name: 'ModifyVtlProtectionMask',
+      input: { mapFlags: flags, gpns, ...(targetVtl === undefined ? {} : { targetVtl }) },
+    },
+  }))
+}
+
+/** HvCallModifySparseGpaPageHostVisibility over the range, one call per chunk of GPNs. */
+export function hostVisibilitySteps(
+  vp: number,
+  shared: boolean,
+  start: bigint,
+  size: bigint
+): StepSource[] {
+  return gpnChunks(start, size).map((gpns) => ({
+    vp,
+    hypercall: {
+      name: 'ModifySparseGpaPageHostVisibility',
+      input: { hostVisibility: shared ? 'shared' : 'private', gpns },
+    },
+  }))
+}

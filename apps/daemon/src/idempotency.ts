@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto'
+import type { MiddlewareHandler } from 'hono'
+import type { IdempotentAnswer } from './journal.js'
+import { problem, problemResponse } from './problem.js'
+
+// Idempotency-Key on mutating requests: a retry with the same key and the same method, path,
+// query and body gets the first answer again without the command running twice; the same key on
+// another request is 422. The answer is stored by the service in the transaction that journals
+// the command (so a crash never keeps one without the other); requests that journal nothing keep
+// nothing and simply run again.
+
+/** What a handler passes to the service so it can store the answer. */
+export interface IdempotencyRequest {
+  key: string
+  fingerprint: string
+}
+
+export interface IdempotencyEnv {
+  Variables: { idempotency: IdempotencyRequest | undefined }
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const KEY = /^[\x21-\x7e]{1,255}$/
+
+/** The stored answer as a response (`idempotent-replayed: true`). */
+function replay(answer: IdempotentAnswer): Response {
+  const headers: Record<string, string> = { 'idempotent-replayed': 'true' }
+  if (answer.status !== 204) {
+    headers['content-type'] = answer.status >= 400 ? 'application/problem+json' : 'application/json'
+  }
+  return new Response(answer.status === 204 ? null : answer.body, {
+    status: answer.status,
+    headers,
+  })
+}
+
+export function idempotency(
+  lookup: (key: string) => IdempotentAnswer | undefined
+): MiddlewareHandler<IdempotencyEnv> {
+  // Requests holding a key until they answered: a concurrent retry waits, then replays.
+  const inflight = new Map<string, Promise<void>>()
+  return async (c, next) => {
+    const key = c.req.header('idempotency-key')
+    if (key === undefined || !MUTATING.has(c.req.method)) {
+      await next()
+      return
+    }
+    if (!KEY.test(key)) {
+      return problemResponse(
+        problem('E_BAD_REQUEST', 'Idempotency-Key must be 1 to 255 visible ASCII characters')
+      )
+    }
+    const url = new URL(c.req.url)
+    const body = await c.req.text()
+    const fingerprint = createHash('sha256')
+      .update(`${c.req.method} ${url.pathname}${url.search}\n${body}`)
+      .digest('hex')
+    for (let busy = inflight.get(key); busy !== undefined; busy = inflight.get(key)) await busy
+    const stored = lookup(key)
+    if (stored !== undefined) {
+      if (stored.fingerprint !== fingerprint) {
+        return problemResponse(
+          problem(
+            'E_IDEMPOTENCY_MISMATCH',
+            `Idempotency-Key ${key} was used for a different request (method, path or body)`
+          )
+        )
+      }
+      return replay(stored)
+    }
+    let release: () => void = () => undefined
+    inflight.set(
+      key,
+      new Promise<void>((resolve) => {
+        release = resolve
+      })
+    )
+    c.set('idempotency', { key, fingerprint })
+    try {
+      await next()
+    } finally {
+      inflight.delete(key)
+      release()
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type { Context } from 'hono'
+import { streamSSE } from 'hono/streaming'
+import type { TraceEvent } from '@vtl/sim'
+import type { TdService } from './td-service.js'
+
+// GET /v1/tds/{id}/trace/events: the TD's trace events as server-sent events (`event: trace`,
+// `id: <seq>`), first the kept ones after Last-Event-ID, then live ones as commands produce them,
+// with comment heartbeats. The stream ends when the client goes away, the TD is deleted or the
+// daemon closes its streams.
+
+/** `Last-Event-ID` as a trace seq (-1: from the oldest kept event). */
+function lastEventId(header: string | undefined): number {
+  return header !== undefined && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : -1
+}
+
+export function traceStream(c: Context, tds: TdService, id: string, heartbeatMs: number): Response {
+  let last = lastEventId(c.req.header('last-event-id'))
+  return streamSSE(c, async (stream) => {
+    const pending: TraceEvent[] = []
+    let ended = false
+    // Read through a call: the flag changes in callbacks that control-flow analysis cannot see.
+    const over = () => ended
+    let wake: (() => void) | undefined
+    const finish = () => {
+      ended = true
+      wake?.()
+    }
+    // Subscribe before reading the backlog: an event in both is sent once (by seq), none is lost.
+    const unsubscribe = tds.subscribe((td, events) => {
+      if (td !== id) return
+      pending.push(...events)
+      wake?.()
+    })
+    const unwatch = tds.onEnd((td) => {
+      if (td === undefined || td === id) finish()
+    })
+    stream.onAbort(finish)
+    const send = async (events: readonly TraceEvent[]) => {
+      for (const event of events) {
+        if (over()) return
+        if (event.seq <= last) continue
+        await stream.writeSSE({
+          event: 'trace',
+          id: String(event.seq),
+          data: JSON.stringify(event),
+        })
+        last = event.seq
+      }
+    }
+    try {
+      await send(await tds.traceEvents(id, last))
+      while (!over()) {
+        if (pending.length > 0) {
+          await send(pending.splice(0))
+          continue
+        }
+        let timer: NodeJS.Timeout | undefined
+        const beat = await new Promise<boolean>((resolve) => {
+          wake = () => {
+            resolve(false)
+          }
+          timer = setTimeout(() => {
+            resolve(true)
+          }, heartbeatMs)
+        })
+        clearTimeout(timer)
+        wake = undefined
+        if (beat && !over()) await stream.write(': heartbeat\n\n')
+      }
+    } finally {
+      unsubscribe()
+      unwatch()
+    }
+  })
+}
