@@ -29,11 +29,12 @@ export function contextAt(rip: bigint, rsp = 0n): InitialVpContextX64 {
   return { ...defaultVpContext(), rip, rsp }
 }
 
-export function enablePartitionVtl(): RawHypercall {
+/** `flags`: the raw `EnablePartitionVtlFlagBits` (MBEC = 1). */
+export function enablePartitionVtl(flags = 0): RawHypercall {
   const input = encodeEnablePartitionVtl({
     partitionId: HV_PARTITION_ID_SELF,
     targetVtl: 1,
-    flags: decodeEnablePartitionVtlFlags(0),
+    flags: decodeEnablePartitionVtlFlags(flags),
   })
   return raw(HypercallCode.EnablePartitionVtl, input)
 }

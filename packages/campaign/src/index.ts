@@ -13,3 +13,7 @@ export {
 } from './invariants.js'
 export { createFaultsCampaign, faultsProgram } from './faults.js'
 export type { FaultsOptions, Step } from './faults.js'
+export { FUZZ_INPUTS_PER_RUN, createFuzzCampaign, fuzzRequest } from './fuzz.js'
+export type { FuzzOptions } from './fuzz.js'
+export { createIsolationCampaign } from './isolation.js'
+export type { IsolationOptions } from './isolation.js'
