@@ -2,15 +2,29 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
-import { startDaemon } from './server.js'
+import { BACKENDS, BackendRefusedError, checkBackend, type BackendKind } from './backend.js'
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './request-timeout.js'
+import { startDaemon, type Daemon } from './server.js'
 import { defaultSocketPath } from './socket-path.js'
 
-// vtld: parses argv, starts the daemon, shuts down gracefully on SIGTERM/SIGINT.
+// vtld: parses argv, checks the backend, starts the daemon, says where it listens, and shuts down
+// gracefully on SIGTERM/SIGINT (a second signal exits at once).
 
-const USAGE = `usage: vtld [--socket PATH] [--data-dir DIR]
-  --socket PATH    unix socket (default $XDG_RUNTIME_DIR/vtld.sock or /tmp/vtld-<uid>.sock)
-  --data-dir DIR   journal directory (default $XDG_STATE_HOME/vtld or ~/.local/state/vtld)
+const USAGE = `usage: vtld [options]
+  --socket PATH            unix socket, no token needed, mode 0600
+                           (default $XDG_RUNTIME_DIR/vtld.sock or /tmp/vtld-<uid>.sock)
+  --data-dir DIR           journal (and generated token) directory
+                           (default $XDG_STATE_HOME/vtld or ~/.local/state/vtld)
+  --listen HOST:PORT       also listen on TCP; every request needs Authorization: Bearer <token>
+  --token-file PATH        the TCP token (mode 0600/0400); default: generated <data-dir>/vtld.token
+  --request-timeout SEC    answer E_TIMEOUT after SEC seconds (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000})
+  --backend sim|hw         simulated TDs (default), or the hardware (refused where the probe fails)
+  --quiet                  no start-up text on stdout (logs stay on stderr)
+  -h, --help               this text
+Exit codes: 0 stopped cleanly, 1 failed, 2 bad arguments or backend refused.
 `
+
+class UsageError extends Error {}
 
 function defaultDataDir(env: NodeJS.ProcessEnv): string {
   const state = env.XDG_STATE_HOME
@@ -19,50 +33,138 @@ function defaultDataDir(env: NodeJS.ProcessEnv): string {
     : join(homedir(), '.local/state/vtld')
 }
 
-async function main(): Promise<void> {
-  const log = pino({ name: 'vtld' }, pino.destination(2))
-  let values
-  try {
-    ;({ values } = parseArgs({
-      options: {
-        socket: { type: 'string' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }))
-  } catch (error) {
-    process.stderr.write(
-      `vtld: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`
-    )
-    process.exitCode = 2
-    return
+/** `127.0.0.1:7878`, `[::1]:7878` or `localhost:0`. */
+function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text)
+  const port = Number(match?.[3])
+  const host = match?.[1] ?? match?.[2]
+  if (host === undefined || !(port <= 65535)) {
+    throw new UsageError(`--listen expects HOST:PORT (e.g. 127.0.0.1:7878), got ${text}`)
   }
-  if (values.help === true) {
-    process.stdout.write(USAGE)
-    return
-  }
-  const socket = values.socket ?? defaultSocketPath()
-  const dataDir = values['data-dir'] ?? defaultDataDir(process.env)
-  const daemon = await startDaemon({ socket, dataDir })
-  log.info({ socket, dataDir, tds: daemon.tds.list().length }, 'vtld listening')
-  const stop = (signal: string) => {
-    log.info({ signal }, 'vtld shutting down')
-    daemon.close().then(
-      () => {
-        log.info('vtld stopped')
-      },
-      (error: unknown) => {
-        log.error({ err: error }, 'vtld shutdown failed')
-        process.exitCode = 1
-      }
-    )
-  }
-  process.once('SIGTERM', stop)
-  process.once('SIGINT', stop)
+  return { host, port }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`vtld: ${error instanceof Error ? error.message : String(error)}\n`)
-  process.exitCode = 1
-})
+function parseTimeout(text: string): number {
+  const seconds = Number(text)
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`--request-timeout expects seconds > 0, got ${text}`)
+  }
+  return Math.round(seconds * 1000)
+}
+
+function parseBackend(text: string): BackendKind {
+  const backend = BACKENDS.find((b) => b === text)
+  if (backend === undefined) throw new UsageError(`--backend expects sim or hw, got ${text}`)
+  return backend
+}
+
+/** What a person reads on start: where vtld listens and three `vtl` commands to try. */
+function banner(daemon: Daemon, defaultSocket: boolean): string {
+  const vtl = defaultSocket ? 'vtl' : `vtl --socket ${daemon.socket}`
+  const lines = [`vtld listening on ${daemon.socket} (unix socket, mode 0600, no token)`]
+  if (daemon.tcp !== undefined) {
+    const { host, port, tokenFile } = daemon.tcp
+    const at = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+    lines.push(
+      `     and on http://${at} (Authorization: Bearer $(cat ${tokenFile}))`,
+      `     metrics: curl -H "Authorization: Bearer $(cat ${tokenFile})" http://${at}/metrics`
+    )
+  }
+  lines.push(
+    'try:',
+    `  ${vtl} td create --name demo --vps 2 --memory 64MiB`,
+    `  ${vtl} vsm enable-partition --td demo`,
+    `  ${vtl} vsm status --td demo`
+  )
+  return `${lines.join('\n')}\n`
+}
+
+async function main(): Promise<number | undefined> {
+  const log = pino({ name: 'vtld' }, pino.destination({ dest: 2, sync: true }))
+  const { values } = parseArgs({
+    options: {
+      socket: { type: 'string' },
+      'data-dir': { type: 'string' },
+      listen: { type: 'string' },
+      'token-file': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      backend: { type: 'string', default: 'sim' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  })
+  if (values.help === true) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  if (values['token-file'] !== undefined && values.listen === undefined) {
+    throw new UsageError('--token-file needs --listen (the unix socket takes no token)')
+  }
+  const listen = values.listen === undefined ? undefined : parseListen(values.listen)
+  const requestTimeoutMs =
+    values['request-timeout'] === undefined ? undefined : parseTimeout(values['request-timeout'])
+  const backend = parseBackend(values.backend)
+  await checkBackend(backend)
+
+  const socket = values.socket ?? defaultSocketPath()
+  const dataDir = values['data-dir'] ?? defaultDataDir(process.env)
+  const daemon = await startDaemon({
+    socket,
+    dataDir,
+    processMetrics: true,
+    ...(listen === undefined ? {} : { listen }),
+    ...(values['token-file'] === undefined ? {} : { tokenFile: values['token-file'] }),
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+  })
+  log.info(
+    { socket, tcp: daemon.tcp, dataDir, backend, tds: daemon.tds.list().length },
+    'vtld listening'
+  )
+  if (!values.quiet) process.stdout.write(banner(daemon, values.socket === undefined))
+
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn({ signal }, 'vtld: second signal, exiting without a clean shutdown')
+        resolve(1)
+        return
+      }
+      stopping = true
+      log.info({ signal }, 'vtld shutting down')
+      daemon.close().then(
+        () => {
+          log.info('vtld stopped')
+          resolve(0)
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'vtld shutdown failed')
+          resolve(1)
+        }
+      )
+    }
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+  })
+  return await stopped
+}
+
+main().then(
+  (code) => {
+    // Explicit: nothing left behind (an idle worker thread, a metrics timer) may hold the exit.
+    process.exit(code ?? 0)
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error)
+    if (error instanceof BackendRefusedError) {
+      for (const reason of error.reasons) process.stderr.write(`vtld: backend refused: ${reason}\n`)
+      process.exit(2)
+    }
+    const code = (error as { code?: unknown }).code
+    const usage =
+      error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+    process.stderr.write(`vtld: ${message}\n${usage ? USAGE : ''}`)
+    process.exit(usage ? 2 : 1)
+  }
+)

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { startTsWorker, type ScenarioReport } from '@vtl/sim'
-import { ProblemError } from './problem.js'
+import { ProblemError, type DaemonErrorCode } from './problem.js'
+import type { ScenarioRunner } from './scenario-run.js'
 
 // Scenario runs (POST /v1/scenarios/run) on worker threads, so a long scenario never holds up the
 // event loop that serves the other requests.
@@ -11,10 +12,10 @@ export interface ScenarioJob {
   text: string
 }
 
-/** The worker's answer: the report, or what the error was (it cannot cross threads as itself). */
+/** The worker's answer: the report, or the problem (an error cannot cross threads as itself). */
 export type ScenarioReply =
   | { ok: true; report: ScenarioReport }
-  | { ok: false; scenario: boolean; vtlCode: string | undefined; message: string }
+  | { ok: false; code: DaemonErrorCode | undefined; message: string }
 
 // From sources (tests, tsx) the entry is TypeScript, booted through @vtl/sim's boot.mjs; from the
 // build it is dist/scenario-worker-thread.js (a tsup entry next to main.js and index.js).
@@ -55,18 +56,6 @@ function reply(worker: Worker): Promise<ScenarioReply> {
 }
 
 /**
- * The same problem the in-thread run gives: a bad file, or a partition the simulator refuses, is
- * `E_SCENARIO` (400); anything else is an internal error.
- */
-function toProblem(failure: Extract<ScenarioReply, { ok: false }>): Error {
-  if (failure.scenario) return new ProblemError('E_SCENARIO', failure.message)
-  if (failure.vtlCode !== undefined) {
-    return new ProblemError('E_SCENARIO', `${failure.message} (${failure.vtlCode})`)
-  }
-  return new Error(failure.message)
-}
-
-/**
  * A small pool of scenario threads: up to `size` started on demand and kept (unref'd while idle,
  * so they never keep the process alive); runs beyond that wait for a free thread. A thread that
  * crashes is replaced.
@@ -83,7 +72,7 @@ export class ScenarioWorkers {
   }
 
   /** Parses and runs a scenario on a worker thread; answers its report. */
-  readonly runScenario = async (text: string): Promise<ScenarioReport> => {
+  readonly runScenario: ScenarioRunner = async (text) => {
     const worker = await this.acquire()
     worker.ref()
     let answer: ScenarioReply
@@ -97,7 +86,10 @@ export class ScenarioWorkers {
     }
     this.release(worker)
     if (answer.ok) return answer.report
-    throw toProblem(answer)
+    // The same problem as an in-thread run (runScenarioText decides it on the worker's side).
+    throw answer.code === undefined
+      ? new Error(answer.message)
+      : new ProblemError(answer.code, answer.message)
   }
 
   private acquire(): Promise<Worker> {

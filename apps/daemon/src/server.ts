@@ -1,43 +1,108 @@
 import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { chmod, mkdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
+import { Hono } from 'hono'
 import { createApp } from './app.js'
+import { bearerAuth, resolveToken } from './auth.js'
 import { Journal } from './journal.js'
+import { DaemonMetrics } from './metrics.js'
+import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
+import { ScenarioWorkers } from './scenario-worker.js'
 import { claimSocketPath } from './socket-path.js'
 import { TdService } from './td-service.js'
 
 export interface DaemonOptions {
-  /** The unix socket to listen on. */
+  /** The unix socket to listen on (always; it needs no token, its 0600 mode guards it). */
   socket: string
-  /** Where the SQLite journal lives (created 0700 when missing). */
+  /** Where the SQLite journal (and a generated TCP token) live (created 0700 when missing). */
   dataDir: string
+  /** Also listen on TCP; every request there needs `Authorization: Bearer <token>`. */
+  listen?: { host: string; port: number }
+  /** The TCP token's file (must not be group/world accessible); default `<dataDir>/vtld.token`. */
+  tokenFile?: string
   /** Largest request body in bytes. */
   bodyLimit?: number
+  /** Time a request may take before it is answered `E_TIMEOUT` (default 30 s). */
+  requestTimeoutMs?: number
+  /** Scenario worker threads (default: CPUs - 1, at most 4). */
+  scenarioWorkers?: number
+  /** Also export prom-client's process metrics (CPU, heap, event loop lag) on /metrics. */
+  processMetrics?: boolean
+}
+
+/** The TCP listener of a running daemon. */
+export interface TcpListener {
+  host: string
+  port: number
+  /** The file holding the bearer token (given, or generated 0600 in the data dir). */
+  tokenFile: string
 }
 
 /** A running daemon. */
 export interface Daemon {
   readonly socket: string
+  readonly tcp: TcpListener | undefined
   readonly tds: TdService
-  /** Stops accepting, drains the TD queues, closes the journal and removes the socket. */
+  readonly metrics: DaemonMetrics
+  /**
+   * Graceful stop: readiness 503, stops accepting, ends trace streams, lets open requests finish,
+   * drains the TD queues and scenario threads, checkpoints the TDs (a snapshot each, journal
+   * compacted), closes the journal and removes the socket.
+   */
   close(): Promise<void>
 }
 
-function listen(server: Server, path: string): Promise<void> {
+/** Time the open connections get to finish their requests before they are cut. */
+const CLOSE_GRACE_MS = 10_000
+
+function listen(server: Server, ...target: [string] | [number, string]): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
-    server.listen(path, () => {
+    const done = (): void => {
       server.off('error', reject)
       resolve()
-    })
+    }
+    if (target.length === 1) server.listen(target[0], done)
+    else server.listen(target[0], target[1], done)
   })
 }
 
-/** Opens the journal, replays it and listens on the unix socket (mode 0600). */
+/** Stops accepting, lets open requests finish (cut after the grace period), resolves when closed. */
+async function stopServer(server: Server): Promise<void> {
+  if (!server.listening) return
+  const stopped = new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve()
+    })
+  })
+  server.closeIdleConnections()
+  const cut = setTimeout(() => {
+    server.closeAllConnections()
+  }, CLOSE_GRACE_MS)
+  try {
+    await stopped
+  } finally {
+    clearTimeout(cut)
+  }
+}
+
+function serve(fetch: (request: Request, env: unknown) => Response | Promise<Response>): Server {
+  const listener = getRequestListener(fetch)
+  return createServer((request, response) => {
+    void listener(request, response)
+  })
+}
+
+/** Opens the journal, replays it and listens on the unix socket (mode 0600) and, if asked, TCP. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   await claimSocketPath(options.socket)
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+  const token =
+    options.listen === undefined
+      ? undefined
+      : await resolveToken(options.dataDir, options.tokenFile)
   const journal = new Journal(join(options.dataDir, 'vtld.sqlite'))
   let tds: TdService
   try {
@@ -46,21 +111,46 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     journal.close()
     throw error
   }
+  const metrics = new DaemonMetrics({ defaultMetrics: options.processMetrics === true })
+  const unwatch = metrics.watch(tds)
+  const workers = new ScenarioWorkers(options.scenarioWorkers)
   let ready = false
   const app = createApp({
     tds,
     ready: () => ready,
+    runScenario: workers.runScenario,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
   })
-  const listener = getRequestListener(app.fetch)
-  const server = createServer((request, response) => {
-    void listener(request, response)
-  })
+
+  // The daemon's edge around the API app: latency metrics, request timeout, /metrics. Unmatched
+  // requests go to the app, whose not-found answer is the API's problem document.
+  const edge = new Hono()
+  edge.use('*', metrics.timing())
+  edge.use('*', requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS))
+  edge.get('/metrics', () => metrics.exposition())
+  edge.route('/', app)
+  edge.notFound((c) => app.fetch(c.req.raw, c.env))
+
+  const servers: Server[] = [serve(edge.fetch)]
+  let tcp: TcpListener | undefined
   try {
-    await listen(server, options.socket)
+    await listen(servers[0] as Server, options.socket)
     await chmod(options.socket, 0o600)
+    if (options.listen !== undefined && token !== undefined) {
+      const guarded = new Hono()
+      guarded.use('*', bearerAuth(token.token))
+      guarded.route('/', edge)
+      guarded.notFound((c) => app.fetch(c.req.raw, c.env))
+      const server = serve(guarded.fetch)
+      servers.push(server)
+      await listen(server, options.listen.port, options.listen.host)
+      const address = server.address() as AddressInfo
+      tcp = { host: address.address, port: address.port, tokenFile: token.file }
+    }
   } catch (error) {
-    server.close()
+    for (const server of servers) server.close()
+    await workers.close()
+    unwatch()
     journal.close()
     throw error
   }
@@ -69,20 +159,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let closing: Promise<void> | undefined
   const close = async (): Promise<void> => {
     ready = false
-    const stopped = new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve()
-      })
-    })
-    server.closeIdleConnections()
-    await stopped
+    const stopping = Promise.all(servers.map(stopServer))
+    // Open SSE streams would hold their connections (and the close) until the grace period ends.
+    tds.closeStreams()
+    await stopping
     await tds.drain()
+    await workers.close()
+    unwatch()
+    tds.checkpoint()
     journal.close()
     await unlink(options.socket).catch(() => undefined)
   }
   return {
     socket: options.socket,
+    tcp,
     tds,
+    metrics,
     close: () => (closing ??= close()),
   }
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { ScenarioError, parseScenario, runScenario } from '@vtl/sim'
-import { VtlError } from '@vtl/core'
+import { parseScenario, runScenario } from '@vtl/sim'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ProblemError } from '../src/problem.js'
+import { runScenarioText } from '../src/scenario-run.js'
 import { ScenarioWorkers } from '../src/scenario-worker.js'
 
 const CANONICAL = readFileSync(
@@ -21,15 +21,12 @@ afterEach(async () => {
   for (const workers of pools.splice(0)) await workers.close()
 })
 
-/** What the in-thread run throws, as the problem the app makes of it. */
+/** What the in-thread run throws: the problem the app answers. */
 function inThreadProblem(text: string): { code: string; detail: string } {
   try {
-    runScenario(parseScenario(text, 'request'))
+    runScenarioText(text)
   } catch (error) {
-    if (error instanceof ScenarioError) return { code: 'E_SCENARIO', detail: error.message }
-    if (VtlError.isInstance(error)) {
-      return { code: 'E_SCENARIO', detail: `${error.message} (${error.code})` }
-    }
+    if (error instanceof ProblemError) return { code: error.code, detail: error.message }
     throw error
   }
   throw new Error('expected the scenario to fail')
@@ -37,7 +34,7 @@ function inThreadProblem(text: string): { code: string; detail: string } {
 
 describe('scenario workers', () => {
   it('answers the same report as an in-thread run', async () => {
-    const report = await pool(1).runScenario(CANONICAL)
+    const report = await pool(1).runScenario(CANONICAL, 'application/yaml')
     expect(report).toEqual(runScenario(parseScenario(CANONICAL, 'request')))
     expect(report.failed).toBe(0)
   })
@@ -55,7 +52,7 @@ describe('scenario workers', () => {
   ])('fails $what with the in-thread problem', async ({ text }) => {
     const expected = inThreadProblem(text)
     const error: unknown = await pool(1)
-      .runScenario(text)
+      .runScenario(text, 'application/yaml')
       .then(
         () => undefined,
         (e: unknown) => e
@@ -69,9 +66,9 @@ describe('scenario workers', () => {
   it('queues runs beyond its size and keeps its thread after a failed run', async () => {
     const workers = pool(1)
     const runs = await Promise.allSettled([
-      workers.runScenario(CANONICAL),
-      workers.runScenario('version: [1'),
-      workers.runScenario(CANONICAL),
+      workers.runScenario(CANONICAL, 'application/yaml'),
+      workers.runScenario('version: [1', 'application/yaml'),
+      workers.runScenario(CANONICAL, 'application/yaml'),
     ])
     expect(runs.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
   })
@@ -79,6 +76,8 @@ describe('scenario workers', () => {
   it('refuses new runs once closed', async () => {
     const workers = pool(1)
     await workers.close()
-    await expect(workers.runScenario(CANONICAL)).rejects.toMatchObject({ code: 'E_SHUTTING_DOWN' })
+    await expect(workers.runScenario(CANONICAL, 'application/yaml')).rejects.toMatchObject({
+      code: 'E_SHUTTING_DOWN',
+    })
   })
 })

@@ -1,0 +1,260 @@
+import { createServer, type Server } from 'node:http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { getRequestListener } from '@hono/node-server'
+import { defineSuite, type ValueCase } from '@vtl/bench-kit'
+import { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, encodeEnableVpVtl } from '@vtl/core'
+import { defaultVpContext } from '@vtl/sim'
+import { Hono } from 'hono'
+import { Pool } from 'undici'
+import { startDaemon, type Daemon } from '../src/server.js'
+
+// vtld over its unix socket, in this process: status reads/s against a bare hono server on a unix
+// socket (the floor of HTTP on this machine), and EnableVpVtl latency through the raw hypercall
+// route (queued per TD, journaled with synchronous=FULL before the answer).
+
+const SAMPLES = 10
+/** Status requests per throughput sample. */
+const STATUS_REQUESTS = 3000
+/** EnableVpVtl calls per latency sample, each on a VP not enabled yet (a fresh TD per sample). */
+const ENABLES = 256
+
+const ENABLE_PARTITION_VTL = 'ffffffffffffffff 01 00 0000 00000000'
+const hexInput = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+const enableVpVtl = (vpIndex: number): string =>
+  hexInput(
+    encodeEnableVpVtl({
+      partitionId: HV_PARTITION_ID_SELF,
+      vpIndex,
+      targetVtl: 1,
+      context: defaultVpContext(),
+    })
+  )
+
+interface Setup {
+  dir: string
+  daemon: Daemon
+  bare: Server
+  bareSocket: string
+  statusPath: string
+  pools: Map<string, Pool>
+}
+
+let setup: Promise<Setup> | undefined
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, resolve)
+  })
+}
+
+async function start(): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'vtld-bench-'))
+  const daemon = await startDaemon({ socket: join(dir, 'vtld.sock'), dataDir: join(dir, 'data') })
+  const pools = new Map<string, Pool>()
+  const partial = { dir, daemon, pools }
+  const td = await call(partial, daemon.socket, 1, 'POST', '/v1/tds', { vps: 2, memory: '64MiB' })
+  const statusPath = `/v1/tds/${(td as { id: string }).id}/status`
+  // The bare server answers the same document the daemon does, as a constant.
+  const status = await call(partial, daemon.socket, 1, 'GET', statusPath)
+  const app = new Hono()
+  app.get('/status', (c) => c.json(status as object))
+  const listener = getRequestListener(app.fetch)
+  const bare = createServer((request, response) => {
+    void listener(request, response)
+  })
+  const bareSocket = join(dir, 'bare.sock')
+  await listen(bare, bareSocket)
+  return { ...partial, bare, bareSocket, statusPath }
+}
+
+async function teardown(s: Setup): Promise<void> {
+  for (const pool of s.pools.values()) await pool.close()
+  await new Promise((resolve) => s.bare.close(resolve))
+  await s.daemon.close()
+  rmSync(s.dir, { recursive: true, force: true })
+}
+
+/** One keep-alive connection per client. */
+function pool(s: Pick<Setup, 'pools'>, socket: string, clients: number): Pool {
+  const key = `${socket}#${clients}`
+  let found = s.pools.get(key)
+  if (found === undefined) {
+    found = new Pool('http://vtld', { socketPath: socket, connections: clients, pipelining: 1 })
+    s.pools.set(key, found)
+  }
+  return found
+}
+
+async function call(
+  s: Pick<Setup, 'pools'>,
+  socket: string,
+  clients: number,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown
+): Promise<unknown> {
+  const answer = await pool(s, socket, clients).request({
+    method,
+    path,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  })
+  if (answer.statusCode >= 300) {
+    throw new Error(`${method} ${path}: ${answer.statusCode} ${await answer.body.text()}`)
+  }
+  if (answer.statusCode === 204) {
+    await answer.body.dump()
+    return undefined
+  }
+  return await answer.body.json()
+}
+
+/** Runs `total` requests from `clients` concurrent clients; each request's latency in ms. */
+async function drive(
+  clients: number,
+  total: number,
+  request: (index: number) => Promise<void>
+): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies = new Array<number>(total)
+  let next = 0
+  const start = performance.now()
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let index = next++; index < total; index = next++) {
+        const t = performance.now()
+        await request(index)
+        latencies[index] = performance.now() - t
+      }
+    })
+  )
+  return { latencies, seconds: (performance.now() - start) / 1000 }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
+}
+
+async function statusRps(clients: number, bare: boolean): Promise<number> {
+  const s = await (setup ??= start())
+  const socket = bare ? s.bareSocket : s.daemon.socket
+  const path = bare ? '/status' : s.statusPath
+  const { seconds } = await drive(clients, STATUS_REQUESTS, async () => {
+    await call(s, socket, clients, 'GET', path)
+  })
+  return STATUS_REQUESTS / seconds
+}
+
+/** p50 and p99 of EnableVpVtl on a fresh TD: VP0 enabled VTL1 on itself and sits in VTL1. */
+async function enableVpLatency(clients: number): Promise<{ p50: number; p99: number }> {
+  const s = await (setup ??= start())
+  const socket = s.daemon.socket
+  const post = (path: string, body: unknown) => call(s, socket, clients, 'POST', path, body)
+  const td = (await post('/v1/tds', { vps: ENABLES + 1, memory: '64MiB' })) as { id: string }
+  const hypercall = `/v1/tds/${td.id}/hypercall`
+  const expectSuccess = async (body: unknown): Promise<void> => {
+    const result = (await post(hypercall, body)) as { status?: string; activeVtl?: number }
+    if (result.status !== undefined && result.status !== 'Success') {
+      throw new Error(`hypercall ${JSON.stringify(body)}: ${JSON.stringify(result)}`)
+    }
+  }
+  await expectSuccess({ vp: 0, code: '0x000d', input: ENABLE_PARTITION_VTL })
+  await expectSuccess({ vp: 0, code: '0x000f', input: enableVpVtl(HV_VP_INDEX_SELF) })
+  await expectSuccess({ vp: 0, code: '0x0011', input: '' }) // VtlCall: VP0 now runs VTL1
+  const inputs = Array.from({ length: ENABLES }, (_, n) => enableVpVtl(n + 1))
+  const { latencies } = await drive(clients, ENABLES, async (index) => {
+    await expectSuccess({ vp: 0, code: '0x000f', input: inputs[index] })
+  })
+  await call(s, socket, clients, 'DELETE', `/v1/tds/${td.id}`)
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+}
+
+/**
+ * p50 and p99 come from the same runs: whichever of the pair samples first measures, the other
+ * takes the figure it left.
+ */
+const leftOver = new Map<string, number>()
+function latencyCase(clients: number, p: 'p50' | 'p99', note: string): ValueCase {
+  const other = p === 'p50' ? 'p99' : 'p50'
+  return {
+    kind: 'value',
+    id: `daemon.enable-vp-${p}-${clients}`,
+    unit: 'ms',
+    better: 'lower',
+    note,
+    sample: async () => {
+      const kept = leftOver.get(`${p}-${clients}`)
+      if (kept !== undefined) {
+        leftOver.delete(`${p}-${clients}`)
+        return kept
+      }
+      const figures = await enableVpLatency(clients)
+      leftOver.set(`${other}-${clients}`, figures[other])
+      return figures[p]
+    },
+  }
+}
+
+function statusCase(clients: number, note: string): ValueCase {
+  return {
+    kind: 'value',
+    id: `daemon.status-rps-${clients}`,
+    unit: 'req/s',
+    better: 'higher',
+    note,
+    sample: () => statusRps(clients, false),
+  }
+}
+
+/** bench-kit has no teardown: the last case's last sample (warm-up + SAMPLES) stops the servers. */
+let finalCalls = 0
+function last(c: ValueCase): ValueCase {
+  return {
+    ...c,
+    sample: async () => {
+      const value = await c.sample()
+      if (++finalCalls === SAMPLES + 1 && setup !== undefined) await teardown(await setup)
+      return value
+    },
+  }
+}
+
+const STATUS_NOTE = (clients: number): string =>
+  `GET /v1/tds/{id}/status (2-VP TD) over the unix socket, ${clients} keep-alive clients, ` +
+  `${STATUS_REQUESTS} requests per sample`
+const ENABLE_NOTE = (clients: number): string =>
+  `EnableVpVtl (raw POST /v1/tds/{id}/hypercall, from VP0 in VTL1, journaled) on ${ENABLES} fresh ` +
+  `VPs of a ${ENABLES + 1}-VP TD, ${clients} concurrent clients; latency per request`
+
+export default defineSuite({
+  name: 'daemon',
+  samples: SAMPLES,
+  cases: [
+    {
+      kind: 'value',
+      id: 'daemon.bare-hono-rps-64',
+      unit: 'req/s',
+      better: 'higher',
+      baselineOnly: true,
+      note: 'a bare hono server answering the status document as a constant on a unix socket',
+      sample: () => statusRps(64, true),
+    },
+    {
+      ...statusCase(64, STATUS_NOTE(64)),
+      baseline: 'daemon.bare-hono-rps-64',
+      target: { value: 0.5, unit: '×' },
+    },
+    statusCase(1, STATUS_NOTE(1)),
+    statusCase(16, STATUS_NOTE(16)),
+    latencyCase(16, 'p99', ENABLE_NOTE(16)),
+    latencyCase(16, 'p50', ENABLE_NOTE(16)),
+    latencyCase(1, 'p99', ENABLE_NOTE(1)),
+    latencyCase(1, 'p50', ENABLE_NOTE(1)),
+    latencyCase(64, 'p99', ENABLE_NOTE(64)),
+    last(latencyCase(64, 'p50', ENABLE_NOTE(64))),
+  ],
+})

@@ -1,0 +1,142 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Agent, fetch } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { socketAnswers } from '../src/socket-path.js'
+
+// vtld as a process (src/main.ts through tsx, as bin/vtld.mjs runs dist/main.js): signals,
+// exit codes, the start-up text.
+
+const PKG = fileURLToPath(new URL('..', import.meta.url))
+const NODE_ARGS = ['--conditions=@vtl/source', '--import', 'tsx', 'src/main.ts']
+const ENABLE_PARTITION_VTL = {
+  vp: 0,
+  code: '0x000d',
+  input: 'ffffffffffffffff 01 00 0000 00000000',
+}
+
+const dirs: string[] = []
+const children: ChildProcess[] = []
+const agents: Agent[] = []
+
+afterEach(async () => {
+  for (const agent of agents.splice(0)) await agent.close()
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vtld-proc-'))
+  dirs.push(dir)
+  return dir
+}
+
+/** Starts vtld and resolves once its socket answers, with what it printed on stdout by then. */
+async function startVtld(args: string[], socket: string) {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: PKG })
+  children.push(child)
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()))
+  // The start-up text is written right after the socket listens; poll until both are there.
+  while (!(await socketAnswers(socket)) || (!args.includes('--quiet') && !out.includes('try:'))) {
+    if (child.exitCode !== null) throw new Error(`vtld exited (${child.exitCode}): ${err}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return { child, stdout: () => out, stderr: () => err }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code)
+    })
+  })
+}
+
+function client(socket: string) {
+  const agent = new Agent({ connect: { socketPath: socket } })
+  agents.push(agent)
+  const post = (path: string, body: unknown) =>
+    fetch(`http://vtld${path}`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+  return { post, get: (path: string) => fetch(`http://vtld${path}`, { dispatcher: agent }) }
+}
+
+describe('vtld process', () => {
+  it('SIGTERM: exit 0, socket removed, an acknowledged mutation survives the restart', async () => {
+    const dir = tempDir()
+    const socket = join(dir, 'vtld.sock')
+    const args = ['--socket', socket, '--data-dir', join(dir, 'data')]
+    const { child, stdout } = await startVtld(args, socket)
+    expect(stdout()).toContain(`vtld listening on ${socket}`)
+    expect(stdout()).toContain(
+      `vtl --socket ${socket} td create --name demo --vps 2 --memory 64MiB`
+    )
+    expect(stdout()).toContain(`vtl --socket ${socket} vsm enable-partition --td demo`)
+    expect(stdout()).toContain(`vtl --socket ${socket} vsm status --td demo`)
+
+    const first = client(socket)
+    const created = await first.post('/v1/tds', { name: 'kept', vps: 2, memory: '16MiB' })
+    expect(created.status).toBe(201)
+    const td = (await created.json()) as { id: string }
+    const enabled = await first.post(`/v1/tds/${td.id}/hypercall`, ENABLE_PARTITION_VTL)
+    expect(await enabled.json()).toMatchObject({ status: 'Success' })
+
+    child.kill('SIGTERM')
+    expect(await exited(child)).toBe(0)
+    expect(existsSync(socket)).toBe(false)
+
+    const restarted = await startVtld([...args, '--quiet'], socket)
+    expect(restarted.stdout()).toBe('')
+    const second = client(socket)
+    const shown = await second.get(`/v1/tds/${td.id}`)
+    expect(await shown.json()).toMatchObject({ id: td.id, name: 'kept' })
+    // The partition is still enabled: a second EnablePartitionVtl is refused by the guest ABI.
+    const again = await second.post(`/v1/tds/${td.id}/hypercall`, ENABLE_PARTITION_VTL)
+    expect(await again.json()).toMatchObject({ status: 'InvalidVtlState' })
+
+    restarted.child.kill('SIGINT')
+    expect(await exited(restarted.child)).toBe(0)
+    expect(existsSync(socket)).toBe(false)
+  })
+
+  it.each([
+    { args: ['--listen', 'nope'], stderr: /--listen expects HOST:PORT/ },
+    { args: ['--listen', '127.0.0.1:70000'], stderr: /--listen expects HOST:PORT/ },
+    { args: ['--request-timeout', '0'], stderr: /--request-timeout expects seconds > 0/ },
+    { args: ['--backend', 'kvm'], stderr: /--backend expects sim or hw/ },
+    { args: ['--token-file', '/x'], stderr: /--token-file needs --listen/ },
+    { args: ['--bogus'], stderr: /Unknown option '--bogus'/ },
+  ])('exits 2 on bad arguments: $args', ({ args, stderr }) => {
+    const run = spawnSync(process.execPath, [...NODE_ARGS, ...args], { cwd: PKG, encoding: 'utf8' })
+    expect(run.status).toBe(2)
+    expect(run.stderr).toMatch(stderr)
+    expect(run.stderr).toContain('usage: vtld')
+  })
+
+  it('--backend hw refuses on this host (no TDX) with exit 2, one line per reason', () => {
+    const dir = tempDir()
+    const socket = join(dir, 'vtld.sock')
+    const run = spawnSync(
+      process.execPath,
+      [...NODE_ARGS, '--backend', 'hw', '--socket', socket, '--data-dir', join(dir, 'data')],
+      { cwd: PKG, encoding: 'utf8' }
+    )
+    expect(run.status).toBe(2)
+    const lines = run.stderr.trim().split('\n')
+    expect(lines.length).toBeGreaterThan(0)
+    for (const line of lines) expect(line).toMatch(/^vtld: backend refused: \S/)
+    expect(run.stderr).toMatch(/TDX guest: /)
+    expect(existsSync(socket)).toBe(false)
+  })
+})
