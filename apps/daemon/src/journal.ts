@@ -14,6 +14,8 @@ export interface CreateRecord {
   memory: string
   gpaWidth: 48 | 52
   mbec: boolean
+  /** VPs running in VTL0 at creation (absent: all). */
+  startedVps?: number[]
   /** Events the TD's trace ring keeps (absent in the first vtld's records: the default). */
   traceLimit?: number
 }

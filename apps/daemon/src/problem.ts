@@ -118,7 +118,11 @@ export function problem(
 
 /** A problem+json response. */
 export function problemResponse(body: Problem): Response {
-  return new Response(JSON.stringify(body), {
+  // zod issues can carry bigint bounds (a 64-bit maximum): hex, like every 64-bit value.
+  const text = JSON.stringify(body, (_key, v: unknown) =>
+    typeof v === 'bigint' ? `0x${v.toString(16)}` : v
+  )
+  return new Response(text, {
     status: body.status,
     headers: { 'content-type': 'application/problem+json' },
   })

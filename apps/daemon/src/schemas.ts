@@ -29,6 +29,11 @@ export const CreateTdBody = z
     memory: ByteSizeSchema,
     gpaWidth: z.union([z.literal(48), z.literal(52)]).default(48),
     mbec: z.boolean().default(true),
+    startedVps: z
+      .array(z.int().min(0).max(1023))
+      .max(1024)
+      .optional()
+      .openapi({ description: 'VPs running in VTL0 at creation (default all)' }),
   })
   .strict()
   .openapi('CreateTd')

@@ -54,6 +54,8 @@ export interface TdSpec {
   memory: bigint
   gpaWidth: 48 | 52
   mbec: boolean
+  /** VPs running in VTL0 at creation (default all; the others wait for StartVirtualProcessor). */
+  startedVps?: number[] | undefined
 }
 
 /** A raw hypercall as the guest issues it (decoded); `vtl` asserts the VP's active VTL. */
@@ -294,6 +296,7 @@ export class TdService {
       gpaWidth: record.gpaWidth,
       mbecCapable: record.mbec,
       traceLimit: record.traceLimit ?? DEFAULT_TRACE_LIMIT,
+      ...(record.startedVps === undefined ? {} : { startedVps: record.startedVps }),
     })
     const { td: id, name, vps, memory, gpaWidth, mbec } = record
     return this.enter({ td: id, name, vps, memory, gpaWidth, mbec }, td)
@@ -437,6 +440,10 @@ export class TdService {
 
   create(spec: TdSpec, idem?: Idempotency<TdView>): TdView {
     this.checkName(spec.name)
+    const started = spec.startedVps ?? []
+    if (started.some((vp) => vp >= spec.vps) || new Set(started).size !== started.length) {
+      throw new ProblemError('E_BAD_TD', `startedVps must list distinct VPs below ${spec.vps}`)
+    }
     const record: CreateRecord = {
       op: 'td.create',
       td: `td-${randomUUID().slice(0, 8)}`,
@@ -445,6 +452,7 @@ export class TdService {
       memory: formatHex(spec.memory),
       gpaWidth: spec.gpaWidth,
       mbec: spec.mbec,
+      ...(spec.startedVps === undefined ? {} : { startedVps: spec.startedVps }),
       traceLimit: this.traceLimit,
     }
     // Build first (a bad geometry throws before anything is journaled), then journal, then answer.
