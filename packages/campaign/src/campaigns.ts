@@ -1,3 +1,4 @@
+import { createConcurrencyCampaign } from './concurrency.js'
 import { createFaultsCampaign } from './faults.js'
 import { createFuzzCampaign } from './fuzz.js'
 import { createIsolationCampaign } from './isolation.js'
@@ -8,6 +9,7 @@ export const CAMPAIGNS = {
   faults: () => createFaultsCampaign(),
   fuzz: () => createFuzzCampaign(),
   isolation: () => createIsolationCampaign(),
+  concurrency: () => createConcurrencyCampaign(),
 } satisfies Record<string, () => Campaign>
 
 export type CampaignName = keyof typeof CAMPAIGNS
