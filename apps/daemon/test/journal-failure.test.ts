@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest'
+import { Journal, type IdempotentAnswer, type JournalRecord } from '../src/journal.js'
+import { TdService } from '../src/td-service.js'
+import { expectAnswer, setup } from './routes-helpers.js'
+
+/** An in-memory journal whose commits throw while `broken` is set (a full disk, say). */
+class BreakableJournal extends Journal {
+  broken = false
+
+  constructor() {
+    super(':memory:')
+  }
+
+  override commit(records: readonly JournalRecord[], answer?: IdempotentAnswer): number {
+    if (this.broken) throw new Error('SQLITE_FULL: database or disk is full')
+    return super.commit(records, answer)
+  }
+}
+
+const enable = { vp: 0, code: '0x000d', input: 'ffffffffffffffff 01 00 0000 00000000' }
+
+describe('a journal write that fails after the command was applied', () => {
+  it('marks the TD failed: 500 for that request, 409 E_TD_FAILED for later mutations, reads still work', async () => {
+    const journal = new BreakableJournal()
+    const ctx = setup({ tds: new TdService(journal) })
+    const id = await ctx.createTd()
+    const td = `/v1/tds/${id}`
+    journal.broken = true
+    const failed = await expectAnswer(ctx.post(`${td}/hypercall`, enable), 500, 'E_INTERNAL')
+    expect(failed.detail).toMatch(/journal write failed.*SQLITE_FULL.*marked failed/)
+    journal.broken = false
+
+    expect(await ctx.get(td)).toMatchObject({ id, state: 'failed' })
+    // The command was applied: the state shows it, ahead of the journal.
+    expect(await ctx.get(`${td}/status`)).toMatchObject({ partition: { guestVsmState: 'Enabled' } })
+    expect(await ctx.get(`${td}/vsm/partition-config?vp=0`)).toMatchObject({ vp: 0 })
+    expect(await ctx.get(`${td}/trace`)).toMatchObject({ displayTimeUnit: 'ns' })
+    expect(await ctx.get(`${td}/memory/runs`)).toMatchObject({ next: null })
+
+    const mutations: [string, () => Promise<Response>][] = [
+      ['hypercall', () => ctx.post(`${td}/hypercall`, enable)],
+      ['steps', () => ctx.post(`${td}/steps`, { steps: [{ vp: 0, run: {} }] })],
+      ['enable-partition-vtl', () => ctx.post(`${td}/vsm/enable-partition-vtl`, { vp: 0 })],
+      [
+        'partition-config',
+        () => ctx.send('PUT', `${td}/vsm/partition-config`, { vp: 0, value: '0x1' }),
+      ],
+      ['share', () => ctx.post(`${td}/memory/share`, { vp: 0, start: '0x10000', size: 4096 })],
+      ['accept', () => ctx.post(`${td}/memory/accept`, { start: '0x10000', size: 4096 })],
+    ]
+    for (const [name, request] of mutations) {
+      const response = await request()
+      expect(response.status, name).toBe(409)
+      expect(await response.json(), name).toMatchObject({ code: 'E_TD_FAILED' })
+    }
+    // Other TDs are unaffected, and the failed one can be deleted.
+    const other = await ctx.createTd()
+    await expectAnswer(ctx.post(`/v1/tds/${other}/hypercall`, enable), 200)
+    await expectAnswer(ctx.send('DELETE', td), 204)
+    await expectAnswer(ctx.app.request(td), 404, 'E_NO_TD')
+  })
+
+  it('a failed create or delete leaves nothing half-done', async () => {
+    const journal = new BreakableJournal()
+    const tds = new TdService(journal)
+    const kept = tds.create({ vps: 1, memory: 4096n, gpaWidth: 48, mbec: true })
+    journal.broken = true
+    expect(() =>
+      tds.create({ name: 'x', vps: 1, memory: 4096n, gpaWidth: 48, mbec: true })
+    ).toThrow(/journal write failed/)
+    await expect(tds.delete(kept.id)).rejects.toThrow(/journal write failed/)
+    expect(tds.list()).toEqual([kept])
+  })
+})
