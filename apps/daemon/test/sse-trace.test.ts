@@ -16,7 +16,7 @@ interface Message {
 function sseReader(response: Response) {
   const body = response.body
   if (body === null) throw new Error('no body')
-  const reader = body.getReader()
+  const reader = (body as ReadableStream<Uint8Array>).getReader()
   const decoder = new TextDecoder()
   let buffer = ''
   const next = async (): Promise<Message | undefined> => {
