@@ -344,8 +344,31 @@ export const ChromeTraceSchema = z
   .looseObject({ traceEvents: z.array(z.looseObject({})), displayTimeUnit: z.string() })
   .openapi('ChromeTrace')
 
+/** The outline of a snapshot document; the simulator checks the rest when it restores. */
 export const SnapshotSchema = z
-  .looseObject({ version: z.literal(1), options: z.looseObject({}) })
+  .looseObject({
+    version: z.literal(1),
+    options: z.looseObject({
+      vps: z.int(),
+      memory: z.string(),
+      gpaWidth: z.union([z.literal(48), z.literal(52)]),
+      mbecCapable: z.boolean(),
+      seed: z.int(),
+    }),
+    platform: z.looseObject({
+      module: z.looseObject({}),
+      hypervisor: z.looseObject({}),
+      trace: z.looseObject({}),
+      clock: z.unknown(),
+      stats: z.looseObject({}),
+    }),
+    shared: z.string(),
+    vps: z.array(z.unknown()),
+    memory: z.looseObject({ runs: z.array(z.looseObject({})), defaults: z.looseObject({}) }),
+    contents: z.looseObject({}),
+    guest: z.looseObject({}),
+    faults: z.array(z.looseObject({})),
+  })
   .openapi('TdSnapshot', { description: "@vtl/sim saveTd's JSON form" })
 
 export const RestoreBody = z
