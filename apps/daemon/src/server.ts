@@ -69,7 +69,13 @@ function listen(server: Server, ...target: [string] | [number, string]): Promise
   })
 }
 
-/** Stops accepting, lets open requests finish (cut after the grace period), resolves when closed. */
+/** How often a closing server drops the connections that have gone idle since. */
+const IDLE_SWEEP_MS = 50
+
+/**
+ * Stops accepting, lets open requests finish (connections are dropped as they go idle, and cut
+ * after the grace period), resolves when closed.
+ */
 async function stopServer(server: Server): Promise<void> {
   if (!server.listening) return
   const stopped = new Promise<void>((resolve) => {
@@ -77,22 +83,31 @@ async function stopServer(server: Server): Promise<void> {
       resolve()
     })
   })
-  server.closeIdleConnections()
+  // A keep-alive connection that finishes its request (an ended trace stream, say) would else
+  // hold the close until its keep-alive timeout.
+  const sweep = setInterval(() => {
+    server.closeIdleConnections()
+  }, IDLE_SWEEP_MS)
   const cut = setTimeout(() => {
     server.closeAllConnections()
   }, CLOSE_GRACE_MS)
   try {
     await stopped
   } finally {
+    clearInterval(sweep)
     clearTimeout(cut)
   }
 }
 
 function serve(fetch: (request: Request, env: unknown) => Response | Promise<Response>): Server {
   const listener = getRequestListener(fetch)
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
+    // A request that arrives on an open connection while closing is answered with
+    // `Connection: close`.
+    if (!server.listening) response.shouldKeepAlive = false
     void listener(request, response)
   })
+  return server
 }
 
 /** Opens the journal, replays it and listens on the unix socket (mode 0600) and, if asked, TCP. */
