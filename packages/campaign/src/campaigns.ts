@@ -1,4 +1,5 @@
 import { createConcurrencyCampaign } from './concurrency.js'
+import { createCrashCampaign } from './crash.js'
 import { createFaultsCampaign } from './faults.js'
 import { createFuzzCampaign } from './fuzz.js'
 import { createIsolationCampaign } from './isolation.js'
@@ -10,6 +11,7 @@ export const CAMPAIGNS = {
   fuzz: () => createFuzzCampaign(),
   isolation: () => createIsolationCampaign(),
   concurrency: () => createConcurrencyCampaign(),
+  crash: () => createCrashCampaign(),
 } satisfies Record<string, () => Campaign>
 
 export type CampaignName = keyof typeof CAMPAIGNS
