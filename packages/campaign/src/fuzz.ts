@@ -224,6 +224,7 @@ export function createFuzzCampaign(options: FuzzOptions = {}): Campaign {
         const vp = random.int(VPS)
         const request = fuzzRequest(random, vp)
         const { engine } = td
+        log.tally(`from VTL${engine.vp(vp).exitVtl}`)
         td.currentVp = vp
         let outcome: HypercallOutcome
         try {

@@ -14,6 +14,8 @@ describe('fuzz campaign', () => {
     // The inputs reach the handlers, not only the generic checks.
     expect(summary.outcomes['status Success']).toBeGreaterThan(0)
     expect(summary.outcomes['vtl-switch']).toBeGreaterThan(0)
+    expect(summary.outcomes['from VTL0']).toBeGreaterThan(0)
+    expect(summary.outcomes['from VTL1']).toBeGreaterThan(0)
   })
 
   const plants = [
