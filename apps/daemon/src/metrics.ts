@@ -10,7 +10,7 @@ export interface TraceSource {
   subscribe(listener: (td: string, events: readonly TraceEvent[]) => void): () => void
 }
 
-/** Simulated cycles: a VTL switch costs hundreds, a forwarded call thousands and more. */
+/** Simulated cycles: a VTL switch costs hundreds, a hypercall step thousands and more. */
 const CYCLE_BUCKETS = [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 1e6]
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5]
 
@@ -29,6 +29,7 @@ export class DaemonMetrics {
   readonly registry = new Registry()
   private readonly vtlSwitches: Counter
   private readonly hypercalls: Counter<'code' | 'status'>
+  private readonly steps: Counter<'action'>
   private readonly tdcalls: Counter<'leaf'>
   private readonly hypercallCycles: Histogram
   private readonly requests: Histogram<'route' | 'method' | 'status'>
@@ -43,8 +44,16 @@ export class DaemonMetrics {
     })
     this.hypercalls = new Counter({
       name: 'vtl_hypercalls_total',
-      help: 'Hypercalls issued by guests (VTL0/VTL1; not the paravisor’s forwards), by code and result',
+      help:
+        'Hypercalls in the TDs’ traces, by code and status (the simulator traces those the ' +
+        'paravisor forwards to the host; guest calls count in vtl_guest_steps_total)',
       labelNames: ['code', 'status'],
+      registers,
+    })
+    this.steps = new Counter({
+      name: 'vtl_guest_steps_total',
+      help: 'Guest steps by action (hypercall, vtlCall, vtlReturn, …)',
+      labelNames: ['action'],
       registers,
     })
     this.tdcalls = new Counter({
@@ -55,7 +64,7 @@ export class DaemonMetrics {
     })
     this.hypercallCycles = new Histogram({
       name: 'vtl_hypercall_cycles',
-      help: 'Simulated cycles of guest hypercalls that carry a duration',
+      help: 'Simulated cycles of each guest hypercall step (exit, paravisor work, re-entry)',
       buckets: CYCLE_BUCKETS,
       registers,
     })
@@ -68,33 +77,42 @@ export class DaemonMetrics {
     })
   }
 
-  /** Counts one batch of a TD's trace events. */
+  /**
+   * Counts one batch of a TD's trace events (one command's). A guest hypercall is a `step` event
+   * named `hypercall`; its cycles run from that event to the end of the last event of the same VP
+   * before the next step (the exit, the paravisor's TDCALLs and forwards, the re-entry).
+   */
   observe(events: readonly TraceEvent[]): void {
+    let step: TraceEvent | undefined
+    let stepEnd = 0
+    const endStep = (): void => {
+      if (step !== undefined) this.hypercallCycles.observe(stepEnd - step.simCycles)
+      step = undefined
+    }
     for (const event of events) {
-      switch (event.kind) {
-        case 'vtl-switch':
-          this.vtlSwitches.inc()
-          break
-        case 'tdcall':
-          this.tdcalls.inc({ leaf: event.name })
-          break
-        case 'hypercall': {
-          if (event.args.forwarded === true) break
-          const code = event.args.code
-          const status = event.args.status
-          this.hypercalls.inc({
-            code: typeof code === 'number' ? hex16(code) : String(code),
-            status: String(status),
-          })
-          if (event.durCycles !== undefined && event.durCycles > 0) {
-            this.hypercallCycles.observe(event.durCycles)
-          }
-          break
+      if (event.kind === 'step') {
+        endStep()
+        this.steps.inc({ action: event.name })
+        if (event.name === 'hypercall') {
+          step = event
+          stepEnd = event.simCycles
         }
-        default:
-          break
+        continue
+      }
+      if (step !== undefined && event.vp === step.vp) {
+        stepEnd = Math.max(stepEnd, event.simCycles + (event.durCycles ?? 0))
+      }
+      if (event.kind === 'vtl-switch') this.vtlSwitches.inc()
+      else if (event.kind === 'tdcall') this.tdcalls.inc({ leaf: event.name })
+      else if (event.kind === 'hypercall') {
+        const { code, status } = event.args
+        this.hypercalls.inc({
+          code: typeof code === 'number' ? hex16(code) : String(code),
+          status: String(status),
+        })
       }
     }
+    endStep()
   }
 
   /** Feeds the metrics from a TD service; returns the unsubscribe function. */

@@ -21,20 +21,20 @@ let seq = 0
 function event(
   kind: TraceEvent['kind'],
   name: string,
-  args: TraceEvent['args'],
-  durCycles?: number
-) {
+  at: { vp?: number; simCycles: number; durCycles?: number },
+  args: TraceEvent['args'] = {}
+): TraceEvent {
   return {
     seq: seq++,
     kind,
-    vp: 0,
+    vp: at.vp ?? 0,
     vtl: kind === 'tdcall' ? 2 : 0,
-    simCycles: 0,
+    simCycles: at.simCycles,
     wallNs: 0,
     name,
     args,
-    ...(durCycles === undefined ? {} : { durCycles }),
-  } satisfies TraceEvent
+    ...(at.durCycles === undefined ? {} : { durCycles: at.durCycles }),
+  }
 }
 
 /** The exposition's sample lines (no HELP/TYPE), for exact comparisons. */
@@ -44,58 +44,66 @@ async function samples(metrics: DaemonMetrics, prefix: string): Promise<string[]
 }
 
 describe('guest metrics from trace events', () => {
-  it('counts VTL switches, guest hypercalls by code/status, TDCALLs by leaf and cycles', async () => {
+  it('counts steps, VTL switches, hypercalls by code/status, TDCALLs by leaf and cycles', async () => {
     const metrics = new DaemonMetrics()
     const source = new FakeSource()
     const unwatch = metrics.watch(source)
     source.emit('td-1', [
-      event('hypercall', 'HvCallEnablePartitionVtl', { code: 0x0d, status: 'Success' }, 1200),
-      event('hypercall', 'HvCallEnablePartitionVtl', { code: 0x0d, status: 'InvalidVtlState' }),
-      event('hypercall', 'HvCallVtlCall', { code: 0x11, status: 'Success' }, 300),
-      // The paravisor's forward to the host is not a guest hypercall.
+      event('step', 'hypercall', { simCycles: 1000 }),
+      event('tdcall', 'TDG.VP.ENTER', { simCycles: 1000 }, { leaf: 25, status: 'TDX_SUCCESS' }),
       event(
         'hypercall',
-        'HvCallEnablePartitionVtl',
-        { code: 0x0d, status: 'Success', forwarded: true },
-        9000
+        'EnablePartitionVtl',
+        { simCycles: 3900 },
+        { code: 0x0d, status: 'Success', forwarded: true }
       ),
-      event('vtl-switch', 'VTL0->VTL1', { from: 0, to: 1, reason: 'VtlCall' }),
-      event('tdcall', 'TDG.VP.ENTER', { leaf: 0, status: 'Success' }),
-      event('step', 'ignored', {}),
+      event('tdcall', 'TDG.MEM.PAGE.ATTR.WR', { simCycles: 5000, durCycles: 200 }, { leaf: 24 }),
+      // Another VP's event does not lengthen VP0's hypercall.
+      event('wake', 'wake', { vp: 1, simCycles: 99_999 }),
+      event('step', 'vtlCall', { simCycles: 6000 }),
+      event('vtl-switch', 'VTL0->VTL1', { simCycles: 6100 }, { from: 0, to: 1, reason: 'VtlCall' }),
     ])
     source.emit('td-2', [
-      event('vtl-switch', 'VTL1->VTL0', { from: 1, to: 0, reason: 'VtlReturn' }),
-      event('tdcall', 'TDG.VP.ENTER', { leaf: 0, status: 'Success' }),
-      event('tdcall', 'TDG.MEM.PAGE.ATTR.WR', { leaf: 24, status: 'Success' }),
+      event('step', 'hypercall', { simCycles: 0 }),
+      event(
+        'hypercall',
+        'EnablePartitionVtl',
+        { simCycles: 300 },
+        { code: 0x0d, status: 'InvalidVtlState' }
+      ),
     ])
 
-    expect(await samples(metrics, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 2'])
+    expect(await samples(metrics, 'vtl_guest_steps_total')).toEqual([
+      'vtl_guest_steps_total{action="hypercall"} 2',
+      'vtl_guest_steps_total{action="vtlCall"} 1',
+    ])
+    expect(await samples(metrics, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 1'])
     expect(await samples(metrics, 'vtl_hypercalls_total')).toEqual([
       'vtl_hypercalls_total{code="0x000d",status="Success"} 1',
       'vtl_hypercalls_total{code="0x000d",status="InvalidVtlState"} 1',
-      'vtl_hypercalls_total{code="0x0011",status="Success"} 1',
     ])
     expect(await samples(metrics, 'vtl_tdcalls_total')).toEqual([
-      'vtl_tdcalls_total{leaf="TDG.VP.ENTER"} 2',
+      'vtl_tdcalls_total{leaf="TDG.VP.ENTER"} 1',
       'vtl_tdcalls_total{leaf="TDG.MEM.PAGE.ATTR.WR"} 1',
     ])
     const cycles = await samples(metrics, 'vtl_hypercall_cycles')
     expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="250"} 0')
     expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="500"} 1')
-    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="2500"} 2')
-    expect(cycles).toContain('vtl_hypercall_cycles_sum 1500')
+    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="2500"} 1')
+    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="5000"} 2')
+    expect(cycles).toContain('vtl_hypercall_cycles_sum 4500')
     expect(cycles).toContain('vtl_hypercall_cycles_count 2')
 
     unwatch()
     expect(source.listeners.size).toBe(0)
-    source.emit('td-1', [event('vtl-switch', 'VTL0->VTL1', { from: 0, to: 1, reason: 'x' })])
-    expect(await samples(metrics, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 2'])
+    source.emit('td-1', [event('vtl-switch', 'VTL0->VTL1', { simCycles: 0 })])
+    expect(await samples(metrics, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 1'])
   })
 
   it('keeps each daemon’s counts apart (a registry each)', async () => {
     const a = new DaemonMetrics()
     const b = new DaemonMetrics()
-    a.observe([event('vtl-switch', 'VTL0->VTL1', { from: 0, to: 1, reason: 'x' })])
+    a.observe([event('vtl-switch', 'VTL0->VTL1', { simCycles: 0 })])
     expect(await samples(a, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 1'])
     expect(await samples(b, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 0'])
   })

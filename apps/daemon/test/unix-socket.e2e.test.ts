@@ -58,6 +58,38 @@ describe('vtld over a unix socket', () => {
     expect(await shown.json()).toMatchObject({ id: td.id, name: 'e2e', vps: 2 })
   })
 
+  it('serves /metrics fed by the TDs’ trace events and the requests', async () => {
+    const dir = tempDir()
+    const daemon = await startDaemon({ socket: join(dir, 'vtld.sock'), dataDir: join(dir, 'data') })
+    daemons.push(daemon)
+    const agent = new Agent({ connect: { socketPath: daemon.socket } })
+    agents.push(agent)
+    const post = (path: string, body: unknown) =>
+      fetch(`http://vtld${path}`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    const td = (await (await post('/v1/tds', { vps: 1, memory: '16MiB' })).json()) as { id: string }
+    const call = { vp: 0, code: '0x000d', input: 'ffffffffffffffff 01 00 0000 00000000' }
+    await post(`/v1/tds/${td.id}/hypercall`, call)
+    await post(`/v1/tds/${td.id}/hypercall`, call)
+
+    const metrics = await fetch('http://vtld/metrics', { dispatcher: agent })
+    expect(metrics.status).toBe(200)
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/)
+    const lines = (await metrics.text()).split('\n')
+    // Two guest hypercalls; the first reached the host (the simulator traces the forwards).
+    expect(lines).toContain('vtl_guest_steps_total{action="hypercall"} 2')
+    expect(lines).toContain('vtl_hypercalls_total{code="0x000d",status="Success"} 1')
+    expect(lines).toContain('vtl_hypercall_cycles_count 2')
+    expect(lines).toContain(
+      'vtl_http_request_duration_seconds_count{route="/v1/tds/:id/hypercall",method="POST",status="200"} 2'
+    )
+    expect(lines.some((line) => line.startsWith('vtl_tdcalls_total{leaf="'))).toBe(true)
+  })
+
   it('replaces a stale socket file left by a killed daemon', async () => {
     const dir = tempDir()
     const socket = join(dir, 'stale.sock')
