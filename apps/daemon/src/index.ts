@@ -3,11 +3,38 @@ export { createApp } from './app.js'
 export type { AppDeps } from './app.js'
 export { CommandQueue } from './command-queue.js'
 export { Journal } from './journal.js'
-export type { CreateRecord, DeleteRecord, HypercallRecord, JournalRecord } from './journal.js'
+export type {
+  AcceptRecord,
+  CreateRecord,
+  DeleteRecord,
+  HypercallRecord,
+  IdempotentAnswer,
+  JournalEntry,
+  JournalRecord,
+  RestoreRecord,
+  StepRecord,
+  StoredSnapshot,
+  TdMeta,
+} from './journal.js'
+export { formatPermissionText, parsePermissionText } from './permission-text.js'
 export { HTTP_STATUS, ProblemError, problem, problemResponse } from './problem.js'
 export type { DaemonErrorCode, Problem } from './problem.js'
+export { runScenarioInThread, runScenarioText } from './scenario-run.js'
+export type { ScenarioRunner } from './scenario-run.js'
 export { TdService } from './td-service.js'
-export type { HypercallSpec, TdSpec, TdView } from './td-service.js'
+export type {
+  HypercallSpec,
+  Idempotency,
+  PartitionConfigRead,
+  RangeResult,
+  RunWire,
+  StepDone,
+  TdServiceOptions,
+  TdSpec,
+  TdView,
+  TraceListener,
+} from './td-service.js'
+export type { StepSource } from './guest-steps.js'
 export { startDaemon } from './server.js'
 export type { Daemon, DaemonOptions } from './server.js'
 export { claimSocketPath, defaultSocketPath, socketAnswers } from './socket-path.js'

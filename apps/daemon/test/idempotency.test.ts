@@ -38,7 +38,7 @@ describe('Idempotency-Key', () => {
     const ctx = setup()
     const id = await ctx.createTd()
     await expectAnswer(ctx.post(`/v1/tds/${id}/hypercall`, enable, key('k')), 200)
-    const others: [string, () => Promise<Response>][] = [
+    const others: [string, () => Response | Promise<Response>][] = [
       ['body', () => ctx.post(`/v1/tds/${id}/hypercall`, { ...enable, vp: 1 }, key('k'))],
       ['path', () => ctx.post(`/v1/tds/${id}/steps`, { steps: [{ vp: 0, run: {} }] }, key('k'))],
       ['method', () => ctx.send('DELETE', `/v1/tds/${id}`, undefined, key('k'))],

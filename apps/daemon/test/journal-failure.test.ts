@@ -37,7 +37,7 @@ describe('a journal write that fails after the command was applied', () => {
     expect(await ctx.get(`${td}/trace`)).toMatchObject({ displayTimeUnit: 'ns' })
     expect(await ctx.get(`${td}/memory/runs`)).toMatchObject({ next: null })
 
-    const mutations: [string, () => Promise<Response>][] = [
+    const mutations: [string, () => Response | Promise<Response>][] = [
       ['hypercall', () => ctx.post(`${td}/hypercall`, enable)],
       ['steps', () => ctx.post(`${td}/steps`, { steps: [{ vp: 0, run: {} }] })],
       ['enable-partition-vtl', () => ctx.post(`${td}/vsm/enable-partition-vtl`, { vp: 0 })],

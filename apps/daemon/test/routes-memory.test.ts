@@ -199,7 +199,7 @@ describe('memory routes', () => {
     const id = await ctx.createTd()
     const td = `/v1/tds/${id}`
     const range = { vp: 0, start: '0x10000', size: 4096 }
-    const cases: [string, () => Promise<Response>, number, string][] = [
+    const cases: [string, () => Response | Promise<Response>, number, string][] = [
       [
         'protect: unknown TD',
         () => ctx.post('/v1/tds/td-x/memory/protect', { ...range, flags: 1 }),

@@ -227,7 +227,7 @@ describe('bad input on the VSM and step routes', () => {
     const { post, send, app, createTd } = setup()
     const id = await createTd()
     const td = `/v1/tds/${id}`
-    const cases: [string, () => Promise<Response>, number, string][] = [
+    const cases: [string, () => Response | Promise<Response>, number, string][] = [
       [
         'steps: unknown TD',
         () => post('/v1/tds/td-nope/steps', { steps: [{ vp: 0, run: {} }] }),

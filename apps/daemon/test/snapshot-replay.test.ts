@@ -153,7 +153,7 @@ describe('snapshots and compaction', () => {
         const every = [3, Number.MAX_SAFE_INTEGER]
         const first = files.map((file) => new Journal(file))
         const services = first.map(
-          (journal, i) => new TdService(journal, { snapshotEvery: every[i] })
+          (journal, i) => new TdService(journal, { snapshotEvery: every[i] ?? 1 })
         )
         const answers: unknown[][] = [[], []]
         for (const [s, tds] of services.entries()) {
@@ -175,7 +175,7 @@ describe('snapshots and compaction', () => {
         for (const journal of first) journal.close()
         const journals = files.map((file) => new Journal(file))
         const reopened = journals.map(
-          (journal, i) => new TdService(journal, { snapshotEvery: every[i] })
+          (journal, i) => new TdService(journal, { snapshotEvery: every[i] ?? 1 })
         )
         const replayed = await Promise.all(reopened.map(documents))
         expect(replayed[0]).toEqual(live[0])
