@@ -25,6 +25,9 @@ const ENTRY = new URL(
   import.meta.url
 )
 
+const shuttingDown = (): ProblemError =>
+  new ProblemError('E_SHUTTING_DOWN', 'vtld is shutting down')
+
 function spawn(): Worker {
   return FROM_SOURCE ? startTsWorker(ENTRY, {}) : new Worker(ENTRY)
 }
@@ -63,7 +66,7 @@ function reply(worker: Worker): Promise<ScenarioReply> {
 export class ScenarioWorkers {
   readonly size: number
   private readonly idle: Worker[] = []
-  private readonly waiting: ((worker: Worker) => void)[] = []
+  private readonly waiting: { resolve: (worker: Worker) => void; reject: (e: Error) => void }[] = []
   private readonly all = new Set<Worker>()
   private closed = false
 
@@ -93,13 +96,13 @@ export class ScenarioWorkers {
   }
 
   private acquire(): Promise<Worker> {
-    if (this.closed) {
-      return Promise.reject(new ProblemError('E_SHUTTING_DOWN', 'vtld is shutting down'))
-    }
+    if (this.closed) return Promise.reject(shuttingDown())
     const idle = this.idle.pop()
     if (idle !== undefined) return Promise.resolve(idle)
     if (this.all.size < this.size) return Promise.resolve(this.start())
-    return new Promise((resolve) => this.waiting.push(resolve))
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject })
+    })
   }
 
   private start(): Worker {
@@ -111,7 +114,7 @@ export class ScenarioWorkers {
   private release(worker: Worker): void {
     const next = this.waiting.shift()
     if (next !== undefined) {
-      next(worker)
+      next.resolve(worker)
       return
     }
     worker.unref()
@@ -121,8 +124,7 @@ export class ScenarioWorkers {
 
   private discard(worker: Worker): void {
     void this.stop(worker)
-    const next = this.waiting.shift()
-    if (next !== undefined && !this.closed) next(this.start())
+    this.waiting.shift()?.resolve(this.start())
   }
 
   private async stop(worker: Worker): Promise<void> {
@@ -130,9 +132,14 @@ export class ScenarioWorkers {
     await worker.terminate()
   }
 
-  /** Stops the idle threads now and the busy ones once their run answers; new runs are refused. */
+  /**
+   * Refuses new runs and stops every thread. vtld calls it once its listeners drained, so a run
+   * still going is one whose request timed out: nobody waits for it (it fails if someone does).
+   */
   async close(): Promise<void> {
     this.closed = true
-    await Promise.all(this.idle.splice(0).map((worker) => this.stop(worker)))
+    for (const waiter of this.waiting.splice(0)) waiter.reject(shuttingDown())
+    this.idle.length = 0
+    await Promise.all([...this.all].map((worker) => this.stop(worker)))
   }
 }

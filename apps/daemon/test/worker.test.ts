@@ -73,6 +73,15 @@ describe('scenario workers', () => {
     expect(runs.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
   })
 
+  it('close fails the queued runs (E_SHUTTING_DOWN) and stops the running one', async () => {
+    const workers = pool(1)
+    const running = workers.runScenario(CANONICAL, 'application/yaml')
+    const queued = workers.runScenario(CANONICAL, 'application/yaml')
+    await workers.close()
+    await expect(queued).rejects.toMatchObject({ code: 'E_SHUTTING_DOWN' })
+    await expect(running).rejects.toThrow(/scenario worker exited/)
+  })
+
   it('refuses new runs once closed', async () => {
     const workers = pool(1)
     await workers.close()
