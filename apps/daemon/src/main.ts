@@ -58,6 +58,9 @@ function parseBackend(text: string): BackendKind {
   return backend
 }
 
+const isLoopback = (host: string): boolean =>
+  host === '::1' || host === 'localhost' || host.startsWith('127.')
+
 /** What a person reads on start: where vtld listens and three `vtl` commands to try. */
 function banner(daemon: Daemon, defaultSocket: boolean): string {
   const vtl = defaultSocket ? 'vtl' : `vtl --socket ${daemon.socket}`
@@ -121,6 +124,12 @@ async function main(): Promise<number | undefined> {
     { socket, tcp: daemon.tcp, dataDir, backend, tds: daemon.tds.list().length },
     'vtld listening'
   )
+  if (daemon.tcp !== undefined && !isLoopback(daemon.tcp.host)) {
+    log.warn(
+      { host: daemon.tcp.host },
+      'vtld: TCP listens beyond loopback in plain HTTP; the bearer token travels in clear (put TLS in front)'
+    )
+  }
   if (!values.quiet) process.stdout.write(banner(daemon, values.socket === undefined))
 
   const stopped = new Promise<number>((resolve) => {
