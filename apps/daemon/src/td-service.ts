@@ -366,7 +366,12 @@ export class TdService {
    * Journals a mutation (and the idempotent answer) in one transaction. A failed write after the
    * command was applied leaves the TD ahead of its journal: it is marked failed.
    */
-  private commit<T>(entry: TdEntry | undefined, mutation: Mutation<T>, idem?: Idempotency<T>): T {
+  private commit<T>(
+    entry: TdEntry | undefined,
+    mutation: Mutation<T>,
+    idem?: Idempotency<T>,
+    created = false
+  ): T {
     if (mutation.records.length > 0) {
       let answer: IdempotentAnswer | undefined
       if (idem !== undefined) {
@@ -385,14 +390,16 @@ export class TdService {
       try {
         seq = this.journal.commit(mutation.records, answer)
       } catch (error) {
-        if (entry !== undefined) {
+        // A TD being created is dropped by the caller; one that ran a command is ahead now.
+        const failed = entry !== undefined && !created
+        if (failed) {
           entry.failed = true
           this.publish(entry)
         }
         throw new ProblemError(
           'E_INTERNAL',
           `journal write failed (${error instanceof Error ? error.message : String(error)})` +
-            (entry === undefined ? '' : `; TD ${entry.meta.td} is marked failed`)
+            (failed ? `; TD ${entry.meta.td} is marked failed` : '')
         )
       }
       if (entry !== undefined) {
@@ -467,7 +474,7 @@ export class TdService {
       throw error
     }
     try {
-      return this.commit(undefined, { records: [record], value: this.view(entry) }, idem)
+      return this.commit(entry, { records: [record], value: this.view(entry) }, idem, true)
     } catch (error) {
       this.tds.delete(record.td)
       throw error
@@ -492,9 +499,10 @@ export class TdService {
     const entry = this.enter(meta, td)
     try {
       return this.commit(
-        undefined,
+        entry,
         { records: [{ op: 'td.restore', td: id, name, snapshot }], value: this.view(entry) },
-        idem
+        idem,
+        true
       )
     } catch (error) {
       this.tds.delete(id)
@@ -576,7 +584,11 @@ export class TdService {
     sources: readonly StepSource[],
     idem?: Idempotency<StepDone[]>
   ): Promise<StepDone[]> {
-    return await this.mutate(id, idem, (entry) => this.performSteps(entry, sources))
+    const entry = this.entry(id)
+    for (const source of sources) {
+      if (typeof source.vp === 'number') this.checkVp(entry, source.vp)
+    }
+    return await this.mutate(id, idem, (current) => this.performSteps(current, sources))
   }
 
   private performSteps(entry: TdEntry, sources: readonly StepSource[]): Mutation<StepDone[]> {

@@ -240,7 +240,7 @@ describe('bad input on the VSM and step routes', () => {
         'steps: VP out of range',
         () => post(`${td}/steps`, { steps: [{ vp: 2, run: {} }] }),
         400,
-        'E_VALIDATION',
+        'E_BAD_VP',
       ],
       [
         'steps: two actions',
