@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// `pnpm reliability`: runs every campaign at its full budget, one after another, then writes
+// RELIABILITY.md from the JSON summaries in campaign-results/. `--render` only rewrites the file
+// from the summaries already there (never by hand: every figure comes from a run).
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const CAMPAIGNS = ['faults', 'fuzz', 'isolation', 'concurrency', 'crash']
+const renderOnly = process.argv.includes('--render')
+
+if (!renderOnly) {
+  for (const name of CAMPAIGNS) {
+    // A failing campaign still writes its summary; RELIABILITY.md shows the failure.
+    spawnSync(process.execPath, [join(root, 'packages/campaign/bin/vtl-campaign.mjs'), name], {
+      cwd: root,
+      stdio: 'inherit',
+    })
+  }
+}
+
+const summaries = CAMPAIGNS.map((name) => join(root, 'campaign-results', `${name}.json`))
+  .filter((file) => existsSync(file))
+  .map((file) => JSON.parse(readFileSync(file, 'utf8')))
+if (summaries.length === 0) {
+  console.error('no campaign summaries in campaign-results/: run `pnpm reliability` first')
+  process.exit(1)
+}
+
+const int = (n) => n.toLocaleString('en-US')
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`
+const checks = (s) => Object.values(s.invariants).reduce((a, b) => a + b, 0)
+const commits = [...new Set(summaries.map((s) => s.gitCommit?.slice(0, 12) ?? 'unknown'))]
+const { machine } = summaries[0]
+
+const lines = [
+  '# Reliability',
+  '',
+  'Written by `pnpm reliability` from the JSON summaries of a real run of every campaign at its',
+  'full budget (`campaign-results/<name>.json`); never edited by hand. What each campaign does and',
+  'checks: [packages/campaign/README.md](packages/campaign/README.md).',
+  '',
+  `Machine: ${machine.model} × ${machine.cpus}, Node ${machine.node}, ${machine.os}. ` +
+    `Commit ${commits.join(', ')}.`,
+  '',
+  '| campaign | started | runs | covered | failures | invariant checks | seed | duration |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...summaries.map(
+    (s) =>
+      `| \`${s.campaign}\` | ${s.startedAt.replace(/\.\d+Z$/, 'Z')} | ${int(s.runs)} | ` +
+      `${int(s.items)} ${s.unit}s | ${s.failures} | ${int(checks(s))} | ${s.seed} | ${seconds(s.durationMs)} |`
+  ),
+  '',
+]
+for (const s of summaries) {
+  lines.push(`## \`${s.campaign}\``, '')
+  if (s.failures > 0) {
+    lines.push(
+      `**${s.failures} failing runs**, seeds ${s.failedSeeds.slice(0, 20).join(', ')}; replay: \`${s.replay}\`.`,
+      ''
+    )
+    for (const f of s.failed.slice(0, 5)) lines.push(`- seed ${f.seed}: ${f.violations.join('; ')}`)
+    lines.push('')
+  }
+  lines.push('| invariant | checked |', '| --- | ---: |')
+  for (const [name, n] of Object.entries(s.invariants)) lines.push(`| ${name} | ${int(n)} |`)
+  const outcomes = Object.entries(s.outcomes)
+  if (outcomes.length > 0) {
+    lines.push('', '<details><summary>what the runs exercised</summary>', '')
+    lines.push('| outcome | count |', '| --- | ---: |')
+    for (const [name, n] of outcomes) lines.push(`| ${name} | ${int(n)} |`)
+    lines.push('', '</details>')
+  }
+  lines.push('')
+}
+lines.push(
+  '## Reproduce',
+  '',
+  '```sh',
+  'npx -y pnpm@10.34.9 install',
+  'npx -y pnpm@10.34.9 reliability            # every campaign at full budget, then this file',
+  'npx -y pnpm@10.34.9 campaign fuzz --seed 1 --runs 1   # one run, replayed exactly',
+  '```',
+  ''
+)
+writeFileSync(join(root, 'RELIABILITY.md'), lines.join('\n'))
+console.log(`RELIABILITY.md written from ${summaries.length} campaign summaries`)
