@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { TraceEvent } from '@vtl/sim'
+import { ProblemError } from './problem.js'
 import type { TdService } from './td-service.js'
 
 // GET /v1/tds/{id}/trace/events: the TD's trace events as server-sent events (`event: trace`,
@@ -48,7 +49,15 @@ export function traceStream(c: Context, tds: TdService, id: string, heartbeatMs:
       }
     }
     try {
-      await send(await tds.traceEvents(id, last))
+      let backlog: TraceEvent[]
+      try {
+        backlog = await tds.traceEvents(id, last)
+      } catch (error) {
+        // Deleted (force) between the request and the first read: the stream just ends.
+        if (error instanceof ProblemError && error.code === 'E_NO_TD') return
+        throw error
+      }
+      await send(backlog)
       while (!over()) {
         if (pending.length > 0) {
           await send(pending.splice(0))
