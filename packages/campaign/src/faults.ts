@@ -104,6 +104,9 @@ function failedWhole(result: StepResult): boolean {
   return typeof status === 'string' && status !== 'Success' && !(Number(result.repsCompleted) > 0)
 }
 
+/** Typed errors that stand for OpenHCL's panics (the run ends there). */
+const PANICS = new Set(['E_TDX_STATUS', 'E_HV_STATUS'])
+
 const CALL_KINDS = new Set(['hypercall', 'vtlCall', 'vtlReturn', 'setRegister', 'getRegister'])
 
 /**
@@ -169,10 +172,10 @@ export function createFaultsCampaign(options: FaultsOptions = {}): Campaign {
             checkUnchanged(td, before, `step ${index} (${action.kind} on VP ${vp})`, log)
           }
         } catch (error) {
-          // A memory plan whose undo also failed: hardware and map disagree, which OpenHCL
-          // answers with a panic and the memory package with E_TDX_STATUS. Nothing runs after.
-          if (VtlError.isInstance(error) && error.code === 'E_TDX_STATUS') {
-            log.tally('panics (E_TDX_STATUS: a failed plan undo)')
+          // Where OpenHCL panics, the TD stops with a typed error: a memory plan whose undo also
+          // failed (E_TDX_STATUS), a host refusing a private→shared change (E_HV_STATUS).
+          if (VtlError.isInstance(error) && PANICS.has(error.code)) {
+            log.tally(`panics (${error.code})`)
             break
           }
           throw error

@@ -28,6 +28,14 @@ describe('faults campaign', () => {
     expect(one.invariants).toEqual(two.invariants)
   })
 
+  // Seeds that failed at full budget: a refused host-visibility share rolled back through paths
+  // that could fail (136) or reset VTL1's protections (1013, 6958, 7550); core now panics there.
+  it.each([136, 1013, 6958, 7550])('regression: seed %i', async (seed) => {
+    const log = new InvariantLog()
+    await createFaultsCampaign().run(seed, log)
+    expect(log.violations).toEqual([])
+  })
+
   // Planted violations: the checker must see them, or the campaign could pass vacuously.
   const plants = [
     {

@@ -58,15 +58,12 @@ describe('ModifySparseGpaPageHostVisibility (§5.6, §13.9)', () => {
     expect(h.hv.calls[0]?.control).toBe(0x2_0000_00dbn)
   })
 
-  it('a host failure while sharing rolls the pages it did not take back to private', () => {
+  it('a host failure while sharing is a typed panic, as in OpenHCL (no safe rollback)', () => {
     const h = makeEngine(1)
     h.hv.answer = () => HvStatus.InsufficientMemory
-    expect(modifySparseGpaPageHostVisibility(h.engine, 0, header(3), [0x10n, 0x11n])).toEqual({
-      status: HvStatus.InsufficientMemory,
-      processed: 0,
-    })
-    expect(h.protection.calls.at(-1)).toBe('visibility vtl0 private [16,17]')
-    expect(h.protection.shared.size).toBe(0)
+    expect(() => modifySparseGpaPageHostVisibility(h.engine, 0, header(3), [0x10n, 0x11n])).toThrow(
+      expect.objectContaining({ code: 'E_HV_STATUS' })
+    )
   })
 
   it('making pages private: the hypervisor first, then memory', () => {

@@ -40,8 +40,9 @@ function tellHost(
  * HvCallModifySparseGpaPageHostVisibility (§5.6, §13.9). The memory side (RAM, locked, overlay
  * and "VTL0 may share only what VTL1 left R+W" rules) is the ProtectionPort's; VTL2 then tells the
  * hypervisor itself. Private→shared: memory first, then the host; shared→private: the host first,
- * then memory. OpenHCL panics when the host fails a private→shared change; we roll the pages the
- * host did not take back to private and report its status instead, so the call stays exact.
+ * then memory. A host failure on private→shared is a typed panic, as OpenHCL panics there: there
+ * is no safe rollback (making the pages private again gives them the default protections, not the
+ * ones VTL1 had set — the faults campaign found VTL0 gaining execute that way).
  */
 export function modifySparseGpaPageHostVisibility(
   engine: VsmEngine,
@@ -64,19 +65,11 @@ export function modifySparseGpaPageHostVisibility(
     const taken = gpns.slice(0, memory.processed)
     const host = tellHost(engine, taken, true)
     if (host.status !== HvStatus.Success) {
-      const untaken = taken.slice(host.done)
-      const back = protection.changeHostVisibility(callerVtl, untaken, false)
-      // Pages left shared that the host refused: the call cannot be reported exactly any more
-      // (OpenHCL panics at the host failure already), so this is the same typed panic as a
-      // failed plan undo.
-      if (back.processed < untaken.length) {
-        throw new VtlError(
-          'E_TDX_STATUS',
-          'the host refused a private→shared change and the rollback to private failed',
-          { field: 'hostVisibility' }
-        )
-      }
-      return { status: host.status, processed: host.done }
+      throw new VtlError(
+        'E_HV_STATUS',
+        `the host refused a private→shared change (${host.status}) after ${host.done} pages`,
+        { field: 'hostVisibility' }
+      )
     }
     return { status: memory.status, processed: memory.processed }
   }
