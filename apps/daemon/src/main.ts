@@ -116,6 +116,7 @@ async function main(): Promise<number | undefined> {
     socket,
     dataDir,
     processMetrics: true,
+    log,
     ...(listen === undefined ? {} : { listen }),
     ...(values['token-file'] === undefined ? {} : { tokenFile: values['token-file'] }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),

@@ -20,7 +20,7 @@ const hex16 = (code: number): string => `0x${code.toString(16).padStart(4, '0')}
  * The route a request matched (`/v1/tds/:id/status`), never the raw path (bounded labels); the
  * last matched route is a `*` middleware when no handler matched.
  */
-function routeOf(c: Context): string {
+export function matchedRoute(c: Context): string {
   const route = routePath(c, -1)
   return route === '/*' || route === '*' ? 'unmatched' : route
 }
@@ -129,7 +129,7 @@ export class DaemonMetrics {
       try {
         await next()
       } finally {
-        end({ route: routeOf(c), method: c.req.method, status: String(c.res.status) })
+        end({ route: matchedRoute(c), method: c.req.method, status: String(c.res.status) })
       }
     }
   }

@@ -1,13 +1,15 @@
+import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { chmod, mkdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
+import type { Logger } from 'pino'
 import { createApp } from './app.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { Journal } from './journal.js'
-import { DaemonMetrics } from './metrics.js'
+import { DaemonMetrics, matchedRoute } from './metrics.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
 import { ScenarioWorkers } from './scenario-worker.js'
 import { claimSocketPath } from './socket-path.js'
@@ -30,6 +32,8 @@ export interface DaemonOptions {
   scenarioWorkers?: number
   /** Also export prom-client's process metrics (CPU, heap, event loop lag) on /metrics. */
   processMetrics?: boolean
+  /** One structured line per request here (health probes and scrapes at debug level). */
+  log?: Logger
 }
 
 /** The TCP listener of a running daemon. */
@@ -99,6 +103,35 @@ async function stopServer(server: Server): Promise<void> {
   }
 }
 
+/** A request id: the client's `x-request-id` when it is a plain token, else a new UUID. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics'])
+
+/** Logs every request (id, method, matched route, path, status, ms) and echoes `x-request-id`. */
+function accessLog(log: Logger): MiddlewareHandler {
+  return async (c, next) => {
+    const given = c.req.header('x-request-id')
+    const reqId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID()
+    const start = performance.now()
+    await next()
+    c.res.headers.set('x-request-id', reqId)
+    const route = matchedRoute(c)
+    const { status } = c.res
+    const level = status >= 500 ? 'error' : QUIET_ROUTES.has(route) ? 'debug' : 'info'
+    log[level](
+      {
+        reqId,
+        method: c.req.method,
+        route,
+        path: c.req.path,
+        status,
+        ms: Math.round((performance.now() - start) * 1000) / 1000,
+      },
+      'request'
+    )
+  }
+}
+
 function serve(fetch: (request: Request, env: unknown) => Response | Promise<Response>): Server {
   const listener = getRequestListener(fetch)
   const server = createServer((request, response) => {
@@ -137,9 +170,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
   })
 
-  // The daemon's edge around the API app: latency metrics, request timeout, /metrics. Unmatched
-  // requests go to the app, whose not-found answer is the API's problem document.
+  // The daemon's edge around the API app: request log, latency metrics, request timeout,
+  // /metrics. Unmatched requests go to the app, whose not-found answer is the API's problem.
   const edge = new Hono()
+  if (options.log !== undefined) edge.use('*', accessLog(options.log))
   edge.use('*', metrics.timing())
   edge.use('*', requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS))
   edge.get('/metrics', () => metrics.exposition())

@@ -77,9 +77,11 @@ describe('scenario workers', () => {
     const workers = pool(1)
     const running = workers.runScenario(CANONICAL, 'application/yaml')
     const queued = workers.runScenario(CANONICAL, 'application/yaml')
+    const settled = Promise.allSettled([running, queued])
     await workers.close()
-    await expect(queued).rejects.toMatchObject({ code: 'E_SHUTTING_DOWN' })
-    await expect(running).rejects.toThrow(/scenario worker exited/)
+    const [run, queue] = await settled
+    expect(run).toMatchObject({ status: 'rejected', reason: { message: /scenario worker exited/ } })
+    expect(queue).toMatchObject({ status: 'rejected', reason: { code: 'E_SHUTTING_DOWN' } })
   })
 
   it('refuses new runs once closed', async () => {
