@@ -31,6 +31,10 @@ const step: fc.Arbitrary<StepSource> = fc.oneof(
       input: { vpIndex: target, targetVtl: vtl, vpContext: { rip: '0x2000' } },
     },
   })),
+  fc.tuple(vp, fc.constantFrom(0x0d, 0x0f, 0x11, 0x99)).map(([v, code]) => ({
+    vp: v,
+    hypercall: { code, input: 'ffffffffffffffff 01 00 0000 00000000' },
+  })),
   vp.map((v) => ({ vp: v, vtlCall: {} })),
   vp.map((v) => ({ vp: v, vtlReturn: {} })),
   vp.map((v) => ({ vp: v, run: {} })),
