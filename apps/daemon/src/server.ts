@@ -170,27 +170,28 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
   })
 
-  // The daemon's edge around the API app: request log, latency metrics, request timeout,
-  // /metrics. Unmatched requests go to the app, whose not-found answer is the API's problem.
-  const edge = new Hono()
-  if (options.log !== undefined) edge.use('*', accessLog(options.log))
-  edge.use('*', metrics.timing())
-  edge.use('*', requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS))
-  edge.get('/metrics', () => metrics.exposition())
-  edge.route('/', app)
-  edge.notFound((c) => app.fetch(c.req.raw, c.env))
+  // The daemon's edge around the API app, one per listener: request log, the bearer token (TCP
+  // only; refused attempts are logged too), latency metrics, request timeout, /metrics. Unmatched
+  // requests go to the app, whose not-found answer is the API's problem document.
+  const edge = (bearer?: string): Hono => {
+    const hono = new Hono()
+    if (options.log !== undefined) hono.use('*', accessLog(options.log))
+    if (bearer !== undefined) hono.use('*', bearerAuth(bearer))
+    hono.use('*', metrics.timing())
+    hono.use('*', requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS))
+    hono.get('/metrics', () => metrics.exposition())
+    hono.route('/', app)
+    hono.notFound((c) => app.fetch(c.req.raw, c.env))
+    return hono
+  }
 
-  const servers: Server[] = [serve(edge.fetch)]
+  const servers: Server[] = [serve(edge().fetch)]
   let tcp: TcpListener | undefined
   try {
     await listen(servers[0] as Server, options.socket)
     await chmod(options.socket, 0o600)
     if (options.listen !== undefined && token !== undefined) {
-      const guarded = new Hono()
-      guarded.use('*', bearerAuth(token.token))
-      guarded.route('/', edge)
-      guarded.notFound((c) => app.fetch(c.req.raw, c.env))
-      const server = serve(guarded.fetch)
+      const server = serve(edge(token.token).fetch)
       servers.push(server)
       await listen(server, options.listen.port, options.listen.host)
       const address = server.address() as AddressInfo

@@ -18,7 +18,7 @@ afterEach(async () => {
 })
 
 describe('request log', () => {
-  it('writes one structured line per request with its id, echoed in x-request-id', async () => {
+  it('writes one structured line per request (refused TCP ones too), its id echoed in x-request-id', async () => {
     const lines: Record<string, unknown>[] = []
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -32,6 +32,7 @@ describe('request log', () => {
       socket: join(dir, 'vtld.sock'),
       dataDir: join(dir, 'data'),
       log: pino({ level: 'debug' }, sink),
+      listen: { host: '127.0.0.1', port: 0 },
     })
     daemons.push(daemon)
     const agent = new Agent({ connect: { socketPath: daemon.socket } })
@@ -50,6 +51,9 @@ describe('request log', () => {
     const generated = health.headers.get('x-request-id')
     expect(generated).toMatch(/^[0-9a-f-]{36}$/)
 
+    const refused = await fetch(`http://127.0.0.1:${daemon.tcp?.port ?? 0}/v1/tds`)
+    expect(refused.status).toBe(401)
+
     expect(lines).toMatchObject([
       {
         level: 30,
@@ -61,6 +65,8 @@ describe('request log', () => {
         status: 404,
       },
       { level: 20, msg: 'request', reqId: generated, route: '/healthz', status: 200 },
+      // A refused TCP attempt is logged too.
+      { level: 30, msg: 'request', method: 'GET', path: '/v1/tds', status: 401 },
     ])
     expect(typeof lines[0]?.ms).toBe('number')
   })
