@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, fetch } from 'undici'
@@ -103,6 +104,26 @@ describe('vtld over TCP', () => {
       headers: { authorization: 'Bearer my-token-0123456789' },
     })
     expect(ok.status).toBe(200)
+  })
+
+  it('fails to start when the TCP port is taken, leaving nothing behind', async () => {
+    const dir = tempDir()
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = taken.address() as AddressInfo
+      const socket = join(dir, 'vtld.sock')
+      const options = { socket, dataDir: join(dir, 'data') }
+      await expect(
+        startDaemon({ ...options, listen: { host: '127.0.0.1', port } })
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' })
+      expect(existsSync(socket)).toBe(false)
+      const daemon = await startDaemon(options)
+      daemons.push(daemon)
+      expect(daemon.tcp).toBeUndefined()
+    } finally {
+      taken.close()
+    }
   })
 
   it('has no TCP listener unless asked', async () => {
