@@ -56,7 +56,8 @@ export type VtldRequest =
       op: 'mem.protect'
       td: string
       vp: number
-      targetVtl: GuestVtl
+      /** HvInputVtl: the VTL whose mask applies to the VTLs below it; absent: the caller's. */
+      targetVtl?: GuestVtl
       start: bigint
       size: bigint
       flags: number

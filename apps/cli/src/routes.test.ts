@@ -155,6 +155,12 @@ const CASES: Record<VtldOp, Case[]> = {
       path: '/v1/tds/d/memory/protect',
       body: { vp: 1, targetVtl: 0, start: '0x10000', size: '0x2000', flags: 9 },
     },
+    {
+      request: { op: 'mem.protect', td: 'd', vp: 0, start: 0x10000n, size: 0x1000n, flags: 1 },
+      method: 'POST',
+      path: '/v1/tds/d/memory/protect',
+      body: { vp: 0, start: '0x10000', size: '0x1000', flags: 1 },
+    },
   ],
   'mem.share': [
     {

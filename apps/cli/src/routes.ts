@@ -101,7 +101,13 @@ export function routeOf(r: VtldRequest, input: RouteInput = {}): Route {
       return {
         method: 'POST',
         path: `${td(r.td)}/memory/protect`,
-        body: { vp: r.vp, targetVtl: r.targetVtl, start: r.start, size: r.size, flags: r.flags },
+        body: {
+          vp: r.vp,
+          ...(r.targetVtl === undefined ? {} : { targetVtl: r.targetVtl }),
+          start: r.start,
+          size: r.size,
+          flags: r.flags,
+        },
       }
     case 'mem.share':
     case 'mem.unshare':

@@ -37,8 +37,19 @@ export default function setup(): void {
       // A declaration-only failure elsewhere still leaves the JavaScript the CLI needs.
     }
   }
+  const tsup = join(root, 'node_modules', '.bin', 'tsup')
   const main = join(cli, 'dist', 'main.js')
   if (!existsSync(main) || statSync(main).mtimeMs < newest(join(cli, 'src'))) {
-    execFileSync(join(root, 'node_modules', '.bin', 'tsup'), [], { cwd: cli, stdio: 'inherit' })
+    execFileSync(tsup, [], { cwd: cli, stdio: 'inherit' })
+  }
+  // `vtl daemon start` runs the daemon's built bin: rebuild it when its sources are newer.
+  const daemon = join(root, 'apps', 'daemon')
+  const vtld = join(daemon, 'dist', 'main.js')
+  if (!existsSync(vtld) || statSync(vtld).mtimeMs < newest(join(daemon, 'src'))) {
+    try {
+      execFileSync(tsup, [], { cwd: daemon, stdio: 'inherit' })
+    } catch {
+      // The daemon tests report their own build errors; the CLI's daemon tests then fail too.
+    }
   }
 }

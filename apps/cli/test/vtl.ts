@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -25,4 +25,29 @@ export function vtl(
     timeout: 120_000,
   })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/**
+ * `vtl` without blocking this process: for tests whose daemon runs in the test process itself
+ * (spawnSync would stop it from answering).
+ */
+export function vtlAsync(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {}
+): Promise<VtlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+      timeout: 120_000,
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    child.once('error', reject)
+    child.once('close', (code) => {
+      resolve({ code, stdout, stderr })
+    })
+  })
 }

@@ -65,7 +65,7 @@ export function memCommand(ctx: CliContext): Command {
       mem
         .command('protect')
         .description(
-          'HvCallModifyVtlProtectionMask: set the permissions a lower VTL has on pages (issued from VTL1)'
+          'HvCallModifyVtlProtectionMask: set the permissions VTL0 has on pages (issued from VTL1, after vsm config --set enables VTL protection)'
         )
         .addOption(tdOption())
         .addOption(vpOption())
@@ -74,10 +74,14 @@ export function memCommand(ctx: CliContext): Command {
           'HvMapGpaFlags: R,W,KX,UX names, none, or a number',
           parseMapGpaFlags
         )
-        .option('--target-vtl <vtl>', 'the VTL whose permissions change', parseGuestVtl, 0 as const)
+        .option(
+          '--target-vtl <vtl>',
+          'HvInputVtl: the VTL whose mask applies to the VTLs below it (default: the caller’s; 0 is refused)',
+          parseGuestVtl
+        )
     ).option('--json', 'print the hypercall result as JSON'),
     'vtl mem protect --td demo --gpa 0x10000 --size 8KiB --flags R'
-  ).action(async (flags: RangeFlags & { flags: number; targetVtl: 0 | 1 }, command: Command) => {
+  ).action(async (flags: RangeFlags & { flags: number; targetVtl?: 0 | 1 }, command: Command) => {
     await send(
       ctx,
       command,
@@ -85,7 +89,7 @@ export function memCommand(ctx: CliContext): Command {
         op: 'mem.protect',
         td: flags.td,
         vp: flags.vp,
-        targetVtl: flags.targetVtl,
+        ...(flags.targetVtl === undefined ? {} : { targetVtl: flags.targetVtl }),
         start: flags.gpa,
         size: flags.size,
         flags: flags.flags,
@@ -135,7 +139,7 @@ export function memCommand(ctx: CliContext): Command {
       )
       .option('--gpa <u64>', 'first GPA to show', parseU64)
       .option('--size <size>', 'bytes to show from --gpa', parseByteSize)
-      .option('--svg <file>', 'write a picture of the map as SVG')
+      .option('--svg <file>', 'with --scenario: write a picture of the map as SVG')
       .option('--json', 'print the runs as JSON'),
     'vtl mem show --scenario packages/sim/scenarios/canonical-boot.yaml --svg memory.svg',
     'vtl mem show --td demo --json'
@@ -156,6 +160,7 @@ export function memCommand(ctx: CliContext): Command {
           throw badInput(
             'mem show needs --td <id> (vtld) or --scenario <file> (embedded simulator)'
           )
+        if (flags.svg !== undefined) throw badInput('--svg draws --scenario runs only (not --td)')
         await send(
           ctx,
           command,

@@ -74,8 +74,10 @@ export function renderVsmStatus(answer: unknown): string {
 /** A hypercall-shaped answer (StepResult): `Success`, or its HvStatus, and what it returned. */
 export function renderStepResult(answer: unknown): string {
   if (!isDoc(answer)) return toJson(answer)
-  const vtl = answer.activeVtl === undefined ? '' : ` (VP now in VTL${cell(answer.activeVtl)})`
-  return `${resultText(answer)}${vtl}`
+  const text = resultText(answer)
+  if (answer.activeVtl === undefined) return text
+  const vtl = `VP in VTL${cell(answer.activeVtl)}`
+  return text === '' ? vtl : `${text} (${vtl})`
 }
 
 /** Whether a hypercall-shaped answer reports a guest-visible failure (an HvStatus, not Success). */
@@ -89,28 +91,46 @@ export function renderPartitionConfig(answer: unknown): string {
   return `HvRegisterVsmPartitionConfig = ${cell(answer.value)} (VP${cell(answer.vp)} at VTL${cell(answer.vtl)}: ${cell(answer.status)})`
 }
 
-/** Columns of a daemon memory run after start/end/size; other fields follow as they come. */
-const RUN_FIELDS = ['visibility', 'accepted', 'vtl0', 'vtl1'] as const
+/** One daemon memory run as the embedded `mem show` prints a run (mem.ts's runRow). */
+function runRow(r: Doc): string[] {
+  const start = hexToBigint(r.start, 'a run start')
+  const overlay = isDoc(r.overlay) ? r.overlay : {}
+  const flags = [
+    r.locked === true ? 'locked' : '',
+    overlay.vtl0 === true ? 'overlay0' : '',
+    overlay.vtl1 === true ? 'overlay1' : '',
+  ]
+    .filter((x) => x !== '')
+    .join(' ')
+  const visibility =
+    r.kind !== 'ram'
+      ? ''
+      : r.visibility === 'shared'
+        ? 'shared'
+        : r.accepted === false
+          ? 'not accepted'
+          : cell(r.visibility)
+  return [
+    formatHex(start),
+    formatHex(start + hexToBigint(r.size, 'a run size')),
+    bytes(r.size),
+    cell(r.kind),
+    visibility,
+    cell(r.vtl0),
+    cell(r.vtl1),
+    flags,
+  ]
+}
 
 /** `mem show --td`: the GPA runs collected from every page of `GET …/memory/runs`. */
 export function renderRuns(answer: unknown): string {
   if (!isDoc(answer) || !Array.isArray(answer.runs)) return toJson(answer)
   const runs = answer.runs.filter(isDoc)
-  const known = new Set<string>(['start', 'size', ...RUN_FIELDS])
-  const extra = [...new Set(runs.flatMap((r) => Object.keys(r)))].filter((k) => !known.has(k))
-  const end = (r: Doc): string =>
-    formatHex(hexToBigint(r.start, 'a run start') + hexToBigint(r.size, 'a run size'))
   return [
     `${cell(answer.td)}: ${runs.length} run(s)`,
     renderTable(
-      ['start', 'end', 'size', ...RUN_FIELDS, ...extra],
-      runs.map((r) => [
-        cell(r.start),
-        end(r),
-        bytes(r.size),
-        ...RUN_FIELDS.map((k) => cell(r[k])),
-        ...extra.map((k) => cell(r[k])),
-      ])
+      ['start', 'end', 'size', 'kind', 'visibility', 'VTL0', 'VTL1', 'flags'],
+      runs.map(runRow)
     ),
   ].join('\n')
 }

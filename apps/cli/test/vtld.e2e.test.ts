@@ -1,0 +1,277 @@
+import { spawn } from 'node:child_process'
+import { request } from 'node:http'
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startDaemon } from '@vtl/daemon'
+import { afterAll, describe, expect, it } from 'vitest'
+import { BIN, ROOT, vtlAsync } from './vtl.js'
+
+// The built `vtl` against a real vtld (startDaemon from @vtl/daemon, in this process, on a
+// temporary socket): the commands a user types, their exit codes and their output.
+
+const tmp = mkdtempSync(join(tmpdir(), 'vtl-e2e-'))
+const socket = join(tmp, 'vtld.sock')
+const daemon = await startDaemon({ socket, dataDir: join(tmp, 'data'), scenarioWorkers: 1 })
+afterAll(() => daemon.close())
+
+function getJson(path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    request({ socketPath: socket, path }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (c: string) => (text += c))
+      res.on('end', () => {
+        resolve(JSON.parse(text))
+      })
+    })
+      .once('error', reject)
+      .end()
+  })
+}
+
+const { paths } = (await getJson('/openapi.json')) as { paths: Record<string, unknown> }
+/** Routes of api-contract.md this daemon does not serve yet (their tests are skipped). */
+const missing = (...routes: string[]): string[] => routes.filter((r) => !(r in paths))
+
+const vtl = (...args: string[]) => vtlAsync(['--socket', socket, ...args])
+
+async function json(...args: string[]): Promise<Record<string, unknown>> {
+  const r = await vtl(...args, '--json')
+  expect(r.stderr).toBe('')
+  expect(r.code).toBe(0)
+  return JSON.parse(r.stdout) as Record<string, unknown>
+}
+
+describe('vtl against vtld', () => {
+  it('creates, lists, shows and deletes a TD by name, with tables and JSON', async () => {
+    const created = await json('td', 'create', '--name', 'basic', '--vps', '2', '--memory', '16MiB')
+    expect(created).toMatchObject({ name: 'basic', vps: 2, memory: '0x1000000', gpaWidth: 48 })
+    const list = await vtl('td', 'list')
+    expect(list.code).toBe(0)
+    expect(list.stdout).toMatch(/│ basic\s+│ 2\s+│ 16MiB\s+│/)
+    const shown = await json('td', 'show', 'basic')
+    expect(shown.id).toBe(created.id)
+    const status = await vtl('vsm', 'status', '--td', 'basic')
+    expect(status.code).toBe(0)
+    expect(status.stdout).toContain('guest VSM NotGuestEnabled')
+    const deleted = await vtl('td', 'delete', 'basic')
+    expect(deleted).toMatchObject({ code: 0, stdout: `deleted ${String(created.id)}\n` })
+    expect((await json('td', 'list')).tds).toEqual([])
+  })
+
+  it('maps the daemon problems and guest failures to exit codes', async () => {
+    const unknown = await vtl('td', 'show', 'no-such-td')
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toBe('vtl: no TD with id no-such-td [E_NO_TD]\n')
+    await json('td', 'create', '--name', 'dup', '--vps', '1', '--memory', '4MiB')
+    const dup = await vtl('td', 'create', '--name', 'dup', '--vps', '1', '--memory', '4MiB')
+    expect(dup.code).toBe(1)
+    expect(dup.stderr).toMatch(/\[E_TD_EXISTS\]\n$/)
+    const badVp = await vtl('hypercall', '0x000d', '--td', 'dup', '--vp', '7')
+    expect(badVp.code).toBe(2)
+    expect(badVp.stderr).toMatch(/\[E_BAD_VP\]\n$/)
+    // EnablePartitionVtl twice: the second is a guest-visible InvalidVtlState (exit 1, printed).
+    const input = 'ffffffffffffffff 01 00 0000 00000000'
+    const first = await vtl('hypercall', '0x000d', input, '--td', 'dup')
+    expect(first).toMatchObject({ code: 0, stdout: 'Success (VP in VTL0)\n' })
+    const again = await vtl('hypercall', '0x000d', input, '--td', 'dup', '--json')
+    expect(again.code).toBe(1)
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'InvalidVtlState' })
+    expect((await vtl('td', 'delete', 'dup')).code).toBe(0)
+  })
+
+  const chain = missing(
+    '/v1/tds/{id}/vsm/enable-partition-vtl',
+    '/v1/tds/{id}/vsm/enable-vp-vtl',
+    '/v1/tds/{id}/memory/protect',
+    '/v1/tds/{id}/memory/runs',
+    '/v1/tds/{id}/snapshot',
+    '/v1/tds/restore'
+  )
+  it.skipIf(chain.length > 0)(
+    `enables VTL1, protects a page, saves and restores the TD${chain.length > 0 ? ` (vtld lacks ${chain.join(', ')})` : ''}`,
+    async () => {
+      await json('td', 'create', '--name', 'demo', '--vps', '2', '--memory', '64MiB')
+      expect(await json('vsm', 'enable-partition', '--td', 'demo', '--mbec')).toMatchObject({
+        status: 'Success',
+      })
+      expect(
+        await json('vsm', 'enable-vp', '--td', 'demo', '--target-vp', '0', '--rip', '0x100000')
+      ).toMatchObject({ status: 'Success' })
+      const status = (await json('vsm', 'status', '--td', 'demo')) as {
+        partition: { guestVsmState: string }
+        vps: { vp: number; vtl1Enabled: boolean }[]
+      }
+      expect(status.partition.guestVsmState).toBe('Enabled')
+      expect(status.vps.find((v) => v.vp === 0)?.vtl1Enabled).toBe(true)
+      const table = await vtl('vsm', 'status', '--td', 'demo')
+      expect(table.stdout).toMatch(/│ 0\s+│ 0\s+│ yes\s+│/)
+
+      // VTL1 changes VTL0's permissions: VP0 enters VTL1 (HvCallVtlCall), enables VTL
+      // protection in HvRegisterVsmPartitionConfig, then protects a page.
+      expect(await json('hypercall', '0x0011', '--td', 'demo', '--vtl', '0')).toMatchObject({
+        activeVtl: 1,
+      })
+      expect(await json('vsm', 'config', '--td', 'demo', '--set', '0x1f')).toMatchObject({
+        status: 'Success',
+      })
+      expect(await json('vsm', 'config', '--td', 'demo')).toMatchObject({ vtl: 1, value: '0x1f' })
+      const protect = await json(
+        'mem',
+        'protect',
+        '--td',
+        'demo',
+        '--gpa',
+        '0x10000',
+        '--size',
+        '4KiB',
+        '--flags',
+        'R'
+      )
+      expect(protect).toMatchObject({ status: 'Success' })
+      const runs = (await json('mem', 'show', '--td', 'demo')) as {
+        runs: { start: string; size: string; vtl0: string }[]
+      }
+      expect(runs.runs).toContainEqual(
+        expect.objectContaining({ start: '0x10000', size: '0x1000', vtl0: 'r---' })
+      )
+      const shown = await vtl('mem', 'show', '--td', 'demo', '--gpa', '0x10000', '--size', '4KiB')
+      expect(shown.code).toBe(0)
+      expect(shown.stdout).toMatch(
+        /│ 0x10000 +│ 0x11000 +│ 4KiB +│ ram +│ private +│ r--- +│ rwxu +│/
+      )
+
+      const file = join(tmp, 'demo.snapshot.json')
+      expect(await vtl('td', 'save', 'demo', '-o', file)).toMatchObject({ code: 0 })
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ version: 1 })
+      const restored = await json('td', 'restore', file, '--name', 'demo2')
+      expect(restored).toMatchObject({ name: 'demo2', vps: 2 })
+      const again = (await json('mem', 'show', '--td', 'demo2', '--gpa', '0x10000')) as {
+        runs: { vtl0: string }[]
+      }
+      expect(again.runs[0]?.vtl0).toBe('r---')
+
+      for (const td of ['demo', 'demo2']) {
+        expect(await vtl('td', 'delete', td, '--force')).toMatchObject({ code: 0 })
+      }
+      expect((await vtl('td', 'show', 'demo')).code).toBe(2)
+    }
+  )
+
+  const trace = missing('/v1/tds/{id}/trace')
+  it.skipIf(trace.length > 0)(
+    `writes a TD's trace for Perfetto${trace.length > 0 ? ` (vtld lacks ${trace.join(', ')})` : ''}`,
+    async () => {
+      await json('td', 'create', '--name', 'traced', '--vps', '1', '--memory', '4MiB')
+      await vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'traced')
+      const out = join(tmp, 'traced.trace.json')
+      const r = await vtl('trace', '--td', 'traced', '-o', out)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/^wrote .*traced\.trace\.json \(\d+ events\)\n$/)
+      const doc = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: { name: string }[] }
+      expect(doc.traceEvents.length).toBeGreaterThan(0)
+      expect((await vtl('td', 'delete', 'traced')).code).toBe(0)
+    }
+  )
+
+  const events = missing('/v1/tds/{id}/trace/events')
+  it.skipIf(events.length > 0)(
+    `follows a TD's trace events until Ctrl-C${events.length > 0 ? ` (vtld lacks ${events.join(', ')})` : ''}`,
+    async () => {
+      await json('td', 'create', '--name', 'live', '--vps', '1', '--memory', '4MiB')
+      const child = spawn(
+        process.execPath,
+        [BIN, '--socket', socket, 'trace', '--td', 'live', '--follow', '--json'],
+        { cwd: ROOT, env: { ...process.env, NO_COLOR: undefined } }
+      )
+      let stdout = ''
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+      const firstEvent = new Promise<void>((resolve) => {
+        child.stdout.setEncoding('utf8').on('data', (c: string) => {
+          stdout += c
+          if (stdout.includes('\n')) resolve()
+        })
+      })
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
+      // Hypercalls until the stream (which starts after the events recorded so far) shows one.
+      let sent = 0
+      while (!stdout.includes('\n') && sent < 50) {
+        await vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'live')
+        sent++
+        await Promise.race([firstEvent, new Promise((r) => setTimeout(r, 200))])
+      }
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(stderr).toBe('')
+      const first = JSON.parse(stdout.split('\n')[0] ?? '') as { seq: number; kind: string }
+      expect(first).toMatchObject({
+        seq: expect.any(Number) as number,
+        kind: expect.any(String) as string,
+      })
+      expect((await vtl('td', 'delete', 'live', '--force')).code).toBe(0)
+    }
+  )
+})
+
+describe('vtl daemon start | status | stop', () => {
+  it('starts vtld in the background, reports it, refuses a second one and stops it', async () => {
+    const own = join(tmp, 'own.sock')
+    const dataDir = join(tmp, 'own-data')
+    const run = (...args: string[]) => vtlAsync(['--socket', own, 'daemon', ...args])
+
+    const none = await run('status')
+    expect(none.code).toBe(3)
+    expect(none.stderr).toBe(
+      `vtl: no vtld daemon is reachable at ${own} (start vtld, or pass --socket PATH)\n`
+    )
+
+    const started = await run('start', '--data-dir', dataDir, '--json')
+    expect(started.stderr).toBe('')
+    expect(started.code).toBe(0)
+    const info = JSON.parse(started.stdout) as { pid: number; socket: string; log: string }
+    expect(info).toMatchObject({ socket: own, dataDir, log: join(dataDir, 'vtld.log') })
+    expect(statSync(own).isSocket()).toBe(true)
+    expect(readFileSync(`${own}.pid`, 'utf8')).toBe(`${info.pid}\n`)
+
+    const status = await run('status', '--json')
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout)).toEqual({
+      socket: own,
+      healthy: true,
+      ready: true,
+      pid: info.pid,
+      tds: 0,
+    })
+    const human = await run('status')
+    expect(human.stdout).toBe(`vtld on ${own}: healthy, ready; pid ${info.pid}; 0 TD(s)\n`)
+
+    const twice = await run('start', '--data-dir', dataDir)
+    expect(twice.code).toBe(1)
+    expect(twice.stderr).toContain(`a vtld already answers on ${own}`)
+
+    // The started daemon serves the stateful commands.
+    const td = await vtlAsync(['--socket', own, 'td', 'create', '--vps', '1', '--memory', '4MiB'])
+    expect(td.code).toBe(0)
+
+    const stopped = await run('stop')
+    expect(stopped).toMatchObject({
+      code: 0,
+      stdout: `vtld (pid ${info.pid}) stopped; ${own} removed\n`,
+    })
+    expect(() => statSync(own)).toThrow()
+    expect(() => statSync(`${own}.pid`)).toThrow()
+    expect((await run('stop')).code).toBe(3)
+    expect(readFileSync(info.log, 'utf8')).toContain('vtld stopped')
+  })
+
+  it('will not stop a vtld it did not start', async () => {
+    const again = await vtlAsync(['--socket', socket, 'daemon', 'stop'])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('was not started by vtl daemon start')
+    expect((await vtlAsync(['--socket', socket, 'daemon', 'status'])).stdout).toContain(
+      'pid unknown'
+    )
+  })
+})
