@@ -162,7 +162,7 @@ export function renderDone(answer: unknown): string {
   if (!isDoc(answer)) return toJson(answer)
   if (typeof answer.deleted === 'string') return `deleted ${answer.deleted}`
   if (typeof answer.file === 'string') {
-    const size = answer.bytes === undefined ? '' : ` (${bytes(answer.bytes)})`
+    const size = answer.bytes === undefined ? '' : ` (${cell(answer.bytes)} bytes)`
     const events = answer.events === undefined ? '' : ` (${cell(answer.events)} events)`
     return `wrote ${answer.file}${size}${events}`
   }
