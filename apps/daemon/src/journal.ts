@@ -126,6 +126,7 @@ const MIGRATIONS: readonly string[] = [
      body TEXT NOT NULL,
      at TEXT NOT NULL
    );`,
+  `CREATE INDEX idempotency_at ON idempotency (at);`,
 ]
 
 /** The SQLite journal (better-sqlite3, WAL, synchronous=FULL so a commit survives a kill -9). */
@@ -272,6 +273,11 @@ export class Journal {
       meta: JSON.parse(row.meta) as TdMeta,
       snapshot: JSON.parse(row.body) as TdSnapshot,
     }))
+  }
+
+  /** Forgets Idempotency-Key answers stored before `before`; returns how many. */
+  dropAnswers(before: Date): number {
+    return this.db.prepare('DELETE FROM idempotency WHERE at < ?').run(before.toISOString()).changes
   }
 
   /** Drops everything of deleted TDs (their records and snapshots). */

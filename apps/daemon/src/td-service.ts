@@ -134,6 +134,10 @@ export interface TdServiceOptions {
   snapshotEvery?: number
   /** Events each new TD's trace ring keeps (default 16 384; counts stay exact). */
   traceLimit?: number
+  /** How long Idempotency-Key answers are kept, in ms (default 24 h). */
+  answerTtlMs?: number
+  /** The clock answer ages are measured with (tests). */
+  now?: () => number
 }
 
 interface TdEntry {
@@ -198,6 +202,8 @@ export class TdService {
   private readonly journal: Journal
   private readonly snapshotEvery: number
   private readonly traceLimit: number
+  private readonly answerTtlMs: number
+  private readonly now: () => number
   private readonly listeners = new Set<TraceListener>()
   private readonly endListeners = new Set<(td: string | undefined) => void>()
   private streamsClosed = false
@@ -207,6 +213,8 @@ export class TdService {
     this.journal = journal
     this.snapshotEvery = options.snapshotEvery ?? 256
     this.traceLimit = options.traceLimit ?? DEFAULT_TRACE_LIMIT
+    this.answerTtlMs = options.answerTtlMs ?? 24 * 3600 * 1000
+    this.now = options.now ?? Date.now
     if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
       throw new RangeError(`snapshotEvery must be a positive integer: ${this.snapshotEvery}`)
     }
@@ -225,7 +233,13 @@ export class TdService {
         entry.sinceSnapshot++
       }
     }
-    journal.compact()
+    this.maintain()
+  }
+
+  /** Compaction of deleted TDs and expiry of old Idempotency-Key answers. */
+  private maintain(): void {
+    this.journal.compact()
+    this.journal.dropAnswers(new Date(this.now() - this.answerTtlMs))
   }
 
   private replay(record: JournalRecord): void {
@@ -411,6 +425,7 @@ export class TdService {
           // it only waits for the next N records.
           try {
             this.snapshot(entry)
+            this.maintain()
           } catch {
             entry.sinceSnapshot = 0
           }
@@ -887,14 +902,15 @@ export class TdService {
   }
 
   /**
-   * Snapshots every TD with records since its last snapshot and compacts the journal (graceful
-   * shutdown calls it). Commands are synchronous, so between two of them is always now.
+   * Snapshots every TD with records since its last snapshot, compacts the journal and expires old
+   * Idempotency-Key answers (graceful shutdown calls it). Commands are synchronous, so between
+   * two of them is always now.
    */
   checkpoint(): void {
     for (const entry of this.tds.values()) {
       if (!entry.failed && entry.sinceSnapshot > 0) this.snapshot(entry)
     }
-    this.journal.compact()
+    this.maintain()
   }
 
   /** The answer kept for an Idempotency-Key, if a command journaled one. */

@@ -105,6 +105,21 @@ describe('Idempotency-Key', () => {
     reopened.close()
   })
 
+  it('forgets answers older than the TTL at a checkpoint', async () => {
+    let clock = Date.now()
+    const tds = new TdService(new Journal(':memory:'), { answerTtlMs: 60_000, now: () => clock })
+    const ctx = setup({ tds })
+    const id = await ctx.createTd()
+    const path = `/v1/tds/${id}/hypercall`
+    await expectAnswer(ctx.post(path, enable, key('old')), 200)
+    tds.checkpoint()
+    await expectAnswer(ctx.post(path, { ...enable, vp: 1 }, key('old')), 422)
+    clock += 120_000
+    tds.checkpoint()
+    // Forgotten: the key is free for another request.
+    await expectAnswer(ctx.post(path, { ...enable, vp: 1 }, key('old')), 200)
+  })
+
   it.each(['', 'a b', 'x'.repeat(256), 'é'])('refuses the key %j (400)', async (bad) => {
     const ctx = setup()
     await expectAnswer(
