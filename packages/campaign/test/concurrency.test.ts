@@ -11,6 +11,13 @@ describe('concurrency campaign', () => {
     expect(summary.outcomes['racing enables']).toBeGreaterThan(0)
   })
 
+  // A round whose workers waited for each other until the deadline (stranded VPs; sim fixed).
+  it('regression: seed 27', async () => {
+    const log = new InvariantLog()
+    await createConcurrencyCampaign().run(27, log)
+    expect(log.violations).toEqual([])
+  })
+
   it('detects an acknowledged protection change missing from the GPA space', async () => {
     const campaign = createConcurrencyCampaign({
       tamper: (run) => {

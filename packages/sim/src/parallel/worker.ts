@@ -11,9 +11,18 @@ import { VpDriver } from './workload.js'
 /**
  * Step every owned VP until each ran `stepsPerVp` guest steps. A VP that is not started idles;
  * when all the worker's remaining VPs idle it sleeps until kicked, and gives up on them once every
- * other worker has finished (nobody is left to start them).
+ * other worker has finished (nobody is left to start them). A VP that was started and still waits
+ * for SIPI in VTL0 is done: it was started into VTL1, returned to a VTL0 that never started, and
+ * no StartVp can succeed again (`started` is once-only; the workload sends no INIT/SIPI). Without
+ * that, workers that all hold such VPs waited for each other forever (campaign concurrency, seed 27).
  */
-function steps(input: WorkerInput, control: RunControl, driver: VpDriver, mine: number[]): void {
+function steps(
+  input: WorkerInput,
+  control: RunControl,
+  driver: VpDriver,
+  engine: VsmEngine,
+  mine: number[]
+): void {
   const goal = input.workload.stepsPerVp
   const done = new Map(mine.map((vp) => [vp, 0]))
   let remaining = goal > 0 ? mine.length : 0
@@ -22,7 +31,18 @@ function steps(input: WorkerInput, control: RunControl, driver: VpDriver, mine: 
     let ran = false
     for (const vp of mine) {
       const count = done.get(vp) ?? goal
-      if (count >= goal || !driver.step(vp)) continue
+      if (count >= goal) continue
+      // Read before the step's entry: a start win is counted after its context was queued, so
+      // the entry below has applied it.
+      const started = control.startWins(vp) > 0
+      if (!driver.step(vp)) {
+        const state = engine.vp(vp)
+        if (started && state.exitVtl === 0 && state.vtls[0].apic.activity === 'wait-for-sipi') {
+          done.set(vp, goal)
+          remaining--
+        }
+        continue
+      }
       ran = true
       done.set(vp, count + 1)
       if (count + 1 === goal) remaining--
@@ -69,7 +89,7 @@ function run(input: WorkerInput): WorkerResult {
   parentPort?.postMessage({ kind: 'ready' })
   control.waitForStart()
   try {
-    steps(input, control, driver, mine)
+    steps(input, control, driver, engine, mine)
   } finally {
     control.arriveOpsDone()
     host.kickOwner()
