@@ -11,7 +11,7 @@ import { ProblemError } from './problem.js'
 export type StepSource = Record<string, unknown>
 
 /** GPNs one typed rep call carries: a 4 KiB input page after the 16-byte header. */
-export const GPNS_PER_CALL = (4096 - 16) / 8
+const GPNS_PER_CALL = (4096 - 16) / 8
 
 /** Parses step objects against the TD's partition (VP range, GPA width); bad input → 400. */
 export function parseSteps(meta: TdMeta, sources: readonly StepSource[]): ScenarioStep[] {

@@ -232,11 +232,6 @@ export class Journal {
     return this.commitTx(records, answer)
   }
 
-  /** Appends one record (committed when this returns). */
-  append(record: JournalRecord): number {
-    return this.commit([record])
-  }
-
   /** The answer kept for an Idempotency-Key, if any. */
   answer(key: string): IdempotentAnswer | undefined {
     return this.findAnswer.get(key) as IdempotentAnswer | undefined
