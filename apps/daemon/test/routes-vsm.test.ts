@@ -374,6 +374,26 @@ describe('bad input on the VSM and step routes', () => {
         'E_BAD_VP',
       ],
     ]
+    cases.push(
+      [
+        'create: startedVps beyond vps',
+        () => post('/v1/tds', { vps: 2, memory: 4096, startedVps: [2] }),
+        400,
+        'E_BAD_TD',
+      ],
+      [
+        'create: startedVps twice',
+        () => post('/v1/tds', { vps: 2, memory: 4096, startedVps: [0, 0] }),
+        400,
+        'E_BAD_TD',
+      ],
+      [
+        'create: startedVps not a list',
+        () => post('/v1/tds', { vps: 2, memory: 4096, startedVps: 0 }),
+        400,
+        'E_VALIDATION',
+      ]
+    )
     for (const [name, request, status, code] of cases) {
       const response = await request()
       expect(response.status, name).toBe(status)
