@@ -122,5 +122,11 @@ export function defaultSocketPath(
   return `/tmp/vtld-${uid}.sock`
 }
 
-/** Builds the client for a socket path. */
-export type ClientFactory = (socket: string) => VtldClient
+/** A vtld listening on TCP (`vtld --listen`): every request carries the bearer token. */
+export interface TcpEndpoint {
+  url: URL
+  token: string | undefined
+}
+
+/** Builds the client for a socket path, or for a TCP daemon when `tcp` is given. */
+export type ClientFactory = (socket: string, tcp?: TcpEndpoint) => VtldClient

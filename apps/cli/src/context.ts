@@ -24,6 +24,8 @@ interface GlobalOptions {
   color?: boolean
   verbose?: boolean
   socket?: string
+  url?: URL
+  token?: string
 }
 
 function globals(command: Command): GlobalOptions {
@@ -45,7 +47,14 @@ export function socketPath(ctx: CliContext, command: Command): string {
   return globals(command).socket ?? defaultSocketPath(ctx.env)
 }
 
-/** The daemon client for `--socket` or the default socket path. */
+/** The daemon client: `--url` (with `--token` or `VTLD_TOKEN`), else `--socket` or its default. */
 export function client(ctx: CliContext, command: Command): VtldClient {
-  return ctx.clientFactory(socketPath(ctx, command))
+  const { url, token } = globals(command)
+  const socket = socketPath(ctx, command)
+  if (url === undefined) return ctx.clientFactory(socket)
+  const env = ctx.env.VTLD_TOKEN
+  return ctx.clientFactory(socket, {
+    url,
+    token: token ?? (env === undefined || env === '' ? undefined : env),
+  })
 }

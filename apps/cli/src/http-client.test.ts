@@ -419,3 +419,53 @@ describe('HttpVtldClient: trace events (SSE)', () => {
     ).rejects.toBeInstanceOf(NoDaemonError)
   })
 })
+
+describe('HttpVtldClient: a TCP daemon', () => {
+  async function tcpStub(): Promise<{ url: URL; seen: Seen[] }> {
+    const seen: Seen[] = []
+    const server = createHttpServer((req, res) => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' })
+      if (req.headers.authorization === undefined) {
+        problem(res, 401, 'E_UNAUTHORIZED', 'this listener needs Authorization: Bearer <token>')
+      } else if (req.headers.authorization !== 'Bearer s3cret') {
+        problem(res, 403, 'E_FORBIDDEN', 'wrong token')
+      } else json(res, 200, { tds: [] })
+    })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const address = server.address()
+    if (address === null || typeof address === 'string') throw new Error('no TCP address')
+    return { url: new URL(`http://127.0.0.1:${address.port}`), seen }
+  }
+
+  it.each([
+    ['s3cret', 'Bearer s3cret', undefined],
+    ['guess', 'Bearer guess', 'E_FORBIDDEN'],
+    [undefined, undefined, 'E_UNAUTHORIZED'],
+  ])('token %j: sends %j and ends with %j', async (token, header, code) => {
+    const { url, seen } = await tcpStub()
+    const client = new HttpVtldClient('/unused.sock', { url, token })
+    expect(client.endpoint).toBe(url.origin)
+    const answer = client.request({ op: 'td.list' })
+    if (code === undefined) expect(await answer).toEqual({ tds: [] })
+    else await expect(answer).rejects.toMatchObject({ code, exitCode: ExitCode.Failed })
+    expect(seen[0]?.headers.authorization).toBe(header)
+    expect(seen[0]?.headers.host).toBe(url.host)
+  })
+
+  it('nobody listening on the port is exit 3, naming the URL', async () => {
+    const { url } = await tcpStub()
+    await new Promise<void>((resolve) =>
+      servers.pop()?.close(() => {
+        resolve()
+      })
+    )
+    await expect(
+      new HttpVtldClient('/unused.sock', { url, token: 't' }).request({ op: 'td.list' })
+    ).rejects.toMatchObject({
+      code: 'E_NO_DAEMON',
+      socket: url.origin,
+      exitCode: ExitCode.NoDaemon,
+    })
+  })
+})

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import {
   NoDaemonError,
   type ClientFactory,
+  type TcpEndpoint,
   type VtldClient,
   type VtldOp,
   type VtldRequest,
@@ -14,13 +15,20 @@ import { routeOf, traceEventsRoute, type Route, type RouteInput } from './routes
 import { SseParser } from './sse.js'
 import { wireJson } from './wire.js'
 
-// `VtldClient` over HTTP/JSON on vtld's unix socket (api-contract.md), with node:http and one
-// keep-alive agent. A daemon that is not there (no socket file, nobody listening, the connection
-// dropped before any answer) is `NoDaemonError` (exit 3); a problem+json answer is
-// `DaemonProblemError` with the daemon's code.
+// `VtldClient` over HTTP/JSON on vtld's unix socket, or on its TCP listener with a bearer token
+// (api-contract.md), with node:http and one keep-alive agent. A daemon that is not there (no
+// socket file, nobody listening, the connection dropped before any answer) is `NoDaemonError`
+// (exit 3); a problem+json answer is `DaemonProblemError` with the daemon's code.
 
 /** Connection errors that mean no daemon answered at all. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET'])
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+])
 
 /** Reconnect attempts of a dropped trace stream before giving up, and the pause between them. */
 const STREAM_RETRIES = 10
@@ -52,22 +60,42 @@ async function readBody(response: IncomingMessage): Promise<unknown> {
 export class HttpVtldClient implements VtldClient {
   readonly endpoint: string
   private readonly agent = new Agent({ keepAlive: true })
+  /** Where requests go: the socket, or the TCP host and port with the Authorization header. */
+  private readonly target:
+    { socketPath: string } | { host: string; port: number; authorization: string | undefined }
 
-  constructor(socket: string) {
-    this.endpoint = socket
+  constructor(socket: string, tcp?: TcpEndpoint) {
+    if (tcp === undefined) {
+      this.endpoint = socket
+      this.target = { socketPath: socket }
+    } else {
+      this.endpoint = tcp.url.origin
+      this.target = {
+        // URL keeps an IPv6 host in brackets; node:http wants it without.
+        host: tcp.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: tcp.url.port === '' ? 80 : Number(tcp.url.port),
+        authorization: tcp.token === undefined ? undefined : `Bearer ${tcp.token}`,
+      }
+    }
   }
 
   /** Sends a route; resolves when the answer's head arrives. */
   private open(route: Route, options: ExchangeOptions = {}): Promise<IncomingMessage> {
     const body = route.body === undefined ? undefined : wireJson(route.body)
     return new Promise((resolve, reject) => {
+      const target = this.target
       const request = httpRequest({
-        socketPath: this.endpoint,
+        ...('socketPath' in target
+          ? { socketPath: target.socketPath }
+          : { host: target.host, port: target.port }),
         agent: this.agent,
         method: route.method,
         path: route.path,
         headers: {
-          host: 'vtld',
+          ...('socketPath' in target ? { host: 'vtld' } : {}),
+          ...('authorization' in target && target.authorization !== undefined
+            ? { authorization: target.authorization }
+            : {}),
           accept: 'application/json, application/problem+json',
           ...(body === undefined
             ? {}
@@ -261,4 +289,4 @@ async function readSnapshot(file: string): Promise<unknown> {
   }
 }
 
-export const defaultClientFactory: ClientFactory = (socket) => new HttpVtldClient(socket)
+export const defaultClientFactory: ClientFactory = (socket, tcp) => new HttpVtldClient(socket, tcp)

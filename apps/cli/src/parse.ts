@@ -80,3 +80,17 @@ export function parseHexBytes(text: string): Uint8Array {
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(compact.slice(i * 2, i * 2 + 2), 16)
   return bytes
 }
+
+/** A TCP vtld: `http://host:port` (plain HTTP, as vtld's `--listen`); path and query unused. */
+export function parseDaemonUrl(text: string): URL {
+  let url: URL
+  try {
+    url = new URL(text.trim())
+  } catch {
+    throw new InvalidArgumentError('expected a URL such as http://127.0.0.1:7070')
+  }
+  if (url.protocol !== 'http:' || url.hostname === '') {
+    throw new InvalidArgumentError('expected an http://host:port URL (vtld speaks plain HTTP)')
+  }
+  return url
+}

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import type { VtldClient, VtldRequest } from './client.js'
+import type { ClientFactory, TcpEndpoint, VtldRequest } from './client.js'
 import { createProgram } from './program.js'
 
 function capture(): { stream: NodeJS.WriteStream; text: () => string } {
@@ -15,16 +15,16 @@ function capture(): { stream: NodeJS.WriteStream; text: () => string } {
 
 /** A client that records requests and answers `{ ok: true }`. */
 function recordingClient(): {
-  factory: (socket: string) => VtldClient
-  seen: { socket: string; request: VtldRequest }[]
+  factory: ClientFactory
+  seen: { socket: string; tcp?: TcpEndpoint; request: VtldRequest }[]
 } {
-  const seen: { socket: string; request: VtldRequest }[] = []
+  const seen: { socket: string; tcp?: TcpEndpoint; request: VtldRequest }[] = []
   return {
     seen,
-    factory: (socket) => ({
+    factory: (socket, tcp) => ({
       endpoint: socket,
       request: (request) => {
-        seen.push({ socket, request })
+        seen.push({ socket, ...(tcp === undefined ? {} : { tcp }), request })
         return Promise.resolve({ ok: true, value: 0xffff_ffff_ffff_ffffn })
       },
       traceEvents: () => ({
@@ -139,4 +139,34 @@ describe('createProgram', () => {
       0x0a, 0x0b,
     ])
   })
+
+  it.each([
+    [['--url', 'http://127.0.0.1:7070', '--token', 'flag'], {}, 'flag'],
+    [['--url', 'http://127.0.0.1:7070'], { VTLD_TOKEN: 'env' }, 'env'],
+    [['--url', 'http://127.0.0.1:7070', '--token', 'flag'], { VTLD_TOKEN: 'env' }, 'flag'],
+    [['--url', 'http://127.0.0.1:7070'], { VTLD_TOKEN: '' }, undefined],
+  ])('%j with %j talks to TCP with token %j', async (args, env, token) => {
+    const { factory, seen } = recordingClient()
+    const program = createProgram({ clientFactory: factory, stdout: capture().stream, env })
+    await program.parseAsync([...args, 'td', 'list'], { from: 'user' })
+    expect(seen[0]?.tcp?.url.origin).toBe('http://127.0.0.1:7070')
+    expect(seen[0]?.tcp?.token).toBe(token)
+  })
+
+  it.each([['ftp://h:1'], ['not a url'], ['https://h:1']])(
+    'refuses --url %s (exit 2)',
+    async (url) => {
+      const err = capture()
+      const program = createProgram({
+        clientFactory: recordingClient().factory,
+        stdout: capture().stream,
+        stderr: err.stream,
+        env: {},
+      })
+      await expect(
+        program.parseAsync(['--url', url, 'td', 'list'], { from: 'user' })
+      ).rejects.toMatchObject({ code: 'commander.invalidArgument' })
+      expect(err.text()).toContain('http://')
+    }
+  )
 })

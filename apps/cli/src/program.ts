@@ -10,6 +10,7 @@ import { simCommand } from './commands/sim.js'
 import { tdCommand } from './commands/td.js'
 import { vsmCommand } from './commands/vsm.js'
 import { defaultContext, type CliContext } from './context.js'
+import { parseDaemonUrl } from './parse.js'
 
 export const VERSION = '0.0.0'
 
@@ -33,6 +34,13 @@ export function createProgram(context: Partial<CliContext> = {}): Command {
         'vtld socket (default $XDG_RUNTIME_DIR/vtld.sock, else /tmp/vtld-<uid>.sock)'
       )
     )
+    .addOption(
+      new Option(
+        '--url <url>',
+        'vtld on TCP (vtld --listen) instead of the socket: http://host:port'
+      ).argParser(parseDaemonUrl)
+    )
+    .addOption(new Option('--token <token>', 'bearer token for --url (default $VTLD_TOKEN)'))
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
