@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CAMPAIGNS, type CampaignName } from './campaigns.js'
-import { runCampaign, summaryLine, writeSummary } from './runner.js'
+import { REPO_ROOT, runCampaign, summaryLine, writeSummary } from './runner.js'
 
 // vtl-campaign <name> [--budget seconds] [--seed N] [--runs N] [--out FILE]
 
@@ -64,13 +64,13 @@ async function main(argv: string[]): Promise<number> {
     ...(seed === undefined ? {} : { seed }),
     ...(runs === undefined ? {} : { runs }),
   })
-  const root = new URL('../../../', import.meta.url).pathname
-  const out = values.out ?? join(root, 'campaign-results', `${name}.json`)
+  const out = values.out ?? join(REPO_ROOT, 'campaign-results', `${name}.json`)
   writeSummary(summary, out)
-  process.stdout.write(summaryLine(summary, out) + '\n')
+  // The first failures' violations, then the one summary line the campaign ends with.
   for (const failure of summary.failed.slice(0, 3)) {
-    process.stdout.write(`  seed ${failure.seed}: ${failure.violations.join('; ')}\n`)
+    process.stdout.write(`seed ${failure.seed}: ${failure.violations.join('; ')}\n`)
   }
+  process.stdout.write(summaryLine(summary, out) + '\n')
   return summary.failures === 0 ? 0 : 1
 }
 

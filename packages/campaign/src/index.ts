@@ -2,7 +2,7 @@
 export { CAMPAIGNS } from './campaigns.js'
 export type { CampaignName } from './campaigns.js'
 export { InvariantLog } from './invariant-log.js'
-export { runCampaign, summaryLine, writeSummary } from './runner.js'
+export { REPO_ROOT, runCampaign, summaryLine, writeSummary } from './runner.js'
 export type { Campaign, CampaignSummary, FailedRun, RunnerOptions } from './runner.js'
 export {
   callableState,

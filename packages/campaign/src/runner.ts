@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release } from 'node:os'
 import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import cliProgress from 'cli-progress'
 import { InvariantLog } from './invariant-log.js'
 
@@ -66,6 +67,9 @@ export interface CampaignSummary {
   startedAt: string
   gitCommit: string | null
 }
+
+/** The repository's root folder (git commit, default output folder). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 /** Failed runs kept in the summary in full (their seeds are all kept). */
 const MAX_FAILED_DETAILS = 20
@@ -161,7 +165,6 @@ export async function runCampaign(
     await campaign.close?.()
   }
 
-  const root = new URL('../../../', import.meta.url).pathname
   const cpuList = cpus()
   const first = failedSeeds[0]
   return {
@@ -185,7 +188,7 @@ export async function runCampaign(
       os: `${platform()} ${release()}`,
     },
     startedAt: startedAt.toISOString(),
-    gitCommit: gitCommit(root),
+    gitCommit: gitCommit(REPO_ROOT),
   }
 }
 
