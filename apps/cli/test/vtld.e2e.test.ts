@@ -275,3 +275,31 @@ describe('vtl daemon start | status | stop', () => {
     )
   })
 })
+
+describe('vtl --url: vtld on TCP', () => {
+  it('sends the bearer token; a missing or wrong one is exit 1 with the daemon code', async () => {
+    const tcpDaemon = await startDaemon({
+      socket: join(tmp, 'tcp.sock'),
+      dataDir: join(tmp, 'tcp-data'),
+      listen: { host: '127.0.0.1', port: 0 },
+      scenarioWorkers: 1,
+    })
+    try {
+      const { tcp } = tcpDaemon
+      if (tcp === undefined) throw new Error('vtld did not listen on TCP')
+      const url = `http://127.0.0.1:${tcp.port}`
+      const token = readFileSync(tcp.tokenFile, 'utf8').trim()
+      const ok = await vtlAsync(['--url', url, 'td', 'list', '--json'], { VTLD_TOKEN: token })
+      expect(ok).toMatchObject({ code: 0, stderr: '' })
+      expect(JSON.parse(ok.stdout)).toEqual({ tds: [] })
+      const missing = await vtlAsync(['--url', url, 'td', 'list'], { VTLD_TOKEN: undefined })
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toMatch(/\[E_UNAUTHORIZED\]\n$/)
+      const wrong = await vtlAsync(['--url', url, '--token', 'nope', 'td', 'list'])
+      expect(wrong.code).toBe(1)
+      expect(wrong.stderr).toMatch(/\[E_FORBIDDEN\]\n$/)
+    } finally {
+      await tcpDaemon.close()
+    }
+  })
+})
