@@ -27,9 +27,12 @@ export const logFileOf = (dataDir: string): string => join(dataDir, 'vtld.log')
  * daemon is a private package), so an installed `vtl` may not have it: the error says how to run
  * vtld instead.
  */
-export function resolveVtld(from: string = import.meta.url): string {
+export function resolveVtld(
+  findManifest: () => string = () =>
+    createRequire(import.meta.url).resolve('@vtl/daemon/package.json')
+): string {
   try {
-    const manifest = createRequire(from).resolve('@vtl/daemon/package.json')
+    const manifest = findManifest()
     const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as {
       bin?: string | Record<string, string>
     }
