@@ -63,7 +63,9 @@ const isLoopback = (host: string): boolean =>
 
 /** What a person reads on start: where vtld listens and three `vtl` commands to try. */
 function banner(daemon: Daemon, defaultSocket: boolean): string {
-  const vtl = defaultSocket ? 'vtl' : `vtl --socket ${daemon.socket}`
+  // VTL_CLI names the CLI as the user reaches it (the repository's `pnpm start` says `pnpm vtl`).
+  const cli = process.env.VTL_CLI ?? 'vtl'
+  const vtl = defaultSocket ? cli : `${cli} --socket ${daemon.socket}`
   const lines = [`vtld listening on ${daemon.socket} (unix socket, mode 0600, no token)`]
   if (daemon.tcp !== undefined) {
     const { host, port, tokenFile } = daemon.tcp
