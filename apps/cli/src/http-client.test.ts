@@ -390,6 +390,30 @@ describe('HttpVtldClient: trace events (SSE)', () => {
     expect(seen[0]?.headers.accept).toBe('text/event-stream')
   })
 
+  it('waits out a daemon that answers 503 while it restarts', async () => {
+    let connection = 0
+    const { socket, seen } = await stub({
+      'GET /v1/tds/d/trace/events': (_req, res) => {
+        const n = connection++
+        if (n === 1) {
+          problem(res, 503, 'E_SHUTTING_DOWN', 'vtld is closing')
+          return
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        const seq = n === 0 ? 1 : 2
+        res[n === 0 ? 'end' : 'write'](`event: trace\nid: ${seq}\ndata: {"seq":${seq}}\n\n`)
+      },
+    })
+    const stop = new AbortController()
+    const events: unknown[] = []
+    for await (const event of new HttpVtldClient(socket).traceEvents('d', stop.signal)) {
+      events.push(event)
+      if (events.length === 2) stop.abort()
+    }
+    expect(events).toEqual([{ seq: 1 }, { seq: 2 }])
+    expect(seen.map((s) => s.headers['last-event-id'])).toEqual([undefined, '1', '1'])
+  })
+
   it('reports an unknown TD instead of retrying', async () => {
     const { socket } = await stub({
       'GET /v1/tds': (_req, res) => {

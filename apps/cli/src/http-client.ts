@@ -243,6 +243,11 @@ export class HttpVtldClient implements VtldClient {
       const status = response.statusCode ?? 0
       if (status !== 200) {
         const problem = problemFromAnswer(status, await readBody(response))
+        // A daemon restarting answers 503 while it drains: resume once it is back.
+        if (connected && status === 503 && ++failures <= STREAM_RETRIES) {
+          await sleep(STREAM_RETRY_MS, undefined, { signal }).catch(() => undefined)
+          continue
+        }
         if (!connected && problem.code === 'E_NO_TD') {
           const byName = await this.idOfName(td)
           if (byName !== undefined && byName !== id) {

@@ -3,7 +3,14 @@ export { createProgram, VERSION } from './program.js'
 export { runCli } from './run.js'
 export type { CliContext } from './context.js'
 export { NoDaemonError, defaultSocketPath } from './client.js'
-export type { ClientFactory, TdSummary, VtldClient, VtldOp, VtldRequest } from './client.js'
+export type {
+  ClientFactory,
+  TcpEndpoint,
+  TdSummary,
+  VtldClient,
+  VtldOp,
+  VtldRequest,
+} from './client.js'
 export { HttpVtldClient, defaultClientFactory } from './http-client.js'
 export { DaemonProblemError, problemExitCode } from './daemon-problem.js'
 export { routeOf } from './routes.js'

@@ -24,7 +24,7 @@ const STOP_TIMEOUT_MS = 30_000
 const POLL_MS = 100
 
 /** What `vtl daemon status` reports. */
-export interface DaemonState {
+interface DaemonState {
   socket: string
   healthy: boolean
   ready: boolean
