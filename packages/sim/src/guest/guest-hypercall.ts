@@ -2,16 +2,20 @@ import {
   HV_PARTITION_ID_SELF,
   HV_VP_INDEX_SELF,
   HypercallCode,
+  decodeHypercallControl,
   dispatchHypercall,
   encodeGetVpRegisters,
   encodeHypercallControl,
   encodeSetVpRegisters,
   hvInputVtlFor,
   hvStatusName,
+  hypercallName,
+  type GuestVtl,
   type HypercallOutcome,
   type VsmEngine,
 } from '@vtl/core'
 import { bytesToHex } from '../hypervisor/untrusted-hypervisor.js'
+import type { Trace } from '../trace/trace.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 
 /** Exception vectors by the names reports use. */
@@ -42,6 +46,61 @@ export interface HypercallRetry {
   control: bigint
   input: Uint8Array
   fast: boolean
+}
+
+/** Where the paravisor's hypercall exit records the guest's call (a host without a trace passes none). */
+export interface HypercallTracer {
+  trace: Trace
+  /** The VP's simulated cycle count when the VMCALL exited. */
+  exitCycles: number
+  /** The VP's simulated cycle count now (read when the call completes). */
+  now: () => number
+}
+
+/** How a host hears of a guest hypercall's exit: a call that must wait, and the trace. */
+export interface HypercallExitHooks {
+  onRetry?: (retry: HypercallRetry) => void
+  tracer?: HypercallTracer | undefined
+}
+
+/**
+ * Records one guest hypercall as its caller sees it: the HvStatus of a completed call (with its
+ * rep count and reps completed for a rep call), `#UD`/`#GP` for one that faulted, `Success` for a
+ * VTL call or return that switched. A call that must wait is recorded when it completes.
+ */
+export function traceGuestHypercall(
+  tracer: HypercallTracer,
+  vp: number,
+  callerVtl: GuestVtl,
+  control: bigint,
+  outcome: HypercallOutcome
+): void {
+  if (outcome.kind === 'retry') return
+  const { code, repCount } = decodeHypercallControl(control)
+  const args: { repCount?: number; repsCompleted?: number } = {}
+  let status: string
+  switch (outcome.kind) {
+    case 'completed':
+      status = hvStatusName(outcome.status) ?? hex(BigInt(outcome.status))
+      if (repCount > 0) {
+        args.repCount = repCount
+        args.repsCompleted = outcome.repsCompleted
+      }
+      break
+    case 'exception':
+      status = `#${EXCEPTION_NAMES[outcome.vector] ?? outcome.vector}`
+      break
+    case 'vtl-switch':
+      status = 'Success'
+      break
+  }
+  tracer.trace.hypercall(vp, callerVtl, tracer.exitCycles, {
+    code,
+    name: hypercallName(code) ?? hex(BigInt(code)),
+    status,
+    ...args,
+    durCycles: tracer.now() - tracer.exitCycles,
+  })
 }
 
 export function hypercallControl(
@@ -116,14 +175,17 @@ function stepResult(
 /**
  * Handles a guest action's VMCALL exit the way a paravisor does, on any host (the simulated TD,
  * or the hardware path over a kernel): builds the control word and input page the guest would
- * have, dispatches it, and reports it in scenario form. `onRetry` hears of a call that must wait.
+ * have, dispatches it, records it in the trace as the guest sees it, and reports it in scenario
+ * form. `hooks.onRetry` hears of a call that must wait.
  */
 export function performHypercall(
   engine: VsmEngine,
   vp: number,
   action: HypercallAction,
-  onRetry?: (retry: HypercallRetry) => void
+  hooks: HypercallExitHooks = {}
 ): StepResult {
+  const { onRetry, tracer } = hooks
+  const callerVtl = engine.vp(vp).exitVtl
   switch (action.kind) {
     case 'hypercall': {
       const call = action.call
@@ -133,6 +195,7 @@ export function performHypercall(
           : hypercallControl(call.code, call.repCount, call.repStart, call.varHeaderSize)
       const fast = call.kind === 'raw' && call.fast
       const outcome = dispatchGuestHypercall(engine, vp, control, call.input, fast)
+      if (tracer !== undefined) traceGuestHypercall(tracer, vp, callerVtl, control, outcome)
       const rep = call.kind === 'typed' ? call.rep : call.repCount > 0
       const output = call.kind === 'typed' ? call.hasOutput : true
       return stepResult(outcome, rep, output, { control, input: call.input, fast }, onRetry)
@@ -140,11 +203,13 @@ export function performHypercall(
     case 'vtlCall':
     case 'vtlReturn': {
       const call = action.kind === 'vtlCall'
+      const control = BigInt(call ? HypercallCode.VtlCall : HypercallCode.VtlReturn)
       const outcome = dispatchHypercall(engine, {
         vp,
-        control: BigInt(call ? HypercallCode.VtlCall : HypercallCode.VtlReturn),
+        control,
         vtlInput: call ? action.input : action.fast ? 1n : 0n,
       })
+      if (tracer !== undefined) traceGuestHypercall(tracer, vp, callerVtl, control, outcome)
       return outcome.kind === 'exception'
         ? { exception: EXCEPTION_NAMES[outcome.vector] ?? outcome.vector }
         : {}
@@ -163,6 +228,7 @@ export function performHypercall(
       const code = set ? HypercallCode.SetVpRegisters : HypercallCode.GetVpRegisters
       const control = hypercallControl(code, 1)
       const outcome = dispatchGuestHypercall(engine, vp, control, input, false)
+      if (tracer !== undefined) traceGuestHypercall(tracer, vp, callerVtl, control, outcome)
       const result = stepResult(outcome, false, false, { control, input, fast: false }, onRetry)
       if (
         !set &&

@@ -22,6 +22,8 @@ import {
   dispatchGuestHypercall,
   hex,
   performHypercall,
+  traceGuestHypercall,
+  type HypercallTracer,
 } from './guest-hypercall.js'
 
 /** A VMCALL exit (3-byte instruction); the module copies its fields, so one object serves all. */
@@ -122,7 +124,10 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
   let resumed: string | undefined
   if (guest.blocked !== undefined) {
     const { control, input, fast } = guest.blocked
+    const callerVtl = td.engine.vp(vp).exitVtl
+    const tracer = hypercallTracer(td, vp, td.clock.now(vp))
     const outcome = dispatchGuestHypercall(td.engine, vp, control, input, fast)
+    if (tracer !== undefined) traceGuestHypercall(tracer, vp, callerVtl, control, outcome)
     if (outcome.kind === 'retry') {
       guest.blocked.control = outcome.control
     } else {
@@ -149,8 +154,8 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
     // TDG.VP.ENTER itself failed (an injected fault): the L2 never ran.
     result = { enterStatus: tdxStatusName(enterStatus) ?? hex(BigInt(enterStatus)) }
   } else {
-    td.tick(vp, td.cost.l2Exit)
-    result = handleExit(td, vp, vtl, action, Number(rax) & 0xffff, exit.r8, guest)
+    const exitAt = td.tick(vp, td.cost.l2Exit)
+    result = handleExit(td, vp, vtl, action, Number(rax) & 0xffff, exit.r8, guest, exitAt)
   }
   if (resumed !== undefined) result.resumed = resumed
   exitToParavisor(td.engine, vp)
@@ -163,6 +168,12 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
   td.settle(vp)
   td.flushClock()
   return { vtl, result }
+}
+
+/** Records guest hypercalls from `exitCycles` on, when the TD keeps trace events. */
+function hypercallTracer(td: SimTd, vp: number, exitCycles: number): HypercallTracer | undefined {
+  if (!td.traceEvents) return undefined
+  return { trace: td.trace, exitCycles, now: () => td.clock.now(vp) }
 }
 
 /** The exception the paravisor injected during the step (the VpPort records it), cleared. */
@@ -248,7 +259,7 @@ function pageFacts(td: SimTd, gpn: bigint): PageFacts {
   }
 }
 
-/** The paravisor handles the L2 exit of one step. */
+/** The paravisor handles the L2 exit of one step (taken at `exitAt` simulated cycles). */
 function handleExit(
   td: SimTd,
   vp: number,
@@ -256,7 +267,8 @@ function handleExit(
   action: GuestAction,
   exitReason: number,
   exitGpa: bigint,
-  guest: GuestVpState
+  guest: GuestVpState,
+  exitAt: number
 ): StepResult {
   const { engine } = td
   switch (action.kind) {
@@ -266,8 +278,11 @@ function handleExit(
     case 'setRegister':
     case 'getRegister':
       td.tick(vp, td.cost.hypercallHandler)
-      return performHypercall(td.engine, vp, action, (retry) => {
-        td.guestVp(vp).blocked = retry
+      return performHypercall(td.engine, vp, action, {
+        onRetry: (retry) => {
+          td.guestVp(vp).blocked = retry
+        },
+        tracer: hypercallTracer(td, vp, exitAt),
       })
     case 'read':
     case 'write':

@@ -124,16 +124,27 @@ export class Trace {
   // ---- typed helpers for the common kinds ----
 
   /**
-   * A hypercall. `forwarded: true` marks one the paravisor passed to the hypervisor; only those
-   * count in `stats.hypervisorCalls` (the guest's own calls are in the event log).
+   * A hypercall: a guest's (`vtl` 0/1, the caller's VTL, as the guest saw it) or, with
+   * `forwarded: true`, one the paravisor passed to the hypervisor (`vtl` 2); only forwarded ones
+   * count in `stats.hypervisorCalls`. `repCount`/`repsCompleted` are set for rep calls.
    */
   hypercall(
     vp: number,
     vtl: number,
     simCycles: number,
-    call: { code: number; name: string; status: string; forwarded?: boolean; durCycles?: number }
+    call: {
+      code: number
+      name: string
+      status: string
+      repCount?: number
+      repsCompleted?: number
+      forwarded?: boolean
+      durCycles?: number
+    }
   ): TraceEvent {
     const args: Record<string, TraceArg> = { code: call.code, status: call.status }
+    if (call.repCount !== undefined) args.repCount = call.repCount
+    if (call.repsCompleted !== undefined) args.repsCompleted = call.repsCompleted
     if (call.forwarded === true) args.forwarded = true
     return this.record({
       kind: 'hypercall',
