@@ -198,6 +198,29 @@ describe('HttpVtldClient: answers', () => {
     })
   })
 
+  it('sends a GET again when a kept-alive connection was closed under it', async () => {
+    const socket = socketPath()
+    const requestsOn = new WeakMap<object, number>()
+    let answered = 0
+    const server = createHttpServer((req, res) => {
+      const n = (requestsOn.get(req.socket) ?? 0) + 1
+      requestsOn.set(req.socket, n)
+      // The second request on a connection finds it closed, as after the daemon's idle timeout.
+      if (n > 1) {
+        req.socket.destroy()
+        return
+      }
+      answered++
+      json(res, 200, { tds: [] })
+    })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(socket, resolve))
+    const client = new HttpVtldClient(socket)
+    expect(await client.request({ op: 'td.list' })).toEqual({ tds: [] })
+    expect(await client.request({ op: 'td.list' })).toEqual({ tds: [] })
+    expect(answered).toBe(2)
+  })
+
   it('addresses a TD by name: an unknown id that names a TD is retried with its id', async () => {
     const { socket, seen } = await stub({
       'GET /v1/tds/demo': (_req, res) => {

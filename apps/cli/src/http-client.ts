@@ -80,7 +80,11 @@ export class HttpVtldClient implements VtldClient {
   }
 
   /** Sends a route; resolves when the answer's head arrives. */
-  private open(route: Route, options: ExchangeOptions = {}): Promise<IncomingMessage> {
+  private open(
+    route: Route,
+    options: ExchangeOptions = {},
+    retried = false
+  ): Promise<IncomingMessage> {
     const body = route.body === undefined ? undefined : wireJson(route.body)
     return new Promise((resolve, reject) => {
       const target = this.target
@@ -106,6 +110,16 @@ export class HttpVtldClient implements VtldClient {
       })
       request.once('response', resolve)
       request.once('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive connection the daemon closed while idle: a GET goes again on a new one.
+        if (
+          request.reusedSocket &&
+          error.code === 'ECONNRESET' &&
+          route.method === 'GET' &&
+          !retried
+        ) {
+          resolve(this.open(route, options, true))
+          return
+        }
         reject(
           error.code !== undefined && UNREACHABLE.has(error.code)
             ? new NoDaemonError(this.endpoint, options.op, error)
