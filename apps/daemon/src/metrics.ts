@@ -10,7 +10,7 @@ export interface TraceSource {
   subscribe(listener: (td: string, events: readonly TraceEvent[]) => void): () => void
 }
 
-/** Simulated cycles: a VTL switch costs hundreds, a hypercall step thousands and more. */
+/** Simulated cycles: a VTL switch costs hundreds, a hypercall thousands and more. */
 const CYCLE_BUCKETS = [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 1e6]
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5]
 
@@ -28,7 +28,8 @@ export function matchedRoute(c: Context): string {
 export class DaemonMetrics {
   readonly registry = new Registry()
   private readonly vtlSwitches: Counter
-  private readonly hypercalls: Counter<'code' | 'status'>
+  private readonly hypercalls: Counter<'code' | 'name' | 'status'>
+  private readonly hypervisorCalls: Counter<'name' | 'status'>
   private readonly steps: Counter<'action'>
   private readonly tdcalls: Counter<'leaf'>
   private readonly hypercallCycles: Histogram
@@ -45,9 +46,15 @@ export class DaemonMetrics {
     this.hypercalls = new Counter({
       name: 'vtl_hypercalls_total',
       help:
-        'Hypercalls in the TDs’ traces, by code and status (the simulator traces those the ' +
-        'paravisor forwards to the host; guest calls count in vtl_guest_steps_total)',
-      labelNames: ['code', 'status'],
+        'Guest hypercalls as the guest saw them, by code, TLFS name and status (HvStatus name, ' +
+        'or #UD/#GP for a call that faulted)',
+      labelNames: ['code', 'name', 'status'],
+      registers,
+    })
+    this.hypervisorCalls = new Counter({
+      name: 'vtl_hypervisor_calls_total',
+      help: 'Hypercalls the paravisor forwarded to the host, by name and the host’s status',
+      labelNames: ['name', 'status'],
       registers,
     })
     this.steps = new Counter({
@@ -64,7 +71,7 @@ export class DaemonMetrics {
     })
     this.hypercallCycles = new Histogram({
       name: 'vtl_hypercall_cycles',
-      help: 'Simulated cycles of each guest hypercall step (exit, paravisor work, re-entry)',
+      help: 'Simulated cycles of each guest hypercall, from its VMCALL exit to completion',
       buckets: CYCLE_BUCKETS,
       registers,
     })
@@ -77,42 +84,29 @@ export class DaemonMetrics {
     })
   }
 
-  /**
-   * Counts one batch of a TD's trace events (one command's). A guest hypercall is a `step` event
-   * named `hypercall`; its cycles run from that event to the end of the last event of the same VP
-   * before the next step (the exit, the paravisor's TDCALLs and forwards, the re-entry).
-   */
+  /** Counts one batch of a TD's trace events (one command's). */
   observe(events: readonly TraceEvent[]): void {
-    let step: TraceEvent | undefined
-    let stepEnd = 0
-    const endStep = (): void => {
-      if (step !== undefined) this.hypercallCycles.observe(stepEnd - step.simCycles)
-      step = undefined
-    }
     for (const event of events) {
-      if (event.kind === 'step') {
-        endStep()
-        this.steps.inc({ action: event.name })
-        if (event.name === 'hypercall') {
-          step = event
-          stepEnd = event.simCycles
-        }
-        continue
-      }
-      if (step !== undefined && event.vp === step.vp) {
-        stepEnd = Math.max(stepEnd, event.simCycles + (event.durCycles ?? 0))
-      }
-      if (event.kind === 'vtl-switch') this.vtlSwitches.inc()
+      if (event.kind === 'step') this.steps.inc({ action: event.name })
+      else if (event.kind === 'vtl-switch') this.vtlSwitches.inc()
       else if (event.kind === 'tdcall') this.tdcalls.inc({ leaf: event.name })
-      else if (event.kind === 'hypercall') {
-        const { code, status } = event.args
-        this.hypercalls.inc({
-          code: typeof code === 'number' ? hex16(code) : String(code),
-          status: String(status),
-        })
-      }
+      else if (event.kind === 'hypercall') this.hypercall(event)
     }
-    endStep()
+  }
+
+  /** A forwarded call (VTL2) or a guest's own, whose span is its cost. */
+  private hypercall(event: TraceEvent): void {
+    const { code, status, forwarded } = event.args
+    if (forwarded === true) {
+      this.hypervisorCalls.inc({ name: event.name, status: String(status) })
+      return
+    }
+    this.hypercalls.inc({
+      code: typeof code === 'number' ? hex16(code) : String(code),
+      name: event.name,
+      status: String(status),
+    })
+    this.hypercallCycles.observe(event.durCycles ?? 0)
   }
 
   /** Feeds the metrics from a TD service; returns the unsubscribe function. */

@@ -44,13 +44,14 @@ async function samples(metrics: DaemonMetrics, prefix: string): Promise<string[]
 }
 
 describe('guest metrics from trace events', () => {
-  it('counts steps, VTL switches, hypercalls by code/status, TDCALLs by leaf and cycles', async () => {
+  it('counts steps, VTL switches, guest hypercalls, forwards, TDCALLs by leaf and cycles', async () => {
     const metrics = new DaemonMetrics()
     const source = new FakeSource()
     const unwatch = metrics.watch(source)
     source.emit('td-1', [
       event('step', 'hypercall', { simCycles: 1000 }),
       event('tdcall', 'TDG.VP.ENTER', { simCycles: 1000 }, { leaf: 25, status: 'TDX_SUCCESS' }),
+      // The forward sits inside the guest's call: counted apart, never as a guest call.
       event(
         'hypercall',
         'EnablePartitionVtl',
@@ -58,18 +59,34 @@ describe('guest metrics from trace events', () => {
         { code: 0x0d, status: 'Success', forwarded: true }
       ),
       event('tdcall', 'TDG.MEM.PAGE.ATTR.WR', { simCycles: 5000, durCycles: 200 }, { leaf: 24 }),
-      // Another VP's event does not lengthen VP0's hypercall.
-      event('wake', 'wake', { vp: 1, simCycles: 99_999 }),
+      event(
+        'hypercall',
+        'EnablePartitionVtl',
+        { simCycles: 1100, durCycles: 4100 },
+        { code: 0x0d, status: 'Success' }
+      ),
       event('step', 'vtlCall', { simCycles: 6000 }),
+      event(
+        'hypercall',
+        'VtlCall',
+        { simCycles: 6000, durCycles: 400 },
+        { code: 0x11, status: 'Success' }
+      ),
       event('vtl-switch', 'VTL0->VTL1', { simCycles: 6100 }, { from: 0, to: 1, reason: 'VtlCall' }),
     ])
     source.emit('td-2', [
       event('step', 'hypercall', { simCycles: 0 }),
       event(
         'hypercall',
-        'EnablePartitionVtl',
-        { simCycles: 300 },
-        { code: 0x0d, status: 'InvalidVtlState' }
+        'ModifyVtlProtectionMask',
+        { simCycles: 0, durCycles: 300 },
+        { code: 0x0c, status: 'AccessDenied', repCount: 2, repsCompleted: 0 }
+      ),
+      event(
+        'hypercall',
+        'EnableVpVtl',
+        { simCycles: 300, durCycles: 200 },
+        { code: 0x0f, status: 'InvalidVtlState', forwarded: true }
       ),
     ])
 
@@ -79,20 +96,26 @@ describe('guest metrics from trace events', () => {
     ])
     expect(await samples(metrics, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 1'])
     expect(await samples(metrics, 'vtl_hypercalls_total')).toEqual([
-      'vtl_hypercalls_total{code="0x000d",status="Success"} 1',
-      'vtl_hypercalls_total{code="0x000d",status="InvalidVtlState"} 1',
+      'vtl_hypercalls_total{code="0x000d",name="EnablePartitionVtl",status="Success"} 1',
+      'vtl_hypercalls_total{code="0x0011",name="VtlCall",status="Success"} 1',
+      'vtl_hypercalls_total{code="0x000c",name="ModifyVtlProtectionMask",status="AccessDenied"} 1',
+    ])
+    expect(await samples(metrics, 'vtl_hypervisor_calls_total')).toEqual([
+      'vtl_hypervisor_calls_total{name="EnablePartitionVtl",status="Success"} 1',
+      'vtl_hypervisor_calls_total{name="EnableVpVtl",status="InvalidVtlState"} 1',
     ])
     expect(await samples(metrics, 'vtl_tdcalls_total')).toEqual([
       'vtl_tdcalls_total{leaf="TDG.VP.ENTER"} 1',
       'vtl_tdcalls_total{leaf="TDG.MEM.PAGE.ATTR.WR"} 1',
     ])
+    // The guest calls' own spans (4100, 400, 300), never the forwards'.
     const cycles = await samples(metrics, 'vtl_hypercall_cycles')
     expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="250"} 0')
-    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="500"} 1')
-    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="2500"} 1')
-    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="5000"} 2')
-    expect(cycles).toContain('vtl_hypercall_cycles_sum 4500')
-    expect(cycles).toContain('vtl_hypercall_cycles_count 2')
+    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="500"} 2')
+    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="2500"} 2')
+    expect(cycles).toContain('vtl_hypercall_cycles_bucket{le="5000"} 3')
+    expect(cycles).toContain('vtl_hypercall_cycles_sum 4800')
+    expect(cycles).toContain('vtl_hypercall_cycles_count 3')
 
     unwatch()
     expect(source.listeners.size).toBe(0)
@@ -113,6 +136,7 @@ describe('guest metrics from trace events', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
     const text = await response.text()
     expect(text).toContain('# TYPE vtl_hypercalls_total counter')
+    expect(text).toContain('# TYPE vtl_hypervisor_calls_total counter')
     expect(text).toContain('# TYPE vtl_hypercall_cycles histogram')
     expect(text).toContain('process_cpu_user_seconds_total')
   })

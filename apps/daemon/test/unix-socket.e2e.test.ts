@@ -80,9 +80,17 @@ describe('vtld over a unix socket', () => {
     expect(metrics.status).toBe(200)
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/)
     const lines = (await metrics.text()).split('\n')
-    // Two guest hypercalls; the first reached the host (the simulator traces the forwards).
+    // Two guest hypercalls: the first succeeded and was forwarded to the host, the second refused.
     expect(lines).toContain('vtl_guest_steps_total{action="hypercall"} 2')
-    expect(lines).toContain('vtl_hypercalls_total{code="0x000d",status="Success"} 1')
+    expect(lines).toContain(
+      'vtl_hypercalls_total{code="0x000d",name="EnablePartitionVtl",status="Success"} 1'
+    )
+    expect(lines).toContain(
+      'vtl_hypercalls_total{code="0x000d",name="EnablePartitionVtl",status="InvalidVtlState"} 1'
+    )
+    expect(lines).toContain(
+      'vtl_hypervisor_calls_total{name="EnablePartitionVtl",status="Success"} 1'
+    )
     expect(lines).toContain('vtl_hypercall_cycles_count 2')
     expect(lines).toContain(
       'vtl_http_request_duration_seconds_count{route="/v1/tds/:id/hypercall",method="POST",status="200"} 2'
