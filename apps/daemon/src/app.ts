@@ -41,6 +41,9 @@ import {
 import type { Idempotency, TdService } from './td-service.js'
 import { traceStream } from './trace-stream.js'
 
+/** The methods whose requests carry a body (the others skip the body limit). */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
 /** What the app needs. */
 export interface AppDeps {
   tds: TdService
@@ -337,8 +340,12 @@ export function createApp(deps: AppDeps) {
     })
   const requestLimit = limit(deps.bodyLimit ?? 1 << 20)
   const snapshotLimit = limit(deps.snapshotBodyLimit ?? 64 << 20)
-  const bodyLimits: MiddlewareHandler<Env> = (c, next) =>
-    c.req.path === '/v1/tds/restore' ? snapshotLimit(c, next) : requestLimit(c, next)
+  // Only methods with a body: reading `c.req.raw.body` makes @hono/node-server build a full
+  // Request, which made every GET (status reads) slow.
+  const bodyLimits: MiddlewareHandler<Env> = (c, next) => {
+    if (!BODY_METHODS.has(c.req.method)) return next()
+    return c.req.path === '/v1/tds/restore' ? snapshotLimit(c, next) : requestLimit(c, next)
+  }
   app.use('*', bodyLimits)
   app.use(
     '*',
