@@ -23,6 +23,7 @@ export type DaemonErrorCode =
   | 'E_BAD_SNAPSHOT'
   | 'E_BAD_RANGE'
   | 'E_MEMORY_STATE'
+  | 'E_PARAVISOR_PANIC'
 
 /** The one place that maps an error code to an HTTP status. */
 export const HTTP_STATUS: Readonly<
@@ -42,7 +43,7 @@ export const HTTP_STATUS: Readonly<
   E_INTERNAL: 500,
   /** A request's `vtl` assertion did not hold (the VP acts at the other VTL). */
   E_VTL_MISMATCH: 409,
-  /** The TD's journal write failed after a command was applied: it only answers reads. */
+  /** The TD failed (a journal write after a command, or a paravisor panic): it only answers reads. */
   E_TD_FAILED: 409,
   /** An Idempotency-Key reused with a different method, path or body. */
   E_IDEMPOTENCY_MISMATCH: 422,
@@ -56,6 +57,8 @@ export const HTTP_STATUS: Readonly<
   E_BAD_RANGE: 400,
   /** Memory not in the state the operation needs (e.g. accepting an accepted page). */
   E_MEMORY_STATE: 409,
+  /** The simulated paravisor panicked where OpenHCL would (a typed VtlError): the TD failed. */
+  E_PARAVISOR_PANIC: 500,
 }
 
 /** An RFC 9457 problem document as the daemon sends it. */

@@ -79,7 +79,7 @@ export interface TdView {
   memory: string
   gpaWidth: 48 | 52
   mbec: boolean
-  /** `failed`: a journal write failed after a command was applied; only reads are served. */
+  /** `failed`: a journal write failed after a command was applied, or the paravisor panicked; only reads are served. */
   state: 'running' | 'failed'
 }
 
@@ -144,7 +144,8 @@ interface TdEntry {
   meta: TdMeta
   td: SimTd
   queue: CommandQueue
-  failed: boolean
+  /** Why the TD only serves reads: its journal fell behind, or its paravisor panicked. */
+  failure: string | undefined
   /** The seq of the TD's last journal record (what a snapshot now covers). */
   lastSeq: number
   /** Records since the TD's last snapshot. */
@@ -155,7 +156,9 @@ interface TdEntry {
 
 /** What a command did: the records to journal, then its value or the problem to answer. */
 type Mutation<T> = { records: JournalRecord[] } & (
-  { value: T; error?: undefined } | { error: ProblemError }
+  | { value: T; error?: undefined }
+  /** `panic`: the paravisor panicked; the TD fails once the records are journaled. */
+  | { error: ProblemError; panic?: string }
 )
 
 const VSM_STATE_NAMES: Readonly<Record<number, string>> = {
@@ -194,6 +197,24 @@ function applyStep(td: SimTd, step: ScenarioStep): { vtl: GuestVtl; result?: Ste
     if (vtl !== step.vtl) return { vtl }
   }
   return performStep(td, step.vp, step.action)
+}
+
+/**
+ * `applyStep`, with a typed panic of the paravisor (a VtlError where OpenHCL would crash the TD)
+ * as a value: it is deterministic, so the step is journaled and a replay fails the TD the same way.
+ */
+function tryStep(td: SimTd, step: ScenarioStep): ReturnType<typeof applyStep> | { panic: string } {
+  try {
+    return applyStep(td, step)
+  } catch (error) {
+    if (!VtlError.isInstance(error)) throw error
+    return { panic: `the paravisor panicked: ${error.message} (${error.code})` }
+  }
+}
+
+/** The answer to a command whose step `index` panicked (the TD fails once it is journaled). */
+function panicked(records: JournalRecord[], index: number, panic: string): Mutation<never> {
+  return { records, panic, error: new ProblemError('E_PARAVISOR_PANIC', `step ${index}: ${panic}`) }
 }
 
 /** The daemon's TDs (simulated), each with its own serialised command queue. */
@@ -265,7 +286,9 @@ export class TdService {
         return
       case 'step': {
         const [step] = parseSteps(entry.meta, [JSON.parse(record.step) as StepSource])
-        if (step !== undefined) applyStep(entry.td, step)
+        if (step === undefined) return
+        const outcome = tryStep(entry.td, step)
+        if ('panic' in outcome) entry.failure = outcome.panic
         return
       }
       case 'mem.accept':
@@ -294,7 +317,7 @@ export class TdService {
       meta,
       td,
       queue: new CommandQueue(),
-      failed: false,
+      failure: undefined,
       lastSeq: 0,
       sinceSnapshot: 0,
       seen: recorded(td.trace),
@@ -344,7 +367,7 @@ export class TdService {
       memory: meta.memory,
       gpaWidth: meta.gpaWidth,
       mbec: meta.mbec,
-      state: entry.failed ? 'failed' : 'running',
+      state: entry.failure === undefined ? 'running' : 'failed',
     }
   }
 
@@ -368,10 +391,10 @@ export class TdService {
 
   private writable(id: string, entry: TdEntry): void {
     if (this.tds.get(id) !== entry) throw noTd(id)
-    if (entry.failed) {
+    if (entry.failure !== undefined) {
       throw new ProblemError(
         'E_TD_FAILED',
-        `TD ${id} failed: a journal write failed after a command was applied; it only serves reads`
+        `TD ${id} failed (${entry.failure}); it only serves reads`
       )
     }
   }
@@ -407,7 +430,7 @@ export class TdService {
         // A TD being created is dropped by the caller; one that ran a command is ahead now.
         const failed = entry !== undefined && !created
         if (failed) {
-          entry.failed = true
+          entry.failure = 'a journal write failed after a command was applied'
           this.publish(entry)
         }
         throw new ProblemError(
@@ -417,6 +440,9 @@ export class TdService {
         )
       }
       if (entry !== undefined) {
+        if (mutation.error !== undefined && mutation.panic !== undefined) {
+          entry.failure = mutation.panic
+        }
         entry.lastSeq = seq
         entry.sinceSnapshot += mutation.records.length
         this.publish(entry)
@@ -611,8 +637,9 @@ export class TdService {
     const records: StepRecord[] = []
     const done: StepDone[] = []
     for (const [index, step] of steps.entries()) {
-      const outcome = applyStep(entry.td, step)
       records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
+      const outcome = tryStep(entry.td, step)
+      if ('panic' in outcome) return panicked(records, index, outcome.panic)
       if (outcome.result === undefined) {
         const before = index === 0 ? 'no step before it ran' : `steps 0..${index - 1} were applied`
         return {
@@ -754,8 +781,10 @@ export class TdService {
       let processed = 0
       let last: StepResult = {}
       for (const [index, step] of steps.entries()) {
-        last = performStep(entry.td, step.vp, step.action).result
         records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
+        const outcome = tryStep(entry.td, step)
+        if ('panic' in outcome) return panicked(records, index, outcome.panic)
+        last = outcome.result ?? {}
         processed += typeof last.repsCompleted === 'number' ? last.repsCompleted : 0
         if (last.status !== 'Success') break
       }
@@ -908,7 +937,7 @@ export class TdService {
    */
   checkpoint(): void {
     for (const entry of this.tds.values()) {
-      if (!entry.failed && entry.sinceSnapshot > 0) this.snapshot(entry)
+      if (entry.failure === undefined && entry.sinceSnapshot > 0) this.snapshot(entry)
     }
     this.maintain()
   }

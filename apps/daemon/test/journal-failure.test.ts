@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { SimTd } from '@vtl/sim'
 import { Journal, type IdempotentAnswer, type JournalRecord } from '../src/journal.js'
 import { TdService } from '../src/td-service.js'
 import { expectAnswer, setup } from './routes-helpers.js'
@@ -70,5 +71,37 @@ describe('a journal write that fails after the command was applied', () => {
     ).toThrow(/journal write failed/)
     await expect(tds.delete(kept.id)).rejects.toThrow(/journal write failed/)
     expect(tds.list()).toEqual([kept])
+  })
+})
+
+describe('a paravisor panic (a typed VtlError out of a guest step)', () => {
+  it('answers 500 E_PARAVISOR_PANIC, journals the step and fails the TD', async () => {
+    const journal = new Journal(':memory:')
+    const ctx = setup({ tds: new TdService(journal) })
+    const id = await ctx.createTd()
+    const td = `/v1/tds/${id}`
+    // The host refuses a private→shared change: OpenHCL panics (vsm-on-tdx.md §5.6), so does core.
+    const entries = (ctx.tds as unknown as { tds: Map<string, { td: SimTd }> }).tds
+    entries
+      .get(id)
+      ?.td.faults.arm({ at: 'ModifySparseGpaPageHostVisibility', status: 'AccessDenied' })
+    const before = journal.records().length
+    const panic = await expectAnswer(
+      ctx.post(`${td}/memory/share`, { vp: 0, start: '0x10000', size: 4096 }),
+      500,
+      'E_PARAVISOR_PANIC'
+    )
+    expect(panic.detail).toMatch(/paravisor panicked/)
+    expect(journal.records().slice(before)).toEqual([
+      expect.objectContaining({ op: 'step', td: id }),
+    ])
+    expect(await ctx.get(td)).toMatchObject({ id, state: 'failed' })
+    const later = await expectAnswer(
+      ctx.post(`${td}/vsm/enable-partition-vtl`, { vp: 0 }),
+      409,
+      'E_TD_FAILED'
+    )
+    expect(later.detail).toMatch(/paravisor panicked/)
+    expect(await ctx.get(`${td}/status`)).toMatchObject({ id })
   })
 })
