@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `pnpm bench`: runs every package's benchmark suites one after another (never in parallel: the
-// figures would disturb each other), then merges the parts into bench/results.json.
+// figures would disturb each other), merges the parts into bench/results.json and writes
+// BENCHMARKS.md from it (`vtl bench --markdown`, run from the CLI's sources).
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -38,3 +39,21 @@ run(process.execPath, [
   join(root, 'bench', 'results.json'),
   startedAt,
 ])
+
+const markdown = spawnSync(
+  process.execPath,
+  [
+    '--conditions=@vtl/source',
+    '--import',
+    'tsx',
+    join(root, 'apps/cli/src/main.ts'),
+    'bench',
+    '--from',
+    join(root, 'bench', 'results.json'),
+    '--markdown',
+  ],
+  { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }
+)
+if (markdown.status !== 0) process.exit(markdown.status ?? 1)
+writeFileSync(join(root, 'BENCHMARKS.md'), markdown.stdout)
+console.log('BENCHMARKS.md written from bench/results.json')

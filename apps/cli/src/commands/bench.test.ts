@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseBenchDocument, verdict, type BenchResultRow } from './bench.js'
+import { formatBenchMarkdown, parseBenchDocument, verdict, type BenchResultRow } from './bench.js'
 
 const row = (over: Partial<BenchResultRow>): BenchResultRow => ({
   id: 'x.y',
@@ -48,5 +48,36 @@ describe('parseBenchDocument', () => {
         'f.json'
       )
     ).toThrow('f.json: not a bench results document (results[0].id)')
+  })
+})
+
+describe('formatBenchMarkdown', () => {
+  const doc = {
+    version: 1 as const,
+    machine: { cpus: 2, cpuModel: 'Xeon', node: 'v20.20.2', os: 'linux x64' },
+    startedAt: '2026-11-26T10:00:00Z',
+    results: [
+      row({
+        id: 'sim.vtl-round-trip',
+        value: 900_000,
+        target: { value: 1_000_000, unit: 'ops/s' },
+        baseline: { id: 'sim.empty-dispatch', value: 4_000_000, unit: 'ops/s' },
+        ratio: 0.225,
+        note: 'a | b',
+      }),
+      row({ id: 'memory.bytes-per-fragment', value: 32.1, unit: 'B', better: 'lower' }),
+    ],
+  }
+
+  it('writes one table row per figure with its verdict, baseline and ratio, and the machine', () => {
+    const md = formatBenchMarkdown(doc)
+    expect(md).toContain(
+      'Machine: Xeon × 2, Node v20.20.2, linux x64. Run started 2026-11-26T10:00:00Z.'
+    )
+    expect(md).toContain(
+      '| `sim.vtl-round-trip` | 900,000 ops/s | ≥ 1,000,000 ops/s | **missed** | `sim.empty-dispatch` 4,000,000 ops/s | 0.225× | ±0.0% (1) | a \\| b |'
+    )
+    expect(md).toContain('| `memory.bytes-per-fragment` | 32.1 B |  |  |  |  | ±0.0% (1) |  |')
+    expect(md).toContain('0 met, 1 missed, 1 without a target.')
   })
 })

@@ -106,6 +106,58 @@ export function formatBenchTable(doc: BenchDocument, c: Colors): string {
   ].join('\n')
 }
 
+/** BENCHMARKS.md: the figures of one run, their machine, and how to reproduce them. */
+export function formatBenchMarkdown(doc: BenchDocument): string {
+  const cell = (text: string): string => text.replaceAll('|', '\\|')
+  const rows = doc.results.map((r) => {
+    const v = verdict(r)
+    return [
+      `\`${r.id}\``,
+      `${num(r.value)} ${r.unit}`,
+      r.target === undefined
+        ? ''
+        : `${r.better === 'higher' ? '≥' : '≤'} ${num(r.target.value)} ${r.target.unit}`,
+      v === 'met' ? 'met' : v === 'missed' ? '**missed**' : '',
+      r.baseline === undefined
+        ? ''
+        : `\`${r.baseline.id}\` ${num(r.baseline.value)} ${r.baseline.unit}`,
+      r.ratio === undefined ? '' : `${num(r.ratio)}×`,
+      `±${(r.rme * 100).toFixed(1)}% (${r.samples})`,
+      r.note ?? '',
+    ]
+      .map(cell)
+      .join(' | ')
+  })
+  const met = doc.results.filter((r) => verdict(r) === 'met').length
+  const missed = doc.results.filter((r) => verdict(r) === 'missed').length
+  const { machine } = doc
+  return [
+    '# Benchmarks',
+    '',
+    'Written by `pnpm bench` (`vtl bench --markdown`) from `bench/results.json` of a real run;',
+    'never edited by hand. Each ratio divides a figure by its baseline measured in the same run;',
+    'absolute figures depend on the machine, ratios are what compare across runs.',
+    '',
+    `Machine: ${machine.cpuModel} × ${machine.cpus}, Node ${machine.node}, ${machine.os}. ` +
+      `Run started ${doc.startedAt}.`,
+    '',
+    '| id | value | target | verdict | baseline | ratio | rme (samples) | what |',
+    '| --- | ---: | ---: | --- | --- | ---: | ---: | --- |',
+    ...rows.map((row) => `| ${row} |`),
+    '',
+    `${met} met, ${missed} missed, ${doc.results.length - met - missed} without a target.`,
+    '',
+    '## Reproduce',
+    '',
+    '```sh',
+    'npx -y pnpm@10.34.9 install',
+    'npx -y pnpm@10.34.9 bench     # every suite, one after another → bench/results.json, BENCHMARKS.md',
+    'vtl bench --from bench/results.json   # the same as a table, each figure against its target',
+    '```',
+    '',
+  ].join('\n')
+}
+
 /** The monorepo root above `from` (the one with scripts/bench.mjs), if any. */
 export function findWorkspaceRoot(from: string): string | undefined {
   let dir = resolve(from)
@@ -156,6 +208,7 @@ export function benchCommand(ctx: CliContext): Command {
       'print an existing results document (bench/results.json) without running'
     )
     .option('--json', 'print the bench-format.md document')
+    .option('--markdown', 'print BENCHMARKS.md (the figures, the machine, how to reproduce)')
     .addHelpText(
       'after',
       `
@@ -166,31 +219,40 @@ Examples:
   $ vtl bench
   $ vtl bench --from bench/results.json --json`
     )
-    .action(async (flags: { from?: string; json?: boolean }, command: Command) => {
-      let file = flags.from
-      if (file === undefined) {
-        const root = findWorkspaceRoot(process.cwd())
-        if (root === undefined) {
-          throw badInput(
-            'vtl bench runs inside the @vtl monorepo (no scripts/bench.mjs above this directory); use --from FILE to print results'
-          )
+    .action(
+      async (flags: { from?: string; json?: boolean; markdown?: boolean }, command: Command) => {
+        let file = flags.from
+        if (file === undefined) {
+          const root = findWorkspaceRoot(process.cwd())
+          if (root === undefined) {
+            throw badInput(
+              'vtl bench runs inside the @vtl monorepo (no scripts/bench.mjs above this directory); use --from FILE to print results'
+            )
+          }
+          await runBenchScript(root, ctx)
+          file = join(root, 'bench', 'results.json')
         }
-        await runBenchScript(root, ctx)
-        file = join(root, 'bench', 'results.json')
+        let text: string
+        try {
+          text = await readFile(file, 'utf8')
+        } catch (error) {
+          throw badInput(`${file}: cannot read`, error)
+        }
+        let data: unknown
+        try {
+          data = JSON.parse(text)
+        } catch (error) {
+          throw badInput(`${file}: not JSON`, error)
+        }
+        const doc = parseBenchDocument(data, file)
+        print(
+          ctx,
+          flags.json === true
+            ? toJson(doc)
+            : flags.markdown === true
+              ? formatBenchMarkdown(doc)
+              : formatBenchTable(doc, colors(ctx, command))
+        )
       }
-      let text: string
-      try {
-        text = await readFile(file, 'utf8')
-      } catch (error) {
-        throw badInput(`${file}: cannot read`, error)
-      }
-      let data: unknown
-      try {
-        data = JSON.parse(text)
-      } catch (error) {
-        throw badInput(`${file}: not JSON`, error)
-      }
-      const doc = parseBenchDocument(data, file)
-      print(ctx, flags.json === true ? toJson(doc) : formatBenchTable(doc, colors(ctx, command)))
-    })
+    )
 }
