@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
 import { parseScenario } from '../scenario/parse.js'
+import { createScenarioTd, runSteps } from '../scenario/run.js'
 import type { GuestAction } from '../scenario/types.js'
 import { SimTd } from '../td/sim-td.js'
 import type { TraceEvent } from '../trace/trace.js'
@@ -104,6 +106,20 @@ describe('the paravisor’s hypercall exit traces each guest hypercall', () => {
     ])
     expect(td.stats().hypervisorCalls).toEqual({ EnablePartitionVtl: 1 })
     expect(td.trace.stats().hypervisorCalls).toEqual({ EnablePartitionVtl: 1 })
+  })
+
+  it('records a call that waited on a TLB lock once, when it completes', () => {
+    const text = readFileSync(
+      new URL('../../scenarios/tlb-lock-blocks-flush.yaml', import.meta.url),
+      'utf8'
+    )
+    const scenario = parseScenario(text)
+    const td = createScenarioTd(scenario)
+    expect(runSteps(td, scenario).failed).toBe(0)
+    const flushes = td.trace.events().filter((e) => e.name === 'FlushVirtualAddressSpace')
+    expect(flushes).toMatchObject([
+      { kind: 'hypercall', vp: 0, vtl: 0, args: { status: 'Success' } },
+    ])
   })
 
   it('records nothing when the TD keeps no trace events', () => {
