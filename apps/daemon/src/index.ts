@@ -21,7 +21,6 @@ export type {
 } from './journal.js'
 export { DaemonMetrics } from './metrics.js'
 export type { TraceSource } from './metrics.js'
-export { formatPermissionText, parsePermissionText } from './permission-text.js'
 export { HTTP_STATUS, ProblemError, problem, problemResponse } from './problem.js'
 export type { DaemonErrorCode, Problem } from './problem.js'
 export { requestTimeout } from './request-timeout.js'

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { VtlError, checkGpaRange } from '@vtl/core'
+import { VtlError, checkGpaRange, parsePermissionText } from '@vtl/core'
 import {
   ByteSizeSchema,
   GuestVtlSchema,
@@ -9,7 +9,6 @@ import {
   U16Schema,
   U64Schema,
 } from '@vtl/core/schemas'
-import { parsePermissionText } from './permission-text.js'
 
 // The API's request and response schemas. Sizes and 64-bit values reuse @vtl/core's codecs: on
 // the wire they are strings (`64MiB`, `0x1f`), inside they are bigints.

@@ -3,6 +3,7 @@ import {
   GuestVsmState,
   HvRegisterName,
   VtlError,
+  formatPermissionText,
   getVpRegister,
   hvStatusName,
   type GuestVtl,
@@ -44,7 +45,6 @@ import {
   type StepRecord,
   type TdMeta,
 } from './journal.js'
-import { formatPermissionText } from './permission-text.js'
 import { HTTP_STATUS, ProblemError, problem } from './problem.js'
 
 /** What POST /v1/tds asks for (decoded). */

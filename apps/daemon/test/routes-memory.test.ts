@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { formatPermissionText, parsePermissionText } from '../src/permission-text.js'
 import { ProtectBody } from '../src/schemas.js'
 import { expectAnswer, setup } from './routes-helpers.js'
 
@@ -33,32 +32,7 @@ async function vtl1Td(ctx: ReturnType<typeof setup>): Promise<string> {
   return id
 }
 
-describe('permission text', () => {
-  it.each([
-    ['rwxu', 0xf],
-    ['rwx', 0x7],
-    ['r-', 0x1],
-    ['r---', 0x1],
-    ['-w', 0x2],
-    ['u', 0x8],
-    ['none', 0],
-    ['-', 0],
-  ])('%s → %i', (text, flags) => {
-    expect(parsePermissionText(text)).toBe(flags)
-  })
-
-  it.each(['', 'rr', 'rwxuu', 'R', 'read', 'x+'])('refuses %j', (text) => {
-    expect(parsePermissionText(text)).toBeUndefined()
-  })
-
-  it('formats rwxu positions, none without VALID attributes, other bits in hex', () => {
-    expect(formatPermissionText(0xf)).toBe('rwxu')
-    expect(formatPermissionText(0x5)).toBe('r-x-')
-    expect(formatPermissionText(0)).toBe('----')
-    expect(formatPermissionText(undefined)).toBe('none')
-    expect(formatPermissionText(0x8011)).toBe('r---+0x8010')
-  })
-
+describe('permission flags', () => {
   it.each([
     [1, 1],
     ['0x3', 3],

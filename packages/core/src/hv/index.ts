@@ -20,6 +20,7 @@ export {
   formatMapGpaFlags,
 } from './map-gpa-flags.js'
 export type { HvMapGpaFlagName } from './map-gpa-flags.js'
+export { parsePermissionText, formatPermissionText } from './map-gpa-text.js'
 export {
   encodeHypercallControl,
   decodeHypercallControl,

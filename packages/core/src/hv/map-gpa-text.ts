@@ -1,8 +1,8 @@
-import { HvMapGpaFlags } from '@vtl/core'
+import { HvMapGpaFlags } from './map-gpa-flags.js'
 
-// Page permissions as short text on the wire: `rwxu` positions (R, W, KX, UX), `-` for a bit
-// that is clear. Input also takes `none` and shorter forms (`rwx`, `r-`); other HvMapGpaFlags
-// bits are sent as numbers or flag names instead.
+// Page permissions as short text (vtld's wire, the CLI): `rwxu` positions (R, W, KX, UX), `-` for
+// a bit that is clear. Input also takes `none` and shorter forms (`rwx`, `r-`); other
+// HvMapGpaFlags bits are not letters, so formatting shows them as `+0x..`.
 
 const LETTERS: readonly [string, number][] = [
   ['r', HvMapGpaFlags.Readable],
