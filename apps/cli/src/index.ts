@@ -24,7 +24,7 @@ export {
   renderRunsSvg,
   runColumns,
 } from './svg/gpa-svg.js'
-export type { GpaSvgInput, GpaSvgOptions } from './svg/gpa-svg.js'
+export type { GpaSvgInput, GpaSvgOptions, GpaSvgRun } from './svg/gpa-svg.js'
 export { formatTimeline, describeAction } from './output/timeline.js'
 export { formatBenchTable, parseBenchDocument, verdict } from './commands/bench.js'
 export type { BenchDocument, BenchResultRow } from './commands/bench.js'

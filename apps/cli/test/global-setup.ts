@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 // The end-to-end tests run the built `vtl`. CI builds before testing; a developer may not have:
-// build the packages the CLI imports when their dist is missing, and the CLI when its dist is
-// missing or older than its sources.
+// build the packages the CLI imports when a dist is missing or older than its sources (a stale
+// dist lacks exports the CLI's new code imports), and the CLI likewise.
 const cli = fileURLToPath(new URL('..', import.meta.url))
 const root = join(cli, '..', '..')
 
@@ -19,10 +19,11 @@ function newest(dir: string): number {
 }
 
 export default function setup(): void {
-  const deps = ['core', 'memory', 'sim', 'tdx-hw'].map((p) =>
-    join(root, 'packages', p, 'dist', 'index.js')
-  )
-  if (deps.some((d) => !existsSync(d))) {
+  const stale = ['core', 'memory', 'sim', 'tdx-hw'].some((p) => {
+    const dist = join(root, 'packages', p, 'dist', 'index.js')
+    return !existsSync(dist) || statSync(dist).mtimeMs < newest(join(root, 'packages', p, 'src'))
+  })
+  if (stale) {
     try {
       execFileSync(
         join(root, 'node_modules', '.bin', 'turbo'),

@@ -3,8 +3,10 @@ import { request } from 'node:http'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { HvMapGpaFlags } from '@vtl/core'
 import { startDaemon } from '@vtl/daemon'
 import { afterAll, describe, expect, it } from 'vitest'
+import { GPA_SVG_COLORS, permissionColor } from '../src/svg/gpa-svg.js'
 import { BIN, ROOT, vtlAsync } from './vtl.js'
 
 // The built `vtl` against a real vtld (startDaemon from @vtl/daemon, in this process, on a
@@ -140,6 +142,34 @@ describe('vtl against vtld', () => {
       expect(shown.stdout).toMatch(
         /│ 0x10000 +│ 0x11000 +│ 4KiB +│ ram +│ private +│ r--- +│ rwxu +│/
       )
+      // The same runs drawn: the protected page is its own column, R for VTL0 in lane 1.
+      const svgFile = join(tmp, 'demo.svg')
+      const drawn = await vtl('mem', 'show', '--td', 'demo', '--size', '1MiB', '--svg', svgFile)
+      expect(drawn.code).toBe(0)
+      expect(drawn.stdout).toContain(`SVG written to ${svgFile}`)
+      const svg = readFileSync(svgFile, 'utf8')
+      expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+      expect(svg).toContain('GPA space (vtld), 3 run(s)')
+      const lane = (n: number): string => `data-lane="${n}" data-start="0x10000" data-end="0x11000"`
+      const pageRect = (n: number): RegExp =>
+        new RegExp(`${lane(n)}[^>]*fill="([^"]+)"[^>]*><title>([^<]*)</title>`)
+      expect(svg.match(pageRect(0))?.slice(1)).toEqual([
+        GPA_SVG_COLORS.private,
+        '0x10000–0x11000 (4KiB): private (accepted)',
+      ])
+      expect(svg.match(pageRect(1))?.slice(1)).toEqual([
+        permissionColor(HvMapGpaFlags.Readable),
+        '0x10000–0x11000 (4KiB): VTL0 R',
+      ])
+      expect(svg.match(pageRect(2))?.slice(1)).toEqual([
+        permissionColor(0xf),
+        '0x10000–0x11000 (4KiB): VTL1 R W KX UX',
+      ])
+      expect(svg).toContain(`data-lane="1" data-start="0x0" data-end="0x10000"`)
+      expect(svg).toContain(`data-start="0x11000" data-end="0x100000"`)
+      expect(await json('mem', 'show', '--td', 'demo', '--svg', svgFile)).toMatchObject({
+        svg: svgFile,
+      })
 
       const file = join(tmp, 'demo.snapshot.json')
       expect(await vtl('td', 'save', 'demo', '-o', file)).toMatchObject({ code: 0 })

@@ -3,15 +3,16 @@ import { Command, Option } from 'commander'
 import { formatMapGpaFlags } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
 import { loadScenarioFile } from '@vtl/sim'
-import type { RunView } from '@vtl/memory'
-import { colors, print, type CliContext } from '../context.js'
+import type { VtldRequest } from '../client.js'
+import { client, colors, print, type CliContext } from '../context.js'
 import { badInput } from '../errors.js'
 import { renderRuns, renderStepResult } from '../output/answers.js'
 import { toJson } from '../output/json.js'
 import { renderTable } from '../output/table.js'
 import { parseByteSize, parseCount, parseGuestVtl, parseMapGpaFlags, parseU64 } from '../parse.js'
 import { runOne } from '../scenarios.js'
-import { collectRuns, renderRunsSvg } from '../svg/gpa-svg.js'
+import { daemonRunsSvgInput } from '../svg/daemon-runs.js'
+import { collectRuns, renderRunsSvg, type GpaSvgRun } from '../svg/gpa-svg.js'
 import { example, send, tdOption } from './stateful.js'
 
 interface RangeFlags {
@@ -24,7 +25,7 @@ interface RangeFlags {
 
 const hex = formatHex
 
-function runRow(run: RunView): string[] {
+function runRow(run: GpaSvgRun): string[] {
   const s = run.state
   const perm = (f: number | undefined): string => (f === undefined ? 'none' : formatMapGpaFlags(f))
   const flags = [
@@ -139,10 +140,11 @@ export function memCommand(ctx: CliContext): Command {
       )
       .option('--gpa <u64>', 'first GPA to show', parseU64)
       .option('--size <size>', 'bytes to show from --gpa', parseByteSize)
-      .option('--svg <file>', 'with --scenario: write a picture of the map as SVG')
+      .option('--svg <file>', 'also write a picture of the map (the runs shown) as SVG')
       .option('--json', 'print the runs as JSON'),
     'vtl mem show --scenario packages/sim/scenarios/canonical-boot.yaml --svg memory.svg',
-    'vtl mem show --td demo --json'
+    'vtl mem show --td demo --json',
+    'vtl mem show --td demo --gpa 0x10000 --size 1MiB --svg demo.svg'
   ).action(
     async (
       flags: {
@@ -160,19 +162,33 @@ export function memCommand(ctx: CliContext): Command {
           throw badInput(
             'mem show needs --td <id> (vtld) or --scenario <file> (embedded simulator)'
           )
-        if (flags.svg !== undefined) throw badInput('--svg draws --scenario runs only (not --td)')
-        await send(
-          ctx,
-          command,
-          {
-            op: 'mem.show',
-            td: flags.td,
-            ...(flags.gpa === undefined ? {} : { start: flags.gpa }),
-            ...(flags.size === undefined ? {} : { size: flags.size }),
-          },
-          flags.json,
-          renderRuns
+        const request: VtldRequest = {
+          op: 'mem.show',
+          td: flags.td,
+          ...(flags.gpa === undefined ? {} : { start: flags.gpa }),
+          ...(flags.size === undefined ? {} : { size: flags.size }),
+        }
+        if (flags.svg === undefined) {
+          await send(ctx, command, request, flags.json, renderRuns)
+          return
+        }
+        const answer = (await client(ctx, command).request(request)) as {
+          td: string
+          runs: unknown[]
+        }
+        const svgInput = daemonRunsSvgInput(answer.runs, flags.gpa)
+        await writeFile(
+          flags.svg,
+          renderRunsSvg(svgInput, {
+            title: `${answer.td}: GPA space (vtld), ${svgInput.runs.length} run(s)`,
+          })
         )
+        if (flags.json === true) {
+          print(ctx, toJson({ ...answer, svg: flags.svg }))
+          return
+        }
+        print(ctx, renderRuns(answer))
+        print(ctx, colors(ctx, command).dim(`SVG written to ${flags.svg}`))
         return
       }
       if (flags.td !== undefined) throw badInput('pass either --td or --scenario, not both')

@@ -1,6 +1,6 @@
 import { formatMapGpaFlags } from '@vtl/core'
 import { formatByteSize, formatHex } from '@vtl/core/schemas'
-import type { GpaSpace, RunView } from '@vtl/memory'
+import type { GpaSpace, PageStateView, RunView } from '@vtl/memory'
 
 // A picture of a GPA space: one column per run of identical pages, four lanes (host visibility,
 // VTL0 permissions, VTL1 permissions, locks and overlays), a GPA axis and a legend. Runs are
@@ -16,8 +16,15 @@ export interface GpaSvgOptions {
   minRunWidth?: number
 }
 
+/** A run as the picture needs it: a GpaSpace run, or one read back from vtld's answer. */
+export interface GpaSvgRun {
+  start: bigint
+  end: bigint
+  state: Omit<PageStateView, 'vm1Attr' | 'vm2Attr'>
+}
+
 export interface GpaSvgInput {
-  runs: readonly RunView[]
+  runs: readonly GpaSvgRun[]
   /** The GPA range the runs cover, `end` exclusive. */
   start: bigint
   end: bigint
@@ -71,7 +78,7 @@ function permissionLabel(flags: number | undefined): string {
 
 type Visibility = 'private' | 'shared' | 'notAccepted' | 'mmio' | 'none'
 
-function visibilityOf(run: RunView): Visibility {
+function visibilityOf(run: GpaSvgRun): Visibility {
   const s = run.state
   if (s.kind === 'none') return 'none'
   if (s.kind === 'mmio') return 'mmio'
