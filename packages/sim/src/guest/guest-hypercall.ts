@@ -57,9 +57,12 @@ export interface HypercallTracer {
   now: () => number
 }
 
-/** How a host hears of a guest hypercall's exit: a call that must wait, and the trace. */
+/**
+ * How a host hears of a guest hypercall's exit: `waiting.blocked` receives a call that must wait
+ * (a field, not a callback: no closure per step on the simulator's hot path), and the trace.
+ */
 export interface HypercallExitHooks {
-  onRetry?: (retry: HypercallRetry) => void
+  waiting?: { blocked: HypercallRetry | undefined }
   tracer?: HypercallTracer | undefined
 }
 
@@ -150,7 +153,7 @@ function stepResult(
   rep: boolean,
   hasOutput: boolean,
   retry: HypercallRetry,
-  onRetry: ((retry: HypercallRetry) => void) | undefined
+  waiting: HypercallExitHooks['waiting']
 ): StepResult {
   switch (outcome.kind) {
     case 'completed': {
@@ -165,7 +168,7 @@ function stepResult(
     case 'exception':
       return { exception: EXCEPTION_NAMES[outcome.vector] ?? outcome.vector }
     case 'retry':
-      onRetry?.({ ...retry, control: outcome.control })
+      if (waiting !== undefined) waiting.blocked = { ...retry, control: outcome.control }
       return { blocked: true }
     case 'vtl-switch':
       return {}
@@ -176,7 +179,7 @@ function stepResult(
  * Handles a guest action's VMCALL exit the way a paravisor does, on any host (the simulated TD,
  * or the hardware path over a kernel): builds the control word and input page the guest would
  * have, dispatches it, records it in the trace as the guest sees it, and reports it in scenario
- * form. `hooks.onRetry` hears of a call that must wait.
+ * form. `hooks.waiting` receives a call that must wait.
  */
 export function performHypercall(
   engine: VsmEngine,
@@ -184,7 +187,7 @@ export function performHypercall(
   action: HypercallAction,
   hooks: HypercallExitHooks = {}
 ): StepResult {
-  const { onRetry, tracer } = hooks
+  const { waiting, tracer } = hooks
   const callerVtl = engine.vp(vp).exitVtl
   switch (action.kind) {
     case 'hypercall': {
@@ -198,7 +201,7 @@ export function performHypercall(
       if (tracer !== undefined) traceGuestHypercall(tracer, vp, callerVtl, control, outcome)
       const rep = call.kind === 'typed' ? call.rep : call.repCount > 0
       const output = call.kind === 'typed' ? call.hasOutput : true
-      return stepResult(outcome, rep, output, { control, input: call.input, fast }, onRetry)
+      return stepResult(outcome, rep, output, { control, input: call.input, fast }, waiting)
     }
     case 'vtlCall':
     case 'vtlReturn': {
@@ -229,7 +232,7 @@ export function performHypercall(
       const control = hypercallControl(code, 1)
       const outcome = dispatchGuestHypercall(engine, vp, control, input, false)
       if (tracer !== undefined) traceGuestHypercall(tracer, vp, callerVtl, control, outcome)
-      const result = stepResult(outcome, false, false, { control, input, fast: false }, onRetry)
+      const result = stepResult(outcome, false, false, { control, input, fast: false }, waiting)
       if (
         !set &&
         outcome.kind === 'completed' &&

@@ -279,9 +279,7 @@ function handleExit(
     case 'getRegister':
       td.tick(vp, td.cost.hypercallHandler)
       return performHypercall(td.engine, vp, action, {
-        onRetry: (retry) => {
-          td.guestVp(vp).blocked = retry
-        },
+        waiting: guest,
         tracer: hypercallTracer(td, vp, exitAt),
       })
     case 'read':
