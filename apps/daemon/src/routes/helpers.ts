@@ -1,0 +1,87 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { IdempotencyEnv } from '../idempotency.js'
+import { HypercallResultSchema, ProblemSchema, TdIdParams } from '../schemas.js'
+import type { Idempotency } from '../td-service.js'
+
+// What the route files share: the app type, response and request fragments, and the wire form.
+
+/** The app every route file registers on (createApp's). */
+export type RouteApp = OpenAPIHono<IdempotencyEnv>
+
+export const problemContent = { 'application/problem+json': { schema: ProblemSchema } }
+export const errors = {
+  400: { description: 'Bad input', content: problemContent },
+  404: { description: 'Unknown TD', content: problemContent },
+  409: { description: 'Conflict', content: problemContent },
+  413: { description: 'Body too large', content: problemContent },
+} as const
+export const mutationErrors = {
+  ...errors,
+  409: {
+    description: 'A name in use, a failed TD (E_TD_FAILED) or a vtl assertion (E_VTL_MISMATCH)',
+    content: problemContent,
+  },
+  422: { description: 'Idempotency-Key reused for another request', content: problemContent },
+} as const
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description: 'a retry with the same key and request answers the first answer again',
+    }),
+})
+
+/** JSON with bigints as 0x hex (the wire form of 64-bit values). */
+export function toWire(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))
+  )
+}
+
+/** A guest step's result (StepResult) in its wire form. */
+export const stepAnswer = (result: unknown) =>
+  toWire(result) as z.infer<typeof HypercallResultSchema>
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+})
+
+/** A POST on a TD that answers what the guest sees. */
+export function tdCommand<B extends z.ZodType, R extends z.ZodType>(
+  path: string,
+  summary: string,
+  body: B,
+  result: R
+) {
+  return createRoute({
+    method: 'post',
+    path,
+    summary,
+    request: { params: TdIdParams, headers: IdempotencyHeaders, body: jsonBody(body) },
+    responses: { 200: json(result, 'What the guest sees'), ...mutationErrors },
+  })
+}
+
+/** The answer the service keeps for an Idempotency-Key: `status` and the wire body. */
+export function idem<T>(
+  c: Context<IdempotencyEnv>,
+  status: number,
+  wire: (value: T) => unknown = toWire
+): Idempotency<T> | undefined {
+  const request = c.get('idempotency')
+  if (request === undefined) return undefined
+  return {
+    ...request,
+    render: (value) => ({ status, body: status === 204 ? '' : JSON.stringify(wire(value)) }),
+  }
+}
