@@ -39,7 +39,7 @@ export type {
   TdSpec,
   TdView,
   TraceListener,
-} from './td-service.js'
+} from './td-types.js'
 export type { StepSource } from './guest-steps.js'
 export { startDaemon } from './server.js'
 export type { Daemon, DaemonOptions, TcpListener } from './server.js'

@@ -1,233 +1,79 @@
 import { randomUUID } from 'node:crypto'
-import {
-  GuestVsmState,
-  HvRegisterName,
-  VtlError,
-  formatPermissionText,
-  getVpRegister,
-  hvStatusName,
-  type GuestVtl,
-} from '@vtl/core'
+import { VtlError, hvStatusName } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
 import {
-  SimTd,
-  bindGuest,
-  enterGuest,
-  performStep,
   restoreTd,
   saveTd,
-  type ActionKind,
   type ChromeTraceEvent,
-  type ScenarioStep,
+  type SimTd,
   type StepResult,
   type TdSnapshot,
   type TraceEvent,
-  Trace,
 } from '@vtl/sim'
-import { CommandQueue } from './command-queue.js'
 import {
   enablePartitionVtlStep,
   enableVpVtlStep,
   hostVisibilitySteps,
-  parseSteps,
   protectSteps,
   setPartitionConfigStep,
   startVpStep,
   type ContextSource,
   type StepSource,
 } from './guest-steps.js'
-import {
-  Journal,
-  type CreateRecord,
-  type HypercallRecord,
-  type IdempotentAnswer,
-  type JournalRecord,
-  type StepRecord,
-  type TdMeta,
-} from './journal.js'
+import { Journal, type CreateRecord, type IdempotentAnswer, type TdMeta } from './journal.js'
 import { HTTP_STATUS, ProblemError, problem } from './problem.js'
+import { runRangeSteps, runSteps, type Mutation } from './step-runner.js'
+import {
+  DEFAULT_TRACE_LIMIT,
+  buildTd,
+  enterTd,
+  restoredMeta,
+  type TdEntry,
+  type TdTable,
+} from './td-entry.js'
+import { replayJournal } from './td-replay.js'
+import type {
+  HypercallSpec,
+  Idempotency,
+  PartitionConfigRead,
+  RangeResult,
+  RunWire,
+  StepDone,
+  TdServiceOptions,
+  TdSpec,
+  TdView,
+  TraceListener,
+} from './td-types.js'
+import { partitionConfigRead, runsPage, tdStatus, tdView, traceJson } from './td-views.js'
+import { TraceFanout } from './trace-fanout.js'
 
-/** What POST /v1/tds asks for (decoded). */
-export interface TdSpec {
-  name?: string | undefined
-  vps: number
-  memory: bigint
-  gpaWidth: 48 | 52
-  mbec: boolean
-  /** VPs running in VTL0 at creation (default all; the others wait for StartVirtualProcessor). */
-  startedVps?: number[] | undefined
-}
-
-/** A raw hypercall as the guest issues it (decoded); `vtl` asserts the VP's active VTL. */
-export interface HypercallSpec {
-  vp: number
-  vtl?: GuestVtl | undefined
-  code: number
-  input: Uint8Array
-  repStart: number
-  repCount: number
-  varHeaderSize: number
-  fast: boolean
-}
-
-/** A TD as the API shows it. */
-export interface TdView {
-  id: string
-  name: string | null
-  backend: 'sim'
-  vps: number
-  memory: string
-  gpaWidth: 48 | 52
-  mbec: boolean
-  /** `failed`: a journal write failed after a command was applied, or the paravisor panicked; only reads are served. */
-  state: 'running' | 'failed'
-}
-
-/** One performed step as the steps route answers it. */
-export interface StepDone {
-  index: number
-  vp: number
-  vtl: GuestVtl
-  action: ActionKind
-  result: StepResult
-}
-
-/** A typed rep call over a range: the last call's result and the pages processed in all. */
-export type RangeResult = StepResult & { processed: number }
-
-/** One run of pages with the same state, as the memory/runs route answers it. */
-export interface RunWire {
-  start: string
-  size: string
-  kind: 'ram' | 'mmio' | 'none'
-  visibility: 'private' | 'shared'
-  accepted: boolean
-  locked: boolean
-  vtl0: string
-  vtl1: string
-  overlay: { vtl0: boolean; vtl1: boolean }
-}
-
-/** HvRegisterVsmPartitionConfig as a VP's active VTL reads it. */
-export interface PartitionConfigRead {
-  vp: number
-  vtl: GuestVtl
-  value: string
-  status: string
-}
-
-/**
- * The answer an Idempotency-Key keeps: rendered by the HTTP layer and stored in the same
- * transaction as the command's journal records.
- */
-export interface Idempotency<T> {
-  key: string
-  fingerprint: string
-  render: (value: T) => { status: number; body: string }
-}
-
-/** Trace events a command produced on a TD (after it committed). */
-export type TraceListener = (td: string, events: readonly TraceEvent[]) => void
-
-export interface TdServiceOptions {
-  /** Snapshot a TD after this many journal records of it (default 256). */
-  snapshotEvery?: number
-  /** Events each new TD's trace ring keeps (default 16 384; counts stay exact). */
-  traceLimit?: number
-  /** How long Idempotency-Key answers are kept, in ms (default 24 h). */
-  answerTtlMs?: number
-  /** The clock answer ages are measured with (tests). */
-  now?: () => number
-}
-
-interface TdEntry {
-  meta: TdMeta
-  td: SimTd
-  queue: CommandQueue
-  /** Why the TD only serves reads: its journal fell behind, or its paravisor panicked. */
-  failure: string | undefined
-  /** The seq of the TD's last journal record (what a snapshot now covers). */
-  lastSeq: number
-  /** Records since the TD's last snapshot. */
-  sinceSnapshot: number
-  /** Trace events handed to listeners so far (= the trace's recorded count then). */
-  seen: number
-}
-
-/** What a command did: the records to journal, then its value or the problem to answer. */
-type Mutation<T> = { records: JournalRecord[] } & (
-  | { value: T; error?: undefined }
-  /** `panic`: the paravisor panicked; the TD fails once the records are journaled. */
-  | { error: ProblemError; panic?: string }
-)
-
-const VSM_STATE_NAMES: Readonly<Record<number, string>> = {
-  [GuestVsmState.NotPlatformSupported]: 'NotPlatformSupported',
-  [GuestVsmState.NotGuestEnabled]: 'NotGuestEnabled',
-  [GuestVsmState.Enabled]: 'Enabled',
-}
-
-const DEFAULT_TRACE_LIMIT = 16_384
-
-function recorded(trace: Trace): number {
-  return trace.dropped + trace.size
-}
+// The wire types stay importable from here (app.ts and the route files use this path).
+export type {
+  HypercallSpec,
+  Idempotency,
+  PartitionConfigRead,
+  RangeResult,
+  RunWire,
+  StepDone,
+  TdServiceOptions,
+  TdSpec,
+  TdView,
+  TraceListener,
+} from './td-types.js'
 
 function noTd(id: string): ProblemError {
   return new ProblemError('E_NO_TD', `no TD with id ${id}`)
 }
 
-/** The VTL `vp` acts at next, its pending wakes handled first (as `performStep` would). */
-function actingVtl(td: SimTd, vp: number): GuestVtl {
-  if (td.settled(vp)) return td.engine.vp(vp).exitVtl
-  bindGuest(td)
-  td.currentVp = vp
-  const vtl = enterGuest(td, vp)
-  td.settle(vp)
-  return vtl
-}
-
-/**
- * Performs one step; with a `vtl` assertion that does not hold, only the VP's wake handling
- * happens (deterministic, so replay reproduces it) and the mismatch is returned.
- */
-function applyStep(td: SimTd, step: ScenarioStep): { vtl: GuestVtl; result?: StepResult } {
-  if (step.vtl !== undefined) {
-    const vtl = actingVtl(td, step.vp)
-    if (vtl !== step.vtl) return { vtl }
-  }
-  return performStep(td, step.vp, step.action)
-}
-
-/**
- * `applyStep`, with a typed panic of the paravisor (a VtlError where OpenHCL would crash the TD)
- * as a value: it is deterministic, so the step is journaled and a replay fails the TD the same way.
- */
-function tryStep(td: SimTd, step: ScenarioStep): ReturnType<typeof applyStep> | { panic: string } {
-  try {
-    return applyStep(td, step)
-  } catch (error) {
-    if (!VtlError.isInstance(error)) throw error
-    return { panic: `the paravisor panicked: ${error.message} (${error.code})` }
-  }
-}
-
-/** The answer to a command whose step `index` panicked (the TD fails once it is journaled). */
-function panicked(records: JournalRecord[], index: number, panic: string): Mutation<never> {
-  return { records, panic, error: new ProblemError('E_PARAVISOR_PANIC', `step ${index}: ${panic}`) }
-}
-
 /** The daemon's TDs (simulated), each with its own serialised command queue. */
 export class TdService {
-  private readonly tds = new Map<string, TdEntry>()
+  private readonly tds: TdTable = new Map()
   private readonly journal: Journal
   private readonly snapshotEvery: number
   private readonly traceLimit: number
   private readonly answerTtlMs: number
   private readonly now: () => number
-  private readonly listeners = new Set<TraceListener>()
-  private readonly endListeners = new Set<(td: string | undefined) => void>()
-  private streamsClosed = false
+  private readonly fanout = new TraceFanout()
 
   /** Without a journal the TDs live in an in-memory one (tests, throwaway daemons). */
   constructor(journal: Journal = new Journal(':memory:'), options: TdServiceOptions = {}) {
@@ -239,21 +85,7 @@ export class TdService {
     if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
       throw new RangeError(`snapshotEvery must be a positive integer: ${this.snapshotEvery}`)
     }
-    const covered = new Map<string, number>()
-    for (const stored of journal.snapshots()) {
-      const entry = this.enter(stored.meta, restoreTd(stored.snapshot))
-      entry.lastSeq = stored.seq
-      covered.set(stored.meta.td, stored.seq)
-    }
-    for (const { seq, record } of journal.entries()) {
-      if (seq <= (covered.get(record.td) ?? 0)) continue
-      this.replay(record)
-      const entry = this.tds.get(record.td)
-      if (entry !== undefined) {
-        entry.lastSeq = seq
-        entry.sinceSnapshot++
-      }
-    }
+    replayJournal(journal, this.tds)
     this.maintain()
   }
 
@@ -263,112 +95,10 @@ export class TdService {
     this.journal.dropAnswers(new Date(this.now() - this.answerTtlMs))
   }
 
-  private replay(record: JournalRecord): void {
-    switch (record.op) {
-      case 'td.create':
-        this.build(record)
-        return
-      case 'td.restore':
-        this.enter(
-          this.restoredMeta(record.td, record.name, record.snapshot),
-          restoreTd(record.snapshot)
-        )
-        return
-      case 'td.delete':
-        this.tds.delete(record.td)
-        return
-    }
-    const entry = this.tds.get(record.td)
-    if (entry === undefined) return
-    switch (record.op) {
-      case 'hypercall':
-        this.applyLegacyHypercall(entry, record)
-        return
-      case 'step': {
-        const [step] = parseSteps(entry.meta, [JSON.parse(record.step) as StepSource])
-        if (step === undefined) return
-        const outcome = tryStep(entry.td, step)
-        if ('panic' in outcome) entry.failure = outcome.panic
-        return
-      }
-      case 'mem.accept':
-        entry.td.space.acceptPages({ start: BigInt(record.start), end: BigInt(record.end) })
-        return
-    }
-  }
-
-  private applyLegacyHypercall(entry: TdEntry, record: HypercallRecord): void {
-    performStep(entry.td, record.vp, {
-      kind: 'hypercall',
-      call: {
-        kind: 'raw',
-        code: record.code,
-        input: Buffer.from(record.input, 'hex'),
-        repStart: record.repStart,
-        repCount: record.repCount,
-        varHeaderSize: record.varHeaderSize,
-        fast: record.fast,
-      },
-    })
-  }
-
-  private enter(meta: TdMeta, td: SimTd): TdEntry {
-    const entry: TdEntry = {
-      meta,
-      td,
-      queue: new CommandQueue(),
-      failure: undefined,
-      lastSeq: 0,
-      sinceSnapshot: 0,
-      seen: recorded(td.trace),
-    }
-    this.tds.set(meta.td, entry)
-    return entry
-  }
-
-  private build(record: CreateRecord): TdEntry {
-    const td = new SimTd({
-      vps: record.vps,
-      memory: BigInt(record.memory),
-      gpaWidth: record.gpaWidth,
-      mbecCapable: record.mbec,
-      traceLimit: record.traceLimit ?? DEFAULT_TRACE_LIMIT,
-      ...(record.startedVps === undefined ? {} : { startedVps: record.startedVps }),
-    })
-    const { td: id, name, vps, memory, gpaWidth, mbec } = record
-    return this.enter({ td: id, name, vps, memory, gpaWidth, mbec }, td)
-  }
-
-  private restoredMeta(td: string, name: string | undefined, snapshot: TdSnapshot): TdMeta {
-    const { options } = snapshot
-    return {
-      td,
-      name,
-      vps: options.vps,
-      memory: options.memory,
-      gpaWidth: options.gpaWidth,
-      mbec: options.mbecCapable,
-    }
-  }
-
   private entry(id: string): TdEntry {
     const entry = this.tds.get(id)
     if (entry === undefined) throw noTd(id)
     return entry
-  }
-
-  private view(entry: TdEntry): TdView {
-    const { meta } = entry
-    return {
-      id: meta.td,
-      name: meta.name ?? null,
-      backend: 'sim',
-      vps: meta.vps,
-      memory: meta.memory,
-      gpaWidth: meta.gpaWidth,
-      mbec: meta.mbec,
-      state: entry.failure === undefined ? 'running' : 'failed',
-    }
   }
 
   private checkName(name: string | undefined): void {
@@ -431,7 +161,7 @@ export class TdService {
         const failed = entry !== undefined && !created
         if (failed) {
           entry.failure = 'a journal write failed after a command was applied'
-          this.publish(entry)
+          this.fanout.publish(entry)
         }
         throw new ProblemError(
           'E_INTERNAL',
@@ -445,7 +175,7 @@ export class TdService {
         }
         entry.lastSeq = seq
         entry.sinceSnapshot += mutation.records.length
-        this.publish(entry)
+        this.fanout.publish(entry)
         if (entry.sinceSnapshot >= this.snapshotEvery) {
           // The command is committed; a failed snapshot loses nothing (its records stay), so
           // it only waits for the next N records.
@@ -506,7 +236,7 @@ export class TdService {
     // Build first (a bad geometry throws before anything is journaled), then journal, then answer.
     let entry: TdEntry
     try {
-      entry = this.build(record)
+      entry = buildTd(this.tds, record)
     } catch (error) {
       // The simulator refuses a geometry the schema cannot see (alignment, GPA width): bad input.
       if (VtlError.isInstance(error)) {
@@ -515,7 +245,7 @@ export class TdService {
       throw error
     }
     try {
-      return this.commit(entry, { records: [record], value: this.view(entry) }, idem, true)
+      return this.commit(entry, { records: [record], value: tdView(entry) }, idem, true)
     } catch (error) {
       this.tds.delete(record.td)
       throw error
@@ -530,18 +260,18 @@ export class TdService {
     let meta: TdMeta
     try {
       td = restoreTd(snapshot)
-      meta = this.restoredMeta(id, name, snapshot)
+      meta = restoredMeta(id, name, snapshot)
     } catch (error) {
       throw new ProblemError(
         'E_BAD_SNAPSHOT',
         `cannot restore the snapshot: ${error instanceof Error ? error.message : String(error)}`
       )
     }
-    const entry = this.enter(meta, td)
+    const entry = enterTd(this.tds, meta, td)
     try {
       return this.commit(
         entry,
-        { records: [{ op: 'td.restore', td: id, name, snapshot }], value: this.view(entry) },
+        { records: [{ op: 'td.restore', td: id, name, snapshot }], value: tdView(entry) },
         idem,
         true
       )
@@ -552,11 +282,11 @@ export class TdService {
   }
 
   list(): TdView[] {
-    return [...this.tds.values()].map((entry) => this.view(entry))
+    return [...this.tds.values()].map((entry) => tdView(entry))
   }
 
   show(id: string): TdView {
-    return this.view(this.entry(id))
+    return tdView(this.entry(id))
   }
 
   /**
@@ -573,7 +303,7 @@ export class TdService {
       if (this.tds.get(id) !== entry) throw noTd(id)
       this.commit(undefined, { records: [{ op: 'td.delete', td: id }], value: null }, idem)
       this.tds.delete(id)
-      for (const listener of this.endListeners) listener(id)
+      this.fanout.ended(id)
       return null
     }
     if (options.force === true) remove()
@@ -582,35 +312,7 @@ export class TdService {
 
   /** Guest VSM state of the partition and of each VP (registers as the VP's active VTL reads them). */
   async status(id: string): Promise<unknown> {
-    return await this.read(id, (entry) => {
-      const { engine } = entry.td
-      const vps = []
-      let partitionStatus: string | undefined
-      for (let vp = 0; vp < entry.meta.vps; vp++) {
-        const state = engine.vp(vp)
-        const vtl: GuestVtl = state.exitVtl
-        const vpStatus = getVpRegister(engine, vp, vtl, vtl, HvRegisterName.VsmVpStatus)
-        if (partitionStatus === undefined) {
-          const read = getVpRegister(engine, vp, vtl, vtl, HvRegisterName.VsmPartitionStatus)
-          partitionStatus = formatHex(read.value)
-        }
-        vps.push({
-          vp,
-          activeVtl: vtl,
-          vtl1Enabled: engine.shared.vtl1EnableCalled(vp),
-          vsmVpStatus: formatHex(vpStatus.value),
-          readStatus: hvStatusName(vpStatus.status) ?? formatHex(vpStatus.status),
-        })
-      }
-      return {
-        id,
-        partition: {
-          guestVsmState: VSM_STATE_NAMES[engine.guestVsmState] ?? String(engine.guestVsmState),
-          vsmPartitionStatus: partitionStatus ?? '0x0',
-        },
-        vps,
-      }
-    })
+    return await this.read(id, (entry) => tdStatus(id, entry))
   }
 
   // ---- guest steps ----
@@ -629,37 +331,7 @@ export class TdService {
     for (const source of sources) {
       if (typeof source.vp === 'number') this.checkVp(entry, source.vp)
     }
-    return await this.mutate(id, idem, (current) => this.performSteps(current, sources))
-  }
-
-  private performSteps(entry: TdEntry, sources: readonly StepSource[]): Mutation<StepDone[]> {
-    const steps = parseSteps(entry.meta, sources)
-    const records: StepRecord[] = []
-    const done: StepDone[] = []
-    for (const [index, step] of steps.entries()) {
-      records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
-      const outcome = tryStep(entry.td, step)
-      if ('panic' in outcome) return panicked(records, index, outcome.panic)
-      if (outcome.result === undefined) {
-        const before = index === 0 ? 'no step before it ran' : `steps 0..${index - 1} were applied`
-        return {
-          records,
-          error: new ProblemError(
-            'E_VTL_MISMATCH',
-            `step ${index}: VP ${step.vp} acts at VTL${outcome.vtl}, not VTL${step.vtl ?? '?'}; ` +
-              `nothing of it ran (${before} and journaled)`
-          ),
-        }
-      }
-      done.push({
-        index,
-        vp: step.vp,
-        vtl: outcome.vtl,
-        action: step.action.kind,
-        result: outcome.result,
-      })
-    }
-    return { records, value: done }
+    return await this.mutate(id, idem, (current) => runSteps(current, sources))
   }
 
   /** One step's result (the typed routes and the raw hypercall). */
@@ -671,7 +343,7 @@ export class TdService {
   ): Promise<StepResult> {
     this.checkVp(this.entry(id), vp)
     return await this.mutate(id, idem, (entry) => {
-      const mutation = this.performSteps(entry, [source])
+      const mutation = runSteps(entry, [source])
       if (mutation.error !== undefined) return mutation
       return { records: mutation.records, value: mutation.value[0]?.result ?? {} }
     })
@@ -752,22 +424,12 @@ export class TdService {
   /** HvRegisterVsmPartitionConfig as `vp`'s active VTL reads it (no guest step). */
   async partitionConfig(id: string, vp: number): Promise<PartitionConfigRead> {
     this.checkVp(this.entry(id), vp)
-    return await this.read(id, (entry) => {
-      const { engine } = entry.td
-      const vtl = engine.vp(vp).exitVtl
-      const read = getVpRegister(engine, vp, vtl, vtl, HvRegisterName.VsmPartitionConfig)
-      return {
-        vp,
-        vtl,
-        value: formatHex(read.value),
-        status: hvStatusName(read.status) ?? formatHex(read.status),
-      }
-    })
+    return await this.read(id, (entry) => partitionConfigRead(entry, vp))
   }
 
   // ---- memory ----
 
-  /** Typed rep calls over a range (one per chunk of GPNs), stopping at the first failure. */
+  /** Typed rep calls over a range as one command (`runRangeSteps`). */
   private async rangeCalls(
     id: string,
     vp: number,
@@ -775,21 +437,7 @@ export class TdService {
     idem: Idempotency<RangeResult> | undefined
   ): Promise<RangeResult> {
     this.checkVp(this.entry(id), vp)
-    return await this.mutate(id, idem, (entry) => {
-      const steps = parseSteps(entry.meta, sources)
-      const records: StepRecord[] = []
-      let processed = 0
-      let last: StepResult = {}
-      for (const [index, step] of steps.entries()) {
-        records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
-        const outcome = tryStep(entry.td, step)
-        if ('panic' in outcome) return panicked(records, index, outcome.panic)
-        last = outcome.result ?? {}
-        processed += typeof last.repsCompleted === 'number' ? last.repsCompleted : 0
-        if (last.status !== 'Success') break
-      }
-      return { records, value: { ...last, processed } }
-    })
+    return await this.mutate(id, idem, (entry) => runRangeSteps(entry, sources))
   }
 
   /** HvCallModifyVtlProtectionMask over `[start, start + size)`. */
@@ -867,34 +515,7 @@ export class TdService {
       limit: number
     }
   ): Promise<{ runs: RunWire[]; next: string | null }> {
-    return await this.read(id, (entry) => {
-      const start = query.start ?? 0n
-      const end = start + (query.size ?? BigInt(entry.meta.memory) - start)
-      let page
-      try {
-        page = entry.td.space.runs(
-          { start, end },
-          { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) }
-        )
-      } catch (error) {
-        if (!VtlError.isInstance(error)) throw error
-        throw new ProblemError('E_BAD_RANGE', `${error.message} (${error.code})`)
-      }
-      return {
-        runs: page.runs.map(({ start: s, end: e, state }) => ({
-          start: formatHex(s),
-          size: formatHex(e - s),
-          kind: state.kind,
-          visibility: state.shared ? 'shared' : 'private',
-          accepted: state.accepted,
-          locked: state.locked,
-          vtl0: formatPermissionText(state.vtl0),
-          vtl1: formatPermissionText(state.vtl1),
-          overlay: state.overlay,
-        })),
-        next: page.next === undefined ? null : formatHex(page.next),
-      }
-    })
+    return await this.read(id, (entry) => runsPage(entry, query))
   }
 
   // ---- trace and snapshots ----
@@ -904,15 +525,7 @@ export class TdService {
     id: string,
     limit?: number
   ): Promise<{ traceEvents: ChromeTraceEvent[]; displayTimeUnit: 'ns' }> {
-    return await this.read(id, (entry) => {
-      const trace = entry.td.trace
-      if (limit === undefined || limit >= trace.size) return trace.toChromeTrace()
-      const json = trace.toJSON()
-      return Trace.fromJSON({
-        ...json,
-        events: json.events.slice(json.events.length - limit),
-      }).toChromeTrace()
-    })
+    return await this.read(id, (entry) => traceJson(entry, limit))
   }
 
   /** The TD's kept trace events after `afterSeq` (what a stream resumes from). */
@@ -951,10 +564,7 @@ export class TdService {
 
   /** Calls `listener` after each command with the trace events it produced on a TD. */
   subscribe(listener: TraceListener): () => void {
-    this.listeners.add(listener)
-    return () => {
-      this.listeners.delete(listener)
-    }
+    return this.fanout.subscribe(listener)
   }
 
   /**
@@ -962,39 +572,17 @@ export class TdService {
    * (`undefined`): open trace streams end then.
    */
   onEnd(listener: (td: string | undefined) => void): () => void {
-    this.endListeners.add(listener)
-    return () => {
-      this.endListeners.delete(listener)
-    }
+    return this.fanout.onEnd(listener)
   }
 
   /** Ends every open trace stream and refuses new ones (the first step of a graceful shutdown). */
   closeStreams(): void {
-    this.streamsClosed = true
-    for (const listener of this.endListeners) listener(undefined)
+    this.fanout.close()
   }
 
   /** False once `closeStreams` ran. */
   get streaming(): boolean {
-    return !this.streamsClosed
-  }
-
-  private publish(entry: TdEntry): void {
-    const trace = entry.td.trace
-    const total = recorded(trace)
-    const fresh = total - entry.seen
-    entry.seen = total
-    if (fresh <= 0 || this.listeners.size === 0) return
-    const events = trace.events()
-    const mine = events.slice(events.length - Math.min(fresh, events.length))
-    for (const listener of this.listeners) {
-      // The command already committed: an observer's failure must not fail it.
-      try {
-        listener(entry.meta.td, mine)
-      } catch {
-        // ignored: observers report their own failures
-      }
-    }
+    return this.fanout.streaming
   }
 
   /** Waits for every queued command of every TD. */

@@ -1,0 +1,118 @@
+import { VtlError, type GuestVtl } from '@vtl/core'
+import {
+  bindGuest,
+  enterGuest,
+  performStep,
+  type ScenarioStep,
+  type SimTd,
+  type StepResult,
+} from '@vtl/sim'
+import { parseSteps, type StepSource } from './guest-steps.js'
+import type { JournalRecord, StepRecord } from './journal.js'
+import { ProblemError } from './problem.js'
+import type { TdEntry } from './td-entry.js'
+import type { RangeResult, StepDone } from './td-types.js'
+
+/** What a command did: the records to journal, then its value or the problem to answer. */
+export type Mutation<T> = { records: JournalRecord[] } & (
+  | { value: T; error?: undefined }
+  /** `panic`: the paravisor panicked; the TD fails once the records are journaled. */
+  | { error: ProblemError; panic?: string }
+)
+
+/** The VTL `vp` acts at next, its pending wakes handled first (as `performStep` would). */
+function actingVtl(td: SimTd, vp: number): GuestVtl {
+  if (td.settled(vp)) return td.engine.vp(vp).exitVtl
+  bindGuest(td)
+  td.currentVp = vp
+  const vtl = enterGuest(td, vp)
+  td.settle(vp)
+  return vtl
+}
+
+/**
+ * Performs one step; with a `vtl` assertion that does not hold, only the VP's wake handling
+ * happens (deterministic, so replay reproduces it) and the mismatch is returned.
+ */
+function applyStep(td: SimTd, step: ScenarioStep): { vtl: GuestVtl; result?: StepResult } {
+  if (step.vtl !== undefined) {
+    const vtl = actingVtl(td, step.vp)
+    if (vtl !== step.vtl) return { vtl }
+  }
+  return performStep(td, step.vp, step.action)
+}
+
+/**
+ * `applyStep`, with a typed panic of the paravisor (a VtlError where OpenHCL would crash the TD)
+ * as a value: it is deterministic, so the step is journaled and a replay fails the TD the same way.
+ */
+export function tryStep(
+  td: SimTd,
+  step: ScenarioStep
+): ReturnType<typeof applyStep> | { panic: string } {
+  try {
+    return applyStep(td, step)
+  } catch (error) {
+    if (!VtlError.isInstance(error)) throw error
+    return { panic: `the paravisor panicked: ${error.message} (${error.code})` }
+  }
+}
+
+/** The answer to a command whose step `index` panicked (the TD fails once it is journaled). */
+function panicked(records: JournalRecord[], index: number, panic: string): Mutation<never> {
+  return { records, panic, error: new ProblemError('E_PARAVISOR_PANIC', `step ${index}: ${panic}`) }
+}
+
+/**
+ * Performs step objects in order, stopping at the first `vtl` assertion that does not hold
+ * (E_VTL_MISMATCH; the steps before it stay applied and journaled).
+ */
+export function runSteps(entry: TdEntry, sources: readonly StepSource[]): Mutation<StepDone[]> {
+  const steps = parseSteps(entry.meta, sources)
+  const records: StepRecord[] = []
+  const done: StepDone[] = []
+  for (const [index, step] of steps.entries()) {
+    records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
+    const outcome = tryStep(entry.td, step)
+    if ('panic' in outcome) return panicked(records, index, outcome.panic)
+    if (outcome.result === undefined) {
+      const before = index === 0 ? 'no step before it ran' : `steps 0..${index - 1} were applied`
+      return {
+        records,
+        error: new ProblemError(
+          'E_VTL_MISMATCH',
+          `step ${index}: VP ${step.vp} acts at VTL${outcome.vtl}, not VTL${step.vtl ?? '?'}; ` +
+            `nothing of it ran (${before} and journaled)`
+        ),
+      }
+    }
+    done.push({
+      index,
+      vp: step.vp,
+      vtl: outcome.vtl,
+      action: step.action.kind,
+      result: outcome.result,
+    })
+  }
+  return { records, value: done }
+}
+
+/** Typed rep calls over a range (one per chunk of GPNs), stopping at the first failure. */
+export function runRangeSteps(
+  entry: TdEntry,
+  sources: readonly StepSource[]
+): Mutation<RangeResult> {
+  const steps = parseSteps(entry.meta, sources)
+  const records: StepRecord[] = []
+  let processed = 0
+  let last: StepResult = {}
+  for (const [index, step] of steps.entries()) {
+    records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
+    const outcome = tryStep(entry.td, step)
+    if ('panic' in outcome) return panicked(records, index, outcome.panic)
+    last = outcome.result ?? {}
+    processed += typeof last.repsCompleted === 'number' ? last.repsCompleted : 0
+    if (last.status !== 'Success') break
+  }
+  return { records, value: { ...last, processed } }
+}

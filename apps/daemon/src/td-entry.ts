@@ -1,0 +1,70 @@
+import { SimTd, type TdSnapshot, type Trace } from '@vtl/sim'
+import { CommandQueue } from './command-queue.js'
+import type { CreateRecord, TdMeta } from './journal.js'
+
+/** One TD the service holds, with its queue and journal bookkeeping. */
+export interface TdEntry {
+  meta: TdMeta
+  td: SimTd
+  queue: CommandQueue
+  /** Why the TD only serves reads: its journal fell behind, or its paravisor panicked. */
+  failure: string | undefined
+  /** The seq of the TD's last journal record (what a snapshot now covers). */
+  lastSeq: number
+  /** Records since the TD's last snapshot. */
+  sinceSnapshot: number
+  /** Trace events handed to listeners so far (= the trace's recorded count then). */
+  seen: number
+}
+
+/** The service's TDs by id. */
+export type TdTable = Map<string, TdEntry>
+
+export const DEFAULT_TRACE_LIMIT = 16_384
+
+/** Events the trace recorded in all (its ring keeps only the newest). */
+export function recorded(trace: Trace): number {
+  return trace.dropped + trace.size
+}
+
+/** Adds a TD to `tds`; its events so far count as already published. */
+export function enterTd(tds: TdTable, meta: TdMeta, td: SimTd): TdEntry {
+  const entry: TdEntry = {
+    meta,
+    td,
+    queue: new CommandQueue(),
+    failure: undefined,
+    lastSeq: 0,
+    sinceSnapshot: 0,
+    seen: recorded(td.trace),
+  }
+  tds.set(meta.td, entry)
+  return entry
+}
+
+/** A new TD as a `td.create` record describes it, added to `tds`. */
+export function buildTd(tds: TdTable, record: CreateRecord): TdEntry {
+  const td = new SimTd({
+    vps: record.vps,
+    memory: BigInt(record.memory),
+    gpaWidth: record.gpaWidth,
+    mbecCapable: record.mbec,
+    traceLimit: record.traceLimit ?? DEFAULT_TRACE_LIMIT,
+    ...(record.startedVps === undefined ? {} : { startedVps: record.startedVps }),
+  })
+  const { td: id, name, vps, memory, gpaWidth, mbec } = record
+  return enterTd(tds, { td: id, name, vps, memory, gpaWidth, mbec }, td)
+}
+
+/** The meta of a TD restored from `snapshot`. */
+export function restoredMeta(td: string, name: string | undefined, snapshot: TdSnapshot): TdMeta {
+  const { options } = snapshot
+  return {
+    td,
+    name,
+    vps: options.vps,
+    memory: options.memory,
+    gpaWidth: options.gpaWidth,
+    mbec: options.mbecCapable,
+  }
+}

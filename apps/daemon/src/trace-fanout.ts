@@ -1,0 +1,60 @@
+import { recorded, type TdEntry } from './td-entry.js'
+import type { TraceListener } from './td-types.js'
+
+/** Hands each command's new trace events to observers, and tells open streams when to end. */
+export class TraceFanout {
+  private readonly listeners = new Set<TraceListener>()
+  private readonly endListeners = new Set<(td: string | undefined) => void>()
+  private closed = false
+
+  /** Answers the unsubscribe function. */
+  subscribe(listener: TraceListener): () => void {
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+
+  /** `listener` gets a deleted TD's id, or `undefined` when every stream closes. */
+  onEnd(listener: (td: string | undefined) => void): () => void {
+    this.endListeners.add(listener)
+    return () => {
+      this.endListeners.delete(listener)
+    }
+  }
+
+  /** A TD was deleted: its streams end. */
+  ended(td: string): void {
+    for (const listener of this.endListeners) listener(td)
+  }
+
+  /** Ends every stream; `streaming` turns false. */
+  close(): void {
+    this.closed = true
+    for (const listener of this.endListeners) listener(undefined)
+  }
+
+  /** False once `close` ran. */
+  get streaming(): boolean {
+    return !this.closed
+  }
+
+  /** Hands the trace events `entry` recorded since the last call to every listener. */
+  publish(entry: TdEntry): void {
+    const trace = entry.td.trace
+    const total = recorded(trace)
+    const fresh = total - entry.seen
+    entry.seen = total
+    if (fresh <= 0 || this.listeners.size === 0) return
+    const events = trace.events()
+    const mine = events.slice(events.length - Math.min(fresh, events.length))
+    for (const listener of this.listeners) {
+      // The command already committed: an observer's failure must not fail it.
+      try {
+        listener(entry.meta.td, mine)
+      } catch {
+        // ignored: observers report their own failures
+      }
+    }
+  }
+}
