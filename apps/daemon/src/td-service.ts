@@ -47,20 +47,6 @@ import type {
 import { partitionConfigRead, runsPage, tdStatus, tdView, traceJson } from './td-views.js'
 import { TraceFanout } from './trace-fanout.js'
 
-// The wire types stay importable from here (app.ts and the route files use this path).
-export type {
-  HypercallSpec,
-  Idempotency,
-  PartitionConfigRead,
-  RangeResult,
-  RunWire,
-  StepDone,
-  TdServiceOptions,
-  TdSpec,
-  TdView,
-  TraceListener,
-} from './td-types.js'
-
 function noTd(id: string): ProblemError {
   return new ProblemError('E_NO_TD', `no TD with id ${id}`)
 }

@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { IdempotencyEnv } from '../idempotency.js'
 import { HypercallResultSchema, ProblemSchema, TdIdParams } from '../schemas.js'
-import type { Idempotency } from '../td-service.js'
+import type { Idempotency } from '../td-types.js'
 
 // What the route files share: the app type, response and request fragments, and the wire form.
 
