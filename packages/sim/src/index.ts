@@ -11,7 +11,7 @@ export {
   hypercallControl,
   performHypercall,
 } from './guest/guest-hypercall.js'
-export type { HypercallAction, HypercallRetry } from './guest/guest-hypercall.js'
+export type { HypercallAction, HypercallRetry, HypercallTracer } from './guest/guest-hypercall.js'
 export { handleMemoryFault } from './guest/memory-fault.js'
 export { checkAccess } from './guest/access.js'
 export type { AccessKind, AccessVerdict, PageFacts } from './guest/access.js'

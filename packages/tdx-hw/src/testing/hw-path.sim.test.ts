@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { HypercallCode, TdxGp, VmxExitBasic } from '@vtl/core'
-import { loadScenarioFile, runScenario } from '@vtl/sim'
+import { Trace, loadScenarioFile, runScenario, type SimTd, type TraceEvent } from '@vtl/sim'
 import { describe, expect, it } from 'vitest'
 import { defaultAllowedHypercalls } from '../devices/allow-bitmap.js'
 import { HypercallNotAllowedError } from '../devices/hvcall-device.js'
@@ -11,6 +11,19 @@ import { SimKernel } from './sim-kernel.js'
 const CANONICAL = fileURLToPath(
   new URL('../../../sim/scenarios/canonical-boot.yaml', import.meta.url)
 )
+
+/** A guest hypercall as both paths must record it (the cycles differ: this path has no clock). */
+const guestHypercalls = (events: readonly TraceEvent[]) =>
+  events
+    .filter((e) => e.kind === 'hypercall' && e.args.forwarded !== true)
+    .map(({ vp, vtl, name, args }) => ({
+      vp,
+      vtl,
+      name,
+      status: args.status,
+      repCount: args.repCount,
+      repsCompleted: args.repsCompleted,
+    }))
 
 describe('HwPlatform on a SimKernel', () => {
   it('the README example: capabilities, a scenario on both paths, nothing left behind', async () => {
@@ -25,6 +38,25 @@ describe('HwPlatform on a SimKernel', () => {
     expect(steps.map((s) => s.result)).toEqual(reference.steps.map((s) => s.result))
     await td.close()
     expect(td.kernel.leaks).toEqual([])
+  })
+
+  it('the canonical boot records the same guest hypercalls on both paths', async () => {
+    const scenario = await loadScenarioFile(CANONICAL)
+    let sim: SimTd | undefined
+    runScenario(scenario, { onTd: (td) => (sim = td) })
+    if (sim === undefined) throw new Error('no simulator TD')
+    const expected = guestHypercalls(sim.trace.events())
+    expect(expected.map((e) => e.name)).toContain('VtlReturn')
+    expect(expected.some((e) => e.repCount !== undefined)).toBe(true)
+    const trace = new Trace()
+    const { td } = await runScenarioOnHw(scenario, { trace })
+    expect(td.trace).toBe(trace)
+    expect(guestHypercalls(trace.events())).toEqual(expected)
+    // Only guest hypercalls, at cycle 0 (no simulated clock on this path).
+    for (const event of trace.events()) {
+      expect(event).toMatchObject({ kind: 'hypercall', simCycles: 0, durCycles: 0 })
+    }
+    await td.close()
   })
 
   it('VpRunner round trip: private registers into the run page, the exit and RIP back', async () => {
@@ -68,13 +100,16 @@ describe('HwPlatform on a SimKernel', () => {
   it('the allow bitmap matters: without EnableVpVtl the canonical boot stops at step 2', async () => {
     const scenario = await loadScenarioFile(CANONICAL)
     const allowed = defaultAllowedHypercalls().filter((c) => c !== HypercallCode.EnableVpVtl)
-    const td = await HwTd.fromScenario(scenario, { allowedHypercalls: allowed })
+    const trace = new Trace()
+    const td = await HwTd.fromScenario(scenario, { allowedHypercalls: allowed, trace })
     const [first, second] = scenario.steps
     if (first === undefined || second === undefined) throw new Error('short scenario')
     expect((await td.step(first.vp, first.action)).result).toMatchObject({ status: 'Success' })
     await expect(td.step(second.vp, second.action)).rejects.toBeInstanceOf(HypercallNotAllowedError)
     // The host never heard of it.
     expect(td.kernel.hypervisor.calls.map((c) => c.name)).toEqual(['EnablePartitionVtl'])
+    // A call the kernel refused never completed, so the trace has only the first.
+    expect(guestHypercalls(trace.events()).map((e) => e.name)).toEqual(['EnablePartitionVtl'])
     await td.close()
   })
 })

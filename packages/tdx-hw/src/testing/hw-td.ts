@@ -25,9 +25,11 @@ import {
   performHypercall,
   type AccessVerdict,
   type GuestAction,
+  type HypercallTracer,
   type PageFacts,
   type Scenario,
   type StepResult,
+  type Trace,
   type VpEnterExit,
 } from '@vtl/sim'
 import { HwPlatform } from '../platform/hw-platform.js'
@@ -45,6 +47,8 @@ export interface HwTdOptions {
   startedVps?: readonly number[]
   /** The `/dev/mshv_hvcall` allow list (default HwPlatform's: OpenHCL's for TDX). */
   allowedHypercalls?: readonly number[]
+  /** Where guest hypercalls are recorded, one `hypercall` event each, as on the simulator. */
+  trace?: Trace
 }
 
 /** One step on the hardware path: the VTL the VP acted at and the result in report form. */
@@ -77,6 +81,8 @@ export class HwTd {
   readonly memoryBytes: bigint
   readonly gpaWidth: 48 | 52
   readonly mbecCapable: boolean
+  readonly trace: Trace | undefined
+  private readonly tracer: HypercallTracer | undefined
   /** Exceptions the engine injected, per VP, since the step started (cleared by each step). */
   private readonly injected = new Map<number, number>()
   private readonly actions = new Map<number, GuestAction>()
@@ -100,6 +106,12 @@ export class HwTd {
     this.memoryBytes = options.memory
     this.gpaWidth = options.gpaWidth ?? 48
     this.mbecCapable = options.mbecCapable ?? true
+    this.trace = options.trace
+    // No simulated clock on this path: events carry simCycles 0 and durCycles 0.
+    this.tracer =
+      options.trace === undefined
+        ? undefined
+        : { trace: options.trace, exitCycles: 0, now: () => 0 }
     const vp: VpPort = {
       writeVtlRegisters: (index, vtl, registers) => hw.vp.writeVtlRegisters(index, vtl, registers),
       wakeVp: (index) => {
@@ -169,7 +181,7 @@ export class HwTd {
 
   static fromScenario(
     scenario: Scenario,
-    options: Pick<HwTdOptions, 'allowedHypercalls'> = {}
+    options: Pick<HwTdOptions, 'allowedHypercalls' | 'trace'> = {}
   ): Promise<HwTd> {
     const { partition } = scenario
     return HwTd.create({
@@ -380,7 +392,8 @@ export class HwTd {
       case 'setRegister':
       case 'getRegister':
         if (reason !== VmxExitBasic.VMCALL) return { unexpectedExit: reason }
-        return performHypercall(this.engine, vp, action)
+        // No `waiting` hook: a call that must wait is not retried on this path (`blocked: true`).
+        return performHypercall(this.engine, vp, action, { tracer: this.tracer })
       case 'read':
       case 'write':
       case 'execute':
@@ -414,7 +427,7 @@ export class HwTd {
 /** Runs a scenario's steps on the hardware path, in order; the TD stays open for queries. */
 export async function runScenarioOnHw(
   scenario: Scenario,
-  options: Pick<HwTdOptions, 'allowedHypercalls'> = {}
+  options: Pick<HwTdOptions, 'allowedHypercalls' | 'trace'> = {}
 ): Promise<{ td: HwTd; steps: HwStepOutcome[] }> {
   const td = await HwTd.fromScenario(scenario, options)
   const steps: HwStepOutcome[] = []
