@@ -3,7 +3,7 @@ import { HV_PAGE_SIZE } from '../hv/hypercall-code.js'
 import { HvStatus } from '../hv/status.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
-import { VMCALL_LENGTH } from './handlers/vtl-switch.js'
+import { ripAfterVmcall } from './handlers/vtl-switch.js'
 import { HYPERCALL_TABLE, type RepCall, type SimpleCall } from './hypercall-table.js'
 
 /** Register pairs a fast hypercall may use on TDX: RDX:R8 and XMM0–XMM5. */
@@ -69,7 +69,7 @@ function complete(
   const state = engine.vp(vp)
   state.shared.rax = result
   const regs = state.vtls[callerVtl].registers
-  regs.rip = (regs.rip + VMCALL_LENGTH) & U64_MASK
+  regs.rip = ripAfterVmcall(regs.rip)
   return {
     kind: 'completed',
     result,

@@ -238,6 +238,8 @@ export class FaultInjector {
    * per TDCALL (it counts calls); the wrappers do this for you.
    */
   tdcallFault(vp: number, leaf: number): bigint | undefined {
+    // Nothing armed and no random plan (the common case): nothing to count or draw.
+    if (this.armedFaults.length === 0 && this.randomPlan === undefined) return undefined
     const at = tdcallLeafName(leaf) ?? `leaf ${leaf}`
     const armed = this.takeArmed('tdcall', leaf)
     if (armed !== undefined) {
@@ -255,6 +257,7 @@ export class FaultInjector {
 
   /** The injected result word for a hypercall with call code `code`, or undefined. */
   hypercallFault(code: number): bigint | undefined {
+    if (this.armedFaults.length === 0 && this.randomPlan === undefined) return undefined
     const at = hypercallName(code) ?? `code 0x${code.toString(16)}`
     const armed = this.takeArmed('hypercall', code)
     if (armed !== undefined) {

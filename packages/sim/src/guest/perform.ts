@@ -73,7 +73,8 @@ function quiet(td: SimTd, state: VsmVp): boolean {
   if (shared.wakeReasons(state.index, 0) !== 0 || shared.wakeReasons(state.index, 1) !== 0) {
     return false
   }
-  const [vtl0, vtl1] = state.vtls
+  const vtl0 = state.vtls[0]
+  const vtl1 = state.vtls[1]
   if (vtl0.apic.nmiPending || vtl1.apic.nmiPending) return false
   if (vtl0.apic.highestRequested() >= 0 || vtl1.apic.highestRequested() >= 0) return false
   return state.vtl1?.vtl0ExitPendingEvent === undefined

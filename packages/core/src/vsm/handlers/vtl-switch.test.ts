@@ -95,6 +95,8 @@ const refusals: Row[] = [
     input: 2n,
   },
   { name: 'VtlReturn with input bit 63', setup: inVtl1, control: 0x12n, input: 1n << 63n },
+  { name: 'VtlReturn with input 3 (fast bit and bit 1)', setup: inVtl1, control: 0x12n, input: 3n },
+  { name: 'VtlReturn with control bit 16 alone', setup: inVtl1, control: 0x1_0012n, input: 0n },
   {
     name: 'VtlReturn with the fast control bit',
     setup: inVtl1,
@@ -172,6 +174,23 @@ describe('VtlCall / VtlReturn effects (§7.2)', () => {
     expect(vp.exitVtl).toBe(0)
     expect(vp.shared.rax).toBe(1n)
     expect(vp.shared.rcx).toBe(0x12n)
+  })
+
+  it.each([
+    { name: 'VtlCall', vtl: 0 as const, control: 0x11n, input: 0n, setup: active },
+    { name: 'VtlReturn', vtl: 1 as const, control: 0x12n, input: 1n, setup: inVtl1 },
+  ])('$name advances a RIP at the top of the address space past 2^64 to 1', (row) => {
+    const h = makeEngine(1)
+    row.setup(h)
+    const regs = h.engine.vp(0).vtls[row.vtl].registers
+    regs.rip = 0xffff_ffff_ffff_fffen
+    const outcome = dispatchHypercall(h.engine, {
+      vp: 0,
+      control: row.control,
+      vtlInput: row.input,
+    })
+    expect(outcome.kind).toBe('vtl-switch')
+    expect(regs.rip).toBe(1n)
   })
 
   it('non-fast VtlReturn copies registers[0..2] of VTL1 assist page into the shared RAX/RCX', () => {

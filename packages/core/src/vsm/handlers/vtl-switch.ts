@@ -6,6 +6,20 @@ export const VMCALL_LENGTH = 3n
 const U64_MASK = 0xffff_ffff_ffff_ffffn
 const CODE_MASK = 0xffffn
 
+// The checks below compare instead of masking: each BigInt operation allocates, and these run on
+// every VTL round trip.
+
+/** `(control & ~CODE_MASK) !== 0n`: a bit other than the call code is set. */
+function hasNonCodeBits(control: bigint): boolean {
+  return control < 0n || control > CODE_MASK
+}
+
+/** RIP past the VMCALL, wrapping at 2^64. */
+export function ripAfterVmcall(rip: bigint): bigint {
+  const next = rip + VMCALL_LENGTH
+  return next >= 0n && next <= U64_MASK ? next : next & U64_MASK
+}
+
 /** VINA config bit 9 (`auto_reset`). */
 const VINA_AUTO_RESET = 1n << 9n
 
@@ -32,10 +46,10 @@ export function vtlCall(
   const vp = engine.vp(vpIndex)
   // Every bit except the call code must be 0 (fast, reps, variable header included); input 0;
   // caller in VTL0 with VTL1 Active on this VP.
-  if ((control & ~CODE_MASK) !== 0n || input !== 0n) return false
+  if (hasNonCodeBits(control) || input !== 0n) return false
   if (vp.exitVtl !== 0 || vp.vtl1 === undefined) return false
   const regs = vp.vtls[0].registers
-  regs.rip = (regs.rip + VMCALL_LENGTH) & U64_MASK
+  regs.rip = ripAfterVmcall(regs.rip)
   raiseVtl(engine, vpIndex, VtlEntryReason.VtlCall)
   return true
 }
@@ -51,11 +65,12 @@ export function vtlReturn(
   input: bigint
 ): boolean {
   const vp = engine.vp(vpIndex)
-  if ((control & ~CODE_MASK) !== 0n || (input & ~1n) !== 0n) return false
+  // `input & ~1n` is 0 exactly for 0 and 1.
+  if (hasNonCodeBits(control) || (input !== 0n && input !== 1n)) return false
   if (vp.exitVtl === 0) return false
   const fast = input === 1n
   const vtl1 = vp.vtls[1]
-  vtl1.registers.rip = (vtl1.registers.rip + VMCALL_LENGTH) & U64_MASK
+  vtl1.registers.rip = ripAfterVmcall(vtl1.registers.rip)
   // Release every TLB lock VTL1 holds on this VP (it locks VTL0's TLB).
   if (engine.shared.tlbLocked(vpIndex, 0)) engine.shared.setTlbLocked(vpIndex, 0, false)
   if ((vtl1.synic.vina & VINA_AUTO_RESET) !== 0n) vtl1.control.vinaStatus = 0
