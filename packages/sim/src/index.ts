@@ -13,8 +13,14 @@ export {
 } from './guest/guest-hypercall.js'
 export type { HypercallAction, HypercallRetry, HypercallTracer } from './guest/guest-hypercall.js'
 export { handleMemoryFault } from './guest/memory-fault.js'
-export { checkAccess } from './guest/access.js'
-export type { AccessKind, AccessVerdict, PageFacts } from './guest/access.js'
+export { checkAccess, findAccessFault, pageFacts } from './guest/access.js'
+export type {
+  AccessKind,
+  AccessPlatform,
+  AccessVerdict,
+  MemoryAccess,
+  PageFacts,
+} from './guest/access.js'
 export { MemoryContents } from './guest/memory-contents.js'
 
 // Scheduling and snapshots.

@@ -16,7 +16,7 @@ import type { VpEnterExit } from '../tdx-module/types.js'
 import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import { handleMemoryFault } from './memory-fault.js'
-import { checkAccess, type AccessKind, type AccessVerdict, type PageFacts } from './access.js'
+import { findAccessFault } from './access.js'
 import {
   EXCEPTION_NAMES,
   dispatchGuestHypercall,
@@ -204,7 +204,7 @@ function guestExit(td: SimTd, vp: number, vmIndex: L2VmIndex): VpEnterExit {
     case 'read':
     case 'write':
     case 'execute': {
-      const fault = findFault(td, vtl, action)
+      const fault = findAccessFault(td, vtl, action)
       if (fault !== undefined) {
         const qualification =
           action.kind === 'read' ? QUAL_READ : action.kind === 'write' ? QUAL_WRITE : QUAL_FETCH
@@ -221,42 +221,6 @@ function guestExit(td: SimTd, vp: number, vmIndex: L2VmIndex): VpEnterExit {
     }
     default:
       return HLT_EXIT
-  }
-}
-
-/** The first page of an access the hardware refuses, with the rule's verdict. */
-function findFault(
-  td: SimTd,
-  vtl: GuestVtl,
-  action: Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>
-): { gpa: bigint; verdict: Exclude<AccessVerdict, { kind: 'ok' }> } | undefined {
-  const { canonical, shared } = classifyGpa(action.gpa, td.gpaWidth)
-  const mode = action.kind === 'execute' ? action.mode : 'kernel'
-  const kind: AccessKind = action.kind
-  const first = canonical >> 12n
-  const last = (canonical + BigInt(action.size - 1)) >> 12n
-  for (let gpn = first; gpn <= last; gpn++) {
-    const verdict = checkAccess(pageFacts(td, gpn), shared, vtl, kind, mode, td.mbecCapable)
-    if (verdict.kind !== 'ok') {
-      const at = gpn === first ? action.gpa : (gpn << 12n) | (action.gpa - canonical)
-      return { gpa: at, verdict }
-    }
-  }
-  return undefined
-}
-
-function pageFacts(td: SimTd, gpn: bigint): PageFacts {
-  if (gpn << 12n >= td.memoryBytes) {
-    return { ram: false, shared: false, accepted: false, vm1: 0, vm2: 0 }
-  }
-  const state = td.space.stateOf(gpn << 12n)
-  const attr = td.module.pageAttr(gpn)
-  return {
-    ram: state.kind === 'ram',
-    shared: state.shared,
-    accepted: attr.accepted,
-    vm1: attr.vm1,
-    vm2: attr.vm2,
   }
 }
 
@@ -313,7 +277,7 @@ function memoryFault(
   action: Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>,
   exitGpa: bigint
 ): StepResult {
-  const verdict = findFault(td, vtl, action)?.verdict
+  const verdict = findAccessFault(td, vtl, action)?.verdict
   const result = handleMemoryFault(td.engine, vp, vtl, action.kind, verdict, exitGpa, td.gpaWidth)
   if (result.intercept !== undefined) {
     const at = td.tick(vp, td.cost.interrupt)

@@ -20,13 +20,11 @@ import {
   EXCEPTION_NAMES,
   MemoryContents,
   SoftwareTdxModule,
-  checkAccess,
+  findAccessFault,
   handleMemoryFault,
   performHypercall,
-  type AccessVerdict,
   type GuestAction,
   type HypercallTracer,
-  type PageFacts,
   type Scenario,
   type StepResult,
   type Trace,
@@ -57,7 +55,6 @@ export interface HwStepOutcome {
   result: StepResult
 }
 
-type MemoryAction = Extract<GuestAction, { kind: 'read' | 'write' | 'execute' }>
 /** Cancelled runs in a row before a step gives up (each re-prepares the entry). */
 const MAX_CANCELLED_RUNS = 8
 const QUALIFICATION = { read: 1n, write: 2n, execute: 4n } as const
@@ -322,7 +319,7 @@ export class HwTd {
       case 'read':
       case 'write':
       case 'execute': {
-        const fault = this.findFault(vtl, action)
+        const fault = findAccessFault(this, vtl, action)
         if (fault !== undefined) {
           return {
             exitReason: VmxExitBasic.EPT_VIOLATION,
@@ -340,42 +337,6 @@ export class HwTd {
       default:
         return { exitReason: VmxExitBasic.HLT }
     }
-  }
-
-  private pageFacts(gpn: bigint): PageFacts {
-    if (gpn << 12n >= this.memoryBytes) {
-      return { ram: false, shared: false, accepted: false, vm1: 0, vm2: 0 }
-    }
-    const state = this.space.stateOf(gpn << 12n)
-    const attr = this.module.pageAttr(gpn)
-    return {
-      ram: state.kind === 'ram',
-      shared: state.shared,
-      accepted: attr.accepted,
-      vm1: attr.vm1,
-      vm2: attr.vm2,
-    }
-  }
-
-  private findFault(
-    vtl: GuestVtl,
-    action: MemoryAction
-  ): { gpa: bigint; verdict: Exclude<AccessVerdict, { kind: 'ok' }> } | undefined {
-    const { canonical, shared } = classifyGpa(action.gpa, this.gpaWidth)
-    const mode = action.kind === 'execute' ? action.mode : 'kernel'
-    const first = canonical >> 12n
-    const last = (canonical + BigInt(action.size - 1)) >> 12n
-    for (let gpn = first; gpn <= last; gpn++) {
-      const facts = this.pageFacts(gpn)
-      const verdict = checkAccess(facts, shared, vtl, action.kind, mode, this.mbecCapable)
-      if (verdict.kind !== 'ok') {
-        return {
-          gpa: gpn === first ? action.gpa : (gpn << 12n) | (action.gpa - canonical),
-          verdict,
-        }
-      }
-    }
-    return undefined
   }
 
   private handleExit(
@@ -407,7 +368,7 @@ export class HwTd {
           vp,
           vtl,
           action.kind,
-          this.findFault(vtl, action)?.verdict,
+          findAccessFault(this, vtl, action)?.verdict,
           exitGpa,
           this.gpaWidth
         )
