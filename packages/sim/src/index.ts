@@ -13,6 +13,8 @@ export {
 } from './guest/guest-hypercall.js'
 export type { HypercallAction, HypercallRetry, HypercallTracer } from './guest/guest-hypercall.js'
 export { handleMemoryFault } from './guest/memory-fault.js'
+export { guestExit } from './guest/guest-exit.js'
+export type { GuestPlatform } from './guest/guest-exit.js'
 export { checkAccess, findAccessFault, pageFacts } from './guest/access.js'
 export type {
   AccessKind,

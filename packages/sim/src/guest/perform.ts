@@ -17,6 +17,7 @@ import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import { handleMemoryFault } from './memory-fault.js'
 import { findAccessFault } from './access.js'
+import { guestExit } from './guest-exit.js'
 import {
   EXCEPTION_NAMES,
   dispatchGuestHypercall,
@@ -26,15 +27,8 @@ import {
   type HypercallTracer,
 } from './guest-hypercall.js'
 
-/** A VMCALL exit (3-byte instruction); the module copies its fields, so one object serves all. */
-const VMCALL_EXIT: VpEnterExit = { exitReason: VmxExitBasic.VMCALL, instructionInfo: 3n << 32n }
-const HLT_EXIT: VpEnterExit = { exitReason: VmxExitBasic.HLT }
 /** `HvVtlEntryReason` names for the trace. */
 const ENTRY_REASONS: readonly string[] = ['reserved', 'VTL_CALL', 'INTERRUPT', 'INTERCEPT']
-/** EPT-violation exit qualification bits: data read, data write, instruction fetch. */
-const QUAL_READ = 1n
-const QUAL_WRITE = 2n
-const QUAL_FETCH = 4n
 
 /** What one step did: the VTL the VP acted at and the result in report form. */
 export interface StepOutcome {
@@ -92,7 +86,10 @@ export function runnable(td: SimTd, vp: number): 'VpNotRunning' | 'VpBlocked' | 
 
 /** Binds the guest model to the TD's TDG.VP.ENTER: the runner plays the VP's pending action. */
 export function bindGuest(td: SimTd): void {
-  td.runner ??= (vp: number, vmIndex: L2VmIndex): VpEnterExit => guestExit(td, vp, vmIndex)
+  td.runner ??= (vp: number, vmIndex: L2VmIndex): VpEnterExit => {
+    const guest = td.guestVp(vp)
+    return guestExit(td, (vmIndex - 1) as GuestVtl, guest.action, guest)
+  }
 }
 
 /**
@@ -182,46 +179,6 @@ function takeException(guest: GuestVpState): number | undefined {
   const vector = guest.exception
   guest.exception = undefined
   return vector
-}
-
-/**
- * The guest inside its L2 VM (the TDG.VP.ENTER callback): hypercalls exit with VMCALL; a memory
- * access the hardware allows completes without an exit (the guest then idles: HLT); one it does
- * not allow exits with an EPT violation carrying the GPA.
- */
-function guestExit(td: SimTd, vp: number, vmIndex: L2VmIndex): VpEnterExit {
-  const guest = td.guestVp(vp)
-  const action = guest.action
-  const vtl = (vmIndex - 1) as GuestVtl
-  if (action === undefined) return HLT_EXIT
-  switch (action.kind) {
-    case 'hypercall':
-    case 'vtlCall':
-    case 'vtlReturn':
-    case 'setRegister':
-    case 'getRegister':
-      return VMCALL_EXIT
-    case 'read':
-    case 'write':
-    case 'execute': {
-      const fault = findAccessFault(td, vtl, action)
-      if (fault !== undefined) {
-        const qualification =
-          action.kind === 'read' ? QUAL_READ : action.kind === 'write' ? QUAL_WRITE : QUAL_FETCH
-        return {
-          exitReason: VmxExitBasic.EPT_VIOLATION,
-          gpa: fault.gpa,
-          exitQualification: qualification,
-        }
-      }
-      const { canonical } = classifyGpa(action.gpa, td.gpaWidth)
-      if (action.kind === 'write') td.contents.write(canonical, action.size, action.value)
-      if (action.kind === 'read') guest.readValue = td.contents.read(canonical, action.size)
-      return HLT_EXIT
-    }
-    default:
-      return HLT_EXIT
-  }
 }
 
 /** The paravisor handles the L2 exit of one step (taken at `exitAt` simulated cycles). */

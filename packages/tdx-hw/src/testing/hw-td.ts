@@ -4,7 +4,6 @@ import {
   VmxExitBasic,
   VsmEngine,
   assertInterrupt,
-  classifyGpa,
   endOfInterrupt,
   exitToParavisor,
   prepareEntry,
@@ -21,6 +20,7 @@ import {
   MemoryContents,
   SoftwareTdxModule,
   findAccessFault,
+  guestExit,
   handleMemoryFault,
   performHypercall,
   type GuestAction,
@@ -57,7 +57,6 @@ export interface HwStepOutcome {
 
 /** Cancelled runs in a row before a step gives up (each re-prepares the entry). */
 const MAX_CANCELLED_RUNS = 8
-const QUALIFICATION = { read: 1n, write: 2n, execute: 4n } as const
 
 const hex = (value: bigint): string => `0x${value.toString(16)}`
 
@@ -304,39 +303,12 @@ export class HwTd {
     await this.hw.close()
   }
 
-  /** The L2 behind TDG.VP.ENTER: hypercalls exit with VMCALL, refused accesses with EPT. */
+  /** The L2 behind TDG.VP.ENTER (the simulator's guest, on this path's memory). */
   private guestExit(vp: number, vmIndex: L2VmIndex): VpEnterExit {
-    const action = this.actions.get(vp)
-    const vtl = (vmIndex - 1) as GuestVtl
-    if (action === undefined) return { exitReason: VmxExitBasic.HLT }
-    switch (action.kind) {
-      case 'hypercall':
-      case 'vtlCall':
-      case 'vtlReturn':
-      case 'setRegister':
-      case 'getRegister':
-        return { exitReason: VmxExitBasic.VMCALL, instructionInfo: 3n << 32n }
-      case 'read':
-      case 'write':
-      case 'execute': {
-        const fault = findAccessFault(this, vtl, action)
-        if (fault !== undefined) {
-          return {
-            exitReason: VmxExitBasic.EPT_VIOLATION,
-            gpa: fault.gpa,
-            exitQualification: QUALIFICATION[action.kind],
-          }
-        }
-        const { canonical } = classifyGpa(action.gpa, this.gpaWidth)
-        if (action.kind === 'write') this.contents.write(canonical, action.size, action.value)
-        if (action.kind === 'read') {
-          this.readValues.set(vp, this.contents.read(canonical, action.size))
-        }
-        return { exitReason: VmxExitBasic.HLT }
-      }
-      default:
-        return { exitReason: VmxExitBasic.HLT }
-    }
+    const read = { readValue: undefined as bigint | undefined }
+    const exit = guestExit(this, (vmIndex - 1) as GuestVtl, this.actions.get(vp), read)
+    if (read.readValue !== undefined) this.readValues.set(vp, read.readValue)
+    return exit
   }
 
   private handleExit(
