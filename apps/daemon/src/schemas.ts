@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { VtlError, checkGpaRange, parsePermissionText } from '@vtl/core'
+import { parsePermissionText } from '@vtl/core'
 import {
   ByteSizeSchema,
   GuestVtlSchema,
@@ -8,6 +8,7 @@ import {
   NumberOrHexSchema,
   U16Schema,
   U64Schema,
+  refineGpaRange,
 } from '@vtl/core/schemas'
 
 // The API's request and response schemas. Sizes and 64-bit values reuse @vtl/core's codecs: on
@@ -216,23 +217,13 @@ export const PartitionConfigBody = z
 /** Pages one protect/share/unshare request may name (256 MiB). */
 export const MAX_RANGE_PAGES = 1n << 16n
 
-/** Checks `{start, size}` with core's GPA range rules (aligned, non-empty, in 64 bits). */
+/** `{start, size}` by core's GPA range rules, and at most `maxPages` pages when given. */
 function checkRange(
   range: { start: bigint; size: bigint },
   ctx: z.core.$RefinementCtx,
   maxPages?: bigint
 ): void {
-  try {
-    checkGpaRange(range.start, range.size, 64)
-  } catch (error) {
-    if (!VtlError.isInstance(error)) throw error
-    ctx.addIssue({
-      code: 'custom',
-      message: `${error.code}: ${error.message}`,
-      path: error.field === 'start' ? ['start'] : ['size'],
-    })
-    return
-  }
+  if (!refineGpaRange(range, ctx)) return
   if (maxPages !== undefined && range.size >> 12n > maxPages) {
     ctx.addIssue({
       code: 'custom',

@@ -14,7 +14,7 @@ export {
 } from './numbers.js'
 export { VtlSchema, GuestVtlSchema } from './vtl.js'
 export { BYTE_SIZE_PATTERN, formatByteSize, ByteSizeSchema } from './byte-size.js'
-export { gpaRangeSchema, GpaRangeSchema } from './gpa-range.js'
+export { gpaRangeSchema, GpaRangeSchema, refineGpaRange } from './gpa-range.js'
 export { SegmentRegisterSchema, TableRegisterSchema, InitialVpContextSchema } from './context.js'
 export { MapGpaFlagNameSchema, MapGpaFlagsSchema } from './map-gpa-flags.js'
 export { PartitionIdSchema, VpIndexSchema } from './ids.js'

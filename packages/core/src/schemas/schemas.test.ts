@@ -12,6 +12,7 @@ import {
   ByteSizeSchema,
   formatByteSize,
   GpaRangeSchema,
+  refineGpaRange,
   gpaRangeSchema,
   GuestVtlSchema,
   HexU64Schema,
@@ -315,5 +316,27 @@ describe('JSON Schema export', () => {
   it('hex patterns keep their explicit character class', () => {
     const json = JSON.stringify(z.toJSONSchema(HexU64Schema, { io: 'input' }))
     expect(json).toContain('0x[0-9a-fA-F]{1,16}')
+  })
+})
+
+describe('refineGpaRange', () => {
+  const check = (start: bigint, size: bigint, gpaWidth?: number) => {
+    let holds: boolean | undefined
+    const result = z
+      .object({ start: z.bigint(), size: z.bigint() })
+      .superRefine((range, ctx) => {
+        holds = refineGpaRange(range, ctx, gpaWidth)
+      })
+      .safeParse({ start, size })
+    return { holds, issues: result.error?.issues.map((issue) => issue.path.join('.')) ?? [] }
+  }
+
+  it.each([
+    [0x1000n, 0x2000n, undefined, true, []],
+    [0x1001n, 0x1000n, undefined, false, ['start']],
+    [0x1000n, 0n, undefined, false, ['size']],
+    [1n << 48n, 0x1000n, 48, false, ['start']],
+  ] as const)('start %s size %s width %s → %s', (start, size, width, holds, paths) => {
+    expect(check(start, size, width)).toEqual({ holds, issues: [...paths] })
   })
 })
