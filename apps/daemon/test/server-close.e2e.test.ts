@@ -1,44 +1,23 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { Agent, fetch } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Journal } from '../src/journal.js'
 import { startDaemon } from '../src/server.js'
+import { ENABLE_PARTITION_VTL, e2eFixtures } from './e2e-fixtures.js'
 
-const dirs: string[] = []
-const agents: Agent[] = []
-
-afterEach(async () => {
-  for (const agent of agents.splice(0)) await agent.close()
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-const ENABLE_PARTITION_VTL = {
-  vp: 0,
-  code: '0x000d',
-  input: 'ffffffffffffffff 01 00 0000 00000000',
-}
+// The test closes its daemon itself (that is what it checks), so it is not `keep`-ed.
+const { tempDir, client } = e2eFixtures('vtld-close-')
 
 describe('graceful close', () => {
   it('ends open trace streams cleanly, checkpoints every TD and removes the socket', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vtld-close-'))
-    dirs.push(dir)
+    const dir = tempDir()
     const dataDir = join(dir, 'data')
     const daemon = await startDaemon({ socket: join(dir, 'vtld.sock'), dataDir })
-    const agent = new Agent({ connect: { socketPath: daemon.socket } })
-    agents.push(agent)
-    const post = (path: string, body: unknown) =>
-      fetch(`http://vtld${path}`, {
-        method: 'POST',
-        dispatcher: agent,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      })
+    const { post, get } = client(daemon.socket)
     const td = (await (await post('/v1/tds', { vps: 2, memory: '16MiB' })).json()) as { id: string }
     expect((await post(`/v1/tds/${td.id}/hypercall`, ENABLE_PARTITION_VTL)).status).toBe(200)
 
-    const stream = await fetch(`http://vtld/v1/tds/${td.id}/trace/events`, { dispatcher: agent })
+    const stream = await get(`/v1/tds/${td.id}/trace/events`)
     expect(stream.status).toBe(200)
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/)
     const reader = stream.body?.getReader()

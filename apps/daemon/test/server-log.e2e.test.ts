@@ -1,21 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
-import { Agent, fetch } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
-import { startDaemon, type Daemon } from '../src/server.js'
+import { fetch } from 'undici'
+import { describe, expect, it } from 'vitest'
+import { startDaemon } from '../src/server.js'
+import { e2eFixtures } from './e2e-fixtures.js'
 
-const dirs: string[] = []
-const daemons: Daemon[] = []
-const agents: Agent[] = []
-
-afterEach(async () => {
-  for (const agent of agents.splice(0)) await agent.close()
-  for (const daemon of daemons.splice(0)) await daemon.close()
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const { tempDir, keep, client } = e2eFixtures('vtld-log-')
 
 describe('request log', () => {
   it('writes one structured line per request (refused TCP ones too), its id echoed in x-request-id', async () => {
@@ -26,17 +17,16 @@ describe('request log', () => {
         done()
       },
     })
-    const dir = mkdtempSync(join(tmpdir(), 'vtld-log-'))
-    dirs.push(dir)
-    const daemon = await startDaemon({
-      socket: join(dir, 'vtld.sock'),
-      dataDir: join(dir, 'data'),
-      log: pino({ level: 'debug' }, sink),
-      listen: { host: '127.0.0.1', port: 0 },
-    })
-    daemons.push(daemon)
-    const agent = new Agent({ connect: { socketPath: daemon.socket } })
-    agents.push(agent)
+    const dir = tempDir()
+    const daemon = keep(
+      await startDaemon({
+        socket: join(dir, 'vtld.sock'),
+        dataDir: join(dir, 'data'),
+        log: pino({ level: 'debug' }, sink),
+        listen: { host: '127.0.0.1', port: 0 },
+      })
+    )
+    const { agent } = client(daemon.socket)
 
     const mine = await fetch('http://vtld/v1/tds/td-nope', {
       dispatcher: agent,

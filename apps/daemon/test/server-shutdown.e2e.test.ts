@@ -1,38 +1,22 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Agent, fetch } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { socketAnswers } from '../src/socket-path.js'
+import { ENABLE_PARTITION_VTL, e2eFixtures } from './e2e-fixtures.js'
 
 // vtld as a process (src/main.ts through tsx, as bin/vtld.mjs runs dist/main.js): signals,
 // exit codes, the start-up text.
 
 const PKG = fileURLToPath(new URL('..', import.meta.url))
 const NODE_ARGS = ['--conditions=@vtl/source', '--import', 'tsx', 'src/main.ts']
-const ENABLE_PARTITION_VTL = {
-  vp: 0,
-  code: '0x000d',
-  input: 'ffffffffffffffff 01 00 0000 00000000',
-}
-
-const dirs: string[] = []
+const { tempDir, client } = e2eFixtures('vtld-proc-')
 const children: ChildProcess[] = []
-const agents: Agent[] = []
 
-afterEach(async () => {
-  for (const agent of agents.splice(0)) await agent.close()
+afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vtld-proc-'))
-  dirs.push(dir)
-  return dir
-}
 
 /** Starts vtld and resolves once its socket answers, with what it printed on stdout by then. */
 async function startVtld(args: string[], socket: string) {
@@ -57,19 +41,6 @@ function exited(child: ChildProcess): Promise<number | null> {
       resolve(code)
     })
   })
-}
-
-function client(socket: string) {
-  const agent = new Agent({ connect: { socketPath: socket } })
-  agents.push(agent)
-  const post = (path: string, body: unknown) =>
-    fetch(`http://vtld${path}`, {
-      method: 'POST',
-      dispatcher: agent,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-  return { post, get: (path: string) => fetch(`http://vtld${path}`, { dispatcher: agent }) }
 }
 
 describe('vtld process', () => {

@@ -1,38 +1,24 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Agent, fetch } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
+import { fetch } from 'undici'
+import { describe, expect, it } from 'vitest'
 import { GENERATED_TOKEN_FILE } from '../src/auth.js'
 import { startDaemon, type Daemon } from '../src/server.js'
+import { e2eFixtures } from './e2e-fixtures.js'
 
-const dirs: string[] = []
-const daemons: Daemon[] = []
-const agents: Agent[] = []
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vtld-tcp-'))
-  dirs.push(dir)
-  return dir
-}
-
-afterEach(async () => {
-  for (const agent of agents.splice(0)) await agent.close()
-  for (const daemon of daemons.splice(0)) await daemon.close()
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const { tempDir, keep, client } = e2eFixtures('vtld-tcp-')
 
 async function start(dir: string, tokenFile?: string): Promise<Daemon> {
-  const daemon = await startDaemon({
-    socket: join(dir, 'vtld.sock'),
-    dataDir: join(dir, 'data'),
-    listen: { host: '127.0.0.1', port: 0 },
-    scenarioWorkers: 1,
-    ...(tokenFile === undefined ? {} : { tokenFile }),
-  })
-  daemons.push(daemon)
-  return daemon
+  return keep(
+    await startDaemon({
+      socket: join(dir, 'vtld.sock'),
+      dataDir: join(dir, 'data'),
+      listen: { host: '127.0.0.1', port: 0 },
+      scenarioWorkers: 1,
+      ...(tokenFile === undefined ? {} : { tokenFile }),
+    })
+  )
 }
 
 function base(daemon: Daemon): string {
@@ -83,9 +69,7 @@ describe('vtld over TCP', () => {
       /vtl_http_request_duration_seconds_count\{route="\/v1\/tds",method="POST",status="201"\} 1/
     )
 
-    const agent = new Agent({ connect: { socketPath: daemon.socket } })
-    agents.push(agent)
-    const overSocket = await fetch('http://vtld/v1/tds', { dispatcher: agent })
+    const overSocket = await client(daemon.socket).get('/v1/tds')
     expect(overSocket.status).toBe(200)
     expect(await overSocket.json()).toMatchObject({ tds: [{ name: 'tcp' }] })
   })
@@ -118,8 +102,7 @@ describe('vtld over TCP', () => {
         startDaemon({ ...options, listen: { host: '127.0.0.1', port } })
       ).rejects.toMatchObject({ code: 'EADDRINUSE' })
       expect(existsSync(socket)).toBe(false)
-      const daemon = await startDaemon(options)
-      daemons.push(daemon)
+      const daemon = keep(await startDaemon(options))
       expect(daemon.tcp).toBeUndefined()
     } finally {
       taken.close()
@@ -128,8 +111,9 @@ describe('vtld over TCP', () => {
 
   it('has no TCP listener unless asked', async () => {
     const dir = tempDir()
-    const daemon = await startDaemon({ socket: join(dir, 's.sock'), dataDir: join(dir, 'data') })
-    daemons.push(daemon)
+    const daemon = keep(
+      await startDaemon({ socket: join(dir, 's.sock'), dataDir: join(dir, 'data') })
+    )
     expect(daemon.tcp).toBeUndefined()
     expect(() => statSync(join(dir, 'data', GENERATED_TOKEN_FILE))).toThrow()
   })

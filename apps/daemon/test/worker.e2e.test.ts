@@ -1,35 +1,25 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Agent, fetch } from 'undici'
-import { afterEach, describe, expect, it } from 'vitest'
+import { fetch } from 'undici'
+import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
-import { startDaemon, type Daemon } from '../src/server.js'
+import { startDaemon } from '../src/server.js'
 import { TdService } from '../src/td-service.js'
+import { e2eFixtures } from './e2e-fixtures.js'
 
-const dirs: string[] = []
-const daemons: Daemon[] = []
-const agents: Agent[] = []
-
-afterEach(async () => {
-  for (const agent of agents.splice(0)) await agent.close()
-  for (const daemon of daemons.splice(0)) await daemon.close()
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const { tempDir, keep, client } = e2eFixtures('vtld-worker-')
 
 async function daemon() {
-  const dir = mkdtempSync(join(tmpdir(), 'vtld-worker-'))
-  dirs.push(dir)
-  const started = await startDaemon({
-    socket: join(dir, 'vtld.sock'),
-    dataDir: join(dir, 'data'),
-    scenarioWorkers: 1,
-  })
-  daemons.push(started)
-  const agent = new Agent({ connect: { socketPath: started.socket } })
-  agents.push(agent)
+  const dir = tempDir()
+  const started = keep(
+    await startDaemon({
+      socket: join(dir, 'vtld.sock'),
+      dataDir: join(dir, 'data'),
+      scenarioWorkers: 1,
+    })
+  )
+  const { agent, get } = client(started.socket)
   return {
-    get: (path: string) => fetch(`http://vtld${path}`, { dispatcher: agent }),
+    get,
     runScenario: (text: string) =>
       fetch('http://vtld/v1/scenarios/run', {
         method: 'POST',
