@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process'
-import { request } from 'node:http'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,24 +15,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'vtl-e2e-'))
 const socket = join(tmp, 'vtld.sock')
 const daemon = await startDaemon({ socket, dataDir: join(tmp, 'data'), scenarioWorkers: 1 })
 afterAll(() => daemon.close())
-
-function getJson(path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    request({ socketPath: socket, path }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (c: string) => (text += c))
-      res.on('end', () => {
-        resolve(JSON.parse(text))
-      })
-    })
-      .once('error', reject)
-      .end()
-  })
-}
-
-const { paths } = (await getJson('/openapi.json')) as { paths: Record<string, unknown> }
-/** Routes of api-contract.md this daemon does not serve yet (their tests are skipped). */
-const missing = (...routes: string[]): string[] => routes.filter((r) => !(r in paths))
 
 const vtl = (...args: string[]) => vtlAsync(['--socket', socket, ...args])
 
@@ -82,167 +63,148 @@ describe('vtl against vtld', () => {
     expect((await vtl('td', 'delete', 'dup')).code).toBe(0)
   })
 
-  const chain = missing(
-    '/v1/tds/{id}/vsm/enable-partition-vtl',
-    '/v1/tds/{id}/vsm/enable-vp-vtl',
-    '/v1/tds/{id}/memory/protect',
-    '/v1/tds/{id}/memory/runs',
-    '/v1/tds/{id}/snapshot',
-    '/v1/tds/restore'
-  )
-  it.skipIf(chain.length > 0)(
-    `enables VTL1, protects a page, saves and restores the TD${chain.length > 0 ? ` (vtld lacks ${chain.join(', ')})` : ''}`,
-    async () => {
-      await json('td', 'create', '--name', 'demo', '--vps', '2', '--memory', '64MiB')
-      expect(await json('vsm', 'enable-partition', '--td', 'demo', '--mbec')).toMatchObject({
-        status: 'Success',
-      })
-      expect(
-        await json('vsm', 'enable-vp', '--td', 'demo', '--target-vp', '0', '--rip', '0x100000')
-      ).toMatchObject({ status: 'Success' })
-      const status = (await json('vsm', 'status', '--td', 'demo')) as {
-        partition: { guestVsmState: string }
-        vps: { vp: number; vtl1Enabled: boolean }[]
-      }
-      expect(status.partition.guestVsmState).toBe('Enabled')
-      expect(status.vps.find((v) => v.vp === 0)?.vtl1Enabled).toBe(true)
-      const table = await vtl('vsm', 'status', '--td', 'demo')
-      expect(table.stdout).toMatch(/│ 0\s+│ 0\s+│ yes\s+│/)
-
-      // VTL1 changes VTL0's permissions: VP0 enters VTL1 (HvCallVtlCall), enables VTL
-      // protection in HvRegisterVsmPartitionConfig, then protects a page.
-      expect(await json('hypercall', '0x0011', '--td', 'demo', '--vtl', '0')).toMatchObject({
-        activeVtl: 1,
-      })
-      expect(await json('vsm', 'config', '--td', 'demo', '--set', '0x1f')).toMatchObject({
-        status: 'Success',
-      })
-      expect(await json('vsm', 'config', '--td', 'demo')).toMatchObject({ vtl: 1, value: '0x1f' })
-      const protect = await json(
-        'mem',
-        'protect',
-        '--td',
-        'demo',
-        '--gpa',
-        '0x10000',
-        '--size',
-        '4KiB',
-        '--flags',
-        'R'
-      )
-      expect(protect).toMatchObject({ status: 'Success' })
-      const runs = (await json('mem', 'show', '--td', 'demo')) as {
-        runs: { start: string; size: string; vtl0: string }[]
-      }
-      expect(runs.runs).toContainEqual(
-        expect.objectContaining({ start: '0x10000', size: '0x1000', vtl0: 'r---' })
-      )
-      const shown = await vtl('mem', 'show', '--td', 'demo', '--gpa', '0x10000', '--size', '4KiB')
-      expect(shown.code).toBe(0)
-      expect(shown.stdout).toMatch(
-        /│ 0x10000 +│ 0x11000 +│ 4KiB +│ ram +│ private +│ r--- +│ rwxu +│/
-      )
-      // The same runs drawn: the protected page is its own column, R for VTL0 in lane 1.
-      const svgFile = join(tmp, 'demo.svg')
-      const drawn = await vtl('mem', 'show', '--td', 'demo', '--size', '1MiB', '--svg', svgFile)
-      expect(drawn.code).toBe(0)
-      expect(drawn.stdout).toContain(`SVG written to ${svgFile}`)
-      const svg = readFileSync(svgFile, 'utf8')
-      expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
-      expect(svg).toContain('GPA space (vtld), 3 run(s)')
-      const lane = (n: number): string => `data-lane="${n}" data-start="0x10000" data-end="0x11000"`
-      const pageRect = (n: number): RegExp =>
-        new RegExp(`${lane(n)}[^>]*fill="([^"]+)"[^>]*><title>([^<]*)</title>`)
-      expect(svg.match(pageRect(0))?.slice(1)).toEqual([
-        GPA_SVG_COLORS.private,
-        '0x10000–0x11000 (4KiB): private (accepted)',
-      ])
-      expect(svg.match(pageRect(1))?.slice(1)).toEqual([
-        permissionColor(HvMapGpaFlags.Readable),
-        '0x10000–0x11000 (4KiB): VTL0 R',
-      ])
-      expect(svg.match(pageRect(2))?.slice(1)).toEqual([
-        permissionColor(0xf),
-        '0x10000–0x11000 (4KiB): VTL1 R W KX UX',
-      ])
-      expect(svg).toContain(`data-lane="1" data-start="0x0" data-end="0x10000"`)
-      expect(svg).toContain(`data-start="0x11000" data-end="0x100000"`)
-      expect(await json('mem', 'show', '--td', 'demo', '--svg', svgFile)).toMatchObject({
-        svg: svgFile,
-      })
-
-      const file = join(tmp, 'demo.snapshot.json')
-      expect(await vtl('td', 'save', 'demo', '-o', file)).toMatchObject({ code: 0 })
-      expect(statSync(file).mode & 0o777).toBe(0o600)
-      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ version: 1 })
-      const restored = await json('td', 'restore', file, '--name', 'demo2')
-      expect(restored).toMatchObject({ name: 'demo2', vps: 2 })
-      const again = (await json('mem', 'show', '--td', 'demo2', '--gpa', '0x10000')) as {
-        runs: { vtl0: string }[]
-      }
-      expect(again.runs[0]?.vtl0).toBe('r---')
-
-      for (const td of ['demo', 'demo2']) {
-        expect(await vtl('td', 'delete', td, '--force')).toMatchObject({ code: 0 })
-      }
-      expect((await vtl('td', 'show', 'demo')).code).toBe(2)
+  it('enables VTL1, protects a page, saves and restores the TD', async () => {
+    await json('td', 'create', '--name', 'demo', '--vps', '2', '--memory', '64MiB')
+    expect(await json('vsm', 'enable-partition', '--td', 'demo', '--mbec')).toMatchObject({
+      status: 'Success',
+    })
+    expect(
+      await json('vsm', 'enable-vp', '--td', 'demo', '--target-vp', '0', '--rip', '0x100000')
+    ).toMatchObject({ status: 'Success' })
+    const status = (await json('vsm', 'status', '--td', 'demo')) as {
+      partition: { guestVsmState: string }
+      vps: { vp: number; vtl1Enabled: boolean }[]
     }
-  )
+    expect(status.partition.guestVsmState).toBe('Enabled')
+    expect(status.vps.find((v) => v.vp === 0)?.vtl1Enabled).toBe(true)
+    const table = await vtl('vsm', 'status', '--td', 'demo')
+    expect(table.stdout).toMatch(/│ 0\s+│ 0\s+│ yes\s+│/)
 
-  const trace = missing('/v1/tds/{id}/trace')
-  it.skipIf(trace.length > 0)(
-    `writes a TD's trace for Perfetto${trace.length > 0 ? ` (vtld lacks ${trace.join(', ')})` : ''}`,
-    async () => {
-      await json('td', 'create', '--name', 'traced', '--vps', '1', '--memory', '4MiB')
-      await vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'traced')
-      const out = join(tmp, 'traced.trace.json')
-      const r = await vtl('trace', '--td', 'traced', '-o', out)
-      expect(r.code).toBe(0)
-      expect(r.stdout).toMatch(/^wrote .*traced\.trace\.json \(\d+ events\)\n$/)
-      const doc = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: { name: string }[] }
-      expect(doc.traceEvents.length).toBeGreaterThan(0)
-      expect((await vtl('td', 'delete', 'traced')).code).toBe(0)
+    // VTL1 changes VTL0's permissions: VP0 enters VTL1 (HvCallVtlCall), enables VTL
+    // protection in HvRegisterVsmPartitionConfig, then protects a page.
+    expect(await json('hypercall', '0x0011', '--td', 'demo', '--vtl', '0')).toMatchObject({
+      activeVtl: 1,
+    })
+    expect(await json('vsm', 'config', '--td', 'demo', '--set', '0x1f')).toMatchObject({
+      status: 'Success',
+    })
+    expect(await json('vsm', 'config', '--td', 'demo')).toMatchObject({ vtl: 1, value: '0x1f' })
+    const protect = await json(
+      'mem',
+      'protect',
+      '--td',
+      'demo',
+      '--gpa',
+      '0x10000',
+      '--size',
+      '4KiB',
+      '--flags',
+      'R'
+    )
+    expect(protect).toMatchObject({ status: 'Success' })
+    const runs = (await json('mem', 'show', '--td', 'demo')) as {
+      runs: { start: string; size: string; vtl0: string }[]
     }
-  )
+    expect(runs.runs).toContainEqual(
+      expect.objectContaining({ start: '0x10000', size: '0x1000', vtl0: 'r---' })
+    )
+    const shown = await vtl('mem', 'show', '--td', 'demo', '--gpa', '0x10000', '--size', '4KiB')
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toMatch(
+      /│ 0x10000 +│ 0x11000 +│ 4KiB +│ ram +│ private +│ r--- +│ rwxu +│/
+    )
+    // The same runs drawn: the protected page is its own column, R for VTL0 in lane 1.
+    const svgFile = join(tmp, 'demo.svg')
+    const drawn = await vtl('mem', 'show', '--td', 'demo', '--size', '1MiB', '--svg', svgFile)
+    expect(drawn.code).toBe(0)
+    expect(drawn.stdout).toContain(`SVG written to ${svgFile}`)
+    const svg = readFileSync(svgFile, 'utf8')
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+    expect(svg).toContain('GPA space (vtld), 3 run(s)')
+    const lane = (n: number): string => `data-lane="${n}" data-start="0x10000" data-end="0x11000"`
+    const pageRect = (n: number): RegExp =>
+      new RegExp(`${lane(n)}[^>]*fill="([^"]+)"[^>]*><title>([^<]*)</title>`)
+    expect(svg.match(pageRect(0))?.slice(1)).toEqual([
+      GPA_SVG_COLORS.private,
+      '0x10000–0x11000 (4KiB): private (accepted)',
+    ])
+    expect(svg.match(pageRect(1))?.slice(1)).toEqual([
+      permissionColor(HvMapGpaFlags.Readable),
+      '0x10000–0x11000 (4KiB): VTL0 R',
+    ])
+    expect(svg.match(pageRect(2))?.slice(1)).toEqual([
+      permissionColor(0xf),
+      '0x10000–0x11000 (4KiB): VTL1 R W KX UX',
+    ])
+    expect(svg).toContain(`data-lane="1" data-start="0x0" data-end="0x10000"`)
+    expect(svg).toContain(`data-start="0x11000" data-end="0x100000"`)
+    expect(await json('mem', 'show', '--td', 'demo', '--svg', svgFile)).toMatchObject({
+      svg: svgFile,
+    })
 
-  const events = missing('/v1/tds/{id}/trace/events')
-  it.skipIf(events.length > 0)(
-    `follows a TD's trace events until Ctrl-C${events.length > 0 ? ` (vtld lacks ${events.join(', ')})` : ''}`,
-    async () => {
-      await json('td', 'create', '--name', 'live', '--vps', '1', '--memory', '4MiB')
-      const child = spawn(
-        process.execPath,
-        [BIN, '--socket', socket, 'trace', '--td', 'live', '--follow', '--json'],
-        { cwd: ROOT, env: { ...process.env, NO_COLOR: undefined } }
-      )
-      let stdout = ''
-      let stderr = ''
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-      const firstEvent = new Promise<void>((resolve) => {
-        child.stdout.setEncoding('utf8').on('data', (c: string) => {
-          stdout += c
-          if (stdout.includes('\n')) resolve()
-        })
-      })
-      const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
-      // Hypercalls until the stream (which starts after the events recorded so far) shows one.
-      let sent = 0
-      while (!stdout.includes('\n') && sent < 50) {
-        await vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'live')
-        sent++
-        await Promise.race([firstEvent, new Promise((r) => setTimeout(r, 200))])
-      }
-      child.kill('SIGINT')
-      expect(await exited).toBe(0)
-      expect(stderr).toBe('')
-      const first = JSON.parse(stdout.split('\n')[0] ?? '') as { seq: number; kind: string }
-      expect(first).toMatchObject({
-        seq: expect.any(Number) as number,
-        kind: expect.any(String) as string,
-      })
-      expect((await vtl('td', 'delete', 'live', '--force')).code).toBe(0)
+    const file = join(tmp, 'demo.snapshot.json')
+    expect(await vtl('td', 'save', 'demo', '-o', file)).toMatchObject({ code: 0 })
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ version: 1 })
+    const restored = await json('td', 'restore', file, '--name', 'demo2')
+    expect(restored).toMatchObject({ name: 'demo2', vps: 2 })
+    const again = (await json('mem', 'show', '--td', 'demo2', '--gpa', '0x10000')) as {
+      runs: { vtl0: string }[]
     }
-  )
+    expect(again.runs[0]?.vtl0).toBe('r---')
+
+    for (const td of ['demo', 'demo2']) {
+      expect(await vtl('td', 'delete', td, '--force')).toMatchObject({ code: 0 })
+    }
+    expect((await vtl('td', 'show', 'demo')).code).toBe(2)
+  })
+
+  it("writes a TD's trace for Perfetto", async () => {
+    await json('td', 'create', '--name', 'traced', '--vps', '1', '--memory', '4MiB')
+    await vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'traced')
+    const out = join(tmp, 'traced.trace.json')
+    const r = await vtl('trace', '--td', 'traced', '-o', out)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^wrote .*traced\.trace\.json \(\d+ events\)\n$/)
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: { name: string }[] }
+    expect(doc.traceEvents.length).toBeGreaterThan(0)
+    expect((await vtl('td', 'delete', 'traced')).code).toBe(0)
+  })
+
+  it("follows a TD's trace events until Ctrl-C", async () => {
+    await json('td', 'create', '--name', 'live', '--vps', '1', '--memory', '4MiB')
+    const child = spawn(
+      process.execPath,
+      [BIN, '--socket', socket, 'trace', '--td', 'live', '--follow', '--json'],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: undefined } }
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+    const firstEvent = new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
+        stdout += c
+        if (stdout.includes('\n')) resolve()
+      })
+    })
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
+    // Hypercalls until the stream (which starts after the events recorded so far) shows one.
+    let sent = 0
+    while (!stdout.includes('\n') && sent < 50) {
+      await vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'live')
+      sent++
+      await Promise.race([firstEvent, new Promise((r) => setTimeout(r, 200))])
+    }
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    expect(stderr).toBe('')
+    const first = JSON.parse(stdout.split('\n')[0] ?? '') as { seq: number; kind: string }
+    expect(first).toMatchObject({
+      seq: expect.any(Number) as number,
+      kind: expect.any(String) as string,
+    })
+    expect((await vtl('td', 'delete', 'live', '--force')).code).toBe(0)
+  })
 })
 
 describe('vtl daemon start | status | stop', () => {
