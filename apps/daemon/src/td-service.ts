@@ -516,7 +516,7 @@ export class TdService {
 
   /** The TD's kept trace events after `afterSeq` (what a stream resumes from). */
   async traceEvents(id: string, afterSeq: number): Promise<TraceEvent[]> {
-    return await this.read(id, (entry) => entry.td.trace.events().filter((e) => e.seq > afterSeq))
+    return await this.read(id, (entry) => entry.td.trace.since(afterSeq))
   }
 
   /** The TD's snapshot document (`saveTd`'s JSON form, `version` 1). */

@@ -46,8 +46,7 @@ export class TraceFanout {
     const fresh = total - entry.seen
     entry.seen = total
     if (fresh <= 0 || this.listeners.size === 0) return
-    const events = trace.events()
-    const mine = events.slice(events.length - Math.min(fresh, events.length))
+    const mine = trace.latest(fresh)
     for (const listener of this.listeners) {
       // The command already committed: an observer's failure must not fail it.
       try {

@@ -45,6 +45,21 @@ function sample(limit?: number): Trace {
 }
 
 describe('Trace', () => {
+  it.each([undefined, 3, 5, 8, 100])(
+    'latest(n) and since(seq) read the ring in order (limit %s)',
+    (limit) => {
+      const trace = sample(limit)
+      const kept = trace.events()
+      for (const n of [-1, 0, 1, 2, 3, 5, 8, 20]) {
+        const want = n <= 0 ? [] : kept.slice(-Math.min(n, kept.length))
+        expect(trace.latest(n), `latest(${n})`).toEqual(want)
+      }
+      for (const seq of [-1, 0, 2, 4, 6, 7, 9]) {
+        expect(trace.since(seq), `since(${seq})`).toEqual(kept.filter((e) => e.seq > seq))
+      }
+    }
+  )
+
   it('numbers events and counts them for the report stats', () => {
     const trace = sample()
     expect(trace.events().map((e) => [e.seq, e.kind, e.vp, e.vtl])).toEqual([

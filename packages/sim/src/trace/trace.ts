@@ -194,6 +194,22 @@ export class Trace {
       : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)]
   }
 
+  /** The newest `count` kept events, oldest first (all kept ones when fewer): O(count). */
+  latest(count: number): TraceEvent[] {
+    const kept = this.ring.length
+    const n = Math.max(0, Math.min(Math.floor(count), kept))
+    // The slot after the newest event: the end of a ring still filling, else `head`.
+    const end = kept < this.limit ? kept : this.head
+    const out: TraceEvent[] = []
+    for (let i = n; i > 0; i--) out.push(this.ring[(end - i + kept) % kept] as TraceEvent)
+    return out
+  }
+
+  /** The kept events recorded after `seq`, oldest first (a stream resumes from its last seq). */
+  since(seq: number): TraceEvent[] {
+    return this.latest(this.nextSeq - 1 - seq)
+  }
+
   get size(): number {
     return this.ring.length
   }
