@@ -2,8 +2,31 @@
 export { CAMPAIGNS } from './campaigns.js'
 export type { CampaignName } from './campaigns.js'
 export { InvariantLog } from './invariant-log.js'
-export { REPO_ROOT, runCampaign, summaryLine, writeSummary } from './runner.js'
-export type { Campaign, CampaignSummary, FailedRun, RunnerOptions } from './runner.js'
+export {
+  MAX_FAILED_DETAILS,
+  REPO_ROOT,
+  replayCommand,
+  runCampaign,
+  sortedCounts,
+  summaryLine,
+  writeSummary,
+} from './runner.js'
+export type {
+  Campaign,
+  CampaignSummary,
+  FailedRun,
+  Machine,
+  RunnerOptions,
+  ShardRecord,
+} from './runner.js'
+export { parseShard, shardLabel, shardOfRun, shardRuns, shardShare } from './shard.js'
+export type { Shard } from './shard.js'
+export { checkShards, mergeShards, readShardSummaries } from './merge.js'
+export type { ShardSummaryFile } from './merge.js'
+export { machineText, productionText, reliabilitySection } from './reliability-section.js'
+export { createProgress } from './progress.js'
+export type { ProgressMode, ProgressView } from './progress.js'
+export { runCli } from './cli.js'
 export {
   callableState,
   checkMemoryMap,

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, platform, release } from 'node:os'
+import { cpus, hostname, platform, release } from 'node:os'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import cliProgress from 'cli-progress'
 import { InvariantLog } from './invariant-log.js'
+import { createProgress, type ProgressMode } from './progress.js'
+import { shardLabel, shardRuns, shardShare, type Shard } from './shard.js'
 
 /** One reliability campaign: a seeded run, repeated. */
 export interface Campaign {
@@ -32,8 +33,13 @@ export interface RunnerOptions {
   runs?: number
   /** Stop starting runs after this many seconds. */
   budgetSeconds?: number
-  /** Draw a progress bar on stderr (default: when stderr is a TTY). */
-  progress?: boolean
+  /**
+   * Perform only this shard's run indexes (`shardRuns`): the shards of one `runs` and `seed`
+   * together perform exactly the runs of the unsharded campaign.
+   */
+  shard?: Shard
+  /** Progress on stderr (default: a bar when stderr is a TTY, else none); `true` is `bar`. */
+  progress?: boolean | ProgressMode
 }
 
 export interface FailedRun {
@@ -50,6 +56,12 @@ export interface CampaignSummary {
   seed: number
   /** Seconds, or null when the run count alone bounded the campaign. */
   budgetSeconds: number | null
+  /** The run count asked for (`--runs` or the campaign's), or null when only time bounded it. */
+  plannedRuns: number | null
+  /** The shard this process ran (`--shard`); absent from unsharded and merged summaries. */
+  shard?: Shard
+  /** The shards a merged summary was made from (`pnpm campaign merge`), by index. */
+  shards?: ShardRecord[]
   runs: number
   /** Counted items over all runs (inputs, programs, rounds, cycles). */
   items: number
@@ -63,24 +75,72 @@ export interface CampaignSummary {
   invariants: Record<string, number>
   /** What the runs exercised (statuses, exceptions, typed error codes, injected faults…). */
   outcomes: Record<string, number>
-  machine: { cpus: number; model: string; node: string; os: string }
+  machine: Machine
   startedAt: string
   gitCommit: string | null
+}
+
+/** Where a summary was produced. */
+export interface Machine {
+  cpus: number
+  model: string
+  node: string
+  os: string
+  /** The host name (a CI runner's, a pod's): which log to read for a shard. */
+  host: string
+}
+
+/** One shard of a merged summary: what it ran, where and how long. */
+export interface ShardRecord {
+  index: number
+  runs: number
+  items: number
+  failures: number
+  failedSeeds: number[]
+  durationMs: number
+  startedAt: string
+  machine: Machine
 }
 
 /** The repository's root folder (git commit, default output folder). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 /** Failed runs kept in the summary in full (their seeds are all kept). */
-const MAX_FAILED_DETAILS = 20
+export const MAX_FAILED_DETAILS = 20
 
-function sorted(map: Map<string, number>): Record<string, number> {
-  return Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+/** Counts as a JSON object with its keys in code-point order (stable summaries and diffs). */
+export function sortedCounts(counts: Iterable<[string, number]>): Record<string, number> {
+  return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
+/** HEAD, or `VTL_GIT_COMMIT` where there is no repository (a container image built from a tree). */
 function gitCommit(cwd: string): string | null {
   const git = spawnSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' })
-  return git.status === 0 ? git.stdout.trim() : null
+  if (git.status === 0) return git.stdout.trim()
+  const fromEnv = process.env.VTL_GIT_COMMIT
+  return fromEnv === undefined || fromEnv === '' ? null : fromEnv
+}
+
+/** `pnpm campaign <name> --seed S --runs 1`: one failed run, replayed on any machine. */
+export function replayCommand(campaign: string, seed: number): string {
+  return `pnpm campaign ${campaign} --seed ${seed} --runs 1`
+}
+
+function machine(): Machine {
+  const cpuList = cpus()
+  return {
+    cpus: cpuList.length,
+    model: cpuList[0]?.model ?? 'unknown',
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    host: hostname(),
+  }
+}
+
+function progressMode(option: RunnerOptions['progress']): ProgressMode {
+  if (option === undefined) return process.stderr.isTTY ? 'bar' : 'none'
+  if (typeof option === 'boolean') return option ? 'bar' : 'none'
+  return option
 }
 
 function errorText(error: unknown): string {
@@ -96,8 +156,9 @@ function errorText(error: unknown): string {
 const yieldToTimers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
- * Runs `campaign` for its budget: seeds `seed`, `seed + 1`, … one run each, until the run count or
- * the time budget is reached (a run in progress is finished), and returns the summary.
+ * Runs `campaign` for its budget: seeds `seed`, `seed + 1`, … one run each (with a shard, only
+ * its share of those), until the run count or the time budget is reached (a run in progress is
+ * finished), and returns the summary.
  */
 export async function runCampaign(
   campaign: Campaign,
@@ -111,32 +172,29 @@ export async function runCampaign(
   if (!Number.isFinite(runs) && !Number.isFinite(budgetSeconds)) {
     throw new RangeError(`${campaign.name}: neither a run count nor a time budget bounds it`)
   }
+  const shard = options.shard ?? { index: 1, count: 1 }
   const startedAt = new Date()
   const started = performance.now()
   const deadline = started + budgetSeconds * 1000
   const totals = new InvariantLog()
   const failed: FailedRun[] = []
   const failedSeeds: number[] = []
-  const showProgress = options.progress ?? process.stderr.isTTY
   const byRuns = Number.isFinite(runs)
-  const bar = showProgress
-    ? new cliProgress.SingleBar(
-        {
-          stream: process.stderr,
-          format: `${campaign.name} [{bar}] {value}/{total} ${byRuns ? 'runs' : 's'} | {failures} failures | {duration_formatted}`,
-          hideCursor: true,
-        },
-        cliProgress.Presets.shades_classic
-      )
-    : undefined
-  bar?.start(byRuns ? runs : Math.ceil(budgetSeconds), 0, { failures: 0 })
+  const progress = createProgress(
+    progressMode(options.progress),
+    options.shard === undefined ? campaign.name : `${campaign.name} ${shardLabel(shard)}`,
+    byRuns
+      ? { count: shardShare(shard, runs), unit: 'runs' }
+      : { count: Math.ceil(budgetSeconds), unit: 's' }
+  )
 
   let done = 0
   let items = 0
   let lastYield = performance.now()
   try {
-    while (done < runs && performance.now() < deadline) {
-      const runSeed = seed + done
+    for (const run of shardRuns(shard, runs)) {
+      if (performance.now() >= deadline) break
+      const runSeed = seed + run
       const log = new InvariantLog()
       try {
         items += await campaign.run(runSeed, log)
@@ -150,43 +208,42 @@ export async function runCampaign(
         if (failed.length < MAX_FAILED_DETAILS) {
           failed.push({ seed: runSeed, violations: log.violations, more: log.dropped })
         }
+        progress.failure(
+          runSeed,
+          log.violations[0] ?? 'violated',
+          replayCommand(campaign.name, runSeed)
+        )
       }
       const now = performance.now()
-      bar?.update(byRuns ? done : Math.floor((now - started) / 1000), {
-        failures: failedSeeds.length,
-      })
+      progress.update(done, failedSeeds.length, now - started)
       if (now - lastYield > 100) {
         lastYield = now
         await yieldToTimers()
       }
     }
   } finally {
-    bar?.stop()
+    progress.stop()
     await campaign.close?.()
   }
 
-  const cpuList = cpus()
   const first = failedSeeds[0]
   return {
     campaign: campaign.name,
     unit: campaign.unit,
     seed,
     budgetSeconds: Number.isFinite(budgetSeconds) ? budgetSeconds : null,
+    plannedRuns: byRuns ? runs : null,
+    ...(options.shard === undefined ? {} : { shard: { ...options.shard } }),
     runs: done,
     items,
     failures: failedSeeds.length,
     failedSeeds,
     failed,
-    replay: first === undefined ? null : `pnpm campaign ${campaign.name} --seed ${first} --runs 1`,
+    replay: first === undefined ? null : replayCommand(campaign.name, first),
     durationMs: Math.round(performance.now() - started),
-    invariants: sorted(totals.checks),
-    outcomes: sorted(totals.outcomes),
-    machine: {
-      cpus: cpuList.length,
-      model: cpuList[0]?.model ?? 'unknown',
-      node: process.version,
-      os: `${platform()} ${release()}`,
-    },
+    invariants: sortedCounts(totals.checks),
+    outcomes: sortedCounts(totals.outcomes),
+    machine: machine(),
     startedAt: startedAt.toISOString(),
     gitCommit: gitCommit(REPO_ROOT),
   }
@@ -195,8 +252,11 @@ export async function runCampaign(
 /** The one line a campaign ends with. */
 export function summaryLine(summary: CampaignSummary, file?: string): string {
   const checks = Object.values(summary.invariants).reduce((a, b) => a + b, 0)
+  const shard = summary.shard === undefined ? '' : ` ${shardLabel(summary.shard)}`
+  const merged =
+    summary.shards === undefined ? '' : ` (merged from ${summary.shards.length} shards)`
   const parts = [
-    `${summary.campaign}: ${summary.runs} runs (${summary.items} ${summary.unit}s)`,
+    `${summary.campaign}${shard}${merged}: ${summary.runs} runs (${summary.items} ${summary.unit}s)`,
     `${summary.failures} failures`,
     `${checks} invariant checks`,
     `seed ${summary.seed}`,
