@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `pnpm reliability`: runs every campaign at its full budget, one after another, then writes
 // RELIABILITY.md from the JSON summaries in campaign-results/. `--render` only rewrites the file
-// from the summaries already there (never by hand: every figure comes from a run).
+// from the summaries already there (never by hand: every figure comes from a run), including those
+// `pnpm campaign merge` wrote from the shards of a campaign run on many machines.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { tsImport } from 'tsx/esm/api'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const CAMPAIGNS = ['faults', 'fuzz', 'isolation', 'concurrency', 'crash']
@@ -29,11 +31,19 @@ if (summaries.length === 0) {
   process.exit(1)
 }
 
+// The sections are the campaign package's, so that a merge writes the same ones.
+const { machineText, productionText, reliabilitySection } = await tsImport(
+  '../packages/campaign/src/reliability-section.ts',
+  import.meta.url
+)
 const int = (n) => n.toLocaleString('en-US')
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`
 const checks = (s) => Object.values(s.invariants).reduce((a, b) => a + b, 0)
 const commits = [...new Set(summaries.map((s) => s.gitCommit?.slice(0, 12) ?? 'unknown'))]
-const { machine } = summaries[0]
+// Where the unsharded runs ran (a merged campaign's section lists its shards' machines).
+const machines = [
+  ...new Set(summaries.filter((s) => s.shards === undefined).map((s) => machineText(s.machine))),
+]
 
 const lines = [
   '# Reliability',
@@ -42,8 +52,13 @@ const lines = [
   'full budget (`campaign-results/<name>.json`); never edited by hand. What each campaign does and',
   'checks: [packages/campaign/README.md](packages/campaign/README.md).',
   '',
-  `Machine: ${machine.model} × ${machine.cpus}, Node ${machine.node}, ${machine.os}. ` +
-    `Commit ${commits.join(', ')}.`,
+  'How the figures were produced:',
+  '',
+  ...summaries.map((s) => `- ${productionText(s)}`),
+  '',
+  ...(machines.length > 0
+    ? [`Machine: ${machines.join('; ')}. Commit ${commits.join(', ')}.`]
+    : [`Commit ${commits.join(', ')}.`]),
   '',
   '| campaign | started | runs | covered | failures | invariant checks | seed | duration |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -54,27 +69,7 @@ const lines = [
   ),
   '',
 ]
-for (const s of summaries) {
-  lines.push(`## \`${s.campaign}\``, '')
-  if (s.failures > 0) {
-    lines.push(
-      `**${s.failures} failing runs**, seeds ${s.failedSeeds.slice(0, 20).join(', ')}; replay: \`${s.replay}\`.`,
-      ''
-    )
-    for (const f of s.failed.slice(0, 5)) lines.push(`- seed ${f.seed}: ${f.violations.join('; ')}`)
-    lines.push('')
-  }
-  lines.push('| invariant | checked |', '| --- | ---: |')
-  for (const [name, n] of Object.entries(s.invariants)) lines.push(`| ${name} | ${int(n)} |`)
-  const outcomes = Object.entries(s.outcomes)
-  if (outcomes.length > 0) {
-    lines.push('', '<details><summary>what the runs exercised</summary>', '')
-    lines.push('| outcome | count |', '| --- | ---: |')
-    for (const [name, n] of outcomes) lines.push(`| ${name} | ${int(n)} |`)
-    lines.push('', '</details>')
-  }
-  lines.push('')
-}
+for (const s of summaries) lines.push(...reliabilitySection(s))
 lines.push(
   '## Reproduce',
   '',
@@ -82,6 +77,9 @@ lines.push(
   'npx -y pnpm@10.34.9 install',
   'npx -y pnpm@10.34.9 reliability            # every campaign at full budget, then this file',
   'npx -y pnpm@10.34.9 campaign fuzz --seed 1 --runs 1   # one run, replayed exactly',
+  '# or on n machines: shard i of n each, then merge the summaries and render this file',
+  'npx -y pnpm@10.34.9 campaign fuzz --shard 1/4 --out shards/fuzz-1.json   # … up to --shard 4/4',
+  'npx -y pnpm@10.34.9 campaign merge shards/ && npx -y pnpm@10.34.9 reliability --render',
   '```',
   ''
 )

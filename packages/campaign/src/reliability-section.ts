@@ -14,7 +14,7 @@ export function machineText(machine: Machine): string {
 /** One line saying how a summary's figures were produced: one process, or n shards merged. */
 export function productionText(s: CampaignSummary): string {
   if (s.shards === undefined) {
-    return `\`${s.campaign}\`: one unsharded process (\`pnpm campaign ${s.campaign}\`).`
+    return `\`${s.campaign}\`: one unsharded process (\`pnpm campaign ${s.campaign}\`) on the machine below.`
   }
   const machines = new Set(s.shards.map((shard) => machineText(shard.machine)))
   return (

@@ -182,7 +182,9 @@ describe('the RELIABILITY.md section', () => {
   it('says how the figures were produced and lists a merged summary’s shards', async () => {
     const merged = mergeShards(await shards(2))
     const whole = await runCampaign(fake(), { seed: 5, progress: false })
-    expect(productionText(whole)).toBe('`fake`: one unsharded process (`pnpm campaign fake`).')
+    expect(productionText(whole)).toBe(
+      '`fake`: one unsharded process (`pnpm campaign fake`) on the machine below.'
+    )
     expect(productionText(merged)).toMatch(
       /^`fake`: 2 shards \(`pnpm campaign fake --shard i\/2`\) on one kind of machine, merged by `pnpm campaign merge`/
     )
