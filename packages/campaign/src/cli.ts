@@ -7,6 +7,7 @@ import { mergeShards, readShardSummaries } from './merge.js'
 import { reliabilitySection } from './reliability-section.js'
 import {
   REPO_ROOT,
+  replayCommand,
   runCampaign,
   summaryLine,
   writeSummary,
@@ -48,7 +49,7 @@ function reportFailures(summary: CampaignSummary): void {
   for (const failure of summary.failed.slice(0, 3)) {
     write(
       `seed ${failure.seed}: ${failure.violations.join('; ')} ` +
-        `(replay: pnpm campaign ${summary.campaign} --seed ${failure.seed} --runs 1)`
+        `(replay: ${replayCommand(summary.campaign, failure.seed)})`
     )
   }
 }
