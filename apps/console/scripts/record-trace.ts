@@ -42,17 +42,19 @@ console.log(`${events.length} events → ${out.pathname}`)
 
 if (sim === undefined) throw new Error('the scenario made no TD')
 // As GET /v1/tds/{id}/memory/runs answers them.
-const runs = collectRuns(sim.space, { start: 0n, end: 16n << 20n }).runs.map(({ start, end, state }) => ({
-  start: formatHex(start),
-  size: formatHex(end - start),
-  kind: state.kind,
-  visibility: state.shared ? 'shared' : 'private',
-  accepted: state.accepted,
-  locked: state.locked,
-  vtl0: formatPermissionText(state.vtl0),
-  vtl1: formatPermissionText(state.vtl1),
-  overlay: state.overlay,
-}))
+const runs = collectRuns(sim.space, { start: 0n, end: 16n << 20n }).runs.map(
+  ({ start, end, state }) => ({
+    start: formatHex(start),
+    size: formatHex(end - start),
+    kind: state.kind,
+    visibility: state.shared ? 'shared' : 'private',
+    accepted: state.accepted,
+    locked: state.locked,
+    vtl0: formatPermissionText(state.vtl0),
+    vtl1: formatPermissionText(state.vtl1),
+    overlay: state.overlay,
+  })
+)
 const runsOut = new URL('../src/fixtures/recorded-runs.json', import.meta.url)
 writeFileSync(runsOut, `${JSON.stringify(runs, null, 1)}\n`)
 console.log(`${runs.length} runs → ${runsOut.pathname}`)

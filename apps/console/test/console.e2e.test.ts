@@ -100,7 +100,7 @@ describe.skipIf(skipReason !== undefined)('the console in Chromium', () => {
 
     await expect.poll(() => vp0.locator('td[data-vtl="1"]').textContent()).toBe('enabled')
     await expect.poll(() => vp0.locator('td[data-vtl="0"]').textContent()).toBe('active')
-    expect(await vp0.locator('td').last().textContent()).toMatch(/^VTL1→VTL0 VTL_CALL \(2\)$/)
+    await expect.poll(() => vp0.locator('td').last().textContent()).toBe('VTL1→VTL0 VTL_CALL (2)')
     expect(await vp0.getAttribute('title')).toContain('VP 0 runs in VTL0; VTL1 enabled')
   })
 
@@ -147,6 +147,44 @@ describe.skipIf(skipReason !== undefined)('the console in Chromium', () => {
     }
     expect(trace.traceEvents.some((e) => e.name === 'ModifyVtlProtectionMask')).toBe(true)
     expect(trace.traceEvents.some((e) => e.name.startsWith('VTL0->VTL1'))).toBe(true)
+  })
+
+  it('charts the daemon’s counters and runs a scenario file on a fresh TD', async () => {
+    await page.getByRole('link', { name: 'Metrics' }).click()
+    await expect
+      .poll(() => page.locator('.bars li', { hasText: 'InvalidVtlState' }).count())
+      .toBe(1)
+    await expect
+      .poll(() => page.locator('figcaption').first().textContent())
+      .toMatch(/^VTL switches: /)
+    expect(await page.locator('.bars li', { hasText: 'TDG.VP.WR' }).count()).toBe(1)
+
+    await page.getByRole('link', { name: 'Scenarios' }).click()
+    await page.getByLabel('Run on').selectOption('')
+    await page.getByRole('button', { name: 'Run' }).click()
+    await expect
+      .poll(() => page.getByTestId('scenario-summary').textContent())
+      .toBe('enable-vtl1: 7 passed, 0 failed')
+    // A wrong expectation shows up as a mismatch on its step.
+    const text = await page.getByLabel('Scenario (YAML or JSON)').inputValue()
+    await page
+      .getByLabel('Scenario (YAML or JSON)')
+      .fill(text.replace('status: InvalidVtlState', 'status: Success'))
+    await page.getByRole('button', { name: 'Run' }).click()
+    await expect
+      .poll(() => page.getByTestId('scenario-summary').textContent())
+      .toBe('enable-vtl1: 6 passed, 1 failed')
+    await page.getByRole('button', { name: /^6\. VP0 VTL0 hypercall ✗/ }).click()
+    expect(await page.locator('table.mismatches tbody').textContent()).toBe(
+      'status"Success""InvalidVtlState"'
+    )
+    await page.goBack()
+    await page.goBack()
+    // Back on the TD: the stream replays what happened, the log and the grid fill again.
+    await expect.poll(() => page.locator('table.log tbody tr').count()).toBe(7)
+    await expect
+      .poll(() => page.locator('table.vp-grid tr[data-vp="0"] td').last().textContent())
+      .toBe('VTL1→VTL0 VTL_CALL (2)')
   })
 
   it('takes the README picture at 1280×720 and stays usable on a narrow window', async () => {
