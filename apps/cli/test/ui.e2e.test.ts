@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startDaemon } from '@vtl/daemon'
@@ -27,6 +27,7 @@ const proxy = await startUiProxy(upstream, 0)
 afterAll(async () => {
   await proxy.close()
   await daemon.close()
+  rmSync(tmp, { recursive: true, force: true })
 })
 
 const manual = { redirect: 'manual' } as const
@@ -168,5 +169,34 @@ describe('vtl ui: access to the console', () => {
     }
     expect(text).toMatch(/event: trace\ndata: \{.*"name":"EnablePartitionVtl".*\}\nid: \d+\n/)
     abort.abort()
+  })
+})
+
+describe('vtl ui in front of vtld on TCP', () => {
+  it('forwards with the bearer token, and still asks the browser for the cookie', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vtl-ui-tcp-'))
+    const tcp = await startDaemon({
+      socket: join(dir, 'vtld.sock'),
+      dataDir: join(dir, 'data'),
+      listen: { host: '127.0.0.1', port: 0 },
+      scenarioWorkers: 1,
+      consoleDir,
+    })
+    const token = readFileSync(tcp.tcp?.tokenFile ?? '', 'utf8').trim()
+    const viaTcp = { host: '127.0.0.1', port: tcp.tcp?.port ?? 0, authorization: `Bearer ${token}` }
+    const front = await startUiProxy(viaTcp, 0)
+    try {
+      await expect(mintUiLink({ ...viaTcp, authorization: 'Bearer wrong' })).rejects.toThrow(
+        /vtld refused a console link \(403/
+      )
+      expect((await fetch(`${front.origin}/v1/tds`)).status).toBe(401)
+      const link = await fetch(`${front.origin}${await mintUiLink(viaTcp)}`, manual)
+      const cookie = (link.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+      expect((await fetch(`${front.origin}/v1/tds`, { headers: { cookie } })).status).toBe(200)
+    } finally {
+      await front.close()
+      await tcp.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
