@@ -23,8 +23,8 @@ export {
   renderGpaSvg,
   renderRunsSvg,
   runColumns,
-} from './svg/gpa-svg.js'
-export type { GpaSvgInput, GpaSvgOptions, GpaSvgRun } from './svg/gpa-svg.js'
+} from '@vtl/memory-map'
+export type { GpaSvgInput, GpaSvgOptions, GpaSvgRun } from '@vtl/memory-map'
 export { formatTimeline, describeAction } from './output/timeline.js'
 export { formatBenchTable, parseBenchDocument, verdict } from './commands/bench.js'
 export type { BenchDocument, BenchResultRow } from './commands/bench.js'

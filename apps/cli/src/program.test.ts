@@ -47,6 +47,7 @@ describe('createProgram', () => {
       'mem',
       'hypercall',
       'trace',
+      'ui',
       'probe',
       'bench',
       'completion',

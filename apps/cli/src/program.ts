@@ -8,6 +8,7 @@ import { memCommand } from './commands/mem.js'
 import { probeCommand } from './commands/probe.js'
 import { simCommand } from './commands/sim.js'
 import { tdCommand } from './commands/td.js'
+import { uiCommand } from './commands/ui.js'
 import { vsmCommand } from './commands/vsm.js'
 import { defaultContext, type CliContext } from './context.js'
 import { parseDaemonUrl } from './parse.js'
@@ -69,6 +70,7 @@ Examples:
   program.addCommand(memCommand(ctx))
   program.addCommand(hypercallCommand(ctx))
   program.addCommand(traceCommand(ctx))
+  program.addCommand(uiCommand(ctx))
   program.addCommand(probeCommand(ctx))
   program.addCommand(benchCommand(ctx))
   program.addCommand(completionCommand(ctx, () => program))

@@ -19,7 +19,7 @@ function newest(dir: string): number {
 }
 
 export default function setup(): void {
-  const stale = ['core', 'memory', 'sim', 'tdx-hw'].some((p) => {
+  const stale = ['core', 'memory', 'memory-map', 'sim', 'tdx-hw'].some((p) => {
     const dist = join(root, 'packages', p, 'dist', 'index.js')
     return !existsSync(dist) || statSync(dist).mtimeMs < newest(join(root, 'packages', p, 'src'))
   })

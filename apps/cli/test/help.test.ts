@@ -28,6 +28,7 @@ const COMMANDS = [
   ['mem', 'show'],
   ['hypercall'],
   ['trace'],
+  ['ui'],
   ['probe'],
   ['bench'],
   ['completion'],

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { HvMapGpaFlags } from '@vtl/core'
 import { startDaemon } from '@vtl/daemon'
 import { afterAll, describe, expect, it } from 'vitest'
-import { GPA_SVG_COLORS, permissionColor } from '../src/svg/gpa-svg.js'
+import { GPA_SVG_COLORS, permissionColor } from '@vtl/memory-map'
 import { BIN, ROOT, vtlAsync } from './vtl.js'
 
 // The built `vtl` against a real vtld (startDaemon from @vtl/daemon, in this process, on a

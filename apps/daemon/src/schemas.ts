@@ -64,6 +64,10 @@ export const TdStatusSchema = z
         vtl1Enabled: z.boolean(),
         vsmVpStatus: z.string(),
         readStatus: z.string(),
+        /** A guest hypercall waits on a TLB lock (it completes when the lock is released). */
+        blocked: z.boolean(),
+        /** Requested, undelivered vectors (APIC IRR) of each VTL. */
+        pendingInterrupts: z.object({ vtl0: z.array(z.int()), vtl1: z.array(z.int()) }),
       })
     ),
   })

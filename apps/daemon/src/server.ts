@@ -14,6 +14,9 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js
 import { ScenarioWorkers } from './scenario-worker.js'
 import { claimSocketPath } from './socket-path.js'
 import { TdService } from './td-service.js'
+import { uiGuard, uiRoutes } from './routes/ui.js'
+import { UiSessions } from './ui-session.js'
+import { defaultConsoleDir } from './ui-static.js'
 
 export interface DaemonOptions {
   /** The unix socket to listen on (always; it needs no token, its 0600 mode guards it). */
@@ -34,6 +37,8 @@ export interface DaemonOptions {
   processMetrics?: boolean
   /** One structured line per request here (health probes and scrapes at debug level). */
   log?: Logger
+  /** The web console's build, served at /ui/ (default: `@vtl/console`'s dist). */
+  consoleDir?: string
 }
 
 /** The TCP listener of a running daemon. */
@@ -163,6 +168,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const unwatch = metrics.watch(tds)
   const workers = new ScenarioWorkers(options.scenarioWorkers)
   let ready = false
+  const ui = new UiSessions()
+  const uiFiles = uiRoutes(ui, options.consoleDir ?? defaultConsoleDir())
   const app = createApp({
     tds,
     ready: () => ready,
@@ -177,9 +184,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const hono = new Hono()
     if (options.log !== undefined) hono.use('*', accessLog(options.log))
     if (bearer !== undefined) hono.use('*', bearerAuth(bearer))
+    hono.use('*', uiGuard(ui))
     hono.use('*', metrics.timing())
     hono.use('*', requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS))
     hono.get('/metrics', () => metrics.exposition())
+    hono.route('/', uiFiles)
     hono.route('/', app)
     hono.notFound((c) => app.fetch(c.req.raw, c.env))
     return hono

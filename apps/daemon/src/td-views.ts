@@ -37,6 +37,15 @@ export function tdView(entry: TdEntry): TdView {
   }
 }
 
+/** The vectors set in an APIC's IRR (requested, not yet delivered), lowest first. */
+function requestedVectors(irr: Uint32Array): number[] {
+  const vectors: number[] = []
+  irr.forEach((word, index) => {
+    for (let bit = 0; bit < 32; bit++) if ((word >>> bit) & 1) vectors.push(index * 32 + bit)
+  })
+  return vectors
+}
+
 /** `TdService.status`'s answer. */
 export function tdStatus(id: string, entry: TdEntry): unknown {
   const { engine } = entry.td
@@ -56,6 +65,11 @@ export function tdStatus(id: string, entry: TdEntry): unknown {
       vtl1Enabled: engine.shared.vtl1EnableCalled(vp),
       vsmVpStatus: formatHex(vpStatus.value),
       readStatus: hvStatusName(vpStatus.status) ?? formatHex(vpStatus.status),
+      blocked: entry.td.guestVp(vp).blocked !== undefined,
+      pendingInterrupts: {
+        vtl0: requestedVectors(state.vtls[0].apic.irr),
+        vtl1: requestedVectors(state.vtls[1].apic.irr),
+      },
     })
   }
   return {

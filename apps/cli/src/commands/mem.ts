@@ -12,7 +12,7 @@ import { renderTable } from '../output/table.js'
 import { parseByteSize, parseCount, parseGuestVtl, parseMapGpaFlags, parseU64 } from '../parse.js'
 import { runOne } from '../scenarios.js'
 import { daemonRunsSvgInput } from '../svg/daemon-runs.js'
-import { collectRuns, renderRunsSvg, type GpaSvgRun } from '../svg/gpa-svg.js'
+import { collectRuns, renderRunsSvg, type GpaSvgRun } from '@vtl/memory-map'
 import { example, send, tdOption } from './stateful.js'
 
 interface RangeFlags {

@@ -3,7 +3,7 @@ import { formatPermissionText } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
 import { GpaSpace } from '@vtl/memory'
 import { daemonRunToSvgRun, daemonRunsSvgInput } from './daemon-runs.js'
-import { collectRuns, renderRunsSvg, type GpaSvgRun } from './gpa-svg.js'
+import { collectRuns, renderRunsSvg, type GpaSvgRun } from '@vtl/memory-map'
 
 const RUN = {
   start: '0x10000',

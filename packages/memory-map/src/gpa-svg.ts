@@ -14,6 +14,8 @@ export interface GpaSvgOptions {
   width?: number
   /** Narrowest run column in pixels (default 14). */
   minRunWidth?: number
+  /** The VTLs whose permission lanes are drawn (default both: `[0, 1]`). */
+  vtls?: readonly (0 | 1)[]
 }
 
 /** A run as the picture needs it: a GpaSpace run, or one read back from vtld's answer. */
@@ -159,16 +161,23 @@ export function renderRunsSvg(input: GpaSvgInput, options: GpaSvgOptions = {}): 
   const plotWidth = width - LANE_LABEL_WIDTH - 90
   const runs = input.runs
   const cols = runColumns(runs, plotWidth, options.minRunWidth ?? 14)
-  const lanes = ['host visibility', 'VTL0 permissions', 'VTL1 permissions', 'locked / overlay']
+  const names = ['host visibility', 'VTL0 permissions', 'VTL1 permissions', 'locked / overlay']
+  // Lanes by meaning (`data-lane`: 0 visibility, 1 VTL0, 2 VTL1, 3 flags), drawn in this order.
+  const vtls = options.vtls ?? [0, 1]
+  const lanes = [0, ...[1, 2].filter((lane) => vtls.includes((lane - 1) as 0 | 1)), 3]
+  const laneTop = (lane: number): number =>
+    TOP + Math.max(0, lanes.indexOf(lane)) * (LANE_HEIGHT + LANE_GAP)
   const lanesBottom = TOP + lanes.length * (LANE_HEIGHT + LANE_GAP)
   const out: string[] = []
   const body: string[] = []
 
   // Lane labels.
-  lanes.forEach((name, i) => {
-    const y = TOP + i * (LANE_HEIGHT + LANE_GAP) + LANE_HEIGHT / 2 + 4
-    body.push(`<text x="10" y="${y}" font-size="12" ${FONT} fill="#222">${esc(name)}</text>`)
-  })
+  for (const lane of lanes) {
+    const y = laneTop(lane) + LANE_HEIGHT / 2 + 4
+    body.push(
+      `<text x="10" y="${y}" font-size="12" ${FONT} fill="#222">${esc(names[lane] ?? '')}</text>`
+    )
+  }
 
   const used = {
     visibility: new Set<Visibility>(),
@@ -185,14 +194,15 @@ export function renderRunsSvg(input: GpaSvgInput, options: GpaSvgOptions = {}): 
     const range = `${hex(run.start)}–${hex(run.end)} (${size(run.end - run.start)})`
     const attrs = `data-start="${hex(run.start)}" data-end="${hex(run.end)}"`
     const rect = (lane: number, fill: string, tip: string, extra = ''): void => {
-      const y = TOP + lane * (LANE_HEIGHT + LANE_GAP)
+      if (!lanes.includes(lane)) return
+      const y = laneTop(lane)
       body.push(
         `<rect class="run" data-lane="${lane}" ${attrs} x="${round(x)}" y="${y}" width="${round(w)}" height="${LANE_HEIGHT}" fill="${fill}" stroke="#ffffff" stroke-width="0.5"${extra}><title>${esc(`${range}: ${tip}`)}</title></rect>`
       )
     }
     const label = (lane: number, text: string, dark: boolean): void => {
-      if (w < text.length * 7 + 8) return
-      const y = TOP + lane * (LANE_HEIGHT + LANE_GAP) + LANE_HEIGHT / 2 + 4
+      if (w < text.length * 7 + 8 || !lanes.includes(lane)) return
+      const y = laneTop(lane) + LANE_HEIGHT / 2 + 4
       body.push(
         `<text x="${round(x + w / 2)}" y="${y}" text-anchor="middle" font-size="11" ${FONT} fill="${dark ? '#ffffff' : '#222222'}" pointer-events="none">${esc(text)}</text>`
       )
@@ -213,7 +223,7 @@ export function renderRunsSvg(input: GpaSvgInput, options: GpaSvgOptions = {}): 
       const f = ram ? flags : undefined
       const text = permissionLabel(f)
       const fill = permissionColor(f)
-      used.permissions.set(text, fill)
+      if (lanes.includes(lane)) used.permissions.set(text, fill)
       rect(lane, fill, `VTL${lane - 1} ${text}`)
       label(lane, text, f === 0 || f === 0x3 || f === 0xf)
     }

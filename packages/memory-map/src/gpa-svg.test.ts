@@ -219,3 +219,36 @@ describe('runColumns', () => {
     expect(cols.every((c) => c.width === 2)).toBe(true)
   })
 })
+
+describe('renderRunsSvg per VTL', () => {
+  const laneYs = (svg: string): Map<string, Set<string>> => {
+    const ys = new Map<string, Set<string>>()
+    for (const m of svg.matchAll(/<rect class="run" data-lane="(\d)"[^>]* y="(\d+)"/g)) {
+      const [, lane = '', y = ''] = m
+      ys.set(lane, (ys.get(lane) ?? new Set()).add(y))
+    }
+    return ys
+  }
+
+  it('draws both VTLs by default, one VTL’s lane in its place when asked', () => {
+    const both = renderGpaSvg(knownSpace())
+    expect(renderGpaSvg(knownSpace(), { vtls: [0, 1] })).toBe(both)
+    expect([...laneYs(both)].map(([lane, ys]) => [lane, [...ys]])).toEqual([
+      ['0', ['48']],
+      ['1', ['88']],
+      ['2', ['128']],
+      ['3', ['168']],
+    ])
+    const vtl1 = renderGpaSvg(knownSpace(), { vtls: [1] })
+    expect([...laneYs(vtl1)].map(([lane, ys]) => [lane, [...ys]])).toEqual([
+      ['0', ['48']],
+      ['2', ['88']],
+      ['3', ['128']],
+    ])
+    expect(vtl1).toContain('VTL1 permissions')
+    expect(vtl1).not.toContain('VTL0 permissions')
+    // The legend lists only the permissions drawn: VTL0's read-only page is not in VTL1's map.
+    expect(both).toMatch(/>R<\/text>/)
+    expect(vtl1).not.toMatch(/>R<\/text>/)
+  })
+})
