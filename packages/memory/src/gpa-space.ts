@@ -100,6 +100,8 @@ interface OverlayRecord {
 const SINK_FAILURE_STATUS = HvStatus.OperationFailed
 
 const EMPTY_PLAN = new Plan([])
+/** Shared by every result whose sink ran nothing (the field is read-only). */
+const NONE_EXECUTED: readonly PlanOp[] = Object.freeze([])
 
 /**
  * The guest physical address space of a TDX guest with VSM: acceptance, private/shared marking,
@@ -445,7 +447,7 @@ export class GpaSpace implements ProtectionPort {
       const needed = (options.perms ?? options.check ?? 0) & 0xf
       if ((have & needed) !== needed) return this.denied(HvStatus.OperationDenied)
       record.count++
-      return { status: HvStatus.Success, processed: 1, plan: EMPTY_PLAN, executed: [] }
+      return { status: HvStatus.Success, processed: 1, plan: EMPTY_PLAN, executed: NONE_EXECUTED }
     }
     const check = (options.check ?? 0) & 0xf
     if (!isAcceptedPrivateRam(w) || w & LOCKED || (have & check) !== check) {
@@ -472,7 +474,7 @@ export class GpaSpace implements ProtectionPort {
     if (record === undefined) return this.denied(HvStatus.OperationDenied)
     if (record.count > 1) {
       record.count--
-      return { status: HvStatus.Success, processed: 1, plan: EMPTY_PLAN, executed: [] }
+      return { status: HvStatus.Success, processed: 1, plan: EMPTY_PLAN, executed: NONE_EXECUTED }
     }
     const w = this.map.valueAt(page)
     const result = this.mutate([page, page + 1], () => {
@@ -601,7 +603,7 @@ export class GpaSpace implements ProtectionPort {
   }
 
   private denied(status: HvStatus): MutationResult {
-    return { status, processed: 0, plan: EMPTY_PLAN, executed: [] }
+    return { status, processed: 0, plan: EMPTY_PLAN, executed: NONE_EXECUTED }
   }
 
   private snapshot(ranges: readonly number[]): RunSnapshot {
@@ -644,7 +646,7 @@ export class GpaSpace implements ProtectionPort {
   /** `mutate` for one page whose word goes from `from` to `to`: no closures, no walks. */
   private mutatePage(page: number, from: PageWord, to: PageWord): MutationResult {
     if (from === to)
-      return { status: HvStatus.Success, processed: 0, plan: EMPTY_PLAN, executed: [] }
+      return { status: HvStatus.Success, processed: 0, plan: EMPTY_PLAN, executed: NONE_EXECUTED }
     this.map.assign(page, page + 1, to)
     const steps = diffPage(page, from, to, this.tdxConnect)
     return this.settle([page, page + 1], [page, page + 1, from], steps)
@@ -664,7 +666,7 @@ export class GpaSpace implements ProtectionPort {
     const plan = new Plan(steps, maxLevel)
     if (dryRun) this.restore(before)
     if (dryRun || this.sink === undefined || plan.isEmpty) {
-      return { status: HvStatus.Success, processed: 0, plan, executed: [] }
+      return { status: HvStatus.Success, processed: 0, plan, executed: NONE_EXECUTED }
     }
     const options = this.busyRetries === undefined ? {} : { busyRetries: this.busyRetries }
     const run = executePlan(plan, this.sink, options)
@@ -689,7 +691,7 @@ export class GpaSpace implements ProtectionPort {
       status: SINK_FAILURE_STATUS,
       processed: 0,
       plan,
-      executed: [],
+      executed: NONE_EXECUTED,
       failure: { op: run.failure.op, status: run.failure.status, undo },
     }
   }

@@ -107,4 +107,32 @@ describe('RunMap', () => {
     map.checkInvariants()
     expect(pages(map)).toEqual(Array.from(naive))
   })
+
+  it('reads stay right when a read of one page is followed by writes to it or elsewhere', () => {
+    // valueAt keeps the searched position for a following single-page write; any other write
+    // must drop it, or a later read of the same page would use a stale leaf position.
+    const end = 20_000
+    const map = new RunMap(end, 0)
+    const naive = new Uint8Array(end)
+    let seed = 11
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0
+      return (seed >>> 8) % n
+    }
+    let wrong = 0
+    for (let k = 0; k < 40_000; k++) {
+      const a = rnd(end)
+      if (map.valueAt(a) !== naive[a]) wrong++
+      const v = rnd(3)
+      const target = k % 3 === 0 ? rnd(end) : a
+      const b = Math.min(end, target + (k % 5 === 0 ? 1 + rnd(300) : 1))
+      if (k % 2 === 0) map.assign(target, b, v)
+      else map.update(target, b, (w) => (w + v) % 3)
+      for (let g = target; g < b; g++) naive[g] = k % 2 === 0 ? v : ((naive[g] ?? 0) + v) % 3
+      if (map.valueAt(a) !== naive[a]) wrong++
+    }
+    expect(wrong).toBe(0)
+    map.checkInvariants()
+    expect(pages(map)).toEqual(Array.from(naive))
+  })
 })

@@ -33,6 +33,12 @@ export class RunMap {
   // Results of `locate`, kept in fields so the hot path allocates nothing.
   private lp = 0
   private li = 0
+  /**
+   * The page whose `lp`/`li` are still current after a `valueAt`, or -1: a read-check-write of
+   * one page (ModifyVtlProtectionMask's common case) searches the tree once, not twice. Every
+   * other path goes through `locate`, which clears it before anything can move.
+   */
+  private located = -1
 
   constructor(end: number, initial: number) {
     if (!Number.isSafeInteger(end) || end <= 0) throw new RangeError(`RunMap end ${end}`)
@@ -69,7 +75,10 @@ export class RunMap {
   }
 
   valueAt(page: number): number {
-    this.locate(page)
+    if (this.located !== page) {
+      this.locate(page)
+      this.located = page
+    }
     return this.vals[(this.order[this.lp] ?? 0) * LEAF + this.li] ?? 0
   }
 
@@ -204,7 +213,8 @@ export class RunMap {
    * either neighbour in place.
    */
   private setPage(a: number, value: number, fn?: (value: number) => number): void {
-    this.locate(a)
+    if (this.located !== a) this.locate(a)
+    this.located = -1
     const p = this.lp
     const i = this.li
     const leaf = this.order[p] ?? 0
@@ -289,6 +299,7 @@ export class RunMap {
 
   /** Finds the run containing `x` (0 ≤ x < end): sets `lp` (directory position) and `li`. */
   private locate(x: number): void {
+    this.located = -1
     const firsts = this.firsts
     let lo = 0
     let hi = this.nLeaves - 1
