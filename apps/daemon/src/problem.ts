@@ -70,18 +70,19 @@ export interface Problem {
   detail: string
   hvStatus?: string
   issues?: unknown
+  /** The input field at fault (a snapshot document's path, e.g. `vps[0].exitVtl`). */
+  field?: string
 }
+
+/** What a problem carries besides its code and detail. */
+export type ProblemExtra = Pick<Problem, 'hvStatus' | 'issues' | 'field'>
 
 /** Thrown by handlers; turned into problem+json by the app's error handler. */
 export class ProblemError extends Error {
   readonly code: DaemonErrorCode
-  readonly extra: Pick<Problem, 'hvStatus' | 'issues'>
+  readonly extra: ProblemExtra
 
-  constructor(
-    code: DaemonErrorCode,
-    detail: string,
-    extra: Pick<Problem, 'hvStatus' | 'issues'> = {}
-  ) {
+  constructor(code: DaemonErrorCode, detail: string, extra: ProblemExtra = {}) {
     super(detail)
     this.name = 'ProblemError'
     this.code = code
@@ -103,11 +104,7 @@ const TITLES: Readonly<Record<number, string>> = {
 }
 
 /** Builds the problem document for a code. */
-export function problem(
-  code: DaemonErrorCode,
-  detail: string,
-  extra: Pick<Problem, 'hvStatus' | 'issues'> = {}
-): Problem {
+export function problem(code: DaemonErrorCode, detail: string, extra: ProblemExtra = {}): Problem {
   const status = HTTP_STATUS[code]
   return {
     type: `urn:vtl:problem:${code}`,

@@ -6,6 +6,7 @@ import {
   saveTd,
   type ChromeTraceEvent,
   type SimTd,
+  type SnapshotLimits,
   type StepResult,
   type TdSnapshot,
   type TraceEvent,
@@ -27,11 +28,12 @@ import {
   DEFAULT_TRACE_LIMIT,
   buildTd,
   enterTd,
+  recorded,
   restoredMeta,
   type TdEntry,
   type TdTable,
 } from './td-entry.js'
-import { replayJournal } from './td-replay.js'
+import { rebuildTd, replayJournal } from './td-replay.js'
 import type {
   HypercallSpec,
   Idempotency,
@@ -60,6 +62,7 @@ export class TdService {
   private readonly answerTtlMs: number
   private readonly now: () => number
   private readonly fanout = new TraceFanout()
+  private readonly snapshotLimits: SnapshotLimits
 
   /** Without a journal the TDs live in an in-memory one (tests, throwaway daemons). */
   constructor(journal: Journal = new Journal(':memory:'), options: TdServiceOptions = {}) {
@@ -71,7 +74,9 @@ export class TdService {
     if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
       throw new RangeError(`snapshotEvery must be a positive integer: ${this.snapshotEvery}`)
     }
-    replayJournal(journal, this.tds)
+    // The simulator's default ring (100 000) restores whatever this daemon's ring is.
+    this.snapshotLimits = { maxTraceLimit: Math.max(this.traceLimit, 100_000) }
+    replayJournal(journal, this.tds, this.snapshotLimits)
     this.maintain()
   }
 
@@ -188,14 +193,52 @@ export class TdService {
     this.writable(id, entry)
     return await entry.queue.run(() => {
       this.writable(id, entry)
-      return this.commit(entry, command(entry), idem)
+      return this.commit(entry, this.atomic(entry, command), idem)
     })
+  }
+
+  /**
+   * Runs a command so that it either commits or changes nothing: a typed refusal (ProblemError)
+   * comes before any change; any other error may leave the TD half-changed, so the TD is rebuilt
+   * from its journal (its state after the last committed command), or, if that fails too, marked
+   * failed and unreadable.
+   */
+  private atomic<T>(entry: TdEntry, command: (entry: TdEntry) => Mutation<T>): Mutation<T> {
+    try {
+      return command(entry)
+    } catch (error) {
+      if (error instanceof ProblemError) throw error
+      const why = error instanceof Error ? error.message : String(error)
+      const id = entry.meta.td
+      let rebuilt: TdEntry | undefined
+      try {
+        rebuilt = rebuildTd(this.journal, id, this.snapshotLimits)
+      } catch {
+        rebuilt = undefined
+      }
+      if (rebuilt === undefined || rebuilt.failure !== undefined) {
+        entry.failure = `a command failed unexpectedly (${why}) and the TD could not be rebuilt`
+        entry.unreadable = true
+        this.fanout.publish(entry)
+        throw new ProblemError('E_INTERNAL', `${entry.failure}; TD ${id} is marked failed`)
+      }
+      entry.td = rebuilt.td
+      entry.seen = recorded(rebuilt.td.trace)
+      throw new ProblemError(
+        'E_INTERNAL',
+        `the command failed unexpectedly (${why}); nothing of it was applied: TD ${id} is in ` +
+          'its state before it (rebuilt from the journal)'
+      )
+    }
   }
 
   private async read<T>(id: string, query: (entry: TdEntry) => T): Promise<T> {
     const entry = this.entry(id)
     return await entry.queue.run(() => {
       if (this.tds.get(id) !== entry) throw noTd(id)
+      if (entry.unreadable) {
+        throw new ProblemError('E_TD_FAILED', `TD ${id} failed (${entry.failure}); delete it`)
+      }
       return query(entry)
     })
   }
@@ -245,12 +288,13 @@ export class TdService {
     let td: SimTd
     let meta: TdMeta
     try {
-      td = restoreTd(snapshot)
+      td = restoreTd(snapshot, this.snapshotLimits)
       meta = restoredMeta(id, name, snapshot)
     } catch (error) {
       throw new ProblemError(
         'E_BAD_SNAPSHOT',
-        `cannot restore the snapshot: ${error instanceof Error ? error.message : String(error)}`
+        `cannot restore the snapshot: ${error instanceof Error ? error.message : String(error)}`,
+        VtlError.isInstance(error) && error.field !== undefined ? { field: error.field } : {}
       )
     }
     const entry = enterTd(this.tds, meta, td)
