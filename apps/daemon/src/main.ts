@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { BACKENDS, BackendRefusedError, checkBackend, type BackendKind } from './backend.js'
+import { DataDirLockedError } from './data-dir-lock.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './request-timeout.js'
 import { startDaemon, type Daemon } from './server.js'
 import { defaultSocketPath } from './socket-path.js'
@@ -21,7 +22,7 @@ const USAGE = `usage: vtld [options]
   --backend sim|hw         simulated TDs (default), or the hardware (refused where the probe fails)
   --quiet                  no start-up text on stdout (logs stay on stderr)
   -h, --help               this text
-Exit codes: 0 stopped cleanly, 1 failed, 2 bad arguments or backend refused.
+Exit codes: 0 stopped cleanly, 1 failed, 2 bad arguments, backend refused or data dir in use.
 `
 
 class UsageError extends Error {}
@@ -169,6 +170,10 @@ main().then(
   },
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error)
+    if (error instanceof DataDirLockedError) {
+      process.stderr.write(`vtld: ${message}\n`)
+      process.exit(2)
+    }
     if (error instanceof BackendRefusedError) {
       for (const reason of error.reasons) process.stderr.write(`vtld: backend refused: ${reason}\n`)
       process.exit(2)

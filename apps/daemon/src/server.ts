@@ -8,6 +8,7 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
 import { createApp } from './app.js'
 import { bearerAuth, resolveToken } from './auth.js'
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { Journal } from './journal.js'
 import { DaemonMetrics, matchedRoute } from './metrics.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
@@ -145,8 +146,19 @@ function serve(fetch: (request: Request, env: unknown) => Response | Promise<Res
 
 /** Opens the journal, replays it and listens on the unix socket (mode 0600) and, if asked, TCP. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  await claimSocketPath(options.socket)
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+  // Before anything touches the journal or the socket: one vtld per data dir.
+  const lock = lockDataDir(options.dataDir, options.socket)
+  try {
+    await claimSocketPath(options.socket)
+    return await startOnDataDir(options, lock)
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+}
+
+async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promise<Daemon> {
   const token =
     options.listen === undefined
       ? undefined
@@ -219,6 +231,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     tds.checkpoint()
     journal.close()
     await unlink(options.socket).catch(() => undefined)
+    lock.release()
   }
   return {
     socket: options.socket,
