@@ -20,6 +20,8 @@ const USAGE = `usage: vtld [options]
   --token-file PATH        the TCP token (mode 0600/0400); default: generated <data-dir>/vtld.token
   --request-timeout SEC    answer E_TIMEOUT after SEC seconds (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000})
   --backend sim|hw         simulated TDs (default), or the hardware (refused where the probe fails)
+  --recover-journal        start on a damaged journal from each TD's last good record
+                           (says what it drops; without it vtld refuses to start)
   --quiet                  no start-up text on stdout (logs stay on stderr)
   -h, --help               this text
 Exit codes: 0 stopped cleanly, 1 failed, 2 bad arguments, backend refused or data dir in use.
@@ -96,6 +98,7 @@ async function main(): Promise<number | undefined> {
       'request-timeout': { type: 'string' },
       backend: { type: 'string', default: 'sim' },
       quiet: { type: 'boolean', default: false },
+      'recover-journal': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -120,6 +123,7 @@ async function main(): Promise<number | undefined> {
     dataDir,
     processMetrics: true,
     log,
+    recoverJournal: values['recover-journal'],
     ...(listen === undefined ? {} : { listen }),
     ...(values['token-file'] === undefined ? {} : { tokenFile: values['token-file'] }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),

@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 import { createApp } from './app.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
-import { Journal } from './journal.js'
+import { openJournal } from './journal-check.js'
 import { DaemonMetrics, matchedRoute } from './metrics.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
 import { ScenarioWorkers } from './scenario-worker.js'
@@ -33,6 +33,11 @@ export interface DaemonOptions {
   scenarioWorkers?: number
   /** Also export prom-client's process metrics (CPU, heap, event loop lag) on /metrics. */
   processMetrics?: boolean
+  /**
+   * Start on a damaged journal from the last good record of each TD (dropping the damaged
+   * records and the TD's later ones); without it vtld refuses to start on damage.
+   */
+  recoverJournal?: boolean
   /** One structured line per request here (health probes and scrapes at debug level). */
   log?: Logger
 }
@@ -163,7 +168,8 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
     options.listen === undefined
       ? undefined
       : await resolveToken(options.dataDir, options.tokenFile)
-  const journal = new Journal(join(options.dataDir, 'vtld.sqlite'))
+  const { journal, recovered } = openJournal(options.dataDir, options.recoverJournal === true)
+  for (const line of recovered) options.log?.warn({ dataDir: options.dataDir }, `vtld: ${line}`)
   let tds: TdService
   try {
     tds = new TdService(journal)
