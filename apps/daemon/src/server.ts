@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { chmod, mkdir, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
 import { Hono, type MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
@@ -10,6 +9,7 @@ import { createApp } from './app.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { openJournal } from './journal-check.js'
+import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits } from './limits.js'
 import { DaemonMetrics, matchedRoute } from './metrics.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
 import { ScenarioWorkers } from './scenario-worker.js'
@@ -38,6 +38,8 @@ export interface DaemonOptions {
    * records and the TD's later ones); without it vtld refuses to start on damage.
    */
   recoverJournal?: boolean
+  /** Connection bounds per listener (defaults: `SOCKET_LISTENER`, `TCP_LISTENER`). */
+  limits?: { socket?: Partial<ListenerLimits>; tcp?: Partial<ListenerLimits> }
   /** One structured line per request here (health probes and scrapes at debug level). */
   log?: Logger
 }
@@ -138,14 +140,31 @@ function accessLog(log: Logger): MiddlewareHandler {
   }
 }
 
-function serve(fetch: (request: Request, env: unknown) => Response | Promise<Response>): Server {
+/**
+ * An HTTP server with per-listener bounds: at most `maxConnections` open (more are closed on
+ * accept) and headers within `headersTimeoutMs` (a slowloris client is cut before auth could
+ * even run), so a flood on one listener leaves the other usable.
+ */
+function serve(
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+  limits: ListenerLimits
+): Server {
   const listener = getRequestListener(fetch)
-  const server = createServer((request, response) => {
-    // A request that arrives on an open connection while closing is answered with
-    // `Connection: close`.
-    if (!server.listening) response.shouldKeepAlive = false
-    void listener(request, response)
-  })
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: 0,
+      // How often Node checks the header deadline (its default, 30 s, would let it slip).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    (request, response) => {
+      // A request that arrives on an open connection while closing is answered with
+      // `Connection: close`.
+      if (!server.listening) response.shouldKeepAlive = false
+      void listener(request, response)
+    }
+  )
+  server.maxConnections = limits.maxConnections
   return server
 }
 
@@ -203,13 +222,13 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
     return hono
   }
 
-  const servers: Server[] = [serve(edge().fetch)]
+  const servers: Server[] = [serve(edge().fetch, { ...SOCKET_LISTENER, ...options.limits?.socket })]
   let tcp: TcpListener | undefined
   try {
     await listen(servers[0] as Server, options.socket)
     await chmod(options.socket, 0o600)
     if (options.listen !== undefined && token !== undefined) {
-      const server = serve(edge(token.token).fetch)
+      const server = serve(edge(token.token).fetch, { ...TCP_LISTENER, ...options.limits?.tcp })
       servers.push(server)
       await listen(server, options.listen.port, options.listen.host)
       const address = server.address() as AddressInfo
