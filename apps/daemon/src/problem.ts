@@ -24,6 +24,8 @@ export type DaemonErrorCode =
   | 'E_BAD_RANGE'
   | 'E_MEMORY_STATE'
   | 'E_PARAVISOR_PANIC'
+  | 'E_LIMIT'
+  | 'E_TOO_COSTLY'
 
 /** The one place that maps an error code to an HTTP status. */
 export const HTTP_STATUS: Readonly<
@@ -59,6 +61,10 @@ export const HTTP_STATUS: Readonly<
   E_MEMORY_STATE: 409,
   /** The simulated paravisor panicked where OpenHCL would (a typed VtlError): the TD failed. */
   E_PARAVISOR_PANIC: 500,
+  /** The daemon holds as many TDs, VPs or bytes of guest RAM as its limits allow. */
+  E_LIMIT: 409,
+  /** One request asks for more work than `maxRequestCost` (refused before any of it runs). */
+  E_TOO_COSTLY: 413,
 }
 
 /** An RFC 9457 problem document as the daemon sends it. */

@@ -9,7 +9,7 @@ import { createApp } from './app.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { openJournal } from './journal-check.js'
-import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits } from './limits.js'
+import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits, type TdLimits } from './limits.js'
 import { DaemonMetrics, matchedRoute } from './metrics.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
 import { ScenarioWorkers } from './scenario-worker.js'
@@ -39,7 +39,12 @@ export interface DaemonOptions {
    */
   recoverJournal?: boolean
   /** Connection bounds per listener (defaults: `SOCKET_LISTENER`, `TCP_LISTENER`). */
-  limits?: { socket?: Partial<ListenerLimits>; tcp?: Partial<ListenerLimits> }
+  limits?: {
+    socket?: Partial<ListenerLimits>
+    tcp?: Partial<ListenerLimits>
+    /** TD, VP, memory and per-request cost limits (defaults: `TD_LIMITS`). */
+    tds?: Partial<TdLimits>
+  }
   /** One structured line per request here (health probes and scrapes at debug level). */
   log?: Logger
 }
@@ -191,7 +196,7 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
   for (const line of recovered) options.log?.warn({ dataDir: options.dataDir }, `vtld: ${line}`)
   let tds: TdService
   try {
-    tds = new TdService(journal)
+    tds = new TdService(journal, { ...(options.limits?.tds ? { limits: options.limits.tds } : {}) })
   } catch (error) {
     journal.close()
     throw error

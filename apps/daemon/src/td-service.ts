@@ -15,6 +15,7 @@ import {
   enablePartitionVtlStep,
   enableVpVtlStep,
   hostVisibilitySteps,
+  parseSteps,
   protectSteps,
   setPartitionConfigStep,
   startVpStep,
@@ -22,6 +23,7 @@ import {
   type StepSource,
 } from './guest-steps.js'
 import { Journal, type CreateRecord, type IdempotentAnswer, type TdMeta } from './journal.js'
+import { TD_LIMITS, stepsCost, type TdLimits } from './limits.js'
 import { HTTP_STATUS, ProblemError, problem } from './problem.js'
 import { runRangeSteps, runSteps, type Mutation } from './step-runner.js'
 import {
@@ -63,6 +65,7 @@ export class TdService {
   private readonly now: () => number
   private readonly fanout = new TraceFanout()
   private readonly snapshotLimits: SnapshotLimits
+  private readonly limits: TdLimits
 
   /** Without a journal the TDs live in an in-memory one (tests, throwaway daemons). */
   constructor(journal: Journal = new Journal(':memory:'), options: TdServiceOptions = {}) {
@@ -74,6 +77,7 @@ export class TdService {
     if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
       throw new RangeError(`snapshotEvery must be a positive integer: ${this.snapshotEvery}`)
     }
+    this.limits = { ...TD_LIMITS, ...options.limits }
     // The simulator's default ring (100 000) restores whatever this daemon's ring is.
     this.snapshotLimits = { maxTraceLimit: Math.max(this.traceLimit, 100_000) }
     replayJournal(journal, this.tds, this.snapshotLimits)
@@ -98,6 +102,43 @@ export class TdService {
       if (entry.meta.name === name) {
         throw new ProblemError('E_TD_EXISTS', `a TD named ${name} exists (${entry.meta.td})`)
       }
+    }
+  }
+
+  /** Refuses a new TD that would take the daemon past its TD, VP or memory limit. */
+  private checkCapacity(vps: number, memory: bigint, self?: string): void {
+    let tds = 1
+    let allVps = vps
+    let allMemory = memory
+    for (const entry of this.tds.values()) {
+      if (entry.meta.td === self) continue
+      tds++
+      allVps += entry.meta.vps
+      allMemory += BigInt(entry.meta.memory)
+    }
+    const { maxTds, maxVps, maxMemory } = this.limits
+    const over =
+      tds > maxTds
+        ? `maxTds (${maxTds} TDs)`
+        : allVps > maxVps
+          ? `maxVps (${maxVps} VPs over all TDs; ${allVps - vps} in use)`
+          : allMemory > maxMemory
+            ? `maxMemory (${formatHex(maxMemory)} bytes over all TDs; ${formatHex(allMemory - memory)} in use)`
+            : undefined
+    if (over !== undefined) {
+      throw new ProblemError('E_LIMIT', `a new TD would exceed this daemon's limit ${over}`)
+    }
+  }
+
+  /** Refuses a request whose steps cost more than `maxRequestCost`, before any of it runs. */
+  private checkCost(entry: TdEntry, sources: readonly StepSource[]): void {
+    const cost = stepsCost(parseSteps(entry.meta, sources))
+    if (cost > this.limits.maxRequestCost) {
+      throw new ProblemError(
+        'E_TOO_COSTLY',
+        `the request costs ${cost} (one per step and per rep), over this daemon's limit ` +
+          `maxRequestCost ${this.limits.maxRequestCost}; split it`
+      )
     }
   }
 
@@ -274,6 +315,8 @@ export class TdService {
       throw error
     }
     try {
+      // After the build (a bad geometry is 400 first), before anything is journaled.
+      this.checkCapacity(spec.vps, spec.memory, record.td)
       return this.commit(entry, { records: [record], value: tdView(entry) }, idem, true)
     } catch (error) {
       this.tds.delete(record.td)
@@ -284,6 +327,14 @@ export class TdService {
   /** A new TD in the state of a snapshot document (`saveTd`'s JSON form). */
   restore(name: string | undefined, snapshot: TdSnapshot, idem?: Idempotency<TdView>): TdView {
     this.checkName(name)
+    // Counted from the options before anything is built (validation checks them first).
+    const { options } = snapshot as { options?: { vps?: unknown; memory?: unknown } }
+    if (typeof options?.vps === 'number' && typeof options.memory === 'string') {
+      this.checkCapacity(
+        options.vps,
+        /^0x[0-9a-f]{1,16}$/.test(options.memory) ? BigInt(options.memory) : 0n
+      )
+    }
     const id = `td-${randomUUID().slice(0, 8)}`
     let td: SimTd
     let meta: TdMeta
@@ -361,6 +412,7 @@ export class TdService {
     for (const source of sources) {
       if (typeof source.vp === 'number') this.checkVp(entry, source.vp)
     }
+    this.checkCost(entry, sources)
     return await this.mutate(id, idem, (current) => runSteps(current, sources))
   }
 
@@ -466,8 +518,10 @@ export class TdService {
     sources: StepSource[],
     idem: Idempotency<RangeResult> | undefined
   ): Promise<RangeResult> {
-    this.checkVp(this.entry(id), vp)
-    return await this.mutate(id, idem, (entry) => runRangeSteps(entry, sources))
+    const entry = this.entry(id)
+    this.checkVp(entry, vp)
+    this.checkCost(entry, sources)
+    return await this.mutate(id, idem, (current) => runRangeSteps(current, sources))
   }
 
   /** HvCallModifyVtlProtectionMask over `[start, start + size)`. */
