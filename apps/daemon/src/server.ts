@@ -9,6 +9,7 @@ import { createApp } from './app.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { openJournal } from './journal-check.js'
+import { checkOwnPath, privateFiles } from './ownership.js'
 import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits, type TdLimits } from './limits.js'
 import { DaemonMetrics, matchedRoute } from './metrics.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
@@ -176,6 +177,7 @@ function serve(
 /** Opens the journal, replays it and listens on the unix socket (mode 0600) and, if asked, TCP. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+  checkOwnPath(options.dataDir, 'data dir')
   // Before anything touches the journal or the socket: one vtld per data dir.
   const lock = lockDataDir(options.dataDir, options.socket)
   try {
@@ -193,6 +195,7 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
       ? undefined
       : await resolveToken(options.dataDir, options.tokenFile)
   const { journal, recovered } = openJournal(options.dataDir, options.recoverJournal === true)
+  privateFiles(options.dataDir)
   for (const line of recovered) options.log?.warn({ dataDir: options.dataDir }, `vtld: ${line}`)
   let tds: TdService
   try {
