@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { idempotency, type IdempotencyEnv } from './idempotency.js'
+import { jsonDepthLimit } from './json-depth.js'
 import { ProblemError, problem, problemResponse } from './problem.js'
 import {
   registerMemoryRoutes,
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps) {
       onError: () =>
         problemResponse(problem('E_BODY_TOO_LARGE', `request body exceeds ${maxSize} bytes`)),
     })
+  const depthLimit = jsonDepthLimit<Env>()
   const requestLimit = limit(deps.bodyLimit ?? 1 << 20)
   const snapshotLimit = limit(deps.snapshotBodyLimit ?? 64 << 20)
   // Only methods with a body: reading `c.req.raw.body` makes @hono/node-server build a full
@@ -67,6 +69,7 @@ export function createApp(deps: AppDeps) {
     return c.req.path === '/v1/tds/restore' ? snapshotLimit(c, next) : requestLimit(c, next)
   }
   app.use('*', bodyLimits)
+  app.use('*', (c, next) => (BODY_METHODS.has(c.req.method) ? depthLimit(c, next) : next()))
   app.use(
     '*',
     idempotency((key) => tds.idempotentAnswer(key))

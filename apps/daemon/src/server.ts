@@ -12,6 +12,7 @@ import { openJournal } from './journal-check.js'
 import { checkOwnPath, privateFiles } from './ownership.js'
 import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits, type TdLimits } from './limits.js'
 import { DaemonMetrics, matchedRoute } from './metrics.js'
+import { problem, problemResponse } from './problem.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
 import { ScenarioWorkers } from './scenario-worker.js'
 import { claimSocketPath } from './socket-path.js'
@@ -217,7 +218,7 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
 
   // The daemon's edge around the API app, one per listener: request log, the bearer token (TCP
   // only; refused attempts are logged too), latency metrics, request timeout, /metrics. Unmatched
-  // requests go to the app, whose not-found answer is the API's problem document.
+  // requests get the API's not-found problem document.
   const edge = (bearer?: string): Hono => {
     const hono = new Hono()
     if (options.log !== undefined) hono.use('*', accessLog(options.log))
@@ -226,7 +227,11 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
     hono.use('*', requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS))
     hono.get('/metrics', () => metrics.exposition())
     hono.route('/', app)
-    hono.notFound((c) => app.fetch(c.req.raw, c.env))
+    // Answered here, not by re-dispatching to the app: the app's middleware already read the
+    // body (an Idempotency-Key request), so a second pass would find it unusable.
+    hono.notFound((c) =>
+      problemResponse(problem('E_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`))
+    )
     return hono
   }
 
