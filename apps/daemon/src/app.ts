@@ -69,7 +69,9 @@ export function createApp(deps: AppDeps) {
     return c.req.path === '/v1/tds/restore' ? snapshotLimit(c, next) : requestLimit(c, next)
   }
   app.use('*', bodyLimits)
-  app.use('*', (c, next) => (BODY_METHODS.has(c.req.method) ? depthLimit(c, next) : next()))
+  const depthLimits: MiddlewareHandler<Env> = (c, next) =>
+    BODY_METHODS.has(c.req.method) ? depthLimit(c, next) : next()
+  app.use('*', depthLimits)
   app.use(
     '*',
     idempotency((key) => tds.idempotentAnswer(key))
