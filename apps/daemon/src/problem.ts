@@ -26,10 +26,11 @@ export type DaemonErrorCode =
   | 'E_PARAVISOR_PANIC'
   | 'E_LIMIT'
   | 'E_TOO_COSTLY'
+  | 'E_BUSY'
 
 /** The one place that maps an error code to an HTTP status. */
 export const HTTP_STATUS: Readonly<
-  Record<DaemonErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503>
+  Record<DaemonErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503>
 > = {
   E_BAD_REQUEST: 400,
   E_VALIDATION: 400,
@@ -65,6 +66,8 @@ export const HTTP_STATUS: Readonly<
   E_LIMIT: 409,
   /** One request asks for more work than `maxRequestCost` (refused before any of it runs). */
   E_TOO_COSTLY: 413,
+  /** The scenario queue is full: every worker busy and `maxQueue` runs waiting. */
+  E_BUSY: 429,
 }
 
 /** An RFC 9457 problem document as the daemon sends it. */
@@ -105,6 +108,7 @@ const TITLES: Readonly<Record<number, string>> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 }

@@ -14,7 +14,7 @@ import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits, type TdLimits } fro
 import { DaemonMetrics, matchedRoute } from './metrics.js'
 import { problem, problemResponse } from './problem.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
-import { ScenarioWorkers } from './scenario-worker.js'
+import { ScenarioWorkers, type ScenarioPoolLimits } from './scenario-worker.js'
 import { claimSocketPath } from './socket-path.js'
 import { TdService } from './td-service.js'
 
@@ -46,6 +46,8 @@ export interface DaemonOptions {
     tcp?: Partial<ListenerLimits>
     /** TD, VP, memory and per-request cost limits (defaults: `TD_LIMITS`). */
     tds?: Partial<TdLimits>
+    /** The scenario queue (default 16 waiting) and run deadline (default: the request timeout). */
+    scenarios?: Partial<ScenarioPoolLimits>
   }
   /** One structured line per request here (health probes and scrapes at debug level). */
   log?: Logger
@@ -207,7 +209,10 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
   }
   const metrics = new DaemonMetrics({ defaultMetrics: options.processMetrics === true })
   const unwatch = metrics.watch(tds)
-  const workers = new ScenarioWorkers(options.scenarioWorkers)
+  const workers = new ScenarioWorkers(options.scenarioWorkers, {
+    timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    ...options.limits?.scenarios,
+  })
   let ready = false
   const app = createApp({
     tds,
