@@ -33,6 +33,8 @@ export interface AppDeps {
   runScenario?: ScenarioRunner
   /** Milliseconds between SSE comment heartbeats (default 15 000). */
   heartbeatMs?: number
+  /** Trace events one SSE stream may hold for a slow reader before it is dropped (4096). */
+  sseMaxBuffered?: number
 }
 
 type Env = IdempotencyEnv
@@ -107,7 +109,7 @@ export function createApp(deps: AppDeps) {
   registerStepRoutes(app, tds)
   registerVsmRoutes(app, tds)
   registerMemoryRoutes(app, tds)
-  registerTraceRoutes(app, tds, heartbeatMs)
+  registerTraceRoutes(app, tds, heartbeatMs, deps.sseMaxBuffered)
   registerSnapshotRoutes(app, tds)
   registerScenarioRoutes(app, runScenario)
 
