@@ -35,6 +35,7 @@ export function traceStream(
     let dropped = false
     // Read through a call: the flag changes in callbacks that control-flow analysis cannot see.
     const over = () => ended || dropped
+    const droppedOnly = () => dropped && !ended
     let wake: (() => void) | undefined
     const finish = () => {
       ended = true
@@ -97,7 +98,7 @@ export function traceStream(
         wake = undefined
         if (beat && !over()) await stream.write(': heartbeat\n\n')
       }
-      if (dropped && !ended) {
+      if (droppedOnly()) {
         await stream.writeSSE({
           event: 'dropped',
           data: JSON.stringify({
