@@ -23,9 +23,10 @@ export interface TdLimits {
   /** Guest RAM over all TDs, in bytes (default 16 TiB; the simulator holds written pages only). */
   maxMemory: bigint
   /**
-   * Work one request may ask for, counted before it starts: one per step plus one per rep (a
-   * typed memory call of 510 GPNs costs 511). Default 4096: about a tenth of a second of the
-   * daemon's one thread, so /healthz and other clients keep answering.
+   * Work one request may ask for, counted before it starts: each step costs its reps (a typed
+   * memory call of 510 GPNs costs 510), and at least 1. Default 1024 (4 MiB of a typed memory
+   * range): about a tenth of a second of the daemon's one thread on a small machine, so /healthz
+   * and other clients keep answering.
    */
   maxRequestCost: number
 }
@@ -34,15 +35,14 @@ export const TD_LIMITS: TdLimits = {
   maxTds: 256,
   maxVps: 8192,
   maxMemory: 1n << 44n,
-  maxRequestCost: 4096,
+  maxRequestCost: 1024,
 }
 
 /** A request's cost as `maxRequestCost` counts it. */
 export function stepsCost(steps: readonly ScenarioStep[]): number {
   let cost = 0
   for (const step of steps) {
-    cost += 1
-    if (step.action.kind === 'hypercall') cost += step.action.call.repCount
+    cost += step.action.kind === 'hypercall' ? Math.max(1, step.action.call.repCount) : 1
   }
   return cost
 }

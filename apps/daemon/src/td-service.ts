@@ -130,13 +130,16 @@ export class TdService {
     }
   }
 
-  /** Refuses a request whose steps cost more than `maxRequestCost`, before any of it runs. */
-  private checkCost(entry: TdEntry, sources: readonly StepSource[]): void {
-    const cost = stepsCost(parseSteps(entry.meta, sources))
+  /**
+   * Refuses a request that costs more than `maxRequestCost`, before any of it runs: `cost` when
+   * known up front (a range's pages), else its steps' (parsed).
+   */
+  private checkCost(entry: TdEntry, sources: readonly StepSource[], known?: number): void {
+    const cost = known ?? stepsCost(parseSteps(entry.meta, sources))
     if (cost > this.limits.maxRequestCost) {
       throw new ProblemError(
         'E_TOO_COSTLY',
-        `the request costs ${cost} (one per step and per rep), over this daemon's limit ` +
+        `the request costs ${cost} (its steps' reps, at least 1 each), over this daemon's limit ` +
           `maxRequestCost ${this.limits.maxRequestCost}; split it`
       )
     }
@@ -515,12 +518,15 @@ export class TdService {
   private async rangeCalls(
     id: string,
     vp: number,
-    sources: StepSource[],
+    size: bigint,
+    build: () => StepSource[],
     idem: Idempotency<RangeResult> | undefined
   ): Promise<RangeResult> {
     const entry = this.entry(id)
     this.checkVp(entry, vp)
-    this.checkCost(entry, sources)
+    // One rep per page: the cost is known before the calls are even built.
+    this.checkCost(entry, [], Math.max(1, Number(size >> 12n)))
+    const sources = build()
     return await this.mutate(id, idem, (current) => runRangeSteps(current, sources))
   }
 
@@ -539,7 +545,8 @@ export class TdService {
     return await this.rangeCalls(
       id,
       spec.vp,
-      protectSteps(spec.vp, spec.targetVtl, spec.start, spec.size, spec.flags),
+      spec.size,
+      () => protectSteps(spec.vp, spec.targetVtl, spec.start, spec.size, spec.flags),
       idem
     )
   }
@@ -553,7 +560,8 @@ export class TdService {
     return await this.rangeCalls(
       id,
       spec.vp,
-      hostVisibilitySteps(spec.vp, spec.shared, spec.start, spec.size),
+      spec.size,
+      () => hostVisibilitySteps(spec.vp, spec.shared, spec.start, spec.size),
       idem
     )
   }

@@ -42,13 +42,13 @@ describe('daemon limits', () => {
     const ctx = setup({ tds })
     const id = await ctx.createTd({ vps: 1, memory: '64MiB' })
     const before = await ctx.get(`/v1/tds/${id}/snapshot`)
-    // 8 MiB: 2048 pages in 5 typed calls (2048 reps + 5 steps).
+    // 8 MiB: 2048 pages, one rep each.
     const big = await expectAnswer(
       ctx.post(`/v1/tds/${id}/memory/share`, { vp: 0, start: 0, size: '8MiB' }),
       413,
       'E_TOO_COSTLY'
     )
-    expect(big.detail).toMatch(/costs 2053 .* maxRequestCost 1200/)
+    expect(big.detail).toMatch(/costs 2048 .* maxRequestCost 1200/)
     const steps = Array.from({ length: 1201 }, () => ({ vp: 0, run: {} }))
     await expectAnswer(ctx.post(`/v1/tds/${id}/steps`, { steps }), 413, 'E_TOO_COSTLY')
     expect(await ctx.get(`/v1/tds/${id}/snapshot`)).toEqual(before)
