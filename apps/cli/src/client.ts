@@ -1,3 +1,5 @@
+import { lstatSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { CliError, ExitCode } from './errors.js'
 
 // The seam between `vtl`'s stateful commands and `vtld`. Every command builds a typed request and
@@ -112,14 +114,47 @@ export class NoDaemonError extends CliError {
   }
 }
 
-/** `$XDG_RUNTIME_DIR/vtld.sock`, or `/tmp/vtld-<uid>.sock` without a runtime dir. */
+/**
+ * `$XDG_RUNTIME_DIR/vtld.sock`, or `/tmp/vtld-<uid>/vtld.sock` (a directory only the user owns)
+ * without a runtime dir: the path vtld listens on by default.
+ */
 export function defaultSocketPath(
   env: NodeJS.ProcessEnv = process.env,
   uid: number = process.getuid?.() ?? 0
 ): string {
   const runtime = env.XDG_RUNTIME_DIR
   if (runtime !== undefined && runtime !== '') return `${runtime.replace(/\/+$/, '')}/vtld.sock`
-  return `/tmp/vtld-${uid}.sock`
+  return `/tmp/vtld-${uid}/vtld.sock`
+}
+
+/**
+ * Refuses a socket (or its directory) that another user owns or may write to: whoever listens
+ * there would receive every request. Missing paths pass (the connect then fails: no daemon).
+ */
+export function checkSocketOwner(socket: string, uid = process.getuid?.()): void {
+  if (uid === undefined) return
+  const refuse = (why: string): never => {
+    throw new CliError(
+      'E_SOCKET_OWNER',
+      `refusing the vtld socket ${socket}: ${why}`,
+      ExitCode.BadInput
+    )
+  }
+  for (const [path, what] of [
+    [dirname(socket), 'its directory'],
+    [socket, 'it'],
+  ] as const) {
+    let st
+    try {
+      st = lstatSync(path)
+    } catch {
+      continue
+    }
+    if (st.uid !== uid) refuse(`${what} belongs to uid ${st.uid}, not to you (uid ${uid})`)
+    if (!st.isSocket() && (st.mode & 0o022) !== 0) {
+      refuse(`${what} is writable by others (mode ${(st.mode & 0o777).toString(8)})`)
+    }
+  }
 }
 
 /** A vtld listening on TCP (`vtld --listen`): every request carries the bearer token. */

@@ -1,5 +1,10 @@
 import type { Command } from 'commander'
-import { defaultSocketPath, type ClientFactory, type VtldClient } from './client.js'
+import {
+  checkSocketOwner,
+  defaultSocketPath,
+  type ClientFactory,
+  type VtldClient,
+} from './client.js'
 import { defaultClientFactory } from './http-client.js'
 import { colorsFor, type Colors } from './output/colors.js'
 
@@ -51,7 +56,10 @@ export function socketPath(ctx: CliContext, command: Command): string {
 export function client(ctx: CliContext, command: Command): VtldClient {
   const { url, token } = globals(command)
   const socket = socketPath(ctx, command)
-  if (url === undefined) return ctx.clientFactory(socket)
+  if (url === undefined) {
+    checkSocketOwner(socket)
+    return ctx.clientFactory(socket)
+  }
   const env = ctx.env.VTLD_TOKEN
   return ctx.clientFactory(socket, {
     url,

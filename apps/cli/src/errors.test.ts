@@ -1,6 +1,9 @@
 import { VtlError } from '@vtl/core'
 import { describe, expect, it } from 'vitest'
-import { NoDaemonError, defaultSocketPath } from './client.js'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { NoDaemonError, checkSocketOwner, defaultSocketPath } from './client.js'
 import { CliError, ExitCode, exitCodeOf, formatError } from './errors.js'
 import { colorsFor } from './output/colors.js'
 
@@ -27,8 +30,32 @@ describe('exit codes and messages', () => {
 describe('the vtld client seam', () => {
   it('finds the default socket', () => {
     expect(defaultSocketPath({ XDG_RUNTIME_DIR: '/run/user/7/' }, 7)).toBe('/run/user/7/vtld.sock')
-    expect(defaultSocketPath({}, 7)).toBe('/tmp/vtld-7.sock')
-    expect(defaultSocketPath({ XDG_RUNTIME_DIR: '' }, 7)).toBe('/tmp/vtld-7.sock')
+    expect(defaultSocketPath({}, 7)).toBe('/tmp/vtld-7/vtld.sock')
+    expect(defaultSocketPath({ XDG_RUNTIME_DIR: '' }, 7)).toBe('/tmp/vtld-7/vtld.sock')
+  })
+
+  it('refuses a socket directory another user owns or others may write (exit 2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vtl-owner-'))
+    try {
+      const socket = join(dir, 'vtld.sock')
+      expect(() => {
+        checkSocketOwner(socket)
+      }).not.toThrow()
+      expect(() => {
+        checkSocketOwner(socket, (process.getuid?.() ?? 0) + 1)
+      }).toThrow(/its directory belongs to uid/)
+      chmodSync(dir, 0o777)
+      let error: unknown
+      try {
+        checkSocketOwner(socket)
+      } catch (e) {
+        error = e
+      }
+      expect(error).toMatchObject({ code: 'E_SOCKET_OWNER', exitCode: ExitCode.BadInput })
+      expect(String(error)).toMatch(/writable by others \(mode 777\)/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -32,7 +32,7 @@ export function createProgram(context: Partial<CliContext> = {}): Command {
     .addOption(
       new Option(
         '--socket <path>',
-        'vtld socket (default $XDG_RUNTIME_DIR/vtld.sock, else /tmp/vtld-<uid>.sock)'
+        'vtld socket (default $XDG_RUNTIME_DIR/vtld.sock, else /tmp/vtld-<uid>/vtld.sock)'
       )
     )
     .addOption(

@@ -37,9 +37,9 @@ describe('stateful commands without vtld', () => {
     }
   )
 
-  it('uses /tmp/vtld-<uid>.sock without XDG_RUNTIME_DIR, and --socket over both', () => {
+  it('uses /tmp/vtld-<uid>/vtld.sock without XDG_RUNTIME_DIR, and --socket over both', () => {
     const fallback = vtl(['td', 'list'], { XDG_RUNTIME_DIR: undefined })
-    expect(fallback.stderr).toContain(`/tmp/vtld-${process.getuid?.() ?? 0}.sock`)
+    expect(fallback.stderr).toContain(`/tmp/vtld-${process.getuid?.() ?? 0}/vtld.sock`)
     const explicit = vtl(['--socket', '/srv/v.sock', 'td', 'list'], { XDG_RUNTIME_DIR: '/run/x' })
     expect(explicit.stderr).toContain('at /srv/v.sock ')
     expect(explicit.code).toBe(3)

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { idempotency, type IdempotencyEnv } from './idempotency.js'
+import { jsonDepthLimit } from './json-depth.js'
 import { ProblemError, problem, problemResponse } from './problem.js'
 import {
   registerMemoryRoutes,
@@ -32,6 +33,8 @@ export interface AppDeps {
   runScenario?: ScenarioRunner
   /** Milliseconds between SSE comment heartbeats (default 15 000). */
   heartbeatMs?: number
+  /** Trace events one SSE stream may hold for a slow reader before it is dropped (4096). */
+  sseMaxBuffered?: number
 }
 
 type Env = IdempotencyEnv
@@ -58,6 +61,7 @@ export function createApp(deps: AppDeps) {
       onError: () =>
         problemResponse(problem('E_BODY_TOO_LARGE', `request body exceeds ${maxSize} bytes`)),
     })
+  const depthLimit = jsonDepthLimit<Env>()
   const requestLimit = limit(deps.bodyLimit ?? 1 << 20)
   const snapshotLimit = limit(deps.snapshotBodyLimit ?? 64 << 20)
   // Only methods with a body: reading `c.req.raw.body` makes @hono/node-server build a full
@@ -67,6 +71,9 @@ export function createApp(deps: AppDeps) {
     return c.req.path === '/v1/tds/restore' ? snapshotLimit(c, next) : requestLimit(c, next)
   }
   app.use('*', bodyLimits)
+  const depthLimits: MiddlewareHandler<Env> = (c, next) =>
+    BODY_METHODS.has(c.req.method) ? depthLimit(c, next) : next()
+  app.use('*', depthLimits)
   app.use(
     '*',
     idempotency((key) => tds.idempotentAnswer(key))
@@ -102,7 +109,7 @@ export function createApp(deps: AppDeps) {
   registerStepRoutes(app, tds)
   registerVsmRoutes(app, tds)
   registerMemoryRoutes(app, tds)
-  registerTraceRoutes(app, tds, heartbeatMs)
+  registerTraceRoutes(app, tds, heartbeatMs, deps.sseMaxBuffered)
   registerSnapshotRoutes(app, tds)
   registerScenarioRoutes(app, runScenario)
 

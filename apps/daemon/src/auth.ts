@@ -10,6 +10,9 @@ import { problem, problemResponse } from './problem.js'
 /** The file vtld generates in its data dir when no `--token-file` is given. */
 export const GENERATED_TOKEN_FILE = 'vtld.token'
 
+/** The shortest TCP token vtld takes (its generated ones have 43 characters). */
+export const MIN_TOKEN_LENGTH = 32
+
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i
 
 /** SHA-256 of the text: equal-length inputs for timingSafeEqual whatever the token's length. */
@@ -46,11 +49,18 @@ export async function readTokenFile(path: string): Promise<string> {
   }
   const stat = await lstat(path).catch(() => refuse('cannot be read'))
   if (!stat.isFile()) refuse('is not a regular file')
+  const uid = process.getuid?.()
+  if (uid !== undefined && stat.uid !== uid) {
+    refuse(`is owned by uid ${stat.uid}, not by this user (uid ${uid})`)
+  }
   if ((stat.mode & 0o077) !== 0) {
     refuse(`is accessible by group/others (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`)
   }
   const token = (await readFile(path, 'utf8')).trim()
   if (!BEARER.test(`Bearer ${token}`)) refuse('must hold one token of printable ASCII characters')
+  if (token.length < MIN_TOKEN_LENGTH) {
+    refuse(`holds a token of ${token.length} characters; at least ${MIN_TOKEN_LENGTH} are needed`)
+  }
   return token
 }
 

@@ -34,6 +34,15 @@ function replay(answer: IdempotentAnswer): Response {
   })
 }
 
+/** A JSON body without its whitespace (the same request however it is laid out); else as sent. */
+function canonical(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body))
+  } catch {
+    return body
+  }
+}
+
 export function idempotency(
   lookup: (key: string) => IdempotentAnswer | undefined
 ): MiddlewareHandler<IdempotencyEnv> {
@@ -51,9 +60,8 @@ export function idempotency(
       )
     }
     const url = new URL(c.req.url)
-    const body = await c.req.text()
     const fingerprint = createHash('sha256')
-      .update(`${c.req.method} ${url.pathname}${url.search}\n${body}`)
+      .update(`${c.req.method} ${url.pathname}${url.search}\n${canonical(await c.req.text())}`)
       .digest('hex')
     for (let busy = inflight.get(key); busy !== undefined; busy = inflight.get(key)) await busy
     const stored = lookup(key)

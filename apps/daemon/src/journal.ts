@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3'
 import type { TdSnapshot } from '@vtl/sim'
+import { recordSum, snapshotSum } from './journal-checksum.js'
+import type { Watermark } from './journal-watermark.js'
 
 // The operation journal: every mutating request is committed (WAL, synchronous=FULL) before the
 // daemon acknowledges it; on start the TDs are rebuilt from their latest snapshot plus the records
@@ -127,15 +129,41 @@ const MIGRATIONS: readonly string[] = [
      at TEXT NOT NULL
    );`,
   `CREATE INDEX idempotency_at ON idempotency (at);`,
+  // 4: a checksum per record and per snapshot (rows of older versions get theirs on migration).
+  `ALTER TABLE journal ADD COLUMN sum TEXT;
+   ALTER TABLE snapshot ADD COLUMN sum TEXT;`,
 ]
+
+/** A journal row as stored (what the damage check reads). */
+export interface RecordRow {
+  seq: number
+  td: string
+  op: string
+  body: string
+  sum: string | null
+}
+
+/** A snapshot row as stored. */
+export interface SnapshotRow {
+  td: string
+  seq: number
+  meta: string
+  body: string
+  sum: string | null
+}
 
 /** The SQLite journal (better-sqlite3, WAL, synchronous=FULL so a commit survives a kill -9). */
 export class Journal {
   private readonly db: Database.Database
-  private readonly insert: Database.Statement<[string, string, string, string]>
+  private readonly insert: Database.Statement<[number, string, string, string, string, string]>
+  /** The highest record seq ever given (deleted records keep theirs: sqlite_sequence). */
+  private high: number
+  private watermark: Watermark | undefined
   private readonly insertAnswer: Database.Statement<[string, string, number, string, string]>
   private readonly findAnswer: Database.Statement<[string]>
-  private readonly upsertSnapshot: Database.Statement<[string, number, string, string, string]>
+  private readonly upsertSnapshot: Database.Statement<
+    [string, number, string, string, string, string]
+  >
   private readonly dropCovered: Database.Statement<[string, number]>
   private readonly commitTx: (
     records: readonly JournalRecord[],
@@ -150,7 +178,10 @@ export class Journal {
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
     this.migrate()
-    this.insert = this.db.prepare('INSERT INTO journal (td, op, body, at) VALUES (?, ?, ?, ?)')
+    this.high = this.highSeq
+    this.insert = this.db.prepare(
+      'INSERT INTO journal (seq, td, op, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
+    )
     this.insertAnswer = this.db.prepare(
       'INSERT INTO idempotency (key, fingerprint, status, body, at) VALUES (?, ?, ?, ?, ?)'
     )
@@ -158,16 +189,23 @@ export class Journal {
       'SELECT key, fingerprint, status, body FROM idempotency WHERE key = ?'
     )
     this.upsertSnapshot = this.db.prepare(
-      'INSERT OR REPLACE INTO snapshot (td, seq, meta, body, at) VALUES (?, ?, ?, ?, ?)'
+      'INSERT OR REPLACE INTO snapshot (td, seq, meta, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
     )
     this.dropCovered = this.db.prepare('DELETE FROM journal WHERE td = ? AND seq <= ?')
     this.commitTx = this.db.transaction(
       (records: readonly JournalRecord[], answer?: IdempotentAnswer) => {
         const at = new Date().toISOString()
-        let seq = 0
+        let seq = this.high
         for (const record of records) {
-          seq = Number(
-            this.insert.run(record.td, record.op, JSON.stringify(record), at).lastInsertRowid
+          seq++
+          const body = JSON.stringify(record)
+          this.insert.run(
+            seq,
+            record.td,
+            record.op,
+            body,
+            at,
+            recordSum(seq, record.td, record.op, body)
           )
         }
         if (answer !== undefined) {
@@ -178,12 +216,15 @@ export class Journal {
     )
     this.snapshotTx = this.db.transaction((stored: StoredSnapshot) => {
       const { td } = stored.meta
+      const meta = JSON.stringify(stored.meta)
+      const body = JSON.stringify(stored.snapshot)
       this.upsertSnapshot.run(
         td,
         stored.seq,
-        JSON.stringify(stored.meta),
-        JSON.stringify(stored.snapshot),
-        new Date().toISOString()
+        meta,
+        body,
+        new Date().toISOString(),
+        snapshotSum(td, stored.seq, meta, body)
       )
       this.dropCovered.run(td, stored.seq)
     })
@@ -206,10 +247,45 @@ export class Journal {
     return row?.version ?? 0
   }
 
+  /** The highest record seq this database ever gave (0: none). */
+  get highSeq(): number {
+    const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").get() as
+      { seq: number } | undefined
+    return row?.seq ?? 0
+  }
+
+  /** Fsyncs `watermark` after each commit from now on (it starts at this journal's high seq). */
+  attachWatermark(watermark: Watermark): void {
+    this.watermark = watermark
+  }
+
+  /** Every record row as stored, in seq order (the damage check). */
+  recordRows(): RecordRow[] {
+    return this.db
+      .prepare('SELECT seq, td, op, body, sum FROM journal ORDER BY seq')
+      .all() as RecordRow[]
+  }
+
+  /** Every snapshot row as stored. */
+  snapshotRows(): SnapshotRow[] {
+    return this.db
+      .prepare('SELECT td, seq, meta, body, sum FROM snapshot ORDER BY td')
+      .all() as SnapshotRow[]
+  }
+
+  /** Drops a TD's records from `seq` on, and its snapshot when `snapshot` (recovery). */
+  dropFrom(td: string, seq: number, snapshot: boolean): number {
+    return this.db.transaction(() => {
+      if (snapshot) this.db.prepare('DELETE FROM snapshot WHERE td = ?').run(td)
+      return this.db.prepare('DELETE FROM journal WHERE td = ? AND seq >= ?').run(td, seq).changes
+    })()
+  }
+
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
     const apply = this.db.transaction(() => {
       let version = this.schemaVersion
+      const summed = version >= 4
       if (version > MIGRATIONS.length) {
         throw new Error(
           `journal schema version ${version} is newer than this vtld (${MIGRATIONS.length})`
@@ -220,8 +296,21 @@ export class Journal {
         this.db.exec(MIGRATIONS[version] ?? '')
         this.db.prepare('UPDATE schema_version SET version = ?').run(version + 1)
       }
+      if (!summed) this.backfillSums()
     })
     apply()
+  }
+
+  /** Rows written before version 4 get their checksums (they are trusted as they are). */
+  private backfillSums(): void {
+    const setRecord = this.db.prepare('UPDATE journal SET sum = ? WHERE seq = ?')
+    for (const row of this.recordRows()) {
+      setRecord.run(recordSum(row.seq, row.td, row.op, row.body), row.seq)
+    }
+    const setSnapshot = this.db.prepare('UPDATE snapshot SET sum = ? WHERE td = ?')
+    for (const row of this.snapshotRows()) {
+      setSnapshot.run(snapshotSum(row.td, row.seq, row.meta, row.body), row.td)
+    }
   }
 
   /**
@@ -229,7 +318,11 @@ export class Journal {
    * (a crash never leaves one without the other). Returns the last record's seq.
    */
   commit(records: readonly JournalRecord[], answer?: IdempotentAnswer): number {
-    return this.commitTx(records, answer)
+    const seq = this.commitTx(records, answer)
+    this.high = Math.max(this.high, seq)
+    // After the commit and before the answer: the mark never runs ahead of the database.
+    this.watermark?.advance(this.high)
+    return seq
   }
 
   /** The answer kept for an Idempotency-Key, if any. */
@@ -282,5 +375,7 @@ export class Journal {
 
   close(): void {
     if (this.db.open) this.db.close()
+    this.watermark?.close()
+    this.watermark = undefined
   }
 }

@@ -3,6 +3,9 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { BACKENDS, BackendRefusedError, checkBackend, type BackendKind } from './backend.js'
+import { VtlError } from '@vtl/core'
+import { DataDirLockedError } from './data-dir-lock.js'
+import { OwnershipError } from './ownership.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './request-timeout.js'
 import { startDaemon, type Daemon } from './server.js'
 import { defaultSocketPath } from './socket-path.js'
@@ -12,16 +15,19 @@ import { defaultSocketPath } from './socket-path.js'
 
 const USAGE = `usage: vtld [options]
   --socket PATH            unix socket, no token needed, mode 0600
-                           (default $XDG_RUNTIME_DIR/vtld.sock or /tmp/vtld-<uid>.sock)
+                           (default $XDG_RUNTIME_DIR/vtld.sock or /tmp/vtld-<uid>/vtld.sock)
   --data-dir DIR           journal (and generated token) directory
                            (default $XDG_STATE_HOME/vtld or ~/.local/state/vtld)
   --listen HOST:PORT       also listen on TCP; every request needs Authorization: Bearer <token>
   --token-file PATH        the TCP token (mode 0600/0400); default: generated <data-dir>/vtld.token
   --request-timeout SEC    answer E_TIMEOUT after SEC seconds (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000})
   --backend sim|hw         simulated TDs (default), or the hardware (refused where the probe fails)
+  --recover-journal        start on a damaged journal from each TD's last good record
+                           (says what it drops; without it vtld refuses to start)
   --quiet                  no start-up text on stdout (logs stay on stderr)
   -h, --help               this text
-Exit codes: 0 stopped cleanly, 1 failed, 2 bad arguments or backend refused.
+Exit codes: 0 stopped cleanly, 1 failed, 2 bad arguments, backend refused, data dir in use, or a
+socket, data dir or token file vtld refuses (another user's, writable by others, a short token).
 `
 
 class UsageError extends Error {}
@@ -85,6 +91,8 @@ function banner(daemon: Daemon, defaultSocket: boolean): string {
 }
 
 async function main(): Promise<number | undefined> {
+  // Everything vtld creates (journal, WAL, lock, token) is the user's alone.
+  process.umask(0o077)
   const log = pino({ name: 'vtld' }, pino.destination({ dest: 2, sync: true }))
   const { values } = parseArgs({
     options: {
@@ -95,6 +103,7 @@ async function main(): Promise<number | undefined> {
       'request-timeout': { type: 'string' },
       backend: { type: 'string', default: 'sim' },
       quiet: { type: 'boolean', default: false },
+      'recover-journal': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -119,6 +128,7 @@ async function main(): Promise<number | undefined> {
     dataDir,
     processMetrics: true,
     log,
+    recoverJournal: values['recover-journal'],
     ...(listen === undefined ? {} : { listen }),
     ...(values['token-file'] === undefined ? {} : { tokenFile: values['token-file'] }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
@@ -169,6 +179,14 @@ main().then(
   },
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error)
+    const refused =
+      error instanceof DataDirLockedError ||
+      error instanceof OwnershipError ||
+      (VtlError.isInstance(error) && error.field === 'token-file')
+    if (refused) {
+      process.stderr.write(`vtld: ${message}\n`)
+      process.exit(2)
+    }
     if (error instanceof BackendRefusedError) {
       for (const reason of error.reasons) process.stderr.write(`vtld: backend refused: ${reason}\n`)
       process.exit(2)

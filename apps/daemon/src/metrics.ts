@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { hypercallName } from '@vtl/core'
 import type { TraceEvent } from '@vtl/sim'
 import type { Context, MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
@@ -101,9 +102,12 @@ export class DaemonMetrics {
       this.hypervisorCalls.inc({ name: event.name, status: String(status) })
       return
     }
+    // Only TLFS codes get their own series: any other code (a guest may issue all 65 536) is
+    // `other`, so the label set stays bounded.
+    const known = typeof code === 'number' && hypercallName(code) !== undefined
     this.hypercalls.inc({
-      code: typeof code === 'number' ? hex16(code) : String(code),
-      name: event.name,
+      code: known ? hex16(code) : 'other',
+      name: known ? event.name : 'Unknown',
       status: String(status),
     })
     this.hypercallCycles.observe(event.durCycles ?? 0)

@@ -24,10 +24,13 @@ export type DaemonErrorCode =
   | 'E_BAD_RANGE'
   | 'E_MEMORY_STATE'
   | 'E_PARAVISOR_PANIC'
+  | 'E_LIMIT'
+  | 'E_TOO_COSTLY'
+  | 'E_BUSY'
 
 /** The one place that maps an error code to an HTTP status. */
 export const HTTP_STATUS: Readonly<
-  Record<DaemonErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503>
+  Record<DaemonErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503>
 > = {
   E_BAD_REQUEST: 400,
   E_VALIDATION: 400,
@@ -59,6 +62,12 @@ export const HTTP_STATUS: Readonly<
   E_MEMORY_STATE: 409,
   /** The simulated paravisor panicked where OpenHCL would (a typed VtlError): the TD failed. */
   E_PARAVISOR_PANIC: 500,
+  /** The daemon holds as many TDs, VPs or bytes of guest RAM as its limits allow. */
+  E_LIMIT: 409,
+  /** One request asks for more work than `maxRequestCost` (refused before any of it runs). */
+  E_TOO_COSTLY: 413,
+  /** The scenario queue is full: every worker busy and `maxQueue` runs waiting. */
+  E_BUSY: 429,
 }
 
 /** An RFC 9457 problem document as the daemon sends it. */
@@ -70,18 +79,19 @@ export interface Problem {
   detail: string
   hvStatus?: string
   issues?: unknown
+  /** The input field at fault (a snapshot document's path, e.g. `vps[0].exitVtl`). */
+  field?: string
 }
+
+/** What a problem carries besides its code and detail. */
+export type ProblemExtra = Pick<Problem, 'hvStatus' | 'issues' | 'field'>
 
 /** Thrown by handlers; turned into problem+json by the app's error handler. */
 export class ProblemError extends Error {
   readonly code: DaemonErrorCode
-  readonly extra: Pick<Problem, 'hvStatus' | 'issues'>
+  readonly extra: ProblemExtra
 
-  constructor(
-    code: DaemonErrorCode,
-    detail: string,
-    extra: Pick<Problem, 'hvStatus' | 'issues'> = {}
-  ) {
+  constructor(code: DaemonErrorCode, detail: string, extra: ProblemExtra = {}) {
     super(detail)
     this.name = 'ProblemError'
     this.code = code
@@ -98,16 +108,13 @@ const TITLES: Readonly<Record<number, string>> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 }
 
 /** Builds the problem document for a code. */
-export function problem(
-  code: DaemonErrorCode,
-  detail: string,
-  extra: Pick<Problem, 'hvStatus' | 'issues'> = {}
-): Problem {
+export function problem(code: DaemonErrorCode, detail: string, extra: ProblemExtra = {}): Problem {
   const status = HTTP_STATUS[code]
   return {
     type: `urn:vtl:problem:${code}`,

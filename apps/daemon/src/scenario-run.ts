@@ -2,8 +2,15 @@ import { VtlError } from '@vtl/core'
 import { parseScenario, runScenario, ScenarioError, type ScenarioReport } from '@vtl/sim'
 import { ProblemError } from './problem.js'
 
-/** Runs a scenario file's text (YAML or JSON); resolves with the report, rejects with a ProblemError. */
-export type ScenarioRunner = (text: string, contentType: string) => Promise<ScenarioReport>
+/**
+ * Runs a scenario file's text (YAML or JSON); resolves with the report, rejects with a
+ * ProblemError. `signal` aborts when the client goes away: a runner that can, stops the run.
+ */
+export type ScenarioRunner = (
+  text: string,
+  contentType: string,
+  signal?: AbortSignal
+) => Promise<ScenarioReport>
 
 /**
  * Parses and runs a scenario in the calling thread (the default runner; a worker-thread runner

@@ -28,6 +28,9 @@ const ENTRY = new URL(
 const shuttingDown = (): ProblemError =>
   new ProblemError('E_SHUTTING_DOWN', 'vtld is shutting down')
 
+const cancelled = (): ProblemError =>
+  new ProblemError('E_BAD_REQUEST', 'the client went away; the scenario run was stopped')
+
 function spawn(): Worker {
   return FROM_SOURCE ? startTsWorker(ENTRY, {}) : new Worker(ENTRY)
 }
@@ -58,34 +61,68 @@ function reply(worker: Worker): Promise<ScenarioReply> {
   })
 }
 
+/** Bounds of the scenario pool. */
+export interface ScenarioPoolLimits {
+  /** Runs that may wait for a thread; one more is 429 `E_BUSY` (default 16). */
+  maxQueue: number
+  /** A run still going after this many ms is stopped (its thread replaced) with `E_TIMEOUT`. */
+  timeoutMs: number
+}
+
 /**
  * A small pool of scenario threads: up to `size` started on demand and kept (unref'd while idle,
- * so they never keep the process alive); runs beyond that wait for a free thread. A thread that
- * crashes is replaced.
+ * so they never keep the process alive); up to `maxQueue` runs wait for a free thread, more are
+ * refused. A run whose client goes away, or that outlives `timeoutMs`, is stopped: its thread is
+ * terminated and replaced, so abandoned runs never hold the pool. A thread that crashes is
+ * replaced too.
  */
 export class ScenarioWorkers {
   readonly size: number
+  private readonly limits: ScenarioPoolLimits
   private readonly idle: Worker[] = []
   private readonly waiting: { resolve: (worker: Worker) => void; reject: (e: Error) => void }[] = []
   private readonly all = new Set<Worker>()
   private closed = false
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism() - 1))) {
+  constructor(
+    size = Math.max(1, Math.min(4, availableParallelism() - 1)),
+    limits: Partial<ScenarioPoolLimits> = {}
+  ) {
     this.size = size
+    this.limits = { maxQueue: 16, timeoutMs: 30_000, ...limits }
   }
 
   /** Parses and runs a scenario on a worker thread; answers its report. */
-  readonly runScenario: ScenarioRunner = async (text) => {
-    const worker = await this.acquire()
+  readonly runScenario: ScenarioRunner = async (text, _type, signal) => {
+    const worker = await this.acquire(signal)
     worker.ref()
     let answer: ScenarioReply
+    let timer: NodeJS.Timeout | undefined
+    let onAbort: (() => void) | undefined
     try {
       const pending = reply(worker)
       worker.postMessage({ text } satisfies ScenarioJob)
-      answer = await pending
+      const stopped = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          reject(
+            new ProblemError(
+              'E_TIMEOUT',
+              `the scenario ran longer than ${this.limits.timeoutMs} ms; stopped`
+            )
+          )
+        }, this.limits.timeoutMs)
+        onAbort = () => {
+          reject(cancelled())
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
+      })
+      answer = await Promise.race([pending, stopped])
     } catch (error) {
       this.discard(worker)
       throw error
+    } finally {
+      clearTimeout(timer)
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
     }
     this.release(worker)
     if (answer.ok) return answer.report
@@ -95,14 +132,42 @@ export class ScenarioWorkers {
       : new ProblemError(answer.code, answer.message)
   }
 
-  private acquire(): Promise<Worker> {
+  private acquire(signal?: AbortSignal): Promise<Worker> {
     if (this.closed) return Promise.reject(shuttingDown())
+    if (signal?.aborted === true) return Promise.reject(cancelled())
     const idle = this.idle.pop()
     if (idle !== undefined) return Promise.resolve(idle)
     if (this.all.size < this.size) return Promise.resolve(this.start())
+    if (this.waiting.length >= this.limits.maxQueue) {
+      return Promise.reject(
+        new ProblemError(
+          'E_BUSY',
+          `every scenario thread is busy and ${this.limits.maxQueue} runs wait (maxQueue); retry later`
+        )
+      )
+    }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject })
+      const waiter = {
+        resolve: (worker: Worker) => {
+          signal?.removeEventListener('abort', leave)
+          resolve(worker)
+        },
+        reject,
+      }
+      // A client that goes away while waiting leaves the queue.
+      const leave = (): void => {
+        const at = this.waiting.indexOf(waiter)
+        if (at >= 0) this.waiting.splice(at, 1)
+        reject(cancelled())
+      }
+      signal?.addEventListener('abort', leave, { once: true })
+      this.waiting.push(waiter)
     })
+  }
+
+  /** Runs waiting for a thread now (tests, metrics). */
+  get queued(): number {
+    return this.waiting.length
   }
 
   private start(): Worker {

@@ -2,16 +2,19 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { chmod, mkdir, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
 import { Hono, type MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
 import { createApp } from './app.js'
 import { bearerAuth, resolveToken } from './auth.js'
-import { Journal } from './journal.js'
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
+import { openJournal } from './journal-check.js'
+import { checkOwnPath, privateFiles } from './ownership.js'
+import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits, type TdLimits } from './limits.js'
 import { DaemonMetrics, matchedRoute } from './metrics.js'
+import { problem, problemResponse } from './problem.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
-import { ScenarioWorkers } from './scenario-worker.js'
+import { ScenarioWorkers, type ScenarioPoolLimits } from './scenario-worker.js'
 import { claimSocketPath } from './socket-path.js'
 import { TdService } from './td-service.js'
 import { uiGuard, uiRoutes } from './routes/ui.js'
@@ -35,6 +38,20 @@ export interface DaemonOptions {
   scenarioWorkers?: number
   /** Also export prom-client's process metrics (CPU, heap, event loop lag) on /metrics. */
   processMetrics?: boolean
+  /**
+   * Start on a damaged journal from the last good record of each TD (dropping the damaged
+   * records and the TD's later ones); without it vtld refuses to start on damage.
+   */
+  recoverJournal?: boolean
+  /** Connection bounds per listener (defaults: `SOCKET_LISTENER`, `TCP_LISTENER`). */
+  limits?: {
+    socket?: Partial<ListenerLimits>
+    tcp?: Partial<ListenerLimits>
+    /** TD, VP, memory and per-request cost limits (defaults: `TD_LIMITS`). */
+    tds?: Partial<TdLimits>
+    /** The scenario queue (default 16 waiting) and run deadline (default: the request timeout). */
+    scenarios?: Partial<ScenarioPoolLimits>
+  }
   /** One structured line per request here (health probes and scrapes at debug level). */
   log?: Logger
   /** The web console's build, served at /ui/ (default: `@vtl/console`'s dist). */
@@ -137,36 +154,70 @@ function accessLog(log: Logger): MiddlewareHandler {
   }
 }
 
-function serve(fetch: (request: Request, env: unknown) => Response | Promise<Response>): Server {
+/**
+ * An HTTP server with per-listener bounds: at most `maxConnections` open (more are closed on
+ * accept) and headers within `headersTimeoutMs` (a slowloris client is cut before auth could
+ * even run), so a flood on one listener leaves the other usable.
+ */
+function serve(
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+  limits: ListenerLimits
+): Server {
   const listener = getRequestListener(fetch)
-  const server = createServer((request, response) => {
-    // A request that arrives on an open connection while closing is answered with
-    // `Connection: close`.
-    if (!server.listening) response.shouldKeepAlive = false
-    void listener(request, response)
-  })
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: 0,
+      // How often Node checks the header deadline (its default, 30 s, would let it slip).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    (request, response) => {
+      // A request that arrives on an open connection while closing is answered with
+      // `Connection: close`.
+      if (!server.listening) response.shouldKeepAlive = false
+      void listener(request, response)
+    }
+  )
+  server.maxConnections = limits.maxConnections
   return server
 }
 
 /** Opens the journal, replays it and listens on the unix socket (mode 0600) and, if asked, TCP. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  await claimSocketPath(options.socket)
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+  checkOwnPath(options.dataDir, 'data dir')
+  // Before anything touches the journal or the socket: one vtld per data dir.
+  const lock = lockDataDir(options.dataDir, options.socket)
+  try {
+    await claimSocketPath(options.socket)
+    return await startOnDataDir(options, lock)
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+}
+
+async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promise<Daemon> {
   const token =
     options.listen === undefined
       ? undefined
       : await resolveToken(options.dataDir, options.tokenFile)
-  const journal = new Journal(join(options.dataDir, 'vtld.sqlite'))
+  const { journal, recovered } = openJournal(options.dataDir, options.recoverJournal === true)
+  privateFiles(options.dataDir)
+  for (const line of recovered) options.log?.warn({ dataDir: options.dataDir }, `vtld: ${line}`)
   let tds: TdService
   try {
-    tds = new TdService(journal)
+    tds = new TdService(journal, { ...(options.limits?.tds ? { limits: options.limits.tds } : {}) })
   } catch (error) {
     journal.close()
     throw error
   }
   const metrics = new DaemonMetrics({ defaultMetrics: options.processMetrics === true })
   const unwatch = metrics.watch(tds)
-  const workers = new ScenarioWorkers(options.scenarioWorkers)
+  const workers = new ScenarioWorkers(options.scenarioWorkers, {
+    timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    ...options.limits?.scenarios,
+  })
   let ready = false
   const ui = new UiSessions()
   const uiFiles = uiRoutes(ui, options.consoleDir ?? defaultConsoleDir())
@@ -179,7 +230,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   // The daemon's edge around the API app, one per listener: request log, the bearer token (TCP
   // only; refused attempts are logged too), latency metrics, request timeout, /metrics. Unmatched
-  // requests go to the app, whose not-found answer is the API's problem document.
+  // requests get the API's not-found problem document.
   const edge = (bearer?: string): Hono => {
     const hono = new Hono()
     if (options.log !== undefined) hono.use('*', accessLog(options.log))
@@ -190,17 +241,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     hono.get('/metrics', () => metrics.exposition())
     hono.route('/', uiFiles)
     hono.route('/', app)
-    hono.notFound((c) => app.fetch(c.req.raw, c.env))
+    // Answered here, not by re-dispatching to the app: the app's middleware already read the
+    // body (an Idempotency-Key request), so a second pass would find it unusable.
+    hono.notFound((c) =>
+      problemResponse(problem('E_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`))
+    )
     return hono
   }
 
-  const servers: Server[] = [serve(edge().fetch)]
+  const servers: Server[] = [serve(edge().fetch, { ...SOCKET_LISTENER, ...options.limits?.socket })]
   let tcp: TcpListener | undefined
   try {
     await listen(servers[0] as Server, options.socket)
     await chmod(options.socket, 0o600)
     if (options.listen !== undefined && token !== undefined) {
-      const server = serve(edge(token.token).fetch)
+      const server = serve(edge(token.token).fetch, { ...TCP_LISTENER, ...options.limits?.tcp })
       servers.push(server)
       await listen(server, options.listen.port, options.listen.host)
       const address = server.address() as AddressInfo
@@ -228,6 +283,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     tds.checkpoint()
     journal.close()
     await unlink(options.socket).catch(() => undefined)
+    lock.release()
   }
   return {
     socket: options.socket,

@@ -9,6 +9,8 @@ export interface TdEntry {
   queue: CommandQueue
   /** Why the TD only serves reads: its journal fell behind, or its paravisor panicked. */
   failure: string | undefined
+  /** The TD's state could not be rebuilt (replay refused it): it serves no reads either. */
+  unreadable: boolean
   /** The seq of the TD's last journal record (what a snapshot now covers). */
   lastSeq: number
   /** Records since the TD's last snapshot. */
@@ -34,6 +36,7 @@ export function enterTd(tds: TdTable, meta: TdMeta, td: SimTd): TdEntry {
     td,
     queue: new CommandQueue(),
     failure: undefined,
+    unreadable: false,
     lastSeq: 0,
     sinceSnapshot: 0,
     seen: recorded(td.trace),

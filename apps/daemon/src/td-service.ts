@@ -6,6 +6,7 @@ import {
   saveTd,
   type ChromeTraceEvent,
   type SimTd,
+  type SnapshotLimits,
   type StepResult,
   type TdSnapshot,
   type TraceEvent,
@@ -14,6 +15,7 @@ import {
   enablePartitionVtlStep,
   enableVpVtlStep,
   hostVisibilitySteps,
+  parseSteps,
   protectSteps,
   setPartitionConfigStep,
   startVpStep,
@@ -21,17 +23,19 @@ import {
   type StepSource,
 } from './guest-steps.js'
 import { Journal, type CreateRecord, type IdempotentAnswer, type TdMeta } from './journal.js'
+import { TD_LIMITS, stepsCost, type TdLimits } from './limits.js'
 import { HTTP_STATUS, ProblemError, problem } from './problem.js'
 import { runRangeSteps, runSteps, type Mutation } from './step-runner.js'
 import {
   DEFAULT_TRACE_LIMIT,
   buildTd,
   enterTd,
+  recorded,
   restoredMeta,
   type TdEntry,
   type TdTable,
 } from './td-entry.js'
-import { replayJournal } from './td-replay.js'
+import { rebuildTd, replayJournal } from './td-replay.js'
 import type {
   HypercallSpec,
   Idempotency,
@@ -60,6 +64,8 @@ export class TdService {
   private readonly answerTtlMs: number
   private readonly now: () => number
   private readonly fanout = new TraceFanout()
+  private readonly snapshotLimits: SnapshotLimits
+  private readonly limits: TdLimits
 
   /** Without a journal the TDs live in an in-memory one (tests, throwaway daemons). */
   constructor(journal: Journal = new Journal(':memory:'), options: TdServiceOptions = {}) {
@@ -71,7 +77,10 @@ export class TdService {
     if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
       throw new RangeError(`snapshotEvery must be a positive integer: ${this.snapshotEvery}`)
     }
-    replayJournal(journal, this.tds)
+    this.limits = { ...TD_LIMITS, ...options.limits }
+    // The simulator's default ring (100 000) restores whatever this daemon's ring is.
+    this.snapshotLimits = { maxTraceLimit: Math.max(this.traceLimit, 100_000) }
+    replayJournal(journal, this.tds, this.snapshotLimits)
     this.maintain()
   }
 
@@ -93,6 +102,46 @@ export class TdService {
       if (entry.meta.name === name) {
         throw new ProblemError('E_TD_EXISTS', `a TD named ${name} exists (${entry.meta.td})`)
       }
+    }
+  }
+
+  /** Refuses a new TD that would take the daemon past its TD, VP or memory limit. */
+  private checkCapacity(vps: number, memory: bigint, self?: string): void {
+    let tds = 1
+    let allVps = vps
+    let allMemory = memory
+    for (const entry of this.tds.values()) {
+      if (entry.meta.td === self) continue
+      tds++
+      allVps += entry.meta.vps
+      allMemory += BigInt(entry.meta.memory)
+    }
+    const { maxTds, maxVps, maxMemory } = this.limits
+    const over =
+      tds > maxTds
+        ? `maxTds (${maxTds} TDs)`
+        : allVps > maxVps
+          ? `maxVps (${maxVps} VPs over all TDs; ${allVps - vps} in use)`
+          : allMemory > maxMemory
+            ? `maxMemory (${formatHex(maxMemory)} bytes over all TDs; ${formatHex(allMemory - memory)} in use)`
+            : undefined
+    if (over !== undefined) {
+      throw new ProblemError('E_LIMIT', `a new TD would exceed this daemon's limit ${over}`)
+    }
+  }
+
+  /**
+   * Refuses a request that costs more than `maxRequestCost`, before any of it runs: `cost` when
+   * known up front (a range's pages), else its steps' (parsed).
+   */
+  private checkCost(entry: TdEntry, sources: readonly StepSource[], known?: number): void {
+    const cost = known ?? stepsCost(parseSteps(entry.meta, sources))
+    if (cost > this.limits.maxRequestCost) {
+      throw new ProblemError(
+        'E_TOO_COSTLY',
+        `the request costs ${cost} (its steps' reps, at least 1 each), over this daemon's limit ` +
+          `maxRequestCost ${this.limits.maxRequestCost}; split it`
+      )
     }
   }
 
@@ -188,14 +237,52 @@ export class TdService {
     this.writable(id, entry)
     return await entry.queue.run(() => {
       this.writable(id, entry)
-      return this.commit(entry, command(entry), idem)
+      return this.commit(entry, this.atomic(entry, command), idem)
     })
+  }
+
+  /**
+   * Runs a command so that it either commits or changes nothing: a typed refusal (ProblemError)
+   * comes before any change; any other error may leave the TD half-changed, so the TD is rebuilt
+   * from its journal (its state after the last committed command), or, if that fails too, marked
+   * failed and unreadable.
+   */
+  private atomic<T>(entry: TdEntry, command: (entry: TdEntry) => Mutation<T>): Mutation<T> {
+    try {
+      return command(entry)
+    } catch (error) {
+      if (error instanceof ProblemError) throw error
+      const why = error instanceof Error ? error.message : String(error)
+      const id = entry.meta.td
+      let rebuilt: TdEntry | undefined
+      try {
+        rebuilt = rebuildTd(this.journal, id, this.snapshotLimits)
+      } catch {
+        rebuilt = undefined
+      }
+      if (rebuilt === undefined || rebuilt.failure !== undefined) {
+        entry.failure = `a command failed unexpectedly (${why}) and the TD could not be rebuilt`
+        entry.unreadable = true
+        this.fanout.publish(entry)
+        throw new ProblemError('E_INTERNAL', `${entry.failure}; TD ${id} is marked failed`)
+      }
+      entry.td = rebuilt.td
+      entry.seen = recorded(rebuilt.td.trace)
+      throw new ProblemError(
+        'E_INTERNAL',
+        `the command failed unexpectedly (${why}); nothing of it was applied: TD ${id} is in ` +
+          'its state before it (rebuilt from the journal)'
+      )
+    }
   }
 
   private async read<T>(id: string, query: (entry: TdEntry) => T): Promise<T> {
     const entry = this.entry(id)
     return await entry.queue.run(() => {
       if (this.tds.get(id) !== entry) throw noTd(id)
+      if (entry.unreadable) {
+        throw new ProblemError('E_TD_FAILED', `TD ${id} failed (${entry.failure}); delete it`)
+      }
       return query(entry)
     })
   }
@@ -231,6 +318,8 @@ export class TdService {
       throw error
     }
     try {
+      // After the build (a bad geometry is 400 first), before anything is journaled.
+      this.checkCapacity(spec.vps, spec.memory, record.td)
       return this.commit(entry, { records: [record], value: tdView(entry) }, idem, true)
     } catch (error) {
       this.tds.delete(record.td)
@@ -241,16 +330,25 @@ export class TdService {
   /** A new TD in the state of a snapshot document (`saveTd`'s JSON form). */
   restore(name: string | undefined, snapshot: TdSnapshot, idem?: Idempotency<TdView>): TdView {
     this.checkName(name)
+    // Counted from the options before anything is built (validation checks them first).
+    const { options } = snapshot as { options?: { vps?: unknown; memory?: unknown } }
+    if (typeof options?.vps === 'number' && typeof options.memory === 'string') {
+      this.checkCapacity(
+        options.vps,
+        /^0x[0-9a-f]{1,16}$/.test(options.memory) ? BigInt(options.memory) : 0n
+      )
+    }
     const id = `td-${randomUUID().slice(0, 8)}`
     let td: SimTd
     let meta: TdMeta
     try {
-      td = restoreTd(snapshot)
+      td = restoreTd(snapshot, this.snapshotLimits)
       meta = restoredMeta(id, name, snapshot)
     } catch (error) {
       throw new ProblemError(
         'E_BAD_SNAPSHOT',
-        `cannot restore the snapshot: ${error instanceof Error ? error.message : String(error)}`
+        `cannot restore the snapshot: ${error instanceof Error ? error.message : String(error)}`,
+        VtlError.isInstance(error) && error.field !== undefined ? { field: error.field } : {}
       )
     }
     const entry = enterTd(this.tds, meta, td)
@@ -317,6 +415,7 @@ export class TdService {
     for (const source of sources) {
       if (typeof source.vp === 'number') this.checkVp(entry, source.vp)
     }
+    this.checkCost(entry, sources)
     return await this.mutate(id, idem, (current) => runSteps(current, sources))
   }
 
@@ -419,11 +518,16 @@ export class TdService {
   private async rangeCalls(
     id: string,
     vp: number,
-    sources: StepSource[],
+    size: bigint,
+    build: () => StepSource[],
     idem: Idempotency<RangeResult> | undefined
   ): Promise<RangeResult> {
-    this.checkVp(this.entry(id), vp)
-    return await this.mutate(id, idem, (entry) => runRangeSteps(entry, sources))
+    const entry = this.entry(id)
+    this.checkVp(entry, vp)
+    // One rep per page: the cost is known before the calls are even built.
+    this.checkCost(entry, [], Math.max(1, Number(size >> 12n)))
+    const sources = build()
+    return await this.mutate(id, idem, (current) => runRangeSteps(current, sources))
   }
 
   /** HvCallModifyVtlProtectionMask over `[start, start + size)`. */
@@ -441,7 +545,8 @@ export class TdService {
     return await this.rangeCalls(
       id,
       spec.vp,
-      protectSteps(spec.vp, spec.targetVtl, spec.start, spec.size, spec.flags),
+      spec.size,
+      () => protectSteps(spec.vp, spec.targetVtl, spec.start, spec.size, spec.flags),
       idem
     )
   }
@@ -455,7 +560,8 @@ export class TdService {
     return await this.rangeCalls(
       id,
       spec.vp,
-      hostVisibilitySteps(spec.vp, spec.shared, spec.start, spec.size),
+      spec.size,
+      () => hostVisibilitySteps(spec.vp, spec.shared, spec.start, spec.size),
       idem
     )
   }

@@ -1,3 +1,4 @@
+import type { TdLimits } from './limits.js'
 import type { GuestVtl } from '@vtl/core'
 import type { ActionKind, StepResult, TraceEvent } from '@vtl/sim'
 
@@ -90,6 +91,8 @@ export interface TdServiceOptions {
   traceLimit?: number
   /** How long Idempotency-Key answers are kept, in ms (default 24 h). */
   answerTtlMs?: number
+  /** TD, VP, memory and per-request cost limits (defaults: `TD_LIMITS`). */
+  limits?: Partial<TdLimits>
   /** The clock answer ages are measured with (tests). */
   now?: () => number
 }

@@ -9,18 +9,33 @@ import type { TdService } from './td-service.js'
 // with comment heartbeats. The stream ends when the client goes away, the TD is deleted or the
 // daemon closes its streams.
 
+/**
+ * Events a stream may hold for a reader that does not keep up (default). Past it the reader is
+ * dropped: its buffer is freed, it gets a final `event: dropped` (`{reason, lastSeq}`: resume with
+ * Last-Event-ID) once it reads again, and the stream ends — or is cut after a grace period.
+ */
+export const SSE_MAX_BUFFERED = 4096
+
 /** `Last-Event-ID` as a trace seq (-1: from the oldest kept event). */
 function lastEventId(header: string | undefined): number {
   return header !== undefined && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : -1
 }
 
-export function traceStream(c: Context, tds: TdService, id: string, heartbeatMs: number): Response {
+export function traceStream(
+  c: Context,
+  tds: TdService,
+  id: string,
+  heartbeatMs: number,
+  maxBuffered = SSE_MAX_BUFFERED
+): Response {
   let last = lastEventId(c.req.header('last-event-id'))
   return streamSSE(c, async (stream) => {
     const pending: TraceEvent[] = []
     let ended = false
+    let dropped = false
     // Read through a call: the flag changes in callbacks that control-flow analysis cannot see.
-    const over = () => ended
+    const over = () => ended || dropped
+    const droppedOnly = () => dropped && !ended
     let wake: (() => void) | undefined
     const finish = () => {
       ended = true
@@ -28,8 +43,15 @@ export function traceStream(c: Context, tds: TdService, id: string, heartbeatMs:
     }
     // Subscribe before reading the backlog: an event in both is sent once (by seq), none is lost.
     const unsubscribe = tds.subscribe((td, events) => {
-      if (td !== id) return
-      pending.push(...events)
+      if (td !== id || dropped) return
+      if (pending.length + events.length > maxBuffered) {
+        // A slow reader: free what it holds; it gets one final event when it reads again.
+        dropped = true
+        pending.length = 0
+        setTimeout(() => {
+          stream.abort()
+        }, heartbeatMs).unref()
+      } else pending.push(...events)
       wake?.()
     })
     const unwatch = tds.onEnd((td) => {
@@ -75,6 +97,15 @@ export function traceStream(c: Context, tds: TdService, id: string, heartbeatMs:
         clearTimeout(timer)
         wake = undefined
         if (beat && !over()) await stream.write(': heartbeat\n\n')
+      }
+      if (droppedOnly()) {
+        await stream.writeSSE({
+          event: 'dropped',
+          data: JSON.stringify({
+            reason: `the reader fell more than ${maxBuffered} events behind`,
+            lastSeq: last,
+          }),
+        })
       }
     } finally {
       unsubscribe()

@@ -5,7 +5,7 @@ import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GENERATED_TOKEN_FILE, bearerAuth, readTokenFile, resolveToken } from '../src/auth.js'
 
-const TOKEN = 's3cret-token-0123456789'
+const TOKEN = 's3cret-token-0123456789-abcdefghijk'
 const dirs: string[] = []
 
 function tempDir(): string {
@@ -91,6 +91,14 @@ describe('token files', () => {
         return join(dir, 'e')
       },
       error: /one token/,
+    },
+    {
+      what: 'a token shorter than 32 characters',
+      make: (dir: string) => {
+        writeFileSync(join(dir, 's'), 'x'.repeat(31), { mode: 0o600 })
+        return join(dir, 's')
+      },
+      error: /31 characters; at least 32/,
     },
     {
       what: 'two words',

@@ -48,7 +48,7 @@ describe('journal replay', () => {
       status: 'InvalidVtlState',
       code: 0x51,
     })
-    expect(reopened.schemaVersion).toBe(3)
+    expect(reopened.schemaVersion).toBe(4)
     reopened.close()
   })
 

@@ -81,6 +81,37 @@ describe('vtld process', () => {
     expect(existsSync(socket)).toBe(false)
   })
 
+  it('one vtld per data dir: a second exits 2 naming the holder; kill -9 frees it', async () => {
+    const dir = tempDir()
+    const data = join(dir, 'data')
+    const socket = join(dir, 'a.sock')
+    const first = await startVtld(['--socket', socket, '--data-dir', data, '--quiet'], socket)
+    const created = await client(socket).post('/v1/tds', { name: 'one', vps: 1, memory: '1MiB' })
+    expect(created.status).toBe(201)
+    const td = (await created.json()) as { id: string }
+    const enabled = await client(socket).post(`/v1/tds/${td.id}/hypercall`, ENABLE_PARTITION_VTL)
+    expect(await enabled.json()).toMatchObject({ status: 'Success' })
+
+    const other = join(dir, 'b.sock')
+    const second = spawnSync(
+      process.execPath,
+      [...NODE_ARGS, '--socket', other, '--data-dir', data, '--quiet'],
+      { cwd: PKG, encoding: 'utf8' }
+    )
+    expect(second.status).toBe(2)
+    expect(second.stderr).toContain(`data dir ${data} is in use by vtld pid ${first.child.pid}`)
+    expect(second.stderr).toContain(`socket ${socket}`)
+    expect(existsSync(other)).toBe(false)
+
+    first.child.kill('SIGKILL')
+    await exited(first.child)
+    const next = await startVtld(['--socket', other, '--data-dir', data, '--quiet'], other)
+    const again = await client(other).post(`/v1/tds/${td.id}/hypercall`, ENABLE_PARTITION_VTL)
+    expect(await again.json()).toMatchObject({ status: 'InvalidVtlState' })
+    next.child.kill('SIGTERM')
+    expect(await exited(next.child)).toBe(0)
+  })
+
   it.each([
     { args: ['--listen', 'nope'], stderr: /--listen expects HOST:PORT/ },
     { args: ['--listen', '127.0.0.1:70000'], stderr: /--listen expects HOST:PORT/ },

@@ -77,6 +77,34 @@ describe('GET /v1/tds/{id}/trace/events', () => {
     await stream.cancel()
   })
 
+  it('a reader that does not keep up is dropped with a final event (issue 15, finding 9)', async () => {
+    const ctx = setup({ sseMaxBuffered: 40, heartbeatMs: 60_000 })
+    const id = await ctx.createTd()
+    await expectAnswer(ctx.post(`/v1/tds/${id}/hypercall`, enable), 200)
+    const response = await ctx.app.request(`/v1/tds/${id}/trace/events`)
+    const stream = sseReader(response)
+    await stream.events(1)
+    // The reader pauses while commands go on: the stream holds at most 40 events for it.
+    const steps = Array.from({ length: 30 }, () => ({ vp: 1, run: {} }))
+    for (let i = 0; i < 10; i++) {
+      await expectAnswer(ctx.post(`/v1/tds/${id}/steps`, { steps }), 200)
+    }
+    const produced = (await ctx.tds.traceEvents(id, -1)).length
+    let traced = 0
+    let last: Message | undefined
+    for (let message = await stream.next(); message !== undefined; message = await stream.next()) {
+      if (message.event === 'trace') traced++
+      last = message
+    }
+    expect(last?.event).toBe('dropped')
+    const final = JSON.parse(last?.data ?? '') as { reason: string; lastSeq: number }
+    expect(final.reason).toMatch(/more than 40 events behind/)
+    expect(final.lastSeq).toBeGreaterThanOrEqual(0)
+    expect(traced).toBeLessThan(produced)
+    // The next command has no stream left to feed.
+    await expectAnswer(ctx.post(`/v1/tds/${id}/steps`, { steps }), 200)
+  })
+
   it('resumes after Last-Event-ID', async () => {
     const ctx = setup()
     const id = await ctx.createTd()

@@ -77,15 +77,15 @@ describe('vtld over TCP', () => {
   it('uses a given token file and refuses one that group or others can read', async () => {
     const dir = tempDir()
     const tokenFile = join(dir, 'token')
-    writeFileSync(tokenFile, 'my-token-0123456789\n', { mode: 0o644 })
+    writeFileSync(tokenFile, 'my-token-0123456789-0123456789-xyz\n', { mode: 0o644 })
     await expect(start(dir, tokenFile)).rejects.toThrow(/accessible by group\/others \(mode 644\)/)
 
     rmSync(tokenFile)
-    writeFileSync(tokenFile, 'my-token-0123456789\n', { mode: 0o600 })
+    writeFileSync(tokenFile, 'my-token-0123456789-0123456789-xyz\n', { mode: 0o600 })
     const daemon = await start(dir, tokenFile)
     expect(daemon.tcp?.tokenFile).toBe(tokenFile)
     const ok = await fetch(`${base(daemon)}/healthz`, {
-      headers: { authorization: 'Bearer my-token-0123456789' },
+      headers: { authorization: 'Bearer my-token-0123456789-0123456789-xyz' },
     })
     expect(ok.status).toBe(200)
   })

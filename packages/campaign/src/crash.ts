@@ -256,9 +256,31 @@ export interface CrashOptions {
 }
 
 /**
+ * A second vtld on the live data dir, while the clients stream: it must exit 2 naming the holder
+ * (two daemons on one journal would both acknowledge, and one's compaction drop the other's).
+ */
+async function secondDaemon(socket: string, dataDir: string, log: InvariantLog): Promise<void> {
+  let started: VtldProcess | undefined
+  let refusal = ''
+  try {
+    started = await VtldProcess.start(socket, dataDir)
+  } catch (error) {
+    refusal = error instanceof Error ? error.message : String(error)
+  }
+  if (started !== undefined) await started.kill()
+  log.check(
+    'a second vtld on a live data dir exits 2 naming the holder',
+    started === undefined && /exited \(2\)[\s\S]*is in use by vtld pid \d+/.test(refusal),
+    () => (started === undefined ? refusal : 'the second vtld started')
+  )
+  log.tally('second daemons refused')
+}
+
+/**
  * `crash`: each cycle starts vtld as a child process on a fresh data dir, streams mutations from
  * several clients (TD creates and raw hypercalls: enables, starts, protections, VTL switches),
- * kill -9s it at a seeded random moment and restarts it, twice; then stops it gracefully and
+ * kill -9s it at a seeded random moment and restarts it, twice (the first time, a second vtld on the
+same data dir must be refused meanwhile); then stops it gracefully and
  * starts it once more. After each restart every acknowledged mutation must be there and each TD
  * must equal a fresh in-process replay of its acknowledged requests plus a subset of the ones in
  * flight at the kill (GET status and the whole-TD snapshot). Kill timing is seeded, but how far
@@ -286,6 +308,7 @@ export function createCrashCampaign(options: CrashOptions = {}): Campaign {
           const vtld = await VtldProcess.start(socket, dataDir)
           if (kill > 0) await reconcile(vtld, clients, log)
           const streams = clients.map((client) => stream(vtld, client, seed, log))
+          if (kill === 0) await secondDaemon(join(dir, 'second.sock'), dataDir, log)
           await new Promise((resolve) => setTimeout(resolve, 150 + random.int(850)))
           await vtld.kill()
           await Promise.all(streams)

@@ -30,6 +30,8 @@ export { DeterministicScheduler } from './scheduler/deterministic-scheduler.js'
 export type { GuestPrograms, ScheduledStep } from './scheduler/deterministic-scheduler.js'
 export { restoreTd, saveTd } from './snapshot/td-snapshot.js'
 export type { TdSnapshot } from './snapshot/td-snapshot.js'
+export { validateSnapshot } from './snapshot/validate-snapshot.js'
+export type { SnapshotLimits } from './snapshot/validate-snapshot.js'
 
 // Scenarios (scenario-format.md).
 export { loadScenarioFile, parseScenario } from './scenario/parse.js'

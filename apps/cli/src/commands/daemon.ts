@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Command } from 'commander'
 import { NoDaemonError } from '../client.js'
@@ -132,6 +133,8 @@ export function daemonCommand(ctx: CliContext): Command {
       const dataDir = flags.dataDir ?? defaultDataDir(ctx.env)
       const args = [bin, '--socket', socket, '--data-dir', dataDir]
       const pidFile = pidFileOf(socket)
+      // The default socket's directory (/tmp/vtld-<uid>/) may not exist yet: the pid file goes there.
+      await mkdir(dirname(socket), { recursive: true, mode: 0o700 })
       if (flags.foreground === true) {
         process.exitCode = await foreground(args, pidFile)
         return

@@ -23,7 +23,11 @@ const runScenarioRoute = createRoute({
 /** Scenario files run on a fresh TD by `runScenario` (in this thread or a worker). */
 export function registerScenarioRoutes(app: RouteApp, runScenario: ScenarioRunner): void {
   app.openapi(runScenarioRoute, async (c) => {
-    const report = await runScenario(await c.req.text(), c.req.header('content-type') ?? '')
+    const report = await runScenario(
+      await c.req.text(),
+      c.req.header('content-type') ?? '',
+      c.req.raw.signal
+    )
     return c.json(toWire(report) as z.infer<typeof ScenarioReportSchema>, 200)
   })
 }

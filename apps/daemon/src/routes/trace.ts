@@ -37,7 +37,12 @@ const traceEvents = createRoute({
 })
 
 /** A TD's trace: Chrome trace-event JSON, and live events over SSE (`heartbeatMs` apart). */
-export function registerTraceRoutes(app: RouteApp, tds: TdService, heartbeatMs: number): void {
+export function registerTraceRoutes(
+  app: RouteApp,
+  tds: TdService,
+  heartbeatMs: number,
+  maxBuffered?: number
+): void {
   app.openapi(traceJson, async (c) => {
     const trace = await tds.trace(c.req.valid('param').id, c.req.valid('query').limit)
     return c.json(trace as unknown as z.infer<typeof ChromeTraceSchema>, 200)
@@ -46,6 +51,6 @@ export function registerTraceRoutes(app: RouteApp, tds: TdService, heartbeatMs: 
     const { id } = c.req.valid('param')
     if (!tds.streaming) throw new ProblemError('E_SHUTTING_DOWN', 'vtld is closing its streams')
     tds.show(id)
-    return traceStream(c, tds, id, heartbeatMs)
+    return traceStream(c, tds, id, heartbeatMs, maxBuffered)
   })
 }

@@ -1,6 +1,7 @@
 import { PlainSharedVsmState, VtlError, type VsmVp } from '@vtl/core'
 import { MemoryContents } from '../guest/memory-contents.js'
 import { SimTd, type PlatformRestore } from '../td/sim-td.js'
+import { checkRoundTrip, validateSnapshot, type SnapshotLimits } from './validate-snapshot.js'
 
 /** A whole TD as JSON: everything a run can change, so that a restored TD continues identically. */
 export interface TdSnapshot {
@@ -189,13 +190,19 @@ export function saveTd(td: SimTd): TdSnapshot {
   }
 }
 
-/** Builds a fresh TD in exactly the saved state. */
-export function restoreTd(snapshot: TdSnapshot): SimTd {
-  if ((snapshot.version as number) !== 1) {
-    throw new VtlError('E_INVALID_VALUE', `unknown snapshot version ${String(snapshot.version)}`, {
-      field: 'version',
-    })
-  }
+/**
+ * Builds a fresh TD in exactly the saved state. The document is checked completely first
+ * (`validateSnapshot`), and the TD saved again must give it back: a bad field throws
+ * `E_INVALID_VALUE` naming it, and nothing half-restored is returned.
+ */
+export function restoreTd(snapshot: TdSnapshot, limits?: SnapshotLimits): SimTd {
+  validateSnapshot(snapshot, limits)
+  const td = applySnapshot(snapshot)
+  checkRoundTrip(JSON.parse(JSON.stringify(snapshot)), JSON.parse(JSON.stringify(saveTd(td))))
+  return td
+}
+
+function applySnapshot(snapshot: TdSnapshot): SimTd {
   const { options } = snapshot
   const td = new SimTd({
     vps: options.vps,

@@ -1,0 +1,97 @@
+import { join } from 'node:path'
+import { fetch } from 'undici'
+import { describe, expect, it } from 'vitest'
+import { DaemonMetrics } from '../src/metrics.js'
+import { startDaemon } from '../src/server.js'
+import { TdService } from '../src/td-service.js'
+import { e2eFixtures } from './e2e-fixtures.js'
+import { expectAnswer, json, setup } from './routes-helpers.js'
+
+// Issue 15, findings 11 and 12: the smaller ones.
+
+const { tempDir, keep, client } = e2eFixtures('vtld-edges-')
+
+describe('request edges', () => {
+  it('Idempotency-Key on an unknown route or a wrong method: 404, not 500', async () => {
+    const dir = tempDir()
+    const daemon = keep(
+      await startDaemon({ socket: join(dir, 'vtld.sock'), dataDir: join(dir, 'data') })
+    )
+    const { agent } = client(daemon.socket)
+    for (const [method, path] of [
+      ['POST', '/v1/nowhere'],
+      ['PATCH', '/v1/tds'],
+      ['PUT', '/v1/tds/td-x/hypercall'],
+    ] as const) {
+      const response = await fetch(`http://vtld${path}`, {
+        method,
+        dispatcher: agent,
+        headers: { ...json, 'idempotency-key': 'k-1' },
+        body: '{"a":1}',
+      })
+      expect(response.status, `${method} ${path}`).toBe(404)
+      expect(await response.json()).toMatchObject({ code: 'E_NOT_FOUND' })
+    }
+  })
+
+  it('JSON nested 5000 levels: 400 E_BAD_REQUEST on every route', async () => {
+    const ctx = setup()
+    const id = await ctx.createTd()
+    const deep = '['.repeat(5000) + ']'.repeat(5000)
+    const cases: [string, string][] = [
+      [`/v1/tds/${id}/steps`, `{"steps":[{"vp":0,"run":{},"x":${deep}}]}`],
+      [`/v1/tds/${id}/vsm/enable-vp-vtl`, `{"vp":0,"targetVp":0,"context":{"rip":${deep}}}`],
+      ['/v1/tds/restore', `{"snapshot":${deep}}`],
+    ]
+    for (const [path, body] of cases) {
+      const response = await ctx.app.request(path, { method: 'POST', headers: json, body })
+      const problem = await expectAnswer(response, 400, 'E_BAD_REQUEST')
+      expect(problem.detail).toMatch(/nests deeper than 64 levels/)
+    }
+    // Strings with brackets are not nesting.
+    await expectAnswer(ctx.post('/v1/tds', { name: '['.repeat(60), vps: 1, memory: 4096 }), 201)
+  })
+
+  it('the same JSON with other whitespace under one Idempotency-Key replays, not 422', async () => {
+    const ctx = setup()
+    const id = await ctx.createTd()
+    const path = `/v1/tds/${id}/hypercall`
+    const send = (body: string) =>
+      ctx.app.request(path, {
+        method: 'POST',
+        headers: { ...json, 'idempotency-key': 'ws-1' },
+        body,
+      })
+    const first = await expectAnswer(
+      send('{"vp":0,"code":"0x000d","input":"ffffffffffffffff 01 00 0000 00000000"}'),
+      200
+    )
+    const again = await send(
+      '{\n  "vp": 0,\n  "code": "0x000d",\n  "input": "ffffffffffffffff 01 00 0000 00000000"\n}'
+    )
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(await again.json()).toEqual(first)
+  })
+
+  it('unknown hypercall codes share one metrics series', async () => {
+    const tds = new TdService()
+    const metrics = new DaemonMetrics()
+    metrics.watch(tds)
+    const { id } = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: false })
+    for (let code = 0x0400; code < 0x0440; code++) {
+      await tds.hypercall(id, {
+        vp: 0,
+        code,
+        input: new Uint8Array(),
+        repStart: 0,
+        repCount: 0,
+        varHeaderSize: 0,
+        fast: false,
+      })
+    }
+    const text = await (await metrics.exposition()).text()
+    const series = text.split('\n').filter((l) => l.startsWith('vtl_hypercalls_total{'))
+    expect(series).toHaveLength(1)
+    expect(series[0]).toMatch(/code="other",name="Unknown",status="InvalidHypercallCode"\} 64/)
+  })
+})
