@@ -30,6 +30,11 @@ export interface HypercallRequest {
   outputGpa?: bigint
   /** Memory calls: the guest bytes from `inputGpa` on (at least the input length). */
   input?: Uint8Array
+  /**
+   * Memory calls without `input`: reads the input's `length` bytes from guest RAM at `inputGpa`
+   * (undefined: the read failed). Called only after the buffer checks pass.
+   */
+  readInput?: (length: number) => Uint8Array | undefined
   /** Fast calls: RDX, R8, then XMM0 low, XMM0 high, … as u64 values (up to 14). */
   fastRegisters?: readonly bigint[]
 }
@@ -179,7 +184,7 @@ export function dispatchHypercall(engine: VsmEngine, request: HypercallRequest):
     if (inputCheck !== HvStatus.Success) return complete(engine, vp, callerVtl, inputCheck, 0)
     const outputCheck = checkBuffer(request.outputGpa ?? 0n, outputLength)
     if (outputCheck !== HvStatus.Success) return complete(engine, vp, callerVtl, outputCheck, 0)
-    const bytes = request.input ?? new Uint8Array(0)
+    const bytes = request.input ?? request.readInput?.(inputLength) ?? new Uint8Array(0)
     // A guest-memory read failure.
     if (bytes.length < inputLength) {
       return complete(engine, vp, callerVtl, HvStatus.InvalidHypercallInput, 0)

@@ -42,7 +42,8 @@ import { tdxModulePlanSink } from '../tdx-module/plan-sink.js'
 import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/software-tdx-module.js'
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
-import type { GuestAction } from '../scenario/types.js'
+import type { ScriptedGuestVp } from '../guest/guest-exit.js'
+import { SimTdBacking } from './sim-td-backing.js'
 
 export interface SimTdOptions {
   /** 1..1024 VPs. */
@@ -98,15 +99,9 @@ function sortedRecord(counts: Map<string, number>): Record<string, number> {
 }
 
 /** The guest-side state of a VP that the TD keeps between steps (created on first use). */
-export interface GuestVpState {
-  /** A hypercall that must be retried (TLB-lock wait): the VP is blocked until it completes. */
-  blocked: { control: bigint; input: Uint8Array; fast: boolean } | undefined
+export interface GuestVpState extends ScriptedGuestVp {
   /** The last exception the paravisor injected (vector), cleared when a step reads it. */
   exception: number | undefined
-  /** What the guest does on its next entry (set by the step driver, read by the runner). */
-  action: GuestAction | undefined
-  /** A value the guest read during the entry. */
-  readValue: bigint | undefined
 }
 
 /** Produces the L2 exit for one TDG.VP.ENTER of `vp` (the guest model, see guest/perform.ts). */
@@ -158,6 +153,8 @@ export class SimTd {
   readonly faults: FaultInjector
   readonly space: GpaSpace
   readonly engine: VsmEngine
+  /** The TD as a backing of core's VP loop (`runVp`). */
+  readonly backing: SimTdBacking
   readonly trace: Trace
   readonly costs: CostModel
   readonly clock: SimClock
@@ -310,6 +307,7 @@ export class SimTd {
         ? {}
         : { accessVsmPrivilege: options.accessVsmPrivilege }),
     })
+    this.backing = new SimTdBacking(this)
     // VPs in startedVps run VTL0; the others wait for StartVirtualProcessor (scenario-format.md).
     // The engine already set the once-only started flag for VP 0 alone (§13.7).
     const started = options.startedVps === undefined ? undefined : new Set(options.startedVps)
@@ -322,7 +320,14 @@ export class SimTd {
   guestVp(vp: number): GuestVpState {
     let state = this.guestVps[vp]
     if (state === undefined) {
-      state = { blocked: undefined, exception: undefined, action: undefined, readValue: undefined }
+      state = {
+        blocked: undefined,
+        issued: undefined,
+        exception: undefined,
+        action: undefined,
+        readValue: undefined,
+        xmm: Array.from({ length: 12 }, () => 0n),
+      }
       this.guestVps[vp] = state
     }
     return state

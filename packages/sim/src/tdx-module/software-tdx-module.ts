@@ -394,7 +394,7 @@ export class SoftwareTdxModule implements TdcallPort {
     const exit: VpEnterExit = this.onEnter(vp, flags.vmIndex, flags, rdx)
     const status = exit.tdxStatus ?? 0
     const reason = exit.exitReason >>> 0
-    return {
+    const output: TdcallOutput = {
       rax: status === 0 ? (EXIT_RAX[reason] ?? BigInt(reason)) : makeTdxStatus(status, reason),
       rcx: exit.exitQualification ?? 0n,
       rdx: exit.gla ?? 0n,
@@ -403,6 +403,8 @@ export class SoftwareTdxModule implements TdcallPort {
       r10: exit.idtVectoringInfo ?? 0n,
       r11: exit.instructionInfo ?? 0n,
     }
+    if (exit.cpl !== undefined && exit.cpl !== 0) output.r12 = BigInt(exit.cpl & 3)
+    return output
   }
 
   private inveptCall(rcx: bigint): TdcallOutput {
