@@ -2,7 +2,7 @@ import { VtlError } from '../errors/vtl-error.js'
 import { HV_MAP_GPA_PERMISSIONS_ALL } from '../hv/map-gpa-flags.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import { DEFAULT_VMX_FIXED_BITS, type VmxFixedBits } from './initial-context-check.js'
-import type { HypervisorPort, VpPort } from './ports.js'
+import type { GuestMemoryPort, HypervisorPort, VpPort } from './ports.js'
 import type { ProtectionPort } from './protection-port.js'
 import {
   GuestVsmState,
@@ -16,6 +16,8 @@ export interface VsmPorts {
   hypervisor: HypervisorPort
   vp: VpPort
   protection: ProtectionPort
+  /** Guest RAM, for the overlay pages (§13.14); without it they stay private. */
+  guestMemory?: GuestMemoryPort
 }
 
 export interface VsmEngineOptions {

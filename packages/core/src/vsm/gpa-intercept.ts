@@ -2,6 +2,7 @@ import { putSegmentRegister } from '../hv/segment-register.js'
 import { HvStatus } from '../hv/status.js'
 import type { VsmEngine } from './engine.js'
 import { handleCrossVtlInterrupts } from './interrupts.js'
+import { postMessage } from './overlay-pages.js'
 import { SINT_MASKED, type VsmVp } from './vp.js'
 
 /** `HvMessageType::GpaIntercept`. */
@@ -107,12 +108,10 @@ export function deliverGpaIntercept(
   const synic = vp.vtls[1].synic
   const sint = synic.sint[INTERCEPTION_SINT] ?? SINT_MASKED
   if ((sint & SINT_MASKED) !== 0n) return { status: HvStatus.InvalidSynicState, spurious: false }
-  if (synic.slotBusy[INTERCEPTION_SINT] === true) {
+  const message = encodeGpaInterceptMessage(vp, fault, accessType)
+  if (!postMessage(engine, vp, 1, INTERCEPTION_SINT, message)) {
     return { status: HvStatus.ObjectInUse, spurious: false }
   }
-  const message = encodeGpaInterceptMessage(vp, fault, accessType)
-  synic.slotBusy[INTERCEPTION_SINT] = true
-  synic.message[INTERCEPTION_SINT] = message
   vp.vtls[1].apic.request(Number(sint & 0xffn))
   handleCrossVtlInterrupts(engine, vpIndex)
   return { status: HvStatus.Success, spurious: false, message }

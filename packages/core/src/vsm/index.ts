@@ -1,7 +1,13 @@
 // The VSM engine's public names (explicit barrel; see README.md in this folder).
 export { VsmEngine } from './engine.js'
 export type { VsmEngineOptions, VsmPorts } from './engine.js'
-export type { HypervisorCallResult, HypervisorPort, InjectedException, VpPort } from './ports.js'
+export type {
+  GuestMemoryPort,
+  HypervisorCallResult,
+  HypervisorPort,
+  InjectedException,
+  VpPort,
+} from './ports.js'
 export type { ProtectionPort, RepOutcome } from './protection-port.js'
 export {
   ACTIVE_VTL_PARAVISOR,
@@ -93,3 +99,13 @@ export { handleVpExit } from './loop/exit-switch.js'
 export type { ExitOutcome } from './loop/exit-switch.js'
 export { prepareVpEntry, runVp, runVpAsync, vpBlocked } from './loop/run-vp.js'
 export type { VpBlockedReason, VpRun, VpRunOptions } from './loop/run-vp.js'
+export {
+  entryReason,
+  postMessage,
+  setEntryReason,
+  setVinaStatus,
+  vinaStatus,
+  vtlReturnRegisters,
+  writeOverlayMsr,
+} from './overlay-pages.js'
+export type { OverlayKind } from './overlay-pages.js'

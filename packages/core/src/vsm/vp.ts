@@ -1,6 +1,7 @@
 import type { VpVtlControl } from '../hv/vp-assist-page.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import { VtlApic } from './apic.js'
+import type { OverlayKind } from './overlay-pages.js'
 import {
   resetPrivateRegisters,
   resetSharedRegisters,
@@ -49,6 +50,8 @@ export interface VtlState {
   /** `HvVpVtlControl` of this VTL's VP assist page (§7.3); the host mirrors it into the page. */
   control: VpVtlControl
   synic: VtlSynic
+  /** An overlay page's bytes while it is not mapped, once it has been (§13.14). */
+  overlayPrivate: Partial<Record<OverlayKind, Uint8Array>>
   apic: VtlApic
   /** STI / MOV SS shadow: blocks interrupt delivery into this VTL for one instruction. */
   interruptShadow: boolean
@@ -71,6 +74,7 @@ function vtlState(vtl: GuestVtl, bsp: boolean): VtlState {
       slotBusy: Array.from({ length: 16 }, () => false),
       message: Array.from({ length: 16 }, () => undefined),
     },
+    overlayPrivate: {},
     apic,
     interruptShadow: false,
   }

@@ -70,6 +70,7 @@ function saveVp(vp: VsmVp): unknown {
       vpAssistPage: v.vpAssistPage,
       control: v.control,
       synic: { ...v.synic, message: v.synic.message.map((m) => m ?? null) },
+      overlayPrivate: v.overlayPrivate,
       apic: {
         irr: v.apic.irr,
         isr: v.apic.isr,
@@ -87,6 +88,8 @@ interface SavedVtl {
   vpAssistPage: bigint
   control: VsmVp['vtls'][0]['control']
   synic: Omit<VsmVp['vtls'][0]['synic'], 'message'> & { message: (Uint8Array | null)[] }
+  /** Absent in snapshots from before overlays were guest RAM. */
+  overlayPrivate?: VsmVp['vtls'][0]['overlayPrivate']
   apic: {
     irr: number[]
     isr: number[]
@@ -113,6 +116,7 @@ function restoreVp(vp: VsmVp, saved: unknown): void {
     target.vpAssistPage = v.vpAssistPage
     target.control = v.control
     target.synic = { ...v.synic, message: v.synic.message.map((m) => m ?? undefined) }
+    target.overlayPrivate = v.overlayPrivate ?? {}
     target.apic.irr.set(v.apic.irr)
     target.apic.isr.set(v.apic.isr)
     target.apic.tpr = v.apic.tpr

@@ -3,6 +3,7 @@ import {
   classifyGpa,
   decodeVpExit,
   emptyVpExit,
+  entryReason,
   type GpaWidth,
   type GuestVtl,
   type PageFacts,
@@ -71,7 +72,7 @@ export class SimTdBacking implements VpBacking {
     const before = td.enteredVtl[vp] as GuestVtl
     if (vtl === before) return
     td.enteredVtl[vp] = vtl
-    const reason = td.engine.vp(vp).vtls[1].control.entryReason
+    const reason = entryReason(td.engine, td.engine.vp(vp))
     td.vtlSwitch(vp, before, vtl, ENTRY_REASONS[reason] ?? '')
   }
 

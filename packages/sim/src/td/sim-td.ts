@@ -301,7 +301,15 @@ export class SimTd {
 
     this.engine = new VsmEngine({
       vpCount: options.vps,
-      ports: { hypervisor: this.hypervisorPort(), vp: this.vpPort(), protection: this.space },
+      ports: {
+        hypervisor: this.hypervisorPort(),
+        vp: this.vpPort(),
+        protection: this.space,
+        guestMemory: {
+          read: (gpa, length) => this.backing.readGuest(gpa, length),
+          write: (gpa, bytes) => this.backing.writeGuest(gpa, bytes),
+        },
+      },
       ...(options.shared === undefined ? {} : { shared: options.shared }),
       ...(options.accessVsmPrivilege === undefined
         ? {}

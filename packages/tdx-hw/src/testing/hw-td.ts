@@ -158,7 +158,15 @@ export class HwTd implements AsyncVpBacking {
     }
     this.engine = new VsmEngine({
       vpCount: options.vps,
-      ports: { hypervisor: hw.hypervisor, vp, protection: space },
+      ports: {
+        hypervisor: hw.hypervisor,
+        vp,
+        protection: space,
+        guestMemory: {
+          read: (gpa, length) => this.readGuest(gpa, length),
+          write: (gpa, bytes) => this.writeGuest(gpa, bytes),
+        },
+      },
     })
     const started = options.startedVps === undefined ? undefined : new Set(options.startedVps)
     for (const state of this.engine.vps) {

@@ -19,6 +19,7 @@ import {
   VSM_CODE_PAGE_OFFSETS_X64,
 } from '../../hv/vsm-registers.js'
 import type { VsmEngine } from '../engine.js'
+import { writeOverlayMsr } from '../overlay-pages.js'
 import type { PrivateRegisters, SharedRegisters } from '../registers.js'
 import { GuestVsmState, PartitionField } from '../shared-state.js'
 import type { VsmVp } from '../vp.js'
@@ -356,19 +357,16 @@ export function setVpRegister(
     case R.VpAssistPage:
       // Bits 11:1 are reserved (`msr_write_vp_assist_page`).
       if ((low & 0xffen) !== 0n) return HvStatus.InvalidRegisterValue
-      vtl.vpAssistPage = low
-      return HvStatus.Success
+      return writeOverlayMsr(engine, vp, targetVtl, 'assist', low)
     case R.ApicBase:
       return low === apicBase(vp) ? HvStatus.Success : HvStatus.InvalidParameter
     case R.Scontrol:
       vtl.synic.scontrol = low
       return HvStatus.Success
     case R.Siefp:
-      vtl.synic.siefp = low
-      return HvStatus.Success
+      return writeOverlayMsr(engine, vp, targetVtl, 'siefp', low)
     case R.Simp:
-      vtl.synic.simp = low
-      return HvStatus.Success
+      return writeOverlayMsr(engine, vp, targetVtl, 'simp', low)
     case R.Eom:
       return HvStatus.Success
     case R.PendingEvent0:

@@ -30,7 +30,7 @@ class FakeBacking implements VpBacking {
     readonly h: Harness,
     public guest: (vtl: GuestVtl) => Partial<VpExit>
   ) {}
-  enter(vp: number, vtl: GuestVtl): VpExit {
+  enter(_vp: number, vtl: GuestVtl): VpExit {
     this.entered.push(vtl)
     return { ...emptyVpExit(), ...this.guest(vtl) }
   }
