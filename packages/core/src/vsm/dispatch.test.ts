@@ -213,7 +213,7 @@ describe('dispatch from raw bytes', () => {
     })
   })
 
-  it('a flush from VTL0 while VTL1 holds a TLB lock is retried, not refused (§13.10)', () => {
+  it('a flush from VTL0 while VP 1 holds a TLB lock completes and records the wait (§13.15)', () => {
     const h = makeEngine(2)
     bringUpBsp(h)
     h.engine.shared.setTlbLocked(1, 0, true)
@@ -224,11 +224,9 @@ describe('dispatch from raw bytes', () => {
       control: control(0x02, { fast: true }),
       fastRegisters: [0n, 0x1n, 0n, 0n],
     }
-    const outcome = dispatchHypercall(h.engine, request)
-    expect(outcome).toEqual({ kind: 'retry', control: request.control, advanceRip: false })
-    expect(vp.vtls[0].registers.rip).toBe(rip)
-    h.engine.shared.setTlbLocked(1, 0, false)
     expect(dispatchHypercall(h.engine, request)).toMatchObject({ kind: 'completed', status: 0 })
+    expect(vp.vtls[0].registers.rip).toBe(rip + 3n)
+    expect(vp.tlbWait).toEqual([[1], undefined])
   })
 
   it('Timeout in a rep call rewrites the control word with rep start = the reps done', () => {

@@ -109,3 +109,4 @@ export {
   writeOverlayMsr,
 } from './overlay-pages.js'
 export type { OverlayKind } from './overlay-pages.js'
+export { haltForTlbUnlock, waitForTlbLocks } from './tlb-lock-wait.js'

@@ -88,6 +88,11 @@ export class VsmVp {
   readonly index: number
   /** The VTL the next lower-VTL entry runs (`exit_vtl`). */
   exitVtl: GuestVtl = 0
+  /**
+   * Per VTL: the other VPs whose TLB lock of that VTL this VP waits for before it next enters it
+   * (§13.15; `tlb_lock.rs`), or undefined.
+   */
+  readonly tlbWait: [number[] | undefined, number[] | undefined] = [undefined, undefined]
   /** Some once VTL1 is Active on this VP (§4.3). */
   vtl1: GuestVsmVpState | undefined = undefined
   readonly vtls: [VtlState, VtlState]

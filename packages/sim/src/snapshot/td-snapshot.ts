@@ -63,6 +63,7 @@ function decode(value: unknown): unknown {
 function saveVp(vp: VsmVp): unknown {
   return encode({
     exitVtl: vp.exitVtl,
+    tlbWait: vp.tlbWait.map((w) => w ?? null),
     vtl1: vp.vtl1 ?? null,
     shared: vp.shared,
     vtls: vp.vtls.map((v) => ({
@@ -103,11 +104,15 @@ interface SavedVtl {
 function restoreVp(vp: VsmVp, saved: unknown): void {
   const s = decode(saved) as {
     exitVtl: 0 | 1
+    /** Absent in snapshots from before TLB-lock halts. */
+    tlbWait?: (number[] | null)[]
     vtl1: VsmVp['vtl1'] | null
     shared: VsmVp['shared']
     vtls: SavedVtl[]
   }
   vp.exitVtl = s.exitVtl
+  vp.tlbWait[0] = s.tlbWait?.[0] ?? undefined
+  vp.tlbWait[1] = s.tlbWait?.[1] ?? undefined
   vp.vtl1 = s.vtl1 ?? undefined
   Object.assign(vp.shared, s.shared)
   s.vtls.forEach((v, i) => {

@@ -63,13 +63,18 @@ describe('FlushVirtualAddressSpace/List(Ex) status rules (§13.10)', () => {
     expect(flushVirtualAddress(h.engine, 0, 0x13, all)).toBe(HvStatus.Success)
   })
 
-  it('blocked, not refused, while VTL1 holds a VTL0 TLB lock; VTL1 itself is not blocked', () => {
-    const h = makeEngine(2)
+  it('succeeds and records the VTL0 lock holders for a VTL0 caller; a VTL1 flush waits on no VTL0 lock (§13.15)', () => {
+    const h = makeEngine(3)
     bringUpBsp(h)
     h.engine.shared.setTlbLocked(1, 0, true)
-    expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(1n, 0n))).toBe(HvStatus.Timeout)
+    // The caller's own lock is never waited for.
+    h.engine.shared.setTlbLocked(0, 0, true)
+    expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(1n, 0n))).toBe(HvStatus.Success)
+    expect(h.engine.vp(0).tlbWait).toEqual([[1], undefined])
+    h.engine.vp(0).tlbWait[0] = undefined
     enterVtl1(h)
     expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(1n, 0n))).toBe(HvStatus.Success)
+    expect(h.engine.vp(0).tlbWait).toEqual([undefined, undefined])
   })
 })
 

@@ -1,6 +1,7 @@
 import { HypercallCode } from '../../hv/hypercall-code.js'
 import { HvStatus } from '../../hv/status.js'
 import type { VsmEngine } from '../engine.js'
+import { waitForTlbLocks } from '../tlb-lock-wait.js'
 import { readVpSet } from './vp-set.js'
 
 /** `HvFlushFlags` bits. */
@@ -33,10 +34,10 @@ function isList(code: number): boolean {
 /**
  * HvCallFlushVirtualAddressSpace/List(Ex) (§13.10), to the level of their status rules:
  * `hcvm_validate_flush_inputs` (unknown flags, an empty processor set without all_processors →
- * InvalidParameter), then the TLB-lock rule: a VTL0 flush waits while any VP's VTL1 holds a lock
- * on VTL0's TLB. Waiting is reported as Timeout, which the dispatcher turns into "retry" (RIP not
- * advanced), so the flushing VP is blocked, never refused. The flush itself needs no state: the
- * engine keeps no TLB.
+ * InvalidParameter), then the TLB-lock rule (§13.15): the flush succeeds and the caller halts
+ * before it next enters its own VTL until every other VP that holds that VTL's TLB lock now has
+ * released it (a VTL0 flush blocks at once; a VTL1 flush never waits on VTL0 locks). The flush
+ * itself needs no state: the engine keeps no TLB.
  */
 export function flushVirtualAddress(
   engine: VsmEngine,
@@ -59,11 +60,8 @@ export function flushVirtualAddress(
     empty = allZero(header, 16, 24)
   }
   if (empty && !all) return HvStatus.InvalidParameter
-  if (engine.vp(callerVp).exitVtl === 0) {
-    for (let vp = 0; vp < engine.vpCount; vp++) {
-      if (engine.shared.tlbLocked(vp, 0)) return HvStatus.Timeout
-    }
-  }
+  // The flush completes; the caller then waits for the locks of its own VTL (§13.15).
+  waitForTlbLocks(engine, callerVp, engine.vp(callerVp).exitVtl)
   return HvStatus.Success
 }
 

@@ -1,6 +1,7 @@
 import type { GuestVtl } from '../../hv/vtl.js'
 import type { VsmEngine } from '../engine.js'
 import { exitToParavisor, prepareEntry } from '../interrupts.js'
+import { haltForTlbUnlock } from '../tlb-lock-wait.js'
 import type { VsmVp } from '../vp.js'
 import { handleVpExit, type ExitOutcome } from './exit-switch.js'
 import type { AsyncVpBacking, VpBacking, VpBackingBase } from './vp-backing.js'
@@ -69,13 +70,16 @@ export function prepareVpEntry(engine: VsmEngine, backing: VpBackingBase, vp: nu
   return vtl
 }
 
-/** Whether `vp`'s active VTL can run: undefined if it can. */
+/**
+ * Whether `vp`'s active VTL can run: undefined if it can; VpBlocked while it is halted (HLT) or
+ * waits for another VP's TLB lock on that VTL (§13.15).
+ */
 export function vpBlocked(engine: VsmEngine, vp: number): VpBlockedReason | undefined {
   const state = engine.vp(vp)
   const activity = state.vtls[state.exitVtl].apic.activity
   if (activity === 'wait-for-sipi') return 'VpNotRunning'
   if (activity === 'halted') return 'VpBlocked'
-  return undefined
+  return haltForTlbUnlock(engine, state) ? 'VpBlocked' : undefined
 }
 
 function finish(
