@@ -84,7 +84,12 @@ export type { InstallInterceptInput } from './handlers/install-intercept.js'
 export { HvFlushFlags, flushVirtualAddress } from './handlers/flush.js'
 export { sendSyntheticClusterIpi } from './handlers/send-synthetic-cluster-ipi.js'
 export type { RepResult } from './handlers/rep-result.js'
-export { forEachVmcsWrite, vmcsWrites, vmxAccessRights } from './vmcs-writes.js'
+export {
+  exceptionInjectionWrites,
+  forEachVmcsWrite,
+  vmcsWrites,
+  vmxAccessRights,
+} from './vmcs-writes.js'
 export type { VmcsWrite } from './vmcs-writes.js'
 export { decodeVpExit, emptyVpExit, l2Ran } from './loop/vp-exit.js'
 export type { VpExit, VpExitRegisters } from './loop/vp-exit.js'

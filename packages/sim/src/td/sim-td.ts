@@ -5,6 +5,7 @@ import {
   VsmEngine,
   VtlError,
   decodeHypercallControl,
+  exceptionInjectionWrites,
   decodeHypercallResult,
   hvStatusName,
   hypercallName,
@@ -500,6 +501,10 @@ export class SimTd {
         })
       },
       injectException: (vp: number, vtl: GuestVtl, exception: InjectedException): void => {
+        // VM-entry event injection on the VTL's VMCS, as on hardware.
+        for (const { encoding, value } of exceptionInjectionWrites(exception)) {
+          this.tdxCall(vp, vpWrInput(vtl, encoding, value))
+        }
         this.guestVp(vp).exception = exception.vector
         const at = this.tick(vp, this.cost.interrupt)
         if (!this.traceEvents) return

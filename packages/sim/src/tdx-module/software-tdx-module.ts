@@ -64,6 +64,15 @@ interface VpState {
 }
 
 const LEAF_VP_ENTER = TdcallLeaf['TDG.VP.ENTER']
+const EVENT_VALID = 1n << 31n
+/** Per L2 VM index: the field slot of its VMCS VM_ENTRY_INTERRUPT_INFO. */
+const ENTRY_EVENT_SLOT = [1, 2, 3].reduce<(number | undefined)[]>(
+  (slots, vm) => {
+    slots[vm] = vmcsFieldSpec(vm, VmcsField.ENTRY_INTERRUPT_INFO)?.slot
+    return slots
+  },
+  [undefined]
+)
 const LEAF_VP_WR = TdcallLeaf['TDG.VP.WR']
 const LEAF_VP_RD = TdcallLeaf['TDG.VP.RD']
 
@@ -388,6 +397,12 @@ export class SoftwareTdxModule implements TdcallPort {
     const flags = ENTER_FLAGS[index] as TdxVmFlags
     if (flags.invdTranslations === 1) this.invept[vmIndex] = (this.invept[vmIndex] ?? 0) + 1
     const state = this.vp(vp)
+    // VM entry delivers an injected event and clears VM_ENTRY_INTERRUPT_INFO's valid bit.
+    const event = ENTRY_EVENT_SLOT[vmIndex]
+    const info = event === undefined ? undefined : state.values[event]
+    if (event !== undefined && info !== undefined && (info & EVENT_VALID) !== 0n) {
+      state.values[event] = info & ~EVENT_VALID
+    }
     state.enters++
     state.lastFlags = flags
     state.lastGuestStateGpa = rdx
