@@ -27,7 +27,7 @@ export interface VsmEngineOptions {
   hypervisorMaximumVtl?: number
   /** The kernel reports DR6 as shared (`VsmCapabilities.dr6_shared`; default false). */
   dr6Shared?: boolean
-  /** VMX CR0/CR4 fixed bits the initial-context check enforces (§13.11). */
+  /** The modelled CPU's CR4_FIXED1, which bounds a lower VTL's CR4 (§13.11). */
   fixedBits?: Partial<VmxFixedBits>
   /** Cross-VP state; a SharedArrayBuffer-backed one for multi-threaded hosts. Default: plain. */
   shared?: SharedVsmState

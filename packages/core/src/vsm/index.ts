@@ -19,7 +19,12 @@ export type { GuestVsmVpState, RegisterInterceptState, VtlState, VtlSynic } from
 export { VtlApic } from './apic.js'
 export { resetPrivateRegisters, resetSharedRegisters } from './registers.js'
 export type { PrivateRegisters, SharedRegisters, VtlRegisterWrite } from './registers.js'
-export { DEFAULT_VMX_FIXED_BITS, checkInitialContext } from './initial-context-check.js'
+export {
+  CR4_GUEST_OWNED_AND_MCE,
+  DEFAULT_VMX_FIXED_BITS,
+  checkInitialContext,
+  cr4AllowedBits,
+} from './initial-context-check.js'
 export type { VmxFixedBits } from './initial-context-check.js'
 export { handleWake } from './wake.js'
 export type { WakeOutcome } from './wake.js'

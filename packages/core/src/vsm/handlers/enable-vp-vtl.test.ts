@@ -151,21 +151,15 @@ const rows: Row[] = [
     status: 0x50,
   },
   {
-    name: '§13.11: CR0.NE clear → InvalidRegisterValue',
+    name: '§13.11: EFER.SVME → InvalidRegisterValue',
     setup: enablePartition,
-    input: input({ context: validContext({ cr0: 0x8000_0011n }) }),
+    input: input({ context: validContext({ efer: 0x1d01n }) }),
     status: 0x50,
   },
   {
-    name: '§13.11: CR0.PG without PE → InvalidRegisterValue',
+    name: '§13.11: CR4.PKE (bit 22, outside 0x00B7_1FFF) → InvalidRegisterValue',
     setup: enablePartition,
-    input: input({ context: validContext({ cr0: 0x8000_0030n }) }),
-    status: 0x50,
-  },
-  {
-    name: '§13.11: CR0 reserved bit 63 → InvalidRegisterValue',
-    setup: enablePartition,
-    input: input({ context: validContext({ cr0: 0x8000_0000_8000_0031n }) }),
+    input: input({ context: validContext({ cr4: 0x40_0020n }) }),
     status: 0x50,
   },
   {
@@ -255,6 +249,18 @@ describe('EnableVpVtl (§4.1)', () => {
     })
     expect(h.engine.shared.pendingOperation(0, 1)).toBe(PendingOperation.None)
     expect(vtlCall(h.engine, 0, 0x11n, 0n)).toBe(true)
+  })
+
+  it('§13.11: the kvm-unit-tests context (CR0 = PE|WP|PG, NE clear) is accepted; ET is forced', () => {
+    const h = makeEngine(2)
+    enablePartition(h)
+    const context = validContext({ efer: 0xd00n, cr0: 0x8001_0001n, cr4: 0x220n })
+    expect(enableVpVtl(h.engine, 0, input({ context }))).toBe(HvStatus.Success)
+    handleWake(h.engine, 0)
+    const regs = h.engine.vp(0).vtls[1].registers
+    expect(regs.cr0).toBe(0x8001_0011n)
+    expect(regs.cr4).toBe(0x220n)
+    expect(h.vpPort.writes[0]?.registers.cr0).toBe(0x8001_0011n)
   })
 
   it('§4.2: a VpPort failure keeps the context queued and VTL1 inactive', () => {
