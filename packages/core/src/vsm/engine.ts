@@ -1,6 +1,7 @@
 import { VtlError } from '../errors/vtl-error.js'
 import { HV_MAP_GPA_PERMISSIONS_ALL } from '../hv/map-gpa-flags.js'
 import type { GuestVtl } from '../hv/vtl.js'
+import { XSS_VALID } from '../x86/register-bits.js'
 import { DEFAULT_VMX_FIXED_BITS, type VmxFixedBits } from './initial-context-check.js'
 import type { HypervisorPort, VpPort } from './ports.js'
 import type { ProtectionPort } from './protection-port.js'
@@ -29,6 +30,8 @@ export interface VsmEngineOptions {
   dr6Shared?: boolean
   /** The modelled CPU's CR4_FIXED1, which bounds a lower VTL's CR4 (§13.11). */
   fixedBits?: Partial<VmxFixedBits>
+  /** The IA32_XSS bits the modelled CPU's XSAVE supports (default PASID, CET_U, CET_S). */
+  xssSupported?: bigint
   /** Cross-VP state; a SharedArrayBuffer-backed one for multi-threaded hosts. Default: plain. */
   shared?: SharedVsmState
   /**
@@ -52,6 +55,7 @@ export class VsmEngine {
   readonly hypervisorMaximumVtl: number
   readonly dr6Shared: boolean
   readonly fixedBits: VmxFixedBits
+  readonly xssSupported: bigint
 
   constructor(options: VsmEngineOptions) {
     this.vpCount = options.vpCount
@@ -66,6 +70,7 @@ export class VsmEngine {
     this.hypervisorMaximumVtl = options.hypervisorMaximumVtl ?? 1
     this.dr6Shared = options.dr6Shared ?? false
     this.fixedBits = { ...DEFAULT_VMX_FIXED_BITS, ...options.fixedBits }
+    this.xssSupported = (options.xssSupported ?? XSS_VALID) & XSS_VALID
     this.vps = Array.from({ length: this.vpCount }, (_, index) => new VsmVp(index))
 
     if (options.initializeShared === false) return

@@ -149,7 +149,15 @@ describe('register access rules (§8, §13.6)', () => {
     const before = snapshotEngine(h.engine)
     expect(getVpRegister(h.engine, 0, row.caller, row.target, row.register).status).toBe(row.get)
     expect(snapshotEngine(h.engine)).toEqual(before)
-    const value = row.register === R.Ldtr ? 0x0082_0000_0000_0000_0000_0000_0000_0000n : 0x10n
+    // A value every §13.13 rule accepts (0x10 is a reserved EFER bit and not a PAT type).
+    const value =
+      row.register === R.Ldtr
+        ? 0x0082_0000_0000_0000_0000_0000_0000_0000n
+        : row.register === R.Efer
+          ? 0xd01n
+          : row.register === R.Pat
+            ? 0x6n
+            : 0x10n
     expect(setVpRegister(h.engine, 0, row.caller, row.target, row.register, value)).toBe(row.set)
     if (row.set !== 0) expect(snapshotEngine(h.engine)).toEqual(before)
   })

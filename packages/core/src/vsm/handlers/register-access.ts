@@ -22,6 +22,7 @@ import type { VsmEngine } from '../engine.js'
 import type { PrivateRegisters, SharedRegisters } from '../registers.js'
 import { GuestVsmState, PartitionField } from '../shared-state.js'
 import type { VsmVp } from '../vp.js'
+import { validateSetVpRegisterValue } from './register-value-rules.js'
 import {
   checkVsmPartitionConfigAccess,
   getVsmPartitionConfig,
@@ -282,19 +283,22 @@ function setPendingEvent0(vp: VsmVp, value: bigint): HvStatus {
   return HvStatus.Success
 }
 
-/** One register of SetVpRegisters on a hardware CVM (§5.5, §8, §13.5, §13.6). */
+/** One register of SetVpRegisters on a hardware CVM (§5.5, §8, §13.5, §13.6, §13.13). */
 export function setVpRegister(
   engine: VsmEngine,
   vpIndex: number,
   callerVtl: GuestVtl,
   targetVtl: GuestVtl,
   name: number,
-  value: bigint
+  requested: bigint
 ): HvStatus {
   const access = validateAccess(callerVtl, targetVtl, name)
   if (access !== HvStatus.Success) return access
   const vp = engine.vp(vpIndex)
   const vtl = vp.vtls[targetVtl]
+  const checked = validateSetVpRegisterValue(name, requested, vtl, engine.xssSupported)
+  if (!checked.ok) return checked.status
+  const value = checked.value
   const low = value & U64
   const priv = PRIVATE_U64.get(name)
   if (priv !== undefined) {
