@@ -214,8 +214,23 @@ describe('VSM registers (§8, §13.5, §13.9)', () => {
     expect(getVpRegister(denied.engine, 0, 0, 0, R.VsmVpStatus).status).toBe(HvStatus.AccessDenied)
   })
 
-  it('GuestVsmPartitionConfig reports the hypervisor maximum VTL', () => {
-    expect(getVpRegister(makeEngine(1).engine, 0, 0, 0, R.GuestVsmPartitionConfig).value).toBe(1n)
+  // §13.17: registers of §8's table with no hardware-CVM arm.
+  it.each([
+    ['GuestVsmPartitionConfig', R.GuestVsmPartitionConfig],
+    ['VsmVpWaitForTlbLock', R.VsmVpWaitForTlbLock],
+    ['VsmVpSecureConfigVtl1', R.VsmVpSecureConfigVtl0 + 1],
+    ['VsmVpSecureConfigVtl14', R.VsmVpSecureConfigVtl0 + 14],
+  ])('§13.17: %s → InvalidParameter for Get and Set, from VTL0 and VTL1', (_name, register) => {
+    const h = makeEngine(1)
+    inVtl1(h)
+    const before = snapshotEngine(h.engine)
+    for (const caller of [0, 1] as const) {
+      h.engine.vp(0).exitVtl = caller
+      expect(getVpRegister(h.engine, 0, caller, caller, register).status).toBe(0x05)
+      expect(setVpRegister(h.engine, 0, caller, caller, register, 1n)).toBe(0x05)
+    }
+    h.engine.vp(0).exitVtl = 1
+    expect(snapshotEngine(h.engine)).toEqual(before)
   })
 
   describe('VsmVpSecureConfigVtl0 (§13.5)', () => {
@@ -266,12 +281,16 @@ describe('VSM registers (§8, §13.5, §13.9)', () => {
     })
   })
 
-  it('VsmVina (VTL1 only) stores the defined bits and refuses reserved ones', () => {
+  // §13.17: VsmVina reserved bits → InvalidParameter (the SynIC's write_reg), nothing written.
+  it.each([
+    { value: 0x7ffn, status: 0 },
+    { value: 0x800n, status: 0x05 },
+    { value: 0x8000_0000_0000_0000n, status: 0x05 },
+  ])('§13.17: VsmVina $value → $status', ({ value, status }) => {
     const h = makeEngine(1)
     inVtl1(h)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.VsmVina, 0x7ffn)).toBe(0)
-    expect(getVpRegister(h.engine, 0, 1, 1, R.VsmVina).value).toBe(0x7ffn)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.VsmVina, 0x800n)).toBe(HvStatus.InvalidRegisterValue)
+    expect(setVpRegister(h.engine, 0, 1, 1, R.VsmVina, value)).toBe(status)
+    expect(getVpRegister(h.engine, 0, 1, 1, R.VsmVina).value).toBe(status === 0 ? value : 0n)
   })
 
   it('PendingEvent0: only architectural exceptions, error codes only where they exist', () => {
@@ -286,15 +305,32 @@ describe('VSM registers (§8, §13.5, §13.9)', () => {
     expect(getVpRegister(h.engine, 0, 1, 0, R.PendingEvent0).value).toBe(event(13, true))
   })
 
-  it('CrInterceptControl accepts write intercepts only (no reads, no SGX launch control)', () => {
+  // §13.17: CrInterceptControl takes only the supported write-intercept bits 0x1EFF_D557.
+  it.each([
+    { name: 'every supported bit', value: 0x1eff_d557n, status: 0 },
+    { name: 'CR0 and CR4 writes', value: 0x5n, status: 0 },
+    { name: 'a read intercept (bit 3)', value: 1n << 3n, status: 0x50 },
+    { name: 'SGX launch control (bit 24)', value: 1n << 24n, status: 0x50 },
+    { name: 'bit 29', value: 1n << 29n, status: 0x50 },
+    { name: 'bit 63', value: 1n << 63n, status: 0x50 },
+  ])('§13.17: CrInterceptControl $name → $status', ({ value, status }) => {
     const h = makeEngine(1)
     inVtl1(h)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, 0x7f_c003n)).toBe(0)
-    expect(getVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl).value).toBe(0x7f_c003n)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, 1n << 3n)).toBe(0x50)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, 1n << 24n)).toBe(0x50)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptCr0Mask, 0x8000_0001n)).toBe(0)
+    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, value)).toBe(status)
+    expect(getVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl).value).toBe(
+      status === 0 ? value : 0n
+    )
   })
+
+  it.each([R.CrInterceptCr0Mask, R.CrInterceptCr4Mask, R.CrInterceptIa32MiscEnableMask])(
+    '§13.17: mask register %s stores what is written',
+    (register) => {
+      const h = makeEngine(1)
+      inVtl1(h)
+      expect(setVpRegister(h.engine, 0, 1, 1, register, 0xffff_ffff_ffff_ffffn)).toBe(0)
+      expect(getVpRegister(h.engine, 0, 1, 1, register).value).toBe(0xffff_ffff_ffff_ffffn)
+    }
+  )
 
   it('ApicBase can be written only with its current value', () => {
     const h = makeEngine(1)
