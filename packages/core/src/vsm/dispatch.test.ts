@@ -204,6 +204,40 @@ describe('dispatch from raw bytes', () => {
     expect(toHex(h.hv.calls[0]?.input ?? new Uint8Array())).toBe('ffffffffffffffff0100000000000000')
   })
 
+  // §13.17: 7 register pairs in 64-bit mode, 1 in 32-bit mode.
+  it.each([
+    {
+      name: 'SendSyntheticClusterIpi (16 B, 1 pair), 32-bit',
+      code: 0x0b,
+      longMode: false,
+      status: 0,
+    },
+    {
+      name: 'FlushVirtualAddressSpace (24 B, 2 pairs), 32-bit',
+      code: 0x02,
+      longMode: false,
+      status: 0x03,
+    },
+    {
+      name: 'FlushVirtualAddressSpace (24 B, 2 pairs), 64-bit',
+      code: 0x02,
+      longMode: true,
+      status: 0,
+    },
+  ])('§13.17: fast $name → $status', ({ code, longMode, status }) => {
+    const h = makeEngine(2)
+    bringUpBsp(h)
+    // IPI: vector 0x40 to VTL0 of VP 1; flush: all processors.
+    const fastRegisters = code === 0x0b ? [0x40n, 0x2n] : [0n, 0x1n, 0n, 0n]
+    const outcome = dispatchHypercall(h.engine, {
+      vp: 0,
+      control: control(code, { fast: true }),
+      fastRegisters,
+      longMode,
+    })
+    expect(outcome).toMatchObject({ kind: 'completed', status })
+  })
+
   it('a raw target_vtl byte that does not parse: AccessDenied for the partition call', () => {
     const h = makeEngine(1)
     const page = bytes('ffffffffffffffff 07 00 0000 00000000')

@@ -48,7 +48,12 @@ export {
   encodeGpaInterceptMessage,
 } from './gpa-intercept.js'
 export type { GpaFault, GpaInterceptOutcome } from './gpa-intercept.js'
-export { FAST_REGISTER_PAIRS, HypercallException, dispatchHypercall } from './dispatch.js'
+export {
+  FAST_REGISTER_PAIRS,
+  FAST_REGISTER_PAIRS_32,
+  HypercallException,
+  dispatchHypercall,
+} from './dispatch.js'
 export type { HypercallOutcome, HypercallRequest } from './dispatch.js'
 export { HYPERCALL_TABLE } from './hypercall-table.js'
 export type { HypercallSpec, RepCall, SimpleCall, VtlSwitchCall } from './hypercall-table.js'

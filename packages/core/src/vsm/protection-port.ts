@@ -33,6 +33,9 @@ export interface ProtectionPort {
    * processing the earlier pages; overlay and locked pages are refused with OperationDenied.
    */
   changeHostVisibility(callerVtl: GuestVtl, gpns: readonly bigint[], shared: boolean): RepOutcome
-  /** Whether each page is shared with the host (QuerySparseGpaPageHostVisibility). */
+  /**
+   * Whether each page is shared with the host (QuerySparseGpaPageHostVisibility). On a failure
+   * (a page that is not RAM: OperationDenied) `shared` covers only the pages before that one.
+   */
   queryHostVisibility(gpns: readonly bigint[]): { status: HvStatus; shared: boolean[] }
 }

@@ -423,3 +423,77 @@ describe('Get/SetVpRegisters through the dispatcher (raw bytes)', () => {
     )
   })
 })
+
+describe('§13.17: Get/SetVpRegisters stop at the first failing element', () => {
+  /** SetVpRegisters header for VTL0 from VTL1, then (name, value) assocs. */
+  function setPage(assocs: [number, bigint][]): Uint8Array {
+    const page = new Uint8Array(16 + 32 * assocs.length)
+    const view = new DataView(page.buffer)
+    view.setBigUint64(0, 0xffff_ffff_ffff_ffffn, true)
+    view.setUint32(8, 0xffff_fffe, true)
+    view.setUint8(12, 0x10)
+    assocs.forEach(([name, value], i) => {
+      view.setUint32(16 + 32 * i, name, true)
+      view.setBigUint64(16 + 32 * i + 16, value, true)
+    })
+    return page
+  }
+
+  const rows = [
+    { name: 'the 2nd of 3 fails', repStart: 0, failAt: 1, status: 0x50, reps: 1, rips: [0x1000n] },
+    {
+      name: 'rep start 1, the 3rd fails',
+      repStart: 1,
+      failAt: 2,
+      status: 0x50,
+      reps: 2,
+      rips: [0x2000n],
+    },
+    {
+      name: 'rep start 2 skips the failing 2nd',
+      repStart: 2,
+      failAt: 1,
+      status: 0,
+      reps: 3,
+      rips: [0x3000n],
+    },
+  ]
+  it.each(rows)('$name → status $status, reps completed $reps, earlier writes kept', (row) => {
+    const h = makeEngine(1)
+    inVtl1(h)
+    const assocs: [number, bigint][] = [
+      [R.Rip, 0x1000n],
+      [R.Rip, 0x2000n],
+      [R.Rip, 0x3000n],
+    ]
+    // The failing element: CR0 with PG and no PE (§13.13).
+    assocs[row.failAt] = [R.Cr0, 0x8000_0000n]
+    const outcome = dispatchHypercall(h.engine, {
+      vp: 0,
+      control: control(0x51, { repCount: 3, repStart: row.repStart }),
+      inputGpa: 0x1000n,
+      input: setPage(assocs),
+    })
+    expect(outcome).toMatchObject({
+      kind: 'completed',
+      status: row.status,
+      repsCompleted: row.reps,
+    })
+    expect(h.engine.vp(0).vtls[0].registers.rip).toBe(row.rips[0])
+  })
+
+  it('GetVpRegisters: the failing index is the reps completed, with the values before it', () => {
+    const h = makeEngine(1)
+    inVtl1(h)
+    const page = bytes('ffffffffffffffff feffffff 10 000000 10000200 08000d00 10000200')
+    const outcome = dispatchHypercall(h.engine, {
+      vp: 0,
+      control: control(0x50, { repCount: 3 }),
+      inputGpa: 0x1000n,
+      outputGpa: 0x2000n,
+      input: page,
+    })
+    expect(outcome).toMatchObject({ kind: 'completed', status: 0x05, repsCompleted: 1 })
+    expect(outcome.kind === 'completed' && outcome.output?.length).toBe(16)
+  })
+})

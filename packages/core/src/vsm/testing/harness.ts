@@ -62,6 +62,8 @@ export class FakeProtection implements ProtectionPort {
   /** Pages the port refuses to share (AccessDenied at that index). */
   readonly unshareable = new Set<bigint>()
   readonly shared = new Set<bigint>()
+  /** Pages that are not RAM (the query answers OperationDenied at the first). */
+  readonly notRam = new Set<bigint>()
 
   changeDefaultVtlProtections(vtl: GuestVtl, flags: number): HvStatus {
     this.calls.push(`default vtl${vtl} 0x${flags.toString(16)}`)
@@ -85,7 +87,10 @@ export class FakeProtection implements ProtectionPort {
     return { status: HvStatus.Success, processed: gpns.length }
   }
   queryHostVisibility(gpns: readonly bigint[]): { status: HvStatus; shared: boolean[] } {
-    return { status: HvStatus.Success, shared: gpns.map((gpn) => this.shared.has(gpn)) }
+    const bad = gpns.findIndex((gpn) => this.notRam.has(gpn))
+    const answered = bad < 0 ? gpns : gpns.slice(0, bad)
+    const shared = answered.map((gpn) => this.shared.has(gpn))
+    return { status: bad < 0 ? HvStatus.Success : HvStatus.OperationDenied, shared }
   }
 }
 
