@@ -42,12 +42,33 @@ export {
   HV_MESSAGE_TYPE_GPA_INTERCEPT,
   HV_X64_MEMORY_INTERCEPT_MESSAGE_SIZE,
   HvInterceptAccessType,
-  INTERCEPTION_SINT,
   completeSintMessage,
   deliverGpaIntercept,
   encodeGpaInterceptMessage,
 } from './gpa-intercept.js'
 export type { GpaFault, GpaInterceptOutcome } from './gpa-intercept.js'
+export { INTERCEPTION_SINT, postInterceptMessage } from './intercept-post.js'
+export {
+  HV_X64_IO_PORT_INTERCEPT_MESSAGE_SIZE,
+  HV_X64_MSR_INTERCEPT_MESSAGE_SIZE,
+  HV_X64_REGISTER_INTERCEPT_MESSAGE_SIZE,
+  HvInstructionInterceptMessageType,
+  encodeIoPortInterceptMessage,
+  encodeMsrInterceptMessage,
+  encodeRegisterInterceptMessage,
+} from './intercept-messages.js'
+export type { InterceptHeaderFields, IoPortInterceptFields } from './intercept-messages.js'
+export {
+  CrInterceptBit,
+  IN_OUT_LENGTH,
+  MOV_CR_LENGTH,
+  RDMSR_WRMSR_LENGTH,
+  executeIo,
+  executeMovToCr,
+  executeRdmsr,
+  executeWrmsr,
+} from './instruction-intercept.js'
+export type { InstructionOutcome } from './instruction-intercept.js'
 export {
   FAST_REGISTER_PAIRS,
   FAST_REGISTER_PAIRS_32,

@@ -12,3 +12,6 @@ export {
   XSS_VALID,
   isValidPat,
 } from './register-bits.js'
+export { MISC_ENABLE_VALUE, Msr, msrFromName, msrName } from './msr.js'
+export { movToCr0, movToCr4, type ControlState, type CrWriteResult } from './cr-write.js'
+export { isValidMsrWrite } from './msr-write-rules.js'

@@ -125,7 +125,8 @@ function validateAccess(callerVtl: GuestVtl, targetVtl: GuestVtl, name: number):
 const ok = (value: bigint): RegisterRead => ({ status: HvStatus.Success, value })
 const fail = (status: HvStatus): RegisterRead => ({ status, value: 0n })
 
-function apicBase(vp: VsmVp): bigint {
+/** IA32_APIC_BASE as the VP reports it. */
+export function apicBase(vp: VsmVp): bigint {
   // xAPIC at 0xFEE00000, enabled (bit 11), BSP flag (bit 8) on VP 0.
   return 0xfee0_0000n | 0x800n | (vp.index === 0 ? 0x100n : 0n)
 }
@@ -393,7 +394,7 @@ export function setVpRegister(
 }
 
 /** Through the VpPort first (VMCS state on TDX), then the engine's bank; a port error changes nothing. */
-function writeRegisters(
+export function writeRegisters(
   engine: VsmEngine,
   vp: VsmVp,
   vtl: GuestVtl,
