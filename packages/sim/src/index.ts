@@ -13,6 +13,8 @@ export {
 } from './guest/guest-hypercall.js'
 export type { HypercallAction, HypercallRetry, HypercallTracer } from './guest/guest-hypercall.js'
 export { handleMemoryFault } from './guest/memory-fault.js'
+export { handleInstruction, instructionExit } from './guest/instruction.js'
+export type { InstructionAction, InstructionResult } from './guest/instruction.js'
 export { guestExit } from './guest/guest-exit.js'
 export type { GuestPlatform } from './guest/guest-exit.js'
 export { checkAccess, findAccessFault, pageFacts } from './guest/access.js'

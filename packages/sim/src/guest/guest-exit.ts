@@ -2,6 +2,7 @@ import { VmxExitBasic, classifyGpa, type GuestVtl } from '@vtl/core'
 import type { GuestAction } from '../scenario/types.js'
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { findAccessFault, type AccessPlatform } from './access.js'
+import { instructionExit } from './instruction.js'
 import type { MemoryContents } from './memory-contents.js'
 
 /** A VMCALL exit (3-byte instruction); the module copies its fields, so one object serves all. */
@@ -51,6 +52,10 @@ export function guestExit(
       if (action.kind === 'read') read.readValue = platform.contents.read(canonical, action.size)
       return HLT_EXIT
     }
+    case 'io':
+    case 'writeCr':
+    case 'msr':
+      return instructionExit(action)
     default:
       return HLT_EXIT
   }

@@ -18,6 +18,7 @@ import type { GuestAction, StepResult } from '../scenario/types.js'
 import { handleMemoryFault } from './memory-fault.js'
 import { findAccessFault } from './access.js'
 import { guestExit } from './guest-exit.js'
+import { performInstruction } from './instruction.js'
 import {
   EXCEPTION_NAMES,
   dispatchGuestHypercall,
@@ -220,6 +221,10 @@ function handleExit(
     case 'eoi':
       endOfInterrupt(engine, vp, vtl)
       return {}
+    case 'io':
+    case 'writeCr':
+    case 'msr':
+      return performInstruction(td, vp, action)
     case 'run':
     case 'fault':
       return {}

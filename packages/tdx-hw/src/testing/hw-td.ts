@@ -21,6 +21,7 @@ import {
   SoftwareTdxModule,
   findAccessFault,
   guestExit,
+  handleInstruction,
   handleMemoryFault,
   performHypercall,
   type GuestAction,
@@ -350,6 +351,10 @@ export class HwTd {
       case 'eoi':
         endOfInterrupt(this.engine, vp, vtl)
         return {}
+      case 'io':
+      case 'writeCr':
+      case 'msr':
+        return handleInstruction(this.engine, vp, action).result
       case 'run':
       case 'fault':
         return {}
