@@ -284,11 +284,18 @@ export function executeWrmsr(
   if (control !== undefined && bit !== undefined && (control & bit) !== 0n) {
     const rax = vp.shared.rax
     const rdx = vp.shared.rdx
-    return intercept(engine, vp, encodeMsrInterceptMessage(header(vp, 2, 1), msr, rax, rdx))
+    return intercept(
+      engine,
+      vp,
+      encodeMsrInterceptMessage(header(vp, RDMSR_WRMSR_LENGTH, 1), msr, rax, rdx)
+    )
   }
   const write = msrWrite(engine, vp, vtl, msr, value)
   if (write === undefined) return gp(engine, vp, vtl)
-  if (Object.keys(write).length > 0 && writeRegisters(engine, vp, vtl, write) !== 0) {
+  if (
+    Object.keys(write).length > 0 &&
+    writeRegisters(engine, vp, vtl, write) !== HvStatus.Success
+  ) {
     return gp(engine, vp, vtl)
   }
   advance(vp, vtl, RDMSR_WRMSR_LENGTH)

@@ -16,17 +16,26 @@ export type CrWriteResult = { ok: true; value: bigint; efer: bigint } | { ok: fa
 const GP: CrWriteResult = { ok: false }
 
 /**
+ * CR0's architectural constraints on a value with its reserved low bits already cleared: no
+ * high-half bit, no PG without PE, no NW without CD (MOV to CR0 raises #GP, SetVpRegisters answers
+ * InvalidRegisterValue).
+ */
+export function isValidCr0(cr0: bigint): boolean {
+  if ((cr0 & CR0_HIGH_HALF) !== 0n) return false
+  if ((cr0 & Cr0.PG) !== 0n && (cr0 & Cr0.PE) === 0n) return false
+  return (cr0 & Cr0.NW) === 0n || (cr0 & Cr0.CD) !== 0n
+}
+
+/**
  * MOV to CR0 (Intel SDM vol. 2, MOV—Move to/from Control Registers; vol. 3 §2.5). Reserved low bits
  * are ignored and ET reads as 1; #GP(0) for a high-half bit, PG without PE, NW without CD, PG set
  * with EFER.LME and CR4.PAE clear, PG cleared in 64-bit mode, or WP cleared while CR4.CET is set.
  * Turning paging on or off with EFER.LME set activates or leaves IA-32e mode (EFER.LMA).
  */
 export function movToCr0(state: ControlState, requested: bigint): CrWriteResult {
-  if ((requested & CR0_HIGH_HALF) !== 0n) return GP
   const value = (requested & ~CR0_RESERVED_LOW) | Cr0.ET
+  if (!isValidCr0(value)) return GP
   const pg = (value & Cr0.PG) !== 0n
-  if (pg && (value & Cr0.PE) === 0n) return GP
-  if ((value & Cr0.NW) !== 0n && (value & Cr0.CD) === 0n) return GP
   const wasPg = (state.cr0 & Cr0.PG) !== 0n
   const lme = (state.efer & Efer.LME) !== 0n
   if (pg && !wasPg && lme && (state.cr4 & Cr4.PAE) === 0n) return GP

@@ -13,5 +13,11 @@ export {
   isValidPat,
 } from './register-bits.js'
 export { MISC_ENABLE_VALUE, Msr, msrFromName, msrName } from './msr.js'
-export { movToCr0, movToCr4, type ControlState, type CrWriteResult } from './cr-write.js'
+export {
+  isValidCr0,
+  movToCr0,
+  movToCr4,
+  type ControlState,
+  type CrWriteResult,
+} from './cr-write.js'
 export { isValidMsrWrite } from './msr-write-rules.js'

@@ -1,16 +1,10 @@
 import { HvRegisterName } from '../../hv/register-name.js'
 import { HvStatus } from '../../hv/status.js'
 import { isCanonicalAddress, pagingVaBits } from '../../x86/canonical.js'
-import {
-  CR0_HIGH_HALF,
-  CR0_RESERVED_LOW,
-  CR4_INVALID,
-  Cr0,
-  EFER_VALID,
-  PLX_SSP_RESERVED,
-  SFMASK_RESERVED,
-  isValidPat,
-} from '../../x86/register-bits.js'
+import { Msr } from '../../x86/msr.js'
+import { isValidMsrWrite } from '../../x86/msr-write-rules.js'
+import { isValidCr0 } from '../../x86/cr-write.js'
+import { CR0_RESERVED_LOW, CR4_INVALID } from '../../x86/register-bits.js'
 import type { VtlState } from '../vp.js'
 
 const R = HvRegisterName
@@ -21,14 +15,22 @@ export type RegisterValueCheck = { ok: true; value: bigint } | { ok: false; stat
 
 const refuse: RegisterValueCheck = { ok: false, status: HvStatus.InvalidRegisterValue }
 
-/** Registers that must hold a canonical address for 5-level paging. */
-const CANONICAL_57 = new Set<number>([
-  R.SysenterEsp,
-  R.SysenterEip,
-  R.Lstar,
-  R.Cstar,
-  R.KernelGsBase,
-  R.InterruptSspTableAddr,
+/** Registers that are MSRs: their values follow WRMSR's rules (`validate_cvm_msr_write`). */
+const MSR_OF_REGISTER = new Map<number, number>([
+  [R.SysenterEsp, Msr.SysenterEsp],
+  [R.SysenterEip, Msr.SysenterEip],
+  [R.Lstar, Msr.Lstar],
+  [R.Cstar, Msr.Cstar],
+  [R.KernelGsBase, Msr.KernelGsBase],
+  [R.InterruptSspTableAddr, Msr.InterruptSspTableAddr],
+  [R.Efer, Msr.Efer],
+  [R.Pat, Msr.Pat],
+  [R.Sfmask, Msr.Sfmask],
+  [R.Xss, Msr.Xss],
+  [R.Pl0Ssp, Msr.Pl0Ssp],
+  [R.Pl1Ssp, Msr.Pl1Ssp],
+  [R.Pl2Ssp, Msr.Pl2Ssp],
+  [R.Pl3Ssp, Msr.Pl3Ssp],
 ])
 
 /**
@@ -46,21 +48,9 @@ export function validateSetVpRegisterValue(
 ): RegisterValueCheck {
   const low = value & U64
   const ok: RegisterValueCheck = { ok: true, value }
-  if (CANONICAL_57.has(name)) return isCanonicalAddress(low, 57) ? ok : refuse
+  const msr = MSR_OF_REGISTER.get(name)
+  if (msr !== undefined) return isValidMsrWrite(msr, low, xssSupported) ? ok : refuse
   switch (name) {
-    case R.Efer:
-      return (low & ~EFER_VALID) === 0n ? ok : refuse
-    case R.Pat:
-      return isValidPat(low) ? ok : refuse
-    case R.Sfmask:
-      return (low & SFMASK_RESERVED) === 0n ? ok : refuse
-    case R.Xss:
-      return (low & ~xssSupported) === 0n ? ok : refuse
-    case R.Pl0Ssp:
-    case R.Pl1Ssp:
-    case R.Pl2Ssp:
-    case R.Pl3Ssp:
-      return (low & PLX_SSP_RESERVED) === 0n && isCanonicalAddress(low, 57) ? ok : refuse
     case R.Fs:
     case R.Gs: {
       const { efer, cr4 } = target.registers
@@ -68,10 +58,7 @@ export function validateSetVpRegisterValue(
     }
     case R.Cr0: {
       const cr0 = low & ~CR0_RESERVED_LOW
-      if ((cr0 & CR0_HIGH_HALF) !== 0n) return refuse
-      if ((cr0 & Cr0.PG) !== 0n && (cr0 & Cr0.PE) === 0n) return refuse
-      if ((cr0 & Cr0.NW) !== 0n && (cr0 & Cr0.CD) === 0n) return refuse
-      return { ok: true, value: cr0 }
+      return isValidCr0(cr0) ? { ok: true, value: cr0 } : refuse
     }
     case R.Cr4:
       return (low & CR4_INVALID) === 0n ? ok : refuse
