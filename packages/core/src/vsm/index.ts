@@ -68,7 +68,9 @@ export {
   executeRdmsr,
   executeWrmsr,
 } from './instruction-intercept.js'
-export type { InstructionOutcome } from './instruction-intercept.js'
+export type { InstructionOutcome } from './instruction-outcome.js'
+export { executeTableLoad, executeXsetbv, XSETBV_LENGTH } from './secure-register-loads.js'
+export type { TableLoad } from './secure-register-loads.js'
 export {
   FAST_REGISTER_PAIRS,
   FAST_REGISTER_PAIRS_32,

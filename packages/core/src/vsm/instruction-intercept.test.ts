@@ -11,8 +11,8 @@ import {
   executeMovToCr,
   executeRdmsr,
   executeWrmsr,
-  type InstructionOutcome,
 } from './instruction-intercept.js'
+import type { InstructionOutcome } from './instruction-outcome.js'
 import { snapshotEngine } from './snapshot.js'
 import { bringUpBsp, enterVtl1, makeEngine, type Harness } from './testing/harness.js'
 

@@ -13,9 +13,15 @@ import {
   encodeIoPortInterceptMessage,
   encodeMsrInterceptMessage,
   encodeRegisterInterceptMessage,
-  type InterceptHeaderFields,
 } from './intercept-messages.js'
-import { postInterceptMessage } from './intercept-post.js'
+import {
+  advance,
+  gp,
+  intercept,
+  interceptHeader,
+  registerIntercepts,
+  type InstructionOutcome,
+} from './instruction-outcome.js'
 import type { PrivateRegisters } from './registers.js'
 import { GuestVsmState } from './shared-state.js'
 import type { VsmVp } from './vp.js'
@@ -38,6 +44,11 @@ export const CrInterceptBit = {
   MsrScetWrite: 1n << 26n,
   MsrPlsSspWrite: 1n << 27n,
   MsrInterruptSspTableAddrWrite: 1n << 28n,
+  Xcr0Write: 1n << 2n,
+  GdtrWrite: 1n << 15n,
+  IdtrWrite: 1n << 16n,
+  LdtrWrite: 1n << 17n,
+  TrWrite: 1n << 18n,
 } as const
 
 /** The control bit that guards a write to each MSR (`cvm_try_protect_msr_write`). */
@@ -94,54 +105,7 @@ export const MOV_CR_LENGTH = 3
 /** RDMSR / WRMSR (0F 32 / 0F 30). */
 export const RDMSR_WRMSR_LENGTH = 2
 
-/**
- * What an intercepted-or-performed instruction did. `intercepted`: the message went (or tried to
- * go, `status` ≠ Success) to VTL1's SINT0; the instruction was not performed and RIP stays.
- * `performed`: it took effect and RIP moved past it (`value`: what IN/RDMSR read). `exception`:
- * the CPU refused it with #GP(0), injected into the acting VTL; RIP stays.
- */
-export type InstructionOutcome =
-  | { kind: 'intercepted'; status: HvStatus; message: Uint8Array }
-  | { kind: 'performed'; value?: bigint }
-  | { kind: 'exception'; vector: 13 }
-
 const U32 = 0xffff_ffffn
-const U64 = 0xffff_ffff_ffff_ffffn
-const GENERAL_PROTECTION = 13
-
-function header(vp: VsmVp, instructionLength: number, accessType: 0 | 1): InterceptHeaderFields {
-  const regs = vp.vtls[0].registers
-  return {
-    vpIndex: vp.index,
-    instructionLength,
-    accessType,
-    cpl: regs.cs.selector & 3,
-    vtl: 0,
-    eferLma: (regs.efer & Efer.LMA) !== 0n,
-    cs: regs.cs,
-    rip: regs.rip,
-    rflags: regs.rflags,
-  }
-}
-
-function intercept(engine: VsmEngine, vp: VsmVp, message: Uint8Array): InstructionOutcome {
-  return { kind: 'intercepted', status: postInterceptMessage(engine, vp.index, message), message }
-}
-
-function gp(engine: VsmEngine, vp: VsmVp, vtl: GuestVtl): InstructionOutcome {
-  engine.ports.vp.injectException(vp.index, vtl, { vector: GENERAL_PROTECTION, errorCode: 0 })
-  return { kind: 'exception', vector: GENERAL_PROTECTION }
-}
-
-function advance(vp: VsmVp, vtl: GuestVtl, length: number): void {
-  const regs = vp.vtls[vtl].registers
-  regs.rip = (regs.rip + BigInt(length)) & U64
-}
-
-/** VTL1 watches this VP's VTL0 (VTL1 Active on it): CR and MSR intercepts apply (§13.16). */
-function registerIntercepts(vp: VsmVp, vtl: GuestVtl): bigint | undefined {
-  return vtl === 0 ? vp.vtl1?.regIntercept.interceptControl : undefined
-}
 
 /**
  * IN or OUT (DX form) of `size` bytes on `port` by the VP's current VTL (`cvm_try_protect_io_port_access`):
@@ -164,18 +128,21 @@ export function executeIo(
     engine.shared.ioIntercept(access.port, access.write)
   ) {
     const regs = vp.vtls[0].registers
-    const message = encodeIoPortInterceptMessage(header(vp, length, access.write ? 1 : 0), {
-      port: access.port,
-      accessSize: access.size,
-      stringOp: false,
-      repPrefix: false,
-      rax: vp.shared.rax,
-      ds: regs.ds,
-      es: regs.es,
-      rcx: vp.shared.rcx,
-      rsi: vp.shared.rsi,
-      rdi: vp.shared.rdi,
-    })
+    const message = encodeIoPortInterceptMessage(
+      interceptHeader(vp, length, access.write ? 1 : 0),
+      {
+        port: access.port,
+        accessSize: access.size,
+        stringOp: false,
+        repPrefix: false,
+        rax: vp.shared.rax,
+        ds: regs.ds,
+        es: regs.es,
+        rcx: vp.shared.rcx,
+        rsi: vp.shared.rsi,
+        rdi: vp.shared.rdi,
+      }
+    )
     return intercept(engine, vp, message)
   }
   advance(vp, vtl, length)
@@ -221,7 +188,11 @@ export function executeMovToCr(
         ? [CrInterceptBit.Cr0Write, regs.cr0, masks.cr0Mask, HvRegisterName.Cr0]
         : [CrInterceptBit.Cr4Write, regs.cr4, masks.cr4Mask, HvRegisterName.Cr4]
     if ((control & bit) !== 0n && ((current ^ value) & mask) !== 0n) {
-      const message = encodeRegisterInterceptMessage(header(vp, MOV_CR_LENGTH, 1), name, value)
+      const message = encodeRegisterInterceptMessage(
+        interceptHeader(vp, MOV_CR_LENGTH, 1),
+        name,
+        value
+      )
       return intercept(engine, vp, message)
     }
   }
@@ -287,7 +258,7 @@ export function executeWrmsr(
     return intercept(
       engine,
       vp,
-      encodeMsrInterceptMessage(header(vp, RDMSR_WRMSR_LENGTH, 1), msr, rax, rdx)
+      encodeMsrInterceptMessage(interceptHeader(vp, RDMSR_WRMSR_LENGTH, 1), msr, rax, rdx)
     )
   }
   const write = msrWrite(engine, vp, vtl, msr, value)
