@@ -10,6 +10,13 @@ export type { HypercallTracer } from './guest/guest-hypercall.js'
 export { HYPERCALL_INPUT_GPA, HYPERCALL_OUTPUT_GPA, guestExit, ssDpl } from './guest/guest-exit.js'
 export type { GuestGprs, GuestPlatform, IssuedCall, ScriptedGuestVp } from './guest/guest-exit.js'
 export { exitResult, memFaultResult } from './guest/step-report.js'
+export {
+  instructionExit,
+  instructionResult,
+  interceptFields,
+  isInstructionAction,
+} from './guest/instruction.js'
+export type { InstructionAction } from './guest/instruction.js'
 export type { GuestView } from './guest/step-report.js'
 export { SimTdBacking } from './td/sim-td-backing.js'
 export { findAccessFault, pageFacts } from './guest/access.js'

@@ -41,6 +41,9 @@ export interface ProtectionPort {
   registerOverlay?(vtl: GuestVtl, gpn: bigint, options: { check?: number }): { status: HvStatus }
   /** Drops the overlay registration of `gpn` for `vtl`. */
   unregisterOverlay?(vtl: GuestVtl, gpn: bigint): { status: HvStatus }
-  /** Whether each page is shared with the host (QuerySparseGpaPageHostVisibility). */
+  /**
+   * Whether each page is shared with the host (QuerySparseGpaPageHostVisibility). On a failure
+   * (a page that is not RAM: OperationDenied) `shared` covers only the pages before that one.
+   */
   queryHostVisibility(gpns: readonly bigint[]): { status: HvStatus; shared: boolean[] }
 }

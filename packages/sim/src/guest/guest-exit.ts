@@ -13,6 +13,7 @@ import type { GuestAction } from '../scenario/types.js'
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { findAccessFault, type AccessPlatform } from './access.js'
 import { hypercallControl } from './guest-hypercall.js'
+import { instructionExit } from './instruction.js'
 import type { MemoryContents } from './memory-contents.js'
 
 /**
@@ -146,6 +147,10 @@ export function guestExit(
       if (action.kind === 'read') guest.readValue = platform.contents.read(canonical, action.size)
       return PREEMPTED_EXIT
     }
+    case 'io':
+    case 'writeCr':
+    case 'msr':
+      return instructionExit(action, regs)
     default:
       return PREEMPTED_EXIT
   }

@@ -15,6 +15,7 @@ import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import { guestExit, ssDpl } from './guest-exit.js'
 import { EXCEPTION_NAMES, hex, traceGuestHypercall } from './guest-hypercall.js'
+import { interceptFields, interceptName, isInstructionAction } from './instruction.js'
 import { exitResult, type GuestView } from './step-report.js'
 
 /** What one step did: the VTL the VP acted at and the result in report form. */
@@ -56,7 +57,10 @@ function afterExit(
 ): ((exit: ExitOutcome, vtl: GuestVtl) => void) | undefined {
   const kind = action?.kind
   const memory = kind === 'read' || kind === 'write' || kind === 'execute'
-  if (!td.traceEvents && !memory && kind !== 'interrupt' && kind !== 'eoi') return undefined
+  const instruction = isInstructionAction(action)
+  if (!td.traceEvents && !memory && !instruction && kind !== 'interrupt' && kind !== 'eoi') {
+    return undefined
+  }
   return (exit, vtl) => {
     if (exit.kind === 'vmcall' && td.traceEvents) {
       const tracer = { trace: td.trace, exitCycles: td.backing.exitAt, now: () => td.clock.now(vp) }
@@ -71,6 +75,23 @@ function afterExit(
           simCycles: at,
           name: `GPA ${exit.outcome.accessType}`,
           args: { gpa: hex(exit.outcome.gpa) },
+        })
+      }
+    } else if (
+      exit.kind === 'instruction' &&
+      exit.outcome.kind === 'intercepted' &&
+      exit.outcome.status === 0 &&
+      isInstructionAction(action)
+    ) {
+      const at = td.tick(vp, td.cost.interrupt)
+      if (td.traceEvents) {
+        td.trace.record({
+          kind: 'intercept',
+          vp,
+          vtl: 1,
+          simCycles: at,
+          name: interceptName(action),
+          args: interceptFields(action),
         })
       }
     } else if (action?.kind === 'interrupt') {

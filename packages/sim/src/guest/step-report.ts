@@ -10,6 +10,7 @@ import { bytesToHex } from '../hypervisor/untrusted-hypervisor.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import type { GuestGprs, IssuedCall, ScriptedGuestVp } from './guest-exit.js'
 import { EXCEPTION_NAMES, hex } from './guest-hypercall.js'
+import { instructionResult, isInstructionAction } from './instruction.js'
 import type { MemoryContents } from './memory-contents.js'
 
 /** Where a report reads what the guest saw: its registers and its RAM. */
@@ -94,6 +95,10 @@ export function exitResult(
       return hypercallResult(action, exit.outcome, exit.outputGpa, view, issued)
     case 'ept-violation':
       return memFaultResult(exit.outcome)
+    case 'instruction':
+      return isInstructionAction(action)
+        ? instructionResult(action, exit.outcome)
+        : { unexpectedExit: exit.instruction }
     case 'not-run':
       return { enterStatus: tdxStatusName(exit.tdxStatus) ?? hex(BigInt(exit.tdxStatus)) }
     case 'unhandled':

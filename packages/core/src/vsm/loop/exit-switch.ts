@@ -3,6 +3,7 @@ import { classifyGpa } from '../../tdx/shared-bit.js'
 import { VmxExitBasic } from '../../tdx/vmx-exit.js'
 import type { VsmEngine } from '../engine.js'
 import { checkAccess, type AccessKind } from './mem-access.js'
+import { handleInstructionExit, type InstructionExit } from './instruction-exit.js'
 import { checkMemFault, type MemFault, type MemFaultOutcome } from './mem-fault.js'
 import { handleVmcall, type VmcallExit } from './vmcall.js'
 import type { VpBackingBase } from './vp-backing.js'
@@ -12,6 +13,8 @@ import { l2Ran, type VpExit } from './vp-exit.js'
 export type ExitOutcome =
   | VmcallExit
   | { kind: 'ept-violation'; fault: MemFault; outcome: MemFaultOutcome }
+  /** I/O, MOV to CR0/CR4, RDMSR/WRMSR, XSETBV (§13.16): performed, #GP or intercepted. */
+  | InstructionExit
   /** HLT: RIP past it; the VTL halts until an interrupt is injected. */
   | { kind: 'hlt' }
   /** An external interrupt (the host preempted the L2): nothing to do but re-enter. */
@@ -34,8 +37,7 @@ function accessOf(qualification: bigint): AccessKind {
 /**
  * The paravisor's one exit switch (§6.4 step 6, then the VMX exit against the entered VTL). Each
  * case reads what the hardware reports (the exit registers, the guest's registers in the engine,
- * guest RAM and page facts through the backing) and nothing else. Instruction exits (I/O, CR and
- * MSR writes) become further cases here.
+ * guest RAM and page facts through the backing) and nothing else.
  */
 export function handleVpExit(
   engine: VsmEngine,
@@ -79,6 +81,8 @@ export function handleVpExit(
     case VmxExitBasic.EXTERNAL_INTERRUPT:
       return PREEMPTED
     default:
-      return { kind: 'unhandled', reason: exit.reason }
+      return (
+        handleInstructionExit(engine, vp, vtl, exit) ?? { kind: 'unhandled', reason: exit.reason }
+      )
   }
 }
