@@ -84,6 +84,9 @@ describe('guest memory and overlays: HwPlatform + SimKernel against the pure sim
     'overlay-siefp-and-locks.yaml',
     'tlb-lock-blocks-flush.yaml',
     'tlb-lock-halts.yaml',
+    'hvci-cr-locking.yaml',
+    'msr-intercept-lstar.yaml',
+    'io-port-intercept.yaml',
   ])('%s', async (file) => {
     const run = await bothPaths(await loadScenarioFile(dir(file)))
     expect(run.failed).toBe(0)
