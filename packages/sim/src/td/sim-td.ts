@@ -41,7 +41,7 @@ import {
 } from '../hypervisor/untrusted-hypervisor.js'
 import { tdxModulePlanSink } from '../tdx-module/plan-sink.js'
 import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/software-tdx-module.js'
-import type { VpEnterExit } from '../tdx-module/types.js'
+import type { TdcallPort, VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import type { ScriptedGuestVp } from '../guest/guest-exit.js'
 import { SimTdBacking } from './sim-td-backing.js'
@@ -146,9 +146,10 @@ export class SimTd {
   readonly gpaWidth: 48 | 52
   readonly mbecCapable: boolean
   readonly seed: number
-  /** The module itself (queries, snapshots) and the fault-wrapped view every TDCALL goes through. */
+  /** The module (queries, snapshots); the paravisor's TDCALLs reach it through `tdx`. */
   readonly module: SoftwareTdxModule
-  readonly tdx: SoftwareTdxModule
+  /** The TDCALL port every paravisor TDCALL goes through: the fault injector, then the module. */
+  readonly tdx: TdcallPort
   private readonly tdxCall: (vp: number, input: TdcallInput) => TdcallOutput
   readonly hypervisor: UntrustedHypervisor
   readonly faults: FaultInjector
@@ -280,9 +281,8 @@ export class SimTd {
             ...callbacks,
           })
         : SoftwareTdxModule.fromJSON(restore.module, callbacks)
-    this.tdx = this.faults.wrapTdxModule(this.module)
-    // The wrapper's tdcall is a plain closure: take it once instead of through the Proxy per call.
-    this.tdxCall = this.tdx.tdcall.bind(this.tdx)
+    this.tdx = this.faults.wrapTdcall(this.module)
+    this.tdxCall = this.tdx.tdcall
     this.hypervisor =
       restore === undefined
         ? new UntrustedHypervisor({ vps: options.vps })
@@ -291,7 +291,10 @@ export class SimTd {
     this.space = new GpaSpace({
       gpaWidth: this.gpaWidth,
       ram: [{ start: 0n, end: options.memory }],
-      sink: tdxModulePlanSink(this.tdx, 0),
+      // TDCALLs through the fault injector; MapGPA to the module's host model (no TDCALL).
+      sink: tdxModulePlanSink(this.tdx, 0, (op) =>
+        this.module.hostMapGpa(Number(op.gpn), Number(op.pages), op.shared)
+      ),
     })
     if (restore === undefined) {
       this.space.mark(
