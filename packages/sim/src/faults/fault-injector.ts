@@ -300,7 +300,9 @@ export class FaultInjector {
    * A TDCALL port with injection in front of `port.tdcall`: the L1 VMM's TDCALLs go through it,
    * while the module itself stays one object for queries and host-side calls.
    */
-  wrapTdcall(port: TdcallPort): TdcallPort {
+  wrapTdcall(port: TdcallPort): {
+    readonly tdcall: (vp: number, input: TdcallInput) => TdcallOutput
+  } {
     const tdcall = (vp: number, input: TdcallInput): TdcallOutput => {
       const rax = this.tdcallFault(vp, input.leaf)
       if (rax === undefined) return port.tdcall(vp, input)

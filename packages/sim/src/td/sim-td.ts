@@ -41,7 +41,7 @@ import {
 } from '../hypervisor/untrusted-hypervisor.js'
 import { tdxModulePlanSink } from '../tdx-module/plan-sink.js'
 import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/software-tdx-module.js'
-import type { TdcallPort, VpEnterExit } from '../tdx-module/types.js'
+import type { VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import type { ScriptedGuestVp } from '../guest/guest-exit.js'
 import { SimTdBacking } from './sim-td-backing.js'
@@ -149,7 +149,7 @@ export class SimTd {
   /** The module (queries, snapshots); the paravisor's TDCALLs reach it through `tdx`. */
   readonly module: SoftwareTdxModule
   /** The TDCALL port every paravisor TDCALL goes through: the fault injector, then the module. */
-  readonly tdx: TdcallPort
+  readonly tdx: ReturnType<FaultInjector['wrapTdcall']>
   private readonly tdxCall: (vp: number, input: TdcallInput) => TdcallOutput
   readonly hypervisor: UntrustedHypervisor
   readonly faults: FaultInjector
