@@ -1,4 +1,5 @@
 import {
+  formatHex,
   assertInterrupt,
   endOfInterrupt,
   hvStatusName,
@@ -14,7 +15,7 @@ import type { VpEnterExit } from '../tdx-module/types.js'
 import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import { guestExit, ssDpl } from './guest-exit.js'
-import { EXCEPTION_NAMES, hex, traceGuestHypercall } from './guest-hypercall.js'
+import { EXCEPTION_NAMES, traceGuestHypercall } from './guest-hypercall.js'
 import { exitResult, type GuestView } from './step-report.js'
 
 /** What one step did: the VTL the VP acted at and the result in report form. */
@@ -70,7 +71,7 @@ function afterExit(
           vtl: 1,
           simCycles: at,
           name: `GPA ${exit.outcome.accessType}`,
-          args: { gpa: hex(exit.outcome.gpa) },
+          args: { gpa: formatHex(exit.outcome.gpa) },
         })
       }
     } else if (action?.kind === 'interrupt') {

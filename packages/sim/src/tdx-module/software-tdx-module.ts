@@ -1,4 +1,6 @@
 import {
+  GPA_VM_ATTR_FULL_ACCESS,
+  formatHex,
   TdcallLeaf,
   TdxOperandId,
   TdxStatus,
@@ -43,8 +45,6 @@ import type {
   VpEnterExit,
 } from './types.js'
 
-/** VM #1's attributes for boot RAM unless told otherwise: R|W|Xs|Xu|VALID (FULL_ACCESS). */
-const L1_ACCEPTED_ATTR = 0x800f
 /** Operand id the module reports for a missing L2 virtual-APIC page (tdx-module OPERAND_ID_*). */
 const OPERAND_ID_L2_VAPIC_GPA = 170
 
@@ -119,8 +119,6 @@ export interface SoftwareTdxModuleJson {
   invgla: [number, number, number, number]
 }
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`
-
 /**
  * The TDX module at the TDCALL register level, for one TD with TD partitioning: L1 (the
  * paravisor) plus `numL2Vms` L2 VMs per VP. State is the Secure EPT (page runs, per-VM 16-bit
@@ -187,7 +185,8 @@ export class SoftwareTdxModule implements TdcallPort {
     const attr = options.ramAttr ?? {}
     const state = {
       kind: PageKind.ACCEPTED,
-      vm1: attr.vm1 ?? L1_ACCEPTED_ATTR,
+      // VM #1 gets FULL_ACCESS (R|W|Xs|Xu|VALID) unless told otherwise.
+      vm1: attr.vm1 ?? GPA_VM_ATTR_FULL_ACCESS,
       vm2: attr.vm2 ?? 0,
       vm3: attr.vm3 ?? 0,
     }
@@ -569,7 +568,7 @@ export class SoftwareTdxModule implements TdcallPort {
       s.values.forEach((v, slot) => {
         if (v !== undefined) stored.push([fieldKey(slot), v])
       })
-      for (const [k, v] of stored.sort((a, b) => (a[0] < b[0] ? -1 : 1))) fields[k] = hex(v)
+      for (const [k, v] of stored.sort((a, b) => (a[0] < b[0] ? -1 : 1))) fields[k] = formatHex(v)
       vpState[String(vp)] = { fields, enters: s.enters }
     }
     return {
@@ -577,9 +576,9 @@ export class SoftwareTdxModule implements TdcallPort {
       vps: this.vps,
       gpaWidth: this.gpaWidth,
       numL2Vms: this.numL2Vms,
-      tdxFeatures0: hex(this.tdxFeatures0),
-      configFlags: hex(this.configFlags),
-      tdCtls: hex(this.tdCtls),
+      tdxFeatures0: formatHex(this.tdxFeatures0),
+      configFlags: formatHex(this.configFlags),
+      tdCtls: formatHex(this.tdCtls),
       pageRelease: this.pageRelease,
       requireVirtualApicPage: this.requireVirtualApicPage,
       pages: this.ept.toRuns(),
