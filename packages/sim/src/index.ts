@@ -2,8 +2,8 @@
 
 // The TD and its guest model.
 export { SimTd } from './td/sim-td.js'
-export type { GuestRunner, GuestVpState, PlatformRestore, SimTdOptions } from './td/sim-td.js'
-export { bindGuest, enterGuest, performStep, runnable } from './guest/perform.js'
+export type { GuestVpState, PlatformRestore, SimTdOptions } from './td/sim-td.js'
+export { performStep, runnable } from './guest/perform.js'
 export type { StepOutcome } from './guest/perform.js'
 export { EXCEPTION_NAMES, hypercallControl, traceGuestHypercall } from './guest/guest-hypercall.js'
 export type { HypercallTracer } from './guest/guest-hypercall.js'

@@ -1,4 +1,5 @@
 import {
+  formatHex,
   decodeHypercallControl,
   encodeHypercallControl,
   hvStatusName,
@@ -15,10 +16,6 @@ export const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
   13: 'GP',
   14: 'PF',
   18: 'MC',
-}
-
-export function hex(value: bigint): string {
-  return `0x${value.toString(16)}`
 }
 
 /** Where the paravisor's hypercall exit records the guest's call (a host without a trace passes none). */
@@ -48,7 +45,7 @@ export function traceGuestHypercall(
   let status: string
   switch (outcome.kind) {
     case 'completed':
-      status = hvStatusName(outcome.status) ?? hex(BigInt(outcome.status))
+      status = hvStatusName(outcome.status) ?? formatHex(BigInt(outcome.status))
       if (repCount > 0) {
         args.repCount = repCount
         args.repsCompleted = outcome.repsCompleted
@@ -63,7 +60,7 @@ export function traceGuestHypercall(
   }
   tracer.trace.hypercall(vp, callerVtl, tracer.exitCycles, {
     code,
-    name: hypercallName(code) ?? hex(BigInt(code)),
+    name: hypercallName(code) ?? formatHex(BigInt(code)),
     status,
     ...args,
     durCycles: tracer.now() - tracer.exitCycles,

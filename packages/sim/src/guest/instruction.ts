@@ -1,5 +1,6 @@
 import {
   VmxExitBasic,
+  formatHex,
   hvStatusName,
   IN_OUT_LENGTH,
   MOV_CR_LENGTH,
@@ -10,7 +11,6 @@ import type { GuestAction, StepResult } from '../scenario/types.js'
 import type { VpEnterExit } from '../tdx-module/types.js'
 import type { TraceArg } from '../trace/trace.js'
 import type { GuestGprs } from './guest-exit.js'
-import { hex } from './guest-hypercall.js'
 
 /** The guest actions that execute an intercept-capable instruction (§13.16). */
 export type InstructionAction = Extract<GuestAction, { kind: 'io' | 'writeCr' | 'msr' }>
@@ -67,10 +67,10 @@ export function interceptFields(action: InstructionAction): Record<string, Trace
       return {
         kind: 'register',
         register: action.cr === 0 ? 'Cr0' : 'Cr4',
-        value: hex(action.value),
+        value: formatHex(action.value),
       }
     case 'msr':
-      return { kind: 'msr', msr: hex(BigInt(action.msr)), accessType: 'write' }
+      return { kind: 'msr', msr: formatHex(BigInt(action.msr)), accessType: 'write' }
   }
 }
 
@@ -93,7 +93,9 @@ export function instructionResult(
 ): StepResult {
   switch (outcome.kind) {
     case 'performed':
-      return outcome.value === undefined ? { ok: true } : { ok: true, value: hex(outcome.value) }
+      return outcome.value === undefined
+        ? { ok: true }
+        : { ok: true, value: formatHex(outcome.value) }
     case 'exception':
       return { ok: false }
     case 'intercepted':

@@ -1,20 +1,17 @@
 import {
+  formatHex,
   assertInterrupt,
   endOfInterrupt,
   hvStatusName,
-  prepareVpEntry,
   runVp,
   vpBlocked,
   type ExitOutcome,
   type GuestVtl,
-  type L2VmIndex,
   type VpRun,
 } from '@vtl/core'
-import type { VpEnterExit } from '../tdx-module/types.js'
 import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
-import { guestExit, ssDpl } from './guest-exit.js'
-import { EXCEPTION_NAMES, hex, traceGuestHypercall } from './guest-hypercall.js'
+import { EXCEPTION_NAMES, traceGuestHypercall } from './guest-hypercall.js'
 import { interceptFields, interceptName, isInstructionAction } from './instruction.js'
 import { exitResult, type GuestView } from './step-report.js'
 
@@ -24,25 +21,10 @@ export interface StepOutcome {
   result: StepResult
 }
 
-/** The paravisor's side of a lower-VTL entry (§6.4): core's loop prepares it on the TD. */
-export function enterGuest(td: SimTd, vp: number): GuestVtl {
-  return prepareVpEntry(td.engine, td.backing, vp)
-}
-
 /** Whether the VP's active VTL can run: `undefined` if it can, else the report's error. */
 export function runnable(td: SimTd, vp: number): 'VpNotRunning' | 'VpBlocked' | undefined {
   if (td.guestVp(vp).blocked !== undefined) return 'VpBlocked'
   return vpBlocked(td.engine, vp)
-}
-
-/** Binds the scripted guest to the TD's TDG.VP.ENTER: it plays the VP's pending action. */
-export function bindGuest(td: SimTd): void {
-  td.runner ??= (vp: number, vmIndex: L2VmIndex): VpEnterExit => {
-    const vtl = (vmIndex - 1) as GuestVtl
-    const state = td.engine.vp(vp)
-    const cpl = ssDpl(state.vtls[vtl].registers.ss.attributes)
-    return guestExit(td, vtl, td.guestVp(vp), state.shared, cpl)
-  }
 }
 
 /**
@@ -74,7 +56,7 @@ function afterExit(
           vtl: 1,
           simCycles: at,
           name: `GPA ${exit.outcome.accessType}`,
-          args: { gpa: hex(exit.outcome.gpa) },
+          args: { gpa: formatHex(exit.outcome.gpa) },
         })
       }
     } else if (
@@ -129,14 +111,25 @@ function run(td: SimTd, vp: number, action: GuestAction | undefined, prepared: b
 }
 
 /**
- * One guest step on `vp` through core's VP loop: the VP handles its pending wakes, reissues a
- * hypercall it was told to retry (a TLB-lock wait), then enters its active VTL, where the guest
- * performs `action` at the register level and exits; the paravisor handles the exit, and the
- * result carries `activeVtl` after the re-entry preparation that follows.
+ * One guest step on `vp` through core's VP loop (`td.step`): the VP handles its pending wakes,
+ * reissues a hypercall it was told to retry, then enters its active VTL, where the guest performs
+ * `action` at the register level and exits; the paravisor handles the exit, and the result
+ * carries `activeVtl` after the re-entry preparation that follows.
  */
 export function performStep(td: SimTd, vp: number, action: GuestAction): StepOutcome {
-  bindGuest(td)
-  td.currentVp = vp
+  return td.step(vp, action)
+}
+
+/**
+ * The step itself, for `SimTd.step`: `prepared` says the VP's last post-exit preparation is still
+ * current; `settled` in the answer says this step's is.
+ */
+export function guestStep(
+  td: SimTd,
+  vp: number,
+  action: GuestAction,
+  prepared: boolean
+): { outcome: StepOutcome; settled: boolean } {
   if (td.traceEvents) {
     td.trace.record({
       kind: 'step',
@@ -149,13 +142,11 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
   }
   if (action.kind === 'fault') {
     td.faults.arm({ at: action.at, status: action.status, after: action.after })
-    return { vtl: td.engine.vp(vp).exitVtl, result: { activeVtl: td.engine.vp(vp).exitVtl } }
+    const vtl = td.engine.vp(vp).exitVtl
+    return { outcome: { vtl, result: { activeVtl: vtl } }, settled: false }
   }
   const guest = td.guestVp(vp)
   const view: GuestView = { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
-  // The previous step's re-entry preparation already handled this VP's wakes; only another VP's
-  // step or a wake since then can have left it something new.
-  let prepared = td.settled(vp)
   let resumed: string | undefined
   const blocked = guest.blocked
   if (blocked !== undefined) {
@@ -175,13 +166,15 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
       }
     }
     if (guest.blocked !== undefined) {
-      return { vtl: retry.vtl, result: { error: 'VpBlocked', activeVtl: retry.activeVtl } }
+      const result = { error: 'VpBlocked', activeVtl: retry.activeVtl }
+      return { outcome: { vtl: retry.vtl, result }, settled: false }
     }
   }
   guest.exception = undefined
   const step = run(td, vp, action, prepared)
   if (step.blocked !== undefined || step.exit === undefined) {
-    return { vtl: step.vtl, result: { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl } }
+    const result = { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }
+    return { outcome: { vtl: step.vtl, result }, settled: false }
   }
   const result = exitResult(action, step.exit, view, guest.issued)
   if (resumed !== undefined) result.resumed = resumed
@@ -190,7 +183,6 @@ export function performStep(td: SimTd, vp: number, action: GuestAction): StepOut
     result.exception = EXCEPTION_NAMES[injected] ?? injected
   }
   result.activeVtl = step.activeVtl
-  td.settle(vp)
   td.flushClock()
-  return { vtl: step.vtl, result }
+  return { outcome: { vtl: step.vtl, result }, settled: true }
 }

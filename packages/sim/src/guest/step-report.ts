@@ -1,4 +1,5 @@
 import {
+  formatHex,
   decodeHypercallResult,
   hvStatusName,
   tdxStatusName,
@@ -9,7 +10,7 @@ import {
 import { bytesToHex } from '../hypervisor/untrusted-hypervisor.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import type { GuestGprs, IssuedCall, ScriptedGuestVp } from './guest-exit.js'
-import { EXCEPTION_NAMES, hex } from './guest-hypercall.js'
+import { EXCEPTION_NAMES } from './guest-hypercall.js'
 import { instructionResult, isInstructionAction } from './instruction.js'
 import type { MemoryContents } from './memory-contents.js'
 
@@ -36,7 +37,7 @@ export function memFaultResult(outcome: MemFaultOutcome): StepResult {
     case 'intercept':
       return {
         ok: false,
-        intercept: { toVtl: 1, accessType: outcome.accessType, gpa: hex(outcome.gpa) },
+        intercept: { toVtl: 1, accessType: outcome.accessType, gpa: formatHex(outcome.gpa) },
       }
   }
 }
@@ -65,7 +66,10 @@ function hypercallResult(
   }
   if (action.kind === 'vtlCall' || action.kind === 'vtlReturn') return {}
   const { status, repsCompleted } = decodeHypercallResult(view.regs.rax)
-  const result: StepResult = { status: hvStatusName(status) ?? hex(BigInt(status)), code: status }
+  const result: StepResult = {
+    status: hvStatusName(status) ?? formatHex(BigInt(status)),
+    code: status,
+  }
   const output =
     outcome.output === undefined
       ? undefined
@@ -78,7 +82,7 @@ function hypercallResult(
     }
   } else if (action.kind === 'getRegister' && repsCompleted === 1 && output !== undefined) {
     const bytes = output.subarray(0, 8)
-    result.value = hex(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true))
+    result.value = formatHex(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true))
   }
   return result
 }
@@ -100,12 +104,12 @@ export function exitResult(
         ? instructionResult(action, exit.outcome)
         : { unexpectedExit: exit.instruction }
     case 'not-run':
-      return { enterStatus: tdxStatusName(exit.tdxStatus) ?? hex(BigInt(exit.tdxStatus)) }
+      return { enterStatus: tdxStatusName(exit.tdxStatus) ?? formatHex(BigInt(exit.tdxStatus)) }
     case 'unhandled':
       return { unexpectedExit: exit.reason }
     case 'hlt':
     case 'preempted':
-      if (action.kind === 'read') return { ok: true, value: hex(view.guest.readValue ?? 0n) }
+      if (action.kind === 'read') return { ok: true, value: formatHex(view.guest.readValue ?? 0n) }
       return action.kind === 'write' || action.kind === 'execute' ? { ok: true } : {}
   }
 }

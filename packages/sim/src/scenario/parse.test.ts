@@ -260,6 +260,8 @@ describe('malformed scenarios', () => {
     expect(error).toBeInstanceOf(ScenarioError)
     const e = error as ScenarioError
     expect(VtlError.isInstance(e)).toBe(true)
+    expect(ScenarioError.isInstance(e)).toBe(true)
+    expect(ScenarioError.isInstance(new VtlError('E_SCENARIO', 'not from the parser'))).toBe(false)
     expect(e.code).toBe('E_SCENARIO')
     expect(e.file).toBe('bad.yaml')
     expect(e.step).toBe(step)

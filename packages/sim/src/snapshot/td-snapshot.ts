@@ -180,7 +180,7 @@ export function saveTd(td: SimTd): TdSnapshot {
     contents: td.contents.toJSON(),
     guest: {
       enteredVtl: Array.from(td.enteredVtl),
-      woken: [...td.woken].sort((a, b) => a - b),
+      woken: td.wokenVps(),
       vps: td.guestVpEntries().map(([vp, s]) => ({
         vp,
         blocked:
@@ -230,7 +230,7 @@ export function restoreTd(snapshot: TdSnapshot): SimTd {
   td.space.setDefaults({ vtl0: defaults.vtl0, vtl1: defaults.vtl1 ?? undefined })
   td.contents = MemoryContents.fromJSON(snapshot.contents)
   td.enteredVtl.set(snapshot.guest.enteredVtl)
-  for (const vp of snapshot.guest.woken) td.woken.add(vp)
+  for (const vp of snapshot.guest.woken) td.markWoken(vp)
   for (const saved of snapshot.guest.vps) {
     const state = td.guestVp(saved.vp)
     state.exception = saved.exception ?? undefined

@@ -28,6 +28,7 @@ import {
   type VpPort,
   type VtlRegisterWrite,
   forEachVmcsWrite,
+  prepareVpEntry,
   vmcsWrites,
 } from '@vtl/core'
 import { GpaSpace } from '@vtl/memory'
@@ -43,7 +44,9 @@ import { tdxModulePlanSink } from '../tdx-module/plan-sink.js'
 import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/software-tdx-module.js'
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
-import type { ScriptedGuestVp } from '../guest/guest-exit.js'
+import { guestExit, ssDpl, type ScriptedGuestVp } from '../guest/guest-exit.js'
+import { guestStep, type StepOutcome } from '../guest/perform.js'
+import type { GuestAction } from '../scenario/types.js'
 import { SimTdBacking } from './sim-td-backing.js'
 
 export interface SimTdOptions {
@@ -105,9 +108,6 @@ export interface GuestVpState extends ScriptedGuestVp {
   exception: number | undefined
 }
 
-/** Produces the L2 exit for one TDG.VP.ENTER of `vp` (the guest model, see guest/perform.ts). */
-export type GuestRunner = (vp: number, vmIndex: L2VmIndex) => VpEnterExit
-
 const TDG_VP_WR = TdcallLeaf['TDG.VP.WR']
 /** Per VMX encoding: [field id on VMCS #1, field id on VMCS #2, whole-field mask]. */
 const vpWrFields = new Map<number, [bigint, bigint, bigint]>()
@@ -146,9 +146,10 @@ export class SimTd {
   readonly gpaWidth: 48 | 52
   readonly mbecCapable: boolean
   readonly seed: number
-  /** The module itself (queries, snapshots) and the fault-wrapped view every TDCALL goes through. */
+  /** The module (queries, snapshots); the paravisor's TDCALLs reach it through `tdx`. */
   readonly module: SoftwareTdxModule
-  readonly tdx: SoftwareTdxModule
+  /** The TDCALL port every paravisor TDCALL goes through: the fault injector, then the module. */
+  readonly tdx: ReturnType<FaultInjector['wrapTdcall']>
   private readonly tdxCall: (vp: number, input: TdcallInput) => TdcallOutput
   readonly hypervisor: UntrustedHypervisor
   readonly faults: FaultInjector
@@ -164,12 +165,10 @@ export class SimTd {
   private readonly guestVps: (GuestVpState | undefined)[] = []
   /** The VTL each VP last ran (VP-owned): a different next entry is a VTL switch. */
   readonly enteredVtl: Uint8Array
-  /** VPs kicked by a cross-VP operation since the scheduler last looked. */
-  readonly woken = new Set<number>()
+  /** VPs kicked by a cross-VP operation and not stepped since. */
+  private readonly woken = new Set<number>()
   /** The VP on whose thread the current operation runs (TDCALL and hypercall attribution). */
-  currentVp = 0
-  /** The guest runner behind TDG.VP.ENTER (set by the step driver). */
-  runner: GuestRunner | undefined
+  private currentVp = 0
   private pendingVp = -1
   private pendingCycles = 0
   /** Cycle costs of the events on the step path, from `costs` (its table is fixed). */
@@ -257,9 +256,12 @@ export class SimTd {
     // Boot state (§5.2): RAM accepted and private, VTL0 FULL_ACCESS, VTL1 none; 1 GiB leaves
     // where aligned so the VTL1 sweep of a 1 TiB guest is 1024 ATTR.WRs.
     const callbacks = {
+      // The L2 behind TDG.VP.ENTER: the scripted guest plays the VP's pending action.
       onEnter: (vp: number, vmIndex: L2VmIndex): VpEnterExit => {
-        if (this.runner === undefined) throw new VtlError('E_INVARIANT', 'no guest runner bound')
-        return this.runner(vp, vmIndex)
+        const vtl = (vmIndex - 1) as GuestVtl
+        const state = this.engine.vp(vp)
+        const cpl = ssDpl(state.vtls[vtl].registers.ss.attributes)
+        return guestExit(this, vtl, this.guestVp(vp), state.shared, cpl)
       },
       onPagesZeroed: (gpn: number, pages: number): void => {
         this.contents.zero(gpn, pages)
@@ -280,9 +282,8 @@ export class SimTd {
             ...callbacks,
           })
         : SoftwareTdxModule.fromJSON(restore.module, callbacks)
-    this.tdx = this.faults.wrapTdxModule(this.module)
-    // The wrapper's tdcall is a plain closure: take it once instead of through the Proxy per call.
-    this.tdxCall = this.tdx.tdcall.bind(this.tdx)
+    this.tdx = this.faults.wrapTdcall(this.module)
+    this.tdxCall = this.tdx.tdcall
     this.hypervisor =
       restore === undefined
         ? new UntrustedHypervisor({ vps: options.vps })
@@ -291,7 +292,10 @@ export class SimTd {
     this.space = new GpaSpace({
       gpaWidth: this.gpaWidth,
       ram: [{ start: 0n, end: options.memory }],
-      sink: tdxModulePlanSink(this.tdx, 0),
+      // TDCALLs through the fault injector; MapGPA to the module's host model (no TDCALL).
+      sink: tdxModulePlanSink(this.tdx, 0, (op) =>
+        this.module.hostMapGpa(Number(op.gpn), Number(op.pages), op.shared)
+      ),
     })
     if (restore === undefined) {
       this.space.mark(
@@ -385,17 +389,59 @@ export class SimTd {
    * True when `vp` ran the last step and no wake happened since: its post-step entry already
    * handled everything pending, so the next step may skip the pre-step one.
    */
-  settled(vp: number): boolean {
+  private settled(vp: number): boolean {
     return this.settledVp === vp && this.settledWakes === this.wakes
   }
 
-  settle(vp: number): void {
+  private settle(vp: number): void {
     this.settledVp = vp
     this.settledWakes = this.wakes
   }
 
-  /** Forget `settle` (anything that changes VP state outside a step calls this). */
-  unsettle(): void {
+  /**
+   * One guest step on `vp` through core's VP loop (see `performStep`). Stepping a VP handles its
+   * wakes, so it is no longer among `wokenVps()`.
+   */
+  step(vp: number, action: GuestAction): StepOutcome {
+    this.currentVp = vp
+    const { outcome, settled } = guestStep(this, vp, action, this.settled(vp))
+    if (settled) this.settle(vp)
+    this.woken.delete(vp)
+    return outcome
+  }
+
+  /** The VTL `vp` acts at next, its pending wakes handled first (as its next step would). */
+  actingVtl(vp: number): GuestVtl {
+    if (this.settled(vp)) return this.engine.vp(vp).exitVtl
+    this.currentVp = vp
+    const vtl = prepareVpEntry(this.engine, this.backing, vp)
+    this.settle(vp)
+    return vtl
+  }
+
+  /** VPs a cross-VP operation kicked and that have not run since, in VP order. */
+  wokenVps(): number[] {
+    return [...this.woken].sort((a, b) => a - b)
+  }
+
+  /** A woken VP handles its wakes now, without a guest action: the VTL it runs next. */
+  handleWake(vp: number): GuestVtl {
+    this.woken.delete(vp)
+    this.settledVp = -1
+    return this.actingVtl(vp)
+  }
+
+  /** Marks `vp` as kicked (restoring a snapshot). */
+  markWoken(vp: number): void {
+    this.woken.add(vp)
+  }
+
+  /**
+   * Operations from here on run on `vp`'s thread: their TDCALLs, forwarded hypercalls and wakes
+   * are attributed to it (for hosts that drive the engine directly, such as a dispatcher fuzzer).
+   */
+  runOn(vp: number): void {
+    this.currentVp = vp
     this.settledVp = -1
   }
 
