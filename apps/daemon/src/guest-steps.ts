@@ -28,7 +28,7 @@ export function parseSteps(meta: TdMeta, sources: readonly StepSource[]): Scenar
   try {
     return parseScenario(JSON.stringify(document), 'request').steps
   } catch (error) {
-    if (error instanceof ScenarioError) throw new ProblemError('E_VALIDATION', error.message)
+    if (ScenarioError.isInstance(error)) throw new ProblemError('E_VALIDATION', error.message)
     throw error
   }
 }

@@ -20,7 +20,7 @@ export function runScenarioText(text: string): ScenarioReport {
   try {
     return runScenario(parseScenario(text, 'request'))
   } catch (error) {
-    if (error instanceof ScenarioError) throw new ProblemError('E_SCENARIO', error.message)
+    if (ScenarioError.isInstance(error)) throw new ProblemError('E_SCENARIO', error.message)
     if (VtlError.isInstance(error)) {
       throw new ProblemError('E_SCENARIO', `${error.message} (${error.code})`)
     }

@@ -1,12 +1,5 @@
 import { VtlError, type GuestVtl } from '@vtl/core'
-import {
-  bindGuest,
-  enterGuest,
-  performStep,
-  type ScenarioStep,
-  type SimTd,
-  type StepResult,
-} from '@vtl/sim'
+import { type ScenarioStep, type SimTd, type StepResult } from '@vtl/sim'
 import { parseSteps, type StepSource } from './guest-steps.js'
 import type { JournalRecord, StepRecord } from './journal.js'
 import { ProblemError } from './problem.js'
@@ -20,26 +13,16 @@ export type Mutation<T> = { records: JournalRecord[] } & (
   | { error: ProblemError; panic?: string }
 )
 
-/** The VTL `vp` acts at next, its pending wakes handled first (as `performStep` would). */
-function actingVtl(td: SimTd, vp: number): GuestVtl {
-  if (td.settled(vp)) return td.engine.vp(vp).exitVtl
-  bindGuest(td)
-  td.currentVp = vp
-  const vtl = enterGuest(td, vp)
-  td.settle(vp)
-  return vtl
-}
-
 /**
  * Performs one step; with a `vtl` assertion that does not hold, only the VP's wake handling
  * happens (deterministic, so replay reproduces it) and the mismatch is returned.
  */
 function applyStep(td: SimTd, step: ScenarioStep): { vtl: GuestVtl; result?: StepResult } {
   if (step.vtl !== undefined) {
-    const vtl = actingVtl(td, step.vp)
+    const vtl = td.actingVtl(step.vp)
     if (vtl !== step.vtl) return { vtl }
   }
-  return performStep(td, step.vp, step.action)
+  return td.step(step.vp, step.action)
 }
 
 /**

@@ -180,6 +180,63 @@ describe('steps', () => {
     ])
   })
 
+  it('takes the instruction actions io, writeCr and msr (§13.16)', async () => {
+    const { post, createTd } = setup()
+    const id = await createTd()
+    const answer = await expectAnswer(
+      post(`/v1/tds/${id}/steps`, {
+        steps: [
+          { vp: 0, writeCr: { cr: 0, value: '0x80010031' } },
+          { vp: 0, io: { port: 0x64, size: 2 } },
+          { vp: 0, msr: { msr: 'Lstar', value: '0xfffff80000001000' } },
+          { vp: 0, msr: { msr: 'Lstar' } },
+          { vp: 0, writeCr: { cr: 0, value: '0x80000030' } },
+          { vp: 0, hypercall: { name: 'EnablePartitionVtl', input: { targetVtl: 1 } } },
+          { vp: 0, hypercall: { name: 'EnableVpVtl', input: { vpContext: { rflags: '0x202' } } } },
+          { vp: 0, vtlCall: {} },
+          { vp: 0, setRegister: { name: 'Sint0', value: '0x31' } },
+          { vp: 0, setRegister: { name: 'CrInterceptControl', value: '0x40' } },
+          { vp: 0, vtlReturn: {} },
+          { vp: 0, msr: { msr: 'Lstar', value: '0xfffff80000002000' } },
+        ],
+      }),
+      200
+    )
+    const results = (answer.results as { action: string; result: unknown }[]).map((r) => [
+      r.action,
+      r.result,
+    ])
+    expect(results[0]).toEqual(['writeCr', { ok: true, activeVtl: 0 }])
+    expect(results[1]).toEqual(['io', { ok: true, value: '0xffff', activeVtl: 0 }])
+    expect(results[2]).toEqual(['msr', { ok: true, activeVtl: 0 }])
+    expect(results[3]).toEqual(['msr', { ok: true, value: '0xfffff80000001000', activeVtl: 0 }])
+    expect(results[4]).toEqual(['writeCr', { ok: false, exception: 'GP', activeVtl: 0 }])
+    expect(results[11]).toEqual([
+      'msr',
+      {
+        ok: false,
+        intercept: { toVtl: 1, kind: 'msr', msr: '0xc0000082', accessType: 'write' },
+        activeVtl: 1,
+      },
+    ])
+  })
+
+  it('refuses a malformed instruction action before running any step', async () => {
+    const { post, createTd } = setup()
+    const id = await createTd()
+    const body = await expectAnswer(
+      post(`/v1/tds/${id}/steps`, {
+        steps: [
+          { vp: 0, io: { port: 1 } },
+          { vp: 0, writeCr: { cr: 2, value: 0 } },
+        ],
+      }),
+      400,
+      'E_VALIDATION'
+    )
+    expect(body.detail).toMatch(/steps\[1\]\.writeCr\.cr/)
+  })
+
   it('validates every step before running any', async () => {
     const { post, get, createTd } = setup()
     const id = await createTd()

@@ -3,7 +3,6 @@ import {
   FaultInjector,
   SimTd,
   createRandom,
-  enterGuest,
   performStep,
   type GuestAction,
   type Random,
@@ -156,11 +155,7 @@ export function createFaultsCampaign(options: FaultsOptions = {}): Campaign {
         try {
           // The VP handles its wakes first (as performStep would), so that only the call itself
           // is between the two states compared.
-          td.currentVp = vp
-          if (!td.settled(vp)) {
-            enterGuest(td, vp)
-            td.settle(vp)
-          }
+          td.actingVtl(vp)
           // A wake the entry could not complete (a failed context write) is retried by the entry
           // after the call: that change is not the call's, so such calls are not compared.
           const { shared } = td.engine

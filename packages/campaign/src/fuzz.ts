@@ -225,7 +225,7 @@ export function createFuzzCampaign(options: FuzzOptions = {}): Campaign {
         const request = fuzzRequest(random, vp)
         const { engine } = td
         log.tally(`from VTL${engine.vp(vp).exitVtl}`)
-        td.currentVp = vp
+        td.runOn(vp)
         let outcome: HypercallOutcome
         try {
           // As a VP thread does: exit to the paravisor, dispatch, handle wakes before re-entry.

@@ -124,11 +124,18 @@ export function checkMemoryMap(td: SimTd, log: InvariantLog): void {
 export function callableState(td: SimTd): unknown {
   const snapshot = snapshotEngine(td.engine) as {
     partition: Record<string, unknown>
-    vps: { registers: { rax: bigint }; vtls: { registers: { rip: bigint } }[] }[]
+    vps: {
+      registers: { rax: bigint; rcx: bigint; rdx: bigint; r8: bigint }
+      vtls: { registers: { rip: bigint } }[]
+    }[]
   }
   snapshot.partition.HostPartitionVtlEnabled = 0
   for (const vp of snapshot.vps) {
+    // The guest set RCX/RDX/R8 (and RAX) to make the call: they are its input, not its effect.
     vp.registers.rax = 0n
+    vp.registers.rcx = 0n
+    vp.registers.rdx = 0n
+    vp.registers.r8 = 0n
     for (const vtl of vp.vtls) vtl.registers.rip = 0n
   }
   const memory = td.space.runs({ start: 0n, end: td.memoryBytes }, { limit: 1 << 20 }).runs

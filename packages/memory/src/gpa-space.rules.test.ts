@@ -151,6 +151,14 @@ describe('host visibility (§5.6, §13.9)', () => {
     expect(space.changeHostVisibility(1, [12n], true)).toEqual({ status: 0, processed: 1 })
   })
 
+  it('§13.17: a query stops at the first page that is not RAM, answering the pages before it', () => {
+    const { space } = booted()
+    expect(space.queryHostVisibility([10n, 11n, 1100n, 12n])).toEqual({
+      status: HvStatus.OperationDenied,
+      shared: [false, false],
+    })
+  })
+
   it('refuses overlay pages (sharing) and locked pages (either way) with OperationDenied', () => {
     const { space } = booted()
     space.registerOverlay(1, 40n)

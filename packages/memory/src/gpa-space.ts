@@ -507,13 +507,16 @@ export class GpaSpace implements ProtectionPort {
     return { status, processed }
   }
 
-  /** Pages that are not RAM give OperationDenied, as a visibility change would. */
+  /**
+   * A page that is not RAM gives OperationDenied, as a visibility change would; `shared` then
+   * covers the pages before it (its length is the failing index, §13.17).
+   */
   queryHostVisibility(gpns: readonly bigint[]): { status: HvStatus; shared: boolean[] } {
     const shared: boolean[] = []
     for (const g of gpns) {
       const page = this.pageNumber(g)
       const w = page < 0 ? 0 : this.map.valueAt(page)
-      if (kindOf(w) !== PageKind.Ram) return { status: HvStatus.OperationDenied, shared: [] }
+      if (kindOf(w) !== PageKind.Ram) return { status: HvStatus.OperationDenied, shared }
       shared.push((w & SHARED) !== 0)
     }
     return { status: HvStatus.Success, shared }

@@ -2,27 +2,25 @@
 
 // The TD and its guest model.
 export { SimTd } from './td/sim-td.js'
-export type { GuestRunner, GuestVpState, PlatformRestore, SimTdOptions } from './td/sim-td.js'
-export { bindGuest, enterGuest, performStep, runnable } from './guest/perform.js'
+export type { GuestVpState, PlatformRestore, SimTdOptions } from './td/sim-td.js'
+export { performStep, runnable } from './guest/perform.js'
 export type { StepOutcome } from './guest/perform.js'
+export { EXCEPTION_NAMES, hypercallControl, traceGuestHypercall } from './guest/guest-hypercall.js'
+export type { HypercallTracer } from './guest/guest-hypercall.js'
+export { HYPERCALL_INPUT_GPA, HYPERCALL_OUTPUT_GPA, guestExit, ssDpl } from './guest/guest-exit.js'
+export type { GuestGprs, GuestPlatform, IssuedCall, ScriptedGuestVp } from './guest/guest-exit.js'
+export { exitResult, memFaultResult } from './guest/step-report.js'
 export {
-  EXCEPTION_NAMES,
-  dispatchGuestHypercall,
-  hypercallControl,
-  performHypercall,
-} from './guest/guest-hypercall.js'
-export type { HypercallAction, HypercallRetry, HypercallTracer } from './guest/guest-hypercall.js'
-export { handleMemoryFault } from './guest/memory-fault.js'
-export { guestExit } from './guest/guest-exit.js'
-export type { GuestPlatform } from './guest/guest-exit.js'
-export { checkAccess, findAccessFault, pageFacts } from './guest/access.js'
-export type {
-  AccessKind,
-  AccessPlatform,
-  AccessVerdict,
-  MemoryAccess,
-  PageFacts,
-} from './guest/access.js'
+  instructionExit,
+  instructionResult,
+  interceptFields,
+  isInstructionAction,
+} from './guest/instruction.js'
+export type { InstructionAction } from './guest/instruction.js'
+export type { GuestView } from './guest/step-report.js'
+export { SimTdBacking } from './td/sim-td-backing.js'
+export { findAccessFault, pageFacts } from './guest/access.js'
+export type { AccessPlatform, MemoryAccess } from './guest/access.js'
 export { MemoryContents } from './guest/memory-contents.js'
 
 // Scheduling and snapshots.

@@ -104,12 +104,9 @@ export { HwVpState } from './platform/vp-state.js'
 export type { PendingVmcsWrite } from './platform/vp-state.js'
 export { VpRunner } from './platform/vp-runner.js'
 export type { VpEntry, VpRunOutcome, VpRunnerOptions } from './platform/vp-runner.js'
-export {
-  vmcsWriteMask,
-  exceptionInjectionWrites,
-  resetRunPageBank,
-  RUN_PAGE_BANK_KEYS,
-} from './platform/vmcs-writes.js'
+export { vmcsWriteMask, resetRunPageBank, RUN_PAGE_BANK_KEYS } from './platform/vmcs-writes.js'
+/** Moved to @vtl/core (the software TD injects the same way); kept here for existing imports. */
+export { exceptionInjectionWrites } from '@vtl/core'
 export type { RunPageBank } from './platform/vmcs-writes.js'
 
 export { probe, PROBED_DEVICES } from './probe/probe.js'

@@ -34,6 +34,14 @@ export function describeAction(action: GuestAction): string {
       return 'EOI'
     case 'fault':
       return `arm fault ${action.at} → ${action.status}`
+    case 'io':
+      return `${action.write ? 'OUT' : 'IN'} port ${formatHex(action.port)} (${action.size} B)`
+    case 'writeCr':
+      return `MOV CR${action.cr} = ${hex(action.value)}`
+    case 'msr':
+      return action.value === undefined
+        ? `RDMSR ${formatHex(action.msr)}`
+        : `WRMSR ${formatHex(action.msr)} = ${hex(action.value)}`
   }
 }
 

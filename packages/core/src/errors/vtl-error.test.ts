@@ -41,4 +41,17 @@ describe('VtlError', () => {
     expect(HvError.isInstance(error)).toBe(true)
     expect(HvError.isInstance(new VtlError('E_HV_STATUS', 'no status'))).toBe(false)
   })
+
+  it('each subclass has its own cross-copy marker: an object with the fields is not one', () => {
+    // What a second installed copy of @vtl/core would throw: the registry-wide symbols only.
+    const foreign = Object.assign(new Error('x'), {
+      [Symbol.for('vtl.error')]: true,
+      [Symbol.for('vtl.error.HvError')]: true,
+      code: 'E_HV_STATUS',
+      status: 0x51,
+    })
+    expect(HvError.isInstance(foreign)).toBe(true)
+    const lookalike = Object.assign(new VtlError('E_HV_STATUS', 'x'), { status: 0x51 })
+    expect(HvError.isInstance(lookalike)).toBe(false)
+  })
 })

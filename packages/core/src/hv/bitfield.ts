@@ -1,5 +1,5 @@
 import { VtlError } from '../errors/vtl-error.js'
-import { U64_MAX, hex, isObject } from './bytes.js'
+import { U64_MAX, formatHex, isObject } from './bytes.js'
 
 // A small declarative bit-field codec for the 64-bit synthetic registers: each register lists its
 // fields once (bit offset, width) and gets a checked encoder and a decoder that reports (and on
@@ -116,7 +116,7 @@ export function defineBitfield<const D extends Record<string, FieldSpec>>(
       if (typeof reserved !== 'bigint' || (reserved & ~reservedMask) !== 0n || reserved < 0n) {
         throw new VtlError(
           'E_FIELD_RANGE',
-          `${name}.reserved must be a bigint within the reserved bits ${hex(reservedMask)}`,
+          `${name}.reserved must be a bigint within the reserved bits ${formatHex(reservedMask)}`,
           { field: `${name}.reserved` }
         )
       }
@@ -130,9 +130,13 @@ export function defineBitfield<const D extends Record<string, FieldSpec>>(
       }
       const reserved = raw & reservedMask
       if (options.rejectReserved === true && reserved !== 0n) {
-        throw new VtlError('E_RESERVED_BITS', `${name}: reserved bits ${hex(reserved)} are set`, {
-          field: `${name}.reserved`,
-        })
+        throw new VtlError(
+          'E_RESERVED_BITS',
+          `${name}: reserved bits ${formatHex(reserved)} are set`,
+          {
+            field: `${name}.reserved`,
+          }
+        )
       }
       const out: Record<string, boolean | number | bigint> = { reserved }
       for (const [field, spec] of entries) {

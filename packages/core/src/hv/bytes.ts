@@ -123,6 +123,7 @@ export function readU128(view: DataView, offset: number): bigint {
   return view.getBigUint64(offset, true) | (view.getBigUint64(offset + 8, true) << 64n)
 }
 
-export function hex(value: bigint | number): string {
+/** The canonical text of a number: lower-case `0x` hex (the wire form of 64-bit values). */
+export function formatHex(value: bigint | number): string {
   return `0x${value.toString(16)}`
 }

@@ -1,5 +1,5 @@
 import { VtlError } from '../errors/vtl-error.js'
-import { checkBool, checkU64, checkUint, hex } from './bytes.js'
+import { checkBool, checkU64, checkUint, formatHex } from './bytes.js'
 
 /**
  * The hypercall input control word (RCX on x64; vsm-on-tdx.md §1.1, abi.md §4.1):
@@ -43,7 +43,7 @@ export function encodeHypercallControl(control: HypercallControl): bigint {
   if ((reserved & ~HYPERCALL_CONTROL_RESERVED_MASK) !== 0n) {
     throw new VtlError(
       'E_FIELD_RANGE',
-      `reservedBits ${hex(reserved)} overlaps defined control fields`,
+      `reservedBits ${formatHex(reserved)} overlaps defined control fields`,
       { field: `${CONTROL_FIELD}.reservedBits` }
     )
   }
@@ -98,9 +98,13 @@ export function encodeHypercallResult(result: HypercallResult): bigint {
   const reserved = result.reservedBits ?? 0n
   checkU64(reserved, `${RESULT_FIELD}.reservedBits`)
   if ((reserved & ~HYPERCALL_RESULT_RESERVED_MASK) !== 0n) {
-    throw new VtlError('E_FIELD_RANGE', `reservedBits ${hex(reserved)} overlaps result fields`, {
-      field: `${RESULT_FIELD}.reservedBits`,
-    })
+    throw new VtlError(
+      'E_FIELD_RANGE',
+      `reservedBits ${formatHex(reserved)} overlaps result fields`,
+      {
+        field: `${RESULT_FIELD}.reservedBits`,
+      }
+    )
   }
   return BigInt(result.status) | (BigInt(result.repsCompleted) << 32n) | reserved
 }

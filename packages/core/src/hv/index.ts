@@ -1,3 +1,4 @@
+export { formatHex } from './bytes.js'
 export {
   HypercallCode,
   hypercallName,

@@ -1,3 +1,4 @@
+import { formatHex } from '../hv/bytes.js'
 import { z } from 'zod'
 
 // 64-bit values travel as strings (JSON numbers lose precision above 2^53) and become bigints;
@@ -11,10 +12,7 @@ export const HEX_U64_PATTERN = /^0x[0-9a-fA-F]{1,16}$/
 /** `0x` hex (any length) or decimal digits: range checks happen after conversion. */
 export const NUMERIC_STRING_PATTERN = /^(0x[0-9a-fA-F]+|[0-9]+)$/
 
-/** The canonical wire form of a 64-bit value: lower-case `0x` hex. */
-export function formatHex(value: bigint | number): string {
-  return `0x${value.toString(16)}`
-}
+export { formatHex }
 
 /** A strict hex-string ⇄ bigint codec: `"0x1f"` ⇄ `31n`. Encodes to lower-case `0x` hex. */
 export const HexU64Schema = z.codec(

@@ -35,6 +35,8 @@ export interface TdcallOutput {
   r9: bigint
   r10: bigint
   r11: bigint
+  /** TDG.VP.ENTER only: R12[1:0] is the L2's CPL at the exit (absent: 0). */
+  r12?: bigint
 }
 
 function input(leaf: number, rcx = 0n, rdx = 0n, r8 = 0n, r9 = 0n): TdcallInput {

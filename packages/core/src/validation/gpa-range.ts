@@ -1,3 +1,4 @@
+import { formatHex } from '../hv/bytes.js'
 import { VtlError } from '../errors/vtl-error.js'
 
 const PAGE_SHIFT = 12n
@@ -27,10 +28,6 @@ function widthLimit(gpaWidth: number): bigint {
   return 1n << BigInt(gpaWidth)
 }
 
-function hex(value: bigint): string {
-  return `0x${value.toString(16)}`
-}
-
 /**
  * A byte range `[start, start + size)` of guest physical memory. In order: empty (size 0) →
  * E_RANGE_EMPTY; start or size not 4 KiB aligned → E_UNALIGNED; end past 2^64 → E_RANGE_OVERFLOW;
@@ -41,28 +38,34 @@ export function checkGpaRange(start: bigint, size: bigint, gpaWidth: number): Gp
   checkBigint(size, 'size')
   const limit = widthLimit(gpaWidth)
   if (size === 0n) {
-    throw new VtlError('E_RANGE_EMPTY', `the range at ${hex(start)} is empty`, { field: 'size' })
+    throw new VtlError('E_RANGE_EMPTY', `the range at ${formatHex(start)} is empty`, {
+      field: 'size',
+    })
   }
   if ((start & PAGE_MASK) !== 0n) {
-    throw new VtlError('E_UNALIGNED', `start ${hex(start)} is not 4 KiB aligned`, {
+    throw new VtlError('E_UNALIGNED', `start ${formatHex(start)} is not 4 KiB aligned`, {
       field: 'start',
     })
   }
   if ((size & PAGE_MASK) !== 0n) {
-    throw new VtlError('E_UNALIGNED', `size ${hex(size)} is not a multiple of 4 KiB`, {
+    throw new VtlError('E_UNALIGNED', `size ${formatHex(size)} is not a multiple of 4 KiB`, {
       field: 'size',
     })
   }
   const end = start + size
   if (end > ADDRESS_SPACE) {
-    throw new VtlError('E_RANGE_OVERFLOW', `${hex(start)} + ${hex(size)} overflows 64 bits`, {
-      field: 'size',
-    })
+    throw new VtlError(
+      'E_RANGE_OVERFLOW',
+      `${formatHex(start)} + ${formatHex(size)} overflows 64 bits`,
+      {
+        field: 'size',
+      }
+    )
   }
   if (end > limit) {
     throw new VtlError(
       'E_BEYOND_GPA_WIDTH',
-      `range end ${hex(end)} is beyond the ${gpaWidth}-bit guest physical address width`,
+      `range end ${formatHex(end)} is beyond the ${gpaWidth}-bit guest physical address width`,
       { field: start >= limit ? 'start' : 'size' }
     )
   }
@@ -74,9 +77,13 @@ export function checkGpaBounds(start: bigint, end: bigint, gpaWidth: number): Gp
   checkBigint(start, 'start')
   checkBigint(end, 'end')
   if (end < start) {
-    throw new VtlError('E_RANGE_REVERSED', `end ${hex(end)} is below start ${hex(start)}`, {
-      field: 'end',
-    })
+    throw new VtlError(
+      'E_RANGE_REVERSED',
+      `end ${formatHex(end)} is below start ${formatHex(start)}`,
+      {
+        field: 'end',
+      }
+    )
   }
   return checkGpaRange(start, end - start, gpaWidth)
 }
@@ -90,7 +97,7 @@ export function checkGpnRange(startGpn: bigint, pageCount: bigint, gpaWidth: num
   checkBigint(pageCount, 'pageCount')
   const limit = widthLimit(gpaWidth) >> PAGE_SHIFT
   if (pageCount === 0n) {
-    throw new VtlError('E_RANGE_EMPTY', `the run at GPN ${hex(startGpn)} is empty`, {
+    throw new VtlError('E_RANGE_EMPTY', `the run at GPN ${formatHex(startGpn)} is empty`, {
       field: 'pageCount',
     })
   }
@@ -98,14 +105,14 @@ export function checkGpnRange(startGpn: bigint, pageCount: bigint, gpaWidth: num
   if (end > ADDRESS_SPACE >> PAGE_SHIFT) {
     throw new VtlError(
       'E_RANGE_OVERFLOW',
-      `GPN ${hex(startGpn)} + ${hex(pageCount)} pages overflows the 64-bit address space`,
+      `GPN ${formatHex(startGpn)} + ${formatHex(pageCount)} pages overflows the 64-bit address space`,
       { field: 'pageCount' }
     )
   }
   if (end > limit) {
     throw new VtlError(
       'E_BEYOND_GPA_WIDTH',
-      `GPN run end ${hex(end)} is beyond the ${gpaWidth}-bit guest physical address width`,
+      `GPN run end ${formatHex(end)} is beyond the ${gpaWidth}-bit guest physical address width`,
       { field: startGpn >= limit ? 'startGpn' : 'pageCount' }
     )
   }

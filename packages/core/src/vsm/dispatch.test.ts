@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { HvRegisterName } from '../hv/register-name.js'
 import { HvStatus } from '../hv/status.js'
 import { bytes, toHex } from '../hv/testing/arbitraries.js'
 import { dispatchHypercall, type HypercallRequest } from './dispatch.js'
 import { PendingOperation } from './shared-state.js'
 import { snapshotEngine } from './snapshot.js'
-import { bringUpBsp, control, enterVtl1, makeEngine, type Harness } from './testing/harness.js'
+import { bringUpBsp, control, makeEngine, type Harness } from './testing/harness.js'
 
 /** EnableVpVtlX64 for VP SELF, VTL1, with the harness's valid context at RIP 0x10000 (240 bytes). */
 const ENABLE_VP_VTL_PAGE = bytes(`
@@ -205,6 +204,40 @@ describe('dispatch from raw bytes', () => {
     expect(toHex(h.hv.calls[0]?.input ?? new Uint8Array())).toBe('ffffffffffffffff0100000000000000')
   })
 
+  // §13.17: 7 register pairs in 64-bit mode, 1 in 32-bit mode.
+  it.each([
+    {
+      name: 'SendSyntheticClusterIpi (16 B, 1 pair), 32-bit',
+      code: 0x0b,
+      longMode: false,
+      status: 0,
+    },
+    {
+      name: 'FlushVirtualAddressSpace (24 B, 2 pairs), 32-bit',
+      code: 0x02,
+      longMode: false,
+      status: 0x03,
+    },
+    {
+      name: 'FlushVirtualAddressSpace (24 B, 2 pairs), 64-bit',
+      code: 0x02,
+      longMode: true,
+      status: 0,
+    },
+  ])('§13.17: fast $name → $status', ({ code, longMode, status }) => {
+    const h = makeEngine(2)
+    bringUpBsp(h)
+    // IPI: vector 0x40 to VTL0 of VP 1; flush: all processors.
+    const fastRegisters = code === 0x0b ? [0x40n, 0x2n] : [0n, 0x1n, 0n, 0n]
+    const outcome = dispatchHypercall(h.engine, {
+      vp: 0,
+      control: control(code, { fast: true }),
+      fastRegisters,
+      longMode,
+    })
+    expect(outcome).toMatchObject({ kind: 'completed', status })
+  })
+
   it('a raw target_vtl byte that does not parse: AccessDenied for the partition call', () => {
     const h = makeEngine(1)
     const page = bytes('ffffffffffffffff 07 00 0000 00000000')
@@ -213,7 +246,7 @@ describe('dispatch from raw bytes', () => {
     })
   })
 
-  it('a flush from VTL0 while VTL1 holds a TLB lock is retried, not refused (§13.10)', () => {
+  it('a flush from VTL0 while VP 1 holds a TLB lock completes and records the wait (§13.15)', () => {
     const h = makeEngine(2)
     bringUpBsp(h)
     h.engine.shared.setTlbLocked(1, 0, true)
@@ -224,41 +257,37 @@ describe('dispatch from raw bytes', () => {
       control: control(0x02, { fast: true }),
       fastRegisters: [0n, 0x1n, 0n, 0n],
     }
-    const outcome = dispatchHypercall(h.engine, request)
-    expect(outcome).toEqual({ kind: 'retry', control: request.control, advanceRip: false })
-    expect(vp.vtls[0].registers.rip).toBe(rip)
-    h.engine.shared.setTlbLocked(1, 0, false)
     expect(dispatchHypercall(h.engine, request)).toMatchObject({ kind: 'completed', status: 0 })
+    expect(vp.vtls[0].registers.rip).toBe(rip + 3n)
+    expect(vp.tlbWait).toEqual([[1], undefined])
   })
 
   it('Timeout in a rep call rewrites the control word with rep start = the reps done', () => {
-    const h = makeEngine(2)
-    bringUpBsp(h)
-    enterVtl1(h)
-    h.engine.shared.setTlbLocked(1, 0, true)
-    // SetVpRegisters on VTL1 itself: VsmVina (done), then VsmVpWaitForTlbLock = 1 (waits).
+    // The flushes and the TLB-lock registers no longer wait this way (§13.15, §13.17); the generic
+    // rule stays for a port that answers Timeout part-way (hv1_hypercall's rep continuation).
+    const h = makeEngine(1)
+    h.protection.timeoutAt = 0x30n
+    // ModifySparseGpaPageHostVisibility to shared, resumed at element 1 of 4.
     const page = bytes(`
-      ffffffffffffffff feffffff 00 000000
-      05000d00 000000000000000000000000 3000000000000000 0000000000000000
-      20000d00 000000000000000000000000 0100000000000000 0000000000000000`)
+      ffffffffffffffff 03000000 00000000
+      1000000000000000 2000000000000000 3000000000000000 4000000000000000`)
     const request = {
       vp: 0,
-      control: control(0x51, { repCount: 2 }),
+      control: control(0xdb, { repCount: 4, repStart: 1 }),
       inputGpa: 0x4000n,
       input: page,
     }
     const outcome = dispatchHypercall(h.engine, request)
-    const expected = control(0x51, { repCount: 2, repStart: 1 })
+    const expected = control(0xdb, { repCount: 4, repStart: 2 })
     expect(outcome).toEqual({ kind: 'retry', control: expected, advanceRip: false })
     expect(h.engine.vp(0).shared.rcx).toBe(expected)
-    expect(h.engine.vp(0).vtls[1].synic.vina).toBe(0x30n)
-    h.engine.shared.setTlbLocked(1, 0, false)
+    expect(h.protection.calls).toEqual(['visibility vtl0 shared [32,48,64]'])
+    h.protection.timeoutAt = undefined
     expect(dispatchHypercall(h.engine, { ...request, control: expected })).toMatchObject({
       kind: 'completed',
       status: 0,
-      repsCompleted: 2,
+      repsCompleted: 4,
     })
-    expect(HvRegisterName.VsmVpWaitForTlbLock).toBe(0xd0020)
   })
 
   it('QuerySparseGpaPageHostVisibility writes one byte per GPN', () => {

@@ -6,8 +6,10 @@ import type { VsmEngine } from './engine.js'
 import { ripAfterVmcall } from './handlers/vtl-switch.js'
 import { HYPERCALL_TABLE, type RepCall, type SimpleCall } from './hypercall-table.js'
 
-/** Register pairs a fast hypercall may use on TDX: RDX:R8 and XMM0–XMM5. */
+/** Register pairs a fast hypercall may use on TDX in 64-bit mode: RDX:R8 and XMM0–XMM5. */
 export const FAST_REGISTER_PAIRS = 7
+/** In 32-bit mode only EBX:ECX / EDI:ESI, one pair (§13.17). */
+export const FAST_REGISTER_PAIRS_32 = 1
 const U64_MASK = 0xffff_ffff_ffff_ffffn
 /** #UD and #GP. */
 export const HypercallException = { InvalidOpcode: 6, GeneralProtection: 13 } as const
@@ -30,8 +32,15 @@ export interface HypercallRequest {
   outputGpa?: bigint
   /** Memory calls: the guest bytes from `inputGpa` on (at least the input length). */
   input?: Uint8Array
+  /**
+   * Memory calls without `input`: reads the input's `length` bytes from guest RAM at `inputGpa`
+   * (undefined: the read failed). Called only after the buffer checks pass.
+   */
+  readInput?: (length: number) => Uint8Array | undefined
   /** Fast calls: RDX, R8, then XMM0 low, XMM0 high, … as u64 values (up to 14). */
   fastRegisters?: readonly bigint[]
+  /** The caller runs in 64-bit mode (default true); in 32-bit mode a fast call has one pair. */
+  longMode?: boolean
 }
 
 /** What the guest sees. The engine has already applied RIP/RAX/RCX changes to its own state. */
@@ -165,12 +174,9 @@ export function dispatchHypercall(engine: VsmEngine, request: HypercallRequest):
   if (control.fast) {
     const inputPairs = Math.ceil(inputLength / 16)
     const outputPairs = Math.ceil(outputLength / 16)
+    const pairs = request.longMode === false ? FAST_REGISTER_PAIRS_32 : FAST_REGISTER_PAIRS
     // Extended fast output is not allowed on TDX: any output makes a fast call invalid.
-    if (
-      inputPairs > FAST_REGISTER_PAIRS ||
-      FAST_REGISTER_PAIRS - inputPairs < outputPairs ||
-      outputPairs > 0
-    ) {
+    if (inputPairs > pairs || pairs - inputPairs < outputPairs || outputPairs > 0) {
       return complete(engine, vp, callerVtl, HvStatus.InvalidHypercallInput, 0)
     }
     input = fastInputBytes(request.fastRegisters ?? [], inputLength)
@@ -179,7 +185,7 @@ export function dispatchHypercall(engine: VsmEngine, request: HypercallRequest):
     if (inputCheck !== HvStatus.Success) return complete(engine, vp, callerVtl, inputCheck, 0)
     const outputCheck = checkBuffer(request.outputGpa ?? 0n, outputLength)
     if (outputCheck !== HvStatus.Success) return complete(engine, vp, callerVtl, outputCheck, 0)
-    const bytes = request.input ?? new Uint8Array(0)
+    const bytes = request.input ?? request.readInput?.(inputLength) ?? new Uint8Array(0)
     // A guest-memory read failure.
     if (bytes.length < inputLength) {
       return complete(engine, vp, callerVtl, HvStatus.InvalidHypercallInput, 0)

@@ -1,8 +1,9 @@
 import { VtlError } from '../errors/vtl-error.js'
 import { HV_MAP_GPA_PERMISSIONS_ALL } from '../hv/map-gpa-flags.js'
 import type { GuestVtl } from '../hv/vtl.js'
+import { XSS_VALID } from '../x86/register-bits.js'
 import { DEFAULT_VMX_FIXED_BITS, type VmxFixedBits } from './initial-context-check.js'
-import type { HypervisorPort, VpPort } from './ports.js'
+import type { GuestMemoryPort, HypervisorPort, VpPort } from './ports.js'
 import type { ProtectionPort } from './protection-port.js'
 import {
   GuestVsmState,
@@ -16,6 +17,8 @@ export interface VsmPorts {
   hypervisor: HypervisorPort
   vp: VpPort
   protection: ProtectionPort
+  /** Guest RAM, for the overlay pages (§13.14); without it they stay private. */
+  guestMemory?: GuestMemoryPort
 }
 
 export interface VsmEngineOptions {
@@ -27,8 +30,10 @@ export interface VsmEngineOptions {
   hypervisorMaximumVtl?: number
   /** The kernel reports DR6 as shared (`VsmCapabilities.dr6_shared`; default false). */
   dr6Shared?: boolean
-  /** VMX CR0/CR4 fixed bits the initial-context check enforces (§13.11). */
+  /** The modelled CPU's CR4_FIXED1, which bounds a lower VTL's CR4 (§13.11). */
   fixedBits?: Partial<VmxFixedBits>
+  /** The IA32_XSS bits the modelled CPU's XSAVE supports (default PASID, CET_U, CET_S). */
+  xssSupported?: bigint
   /** Cross-VP state; a SharedArrayBuffer-backed one for multi-threaded hosts. Default: plain. */
   shared?: SharedVsmState
   /**
@@ -52,6 +57,7 @@ export class VsmEngine {
   readonly hypervisorMaximumVtl: number
   readonly dr6Shared: boolean
   readonly fixedBits: VmxFixedBits
+  readonly xssSupported: bigint
 
   constructor(options: VsmEngineOptions) {
     this.vpCount = options.vpCount
@@ -66,6 +72,7 @@ export class VsmEngine {
     this.hypervisorMaximumVtl = options.hypervisorMaximumVtl ?? 1
     this.dr6Shared = options.dr6Shared ?? false
     this.fixedBits = { ...DEFAULT_VMX_FIXED_BITS, ...options.fixedBits }
+    this.xssSupported = (options.xssSupported ?? XSS_VALID) & XSS_VALID
     this.vps = Array.from({ length: this.vpCount }, (_, index) => new VsmVp(index))
 
     if (options.initializeShared === false) return

@@ -1,8 +1,8 @@
 import { putSegmentRegister } from '../hv/segment-register.js'
 import { HvStatus } from '../hv/status.js'
 import type { VsmEngine } from './engine.js'
-import { handleCrossVtlInterrupts } from './interrupts.js'
-import { SINT_MASKED, type VsmVp } from './vp.js'
+import { INTERCEPTION_SINT, postInterceptMessage } from './intercept-post.js'
+import type { VsmVp } from './vp.js'
 
 /** `HvMessageType::GpaIntercept`. */
 export const HV_MESSAGE_TYPE_GPA_INTERCEPT = 0x8000_0001
@@ -10,8 +10,6 @@ export const HV_MESSAGE_TYPE_GPA_INTERCEPT = 0x8000_0001
 export const HV_MESSAGE_SIZE = 256
 /** `size_of::<HvX64MemoryInterceptMessage>()`: the intercept header (40) plus 40. */
 export const HV_X64_MEMORY_INTERCEPT_MESSAGE_SIZE = 0x50
-/** `HV_SYNIC_INTERCEPTION_SINT_INDEX`. */
-export const INTERCEPTION_SINT = 0
 /** `HvInterceptAccessType`: TDX GPA intercepts use READ and WRITE only (§13.3). */
 export const HvInterceptAccessType = { Read: 0, Write: 1 } as const
 /** `HvCacheType::HvCacheTypeWriteBack`. */
@@ -104,18 +102,10 @@ export function deliverGpaIntercept(
   }
   const accessType =
     fault.access === 'write' ? HvInterceptAccessType.Write : HvInterceptAccessType.Read
-  const synic = vp.vtls[1].synic
-  const sint = synic.sint[INTERCEPTION_SINT] ?? SINT_MASKED
-  if ((sint & SINT_MASKED) !== 0n) return { status: HvStatus.InvalidSynicState, spurious: false }
-  if (synic.slotBusy[INTERCEPTION_SINT] === true) {
-    return { status: HvStatus.ObjectInUse, spurious: false }
-  }
   const message = encodeGpaInterceptMessage(vp, fault, accessType)
-  synic.slotBusy[INTERCEPTION_SINT] = true
-  synic.message[INTERCEPTION_SINT] = message
-  vp.vtls[1].apic.request(Number(sint & 0xffn))
-  handleCrossVtlInterrupts(engine, vpIndex)
-  return { status: HvStatus.Success, spurious: false, message }
+  const status = postInterceptMessage(engine, vpIndex, message)
+  if (status !== HvStatus.Success) return { status, spurious: false }
+  return { status, spurious: false, message }
 }
 
 /**

@@ -1,7 +1,13 @@
 // The VSM engine's public names (explicit barrel; see README.md in this folder).
 export { VsmEngine } from './engine.js'
 export type { VsmEngineOptions, VsmPorts } from './engine.js'
-export type { HypervisorCallResult, HypervisorPort, InjectedException, VpPort } from './ports.js'
+export type {
+  GuestMemoryPort,
+  HypervisorCallResult,
+  HypervisorPort,
+  InjectedException,
+  VpPort,
+} from './ports.js'
 export type { ProtectionPort, RepOutcome } from './protection-port.js'
 export {
   ACTIVE_VTL_PARAVISOR,
@@ -19,7 +25,12 @@ export type { GuestVsmVpState, RegisterInterceptState, VtlState, VtlSynic } from
 export { VtlApic } from './apic.js'
 export { resetPrivateRegisters, resetSharedRegisters } from './registers.js'
 export type { PrivateRegisters, SharedRegisters, VtlRegisterWrite } from './registers.js'
-export { DEFAULT_VMX_FIXED_BITS, checkInitialContext } from './initial-context-check.js'
+export {
+  CR4_GUEST_OWNED_AND_MCE,
+  DEFAULT_VMX_FIXED_BITS,
+  checkInitialContext,
+  cr4AllowedBits,
+} from './initial-context-check.js'
 export type { VmxFixedBits } from './initial-context-check.js'
 export { handleWake } from './wake.js'
 export type { WakeOutcome } from './wake.js'
@@ -37,13 +48,41 @@ export {
   HV_MESSAGE_TYPE_GPA_INTERCEPT,
   HV_X64_MEMORY_INTERCEPT_MESSAGE_SIZE,
   HvInterceptAccessType,
-  INTERCEPTION_SINT,
   completeSintMessage,
   deliverGpaIntercept,
   encodeGpaInterceptMessage,
 } from './gpa-intercept.js'
 export type { GpaFault, GpaInterceptOutcome } from './gpa-intercept.js'
-export { FAST_REGISTER_PAIRS, HypercallException, dispatchHypercall } from './dispatch.js'
+export { INTERCEPTION_SINT, postInterceptMessage } from './intercept-post.js'
+export {
+  HV_X64_IO_PORT_INTERCEPT_MESSAGE_SIZE,
+  HV_X64_MSR_INTERCEPT_MESSAGE_SIZE,
+  HV_X64_REGISTER_INTERCEPT_MESSAGE_SIZE,
+  HvInstructionInterceptMessageType,
+  encodeIoPortInterceptMessage,
+  encodeMsrInterceptMessage,
+  encodeRegisterInterceptMessage,
+} from './intercept-messages.js'
+export type { InterceptHeaderFields, IoPortInterceptFields } from './intercept-messages.js'
+export {
+  CrInterceptBit,
+  IN_OUT_LENGTH,
+  MOV_CR_LENGTH,
+  RDMSR_WRMSR_LENGTH,
+  executeIo,
+  executeMovToCr,
+  executeRdmsr,
+  executeWrmsr,
+} from './instruction-intercept.js'
+export type { InstructionOutcome } from './instruction-outcome.js'
+export { executeTableLoad, executeXsetbv, XSETBV_LENGTH } from './secure-register-loads.js'
+export type { TableLoad } from './secure-register-loads.js'
+export {
+  FAST_REGISTER_PAIRS,
+  FAST_REGISTER_PAIRS_32,
+  HypercallException,
+  dispatchHypercall,
+} from './dispatch.js'
 export type { HypercallOutcome, HypercallRequest } from './dispatch.js'
 export { HYPERCALL_TABLE } from './hypercall-table.js'
 export type { HypercallSpec, RepCall, SimpleCall, VtlSwitchCall } from './hypercall-table.js'
@@ -78,5 +117,36 @@ export type { InstallInterceptInput } from './handlers/install-intercept.js'
 export { HvFlushFlags, flushVirtualAddress } from './handlers/flush.js'
 export { sendSyntheticClusterIpi } from './handlers/send-synthetic-cluster-ipi.js'
 export type { RepResult } from './handlers/rep-result.js'
-export { forEachVmcsWrite, vmcsWrites, vmxAccessRights } from './vmcs-writes.js'
+export {
+  exceptionInjectionWrites,
+  forEachVmcsWrite,
+  vmcsWrites,
+  vmxAccessRights,
+} from './vmcs-writes.js'
 export type { VmcsWrite } from './vmcs-writes.js'
+export { decodeVpExit, emptyVpExit, l2Ran } from './loop/vp-exit.js'
+export type { VpExit, VpExitRegisters } from './loop/vp-exit.js'
+export type { AsyncVpBacking, VpBacking, VpBackingBase } from './loop/vp-backing.js'
+export { checkAccess } from './loop/mem-access.js'
+export type { AccessKind, AccessVerdict, PageFacts } from './loop/mem-access.js'
+export { checkMemFault } from './loop/mem-fault.js'
+export type { MemFault, MemFaultOutcome } from './loop/mem-fault.js'
+export { handleVmcall } from './loop/vmcall.js'
+export type { VmcallExit } from './loop/vmcall.js'
+export { handleVpExit } from './loop/exit-switch.js'
+export { handleInstructionExit } from './loop/instruction-exit.js'
+export type { InstructionExit, InstructionKind } from './loop/instruction-exit.js'
+export type { ExitOutcome } from './loop/exit-switch.js'
+export { prepareVpEntry, runVp, runVpAsync, vpBlocked } from './loop/run-vp.js'
+export type { VpBlockedReason, VpRun, VpRunOptions } from './loop/run-vp.js'
+export {
+  entryReason,
+  postMessage,
+  setEntryReason,
+  setVinaStatus,
+  vinaStatus,
+  vtlReturnRegisters,
+  writeOverlayMsr,
+} from './overlay-pages.js'
+export type { OverlayKind } from './overlay-pages.js'
+export { haltForTlbUnlock, waitForTlbLocks } from './tlb-lock-wait.js'

@@ -98,6 +98,23 @@ describe('cross-VTL interrupts (§7.4, §13.2, §13.12)', () => {
     expect(prepareEntry(h.engine, 0)).toMatchObject({ vtl: 0, vector: 0x81 })
   })
 
+  it('§13.17: VINA without auto_reset re-asserts only after VTL1 clears vina_status', () => {
+    const { h, vp } = activeBsp()
+    enterVtl1(h)
+    vp.vtls[1].synic.vina = 0x1_30n // vector 0x30, enabled, no auto_reset
+    assertInterrupt(h.engine, 0, 0, 0x80)
+    expect(prepareEntry(h.engine, 0)).toMatchObject({ vtl: 1, vector: 0x30 })
+    endOfInterrupt(h.engine, 0, 1)
+    // Still asserted: another VTL0 interrupt does not raise VINA again.
+    assertInterrupt(h.engine, 0, 0, 0x81)
+    expect(prepareEntry(h.engine, 0)).toMatchObject({ vtl: 1, vector: -1 })
+    expect(vp.vtls[1].control.vinaStatus).toBe(1)
+    // VTL1 re-arms it by clearing the byte in its assist page.
+    vp.vtls[1].control.vinaStatus = 0
+    expect(prepareEntry(h.engine, 0)).toMatchObject({ vtl: 1, vector: 0x30 })
+    expect(vp.vtls[1].control.vinaStatus).toBe(1)
+  })
+
   it('VINA honours VTL0 IF and needs VINA enabled', () => {
     const { h, vp } = activeBsp()
     enterVtl1(h)

@@ -3,6 +3,7 @@ import type { VsmEngine } from './engine.js'
 import type { InjectedException } from './ports.js'
 import { VtlEntryReason } from '../hv/vp-assist-page.js'
 import { raiseVtl } from './handlers/vtl-switch.js'
+import { setVinaStatus, vinaStatus } from './overlay-pages.js'
 import { ACTIVE_VTL_PARAVISOR } from './shared-state.js'
 import type { VsmVp } from './vp.js'
 import { handleWake, type WakeOutcome } from './wake.js'
@@ -37,9 +38,9 @@ export function handleCrossVtlInterrupts(engine: VsmEngine, vpIndex: number): bo
     vp.exitVtl === 1 &&
     isInterruptPending(vp, 0, true) &&
     (vtl1.synic.vina & VINA_ENABLED) !== 0n &&
-    vtl1.control.vinaStatus === 0
+    vinaStatus(engine, vp) === 0
   ) {
-    vtl1.control.vinaStatus = 1
+    setVinaStatus(engine, vp, 1)
     vtl1.apic.request(Number(vtl1.synic.vina & 0xffn))
     return true
   }

@@ -20,6 +20,18 @@ export interface HypervisorPort {
   hypercall(control: bigint, input: Uint8Array): HypervisorCallResult
 }
 
+/**
+ * Guest RAM as the paravisor reaches it (OpenHCL's `GuestMemory`): the overlay pages live there
+ * while they are mapped (§13.14). A host without guest RAM leaves it out; overlays then stay
+ * private to the paravisor.
+ */
+export interface GuestMemoryPort {
+  /** `length` bytes at a GPA, or undefined when the range is not RAM. */
+  read(gpa: bigint, length: number): Uint8Array | undefined
+  /** False (nothing written) when the range is not RAM. */
+  write(gpa: bigint, bytes: Uint8Array): boolean
+}
+
 /** An exception the engine asks the VP's host to inject (RIP is left where it is). */
 export interface InjectedException {
   vector: number

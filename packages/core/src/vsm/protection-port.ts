@@ -33,6 +33,17 @@ export interface ProtectionPort {
    * processing the earlier pages; overlay and locked pages are refused with OperationDenied.
    */
   changeHostVisibility(callerVtl: GuestVtl, gpns: readonly bigint[], shared: boolean): RepOutcome
-  /** Whether each page is shared with the host (QuerySparseGpaPageHostVisibility). */
+  /**
+   * `register_overlay_page` (§13.14): lock `gpn` as an overlay of `vtl`. Refused
+   * (OperationDenied) unless it is accepted private RAM, not locked, on which `vtl` has every
+   * permission in `check`. Ports without overlay bookkeeping leave it out.
+   */
+  registerOverlay?(vtl: GuestVtl, gpn: bigint, options: { check?: number }): { status: HvStatus }
+  /** Drops the overlay registration of `gpn` for `vtl`. */
+  unregisterOverlay?(vtl: GuestVtl, gpn: bigint): { status: HvStatus }
+  /**
+   * Whether each page is shared with the host (QuerySparseGpaPageHostVisibility). On a failure
+   * (a page that is not RAM: OperationDenied) `shared` covers only the pages before that one.
+   */
   queryHostVisibility(gpns: readonly bigint[]): { status: HvStatus; shared: boolean[] }
 }

@@ -32,6 +32,7 @@ export function snapshotEngine(engine: VsmEngine): unknown {
       }),
     },
     exitVtl: vp.exitVtl,
+    tlbWait: vp.tlbWait,
     vtl1: vp.vtl1,
     vtls: vp.vtls,
     registers: vp.shared,

@@ -1,5 +1,6 @@
 import type { SegmentRegister } from '../hv/segment-register.js'
 import { VmcsField } from '../tdx/vmcs-field.js'
+import type { InjectedException } from './ports.js'
 import type { VtlRegisterWrite } from './registers.js'
 
 /** One VMCS guest-state field write: the VMX encoding and the value. */
@@ -168,5 +169,31 @@ export function forEachVmcsWrite(
 export function vmcsWrites(write: VtlRegisterWrite): VmcsWrite[] {
   const out: VmcsWrite[] = []
   forEachVmcsWrite(write, (encoding, value) => out.push({ encoding, value }) > 0)
+  return out
+}
+
+const INTERRUPTION_TYPE_HW_EXCEPTION = 3
+const ERROR_CODE_VALID = 1 << 11
+const INTERRUPTION_VALID = 1 << 31
+
+/**
+ * VM-entry event injection of a hardware exception (SDM 24.8.3): what a TDX host writes to the
+ * VTL's VMCS to inject it (the entry delivers it and clears the valid bit).
+ */
+export function exceptionInjectionWrites(exception: InjectedException): VmcsWrite[] {
+  const withCode = exception.errorCode !== undefined
+  const info =
+    (exception.vector & 0xff) |
+    (INTERRUPTION_TYPE_HW_EXCEPTION << 8) |
+    (withCode ? ERROR_CODE_VALID : 0) |
+    INTERRUPTION_VALID
+  const out: VmcsWrite[] = []
+  if (exception.errorCode !== undefined) {
+    out.push({
+      encoding: VmcsField.ENTRY_EXCEPTION_ERROR_CODE,
+      value: BigInt(exception.errorCode >>> 0),
+    })
+  }
+  out.push({ encoding: VmcsField.ENTRY_INTERRUPT_INFO, value: BigInt(info >>> 0) })
   return out
 }

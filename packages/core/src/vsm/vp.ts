@@ -1,6 +1,7 @@
 import type { VpVtlControl } from '../hv/vp-assist-page.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import { VtlApic } from './apic.js'
+import type { OverlayKind } from './overlay-pages.js'
 import {
   resetPrivateRegisters,
   resetSharedRegisters,
@@ -49,6 +50,8 @@ export interface VtlState {
   /** `HvVpVtlControl` of this VTL's VP assist page (§7.3); the host mirrors it into the page. */
   control: VpVtlControl
   synic: VtlSynic
+  /** An overlay page's bytes while it is not mapped, once it has been (§13.14). */
+  overlayPrivate: Partial<Record<OverlayKind, Uint8Array>>
   apic: VtlApic
   /** STI / MOV SS shadow: blocks interrupt delivery into this VTL for one instruction. */
   interruptShadow: boolean
@@ -71,6 +74,7 @@ function vtlState(vtl: GuestVtl, bsp: boolean): VtlState {
       slotBusy: Array.from({ length: 16 }, () => false),
       message: Array.from({ length: 16 }, () => undefined),
     },
+    overlayPrivate: {},
     apic,
     interruptShadow: false,
   }
@@ -84,6 +88,11 @@ export class VsmVp {
   readonly index: number
   /** The VTL the next lower-VTL entry runs (`exit_vtl`). */
   exitVtl: GuestVtl = 0
+  /**
+   * Per VTL: the other VPs whose TLB lock of that VTL this VP waits for before it next enters it
+   * (§13.15; `tlb_lock.rs`), or undefined.
+   */
+  readonly tlbWait: [number[] | undefined, number[] | undefined] = [undefined, undefined]
   /** Some once VTL1 is Active on this VP (§4.3). */
   vtl1: GuestVsmVpState | undefined = undefined
   readonly vtls: [VtlState, VtlState]

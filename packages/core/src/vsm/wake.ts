@@ -17,6 +17,9 @@ export interface WakeOutcome {
   status: HvStatus
 }
 
+/** CR0.ET: `write_cr0` forces it on whatever the guest gives (§13.11). */
+const CR0_ET = 1n << 4n
+
 /** The registers an initial context replaces (§4.4); everything else keeps its value. */
 function contextRegisters(context: InitialVpContextX64): VtlRegisterWrite {
   return {
@@ -34,7 +37,7 @@ function contextRegisters(context: InitialVpContextX64): VtlRegisterWrite {
     idtr: context.idtr,
     gdtr: context.gdtr,
     efer: context.efer,
-    cr0: context.cr0,
+    cr0: context.cr0 | CR0_ET,
     cr3: context.cr3,
     cr4: context.cr4,
     pat: context.msrCrPat,

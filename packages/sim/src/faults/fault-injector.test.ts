@@ -12,6 +12,7 @@ import {
   TDVPS_L2_CTLS_VM1,
 } from '@vtl/core'
 import { SoftwareTdxModule } from '../tdx-module/software-tdx-module.js'
+import type { TdcallPort } from '../tdx-module/types.js'
 import { UntrustedHypervisor } from '../hypervisor/untrusted-hypervisor.js'
 import { FaultInjector, type FaultInjectorJson } from './fault-injector.js'
 
@@ -35,7 +36,8 @@ const ctl = (code: number) =>
 describe('FaultInjector.arm', () => {
   it('fails exactly the (after+1)-th next call of that leaf, once, changing nothing', () => {
     const faults = new FaultInjector(1)
-    const m = faults.wrapTdxModule(module())
+    const mModule = module()
+    const m = { ...faults.wrapTdcall(mModule), pageAttr: (gpn: number) => mModule.pageAttr(gpn) }
     faults.arm({ at: 'TDG.MEM.PAGE.ATTR.WR', status: 'TDX_OPERAND_BUSY', after: 2 })
     const rax = [0n, 1n, 2n, 3n, 4n].map((g) => m.tdcall(0, attrWr(g)).rax)
     expect(rax).toEqual([0n, 0n, 0x8000_0200_0000_0000n, 0n, 0n])
@@ -57,7 +59,8 @@ describe('FaultInjector.arm', () => {
 
   it('counts only calls of its own leaf', () => {
     const faults = new FaultInjector()
-    const m = faults.wrapTdxModule(module())
+    const mModule = module()
+    const m = { ...faults.wrapTdcall(mModule), pageAttr: (gpn: number) => mModule.pageAttr(gpn) }
     faults.arm({ at: 'TDG.VP.RD', status: 'OPERAND_INVALID' })
     expect(m.tdcall(1, attrWr(0n)).rax).toBe(0n)
     expect(m.tdcall(1, tdgVpRd(TDVPS_L2_CTLS_VM1)).rax).toBe(0xc000_0100_0000_0000n)
@@ -110,7 +113,8 @@ describe('FaultInjector.random', () => {
       hypercallStatuses: [],
       leaves: ['TDG.MEM.PAGE.ACCEPT'],
     })
-    const m = faults.wrapTdxModule(new SoftwareTdxModule({ vps: 1 }))
+    const mModule = new SoftwareTdxModule({ vps: 1 })
+    const m = { ...faults.wrapTdcall(mModule), pageAttr: (gpn: number) => mModule.pageAttr(gpn) }
     const failed: number[] = []
     for (let g = 0; g < 64; g++) {
       if (m.tdcall(0, tdgMemPageAccept({ level: 0, gpn: BigInt(g) })).rax !== 0n) failed.push(g)
@@ -132,7 +136,8 @@ describe('FaultInjector.random', () => {
 
   it('rate 0 never fails; rate 1 always does', () => {
     const faults = new FaultInjector(7)
-    const m = faults.wrapTdxModule(module())
+    const mModule = module()
+    const m = { ...faults.wrapTdcall(mModule), pageAttr: (gpn: number) => mModule.pageAttr(gpn) }
     faults.random({ rate: 0, tdcallStatuses: ['TDX_OPERAND_BUSY'], hypercallStatuses: [] })
     expect(m.tdcall(0, attrWr(1n)).rax).toBe(0n)
     faults.random({ rate: 1, tdcallStatuses: ['TDX_OPERAND_BUSY'], hypercallStatuses: [] })
@@ -168,15 +173,17 @@ describe('FaultInjector snapshots', () => {
       leaves: ['TDG.MEM.PAGE.ACCEPT'],
     })
     a.arm({ at: 'TDG.VP.RD', status: 'TDX_OPERAND_BUSY', after: 5 })
-    const ma = a.wrapTdxModule(new SoftwareTdxModule({ vps: 1 }))
+    const maModule = new SoftwareTdxModule({ vps: 1 })
+    const ma = a.wrapTdcall(maModule)
     for (let g = 0; g < 20; g++) ma.tdcall(0, tdgMemPageAccept({ level: 0, gpn: BigInt(g) }))
     ma.tdcall(0, tdgVpRd(TDVPS_L2_CTLS_VM1))
 
     const b = FaultInjector.fromJSON(JSON.parse(JSON.stringify(a.toJSON())) as FaultInjectorJson)
     expect(b.toJSON()).toEqual(a.toJSON())
     expect(b.pending).toEqual([{ at: 'TDG.VP.RD', status: 'TDX_OPERAND_BUSY', remaining: 4 }])
-    const mb = b.wrapTdxModule(new SoftwareTdxModule({ vps: 1 }))
-    const next = (m: SoftwareTdxModule) => {
+    const mbModule = new SoftwareTdxModule({ vps: 1 })
+    const mb = b.wrapTdcall(mbModule)
+    const next = (m: TdcallPort) => {
       const out: bigint[] = []
       for (let g = 20; g < 60; g++)
         out.push(m.tdcall(0, tdgMemPageAccept({ level: 0, gpn: BigInt(g) })).rax)

@@ -297,16 +297,18 @@ export class FaultInjector {
   }
 
   /**
-   * The same object with injection in front of `tdcall`: every other member is the module's own
-   * (bound to it), so queries and host-side calls bypass injection.
+   * A TDCALL port with injection in front of `port.tdcall`: the L1 VMM's TDCALLs go through it,
+   * while the module itself stays one object for queries and host-side calls.
    */
-  wrapTdxModule<T extends TdcallPort>(module: T): T {
+  wrapTdcall(port: TdcallPort): {
+    readonly tdcall: (vp: number, input: TdcallInput) => TdcallOutput
+  } {
     const tdcall = (vp: number, input: TdcallInput): TdcallOutput => {
       const rax = this.tdcallFault(vp, input.leaf)
-      if (rax === undefined) return module.tdcall(vp, input)
+      if (rax === undefined) return port.tdcall(vp, input)
       return { rax, rcx: 0n, rdx: 0n, r8: 0n, r9: 0n, r10: 0n, r11: 0n }
     }
-    return intercept(module, 'tdcall', tdcall)
+    return { tdcall }
   }
 
   /** The same object with injection in front of `hypercall`. */

@@ -31,6 +31,41 @@ export class MemoryContents {
     }
   }
 
+  /** `length` bytes at a canonical GPA (a copy); may cross pages. */
+  readBytes(gpa: bigint, length: number): Uint8Array {
+    const out = new Uint8Array(length)
+    let at = gpa
+    let done = 0
+    while (done < length) {
+      const offset = Number(at & 0xfffn)
+      const chunk = Math.min(length - done, PAGE - offset)
+      const page = this.pages.get(Number(at >> 12n))
+      if (page !== undefined) out.set(page.subarray(offset, offset + chunk), done)
+      done += chunk
+      at += BigInt(chunk)
+    }
+    return out
+  }
+
+  /** Writes `bytes` at a canonical GPA; may cross pages. */
+  writeBytes(gpa: bigint, bytes: Uint8Array): void {
+    let at = gpa
+    let done = 0
+    while (done < bytes.length) {
+      const offset = Number(at & 0xfffn)
+      const chunk = Math.min(bytes.length - done, PAGE - offset)
+      const gpn = Number(at >> 12n)
+      let page = this.pages.get(gpn)
+      if (page === undefined) {
+        page = new Uint8Array(PAGE)
+        this.pages.set(gpn, page)
+      }
+      page.set(bytes.subarray(done, done + chunk), offset)
+      done += chunk
+      at += BigInt(chunk)
+    }
+  }
+
   /** Drops the contents of `count` pages from `gpn` on (TDX zeroes pages it accepts). */
   zero(gpn: number, count: number): void {
     if (count > this.pages.size) {

@@ -233,7 +233,10 @@ export class HostClient extends HostChannel implements HypervisorPort, Protectio
       },
       () => ({
         status: this.status(),
-        shared: Array.from(this.sharedBits.subarray(0, gpns.length), (b) => b !== 0),
+        shared: Array.from(
+          this.sharedBits.subarray(0, Atomics.load(this.words, PROCESSED)),
+          (b) => b !== 0
+        ),
       })
     )
   }
@@ -356,6 +359,7 @@ export class HostOwner extends HostChannel {
       case Op.QueryVisibility: {
         const answer = protection.queryHostVisibility(this.gpns())
         status = answer.status
+        processed = answer.shared.length
         answer.shared.forEach((s, i) => (this.sharedBits[i] = s ? 1 : 0))
         break
       }

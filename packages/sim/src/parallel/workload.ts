@@ -4,26 +4,33 @@ import {
   HV_PARTITION_ID_SELF,
   HV_VP_INDEX_SELF,
   HvMapGpaFlags,
+  HvRegisterName,
   HvStatus,
+  HypercallCode,
   PartitionField,
-  PendingOperation,
+  VmxExitBasic,
   VsmPartitionConfigCodec,
   VtlError,
-  enablePartitionVtl,
+  emptyVpExit,
   enablePartitionVtlFlags,
-  enableVpVtl,
-  exitToParavisor,
+  encodeEnablePartitionVtl,
+  encodeEnableVpVtl,
+  encodeHypercallControl,
+  encodeModifyVtlProtectionMask,
+  encodeSetVpRegisters,
+  encodeStartVirtualProcessor,
   hvStatusName,
-  modifyVtlProtectionMask,
   prepareEntry,
-  setVsmPartitionConfig,
-  startVirtualProcessor,
-  vtlCall,
-  vtlReturn,
+  runVp,
+  type GpaWidth,
   type GuestVtl,
   type HvStatus as HvStatusType,
+  type PageFacts,
+  type VpBacking,
+  type VpExit,
   type VsmEngine,
 } from '@vtl/core'
+import { MemoryContents } from '../guest/memory-contents.js'
 import { createRandom, type Random } from '../random.js'
 import { defaultVpContext } from '../scenario/default-context.js'
 import type { HostChannel } from './host-channel.js'
@@ -89,14 +96,44 @@ const VSM_CONFIG = VsmPartitionConfigCodec.encode({
   defaultVtlProtectionMask: HV_MAP_GPA_PERMISSIONS_ALL,
 })
 
+/** The guest's call on its current entry, and what the driver makes of its status. */
+type PendingCall =
+  | { kind: 'enable-partition' }
+  | { kind: 'enable-self' }
+  | { kind: 'enable-other'; target: number }
+  | { kind: 'start'; target: number; vtl: GuestVtl }
+  | { kind: 'vtl-call' }
+  | { kind: 'vtl-return' }
+  | { kind: 'config' }
+  | { kind: 'protect'; version: number }
+
+const PREEMPTED: VpExit = { ...emptyVpExit(), reason: VmxExitBasic.EXTERNAL_INTERRUPT }
+const VMCALL: VpExit = { ...emptyVpExit(), reason: VmxExitBasic.VMCALL, instructionLength: 3 }
+/** Each VP's input page: a private page per VP (only the VP's own worker touches it). */
+const inputGpa = (vp: number): bigint => BigInt(0x10_0000 + vp * 0x1000)
+
+function control(code: number, repCount = 0): bigint {
+  return encodeHypercallControl({
+    code,
+    fast: false,
+    variableHeaderSize: 0,
+    nested: false,
+    repCount,
+    repStart: 0,
+  })
+}
+
 /**
- * Drives the VPs one worker owns over a shared engine state: each step is what a VP thread does
- * around one lower-VTL entry (prepareEntry, the guest's one action, the exit), with the guest's
- * action drawn from a seeded per-VP stream. Checks that need no global view run on the spot and
- * are recorded as violations.
+ * Drives the VPs one worker owns over a shared engine state, as a backing of core's VP loop:
+ * each step is one pass of `runVp` (entry preparation, the guest's one action, the exit switch).
+ * The guest draws its action from a seeded per-VP stream and issues it the way a guest does: a
+ * VMCALL with the TLFS registers and its input page in guest RAM. Checks that need no global view
+ * run on the spot and are recorded as violations.
  */
-export class VpDriver {
+export class VpDriver implements VpBacking {
   readonly violations: string[] = []
+  readonly gpaWidth: GpaWidth = 48
+  readonly mbecCapable = true
   private readonly engine: VsmEngine
   private readonly host: HostChannel
   private readonly control: RunControl
@@ -104,6 +141,9 @@ export class VpDriver {
   private readonly protectShare: number
   private readonly crossShare: number
   private readonly counts = new Float64Array(Object.keys(Counter).length)
+  /** The input pages of this worker's VPs. */
+  private readonly ram = new MemoryContents()
+  private readonly pending: (PendingCall | undefined)[]
   /** The RIP of the VTL1 context each VP's registers were set from (0: none applied). */
   private readonly vtl1Context: bigint[]
   /** Per VP: the version of its own page its last acknowledged change produced. */
@@ -111,6 +151,9 @@ export class VpDriver {
   private readonly triedSelfEnable: boolean[]
   /** Per VP: a StartVp(VTL1) context was applied while VTL1 was not Active (§13.8 overwrite). */
   private readonly vtl1StartedInactive: boolean[]
+  /** Per VP: the StartVp(VTL1) context was just applied (checked once the entry is prepared). */
+  private readonly vtl1StartApplied: boolean[]
+  private static readonly NO_XMM: readonly bigint[] = Array.from({ length: 12 }, () => 0n)
 
   constructor(engine: VsmEngine, host: HostChannel, control: RunControl, workload: Workload) {
     this.engine = engine
@@ -120,16 +163,69 @@ export class VpDriver {
     this.protectShare = workload.protectShare ?? 0.3
     this.crossShare = workload.crossShare ?? 0.4
     const root = createRandom(workload.seed)
-    this.random = Array.from({ length: engine.vpCount }, (_, vp) => root.fork(`vp${vp}`))
-    this.vtl1Context = Array.from({ length: engine.vpCount }, () => 0n)
-    this.ownVersion = Array.from({ length: engine.vpCount }, () => 0)
-    this.triedSelfEnable = Array.from({ length: engine.vpCount }, () => false)
-    this.vtl1StartedInactive = Array.from({ length: engine.vpCount }, () => false)
+    const n = engine.vpCount
+    this.random = Array.from({ length: n }, (_, vp) => root.fork(`vp${vp}`))
+    this.pending = Array.from({ length: n }, () => undefined)
+    this.vtl1Context = Array.from({ length: n }, () => 0n)
+    this.ownVersion = Array.from({ length: n }, () => 0)
+    this.triedSelfEnable = Array.from({ length: n }, () => false)
+    this.vtl1StartedInactive = Array.from({ length: n }, () => false)
+    this.vtl1StartApplied = Array.from({ length: n }, () => false)
   }
 
-  /** The VpPort's register write: remember which context VTL1's registers came from. */
+  /**
+   * The VpPort's register write, which only applies a queued initial context here: count it,
+   * check its RIP names the operation that queued it for this VP, and remember VTL1's.
+   */
   registersWritten(vp: number, vtl: GuestVtl, rip: bigint | undefined): void {
-    if (vtl === 1 && rip !== undefined) this.vtl1Context[vp] = rip
+    if (rip === undefined) return
+    this.count(Counter.ContextsApplied)
+    const expected =
+      vtl === 0
+        ? [ripFor(RIP_START_VTL0, vp)]
+        : [ripFor(RIP_ENABLE, vp), ripFor(RIP_START_VTL1, vp)]
+    if (!expected.includes(rip)) {
+      this.violation(`VP ${vp}: VTL${vtl} context applied with RIP 0x${rip.toString(16)}`)
+    }
+    if (vtl === 1) {
+      this.vtl1Context[vp] = rip
+      if (rip === ripFor(RIP_START_VTL1, vp)) this.vtl1StartApplied[vp] = true
+    }
+  }
+
+  // ---- VpBacking ----
+
+  /** The guest on `vtl` draws its action: a VMCALL, or an access that needs no exit. */
+  enter(vp: number, vtl: GuestVtl): VpExit {
+    const random = this.random[vp] ?? createRandom(vp)
+    this.pending[vp] = undefined
+    if (vtl === 0) return this.vtl0Action(vp, random)
+    return this.vtl1Action(vp, random)
+  }
+
+  xmm(): readonly bigint[] {
+    return VpDriver.NO_XMM
+  }
+
+  readGuest(gpa: bigint, length: number): Uint8Array | undefined {
+    return this.ram.readBytes(gpa, length)
+  }
+
+  writeGuest(gpa: bigint, bytes: Uint8Array): boolean {
+    this.ram.writeBytes(gpa, bytes)
+    return true
+  }
+
+  /** Never asked: the workload's guests take no EPT violations (accesses are checked here). */
+  pageFacts(): PageFacts {
+    return { ram: true, shared: false, accepted: true, vm1: 0, vm2: 0 }
+  }
+
+  /** After each entry preparation: a StartVp(VTL1) context applied while VTL1 is not Active. */
+  prepared(vp: number): void {
+    if (!this.vtl1StartApplied[vp]) return
+    this.vtl1StartApplied[vp] = false
+    if (this.engine.vp(vp).vtl1 === undefined) this.vtl1StartedInactive[vp] = true
   }
 
   private violation(message: string): void {
@@ -148,32 +244,6 @@ export class VpDriver {
       if (n !== 0) this.control.add(counter as Counter, n)
     })
     this.counts.fill(0)
-  }
-
-  /** Entry side: wake handling and the Active-needs-context checks. */
-  private enter(vp: number): void {
-    const { engine } = this
-    const plan = prepareEntry(engine, vp)
-    const state = engine.vp(vp)
-    for (const vtl of [0, 1] as const) {
-      const op = plan.wake.applied[vtl]
-      if (op === PendingOperation.None) continue
-      this.count(Counter.ContextsApplied)
-      const base =
-        op === PendingOperation.EnableVpVtl
-          ? RIP_ENABLE
-          : vtl === 0
-            ? RIP_START_VTL0
-            : RIP_START_VTL1
-      if (vtl === 1 && op === PendingOperation.StartVp && state.vtl1 === undefined) {
-        this.vtl1StartedInactive[vp] = true
-      }
-      const rip = state.vtls[vtl].registers.rip
-      if (rip !== ripFor(base, vp)) {
-        this.violation(`VP ${vp}: VTL${vtl} context applied with RIP 0x${rip.toString(16)}`)
-      }
-    }
-    this.checkActive(vp)
   }
 
   /** No VP is Active without its context, nor without its enable flag. */
@@ -222,157 +292,213 @@ export class VpDriver {
     return { ...defaultVpContext(), rip: ripFor(base, target) }
   }
 
-  /** One step of `vp`: entry, the guest's action, exit. False when the VP is not running. */
+  /** A memory hypercall: the input page written, RCX/RDX/R8 set, the VMCALL exit. */
+  private call(vp: number, call: PendingCall, controlWord: bigint, input: Uint8Array): VpExit {
+    const gpa = inputGpa(vp)
+    this.ram.writeBytes(gpa, input)
+    const regs = this.engine.vp(vp).shared
+    regs.rcx = controlWord
+    regs.rdx = gpa
+    regs.r8 = gpa
+    this.pending[vp] = call
+    return VMCALL
+  }
+
+  /** VtlCall/VtlReturn: RCX = the code, RAX = the input. */
+  private switchVtl(vp: number, call: PendingCall, code: bigint, input: bigint): VpExit {
+    const regs = this.engine.vp(vp).shared
+    regs.rax = input
+    regs.rcx = code
+    this.pending[vp] = call
+    return VMCALL
+  }
+
+  /**
+   * One step of `vp`: a pass of the loop, then what the guest makes of its call's status. False
+   * when the VP is not running.
+   */
   step(vp: number): boolean {
-    this.enter(vp)
-    const { engine } = this
-    const state = engine.vp(vp)
-    if (state.vtls[state.exitVtl].apic.activity !== 'running') {
+    const run = runVp(this.engine, this, vp)
+    this.checkActive(vp)
+    if (run.blocked !== undefined) {
       this.count(Counter.Idle)
       return false
     }
-    // The guest ran and exited to the paravisor.
-    exitToParavisor(engine, vp)
     this.count(Counter.Steps)
-    const random = this.random[vp] ?? createRandom(vp)
-    if (state.exitVtl === 0) this.vtl0Action(vp, random)
-    else this.vtl1Action(vp, random)
+    const call = this.pending[vp]
+    this.pending[vp] = undefined
+    if (call === undefined || run.exit?.kind !== 'vmcall') return true
+    const outcome = run.exit.outcome
+    if (call.kind === 'vtl-call' || call.kind === 'vtl-return') {
+      if (outcome.kind === 'vtl-switch') {
+        this.count(call.kind === 'vtl-call' ? Counter.VtlCalls : Counter.VtlReturns)
+      } else {
+        this.violation(
+          `VP ${vp}: ${call.kind === 'vtl-call' ? 'VtlCall refused while Active' : 'VtlReturn refused'}`
+        )
+      }
+      return true
+    }
+    const status = outcome.kind === 'completed' ? outcome.status : HvStatus.InvalidHypercallInput
+    this.settle(vp, call, status)
     return true
   }
 
-  private vtl0Action(vp: number, random: Random): void {
+  private settle(vp: number, call: PendingCall, status: HvStatusType): void {
+    switch (call.kind) {
+      case 'enable-partition':
+        if (status === HvStatus.Success) this.count(Counter.PartitionEnableSuccess)
+        else if (status === HvStatus.InvalidVtlState) this.count(Counter.PartitionEnableRefused)
+        else this.unexpected(vp, 'EnablePartitionVtl', status)
+        return
+      case 'config':
+        if (status === HvStatus.Success) this.count(Counter.ConfigWrites)
+        else this.unexpected(vp, 'VsmPartitionConfig', status)
+        return
+      case 'enable-self':
+        if (status === HvStatus.Success) {
+          this.count(Counter.Vtl0EnableSuccess)
+          this.control.addEnableWin(vp)
+        } else if (status === HvStatus.AccessDenied) {
+          this.count(Counter.Vtl0EnableDenied)
+        } else {
+          this.unexpected(vp, 'EnableVpVtl from VTL0', status)
+        }
+        return
+      case 'enable-other':
+        if (status === HvStatus.Success) {
+          this.count(Counter.Vtl1EnableSuccess)
+          this.control.addEnableWin(call.target)
+        } else if (status === HvStatus.VtlAlreadyEnabled) {
+          this.count(Counter.Vtl1EnableAlready)
+        } else {
+          this.unexpected(vp, 'EnableVpVtl from VTL1', status)
+        }
+        return
+      case 'start':
+        if (status === HvStatus.Success) {
+          this.count(Counter.StartSuccess)
+          this.control.addStartWin(call.target)
+        } else if (status === HvStatus.InvalidVpState) {
+          this.count(Counter.StartRefused)
+        } else {
+          this.unexpected(vp, `StartVirtualProcessor VTL${call.vtl}`, status)
+        }
+        return
+      case 'protect':
+        if (status !== HvStatus.Success) {
+          this.count(Counter.ProtectRefused)
+          this.unexpected(vp, 'ModifyVtlProtectionMask', status)
+          return
+        }
+        this.ownVersion[vp] = call.version
+        this.control.setAcknowledged(vp, call.version)
+        this.count(Counter.ProtectSuccess)
+        // The caller's own next access.
+        this.access(vp, vp, false)
+        return
+      case 'vtl-call':
+      case 'vtl-return':
+        return
+    }
+  }
+
+  private vtl0Action(vp: number, random: Random): VpExit {
     const { engine } = this
     if (engine.guestVsmState !== GuestVsmState.Enabled) {
-      const status = enablePartitionVtl(engine, {
+      const input = encodeEnablePartitionVtl({
         partitionId: HV_PARTITION_ID_SELF,
         targetVtl: 1,
         flags: enablePartitionVtlFlags(),
       })
-      if (status === HvStatus.Success) this.count(Counter.PartitionEnableSuccess)
-      else if (status === HvStatus.InvalidVtlState) this.count(Counter.PartitionEnableRefused)
-      else this.unexpected(vp, 'EnablePartitionVtl', status)
-      return
+      return this.call(
+        vp,
+        { kind: 'enable-partition' },
+        control(HypercallCode.EnablePartitionVtl),
+        input
+      )
     }
     const r = random.next()
     const cross = this.crossShare
     if (!this.triedSelfEnable[vp] || r < cross / 8) {
       this.triedSelfEnable[vp] = true
-      this.enableFromVtl0(vp)
-    } else if (r < cross) {
-      const target = this.other(vp, random)
-      this.start(vp, target, 0)
-    } else if (r < cross + (1 - cross) / 2 && engine.vp(vp).vtl1 !== undefined) {
-      engine.vp(vp).shared.rax = 0n
-      if (!vtlCall(engine, vp, 0x11n, 0n)) this.violation(`VP ${vp}: VtlCall refused while Active`)
-      else this.count(Counter.VtlCalls)
-    } else {
-      this.access(vp, random.int(engine.vpCount), random.next() < 0.5)
+      // The first-enable race: VTL0 may enable VTL1 on itself only as the first VP.
+      const input = encodeEnableVpVtl({
+        partitionId: HV_PARTITION_ID_SELF,
+        vpIndex: HV_VP_INDEX_SELF,
+        targetVtl: 1,
+        context: this.context(RIP_ENABLE, vp),
+      })
+      return this.call(vp, { kind: 'enable-self' }, control(HypercallCode.EnableVpVtl), input)
     }
+    if (r < cross) return this.start(vp, this.other(vp, random), 0)
+    if (r < cross + (1 - cross) / 2 && engine.vp(vp).vtl1 !== undefined) {
+      return this.switchVtl(vp, { kind: 'vtl-call' }, 0x11n, 0n)
+    }
+    this.access(vp, random.int(engine.vpCount), random.next() < 0.5)
+    return PREEMPTED
   }
 
-  private vtl1Action(vp: number, random: Random): void {
+  private vtl1Action(vp: number, random: Random): VpExit {
     const { engine } = this
     if (engine.shared.partitionField(PartitionField.Vtl1ProtectionsEnabled) === 0) {
-      const status = setVsmPartitionConfig(engine, VSM_CONFIG)
-      if (status === HvStatus.Success) this.count(Counter.ConfigWrites)
-      else this.unexpected(vp, 'VsmPartitionConfig', status)
-      return
+      const input = encodeSetVpRegisters(
+        { partitionId: HV_PARTITION_ID_SELF, vpIndex: HV_VP_INDEX_SELF, targetVtl: 0 },
+        [{ name: HvRegisterName.VsmPartitionConfig, value: VSM_CONFIG }]
+      )
+      return this.call(vp, { kind: 'config' }, control(HypercallCode.SetVpRegisters, 1), input)
     }
     const r = random.next()
     const protect = this.protectShare
     const cross = this.crossShare
     if (r < protect) {
-      this.protect(vp)
-    } else if (r < protect + cross / 2) {
-      this.enableFromVtl1(vp, this.other(vp, random))
-    } else if (r < protect + cross) {
-      this.start(vp, this.other(vp, random), 1)
-    } else {
-      if (!vtlReturn(engine, vp, 0x12n, 1n)) this.violation(`VP ${vp}: VtlReturn refused`)
-      else this.count(Counter.VtlReturns)
+      // VTL1 changes VTL0's access to its own page; after the acknowledgement it reads it back.
+      const version = (this.ownVersion[vp] ?? 0) + 1
+      const input = encodeModifyVtlProtectionMask(
+        { partitionId: HV_PARTITION_ID_SELF, mapFlags: flagsForVersion(version), targetVtl: 0 },
+        [BigInt(protectionPage(vp))]
+      )
+      const word = control(HypercallCode.ModifyVtlProtectionMask, 1)
+      return this.call(vp, { kind: 'protect', version }, word, input)
     }
+    if (r < protect + cross / 2) {
+      const target = this.other(vp, random)
+      const input = encodeEnableVpVtl({
+        partitionId: HV_PARTITION_ID_SELF,
+        vpIndex: target,
+        targetVtl: 1,
+        context: this.context(RIP_ENABLE, target),
+      })
+      return this.call(
+        vp,
+        { kind: 'enable-other', target },
+        control(HypercallCode.EnableVpVtl),
+        input
+      )
+    }
+    if (r < protect + cross) return this.start(vp, this.other(vp, random), 1)
+    return this.switchVtl(vp, { kind: 'vtl-return' }, 0x12n, 1n)
+  }
+
+  private start(vp: number, target: number, vtl: GuestVtl): VpExit {
+    const input = encodeStartVirtualProcessor({
+      partitionId: HV_PARTITION_ID_SELF,
+      vpIndex: target,
+      targetVtl: vtl,
+      context: this.context(vtl === 0 ? RIP_START_VTL0 : RIP_START_VTL1, target),
+    })
+    const word = control(HypercallCode.StartVirtualProcessor)
+    return this.call(vp, { kind: 'start', target, vtl }, word, input)
   }
 
   private unexpected(vp: number, call: string, status: HvStatusType): void {
     this.violation(`VP ${vp}: ${call} answered ${hvStatusName(status) ?? status}`)
   }
 
-  /** The first-enable race: VTL0 may enable VTL1 on itself only as the first VP. */
-  private enableFromVtl0(vp: number): void {
-    const status = enableVpVtl(this.engine, vp, {
-      partitionId: HV_PARTITION_ID_SELF,
-      vpIndex: HV_VP_INDEX_SELF,
-      targetVtl: 1,
-      context: this.context(RIP_ENABLE, vp),
-    })
-    if (status === HvStatus.Success) {
-      this.count(Counter.Vtl0EnableSuccess)
-      this.control.addEnableWin(vp)
-    } else if (status === HvStatus.AccessDenied) {
-      this.count(Counter.Vtl0EnableDenied)
-    } else {
-      this.unexpected(vp, 'EnableVpVtl from VTL0', status)
-    }
-  }
-
-  private enableFromVtl1(vp: number, target: number): void {
-    const status = enableVpVtl(this.engine, vp, {
-      partitionId: HV_PARTITION_ID_SELF,
-      vpIndex: target,
-      targetVtl: 1,
-      context: this.context(RIP_ENABLE, target),
-    })
-    if (status === HvStatus.Success) {
-      this.count(Counter.Vtl1EnableSuccess)
-      this.control.addEnableWin(target)
-    } else if (status === HvStatus.VtlAlreadyEnabled) {
-      this.count(Counter.Vtl1EnableAlready)
-    } else {
-      this.unexpected(vp, 'EnableVpVtl from VTL1', status)
-    }
-  }
-
-  private start(vp: number, target: number, vtl: GuestVtl): void {
-    const status = startVirtualProcessor(this.engine, vp, {
-      partitionId: HV_PARTITION_ID_SELF,
-      vpIndex: target,
-      targetVtl: vtl,
-      context: this.context(vtl === 0 ? RIP_START_VTL0 : RIP_START_VTL1, target),
-    })
-    if (status === HvStatus.Success) {
-      this.count(Counter.StartSuccess)
-      this.control.addStartWin(target)
-    } else if (status === HvStatus.InvalidVpState) {
-      this.count(Counter.StartRefused)
-    } else {
-      this.unexpected(vp, `StartVirtualProcessor VTL${vtl}`, status)
-    }
-  }
-
-  /** VTL1 changes VTL0's access to its own page; after the acknowledgement it reads it back. */
-  private protect(vp: number): void {
-    const version = (this.ownVersion[vp] ?? 0) + 1
-    const result = modifyVtlProtectionMask(
-      this.engine,
-      vp,
-      { partitionId: HV_PARTITION_ID_SELF, mapFlags: flagsForVersion(version), targetVtl: 0 },
-      [BigInt(protectionPage(vp))]
-    )
-    if (result.status !== HvStatus.Success) {
-      this.count(Counter.ProtectRefused)
-      this.unexpected(vp, 'ModifyVtlProtectionMask', result.status)
-      return
-    }
-    this.ownVersion[vp] = version
-    this.control.setAcknowledged(vp, version)
-    this.count(Counter.ProtectSuccess)
-    // The caller's own next access.
-    this.access(vp, vp, false)
-  }
-
   /** After every worker stopped: drain wakes and report what each owned VP ended as. */
   finish(vp: number): VpOutcome {
     prepareEntry(this.engine, vp)
+    this.prepared(vp)
     const state = this.engine.vp(vp)
     const active = this.checkActive(vp)
     // Nothing changes any more: every VP must see exactly the last acknowledged versions.

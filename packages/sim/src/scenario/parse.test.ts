@@ -217,6 +217,24 @@ const CORPUS: [string, string, number | undefined, string][] = [
     0,
     'steps[0].fault.status',
   ],
+  ['io port range', `${HEAD}  - { vp: 0, io: { port: 0x10000 } }\n`, 0, 'steps[0].io.port'],
+  ['io size 8', `${HEAD}  - { vp: 0, io: { port: 1, size: 8 } }\n`, 0, 'steps[0].io.size'],
+  [
+    'io IN with a value',
+    `${HEAD}  - { vp: 0, io: { port: 1, value: 1 } }\n`,
+    0,
+    'steps[0].io.value',
+  ],
+  [
+    'io OUT value too wide',
+    `${HEAD}  - { vp: 0, io: { port: 1, write: true, size: 2, value: 0x10000 } }\n`,
+    0,
+    'steps[0].io.value',
+  ],
+  ['writeCr cr3', `${HEAD}  - { vp: 0, writeCr: { cr: 3, value: 0 } }\n`, 0, 'steps[0].writeCr.cr'],
+  ['writeCr no value', `${HEAD}  - { vp: 0, writeCr: { cr: 0 } }\n`, 0, 'steps[0].writeCr.value'],
+  ['msr name', `${HEAD}  - { vp: 0, msr: { msr: Lstarr } }\n`, 0, 'steps[0].msr.msr'],
+  ['msr number', `${HEAD}  - { vp: 0, msr: { msr: '0x100000000' } }\n`, 0, 'steps[0].msr.msr'],
   [
     'expect field',
     `${HEAD}  - { vp: 0, run: {}, expect: { stauts: Success } }\n`,
@@ -242,6 +260,8 @@ describe('malformed scenarios', () => {
     expect(error).toBeInstanceOf(ScenarioError)
     const e = error as ScenarioError
     expect(VtlError.isInstance(e)).toBe(true)
+    expect(ScenarioError.isInstance(e)).toBe(true)
+    expect(ScenarioError.isInstance(new VtlError('E_SCENARIO', 'not from the parser'))).toBe(false)
     expect(e.code).toBe('E_SCENARIO')
     expect(e.file).toBe('bad.yaml')
     expect(e.step).toBe(step)

@@ -10,6 +10,7 @@ import {
 } from '@vtl/core'
 import { FaultInjector } from '../faults/fault-injector.js'
 import { join, Reader, type Plain } from './reader.js'
+import { parseInstruction } from './instruction-action.js'
 import { encodeTypedHypercall } from './typed-hypercall.js'
 import {
   ACTION_KEYS,
@@ -291,6 +292,10 @@ function parseAction(
       }
       return { kind: 'fault', at, status, after }
     }
+    case 'io':
+    case 'writeCr':
+    case 'msr':
+      return parseInstruction(reader, key, value, field)
     default:
       return reader.fail(field, 'unknown action')
   }

@@ -19,6 +19,18 @@ describe('README', () => {
     expect(report.stats.hypervisorCalls).toEqual({ EnablePartitionVtl: 1, EnableVpVtl: 1 })
   })
 
+  it('its instruction-intercept example runs and passes', () => {
+    const yaml = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].find((m) =>
+      m[1]?.includes('hvci-wp-lock')
+    )?.[1]
+    expect(yaml).toBeDefined()
+    const report = runScenario(parseScenario(yaml ?? '', 'README.md'))
+    expect(report.steps.filter((s) => !s.ok)).toEqual([])
+    expect(report.steps.at(-2)?.result).toMatchObject({
+      intercept: { kind: 'register', register: 'Cr0' },
+    })
+  })
+
   it('its TypeScript example works as written', () => {
     const td = new SimTd({ vps: 4, memory: 64n << 20n })
     const [enablePartition, enableVp] = parseScenario(`

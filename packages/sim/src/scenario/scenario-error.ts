@@ -1,5 +1,8 @@
 import { VtlError } from '@vtl/core'
 
+// Registry-wide (the vercel/ai pattern): two installed copies recognise each other's errors.
+const marker = Symbol.for('vtl.error.ScenarioError')
+
 /** Where in a scenario file a problem is: the file, the step index (if inside `steps`), the field. */
 export interface ScenarioErrorDetails {
   file: string
@@ -13,6 +16,7 @@ export interface ScenarioErrorDetails {
  * field, so that `vtl sim run` can print it as is; nothing has run when this is thrown.
  */
 export class ScenarioError extends VtlError {
+  readonly [marker] = true
   readonly file: string
   readonly step: number | undefined
 
@@ -24,5 +28,9 @@ export class ScenarioError extends VtlError {
     this.name = 'ScenarioError'
     this.file = details.file
     this.step = details.step
+  }
+
+  static override isInstance(value: unknown): value is ScenarioError {
+    return VtlError.isInstance(value) && marker in value
   }
 }

@@ -67,6 +67,12 @@ export type GuestAction =
   | { kind: 'run' }
   | { kind: 'eoi' }
   | { kind: 'fault'; at: string; status: string; after: number }
+  | { kind: 'io'; port: number; size: IoSize; write: boolean; value: bigint }
+  | { kind: 'writeCr'; cr: 0 | 4; value: bigint }
+  | { kind: 'msr'; msr: number; value: bigint | undefined }
+
+/** IN/OUT operand sizes. */
+export type IoSize = 1 | 2 | 4
 
 export type AccessSize = 1 | 2 | 4 | 8
 
@@ -86,6 +92,9 @@ export const ACTION_KEYS: readonly ActionKind[] = [
   'run',
   'eoi',
   'fault',
+  'io',
+  'writeCr',
+  'msr',
 ]
 
 /** What a step produced, in the report's wire form (64-bit values as `0x` strings). */

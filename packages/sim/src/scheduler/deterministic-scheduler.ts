@@ -1,5 +1,4 @@
 import type { GuestVtl } from '@vtl/core'
-import { enterGuest, performStep } from '../guest/perform.js'
 import { createRandom, type Random } from '../random.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import type { SimTd } from '../td/sim-td.js'
@@ -51,24 +50,20 @@ export class DeterministicScheduler {
     for (const [vp, actions] of [...programs].sort((a, b) => a[0] - b[0])) {
       if ((this.cursors.get(vp) ?? 0) < actions.length) ready.push(vp)
     }
-    const woken = [...this.td.woken].sort((a, b) => a - b)
+    const woken = this.td.wokenVps()
     const choices = ready.length + woken.length
     if (choices === 0) return undefined
     const pick = this.random.int(choices)
     if (pick >= ready.length) {
       const vp = woken[pick - ready.length] as number
-      this.td.woken.delete(vp)
-      this.td.currentVp = vp
-      this.td.unsettle()
-      return { kind: 'wake', vp, activeVtl: enterGuest(this.td, vp) }
+      return { kind: 'wake', vp, activeVtl: this.td.handleWake(vp) }
     }
     const vp = ready[pick] as number
     const index = this.cursors.get(vp) ?? 0
     const action = programs.get(vp)?.[index] as GuestAction
     this.cursors.set(vp, index + 1)
     // The acting VP handles its own wakes before (and after) its guest runs.
-    const { vtl, result } = performStep(this.td, vp, action)
-    this.td.woken.delete(vp)
+    const { vtl, result } = this.td.step(vp, action)
     return { kind: 'action', vp, vtl, action: action.kind, result }
   }
 }

@@ -64,6 +64,7 @@ function decode(value: unknown): unknown {
 function saveVp(vp: VsmVp): unknown {
   return encode({
     exitVtl: vp.exitVtl,
+    tlbWait: vp.tlbWait.map((w) => w ?? null),
     vtl1: vp.vtl1 ?? null,
     shared: vp.shared,
     vtls: vp.vtls.map((v) => ({
@@ -71,6 +72,7 @@ function saveVp(vp: VsmVp): unknown {
       vpAssistPage: v.vpAssistPage,
       control: v.control,
       synic: { ...v.synic, message: v.synic.message.map((m) => m ?? null) },
+      overlayPrivate: v.overlayPrivate,
       apic: {
         irr: v.apic.irr,
         isr: v.apic.isr,
@@ -88,6 +90,8 @@ interface SavedVtl {
   vpAssistPage: bigint
   control: VsmVp['vtls'][0]['control']
   synic: Omit<VsmVp['vtls'][0]['synic'], 'message'> & { message: (Uint8Array | null)[] }
+  /** Absent in snapshots from before overlays were guest RAM. */
+  overlayPrivate?: VsmVp['vtls'][0]['overlayPrivate']
   apic: {
     irr: number[]
     isr: number[]
@@ -101,11 +105,15 @@ interface SavedVtl {
 function restoreVp(vp: VsmVp, saved: unknown): void {
   const s = decode(saved) as {
     exitVtl: 0 | 1
+    /** Absent in snapshots from before TLB-lock halts. */
+    tlbWait?: (number[] | null)[]
     vtl1: VsmVp['vtl1'] | null
     shared: VsmVp['shared']
     vtls: SavedVtl[]
   }
   vp.exitVtl = s.exitVtl
+  vp.tlbWait[0] = s.tlbWait?.[0] ?? undefined
+  vp.tlbWait[1] = s.tlbWait?.[1] ?? undefined
   vp.vtl1 = s.vtl1 ?? undefined
   Object.assign(vp.shared, s.shared)
   s.vtls.forEach((v, i) => {
@@ -114,6 +122,7 @@ function restoreVp(vp: VsmVp, saved: unknown): void {
     target.vpAssistPage = v.vpAssistPage
     target.control = v.control
     target.synic = { ...v.synic, message: v.synic.message.map((m) => m ?? undefined) }
+    target.overlayPrivate = v.overlayPrivate ?? {}
     target.apic.irr.set(v.apic.irr)
     target.apic.isr.set(v.apic.isr)
     target.apic.tpr = v.apic.tpr
@@ -172,7 +181,7 @@ export function saveTd(td: SimTd): TdSnapshot {
     contents: td.contents.toJSON(),
     guest: {
       enteredVtl: Array.from(td.enteredVtl),
-      woken: [...td.woken].sort((a, b) => a - b),
+      woken: td.wokenVps(),
       vps: td.guestVpEntries().map(([vp, s]) => ({
         vp,
         blocked:
@@ -228,7 +237,7 @@ function applySnapshot(snapshot: TdSnapshot): SimTd {
   td.space.setDefaults({ vtl0: defaults.vtl0, vtl1: defaults.vtl1 ?? undefined })
   td.contents = MemoryContents.fromJSON(snapshot.contents)
   td.enteredVtl.set(snapshot.guest.enteredVtl)
-  for (const vp of snapshot.guest.woken) td.woken.add(vp)
+  for (const vp of snapshot.guest.woken) td.markWoken(vp)
   for (const saved of snapshot.guest.vps) {
     const state = td.guestVp(saved.vp)
     state.exception = saved.exception ?? undefined

@@ -5,6 +5,7 @@ import {
   VsmEngine,
   VtlError,
   decodeHypercallControl,
+  exceptionInjectionWrites,
   decodeHypercallResult,
   hvStatusName,
   hypercallName,
@@ -27,6 +28,7 @@ import {
   type VpPort,
   type VtlRegisterWrite,
   forEachVmcsWrite,
+  prepareVpEntry,
   vmcsWrites,
 } from '@vtl/core'
 import { GpaSpace } from '@vtl/memory'
@@ -42,7 +44,10 @@ import { tdxModulePlanSink } from '../tdx-module/plan-sink.js'
 import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/software-tdx-module.js'
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
+import { guestExit, ssDpl, type ScriptedGuestVp } from '../guest/guest-exit.js'
+import { guestStep, type StepOutcome } from '../guest/perform.js'
 import type { GuestAction } from '../scenario/types.js'
+import { SimTdBacking } from './sim-td-backing.js'
 
 export interface SimTdOptions {
   /** 1..1024 VPs. */
@@ -98,19 +103,10 @@ function sortedRecord(counts: Map<string, number>): Record<string, number> {
 }
 
 /** The guest-side state of a VP that the TD keeps between steps (created on first use). */
-export interface GuestVpState {
-  /** A hypercall that must be retried (TLB-lock wait): the VP is blocked until it completes. */
-  blocked: { control: bigint; input: Uint8Array; fast: boolean } | undefined
+export interface GuestVpState extends ScriptedGuestVp {
   /** The last exception the paravisor injected (vector), cleared when a step reads it. */
   exception: number | undefined
-  /** What the guest does on its next entry (set by the step driver, read by the runner). */
-  action: GuestAction | undefined
-  /** A value the guest read during the entry. */
-  readValue: bigint | undefined
 }
-
-/** Produces the L2 exit for one TDG.VP.ENTER of `vp` (the guest model, see guest/perform.ts). */
-export type GuestRunner = (vp: number, vmIndex: L2VmIndex) => VpEnterExit
 
 const TDG_VP_WR = TdcallLeaf['TDG.VP.WR']
 /** Per VMX encoding: [field id on VMCS #1, field id on VMCS #2, whole-field mask]. */
@@ -150,14 +146,17 @@ export class SimTd {
   readonly gpaWidth: 48 | 52
   readonly mbecCapable: boolean
   readonly seed: number
-  /** The module itself (queries, snapshots) and the fault-wrapped view every TDCALL goes through. */
+  /** The module (queries, snapshots); the paravisor's TDCALLs reach it through `tdx`. */
   readonly module: SoftwareTdxModule
-  readonly tdx: SoftwareTdxModule
+  /** The TDCALL port every paravisor TDCALL goes through: the fault injector, then the module. */
+  readonly tdx: ReturnType<FaultInjector['wrapTdcall']>
   private readonly tdxCall: (vp: number, input: TdcallInput) => TdcallOutput
   readonly hypervisor: UntrustedHypervisor
   readonly faults: FaultInjector
   readonly space: GpaSpace
   readonly engine: VsmEngine
+  /** The TD as a backing of core's VP loop (`runVp`). */
+  readonly backing: SimTdBacking
   readonly trace: Trace
   readonly costs: CostModel
   readonly clock: SimClock
@@ -166,12 +165,10 @@ export class SimTd {
   private readonly guestVps: (GuestVpState | undefined)[] = []
   /** The VTL each VP last ran (VP-owned): a different next entry is a VTL switch. */
   readonly enteredVtl: Uint8Array
-  /** VPs kicked by a cross-VP operation since the scheduler last looked. */
-  readonly woken = new Set<number>()
+  /** VPs kicked by a cross-VP operation and not stepped since. */
+  private readonly woken = new Set<number>()
   /** The VP on whose thread the current operation runs (TDCALL and hypercall attribution). */
-  currentVp = 0
-  /** The guest runner behind TDG.VP.ENTER (set by the step driver). */
-  runner: GuestRunner | undefined
+  private currentVp = 0
   private pendingVp = -1
   private pendingCycles = 0
   /** Cycle costs of the events on the step path, from `costs` (its table is fixed). */
@@ -259,9 +256,12 @@ export class SimTd {
     // Boot state (§5.2): RAM accepted and private, VTL0 FULL_ACCESS, VTL1 none; 1 GiB leaves
     // where aligned so the VTL1 sweep of a 1 TiB guest is 1024 ATTR.WRs.
     const callbacks = {
+      // The L2 behind TDG.VP.ENTER: the scripted guest plays the VP's pending action.
       onEnter: (vp: number, vmIndex: L2VmIndex): VpEnterExit => {
-        if (this.runner === undefined) throw new VtlError('E_INVARIANT', 'no guest runner bound')
-        return this.runner(vp, vmIndex)
+        const vtl = (vmIndex - 1) as GuestVtl
+        const state = this.engine.vp(vp)
+        const cpl = ssDpl(state.vtls[vtl].registers.ss.attributes)
+        return guestExit(this, vtl, this.guestVp(vp), state.shared, cpl)
       },
       onPagesZeroed: (gpn: number, pages: number): void => {
         this.contents.zero(gpn, pages)
@@ -282,9 +282,8 @@ export class SimTd {
             ...callbacks,
           })
         : SoftwareTdxModule.fromJSON(restore.module, callbacks)
-    this.tdx = this.faults.wrapTdxModule(this.module)
-    // The wrapper's tdcall is a plain closure: take it once instead of through the Proxy per call.
-    this.tdxCall = this.tdx.tdcall.bind(this.tdx)
+    this.tdx = this.faults.wrapTdcall(this.module)
+    this.tdxCall = this.tdx.tdcall
     this.hypervisor =
       restore === undefined
         ? new UntrustedHypervisor({ vps: options.vps })
@@ -293,7 +292,10 @@ export class SimTd {
     this.space = new GpaSpace({
       gpaWidth: this.gpaWidth,
       ram: [{ start: 0n, end: options.memory }],
-      sink: tdxModulePlanSink(this.tdx, 0),
+      // TDCALLs through the fault injector; MapGPA to the module's host model (no TDCALL).
+      sink: tdxModulePlanSink(this.tdx, 0, (op) =>
+        this.module.hostMapGpa(Number(op.gpn), Number(op.pages), op.shared)
+      ),
     })
     if (restore === undefined) {
       this.space.mark(
@@ -304,12 +306,21 @@ export class SimTd {
 
     this.engine = new VsmEngine({
       vpCount: options.vps,
-      ports: { hypervisor: this.hypervisorPort(), vp: this.vpPort(), protection: this.space },
+      ports: {
+        hypervisor: this.hypervisorPort(),
+        vp: this.vpPort(),
+        protection: this.space,
+        guestMemory: {
+          read: (gpa, length) => this.backing.readGuest(gpa, length),
+          write: (gpa, bytes) => this.backing.writeGuest(gpa, bytes),
+        },
+      },
       ...(options.shared === undefined ? {} : { shared: options.shared }),
       ...(options.accessVsmPrivilege === undefined
         ? {}
         : { accessVsmPrivilege: options.accessVsmPrivilege }),
     })
+    this.backing = new SimTdBacking(this)
     // VPs in startedVps run VTL0; the others wait for StartVirtualProcessor (scenario-format.md).
     // The engine already set the once-only started flag for VP 0 alone (§13.7).
     const started = options.startedVps === undefined ? undefined : new Set(options.startedVps)
@@ -322,7 +333,14 @@ export class SimTd {
   guestVp(vp: number): GuestVpState {
     let state = this.guestVps[vp]
     if (state === undefined) {
-      state = { blocked: undefined, exception: undefined, action: undefined, readValue: undefined }
+      state = {
+        blocked: undefined,
+        issued: undefined,
+        exception: undefined,
+        action: undefined,
+        readValue: undefined,
+        xmm: Array.from({ length: 12 }, () => 0n),
+      }
       this.guestVps[vp] = state
     }
     return state
@@ -371,17 +389,59 @@ export class SimTd {
    * True when `vp` ran the last step and no wake happened since: its post-step entry already
    * handled everything pending, so the next step may skip the pre-step one.
    */
-  settled(vp: number): boolean {
+  private settled(vp: number): boolean {
     return this.settledVp === vp && this.settledWakes === this.wakes
   }
 
-  settle(vp: number): void {
+  private settle(vp: number): void {
     this.settledVp = vp
     this.settledWakes = this.wakes
   }
 
-  /** Forget `settle` (anything that changes VP state outside a step calls this). */
-  unsettle(): void {
+  /**
+   * One guest step on `vp` through core's VP loop (see `performStep`). Stepping a VP handles its
+   * wakes, so it is no longer among `wokenVps()`.
+   */
+  step(vp: number, action: GuestAction): StepOutcome {
+    this.currentVp = vp
+    const { outcome, settled } = guestStep(this, vp, action, this.settled(vp))
+    if (settled) this.settle(vp)
+    this.woken.delete(vp)
+    return outcome
+  }
+
+  /** The VTL `vp` acts at next, its pending wakes handled first (as its next step would). */
+  actingVtl(vp: number): GuestVtl {
+    if (this.settled(vp)) return this.engine.vp(vp).exitVtl
+    this.currentVp = vp
+    const vtl = prepareVpEntry(this.engine, this.backing, vp)
+    this.settle(vp)
+    return vtl
+  }
+
+  /** VPs a cross-VP operation kicked and that have not run since, in VP order. */
+  wokenVps(): number[] {
+    return [...this.woken].sort((a, b) => a - b)
+  }
+
+  /** A woken VP handles its wakes now, without a guest action: the VTL it runs next. */
+  handleWake(vp: number): GuestVtl {
+    this.woken.delete(vp)
+    this.settledVp = -1
+    return this.actingVtl(vp)
+  }
+
+  /** Marks `vp` as kicked (restoring a snapshot). */
+  markWoken(vp: number): void {
+    this.woken.add(vp)
+  }
+
+  /**
+   * Operations from here on run on `vp`'s thread: their TDCALLs, forwarded hypercalls and wakes
+   * are attributed to it (for hosts that drive the engine directly, such as a dispatcher fuzzer).
+   */
+  runOn(vp: number): void {
+    this.currentVp = vp
     this.settledVp = -1
   }
 
@@ -487,6 +547,10 @@ export class SimTd {
         })
       },
       injectException: (vp: number, vtl: GuestVtl, exception: InjectedException): void => {
+        // VM-entry event injection on the VTL's VMCS, as on hardware.
+        for (const { encoding, value } of exceptionInjectionWrites(exception)) {
+          this.tdxCall(vp, vpWrInput(vtl, encoding, value))
+        }
         this.guestVp(vp).exception = exception.vector
         const at = this.tick(vp, this.cost.interrupt)
         if (!this.traceEvents) return

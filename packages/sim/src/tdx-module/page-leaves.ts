@@ -1,4 +1,12 @@
-import { GpaVmAttr, TdxOperandId, TdxStatus, makeTdxStatus, type TdcallOutput } from '@vtl/core'
+import {
+  GPA_VM_ATTR_FULL_ACCESS,
+  GUEST_L2_GPA_ATTR_MASK,
+  GpaVmAttr,
+  TdxOperandId,
+  TdxStatus,
+  makeTdxStatus,
+  type TdcallOutput,
+} from '@vtl/core'
 import {
   FREE_STATE,
   LEVEL_PAGES,
@@ -9,10 +17,6 @@ import {
 } from './secure-ept.js'
 import { SUCCESS, fail, out } from './tdcall-output.js'
 
-/** L1's own slot as ATTR.RD/WR report it for an accepted page: the L1 SEPT entry is RWX. */
-const L1_ACCEPTED_ATTR = 0x800f
-/** GPA_ATTR bits a guest may set per slot (TDX module `GUEST_L2_GPA_ATTR_MASK`). */
-const LEGAL_ATTR_BITS = 0x807f
 const PRESENT_BITS = GpaVmAttr.R | GpaVmAttr.W | GpaVmAttr.Xs | GpaVmAttr.Xu
 /** ATTR.RD / ATTR.WR output RCX bit 62. */
 const PENDING_BIT = 1n << 62n
@@ -117,7 +121,7 @@ export class PageLeaves {
   // ---- TDG.MEM.PAGE.ATTR.RD / WR ----
 
   private l1Attr(state: PageState): number {
-    return state.kind === PageKind.ACCEPTED ? L1_ACCEPTED_ATTR : 0
+    return state.kind === PageKind.ACCEPTED ? GPA_VM_ATTR_FULL_ACCESS : 0
   }
 
   private packAttrs(l1: number, vm: readonly number[]): bigint {
@@ -221,6 +225,6 @@ export class PageLeaves {
 
 /** Legal combined L2 attributes: only guest-settable bits, and no write without read (EPT). */
 function legalAttr(attr: number): boolean {
-  if ((attr & ~LEGAL_ATTR_BITS) !== 0) return false
+  if ((attr & ~GUEST_L2_GPA_ATTR_MASK) !== 0) return false
   return !((attr & GpaVmAttr.W) !== 0 && (attr & GpaVmAttr.R) === 0)
 }

@@ -1,5 +1,6 @@
 import {
-  GpaVmAttr,
+  GPA_VM_ATTR_FULL_ACCESS,
+  formatHex,
   TdcallLeaf,
   TdxOperandId,
   TdxStatus,
@@ -16,7 +17,6 @@ import {
 import {
   TD_CTLS_WRITABLE,
   checkWrite,
-  existingFieldSlot,
   fieldKey,
   fieldSlot,
   fieldSlotCount,
@@ -45,9 +45,6 @@ import type {
   VpEnterExit,
 } from './types.js'
 
-const U64 = 0xffff_ffff_ffff_ffffn
-/** VM #1's attributes for boot RAM unless told otherwise: R|W|Xs|Xu|VALID (FULL_ACCESS). */
-const L1_ACCEPTED_ATTR = 0x800f
 /** Operand id the module reports for a missing L2 virtual-APIC page (tdx-module OPERAND_ID_*). */
 const OPERAND_ID_L2_VAPIC_GPA = 170
 
@@ -64,6 +61,15 @@ interface VpState {
 }
 
 const LEAF_VP_ENTER = TdcallLeaf['TDG.VP.ENTER']
+const EVENT_VALID = 1n << 31n
+/** Per L2 VM index: the field slot of its VMCS VM_ENTRY_INTERRUPT_INFO. */
+const ENTRY_EVENT_SLOT = [1, 2, 3].reduce<(number | undefined)[]>(
+  (slots, vm) => {
+    slots[vm] = vmcsFieldSpec(vm, VmcsField.ENTRY_INTERRUPT_INFO)?.slot
+    return slots
+  },
+  [undefined]
+)
 const LEAF_VP_WR = TdcallLeaf['TDG.VP.WR']
 const LEAF_VP_RD = TdcallLeaf['TDG.VP.RD']
 
@@ -112,8 +118,6 @@ export interface SoftwareTdxModuleJson {
   invept: [number, number, number, number]
   invgla: [number, number, number, number]
 }
-
-const hex = (v: bigint): string => `0x${v.toString(16)}`
 
 /**
  * The TDX module at the TDCALL register level, for one TD with TD partitioning: L1 (the
@@ -181,7 +185,8 @@ export class SoftwareTdxModule implements TdcallPort {
     const attr = options.ramAttr ?? {}
     const state = {
       kind: PageKind.ACCEPTED,
-      vm1: attr.vm1 ?? L1_ACCEPTED_ATTR,
+      // VM #1 gets FULL_ACCESS (R|W|Xs|Xu|VALID) unless told otherwise.
+      vm1: attr.vm1 ?? GPA_VM_ATTR_FULL_ACCESS,
       vm2: attr.vm2 ?? 0,
       vm3: attr.vm3 ?? 0,
     }
@@ -243,10 +248,6 @@ export class SoftwareTdxModule implements TdcallPort {
         return this.vmRd(i.rdx)
       case TdcallLeaf['TDG.VM.WR']:
         return this.vmWr(i.rdx, i.r8, i.r9)
-      case TdcallLeaf['TDG.VP.RD']:
-        return this.vpRd(vp, i.rdx)
-      case TdcallLeaf['TDG.VP.WR']:
-        return this.vpWr(vp, i.rdx, i.r8, i.r9)
       case TdcallLeaf['TDG.SYS.RD']:
         return isTdxFeatures0(i.rdx)
           ? out(SUCCESS, { rdx: i.rdx, r8: this.tdxFeatures0 })
@@ -255,8 +256,6 @@ export class SoftwareTdxModule implements TdcallPort {
         return this.pages.attrRd(i.rcx)
       case TdcallLeaf['TDG.MEM.PAGE.ATTR.WR']:
         return this.pages.attrWr(i.rcx, i.rdx, i.r8)
-      case TdcallLeaf['TDG.VP.ENTER']:
-        return this.enter(vp, i.rcx, i.rdx)
       case TdcallLeaf['TDG.VP.INVEPT']:
         return this.inveptCall(i.rcx)
       case TdcallLeaf['TDG.VP.INVGLA']:
@@ -388,13 +387,19 @@ export class SoftwareTdxModule implements TdcallPort {
     const flags = ENTER_FLAGS[index] as TdxVmFlags
     if (flags.invdTranslations === 1) this.invept[vmIndex] = (this.invept[vmIndex] ?? 0) + 1
     const state = this.vp(vp)
+    // VM entry delivers an injected event and clears VM_ENTRY_INTERRUPT_INFO's valid bit.
+    const event = ENTRY_EVENT_SLOT[vmIndex]
+    const info = event === undefined ? undefined : state.values[event]
+    if (event !== undefined && info !== undefined && (info & EVENT_VALID) !== 0n) {
+      state.values[event] = info & ~EVENT_VALID
+    }
     state.enters++
     state.lastFlags = flags
     state.lastGuestStateGpa = rdx
     const exit: VpEnterExit = this.onEnter(vp, flags.vmIndex, flags, rdx)
     const status = exit.tdxStatus ?? 0
     const reason = exit.exitReason >>> 0
-    return {
+    const output: TdcallOutput = {
       rax: status === 0 ? (EXIT_RAX[reason] ?? BigInt(reason)) : makeTdxStatus(status, reason),
       rcx: exit.exitQualification ?? 0n,
       rdx: exit.gla ?? 0n,
@@ -403,6 +408,8 @@ export class SoftwareTdxModule implements TdcallPort {
       r10: exit.idtVectoringInfo ?? 0n,
       r11: exit.instructionInfo ?? 0n,
     }
+    if (exit.cpl !== undefined && exit.cpl !== 0) output.r12 = BigInt(exit.cpl & 3)
+    return output
   }
 
   private inveptCall(rcx: bigint): TdcallOutput {
@@ -503,50 +510,6 @@ export class SoftwareTdxModule implements TdcallPort {
     return spec === undefined ? undefined : this.readField(vp, spec)
   }
 
-  /** L2_CTLS.ENABLE_SHARED_EPTP of `vmIndex` on `vp`: may that L2 VM reach shared GPAs? */
-  sharedEptEnabled(vp: number, vmIndex: L2VmIndex): boolean {
-    this.checkVp(vp)
-    const key = `g:${0x50 + vmIndex}`
-    const slot = existingFieldSlot(key)
-    const value = slot === undefined ? undefined : this.vpState[vp]?.values[slot]
-    return ((value ?? 0n) & 1n) === 1n
-  }
-
-  /**
-   * Whether L2 VM `vmIndex` on `vp` may make an access at `gpa` — the check the hardware does on
-   * an L2 access, for guest runners: a shared GPA needs the VM's shared EPT; a private one needs
-   * an accepted page whose alias grants the access (R, W, Xs for kernel / Xu for user execute).
-   */
-  checkAccess(
-    vp: number,
-    vmIndex: L2VmIndex,
-    gpa: bigint,
-    access: 'read' | 'write' | 'execute' | 'execute-user'
-  ): { ok: true } | { ok: false; reason: 'shared-ept-disabled' | 'not-accepted' | 'denied' } {
-    const shared = 1n << BigInt(sharedBitIndex(this.gpaWidth))
-    if ((gpa & shared) !== 0n) {
-      return this.sharedEptEnabled(vp, vmIndex)
-        ? { ok: true }
-        : { ok: false, reason: 'shared-ept-disabled' }
-    }
-    const page = Number((gpa & U64) >> 12n)
-    if (page >= this.privatePages) return { ok: false, reason: 'not-accepted' }
-    const s = this.ept.stateAt(page)
-    if (s.kind !== PageKind.ACCEPTED) return { ok: false, reason: 'not-accepted' }
-    const attr = vmIndex === 1 ? s.vm1 : vmIndex === 2 ? s.vm2 : s.vm3
-    const need =
-      access === 'read'
-        ? GpaVmAttr.R
-        : access === 'write'
-          ? GpaVmAttr.W
-          : access === 'execute'
-            ? GpaVmAttr.Xs
-            : GpaVmAttr.Xu
-    return (attr & GpaVmAttr.VALID) !== 0 && (attr & need) !== 0
-      ? { ok: true }
-      : { ok: false, reason: 'denied' }
-  }
-
   /** TDG.VP.ENTER count and the last entry on `vp`. */
   entries(vp: number): {
     count: number
@@ -605,7 +568,7 @@ export class SoftwareTdxModule implements TdcallPort {
       s.values.forEach((v, slot) => {
         if (v !== undefined) stored.push([fieldKey(slot), v])
       })
-      for (const [k, v] of stored.sort((a, b) => (a[0] < b[0] ? -1 : 1))) fields[k] = hex(v)
+      for (const [k, v] of stored.sort((a, b) => (a[0] < b[0] ? -1 : 1))) fields[k] = formatHex(v)
       vpState[String(vp)] = { fields, enters: s.enters }
     }
     return {
@@ -613,9 +576,9 @@ export class SoftwareTdxModule implements TdcallPort {
       vps: this.vps,
       gpaWidth: this.gpaWidth,
       numL2Vms: this.numL2Vms,
-      tdxFeatures0: hex(this.tdxFeatures0),
-      configFlags: hex(this.configFlags),
-      tdCtls: hex(this.tdCtls),
+      tdxFeatures0: formatHex(this.tdxFeatures0),
+      configFlags: formatHex(this.configFlags),
+      tdCtls: formatHex(this.tdCtls),
       pageRelease: this.pageRelease,
       requireVirtualApicPage: this.requireVirtualApicPage,
       pages: this.ept.toRuns(),

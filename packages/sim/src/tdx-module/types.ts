@@ -30,6 +30,8 @@ export interface VpEnterExit {
   idtVectoringInfo?: bigint
   /** R11: instruction info (lo32) / instruction length (hi32). */
   instructionInfo?: bigint
+  /** R12[1:0]: the L2's CPL at the exit. */
+  cpl?: number
 }
 
 /**

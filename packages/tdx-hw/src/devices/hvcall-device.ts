@@ -13,8 +13,11 @@ import { DeviceFd, openFd, withMemory } from './device-fd.js'
 
 export const MSHV_HVCALL_PATH = '/dev/mshv_hvcall'
 
+const notAllowedMarker = Symbol.for('vtl.error.HypercallNotAllowedError')
+
 /** A hypercall outside the fd's allow bitmap: refused here, where the kernel would say EPERM. */
 export class HypercallNotAllowedError extends VtlError {
+  readonly [notAllowedMarker] = true
   readonly callCode: number
 
   constructor(code: number) {
@@ -24,6 +27,10 @@ export class HypercallNotAllowedError extends VtlError {
     })
     this.name = 'HypercallNotAllowedError'
     this.callCode = code
+  }
+
+  static override isInstance(value: unknown): value is HypercallNotAllowedError {
+    return VtlError.isInstance(value) && notAllowedMarker in value
   }
 }
 

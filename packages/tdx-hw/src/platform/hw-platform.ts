@@ -155,7 +155,7 @@ function readCapabilities(mshv: MshvDevice): Partial<Record<MshvCapabilityName, 
     try {
       out[name] = mshv.checkExtension(name)
     } catch (error) {
-      if (!(error instanceof IoctlError && error.errno === Errno.EOPNOTSUPP)) throw error
+      if (!(IoctlError.isInstance(error) && error.errno === Errno.EOPNOTSUPP)) throw error
     }
   }
   return out

@@ -1,4 +1,4 @@
-import { VmcsField, vmcsFieldBits, type InjectedException, type VmcsWrite } from '@vtl/core'
+import { vmcsFieldBits } from '@vtl/core'
 
 /**
  * Registers that live in the run page, not in the VMCS: the kernel loads them around
@@ -50,27 +50,4 @@ export function resetRunPageBank(): RunPageBank {
 /** The full-width write mask of a field. */
 export function vmcsWriteMask(encoding: number): bigint {
   return (1n << BigInt(vmcsFieldBits(encoding))) - 1n
-}
-
-const INTERRUPTION_TYPE_HW_EXCEPTION = 3
-const ERROR_CODE_VALID = 1 << 11
-const INTERRUPTION_VALID = 1 << 31
-
-/** VM-entry event injection of a hardware exception (SDM 24.8.3). */
-export function exceptionInjectionWrites(exception: InjectedException): VmcsWrite[] {
-  const withCode = exception.errorCode !== undefined
-  const info =
-    (exception.vector & 0xff) |
-    (INTERRUPTION_TYPE_HW_EXCEPTION << 8) |
-    (withCode ? ERROR_CODE_VALID : 0) |
-    INTERRUPTION_VALID
-  const out: VmcsWrite[] = []
-  if (exception.errorCode !== undefined) {
-    out.push({
-      encoding: VmcsField.ENTRY_EXCEPTION_ERROR_CODE,
-      value: BigInt(exception.errorCode >>> 0),
-    })
-  }
-  out.push({ encoding: VmcsField.ENTRY_INTERRUPT_INFO, value: BigInt(info >>> 0) })
-  return out
 }

@@ -1,13 +1,14 @@
 import {
   HvStatus,
   VtlError,
+  exceptionInjectionWrites,
   type GuestVtl,
   type InjectedException,
   type VpPort,
   type VtlRegisterWrite,
   vmcsWrites,
 } from '@vtl/core'
-import { RUN_PAGE_BANK_KEYS, exceptionInjectionWrites } from './vmcs-writes.js'
+import { RUN_PAGE_BANK_KEYS } from './vmcs-writes.js'
 import { checkVp, type HwVpState } from './vp-state.js'
 
 /** What the VP port needs of the platform. */

@@ -22,8 +22,13 @@ export interface SyscallErrorDetails {
   path: string
 }
 
+// Registry-wide markers (the vercel/ai pattern): two installed copies recognise each other's errors.
+const syscallMarker = Symbol.for('vtl.error.SyscallError')
+const ioctlMarker = Symbol.for('vtl.error.IoctlError')
+
 /** A syscall the kernel refused: the errno and where it happened. Code `E_IOCTL`. */
 export class SyscallError extends VtlError {
+  readonly [syscallMarker] = true
   readonly syscall: SyscallName
   readonly errno: number
   readonly errnoName: string
@@ -38,6 +43,10 @@ export class SyscallError extends VtlError {
     this.errnoName = name
     this.path = details.path
   }
+
+  static override isInstance(value: unknown): value is SyscallError {
+    return VtlError.isInstance(value) && syscallMarker in value
+  }
 }
 
 export interface IoctlErrorDetails {
@@ -49,6 +58,7 @@ export interface IoctlErrorDetails {
 
 /** An ioctl that failed in the kernel: errno, its name, the request (hex and name), the device. */
 export class IoctlError extends SyscallError {
+  readonly [ioctlMarker] = true
   readonly request: number
   readonly requestHex: string
   /** The request's name (as the fd kind decides), or the hex when no table lists it. */
@@ -67,5 +77,9 @@ export class IoctlError extends SyscallError {
     this.request = details.request >>> 0
     this.requestHex = hex
     this.requestName = name
+  }
+
+  static override isInstance(value: unknown): value is IoctlError {
+    return VtlError.isInstance(value) && ioctlMarker in value
   }
 }

@@ -1,17 +1,20 @@
 import {
   HV_MAP_GPA_PERMISSIONS_ALL,
   TdxGp,
-  VmxExitBasic,
   VsmEngine,
   assertInterrupt,
+  classifyGpa,
+  decodeVpExit,
   endOfInterrupt,
-  exitToParavisor,
-  prepareEntry,
-  tdxStatusCode,
-  tdxStatusName,
+  runVpAsync,
+  type AsyncVpBacking,
+  type ExitOutcome,
+  type GpaWidth,
   type GuestVtl,
   type L2VmIndex,
+  type PageFacts,
   type TdxL2EnterGuestState,
+  type VpExit,
   type VpPort,
 } from '@vtl/core'
 import { GpaSpace } from '@vtl/memory'
@@ -19,19 +22,23 @@ import {
   EXCEPTION_NAMES,
   MemoryContents,
   SoftwareTdxModule,
-  findAccessFault,
+  exitResult,
   guestExit,
-  handleMemoryFault,
-  performHypercall,
+  pageFacts,
+  ssDpl,
+  traceGuestHypercall,
   type GuestAction,
+  type GuestGprs,
   type HypercallTracer,
   type Scenario,
+  type ScriptedGuestVp,
   type StepResult,
   type Trace,
   type VpEnterExit,
 } from '@vtl/sim'
 import { HwPlatform } from '../platform/hw-platform.js'
-import type { VpEntry, VpRunOutcome } from '../platform/vp-runner.js'
+import type { VpEntry } from '../platform/vp-runner.js'
+import { RunPageOffset, TdxVpContextOffset } from '../structs/run-page.js'
 import { SimKernel } from './sim-kernel.js'
 
 export interface HwTdOptions {
@@ -58,16 +65,48 @@ export interface HwStepOutcome {
 /** Cancelled runs in a row before a step gives up (each re-prepares the entry). */
 const MAX_CANCELLED_RUNS = 8
 
-const hex = (value: bigint): string => `0x${value.toString(16)}`
+/** XMM0 in the run page: the TDX context, its FXSAVE area, then 160 bytes of FXSAVE header. */
+const XMM0_IN_RUN_PAGE = RunPageOffset.context + TdxVpContextOffset.fxState + 160
+
+/** The run page's GPRs as the scripted guest's VMCALL registers. */
+function gprsOf(gps: bigint[]): GuestGprs {
+  return {
+    get rax() {
+      return gps[TdxGp.RAX] ?? 0n
+    },
+    set rax(value) {
+      gps[TdxGp.RAX] = value
+    },
+    get rcx() {
+      return gps[TdxGp.RCX] ?? 0n
+    },
+    set rcx(value) {
+      gps[TdxGp.RCX] = value
+    },
+    get rdx() {
+      return gps[TdxGp.RDX] ?? 0n
+    },
+    set rdx(value) {
+      gps[TdxGp.RDX] = value
+    },
+    get r8() {
+      return gps[TdxGp.R8] ?? 0n
+    },
+    set r8(value) {
+      gps[TdxGp.R8] = value
+    },
+  }
+}
 
 /**
  * A TD on the hardware path: core's `VsmEngine` bound to `HwPlatform`'s ports (hypercalls over
  * MSHV_HVCALL, VMCS writes as TDG.VP.WR through MSHV_VTL_TDCALL on each VP's pinned thread,
- * memory plans through `HwPlanSink`), all on a `SimKernel`. Each step enters the guest with
- * MSHV_RETURN_TO_LOWER_VTL through the VP's `VpRunner`; the guest model (scenario-format.md) runs
- * as the L2 behind TDG.VP.ENTER and the exit comes back through the run page.
+ * memory plans through `HwPlanSink`), all on a `SimKernel`, and a backing of core's VP loop
+ * (`runVpAsync`): each entry is MSHV_RETURN_TO_LOWER_VTL through the VP's `VpRunner`, the
+ * scripted guest (scenario-format.md) runs at the register level as the L2 behind TDG.VP.ENTER
+ * on the run page's state, and the exit comes back through the run page.
  */
-export class HwTd {
+export class HwTd implements AsyncVpBacking {
   readonly kernel: SimKernel
   readonly hw: HwPlatform
   readonly engine: VsmEngine
@@ -75,14 +114,13 @@ export class HwTd {
   readonly module: SoftwareTdxModule
   readonly contents: MemoryContents
   readonly memoryBytes: bigint
-  readonly gpaWidth: 48 | 52
+  readonly gpaWidth: GpaWidth
   readonly mbecCapable: boolean
   readonly trace: Trace | undefined
   private readonly tracer: HypercallTracer | undefined
   /** Exceptions the engine injected, per VP, since the step started (cleared by each step). */
   private readonly injected = new Map<number, number>()
-  private readonly actions = new Map<number, GuestAction>()
-  private readonly readValues = new Map<number, bigint>()
+  private readonly guests = new Map<number, ScriptedGuestVp>()
   /** Every TDG.VP.ENTER the guest saw: VP, L2 VM and the RIP the run page carried. */
   readonly entries: { vp: number; vm: L2VmIndex; rip: bigint }[] = []
 
@@ -120,7 +158,15 @@ export class HwTd {
     }
     this.engine = new VsmEngine({
       vpCount: options.vps,
-      ports: { hypervisor: hw.hypervisor, vp, protection: space },
+      ports: {
+        hypervisor: hw.hypervisor,
+        vp,
+        protection: space,
+        guestMemory: {
+          read: (gpa, length) => this.readGuest(gpa, length),
+          write: (gpa, bytes) => this.writeGuest(gpa, bytes),
+        },
+      },
     })
     const started = options.startedVps === undefined ? undefined : new Set(options.startedVps)
     for (const state of this.engine.vps) {
@@ -129,7 +175,7 @@ export class HwTd {
     }
     kernel.guest = (cpu, vmIndex, state) => {
       this.entries.push({ vp: cpu, vm: vmIndex, rip: state.rip })
-      return this.guestExit(cpu, vmIndex)
+      return this.guestExit(cpu, vmIndex, state)
     }
   }
 
@@ -190,69 +236,119 @@ export class HwTd {
     })
   }
 
-  /** The paravisor's side before an entry: wakes, interrupts, the VTL to run (§6.4). */
-  enter(vp: number): GuestVtl {
-    return prepareEntry(this.engine, vp).vtl
-  }
-
-  /** `undefined` if the VP's active VTL can run, else the report's error. */
-  runnable(vp: number): 'VpNotRunning' | 'VpBlocked' | undefined {
-    const state = this.engine.vp(vp)
-    const activity = state.vtls[state.exitVtl].apic.activity
-    if (activity === 'wait-for-sipi') return 'VpNotRunning'
-    if (activity === 'halted') return 'VpBlocked'
-    return undefined
+  private guest(vp: number): ScriptedGuestVp {
+    let guest = this.guests.get(vp)
+    if (guest === undefined) {
+      guest = {
+        action: undefined,
+        readValue: undefined,
+        xmm: Array.from({ length: 12 }, () => 0n),
+        blocked: undefined,
+        issued: undefined,
+      }
+      this.guests.set(vp, guest)
+    }
+    return guest
   }
 
   /**
-   * One guest step: handle the VP's wakes, enter its active VTL through the VpRunner
-   * (RETURN_TO_LOWER_VTL), let the guest perform `action`, handle the exit in the engine, and
-   * report `activeVtl` after the next entry's preparation. A blocked (retried) hypercall or an
-   * armed fault is not modelled on this path (the result says so).
+   * One guest step through core's loop: handle the VP's wakes, enter its active VTL through the
+   * VpRunner (RETURN_TO_LOWER_VTL), let the guest perform `action`, handle the exit, and report
+   * `activeVtl` after the next entry's preparation. A hypercall the engine asks to retry reports
+   * `blocked: true` and is not reissued; an armed fault is not modelled on this path (the result
+   * says so).
    */
   async step(vp: number, action: GuestAction): Promise<HwStepOutcome> {
     if (action.kind === 'fault') {
       const vtl = this.engine.vp(vp).exitVtl
       return { vtl, result: { unsupported: 'fault', activeVtl: vtl } }
     }
-    const runner = await this.hw.runner(vp)
     this.injected.delete(vp)
-    this.readValues.delete(vp)
-    let vtl: GuestVtl
-    let outcome: VpRunOutcome
-    let attempts = 0
-    do {
-      // A wake (of this VP too: EnableVpVtl on itself) cancels the next run through the poll
-      // eventfd; like OpenHCL's loop, prepare the entry again and re-enter.
-      vtl = this.enter(vp)
-      const error = this.runnable(vp)
-      if (error !== undefined) return { vtl, result: { error, activeVtl: vtl } }
-      this.actions.set(vp, action)
-      outcome = await runner.run(this.entryFor(vp, vtl))
-      this.actions.delete(vp)
-    } while (outcome.kind === 'cancelled' && ++attempts < MAX_CANCELLED_RUNS)
-    if (outcome.kind === 'exit') this.takeExit(vp, vtl, outcome.guestState)
-    let result: StepResult
-    if (outcome.kind === 'cancelled') {
-      result = { cancelled: true }
-    } else if (outcome.kind === 'vmcs-write-failed') {
-      result = { vmcsWriteFailed: hex(outcome.status), encoding: outcome.encoding }
-    } else if (outcome.exitInfo.rax >> 32n !== 0n) {
-      const status = tdxStatusCode(outcome.exitInfo.rax)
-      result = { enterStatus: tdxStatusName(status) ?? hex(BigInt(status)) }
-    } else {
-      const reason = Number(outcome.exitInfo.rax & 0xffffn)
-      result = this.handleExit(vp, vtl, action, reason, outcome.exitInfo.r8)
+    const guest = this.guest(vp)
+    guest.action = action
+    guest.readValue = undefined
+    const run = await runVpAsync(this.engine, this, vp, {
+      maxCancelled: MAX_CANCELLED_RUNS,
+      afterExit: (exit, vtl) => {
+        this.afterExit(vp, vtl, action, exit)
+      },
+    })
+    guest.action = undefined
+    if (run.blocked !== undefined) {
+      return { vtl: run.vtl, result: { error: run.blocked, activeVtl: run.vtl } }
     }
-    exitToParavisor(this.engine, vp)
-    const after = this.enter(vp)
+    // The engine holds the guest's registers between entries (RAX carries the result).
+    const regs = this.engine.vp(vp).shared
+    const result: StepResult =
+      run.exit === undefined
+        ? { cancelled: true }
+        : exitResult(action, run.exit, { guest, regs, contents: this.contents }, guest.issued)
+    // A call the engine asks to retry is reported (`blocked: true`), not reissued, on this path.
+    guest.blocked = undefined
     const injected = this.injected.get(vp)
     this.injected.delete(vp)
     if (injected !== undefined && result.exception === undefined) {
       result.exception = EXCEPTION_NAMES[injected] ?? injected
     }
-    result.activeVtl = after
-    return { vtl, result }
+    result.activeVtl = run.activeVtl
+    return { vtl: run.vtl, result }
+  }
+
+  /** The guest-hypercall trace and the `interrupt`/`eoi` actions, right after the exit switch. */
+  private afterExit(vp: number, vtl: GuestVtl, action: GuestAction, exit: ExitOutcome): void {
+    if (exit.kind === 'vmcall' && this.tracer !== undefined) {
+      traceGuestHypercall(this.tracer, vp, vtl, exit.control, exit.outcome)
+    } else if (action.kind === 'interrupt') {
+      assertInterrupt(this.engine, vp, action.vtl, action.vector)
+    } else if (action.kind === 'eoi') {
+      endOfInterrupt(this.engine, vp, vtl)
+    }
+  }
+
+  // ---- AsyncVpBacking ----
+
+  async enter(vp: number, vtl: GuestVtl): Promise<VpExit | undefined> {
+    const runner = await this.hw.runner(vp)
+    const outcome = await runner.run(this.entryFor(vp, vtl))
+    if (outcome.kind === 'cancelled') return undefined
+    if (outcome.kind === 'vmcs-write-failed') {
+      // The queued VMCS write failed and was rolled back: nothing ran (its TDX status).
+      return decodeVpExit({ rax: outcome.status, rcx: 0n, r8: 0n, r11: 0n })
+    }
+    this.takeExit(vp, vtl, outcome.guestState)
+    return decodeVpExit(outcome.exitInfo)
+  }
+
+  /** XMM0–5 from the run page's FXSAVE area, where the kernel saved the L2's. */
+  xmm(vp: number): readonly bigint[] {
+    const view = this.xmmView(vp)
+    return Array.from({ length: 12 }, (_, i) => view.getBigUint64(i * 8, true))
+  }
+
+  private xmmView(vp: number): DataView {
+    const page = this.kernel.runPage(vp)
+    return new DataView(page.buffer, page.byteOffset + XMM0_IN_RUN_PAGE, 6 * 16)
+  }
+
+  readGuest(gpa: bigint, length: number): Uint8Array | undefined {
+    const at = this.ram(gpa, length)
+    return at === undefined ? undefined : this.contents.readBytes(at, length)
+  }
+
+  writeGuest(gpa: bigint, bytes: Uint8Array): boolean {
+    const at = this.ram(gpa, bytes.length)
+    if (at === undefined) return false
+    this.contents.writeBytes(at, bytes)
+    return true
+  }
+
+  pageFacts(gpn: bigint): PageFacts {
+    return pageFacts(this, gpn)
+  }
+
+  private ram(gpa: bigint, length: number): bigint | undefined {
+    const { canonical } = classifyGpa(gpa, this.gpaWidth)
+    return canonical + BigInt(length) <= this.memoryBytes ? canonical : undefined
   }
 
   /**
@@ -303,57 +399,18 @@ export class HwTd {
     await this.hw.close()
   }
 
-  /** The L2 behind TDG.VP.ENTER (the simulator's guest, on this path's memory). */
-  private guestExit(vp: number, vmIndex: L2VmIndex): VpEnterExit {
-    const read = { readValue: undefined as bigint | undefined }
-    const exit = guestExit(this, (vmIndex - 1) as GuestVtl, this.actions.get(vp), read)
-    if (read.readValue !== undefined) this.readValues.set(vp, read.readValue)
+  /** The L2 behind TDG.VP.ENTER: the scripted guest on the run page's registers. */
+  private guestExit(vp: number, vmIndex: L2VmIndex, state: { gps: bigint[] }): VpEnterExit {
+    const vtl = (vmIndex - 1) as GuestVtl
+    const cpl = ssDpl(this.engine.vp(vp).vtls[vtl].registers.ss.attributes)
+    const guest = this.guest(vp)
+    const exit = guestExit(this, vtl, guest, gprsOf(state.gps), cpl)
+    // The L2's XMM registers as the kernel saves them, into the run page's FXSAVE area.
+    const view = this.xmmView(vp)
+    guest.xmm.forEach((value, i) => {
+      view.setBigUint64(i * 8, value, true)
+    })
     return exit
-  }
-
-  private handleExit(
-    vp: number,
-    vtl: GuestVtl,
-    action: GuestAction,
-    reason: number,
-    exitGpa: bigint
-  ): StepResult {
-    switch (action.kind) {
-      case 'hypercall':
-      case 'vtlCall':
-      case 'vtlReturn':
-      case 'setRegister':
-      case 'getRegister':
-        if (reason !== VmxExitBasic.VMCALL) return { unexpectedExit: reason }
-        // No `waiting` hook: a call that must wait is not retried on this path (`blocked: true`).
-        return performHypercall(this.engine, vp, action, { tracer: this.tracer })
-      case 'read':
-      case 'write':
-      case 'execute':
-        if (reason !== VmxExitBasic.EPT_VIOLATION) {
-          return action.kind === 'read'
-            ? { ok: true, value: hex(this.readValues.get(vp) ?? 0n) }
-            : { ok: true }
-        }
-        return handleMemoryFault(
-          this.engine,
-          vp,
-          vtl,
-          action.kind,
-          findAccessFault(this, vtl, action)?.verdict,
-          exitGpa,
-          this.gpaWidth
-        )
-      case 'interrupt':
-        assertInterrupt(this.engine, vp, action.vtl, action.vector)
-        return {}
-      case 'eoi':
-        endOfInterrupt(this.engine, vp, vtl)
-        return {}
-      case 'run':
-      case 'fault':
-        return {}
-    }
   }
 }
 

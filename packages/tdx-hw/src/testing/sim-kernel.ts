@@ -48,7 +48,11 @@ const PAGE_BIG = 4096n
 const L2_STATE_IN_RUN_PAGE = RunPageOffset.context + TdxVpContextOffset.l2EnterGuestState
 
 /** The L2 guest behind TDG.VP.ENTER: it sees and may change the guest state the kernel passed. */
-export type SimGuest = (cpu: number, vmIndex: L2VmIndex, state: TdxL2EnterGuestState) => VpEnterExit
+export type SimGuest = (
+  cpu: number,
+  vmIndex: L2VmIndex,
+  state: TdxL2EnterGuestState & { gps: bigint[] }
+) => VpEnterExit
 
 export interface SimKernelOptions {
   /** The software TDX module (default: a new one with `vps` VPs and `memory` VTL0 RAM). */
@@ -500,7 +504,7 @@ export class SimKernel implements Syscalls {
         r9: out.r9,
         r10: out.r10,
         r11: out.r11,
-        r12: 0n,
+        r12: out.r12 ?? 0n,
         r13: 0n,
       },
       TdxVpContextOffset.exitInfo

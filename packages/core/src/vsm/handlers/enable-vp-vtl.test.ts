@@ -17,7 +17,10 @@ import { handleWake } from '../wake.js'
 import { enablePartitionVtl } from './enable-partition-vtl.js'
 import { enableVpVtl } from './enable-vp-vtl.js'
 import { startVirtualProcessor } from './start-virtual-processor.js'
-import { vtlCall } from './vtl-switch.js'
+import { HvRegisterName } from '../../hv/register-name.js'
+import { assertInterrupt, handleCrossVtlInterrupts } from '../interrupts.js'
+import { getVpRegister, setVpRegister } from './register-access.js'
+import { vtlCall, vtlReturn } from './vtl-switch.js'
 
 function input(overrides: Partial<EnableVpVtlInput> = {}): EnableVpVtlInput {
   return {
@@ -151,21 +154,15 @@ const rows: Row[] = [
     status: 0x50,
   },
   {
-    name: '§13.11: CR0.NE clear → InvalidRegisterValue',
+    name: '§13.11: EFER.SVME → InvalidRegisterValue',
     setup: enablePartition,
-    input: input({ context: validContext({ cr0: 0x8000_0011n }) }),
+    input: input({ context: validContext({ efer: 0x1d01n }) }),
     status: 0x50,
   },
   {
-    name: '§13.11: CR0.PG without PE → InvalidRegisterValue',
+    name: '§13.11: CR4.PKE (bit 22, outside 0x00B7_1FFF) → InvalidRegisterValue',
     setup: enablePartition,
-    input: input({ context: validContext({ cr0: 0x8000_0030n }) }),
-    status: 0x50,
-  },
-  {
-    name: '§13.11: CR0 reserved bit 63 → InvalidRegisterValue',
-    setup: enablePartition,
-    input: input({ context: validContext({ cr0: 0x8000_0000_8000_0031n }) }),
+    input: input({ context: validContext({ cr4: 0x40_0020n }) }),
     status: 0x50,
   },
   {
@@ -257,6 +254,18 @@ describe('EnableVpVtl (§4.1)', () => {
     expect(vtlCall(h.engine, 0, 0x11n, 0n)).toBe(true)
   })
 
+  it('§13.11: the kvm-unit-tests context (CR0 = PE|WP|PG, NE clear) is accepted; ET is forced', () => {
+    const h = makeEngine(2)
+    enablePartition(h)
+    const context = validContext({ efer: 0xd00n, cr0: 0x8001_0001n, cr4: 0x220n })
+    expect(enableVpVtl(h.engine, 0, input({ context }))).toBe(HvStatus.Success)
+    handleWake(h.engine, 0)
+    const regs = h.engine.vp(0).vtls[1].registers
+    expect(regs.cr0).toBe(0x8001_0011n)
+    expect(regs.cr4).toBe(0x220n)
+    expect(h.vpPort.writes[0]?.registers.cr0).toBe(0x8001_0011n)
+  })
+
   it('§4.2: a VpPort failure keeps the context queued and VTL1 inactive', () => {
     const h = makeEngine(2)
     enablePartition(h)
@@ -298,6 +307,85 @@ describe('EnableVpVtl (§4.1)', () => {
     expect(ap.vtl1).toBeUndefined()
     expect(ap.exitVtl).toBe(1)
     expect(ap.vtls[1].registers.rip).toBe(0x5000n)
+  })
+})
+
+describe('§13.17: the StartVp-over-EnableVpVtl state (VTL1 running, never Active)', () => {
+  function overwritten(): Harness {
+    const h = makeEngine(2)
+    bringUpBsp(h)
+    enterVtl1(h)
+    expect(enableVpVtl(h.engine, 0, input({ vpIndex: 1 }))).toBe(0)
+    const start = {
+      partitionId: HV_PARTITION_ID_SELF,
+      vpIndex: 1,
+      targetVtl: 1,
+      context: validContext(),
+    }
+    expect(startVirtualProcessor(h.engine, 0, start)).toBe(0)
+    handleWake(h.engine, 1)
+    expect(h.engine.vp(1).exitVtl).toBe(1)
+    expect(h.engine.vp(1).vtl1).toBeUndefined()
+    return h
+  }
+
+  const R = HvRegisterName
+  it.each([
+    { name: 'CrInterceptControl read', get: R.CrInterceptControl },
+    { name: 'CrInterceptCr0Mask read', get: R.CrInterceptCr0Mask },
+    { name: 'CrInterceptCr4Mask write', set: R.CrInterceptCr4Mask, target: 1 as const },
+    {
+      name: 'CrInterceptIa32MiscEnableMask write',
+      set: R.CrInterceptIa32MiscEnableMask,
+      target: 1 as const,
+    },
+    // Deviations: OpenHCL panics on these two.
+    { name: 'CrInterceptControl write', set: R.CrInterceptControl, target: 1 as const },
+    {
+      name: 'PendingEvent0 write (VTL0 #GP)',
+      set: R.PendingEvent0,
+      target: 0 as const,
+      value: 0xd_0001n,
+    },
+  ])('$name → InvalidVtlState, nothing changed', (row) => {
+    const h = overwritten()
+    const before = snapshotEngine(h.engine)
+    if (row.get !== undefined) {
+      expect(getVpRegister(h.engine, 1, 1, 1, row.get).status).toBe(HvStatus.InvalidVtlState)
+    } else {
+      expect(setVpRegister(h.engine, 1, 1, row.target, row.set, row.value ?? 1n)).toBe(
+        HvStatus.InvalidVtlState
+      )
+    }
+    expect(snapshotEngine(h.engine)).toEqual(before)
+  })
+
+  it('VtlCall from VTL0 #UDs; VINA and VTL1 preemption do nothing', () => {
+    const h = overwritten()
+    const ap = h.engine.vp(1)
+    expect(setVpRegister(h.engine, 1, 1, 1, R.VsmVina, 0x130n)).toBe(0)
+    assertInterrupt(h.engine, 1, 0, 0x40)
+    expect(handleCrossVtlInterrupts(h.engine, 1)).toBe(false)
+    expect(ap.vtls[1].control.vinaStatus).toBe(0)
+    expect(vtlReturn(h.engine, 1, 0x12n, 0n)).toBe(true)
+    expect(vtlCall(h.engine, 1, 0x11n, 0n)).toBe(false)
+    assertInterrupt(h.engine, 1, 1, 0x50)
+    handleCrossVtlInterrupts(h.engine, 1)
+    expect(ap.exitVtl).toBe(0)
+  })
+
+  it('neither EnableVpVtl (VtlAlreadyEnabled) nor StartVp (InvalidVpState) repairs it', () => {
+    const h = overwritten()
+    expect(enableVpVtl(h.engine, 0, input({ vpIndex: 1 }))).toBe(HvStatus.VtlAlreadyEnabled)
+    const start = {
+      partitionId: HV_PARTITION_ID_SELF,
+      vpIndex: 1,
+      targetVtl: 1,
+      context: validContext(),
+    }
+    expect(startVirtualProcessor(h.engine, 0, start)).toBe(HvStatus.InvalidVpState)
+    handleWake(h.engine, 1)
+    expect(h.engine.vp(1).vtl1).toBeUndefined()
   })
 })
 

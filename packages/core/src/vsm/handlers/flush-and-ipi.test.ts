@@ -55,21 +55,116 @@ describe('FlushVirtualAddressSpace/List(Ex) status rules (§13.10)', () => {
     expect(flushVirtualAddress(h.engine, 0, row.code, row.input)).toBe(row.status)
   })
 
-  it('Ex: an empty sparse set → InvalidParameter; the "all" format → Success', () => {
+  // §13.17: the input rules of the flush calls, in order, each with its status.
+  const SPACE = '0000000000000000'
+  const exRows = [
+    {
+      name: 'Ex sparse {VP 1}',
+      flags: '0000000000000000',
+      set: '0000000000000000 0100000000000000 0200000000000000',
+      status: 0,
+    },
+    {
+      name: 'Ex empty sparse set, not all → InvalidParameter',
+      flags: '0000000000000000',
+      set: '0000000000000000 0000000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'Ex empty sparse set with all_processors',
+      flags: '0100000000000000',
+      set: '0000000000000000 0000000000000000',
+      status: 0,
+    },
+    {
+      name: 'Ex "all" format → InvalidParameter',
+      flags: '0100000000000000',
+      set: '0100000000000000 0000000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'Ex bank mask 1 without a bank word → InvalidParameter',
+      flags: '0000000000000000',
+      set: '0000000000000000 0100000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'Ex one bank word too many → InvalidParameter',
+      flags: '0000000000000000',
+      set: '0000000000000000 0100000000000000 0200000000000000 0100000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'Ex VP 2 of 2 VPs (deviation: OpenHCL crashes) → InvalidParameter',
+      flags: '0000000000000000',
+      set: '0000000000000000 0100000000000000 0400000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'Ex VP 64 (bank 1) of 2 VPs → InvalidParameter',
+      flags: '0000000000000000',
+      set: '0000000000000000 0200000000000000 0100000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'Ex a VP that does not exist, with all_processors → Success',
+      flags: '0100000000000000',
+      set: '0000000000000000 0100000000000000 0400000000000000',
+      status: 0,
+    },
+    {
+      name: 'Ex use_target_vtl (bit 4) → InvalidParameter',
+      flags: '1100000000000000',
+      set: '0000000000000000 0100000000000000 0200000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'Ex target_vtl bits (bits 5–6) → InvalidParameter',
+      flags: '6100000000000000',
+      set: '0000000000000000 0100000000000000 0200000000000000',
+      status: 0x05,
+    },
+  ]
+  it.each(exRows)('§13.17: $name', (row) => {
     const h = makeEngine(2)
-    const empty = bytes('0000000000000000 0000000000000000 0000000000000000 0000000000000000')
-    const all = bytes('0000000000000000 0000000000000000 0100000000000000 0000000000000000')
-    expect(flushVirtualAddress(h.engine, 0, 0x13, empty)).toBe(HvStatus.InvalidParameter)
-    expect(flushVirtualAddress(h.engine, 0, 0x13, all)).toBe(HvStatus.Success)
+    const input = bytes(`${SPACE} ${row.flags} ${row.set}`)
+    expect(flushVirtualAddress(h.engine, 0, 0x13, input)).toBe(row.status)
+    expect(flushVirtualAddress(h.engine, 0, 0x14, input)).toBe(row.status)
   })
 
-  it('blocked, not refused, while VTL1 holds a VTL0 TLB lock; VTL1 itself is not blocked', () => {
+  it('§13.17: a VP outside the partition in the non-Ex mask → InvalidParameter (deviation)', () => {
     const h = makeEngine(2)
+    expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(0n, 0x4n))).toBe(0x05)
+    expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(0n, 0x3n))).toBe(0)
+    expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(1n, 0x4n))).toBe(0)
+  })
+
+  it('§13.17: the simple form with a rep count or a variable header → InvalidHypercallInput', () => {
+    const h = makeEngine(2)
+    const input = flushInput(1n, 0n)
+    for (const extra of [{ repCount: 1 }, { variableHeaderSize: 1 }]) {
+      const outcome = dispatchHypercall(h.engine, {
+        vp: 0,
+        control: control(0x02, extra),
+        inputGpa: 0x1000n,
+        input: new Uint8Array([...input, ...new Uint8Array(8)]),
+      })
+      expect(outcome).toMatchObject({ kind: 'completed', status: HvStatus.InvalidHypercallInput })
+    }
+  })
+
+  it('succeeds and records the VTL0 lock holders for a VTL0 caller; a VTL1 flush waits on no VTL0 lock (§13.15)', () => {
+    const h = makeEngine(3)
     bringUpBsp(h)
     h.engine.shared.setTlbLocked(1, 0, true)
-    expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(1n, 0n))).toBe(HvStatus.Timeout)
+    // The caller's own lock is never waited for.
+    h.engine.shared.setTlbLocked(0, 0, true)
+    expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(1n, 0n))).toBe(HvStatus.Success)
+    expect(h.engine.vp(0).tlbWait).toEqual([[1], undefined])
+    h.engine.vp(0).tlbWait[0] = undefined
     enterVtl1(h)
     expect(flushVirtualAddress(h.engine, 0, 0x02, flushInput(1n, 0n))).toBe(HvStatus.Success)
+    expect(h.engine.vp(0).tlbWait).toEqual([undefined, undefined])
   })
 })
 
@@ -113,6 +208,97 @@ describe('SendSyntheticClusterIpi(Ex) VTL rules (§13.10)', () => {
       sendSyntheticClusterIpi(h.engine, 0, 0x0b, ipi(row.vector ?? 0x40, row.targetVtl, 0x2n))
     ).toBe(row.status)
     expect(snapshotEngine(h.engine)).toEqual(before)
+  })
+
+  // §13.17: dispatcher checks, then flags, target above the caller, own VTL1, vector — in order.
+  const orderRows = [
+    {
+      name: 'reserved u16 non-zero (before a bad HvInputVtl) → InvalidParameter',
+      setup: bringUpBsp,
+      bytes: '40000000 80 00 0100 0200000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'flags non-zero before target above the caller → InvalidParameter',
+      setup: bringUpBsp,
+      bytes: '40000000 11 01 0000 0200000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'flags non-zero before own VTL1 → InvalidParameter',
+      setup: inVtl1,
+      bytes: '40000000 00 01 0000 0200000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'target above the caller before a bad vector → AccessDenied',
+      setup: bringUpBsp,
+      bytes: '05000000 11 00 0000 0200000000000000',
+      status: 0x06,
+    },
+    {
+      name: 'own VTL1 before a bad vector → InvalidVtlState',
+      setup: inVtl1,
+      bytes: '00010000 00 00 0000 0200000000000000',
+      status: 0x51,
+    },
+    {
+      name: 'vector 256 → InvalidParameter',
+      setup: bringUpBsp,
+      bytes: '00010000 00 00 0000 0200000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'vector 255 → Success',
+      setup: bringUpBsp,
+      bytes: 'ff000000 00 00 0000 0200000000000000',
+      status: 0,
+    },
+  ]
+  it.each(orderRows)('§13.17: $name', (row) => {
+    const h = makeEngine(2)
+    row.setup(h)
+    expect(sendSyntheticClusterIpi(h.engine, 0, 0x0b, bytes(row.bytes))).toBe(row.status)
+  })
+
+  const exRows = [
+    {
+      name: 'the "all" format → InvalidParameter',
+      set: '0100000000000000 0000000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'bank words not matching the mask → InvalidParameter',
+      set: '0000000000000000 0300000000000000 0200000000000000',
+      status: 0x05,
+    },
+    {
+      name: 'an empty set → Success, no effect',
+      set: '0000000000000000 0000000000000000',
+      status: 0,
+    },
+    {
+      name: 'only VPs that do not exist → Success, no effect',
+      set: '0000000000000000 0200000000000000 0100000000000000',
+      status: 0,
+    },
+  ]
+  it.each(exRows)('§13.17: Ex $name', (row) => {
+    const h = makeEngine(2)
+    bringUpBsp(h)
+    const before = snapshotEngine(h.engine)
+    expect(
+      sendSyntheticClusterIpi(h.engine, 0, 0x15, bytes(`40000000 00 00 0000 ${row.set}`))
+    ).toBe(row.status)
+    expect(snapshotEngine(h.engine)).toEqual(before)
+  })
+
+  it('§13.17: a mask naming a missing VP delivers to the VPs that exist', () => {
+    const h = makeEngine(2)
+    bringUpBsp(h)
+    expect(sendSyntheticClusterIpi(h.engine, 0, 0x0b, ipi(0x40, 0, 0x8000_0000_0000_0002n))).toBe(0)
+    prepareEntry(h.engine, 1)
+    expect(h.engine.vp(1).vtls[0].apic.highestRequested()).toBe(0x40)
   })
 
   it('VTL1 → VTL0 delivers to VTL0 of the targets and preempts nothing in VTL1', () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { HV_PARTITION_ID_SELF } from '../../hv/hypercall-code.js'
 import { HvStatus } from '../../hv/status.js'
-import { toHex } from '../../hv/testing/arbitraries.js'
+import { bytes, toHex } from '../../hv/testing/arbitraries.js'
+import { dispatchHypercall } from '../dispatch.js'
 import { snapshotEngine } from '../snapshot.js'
-import { makeEngine } from '../testing/harness.js'
+import { control, makeEngine } from '../testing/harness.js'
 import {
   modifySparseGpaPageHostVisibility,
   querySparseGpaPageHostVisibility,
@@ -94,5 +95,25 @@ describe('QuerySparseGpaPageHostVisibility', () => {
     )
     expect(result.status).toBe(0)
     expect(Array.from(result.output ?? [])).toEqual([0, 3])
+  })
+
+  // §13.17: the index of the first non-RAM GPN, plus the rep start, with OperationDenied.
+  it.each([
+    { name: 'the 3rd of 4', repStart: 0, reps: 2 },
+    { name: 'rep start 1, the 3rd of 4', repStart: 1, reps: 2 },
+  ])('§13.17: a non-RAM GPN ($name) → OperationDenied, reps completed $reps', (row) => {
+    const h = makeEngine(1)
+    h.protection.notRam.add(0x12n)
+    const page = bytes(
+      'ffffffffffffffff 1000000000000000 1100000000000000 1200000000000000 1300000000000000'
+    )
+    const outcome = dispatchHypercall(h.engine, {
+      vp: 0,
+      control: control(0x11c, { repCount: 4, repStart: row.repStart }),
+      inputGpa: 0x1000n,
+      outputGpa: 0x2000n,
+      input: page,
+    })
+    expect(outcome).toMatchObject({ kind: 'completed', status: 0x08, repsCompleted: row.reps })
   })
 })

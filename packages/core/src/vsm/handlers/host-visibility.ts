@@ -95,7 +95,10 @@ export function querySparseGpaPageHostVisibility(
     return { status: HvStatus.AccessDenied, processed: 0 }
   }
   const answer = engine.ports.protection.queryHostVisibility(gpns)
-  if (answer.status !== HvStatus.Success) return { status: answer.status, processed: 0 }
+  // §13.17: the failing GPN's index is reported (the dispatcher adds the rep start).
+  if (answer.status !== HvStatus.Success) {
+    return { status: answer.status, processed: answer.shared.length }
+  }
   const output = new Uint8Array(gpns.length)
   for (let i = 0; i < gpns.length; i++) {
     output[i] = answer.shared[i] === true ? HostVisibility.ReadWrite : HostVisibility.Private

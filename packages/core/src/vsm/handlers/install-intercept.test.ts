@@ -66,4 +66,23 @@ describe('InstallIntercept (§7.4, §13.9)', () => {
     expect(installIntercept(h.engine, 0, input())).toBe(0)
     expect(h.engine.shared.ioIntercept(0x60, true)).toBe(true)
   })
+
+  it('§13.16: the mask sets each direction, so a narrower mask removes one and 0 removes both', () => {
+    const h = makeEngine(1)
+    bringUpBsp(h)
+    enterVtl1(h)
+    expect(installIntercept(h.engine, 0, input({ accessTypeMask: 0x3 }))).toBe(0)
+    expect(installIntercept(h.engine, 0, input({ accessTypeMask: 0x2 }))).toBe(0)
+    expect(h.engine.shared.ioIntercept(0x60, false)).toBe(false)
+    expect(h.engine.shared.ioIntercept(0x60, true)).toBe(true)
+    expect(installIntercept(h.engine, 0, input({ accessTypeMask: 0 }))).toBe(0)
+    expect(h.engine.shared.ioIntercept(0x60, true)).toBe(false)
+  })
+
+  it('guest VSM not Enabled → InvalidVtlState (a VTL1 caller cannot exist then: forced here)', () => {
+    const h = makeEngine(1)
+    h.engine.vp(0).exitVtl = 1
+    expect(installIntercept(h.engine, 0, input())).toBe(0x51)
+    expect(h.engine.shared.ioIntercept(0x60, true)).toBe(false)
+  })
 })

@@ -1,6 +1,7 @@
 import { HV_PARTITION_ID_SELF } from '../../hv/hypercall-code.js'
 import { HvStatus } from '../../hv/status.js'
 import type { VsmEngine } from '../engine.js'
+import { GuestVsmState } from '../shared-state.js'
 
 /**
  * `HvInstallIntercept` input (24 B): partition_id u64 @0, access_type_mask u32 @8, intercept_type
@@ -32,8 +33,9 @@ export function decodeInstallIntercept(bytes: Uint8Array): InstallInterceptInput
 
 /**
  * HvCallInstallIntercept on a CVM (§7.4, §13.9): only VTL1 may install, only IO-port intercepts
- * of read and/or write type; they set bits in the partition's `io_read_intercepts` /
- * `io_write_intercepts`.
+ * of read and/or write type, only while guest VSM is Enabled (InvalidVtlState). The mask *sets*
+ * the port's bits in the partition's `io_read_intercepts` / `io_write_intercepts`: a direction
+ * left out of the mask is removed, so mask 0 uninstalls the port (§13.16).
  */
 export function installIntercept(
   engine: VsmEngine,
@@ -49,10 +51,9 @@ export function installIntercept(
   const { shared } = engine
   shared.lockPartition()
   try {
-    if ((input.accessTypeMask & InterceptAccess.Read) !== 0)
-      shared.setIoIntercept(port, false, true)
-    if ((input.accessTypeMask & InterceptAccess.Write) !== 0)
-      shared.setIoIntercept(port, true, true)
+    if (engine.guestVsmState !== GuestVsmState.Enabled) return HvStatus.InvalidVtlState
+    shared.setIoIntercept(port, false, (input.accessTypeMask & InterceptAccess.Read) !== 0)
+    shared.setIoIntercept(port, true, (input.accessTypeMask & InterceptAccess.Write) !== 0)
   } finally {
     shared.unlockPartition()
   }

@@ -5,6 +5,7 @@ import { HvStatus } from '../../hv/status.js'
 import { validateVtlGpaFlags } from '../../validation/gpa-flags.js'
 import type { VsmEngine } from '../engine.js'
 import { GuestVsmState, PartitionField } from '../shared-state.js'
+import { waitForTlbLocks } from '../tlb-lock-wait.js'
 import type { RepResult } from './rep-result.js'
 
 const refused = (status: HvStatus): RepResult => ({ status, processed: 0 })
@@ -46,7 +47,10 @@ export function modifyVtlProtectionMask(
       return refused(HvStatus.InvalidRegisterValue)
     }
     const status = engine.ports.protection.changeVtlProtections(0, gpns, header.mapFlags)
-    return { status, processed: status === HvStatus.Success ? gpns.length : 0 }
+    if (status !== HvStatus.Success) return { status, processed: 0 }
+    // VTL0's TLBs must not keep the old permissions: wait for VPs that hold VTL0's lock (§13.15).
+    waitForTlbLocks(engine, callerVp, 0)
+    return { status, processed: gpns.length }
   } finally {
     shared.unlockPartition()
   }

@@ -149,7 +149,15 @@ describe('register access rules (§8, §13.6)', () => {
     const before = snapshotEngine(h.engine)
     expect(getVpRegister(h.engine, 0, row.caller, row.target, row.register).status).toBe(row.get)
     expect(snapshotEngine(h.engine)).toEqual(before)
-    const value = row.register === R.Ldtr ? 0x0082_0000_0000_0000_0000_0000_0000_0000n : 0x10n
+    // A value every §13.13 rule accepts (0x10 is a reserved EFER bit and not a PAT type).
+    const value =
+      row.register === R.Ldtr
+        ? 0x0082_0000_0000_0000_0000_0000_0000_0000n
+        : row.register === R.Efer
+          ? 0xd01n
+          : row.register === R.Pat
+            ? 0x6n
+            : 0x10n
     expect(setVpRegister(h.engine, 0, row.caller, row.target, row.register, value)).toBe(row.set)
     if (row.set !== 0) expect(snapshotEngine(h.engine)).toEqual(before)
   })
@@ -206,8 +214,23 @@ describe('VSM registers (§8, §13.5, §13.9)', () => {
     expect(getVpRegister(denied.engine, 0, 0, 0, R.VsmVpStatus).status).toBe(HvStatus.AccessDenied)
   })
 
-  it('GuestVsmPartitionConfig reports the hypervisor maximum VTL', () => {
-    expect(getVpRegister(makeEngine(1).engine, 0, 0, 0, R.GuestVsmPartitionConfig).value).toBe(1n)
+  // §13.17: registers of §8's table with no hardware-CVM arm.
+  it.each([
+    ['GuestVsmPartitionConfig', R.GuestVsmPartitionConfig],
+    ['VsmVpWaitForTlbLock', R.VsmVpWaitForTlbLock],
+    ['VsmVpSecureConfigVtl1', R.VsmVpSecureConfigVtl0 + 1],
+    ['VsmVpSecureConfigVtl14', R.VsmVpSecureConfigVtl0 + 14],
+  ])('§13.17: %s → InvalidParameter for Get and Set, from VTL0 and VTL1', (_name, register) => {
+    const h = makeEngine(1)
+    inVtl1(h)
+    const before = snapshotEngine(h.engine)
+    for (const caller of [0, 1] as const) {
+      h.engine.vp(0).exitVtl = caller
+      expect(getVpRegister(h.engine, 0, caller, caller, register).status).toBe(0x05)
+      expect(setVpRegister(h.engine, 0, caller, caller, register, 1n)).toBe(0x05)
+    }
+    h.engine.vp(0).exitVtl = 1
+    expect(snapshotEngine(h.engine)).toEqual(before)
   })
 
   describe('VsmVpSecureConfigVtl0 (§13.5)', () => {
@@ -258,12 +281,16 @@ describe('VSM registers (§8, §13.5, §13.9)', () => {
     })
   })
 
-  it('VsmVina (VTL1 only) stores the defined bits and refuses reserved ones', () => {
+  // §13.17: VsmVina reserved bits → InvalidParameter (the SynIC's write_reg), nothing written.
+  it.each([
+    { value: 0x7ffn, status: 0 },
+    { value: 0x800n, status: 0x05 },
+    { value: 0x8000_0000_0000_0000n, status: 0x05 },
+  ])('§13.17: VsmVina $value → $status', ({ value, status }) => {
     const h = makeEngine(1)
     inVtl1(h)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.VsmVina, 0x7ffn)).toBe(0)
-    expect(getVpRegister(h.engine, 0, 1, 1, R.VsmVina).value).toBe(0x7ffn)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.VsmVina, 0x800n)).toBe(HvStatus.InvalidRegisterValue)
+    expect(setVpRegister(h.engine, 0, 1, 1, R.VsmVina, value)).toBe(status)
+    expect(getVpRegister(h.engine, 0, 1, 1, R.VsmVina).value).toBe(status === 0 ? value : 0n)
   })
 
   it('PendingEvent0: only architectural exceptions, error codes only where they exist', () => {
@@ -278,15 +305,32 @@ describe('VSM registers (§8, §13.5, §13.9)', () => {
     expect(getVpRegister(h.engine, 0, 1, 0, R.PendingEvent0).value).toBe(event(13, true))
   })
 
-  it('CrInterceptControl accepts write intercepts only (no reads, no SGX launch control)', () => {
+  // §13.17: CrInterceptControl takes only the supported write-intercept bits 0x1EFF_D557.
+  it.each([
+    { name: 'every supported bit', value: 0x1eff_d557n, status: 0 },
+    { name: 'CR0 and CR4 writes', value: 0x5n, status: 0 },
+    { name: 'a read intercept (bit 3)', value: 1n << 3n, status: 0x50 },
+    { name: 'SGX launch control (bit 24)', value: 1n << 24n, status: 0x50 },
+    { name: 'bit 29', value: 1n << 29n, status: 0x50 },
+    { name: 'bit 63', value: 1n << 63n, status: 0x50 },
+  ])('§13.17: CrInterceptControl $name → $status', ({ value, status }) => {
     const h = makeEngine(1)
     inVtl1(h)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, 0x7f_c003n)).toBe(0)
-    expect(getVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl).value).toBe(0x7f_c003n)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, 1n << 3n)).toBe(0x50)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, 1n << 24n)).toBe(0x50)
-    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptCr0Mask, 0x8000_0001n)).toBe(0)
+    expect(setVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl, value)).toBe(status)
+    expect(getVpRegister(h.engine, 0, 1, 1, R.CrInterceptControl).value).toBe(
+      status === 0 ? value : 0n
+    )
   })
+
+  it.each([R.CrInterceptCr0Mask, R.CrInterceptCr4Mask, R.CrInterceptIa32MiscEnableMask])(
+    '§13.17: mask register %s stores what is written',
+    (register) => {
+      const h = makeEngine(1)
+      inVtl1(h)
+      expect(setVpRegister(h.engine, 0, 1, 1, register, 0xffff_ffff_ffff_ffffn)).toBe(0)
+      expect(getVpRegister(h.engine, 0, 1, 1, register).value).toBe(0xffff_ffff_ffff_ffffn)
+    }
+  )
 
   it('ApicBase can be written only with its current value', () => {
     const h = makeEngine(1)
@@ -377,5 +421,79 @@ describe('Get/SetVpRegisters through the dispatcher (raw bytes)', () => {
     expect(outcome.kind === 'completed' && toHex(outcome.output ?? new Uint8Array())).toBe(
       '0100010000000000' + '0000000000000000'
     )
+  })
+})
+
+describe('§13.17: Get/SetVpRegisters stop at the first failing element', () => {
+  /** SetVpRegisters header for VTL0 from VTL1, then (name, value) assocs. */
+  function setPage(assocs: [number, bigint][]): Uint8Array {
+    const page = new Uint8Array(16 + 32 * assocs.length)
+    const view = new DataView(page.buffer)
+    view.setBigUint64(0, 0xffff_ffff_ffff_ffffn, true)
+    view.setUint32(8, 0xffff_fffe, true)
+    view.setUint8(12, 0x10)
+    assocs.forEach(([name, value], i) => {
+      view.setUint32(16 + 32 * i, name, true)
+      view.setBigUint64(16 + 32 * i + 16, value, true)
+    })
+    return page
+  }
+
+  const rows = [
+    { name: 'the 2nd of 3 fails', repStart: 0, failAt: 1, status: 0x50, reps: 1, rips: [0x1000n] },
+    {
+      name: 'rep start 1, the 3rd fails',
+      repStart: 1,
+      failAt: 2,
+      status: 0x50,
+      reps: 2,
+      rips: [0x2000n],
+    },
+    {
+      name: 'rep start 2 skips the failing 2nd',
+      repStart: 2,
+      failAt: 1,
+      status: 0,
+      reps: 3,
+      rips: [0x3000n],
+    },
+  ]
+  it.each(rows)('$name → status $status, reps completed $reps, earlier writes kept', (row) => {
+    const h = makeEngine(1)
+    inVtl1(h)
+    const assocs: [number, bigint][] = [
+      [R.Rip, 0x1000n],
+      [R.Rip, 0x2000n],
+      [R.Rip, 0x3000n],
+    ]
+    // The failing element: CR0 with PG and no PE (§13.13).
+    assocs[row.failAt] = [R.Cr0, 0x8000_0000n]
+    const outcome = dispatchHypercall(h.engine, {
+      vp: 0,
+      control: control(0x51, { repCount: 3, repStart: row.repStart }),
+      inputGpa: 0x1000n,
+      input: setPage(assocs),
+    })
+    expect(outcome).toMatchObject({
+      kind: 'completed',
+      status: row.status,
+      repsCompleted: row.reps,
+    })
+    expect(h.engine.vp(0).vtls[0].registers.rip).toBe(row.rips[0])
+  })
+
+  it('GetVpRegisters: the failing index is the reps completed, with the values before it', () => {
+    const h = makeEngine(1)
+    inVtl1(h)
+    const page = bytes('ffffffffffffffff feffffff 10 000000 10000200 08000d00 10000200')
+    const outcome = dispatchHypercall(h.engine, {
+      vp: 0,
+      control: control(0x50, { repCount: 3 }),
+      inputGpa: 0x1000n,
+      outputGpa: 0x2000n,
+      input: page,
+    })
+    expect(outcome).toMatchObject({ kind: 'completed', status: 0x05, repsCompleted: 1 })
+    expect(outcome.kind === 'completed' && outcome.output?.length).toBe(16)
   })
 })

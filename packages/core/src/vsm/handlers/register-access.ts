@@ -8,7 +8,6 @@ import {
 import { HvStatus } from '../../hv/status.js'
 import type { GuestVtl } from '../../hv/vtl.js'
 import {
-  encodeGuestVsmPartitionConfig,
   encodeVsmCapabilities,
   encodeVsmCodePageOffsets,
   encodeVsmPartitionStatus,
@@ -19,9 +18,11 @@ import {
   VSM_CODE_PAGE_OFFSETS_X64,
 } from '../../hv/vsm-registers.js'
 import type { VsmEngine } from '../engine.js'
+import { writeOverlayMsr } from '../overlay-pages.js'
 import type { PrivateRegisters, SharedRegisters } from '../registers.js'
 import { GuestVsmState, PartitionField } from '../shared-state.js'
 import type { VsmVp } from '../vp.js'
+import { validateSetVpRegisterValue } from './register-value-rules.js'
 import {
   checkVsmPartitionConfigAccess,
   getVsmPartitionConfig,
@@ -125,7 +126,8 @@ function validateAccess(callerVtl: GuestVtl, targetVtl: GuestVtl, name: number):
 const ok = (value: bigint): RegisterRead => ({ status: HvStatus.Success, value })
 const fail = (status: HvStatus): RegisterRead => ({ status, value: 0n })
 
-function apicBase(vp: VsmVp): bigint {
+/** IA32_APIC_BASE as the VP reports it. */
+export function apicBase(vp: VsmVp): bigint {
   // xAPIC at 0xFEE00000, enabled (bit 11), BSP flag (bit 8) on VP 0.
   return 0xfee0_0000n | 0x800n | (vp.index === 0 ? 0x100n : 0n)
 }
@@ -203,8 +205,6 @@ export function getVpRegister(
       const status = checkVsmPartitionConfigAccess(engine, callerVtl, targetVtl)
       return status === HvStatus.Success ? ok(getVsmPartitionConfig(engine)) : fail(status)
     }
-    case R.GuestVsmPartitionConfig:
-      return ok(encodeGuestVsmPartitionConfig({ maximumVtl: engine.hypervisorMaximumVtl & 0xf }))
     case R.VsmVina:
       return targetVtl === 1 ? ok(vtl.synic.vina) : fail(HvStatus.InvalidParameter)
     case R.VsmVpSecureConfigVtl0: {
@@ -217,8 +217,6 @@ export function getVpRegister(
         })
       )
     }
-    case R.VsmVpWaitForTlbLock:
-      return ok(0n)
     case R.VpAssistPage:
       return ok(vtl.vpAssistPage)
     case R.ApicBase:
@@ -240,8 +238,9 @@ export function getVpRegister(
     case R.CrInterceptCr4Mask:
     case R.CrInterceptIa32MiscEnableMask: {
       if (targetVtl !== 1) return fail(HvStatus.AccessDenied)
+      // VTL1 running but not Active (the StartVp-over-EnableVpVtl overwrite, §13.17).
       const state = vp.vtl1?.regIntercept
-      if (state === undefined) return ok(0n)
+      if (state === undefined) return fail(HvStatus.InvalidVtlState)
       if (name === R.CrInterceptControl) return ok(state.interceptControl)
       if (name === R.CrInterceptCr0Mask) return ok(state.cr0Mask)
       if (name === R.CrInterceptCr4Mask) return ok(state.cr4Mask)
@@ -267,6 +266,7 @@ const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21])
 
 /** `set_vtl0_pending_event`: `HvX64PendingExceptionEvent` (pending 0, type 3:1, error code 8, vector 31:16). */
 function setPendingEvent0(vp: VsmVp, value: bigint): HvStatus {
+  // Deviation (§13.17): OpenHCL panics here without an Active VTL1; we answer InvalidVtlState.
   if (vp.vtl1 === undefined) return HvStatus.InvalidVtlState
   let event: bigint | undefined
   if ((value & 1n) !== 0n) {
@@ -282,19 +282,22 @@ function setPendingEvent0(vp: VsmVp, value: bigint): HvStatus {
   return HvStatus.Success
 }
 
-/** One register of SetVpRegisters on a hardware CVM (§5.5, §8, §13.5, §13.6). */
+/** One register of SetVpRegisters on a hardware CVM (§5.5, §8, §13.5, §13.6, §13.13). */
 export function setVpRegister(
   engine: VsmEngine,
   vpIndex: number,
   callerVtl: GuestVtl,
   targetVtl: GuestVtl,
   name: number,
-  value: bigint
+  requested: bigint
 ): HvStatus {
   const access = validateAccess(callerVtl, targetVtl, name)
   if (access !== HvStatus.Success) return access
   const vp = engine.vp(vpIndex)
   const vtl = vp.vtls[targetVtl]
+  const checked = validateSetVpRegisterValue(name, requested, vtl, engine.xssSupported)
+  if (!checked.ok) return checked.status
+  const value = checked.value
   const low = value & U64
   const priv = PRIVATE_U64.get(name)
   if (priv !== undefined) {
@@ -340,35 +343,25 @@ export function setVpRegister(
       engine.shared.setTlbLocked(vpIndex, 0, config.tlbLocked)
       return HvStatus.Success
     }
-    case R.VsmVpWaitForTlbLock: {
-      // The VP waits until no VP's VTL1 holds a lock on VTL0's TLB: blocked, reported as Timeout.
-      if ((low & 1n) === 0n) return HvStatus.Success
-      for (let other = 0; other < engine.vpCount; other++) {
-        if (engine.shared.tlbLocked(other, 0)) return HvStatus.Timeout
-      }
-      return HvStatus.Success
-    }
     case R.VsmVina:
       if (targetVtl !== 1) return HvStatus.InvalidParameter
-      if ((low & VsmVinaCodec.reservedMask) !== 0n) return HvStatus.InvalidRegisterValue
+      // §13.17: the SynIC's `write_reg` refuses reserved bits with InvalidParameter.
+      if ((low & VsmVinaCodec.reservedMask) !== 0n) return HvStatus.InvalidParameter
       vtl.synic.vina = low
       return HvStatus.Success
     case R.VpAssistPage:
       // Bits 11:1 are reserved (`msr_write_vp_assist_page`).
       if ((low & 0xffen) !== 0n) return HvStatus.InvalidRegisterValue
-      vtl.vpAssistPage = low
-      return HvStatus.Success
+      return writeOverlayMsr(engine, vp, targetVtl, 'assist', low)
     case R.ApicBase:
       return low === apicBase(vp) ? HvStatus.Success : HvStatus.InvalidParameter
     case R.Scontrol:
       vtl.synic.scontrol = low
       return HvStatus.Success
     case R.Siefp:
-      vtl.synic.siefp = low
-      return HvStatus.Success
+      return writeOverlayMsr(engine, vp, targetVtl, 'siefp', low)
     case R.Simp:
-      vtl.synic.simp = low
-      return HvStatus.Success
+      return writeOverlayMsr(engine, vp, targetVtl, 'simp', low)
     case R.Eom:
       return HvStatus.Success
     case R.PendingEvent0:
@@ -381,6 +374,8 @@ export function setVpRegister(
     case R.CrInterceptIa32MiscEnableMask: {
       if (targetVtl !== 1) return HvStatus.AccessDenied
       const state = vp.vtl1?.regIntercept
+      // Deviation (§13.17): OpenHCL panics on a CrInterceptControl write without an Active VTL1;
+      // we refuse it like the mask writes.
       if (state === undefined) return HvStatus.InvalidVtlState
       if (name === R.CrInterceptControl && (low & ~SUPPORTED_CR_INTERCEPTS) !== 0n) {
         return HvStatus.InvalidRegisterValue
@@ -397,7 +392,7 @@ export function setVpRegister(
 }
 
 /** Through the VpPort first (VMCS state on TDX), then the engine's bank; a port error changes nothing. */
-function writeRegisters(
+export function writeRegisters(
   engine: VsmEngine,
   vp: VsmVp,
   vtl: GuestVtl,

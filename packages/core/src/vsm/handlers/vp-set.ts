@@ -1,41 +1,35 @@
 /** `HV_GENERIC_SET_SPARSE_4K`: banks of 64 VPs, a bank present when its bit is set in the mask. */
 export const VP_SET_FORMAT_SPARSE_4K = 0n
-/** `HV_GENERIC_SET_ALL`. */
+/** `HV_GENERIC_SET_ALL`: refused by every call the paravisor handles here (§13.17). */
 export const VP_SET_FORMAT_ALL = 1n
 
 /**
- * Reads an `HvVpSet` (format u64, valid_bank_mask u64, then one u64 per present bank) at `offset`.
- * Returns the VP indices below `vpCount`, 'all', or undefined when the set is malformed.
+ * Reads an `HvVpSet` (format u64, valid_bank_mask u64, then one u64 per present bank) at `offset`,
+ * the banks running to the end of `view` (the call's variable header). Returns every VP index the
+ * set names, or undefined when the format is not sparse or the bank words do not match the mask
+ * (`ProcessorSet::from_processor_masks`).
  */
-export function readVpSet(
-  view: DataView,
-  offset: number,
-  vpCount: number
-): number[] | 'all' | undefined {
+export function readVpSet(view: DataView, offset: number): number[] | undefined {
   if (offset + 16 > view.byteLength) return undefined
-  const format = view.getBigUint64(offset, true)
-  if (format === VP_SET_FORMAT_ALL) return 'all'
-  if (format !== VP_SET_FORMAT_SPARSE_4K) return undefined
-  const mask = view.getBigUint64(offset + 8, true)
+  if (view.getBigUint64(offset, true) !== VP_SET_FORMAT_SPARSE_4K) return undefined
+  return readBanks(view.getBigUint64(offset + 8, true), view, offset + 16)
+}
+
+/** The VPs of `mask`'s banks whose words run from `at` to the end of `view`, or undefined. */
+function readBanks(mask: bigint, view: DataView, at: number): number[] | undefined {
+  const banks: number[] = []
+  for (let bank = 0; bank < 64; bank++) if (((mask >> BigInt(bank)) & 1n) !== 0n) banks.push(bank)
+  if (view.byteLength - at !== banks.length * 8) return undefined
   const vps: number[] = []
-  let at = offset + 16
-  for (let bank = 0; bank < 64; bank++) {
-    if (((mask >> BigInt(bank)) & 1n) === 0n) continue
-    if (at + 8 > view.byteLength) return undefined
-    const bits = view.getBigUint64(at, true)
-    at += 8
-    for (let bit = 0; bit < 64; bit++) {
-      if (((bits >> BigInt(bit)) & 1n) !== 0n && bank * 64 + bit < vpCount)
-        vps.push(bank * 64 + bit)
-    }
-  }
+  banks.forEach((bank, i) => {
+    vps.push(...vpsFromMask(view.getBigUint64(at + i * 8, true), bank * 64))
+  })
   return vps
 }
 
-/** The VPs named by a 64-bit processor mask (the non-Ex calls). */
-export function vpsFromMask(mask: bigint, vpCount: number): number[] {
+/** The VP indexes named by one 64-bit processor mask whose bit 0 is VP `base`. */
+export function vpsFromMask(mask: bigint, base = 0): number[] {
   const vps: number[] = []
-  for (let vp = 0; vp < 64 && vp < vpCount; vp++)
-    if (((mask >> BigInt(vp)) & 1n) !== 0n) vps.push(vp)
+  for (let bit = 0; bit < 64; bit++) if (((mask >> BigInt(bit)) & 1n) !== 0n) vps.push(base + bit)
   return vps
 }

@@ -1,5 +1,6 @@
 import { VtlEntryReason } from '../../hv/vp-assist-page.js'
 import type { VsmEngine } from '../engine.js'
+import { setEntryReason, setVinaStatus, vtlReturnRegisters } from '../overlay-pages.js'
 
 /** Length of VMCALL (0F 01 C1), the instruction in the hypercall page on Intel. */
 export const VMCALL_LENGTH = 3n
@@ -30,7 +31,7 @@ const VINA_AUTO_RESET = 1n << 9n
 export function raiseVtl(engine: VsmEngine, vpIndex: number, reason: number): void {
   const vp = engine.vp(vpIndex)
   vp.exitVtl = 1
-  vp.vtls[1].control.entryReason = reason
+  setEntryReason(engine, vp, reason)
 }
 
 /**
@@ -73,13 +74,13 @@ export function vtlReturn(
   vtl1.registers.rip = ripAfterVmcall(vtl1.registers.rip)
   // Release every TLB lock VTL1 holds on this VP (it locks VTL0's TLB).
   if (engine.shared.tlbLocked(vpIndex, 0)) engine.shared.setTlbLocked(vpIndex, 0, false)
-  if ((vtl1.synic.vina & VINA_AUTO_RESET) !== 0n) vtl1.control.vinaStatus = 0
+  if ((vtl1.synic.vina & VINA_AUTO_RESET) !== 0n) setVinaStatus(engine, vp, 0)
   vp.exitVtl = 0
   if (!fast) {
     // Into the shared RAX/RCX; without an assist page OpenHCL copies zeros (§13.9).
-    const enabled = vp.assistPageEnabled(1)
-    vp.shared.rax = enabled ? vtl1.control.registers[0] : 0n
-    vp.shared.rcx = enabled ? vtl1.control.registers[1] : 0n
+    const registers = vp.assistPageEnabled(1) ? vtlReturnRegisters(engine, vp) : undefined
+    vp.shared.rax = registers?.[0] ?? 0n
+    vp.shared.rcx = registers?.[1] ?? 0n
   }
   return true
 }

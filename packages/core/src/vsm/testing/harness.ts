@@ -62,6 +62,10 @@ export class FakeProtection implements ProtectionPort {
   /** Pages the port refuses to share (AccessDenied at that index). */
   readonly unshareable = new Set<bigint>()
   readonly shared = new Set<bigint>()
+  /** Pages that are not RAM (the query answers OperationDenied at the first). */
+  readonly notRam = new Set<bigint>()
+  /** A visibility change stops before this page with Timeout (the host asks for a retry). */
+  timeoutAt: bigint | undefined
 
   changeDefaultVtlProtections(vtl: GuestVtl, flags: number): HvStatus {
     this.calls.push(`default vtl${vtl} 0x${flags.toString(16)}`)
@@ -77,6 +81,7 @@ export class FakeProtection implements ProtectionPort {
     )
     for (let i = 0; i < gpns.length; i++) {
       const gpn = gpns[i] as bigint
+      if (gpn === this.timeoutAt) return { status: HvStatus.Timeout, processed: i }
       if (shared && this.unshareable.has(gpn))
         return { status: HvStatus.AccessDenied, processed: i }
       if (shared) this.shared.add(gpn)
@@ -85,7 +90,10 @@ export class FakeProtection implements ProtectionPort {
     return { status: HvStatus.Success, processed: gpns.length }
   }
   queryHostVisibility(gpns: readonly bigint[]): { status: HvStatus; shared: boolean[] } {
-    return { status: HvStatus.Success, shared: gpns.map((gpn) => this.shared.has(gpn)) }
+    const bad = gpns.findIndex((gpn) => this.notRam.has(gpn))
+    const answered = bad < 0 ? gpns : gpns.slice(0, bad)
+    const shared = answered.map((gpn) => this.shared.has(gpn))
+    return { status: bad < 0 ? HvStatus.Success : HvStatus.OperationDenied, shared }
   }
 }
 

@@ -1,0 +1,139 @@
+import type { GuestVtl } from '../../hv/vtl.js'
+import type { VsmEngine } from '../engine.js'
+import { exitToParavisor, prepareEntry } from '../interrupts.js'
+import { haltForTlbUnlock } from '../tlb-lock-wait.js'
+import type { VsmVp } from '../vp.js'
+import { handleVpExit, type ExitOutcome } from './exit-switch.js'
+import type { AsyncVpBacking, VpBacking, VpBackingBase } from './vp-backing.js'
+
+/** Why a VP could not enter its active VTL (scenario reports use these names). */
+export type VpBlockedReason = 'VpNotRunning' | 'VpBlocked'
+
+/** One pass of the loop on a VP. */
+export interface VpRun {
+  /** The VTL the VP entered (its active VTL when it could not run). */
+  vtl: GuestVtl
+  /** Set when the VP could not run: never started, or halted. */
+  blocked: VpBlockedReason | undefined
+  /** The exit and what the paravisor did with it (undefined when the VP did not run). */
+  exit: ExitOutcome | undefined
+  /** The VTL the VP runs next, after the post-exit entry preparation. */
+  activeVtl: GuestVtl
+}
+
+export interface VpRunOptions {
+  /**
+   * Nothing changed for this VP since the loop's last post-exit preparation (the host tracks
+   * wakes): skip the pre-entry one.
+   */
+  prepared?: boolean
+  /**
+   * Called right after the exit switch with the VTL that exited, before the VP leaves its lower
+   * VTL (traces, devices).
+   */
+  afterExit?: (exit: ExitOutcome, vtl: GuestVtl) => void
+}
+
+/**
+ * No wake word, no requested interrupt or NMI in either VTL's APIC and no VTL1 pending event:
+ * `prepareEntry` would change nothing but `active_vtl` (its every branch needs one of these).
+ */
+function quiet(engine: VsmEngine, state: VsmVp): boolean {
+  const { shared } = engine
+  if (shared.wakeReasons(state.index, 0) !== 0 || shared.wakeReasons(state.index, 1) !== 0) {
+    return false
+  }
+  const vtl0 = state.vtls[0]
+  const vtl1 = state.vtls[1]
+  if (vtl0.apic.nmiPending || vtl1.apic.nmiPending) return false
+  if (vtl0.apic.highestRequested() >= 0 || vtl1.apic.highestRequested() >= 0) return false
+  return state.vtl1?.vtl0ExitPendingEvent === undefined
+}
+
+/**
+ * Everything before a lower-VTL entry (§6.4 steps 1–2): wakes, interrupts, the VTL to run; an
+ * injected interrupt ends a HLT. Returns the VTL and tells the backing.
+ */
+export function prepareVpEntry(engine: VsmEngine, backing: VpBackingBase, vp: number): GuestVtl {
+  const state = engine.vp(vp)
+  let vtl: GuestVtl
+  if (quiet(engine, state)) {
+    vtl = state.exitVtl
+    engine.shared.setActiveVtl(vp, vtl)
+  } else {
+    const plan = prepareEntry(engine, vp)
+    vtl = plan.vtl
+    const apic = state.vtls[vtl].apic
+    if (plan.vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
+  }
+  backing.prepared?.(vp, vtl)
+  return vtl
+}
+
+/**
+ * Whether `vp`'s active VTL can run: undefined if it can; VpBlocked while it is halted (HLT) or
+ * waits for another VP's TLB lock on that VTL (§13.15).
+ */
+export function vpBlocked(engine: VsmEngine, vp: number): VpBlockedReason | undefined {
+  const state = engine.vp(vp)
+  const activity = state.vtls[state.exitVtl].apic.activity
+  if (activity === 'wait-for-sipi') return 'VpNotRunning'
+  if (activity === 'halted') return 'VpBlocked'
+  return haltForTlbUnlock(engine, state) ? 'VpBlocked' : undefined
+}
+
+function finish(
+  engine: VsmEngine,
+  backing: VpBackingBase,
+  vp: number,
+  vtl: GuestVtl,
+  exit: ExitOutcome,
+  options: VpRunOptions
+): VpRun {
+  options.afterExit?.(exit, vtl)
+  exitToParavisor(engine, vp)
+  return { vtl, blocked: undefined, exit, activeVtl: prepareVpEntry(engine, backing, vp) }
+}
+
+/**
+ * The one VP loop, one pass (OpenVMM's `run_vp`): prepare the entry, enter the active VTL through
+ * the backing, dispatch the exit, leave the lower VTL and prepare the next entry.
+ */
+export function runVp(
+  engine: VsmEngine,
+  backing: VpBacking,
+  vp: number,
+  options: VpRunOptions = {}
+): VpRun {
+  const vtl =
+    options.prepared === true ? engine.vp(vp).exitVtl : prepareVpEntry(engine, backing, vp)
+  const blocked = vpBlocked(engine, vp)
+  if (blocked !== undefined) return { vtl, blocked, exit: undefined, activeVtl: vtl }
+  const exit = handleVpExit(engine, backing, vp, vtl, backing.enter(vp, vtl))
+  return finish(engine, backing, vp, vtl, exit, options)
+}
+
+/**
+ * `runVp` for a backing whose entry completes later. A run a wake cancelled before the L2 ran is
+ * prepared and entered again, at most `maxCancelled` times (then the result has no exit).
+ */
+export async function runVpAsync(
+  engine: VsmEngine,
+  backing: AsyncVpBacking,
+  vp: number,
+  options: VpRunOptions & { maxCancelled?: number } = {}
+): Promise<VpRun> {
+  const maxCancelled = options.maxCancelled ?? 8
+  let vtl = options.prepared === true ? engine.vp(vp).exitVtl : prepareVpEntry(engine, backing, vp)
+  for (let attempt = 0; ; attempt++) {
+    const blocked = vpBlocked(engine, vp)
+    if (blocked !== undefined) return { vtl, blocked, exit: undefined, activeVtl: vtl }
+    const exit = await backing.enter(vp, vtl)
+    if (exit !== undefined) {
+      return finish(engine, backing, vp, vtl, handleVpExit(engine, backing, vp, vtl, exit), options)
+    }
+    if (attempt + 1 >= maxCancelled)
+      return { vtl, blocked: undefined, exit: undefined, activeVtl: vtl }
+    vtl = prepareVpEntry(engine, backing, vp)
+  }
+}

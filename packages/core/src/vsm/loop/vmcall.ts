@@ -1,0 +1,63 @@
+import type { VsmEngine } from '../engine.js'
+import { dispatchHypercall, type HypercallOutcome } from '../dispatch.js'
+import type { VpBackingBase } from './vp-backing.js'
+import type { VpExit } from './vp-exit.js'
+
+const FAST = 1n << 16n
+const VTL_CALL = 0x11n
+const VTL_RETURN = 0x12n
+
+/** A VMCALL exit as the loop handled it. */
+export interface VmcallExit {
+  kind: 'vmcall'
+  /** The control word (RCX) the guest passed. */
+  control: bigint
+  /** R8 at the exit: where the output went for a memory call. */
+  outputGpa: bigint
+  outcome: HypercallOutcome
+}
+
+/**
+ * The TDX VMCALL exit (§1.5, §7.2, TLFS x64 calling convention): CPL from the exit (≠ 0 → #GP
+ * before dispatch); the control word from RCX; VtlCall/VtlReturn input from RAX; a memory call's
+ * input read from guest RAM at RDX and its output written at R8; a fast call's input from RDX, R8
+ * and XMM0–5. The engine writes the result to RAX and advances RIP where the TLFS says (a
+ * completed call or a VTL switch; not a #UD/#GP or a retry).
+ */
+export function handleVmcall(
+  engine: VsmEngine,
+  backing: VpBackingBase,
+  vp: number,
+  exit: VpExit
+): VmcallExit {
+  const regs = engine.vp(vp).shared
+  const control = regs.rcx
+  const outputGpa = regs.r8
+  let outcome: HypercallOutcome
+  if (exit.cpl !== 0) {
+    outcome = dispatchHypercall(engine, { vp, control, cpl: exit.cpl })
+  } else if (control === VTL_CALL || control === VTL_RETURN) {
+    // The VTL switch fast path (input in RAX, the engine's default); any other bits go the
+    // general way below, where the VtlCall/VtlReturn handlers refuse them.
+    outcome = dispatchHypercall(engine, { vp, control })
+  } else if ((control & FAST) !== 0n) {
+    outcome = dispatchHypercall(engine, {
+      vp,
+      control,
+      fastRegisters: [regs.rdx, regs.r8, ...backing.xmm(vp)],
+    })
+  } else {
+    const inputGpa = regs.rdx
+    outcome = dispatchHypercall(engine, {
+      vp,
+      control,
+      inputGpa,
+      outputGpa,
+      readInput: (length) => backing.readGuest(inputGpa, length),
+    })
+    if (outcome.kind === 'completed' && outcome.output !== undefined) {
+      backing.writeGuest(outputGpa + BigInt(outcome.outputOffset), outcome.output)
+    }
+  }
+  return { kind: 'vmcall', control, outputGpa, outcome }
+}

@@ -1,0 +1,84 @@
+import {
+  VmxExitBasic,
+  classifyGpa,
+  decodeVpExit,
+  emptyVpExit,
+  entryReason,
+  type GpaWidth,
+  type GuestVtl,
+  type PageFacts,
+  type VpBacking,
+  type VpExit,
+} from '@vtl/core'
+import { pageFacts } from '../guest/access.js'
+import type { SimTd } from './sim-td.js'
+
+/** `HvVtlEntryReason` names for the trace. */
+const ENTRY_REASONS: readonly string[] = ['reserved', 'VTL_CALL', 'INTERRUPT', 'INTERCEPT']
+
+/**
+ * The software TD as a backing of core's VP loop: TDG.VP.ENTER through the fault injector into
+ * the software TDX module (whose L2 is the scripted guest), guest RAM in `MemoryContents`, page
+ * facts from the Secure EPT and the GPA space. It also keeps the simulator's books: VTL switches,
+ * the cycle costs of an exit and of the hypercall handler.
+ */
+export class SimTdBacking implements VpBacking {
+  readonly gpaWidth: GpaWidth
+  readonly mbecCapable: boolean
+  /** The simulated cycle count at the last L2 exit (before its cost). */
+  exitAt = 0
+  private readonly td: SimTd
+  private readonly exit: VpExit = emptyVpExit()
+
+  constructor(td: SimTd) {
+    this.td = td
+    this.gpaWidth = td.gpaWidth
+    this.mbecCapable = td.mbecCapable
+  }
+
+  enter(vp: number, vtl: GuestVtl): VpExit {
+    const td = this.td
+    const exit = decodeVpExit(td.vpEnter(vp, vtl), this.exit)
+    if (exit.tdxStatus === 0) {
+      this.exitAt = td.tick(vp, td.cost.l2Exit)
+      if (exit.reason === VmxExitBasic.VMCALL) td.tick(vp, td.cost.hypercallHandler)
+    }
+    return exit
+  }
+
+  xmm(vp: number): readonly bigint[] {
+    return this.td.guestVp(vp).xmm
+  }
+
+  readGuest(gpa: bigint, length: number): Uint8Array | undefined {
+    const at = this.ram(gpa, length)
+    return at === undefined ? undefined : this.td.contents.readBytes(at, length)
+  }
+
+  writeGuest(gpa: bigint, bytes: Uint8Array): boolean {
+    const at = this.ram(gpa, bytes.length)
+    if (at === undefined) return false
+    this.td.contents.writeBytes(at, bytes)
+    return true
+  }
+
+  pageFacts(gpn: bigint): PageFacts {
+    return pageFacts(this.td, gpn)
+  }
+
+  /** Counts (and traces) a VTL switch when the VTL to run differs from the last one. */
+  prepared(vp: number, vtl: GuestVtl): void {
+    const td = this.td
+    const before = td.enteredVtl[vp] as GuestVtl
+    if (vtl === before) return
+    td.enteredVtl[vp] = vtl
+    const reason = entryReason(td.engine, td.engine.vp(vp))
+    td.vtlSwitch(vp, before, vtl, ENTRY_REASONS[reason] ?? '')
+  }
+
+  /** The canonical start of `length` bytes at `gpa` when they all lie in RAM. */
+  private ram(gpa: bigint, length: number): bigint | undefined {
+    const { canonical } = classifyGpa(gpa, this.gpaWidth)
+    return canonical + BigInt(length) <= this.td.memoryBytes ? canonical : undefined
+  }
+}
