@@ -81,6 +81,21 @@ describe.skipIf(skip)('UnicornEngine (libunicorn through koffi)', () => {
     expect(hits).toBe(1)
   })
 
+  it('clears the exception in flight, so a repeated #DE is not escalated to #DF', () => {
+    const { uc, ram } = open()
+    const vectors: number[] = []
+    uc.addInterruptHook((vector) => {
+      vectors.push(vector)
+      uc.stop()
+    })
+    Buffer.from('31c948f7f1', 'hex').copy(ram, 0x1000) // xor ecx, ecx; div rcx
+    for (let i = 0; i < 3; i++) {
+      expect(uc.resetExceptionState()).toBe(true)
+      uc.start(0x1000n)
+    }
+    expect(vectors).toEqual([0, 0, 0])
+  })
+
   it('refuses a misaligned mapping with a typed error (UC_ERR_ARG, E_INVALID_VALUE)', () => {
     const { uc } = open()
     let error: unknown

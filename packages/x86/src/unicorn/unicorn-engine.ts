@@ -11,6 +11,7 @@ import {
   X86Reg,
   ucCtlWrite,
 } from './constants.js'
+import { exceptionStateOffset } from './exception-state.js'
 import { UnicornError } from './unicorn-error.js'
 import { loadUnicorn, type UnicornLibrary } from './unicorn-library.js'
 
@@ -34,6 +35,14 @@ export interface UcMemFault {
   size: number
 }
 
+/**
+ * A canonical linear address as a JS number: the upper half as negative numbers (its signed
+ * value), so every canonical address is exact (|value| < 2^47).
+ */
+export function linearNumber(address: number | bigint): number {
+  return typeof address === 'bigint' ? Number(BigInt.asIntN(64, address)) : address
+}
+
 /** Past every canonical address: `uc_emu_start` never stops on reaching it. */
 const NEVER = 0x8000_0000_0000_0000n
 
@@ -52,6 +61,8 @@ export class UnicornEngine {
   private readonly batchPointers: BigUint64Array
   private readonly batchStorePointer: unknown
   private closed = false
+  private context: unknown
+  private contextView: Buffer | undefined
 
   /** `cpuModel`: a `UC_CPU_X86_*` model (default: Unicorn's qemu64). */
   constructor(options: { cpuModel?: number } = {}) {
@@ -122,6 +133,19 @@ export class UnicornEngine {
     )
   }
 
+  /** A register wider than 64 bits (XMM: 16 bytes), as little-endian bytes. */
+  readWide(reg: number, bytes: number): Uint8Array {
+    this.scratch.fill(0)
+    this.check('uc_reg_read', this.lib.uc_reg_read(this.live(), reg, this.scratch))
+    return Uint8Array.from(this.scratch.subarray(0, bytes))
+  }
+
+  writeWide(reg: number, value: Uint8Array): void {
+    this.scratch.fill(0)
+    this.scratch.set(value.subarray(0, X86_MMR_SIZE))
+    this.check('uc_reg_write', this.lib.uc_reg_write(this.live(), reg, this.scratch))
+  }
+
   /** A segment selector register: writing one loads the descriptor from the current GDT. */
   writeSelector(reg: number, selector: number): void {
     this.scratch.writeUInt16LE(selector, 0)
@@ -175,6 +199,28 @@ export class UnicornEngine {
     this.check('uc_emu_stop', this.lib.uc_emu_stop(this.live()))
   }
 
+  /**
+   * Clears QEMU's record of an exception in flight after the backing delivered (or dropped) one,
+   * so the next exception is not escalated to #DF / a triple fault (see exception-state.ts).
+   * Returns false when this libunicorn's layout could not be measured.
+   */
+  resetExceptionState(): boolean {
+    const at = exceptionStateOffset(this.lib)
+    if (at === null) return false
+    if (this.context === undefined) {
+      const out: unknown[] = [null]
+      this.check('uc_context_alloc', this.lib.uc_context_alloc(this.live(), out))
+      this.context = out[0]
+      this.contextView = Buffer.from(
+        this.lib.koffi.view(this.context, Number(this.lib.uc_context_size(this.live())))
+      )
+    }
+    this.check('uc_context_save', this.lib.uc_context_save(this.live(), this.context))
+    this.contextView?.writeInt32LE(-1, at)
+    this.check('uc_context_restore', this.lib.uc_context_restore(this.live(), this.context))
+    return true
+  }
+
   /** Drops the translated-code cache (after the host changed guest code behind the engine). */
   flushTranslations(): void {
     this.check('uc_ctl(TB_FLUSH)', this.lib.uc_ctl(this.live(), ucCtlWrite(UC_CTL_TB_FLUSH, 0)))
@@ -182,9 +228,13 @@ export class UnicornEngine {
 
   /** Before every instruction: its linear address and length. */
   addCodeHook(callback: (address: number, size: number) => void): void {
-    this.addHook(UcHook.CODE, this.lib.codeHook, (_uc: unknown, address: number, size: number) => {
-      callback(address, size)
-    })
+    this.addHook(
+      UcHook.CODE,
+      this.lib.codeHook,
+      (_uc: unknown, address: number | bigint, size: number) => {
+        callback(linearNumber(address), size)
+      }
+    )
   }
 
   /** An exception or software interrupt (`intno` = vector) that the CPU did not deliver. */
@@ -217,6 +267,7 @@ export class UnicornEngine {
     for (const cb of this.callbacks) this.lib.koffi.unregister(cb)
     this.callbacks.length = 0
     this.lib.koffi.free(this.batchStorePointer)
+    if (this.context !== undefined) this.lib.uc_context_free(this.context)
   }
 
   private addHook(

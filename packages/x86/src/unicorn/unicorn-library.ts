@@ -25,6 +25,11 @@ export interface UnicornLibrary {
   readonly uc_hook_add: KoffiFunction
   readonly uc_hook_del: KoffiFunction
   readonly uc_ctl: KoffiFunction
+  readonly uc_context_alloc: KoffiFunction
+  readonly uc_context_save: KoffiFunction
+  readonly uc_context_restore: KoffiFunction
+  readonly uc_context_size: KoffiFunction
+  readonly uc_context_free: KoffiFunction
   readonly codeHook: KoffiType
   readonly intrHook: KoffiType
   readonly memFaultHook: KoffiType
@@ -110,6 +115,11 @@ function bind(): UnicornLibrary {
     ),
     uc_hook_del: lib.func('int uc_hook_del(void *uc, size_t hh)'),
     uc_ctl: lib.func('int uc_ctl(void *uc, int control, ...)'),
+    uc_context_alloc: lib.func('int uc_context_alloc(void *uc, _Out_ void **context)'),
+    uc_context_save: lib.func('int uc_context_save(void *uc, void *context)'),
+    uc_context_restore: lib.func('int uc_context_restore(void *uc, void *context)'),
+    uc_context_size: lib.func('size_t uc_context_size(void *uc)'),
+    uc_context_free: lib.func('int uc_context_free(void *context)'),
     codeHook: koffi.proto(
       'void VtlUcCodeHook(void *uc, uint64_t address, uint32_t size, void *user)'
     ),
