@@ -14,7 +14,7 @@ const skip = !unicorn.available
     ? 'nasm missing (apt-get install nasm)'
     : false
 
-const HEAD = '%include "vtl-guest.inc"\nbits 64\norg 0x100000\n'
+const HEAD = '%include "vtl-guest.asm"\nbits 64\norg 0x100000\n'
 
 /** The GPA of `label` in an assembled kernel: nasm's map would do, a marker is simpler. */
 function labelGpa(binary: Buffer, marker: string): bigint {

@@ -15,7 +15,7 @@ const skip = !unicorn.available
     : false
 
 const VTL1_GPA = 0x20_0000n
-const HEAD = '%include "vtl-guest.inc"\nbits 64\n'
+const HEAD = '%include "vtl-guest.asm"\nbits 64\n'
 
 describe.skipIf(skip)('X86Vp: VTL register banking (§6.4)', () => {
   const vps: X86Vp[] = []

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The SDK's include directory (vtl-guest.inc). */
+/** The SDK's include directory (vtl-guest.asm). */
 export const SDK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../sdk')
 
 export function nasmAvailable(): boolean {
