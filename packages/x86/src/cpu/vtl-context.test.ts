@@ -174,6 +174,35 @@ describe.skipIf(skip)('VtlContext: real x86-64 code on Unicorn', () => {
     expect(runGuest(vp)).toMatchObject({ exitCode: 1 })
   })
 
+  /** Copies the loader's first GiB of page tables to 3 MiB and switches CR3 to the copy. */
+  const cr3Switch = (pd1: string) => `
+      mov rax, cr3
+      mov rax, [rax]              ; PML4[0] → the loader's PDPT
+      and rax, ~0xfff
+      mov rax, [rax]              ; PDPT[0] → its first PD
+      and rax, ~0xfff
+      mov rsi, rax
+      mov rdi, 0x302000
+      mov ecx, 512
+      rep movsq
+      mov qword [0x302008], ${pd1}  ; PD[1]: VA 2..4 MiB
+      mov qword [0x301000], 0x302003
+      mov qword [0x300000], 0x301003
+      mov rax, 0x300000
+      mov cr3, rax
+      mov qword [0x200010], 0x77
+      VTL_EXIT 0`
+
+  it('a MOV to CR3 runs natively and the next accesses go through the new tables', () => {
+    const kept = boot(cr3Switch('0x200083'))
+    expect(runGuest(kept.vp)).toMatchObject({ exitCode: 0 })
+    expect(kept.ram[0x200010]).toBe(0x77)
+    // The copy without PD[1]: the write faults (#PF, no IDT: triple fault) and changes nothing.
+    const dropped = boot(cr3Switch('0'))
+    expect(runGuest(dropped.vp)).toMatchObject({ error: 'TripleFault' })
+    expect(dropped.ram[0x200010]).toBe(0)
+  })
+
   it('a guest page fault is delivered through the IDT with CR2 and the error code', () => {
     const { vp } = boot(`
       lidt [idtr]

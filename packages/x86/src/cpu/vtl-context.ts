@@ -82,6 +82,8 @@ export class VtlContext {
   private lastSize = 0
   private lastFirstByte = -1
   private passAt: number | undefined
+  /** A MOV to CR3 at this address ran natively: re-read paging state at the next instruction. */
+  private refreshAfter: number | undefined
   private pending: X86Event | undefined
   private readonly deliveryCpu: DeliveryCpu
 
@@ -221,6 +223,7 @@ export class VtlContext {
         this.skip(exit)
         return
       case 'cr-write':
+        this.tlb.clear()
         this.engine.writeReg(exit.cr === 0 ? X86Reg.CR0 : X86Reg.CR4, exit.value)
         this.skip(exit)
         return
@@ -325,9 +328,9 @@ export class VtlContext {
       const trap = this.trap as PendingTrap | undefined
       if (trap !== undefined) {
         if (trap.kind === 'mov-to-cr' && trap.cr !== 0 && trap.cr !== 4) {
-          // CR3/CR8 writes run natively; the paging state this context caches is re-read.
+          // CR3/CR8 writes run natively; the cached paging state is re-read right after.
           this.passAt = trap.address
-          this.refreshPaging()
+          this.refreshAfter = trap.address
           continue
         }
         return this.trapExit(trap)
@@ -350,6 +353,11 @@ export class VtlContext {
   }
 
   private readonly onInstruction = (address: number, size: number): void => {
+    if (this.refreshAfter !== undefined && this.refreshAfter !== address) {
+      this.refreshAfter = undefined
+      this.tlb.clear()
+      this.refreshPaging()
+    }
     if (this.count >= this.limit) {
       this.limitHit = true
       this.engine.stop()
@@ -516,11 +524,13 @@ export class VtlContext {
     return { kind: 'ok', gpa: Number(gpa) }
   }
 
+  /** Re-reads CR0.PG and CR3; the translation cache survives while neither changed. */
   private refreshPaging(): void {
-    const [cr0, cr3] = this.engine.readRegs([X86Reg.CR0, X86Reg.CR3]) as [bigint, bigint]
-    this.paging = (cr0 & CR0_PG) !== 0n
+    const paging = (this.engine.readReg(X86Reg.CR0) & CR0_PG) !== 0n
+    const cr3 = this.engine.readReg(X86Reg.CR3)
+    if (paging !== this.paging || cr3 !== this.cr3) this.tlb.clear()
+    this.paging = paging
     this.cr3 = cr3
-    this.tlb.clear()
   }
 
   private walkOptions(): { cr3: bigint; writeProtect: boolean; user: boolean } {
