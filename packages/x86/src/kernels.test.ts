@@ -78,6 +78,8 @@ describe.skipIf(skip)('bundled test kernels (built from source with nasm)', () =
       gpa: 0x200ff8n,
       gla: 0x200ff8n,
       access: 'write',
+      pageAccess: PageAccess.READ | PageAccess.EXECUTE,
+      length: 8,
     })
     // The read before it was allowed; after VTL1 lifts the protection the write completes.
     permissions.set(0, 0x200, 1, PageAccess.ALL)

@@ -7,7 +7,7 @@ import type { X86Event, X86Exit } from './x86-exit.js'
 export type LinearAccess =
   | { kind: 'ok'; gpa: number }
   | { kind: 'fault' }
-  | { kind: 'ept-violation'; gpa: bigint; gla: bigint; access: AccessKind }
+  | { kind: 'ept-violation'; gpa: bigint; gla: bigint; access: AccessKind; pageAccess: number }
 
 export interface DeliveryCpu {
   readonly engine: UnicornEngine
@@ -98,7 +98,7 @@ function deliverOnce(cpu: DeliveryCpu, event: X86Event): Attempt {
     const at = cpu.linear(top, 'write')
     if (at.kind === 'fault') return at
     if (at.kind === 'ept-violation') {
-      return { ...at, kind: 'ept-violation', rip, deliveringVector: event.vector }
+      return { ...at, kind: 'ept-violation', rip, length: 0, deliveringVector: event.vector }
     }
     new DataView(cpu.ram.buffer, cpu.ram.byteOffset).setBigUint64(at.gpa, value, true)
   }
@@ -119,7 +119,7 @@ function readLinear(
   const at = cpu.linear(address, access)
   if (at.kind === 'fault') return at
   if (at.kind === 'ept-violation') {
-    return { ...at, kind: 'ept-violation', rip: cpu.engine.readReg(X86Reg.RIP) }
+    return { ...at, kind: 'ept-violation', rip: cpu.engine.readReg(X86Reg.RIP), length: 0 }
   }
   return Uint8Array.from(cpu.ram.subarray(at.gpa, at.gpa + size))
 }

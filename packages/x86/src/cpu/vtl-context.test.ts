@@ -134,7 +134,15 @@ describe.skipIf(skip)('VtlContext: real x86-64 code on Unicorn', () => {
       const rip = CODE_GPA + 1n
       expect(binary.length).toBeGreaterThan(1)
       const result = runGuest(vp)
-      expect(result.exit).toEqual({ kind: 'ept-violation', rip, gpa, gla: gpa, access })
+      expect(result.exit).toEqual({
+        kind: 'ept-violation',
+        rip,
+        gpa,
+        gla: gpa,
+        access,
+        pageAccess: allowed,
+        length: 8,
+      })
       expect(result.instructions).toBe(1)
     }
   )
@@ -156,6 +164,8 @@ describe.skipIf(skip)('VtlContext: real x86-64 code on Unicorn', () => {
       gpa: 0x300010n,
       gla: 0x300010n,
       access: 'execute',
+      pageAccess: PageAccess.READ | PageAccess.WRITE,
+      length: 0,
     })
   })
 

@@ -405,6 +405,7 @@ export class VtlContext {
           value: trap.direction === 'out' && !trap.string ? Number(rax & mask) : undefined,
           string: trap.string,
           rep: trap.rep,
+          immediate: trap.port !== undefined,
         }
       }
       case 'cpuid': {
@@ -458,33 +459,40 @@ export class VtlContext {
   private resolveMemFault(fault: UcMemFault): X86Exit | undefined {
     const access = FAULT_ACCESS[fault.type] ?? 'read'
     const rip = this.readRip()
+    const started = this.startedAt(rip)
     this.uncountFaultingInstruction(rip)
-    let gpa = fault.address
+    const violation = (gpa: bigint, kind: AccessKind, pageAccess: number): X86Exit => ({
+      kind: 'ept-violation',
+      rip,
+      gpa,
+      gla: fault.address,
+      access: kind,
+      pageAccess,
+      length: started ? this.lastSize : 0,
+    })
     if (!isCanonical(fault.address)) {
       // A non-canonical linear address is #GP(0) (#SS for stack accesses, not told apart here).
       return deliverEvent(this.deliveryCpu, { vector: 13, errorCode: 0 })
     }
+    let gpa = fault.address
     if (this.paging) {
       const walk = walkPageTables(this.ram, fault.address, access, this.walkOptions())
       if (walk.kind === 'page-fault') {
         this.engine.writeReg(X86Reg.CR2, fault.address)
         return deliverEvent(this.deliveryCpu, { vector: 14, errorCode: walk.errorCode })
       }
-      if (walk.kind === 'table-outside-ram') {
-        return { kind: 'ept-violation', rip, gpa: walk.gpa, gla: fault.address, access: 'read' }
-      }
+      if (walk.kind === 'table-outside-ram') return violation(walk.gpa, 'read', 0)
       gpa = walk.gpa
     }
-    if (gpa >= BigInt(this.ram.byteLength)) {
-      return { kind: 'ept-violation', rip, gpa, gla: fault.address, access }
-    }
-    if ((this.applied[Number(gpa) >> 12] ?? 0) & NEED[access]) {
+    if (gpa >= BigInt(this.ram.byteLength)) return violation(gpa, access, 0)
+    const pageAccess = this.applied[Number(gpa) >> 12] ?? 0
+    if ((pageAccess & NEED[access]) !== 0) {
       throw new VtlError(
         'E_INTERNAL',
         `the CPU refused a ${access} at 0x${gpa.toString(16)} that VTL${this.vtl} may make`
       )
     }
-    return { kind: 'ept-violation', rip, gpa, gla: fault.address, access }
+    return violation(gpa, access, pageAccess)
   }
 
   private classifyEvent(vector: number): X86Event {
@@ -505,9 +513,14 @@ export class VtlContext {
     return { vector, errorCode: 1 }
   }
 
+  /** Whether the code hook saw the instruction at `rip` start (it decoded: its length is known). */
+  private startedAt(rip: bigint): boolean {
+    return BigInt.asUintN(64, BigInt(this.lastAddress)) === rip
+  }
+
   /** A faulting instruction did not retire: it runs again after the fault is handled. */
   private uncountFaultingInstruction(rip: bigint): void {
-    if (this.count > 0 && BigInt.asUintN(64, BigInt(this.lastAddress)) === rip) this.count--
+    if (this.count > 0 && this.startedAt(rip)) this.count--
   }
 
   private linear(address: bigint, access: AccessKind): LinearAccess {
@@ -518,8 +531,9 @@ export class VtlContext {
       gpa = walk.gpa
     }
     if (gpa >= BigInt(this.ram.byteLength)) return { kind: 'fault' }
-    if (((this.applied[Number(gpa) >> 12] ?? 0) & NEED[access]) === 0) {
-      return { kind: 'ept-violation', gpa, gla: address, access }
+    const pageAccess = this.applied[Number(gpa) >> 12] ?? 0
+    if ((pageAccess & NEED[access]) === 0) {
+      return { kind: 'ept-violation', gpa, gla: address, access, pageAccess }
     }
     return { kind: 'ok', gpa: Number(gpa) }
   }

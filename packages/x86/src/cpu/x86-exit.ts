@@ -24,6 +24,8 @@ export type X86Exit =
       /** INS/OUTS: the handler must emulate the string form (memory at RDI/RSI, RCX with REP). */
       string: boolean
       rep: boolean
+      /** The port was an immediate operand (else DX). */
+      immediate: boolean
     } & ExitAt)
   | ({ kind: 'cpuid'; leaf: number; subleaf: number } & ExitAt)
   | ({ kind: 'rdmsr'; msr: number } & ExitAt)
@@ -37,6 +39,10 @@ export type X86Exit =
       /** The linear address the instruction used. */
       gla: bigint
       access: AccessKind
+      /** R/W/X (`PageAccess` bits) this VTL had on the page. */
+      pageAccess: number
+      /** Length of the instruction that faulted; 0 when unknown (a fetch before it decoded). */
+      length: number
       /** The access was pushing an event frame (IDT delivery): this vector is to be re-injected. */
       deliveringVector?: number
     }

@@ -5,6 +5,12 @@ import { applyStartState } from '../loader/start-state.js'
 import { runGuest } from '../run/run-guest.js'
 import { bootVp, CODE_GPA } from '../test/boot.js'
 import { nasm, nasmAvailable } from '../test/nasm.js'
+import {
+  readPrivateState,
+  readSharedState,
+  writePrivateState,
+  writeSharedState,
+} from './register-state.js'
 import type { X86Vp } from './x86-vp.js'
 
 const unicorn = unicornAvailability()
@@ -64,6 +70,27 @@ describe.skipIf(skip)('X86Vp: VTL register banking (§6.4)', () => {
     expect(vp.context(1).engine.readReg(X86Reg.RSP)).toBe(0x12345n)
     expect(vp.context(0).engine.readReg(X86Reg.RFLAGS) & 0x200n).toBe(0n)
     expect(vp.context(1).engine.readReg(X86Reg.RFLAGS) & 0x200n).toBe(0x200n)
+  })
+
+  it('reads and writes the shared and private state under the core register bank names', () => {
+    const { vp } = bootVp([{ gpa: CODE_GPA, hex: 'f4' }])
+    vps.push(vp)
+    const c = vp.context(0)
+    writeSharedState(c, { rax: 1n, r15: 2n, cr2: 0xdead000n, dr0: 0x1000n })
+    writePrivateState(c, { rip: 0x10_0010n, rsp: 0x7_0000n })
+    expect(readSharedState(c)).toMatchObject({ rax: 1n, r15: 2n, cr2: 0xdead000n, dr0: 0x1000n })
+    expect(readPrivateState(c)).toMatchObject({
+      rip: 0x10_0010n,
+      rsp: 0x7_0000n,
+      rflags: 0x2n,
+      cr0: 0x8001_0033n,
+      cr4: 0x6a0n,
+      efer: 0xd01n,
+    })
+    // VTL1 sees the shared half only once VTL0's state is carried over by a switch.
+    vp.switchTo(1)
+    expect(readSharedState(vp.context(1))).toMatchObject({ rax: 1n, r15: 2n, cr2: 0xdead000n })
+    expect(readPrivateState(vp.context(1)).rip).not.toBe(0x10_0010n)
   })
 
   it('refuses a VTL without an execution context', () => {
