@@ -1,6 +1,11 @@
 export { decodeTrap, type TrapInstruction } from './decode.js'
 export { deliverEvent } from './idt-delivery.js'
-export { PageAccess, PagePermissionTable, type PagePermissionSource } from './page-permissions.js'
+export {
+  accessFromGpaAttr,
+  PageAccess,
+  PagePermissionTable,
+  type PagePermissionSource,
+} from './page-permissions.js'
 export { PfError, walkPageTables, type AccessKind, type WalkResult } from './page-walk.js'
 export {
   readPrivateState,

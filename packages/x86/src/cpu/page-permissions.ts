@@ -13,6 +13,21 @@ export interface PagePermissionSource {
   version(): number
 }
 
+const GPA_ATTR_VALID = 0x8000
+
+/**
+ * A TDX L2 VM's 16-bit GPA_ATTR slot (R = bit 0, W = 1, KX = 2, UX = 3, VALID = 15) as page
+ * access: nothing without VALID, execute from KX (guest code here runs in kernel mode).
+ */
+export function accessFromGpaAttr(attr: number): number {
+  if ((attr & GPA_ATTR_VALID) === 0) return PageAccess.NONE
+  return (
+    (attr & 1 ? PageAccess.READ : 0) |
+    (attr & 2 ? PageAccess.WRITE : 0) |
+    (attr & 4 ? PageAccess.EXECUTE : 0)
+  )
+}
+
 /** A plain table of permissions per VTL and page (everything allowed until restricted). */
 export class PagePermissionTable implements PagePermissionSource {
   private readonly tables: [Uint8Array, Uint8Array]
