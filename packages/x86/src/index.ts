@@ -1,3 +1,4 @@
+export * from './backing/index.js'
 export * from './cpu/index.js'
 export * from './loader/index.js'
 export * from './run/index.js'
