@@ -275,6 +275,42 @@ describe.skipIf(skip)('VtlContext: real x86-64 code on Unicorn', () => {
     expect(result).toMatchObject({ console: 'IU', exitCode: 0xbad })
   })
 
+  it('an injected interrupt is delivered through the IDT at the next entry (IF cleared)', () => {
+    const { vp } = boot(`
+      lidt [idtr]
+      sti
+      hlt
+      VTL_EXIT 0xbad
+    timer:
+      VTL_PUTC 'T'
+      pushfq
+      pop rbx
+      and ebx, 0x200              ; IF inside an interrupt gate's handler
+      VTL_EXIT ebx
+    align 16
+    idt:
+      times 0x30 dq 0, 0
+      dw (timer - $$ + 0x100000) & 0xffff, 0x08
+      db 0, 0x8e
+      dw ((timer - $$ + 0x100000) >> 16) & 0xffff
+      dd 0, 0
+    idt_end:
+    idtr:
+      dw idt_end - idt - 1
+      dq idt`)
+    const c = vp.context(0)
+    const { exit } = vp.enter(0, 100)
+    expect(exit).toMatchObject({ kind: 'hlt', interruptsEnabled: true })
+    c.skip(exit as Extract<typeof exit, { kind: 'hlt' }>)
+    c.inject({ vector: 0x30 })
+    expect(c.pendingEvent).toEqual({ vector: 0x30 })
+    expect(runGuest(vp)).toMatchObject({ console: 'T', exitCode: 0 })
+    expect(c.pendingEvent).toBeUndefined()
+    expect(() => {
+      c.inject({ vector: 256 })
+    }).toThrow(expect.objectContaining({ code: 'E_FIELD_RANGE' }))
+  })
+
   it.each([
     ['#UD', 'ud2', 0],
     ['#DE', 'xor ecx, ecx\n div rcx', 1],
