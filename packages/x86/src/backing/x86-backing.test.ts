@@ -1,5 +1,6 @@
 import type { GuestVtl } from '@vtl/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { eventFromEntryInterruptInfo } from '../cpu/entry-interrupt-info.js'
 import { PageAccess, PagePermissionTable } from '../cpu/page-permissions.js'
 import type { X86SharedState } from '../cpu/register-state.js'
 import { applyStartState, buildLoaderTables } from '../loader/start-state.js'
@@ -131,6 +132,45 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     expect(backing.enter(0, 0)).toMatchObject({ reason: 30 })
     expect(backing.ports(0).exitCode).toBe(0x77)
     expect(privates[1].rsp).toBe(0x60000n)
+  })
+
+  it('an event from the entry-interruption field is delivered through the IDT', () => {
+    const ram = Buffer.alloc(MEMORY)
+    const layout = buildLoaderTables(ram)
+    const code = nasm(`${HEAD}org 0x100000
+      lidt [idtr]
+      ud2                         ; the loop injects #GP(0x18) before this runs
+    gp:
+      pop rbx                     ; the error code
+      VTL_EXIT ebx
+    align 16
+    idt:
+      times 13 dq 0, 0
+      dw (gp - $$ + 0x100000) & 0xffff, 0x08
+      db 0, 0x8e
+      dw ((gp - $$ + 0x100000) >> 16) & 0xffff
+      dd 0, 0
+    idt_end:
+    idtr:
+      dw idt_end - idt - 1
+      dq idt`)
+    loadImages(ram, [{ gpa: 0x100000n, hex: code.toString('hex') }])
+    const state = banks()
+    let info = 0
+    const backing = new X86Backing({
+      ram,
+      banks: state.banks,
+      entryEvent: () => eventFromEntryInterruptInfo(info, 0x18),
+    })
+    backings.push(backing)
+    applyStartState(backing.vp(0).context(0), layout, { rip: 0x100000n, rsp: 0x80000n })
+    backing.syncBankFromCpu(0, 0)
+    backing.setBudget(0, 1) // just the LIDT
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 1 })
+    info = 0x8000_0b0d
+    backing.setBudget(0, 1000)
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 30 })
+    expect(backing.ports(0).exitCode).toBe(0x18)
   })
 
   it('a spent budget comes back as an external interrupt', () => {

@@ -11,7 +11,7 @@ import {
 } from '../cpu/register-state.js'
 import { toVmxExit } from '../cpu/vmx-exit.js'
 import type { VtlContext } from '../cpu/vtl-context.js'
-import type { X86Exit } from '../cpu/x86-exit.js'
+import type { X86Event, X86Exit } from '../cpu/x86-exit.js'
 import { X86Vp } from '../cpu/x86-vp.js'
 import { DebugPorts } from '../run/debug-ports.js'
 import { DEFAULT_MAX_INSTRUCTIONS } from '../run/run-guest.js'
@@ -58,6 +58,12 @@ export interface X86BackingOptions {
   ram: Uint8Array
   banks: RegisterBanks
   permissions?: PagePermissionSource
+  /**
+   * The event this VTL's next entry injects, if any (read from its VMCS VM-entry
+   * interruption-information field, e.g. with `eventFromEntryInterruptInfo`); delivered through
+   * the guest's IDT as the entry starts. The callback consumes it: VM entry clears the valid bit.
+   */
+  entryEvent?: (vp: number, vtl: GuestVtl) => X86Event | undefined
 }
 
 const SEGMENTS = [
@@ -136,6 +142,8 @@ export class X86Backing {
   enter(vp: number, vtl: GuestVtl): X86BackingExit {
     const context = this.vp(vp).context(vtl)
     this.load(vp, vtl, context)
+    const event = this.options.entryEvent?.(vp, vtl)
+    if (event !== undefined) context.inject(event)
     const exit = this.runToLoopExit(vp, context)
     this.store(vp, vtl, context)
     const vmx = toVmxExit(exit)

@@ -1,4 +1,5 @@
 export { decodeTrap, type TrapInstruction } from './decode.js'
+export { eventFromEntryInterruptInfo } from './entry-interrupt-info.js'
 export { deliverEvent } from './idt-delivery.js'
 export {
   accessFromGpaAttr,
