@@ -119,6 +119,8 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
       `VTL_CALL
        VTL_EXIT ebx`,
       `mov ebx, 0x77
+       mov eax, 0x1234
+       movq xmm0, rax
        VTL_RETURN 1`
     )
     expect(backing.enter(0, 0)).toMatchObject({ reason: 18 })
@@ -128,6 +130,8 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     Object.assign(privates[1], structuredClone(privates[0]), { rip: 0x200000n, rsp: 0x60000n })
     expect(backing.enter(0, 1)).toMatchObject({ reason: 18 })
     expect(shared).toMatchObject({ rcx: 0x12n, rbx: 0x77n })
+    // XMM is shared too: VTL1's value is what a fast hypercall from it would read.
+    expect(backing.xmm(0)[0]).toBe(0x1234n)
     privates[1].rip += 3n
     expect(backing.enter(0, 0)).toMatchObject({ reason: 30 })
     expect(backing.ports(0).exitCode).toBe(0x77)

@@ -99,6 +99,8 @@ export class X86Backing {
   private readonly loaded = new Map<string, Loaded>()
   private readonly budgets = new Map<number, number>()
   private readonly spent = new Set<number>()
+  /** The VTL each VP entered last: the one whose XMM registers hold the current values. */
+  private readonly entered = new Map<number, GuestVtl>()
 
   constructor(private readonly options: X86BackingOptions) {}
 
@@ -141,6 +143,7 @@ export class X86Backing {
 
   enter(vp: number, vtl: GuestVtl): X86BackingExit {
     const context = this.vp(vp).context(vtl)
+    this.copyXmm(vp, vtl)
     this.load(vp, vtl, context)
     const event = this.options.entryEvent?.(vp, vtl)
     if (event !== undefined) context.inject(event)
@@ -159,7 +162,7 @@ export class X86Backing {
 
   /** XMM0–XMM5 as 12 u64 (low, high), the fast-hypercall input after R8. */
   xmm(vp: number): readonly bigint[] {
-    const context = this.vp(vp).context(this.vp(vp).activeVtl)
+    const context = this.vp(vp).context(this.entered.get(vp) ?? 0)
     const out: bigint[] = []
     for (let i = 0; i < 6; i++) {
       const bytes = Buffer.from(context.readXmm(i))
@@ -184,6 +187,14 @@ export class X86Backing {
   close(): void {
     for (const cpu of this.vps.values()) cpu.close()
     this.vps.clear()
+  }
+
+  /** SSE state is shared by the VTLs but lives in each VTL's CPU: carry it on a switch. */
+  private copyXmm(vp: number, vtl: GuestVtl): void {
+    const last = this.entered.get(vp)
+    this.entered.set(vp, vtl)
+    if (last === undefined || last === vtl) return
+    this.vp(vp).context(last).copySharedStateTo(this.vp(vp).context(vtl))
   }
 
   private runToLoopExit(vp: number, context: VtlContext): X86Exit {
