@@ -1,0 +1,186 @@
+import type { GuestVtl } from '@vtl/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { eventFromEntryInterruptInfo } from '../cpu/entry-interrupt-info.js'
+import { PageAccess, PagePermissionTable } from '../cpu/page-permissions.js'
+import type { X86SharedState } from '../cpu/register-state.js'
+import { applyStartState, buildLoaderTables } from '../loader/start-state.js'
+import { loadImages } from '../loader/images.js'
+import { nasm, nasmAvailable } from '../test/nasm.js'
+import { unicornAvailability } from '../unicorn/unicorn-library.js'
+import { X86Backing, type PrivateBank } from './x86-backing.js'
+
+const unicorn = unicornAvailability()
+const skip = !unicorn.available
+  ? `libunicorn missing: ${unicorn.reason}`
+  : !nasmAvailable()
+    ? 'nasm missing (apt-get install nasm)'
+    : false
+
+const HEAD = '%include "vtl-guest.asm"\nbits 64\n'
+const MEMORY = 16 << 20
+
+function privateBank(): PrivateBank {
+  return {
+    rip: 0n,
+    rsp: 0n,
+    rflags: 2n,
+    cr0: 0n,
+    cr3: 0n,
+    cr4: 0n,
+    cr8: 0n,
+    efer: 0n,
+    dr7: 0x400n,
+    cs: { selector: 0 },
+    ds: { selector: 0 },
+    es: { selector: 0 },
+    fs: { selector: 0 },
+    gs: { selector: 0 },
+    ss: { selector: 0 },
+    gdtr: { base: 0n, limit: 0 },
+    idtr: { base: 0n, limit: 0 },
+  }
+}
+
+/** Register banks as a VP loop keeps them: the truth the backing copies in and out. */
+function banks() {
+  const shared = {} as X86SharedState
+  const privates: [PrivateBank, PrivateBank] = [privateBank(), privateBank()]
+  return {
+    shared,
+    privates,
+    banks: { shared: () => shared, private: (_vp: number, vtl: GuestVtl) => privates[vtl] },
+  }
+}
+
+describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks', () => {
+  const backings: X86Backing[] = []
+  afterEach(() => {
+    for (const b of backings.splice(0)) b.close()
+  })
+
+  function boot(vtl0: string, vtl1 = '', permissions?: PagePermissionTable) {
+    const ram = Buffer.alloc(MEMORY)
+    const layout = buildLoaderTables(ram)
+    loadImages(ram, [
+      { gpa: 0x100000n, hex: nasm(`${HEAD}org 0x100000\n${vtl0}`).toString('hex') },
+      ...(vtl1 === ''
+        ? []
+        : [{ gpa: 0x200000n, hex: nasm(`${HEAD}org 0x200000\n${vtl1}`).toString('hex') }]),
+    ])
+    const state = banks()
+    const backing = new X86Backing({
+      ram,
+      banks: state.banks,
+      ...(permissions === undefined ? {} : { permissions }),
+    })
+    backings.push(backing)
+    applyStartState(backing.vp(0).context(0), layout, { rip: 0x100000n, rsp: 0x80000n })
+    backing.syncBankFromCpu(0, 0)
+    return { backing, ...state, ram }
+  }
+
+  it('reports a VMCALL as VMX exit 18 with the registers in the bank; the loop completes it', () => {
+    const { backing, shared, privates } = boot(`
+      HV_HYPERCALL HvCallEnablePartitionVtl, 0x300000, 0
+      mov ebx, eax
+      VTL_EXIT ebx`)
+    const exit = backing.enter(0, 0)
+    expect(exit).toEqual({
+      tdxStatus: 0,
+      reason: 18,
+      qualification: 0n,
+      gpa: 0n,
+      instructionLength: 3,
+      cpl: 0,
+    })
+    expect(shared).toMatchObject({ rcx: 0xdn, rdx: 0x300000n, r8: 0n })
+    // What the engine does: status in RAX, RIP past the VMCALL — in the banks only.
+    shared.rax = 0x5n
+    privates[0].rip += 3n
+    const end = backing.enter(0, 0)
+    expect(end.reason).toBe(30) // the exit-code write
+    expect(backing.ports(0).exitCode).toBe(5)
+  })
+
+  it('an EPT violation is exit 48 with the GPA and the access in the qualification', () => {
+    const permissions = new PagePermissionTable(MEMORY / 4096)
+    permissions.set(0, 0x300, 1, PageAccess.READ)
+    const { backing } = boot('mov qword [0x300008], 1', '', permissions)
+    expect(backing.enter(0, 0)).toMatchObject({
+      reason: 48,
+      gpa: 0x300008n,
+      qualification: 0x18an, // write (2), page readable (8), GLA valid (0x80), translated (0x100)
+      instructionLength: 12,
+    })
+  })
+
+  it('VTL1 starts from the context the bank holds (as EnableVpVtl sets it)', () => {
+    const { backing, shared, privates } = boot(
+      `VTL_CALL
+       VTL_EXIT ebx`,
+      `mov ebx, 0x77
+       mov eax, 0x1234
+       movq xmm0, rax
+       VTL_RETURN 1`
+    )
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 18 })
+    expect(shared.rcx).toBe(0x11n)
+    // EnableVpVtl gave VTL1 VTL0's control state and segments, its own RIP and RSP.
+    privates[0].rip += 3n
+    Object.assign(privates[1], structuredClone(privates[0]), { rip: 0x200000n, rsp: 0x60000n })
+    expect(backing.enter(0, 1)).toMatchObject({ reason: 18 })
+    expect(shared).toMatchObject({ rcx: 0x12n, rbx: 0x77n })
+    // XMM is shared too: VTL1's value is what a fast hypercall from it would read.
+    expect(backing.xmm(0)[0]).toBe(0x1234n)
+    privates[1].rip += 3n
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 30 })
+    expect(backing.ports(0).exitCode).toBe(0x77)
+    expect(privates[1].rsp).toBe(0x60000n)
+  })
+
+  it('an event from the entry-interruption field is delivered through the IDT', () => {
+    const ram = Buffer.alloc(MEMORY)
+    const layout = buildLoaderTables(ram)
+    const code = nasm(`${HEAD}org 0x100000
+      lidt [idtr]
+      ud2                         ; the loop injects #GP(0x18) before this runs
+    gp:
+      pop rbx                     ; the error code
+      VTL_EXIT ebx
+    align 16
+    idt:
+      times 13 dq 0, 0
+      dw (gp - $$ + 0x100000) & 0xffff, 0x08
+      db 0, 0x8e
+      dw ((gp - $$ + 0x100000) >> 16) & 0xffff
+      dd 0, 0
+    idt_end:
+    idtr:
+      dw idt_end - idt - 1
+      dq idt`)
+    loadImages(ram, [{ gpa: 0x100000n, hex: code.toString('hex') }])
+    const state = banks()
+    let info = 0
+    const backing = new X86Backing({
+      ram,
+      banks: state.banks,
+      entryEvent: () => eventFromEntryInterruptInfo(info, 0x18),
+    })
+    backings.push(backing)
+    applyStartState(backing.vp(0).context(0), layout, { rip: 0x100000n, rsp: 0x80000n })
+    backing.syncBankFromCpu(0, 0)
+    backing.setBudget(0, 1) // just the LIDT
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 1 })
+    info = 0x8000_0b0d
+    backing.setBudget(0, 1000)
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 30 })
+    expect(backing.ports(0).exitCode).toBe(0x18)
+  })
+
+  it('a spent budget comes back as an external interrupt', () => {
+    const { backing } = boot('spin: jmp spin')
+    backing.setBudget(0, 100)
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 1 })
+    expect(backing.budgetSpent(0)).toBe(true)
+  })
+})

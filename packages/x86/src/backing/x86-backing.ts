@@ -1,0 +1,300 @@
+import { VtlError, type GuestVtl } from '@vtl/core'
+import { X86Reg } from '../unicorn/constants.js'
+import type { PagePermissionSource } from '../cpu/page-permissions.js'
+import {
+  readPrivateState,
+  readSharedState,
+  writePrivateState,
+  writeSharedState,
+  type X86PrivateState,
+  type X86SharedState,
+} from '../cpu/register-state.js'
+import { toVmxExit } from '../cpu/vmx-exit.js'
+import type { VtlContext } from '../cpu/vtl-context.js'
+import type { X86Event, X86Exit } from '../cpu/x86-exit.js'
+import { X86Vp } from '../cpu/x86-vp.js'
+import { DebugPorts } from '../run/debug-ports.js'
+import { DEFAULT_MAX_INSTRUCTIONS } from '../run/run-guest.js'
+
+/** A segment or table register as a VP register bank holds it (only what the CPU loads). */
+interface BankSegment {
+  selector: number
+}
+interface BankTable {
+  base: bigint
+  limit: number
+}
+
+/** One VTL's private bank: the plain registers, and the segment state when the bank has it. */
+export type PrivateBank = X86PrivateState & {
+  cs?: BankSegment
+  ds?: BankSegment
+  es?: BankSegment
+  fs?: BankSegment
+  gs?: BankSegment
+  ss?: BankSegment
+  gdtr?: BankTable
+  idtr?: BankTable
+}
+
+/** Where the loop keeps a VP's registers (the source of truth the backing copies in and out). */
+export interface RegisterBanks {
+  shared(vp: number): X86SharedState
+  private(vp: number, vtl: GuestVtl): PrivateBank
+}
+
+/** An exit in TDG.VP.ENTER's fields, shaped as the core loop's `VpExit`. */
+export interface X86BackingExit {
+  tdxStatus: number
+  reason: number
+  qualification: bigint
+  gpa: bigint
+  instructionLength: number
+  cpl: number
+}
+
+export interface X86BackingOptions {
+  /** The TD's guest RAM (GPA 0 up), shared by every VP and VTL. */
+  ram: Uint8Array
+  banks: RegisterBanks
+  permissions?: PagePermissionSource
+  /**
+   * The event this VTL's next entry injects, if any (read from its VMCS VM-entry
+   * interruption-information field, e.g. with `eventFromEntryInterruptInfo`); delivered through
+   * the guest's IDT as the entry starts. The callback consumes it: VM entry clears the valid bit.
+   */
+  entryEvent?: (vp: number, vtl: GuestVtl) => X86Event | undefined
+}
+
+const SEGMENTS = [
+  ['cs', X86Reg.CS],
+  ['ds', X86Reg.DS],
+  ['es', X86Reg.ES],
+  ['fs', X86Reg.FS],
+  ['gs', X86Reg.GS],
+  ['ss', X86Reg.SS],
+] as const
+const CONTROL = ['cr0', 'cr3', 'cr4', 'cr8', 'efer', 'dr7'] as const
+
+/** What the backing last put into (or read out of) one VTL's CPU, to write only changes. */
+interface Loaded {
+  control: Partial<Record<(typeof CONTROL)[number], bigint>>
+  segments: Partial<Record<string, number>>
+  gdtr?: BankTable
+  idtr?: BankTable
+}
+
+/**
+ * The x86 CPU as a backing of a VP loop whose register banks are the truth: `enter(vp, vtl)`
+ * copies the bank into that VTL's CPU (shared registers and RIP/RSP/RFLAGS always, control
+ * registers, EFER, descriptor tables and selectors when the bank changed them), runs to the next
+ * exit the loop handles (VMCALL, EPT violation, HLT, triple fault; the debug and unclaimed ports,
+ * CPUID, MSRs and CR writes are answered here as the unintercepted hardware would), copies the
+ * registers back and reports the exit in VMX terms. A spent budget is an external interrupt, a
+ * write of the exit code an I/O exit; `ports(vp)` and `budgetSpent(vp)` tell the caller which.
+ */
+export class X86Backing {
+  private readonly vps = new Map<number, X86Vp>()
+  private readonly debugPorts = new Map<number, DebugPorts>()
+  private readonly loaded = new Map<string, Loaded>()
+  private readonly budgets = new Map<number, number>()
+  private readonly spent = new Set<number>()
+  /** The VTL each VP entered last: the one whose XMM registers hold the current values. */
+  private readonly entered = new Map<number, GuestVtl>()
+
+  constructor(private readonly options: X86BackingOptions) {}
+
+  /** This VP's CPU (made on first use). */
+  vp(vp: number): X86Vp {
+    let cpu = this.vps.get(vp)
+    if (cpu === undefined) {
+      const { ram, permissions } = this.options
+      cpu = new X86Vp(permissions === undefined ? { ram } : { ram, permissions })
+      this.vps.set(vp, cpu)
+    }
+    return cpu
+  }
+
+  /** The VP's console and exit code (port 0xE9 and 0xF4). */
+  ports(vp: number): DebugPorts {
+    let ports = this.debugPorts.get(vp)
+    if (ports === undefined) {
+      ports = new DebugPorts()
+      this.debugPorts.set(vp, ports)
+    }
+    return ports
+  }
+
+  /** Instructions the VP may still run (the `run` action's budget); spent by `enter`. */
+  setBudget(vp: number, instructions: number): void {
+    if (!Number.isSafeInteger(instructions) || instructions < 0) {
+      throw new VtlError('E_FIELD_RANGE', `budget ${instructions} is not a count`, {
+        field: 'maxInstructions',
+      })
+    }
+    this.budgets.set(vp, instructions)
+    this.spent.delete(vp)
+  }
+
+  /** The last entry stopped because the budget ran out. */
+  budgetSpent(vp: number): boolean {
+    return this.spent.has(vp)
+  }
+
+  enter(vp: number, vtl: GuestVtl): X86BackingExit {
+    const context = this.vp(vp).context(vtl)
+    this.copyXmm(vp, vtl)
+    this.load(vp, vtl, context)
+    const event = this.options.entryEvent?.(vp, vtl)
+    if (event !== undefined) context.inject(event)
+    const exit = this.runToLoopExit(vp, context)
+    this.store(vp, vtl, context)
+    const vmx = toVmxExit(exit)
+    return {
+      tdxStatus: 0,
+      reason: vmx.reason,
+      qualification: vmx.qualification,
+      gpa: vmx.gpa,
+      instructionLength: vmx.instructionLength,
+      cpl: Number(context.engine.readReg(X86Reg.CS) & 3n),
+    }
+  }
+
+  /** XMM0–XMM5 as 12 u64 (low, high), the fast-hypercall input after R8. */
+  xmm(vp: number): readonly bigint[] {
+    const context = this.vp(vp).context(this.entered.get(vp) ?? 0)
+    const out: bigint[] = []
+    for (let i = 0; i < 6; i++) {
+      const bytes = Buffer.from(context.readXmm(i))
+      out.push(bytes.readBigUInt64LE(0), bytes.readBigUInt64LE(8))
+    }
+    return out
+  }
+
+  readGuest(gpa: bigint, length: number): Uint8Array | undefined {
+    const { ram } = this.options
+    if (gpa < 0n || gpa + BigInt(length) > BigInt(ram.byteLength)) return undefined
+    return ram.slice(Number(gpa), Number(gpa) + length)
+  }
+
+  writeGuest(gpa: bigint, bytes: Uint8Array): boolean {
+    const { ram } = this.options
+    if (gpa < 0n || gpa + BigInt(bytes.byteLength) > BigInt(ram.byteLength)) return false
+    ram.set(bytes, Number(gpa))
+    return true
+  }
+
+  close(): void {
+    for (const cpu of this.vps.values()) cpu.close()
+    this.vps.clear()
+  }
+
+  /** SSE state is shared by the VTLs but lives in each VTL's CPU: carry it on a switch. */
+  private copyXmm(vp: number, vtl: GuestVtl): void {
+    const last = this.entered.get(vp)
+    this.entered.set(vp, vtl)
+    if (last === undefined || last === vtl) return
+    this.vp(vp).context(last).copySharedStateTo(this.vp(vp).context(vtl))
+  }
+
+  private runToLoopExit(vp: number, context: VtlContext): X86Exit {
+    const ports = this.ports(vp)
+    for (;;) {
+      const budget = this.budgets.get(vp) ?? DEFAULT_MAX_INSTRUCTIONS
+      const before = context.retired
+      const { exit } = context.enter(budget)
+      this.budgets.set(vp, Math.max(0, budget - (context.retired - before)))
+      switch (exit.kind) {
+        case 'io':
+          if (!ports.handle(context, exit) || ports.exitCode !== undefined) return exit
+          continue
+        case 'cpuid':
+        case 'rdmsr':
+        case 'wrmsr':
+        case 'cr-write':
+          context.executeNatively(exit)
+          continue
+        case 'instruction-limit':
+          this.spent.add(vp)
+          return exit
+        default:
+          return exit
+      }
+    }
+  }
+
+  /** Bank → CPU: what the loop (or the guest through a hypercall) may have changed. */
+  private load(vp: number, vtl: GuestVtl, context: VtlContext): void {
+    const { banks } = this.options
+    writeSharedState(context, banks.shared(vp))
+    const bank = banks.private(vp, vtl)
+    const loaded = this.loadedState(vp, vtl)
+    const control: Partial<X86PrivateState> = {}
+    for (const name of CONTROL) {
+      if (loaded.control[name] !== bank[name]) control[name] = bank[name]
+    }
+    if (bank.gdtr !== undefined && !sameTable(bank.gdtr, loaded.gdtr)) {
+      context.engine.writeTable(X86Reg.GDTR, { selector: 0, flags: 0, ...bank.gdtr })
+      loaded.gdtr = { ...bank.gdtr }
+    }
+    if (bank.idtr !== undefined && !sameTable(bank.idtr, loaded.idtr)) {
+      context.engine.writeTable(X86Reg.IDTR, { selector: 0, flags: 0, ...bank.idtr })
+      loaded.idtr = { ...bank.idtr }
+    }
+    writePrivateState(context, { ...control, rip: bank.rip, rsp: bank.rsp, rflags: bank.rflags })
+    for (const [name, reg] of SEGMENTS) {
+      const selector = bank[name]?.selector
+      if (selector !== undefined && loaded.segments[name] !== selector) {
+        context.engine.writeSelector(reg, selector)
+        loaded.segments[name] = selector
+      }
+    }
+  }
+
+  /**
+   * CPU → bank: after every exit, and once after the loader put a VTL in its start state (so the
+   * bank starts from what the CPU holds).
+   */
+  syncBankFromCpu(vp: number, vtl: GuestVtl): void {
+    this.store(vp, vtl, this.vp(vp).context(vtl))
+  }
+
+  private store(vp: number, vtl: GuestVtl, context: VtlContext): void {
+    const { banks } = this.options
+    Object.assign(banks.shared(vp), readSharedState(context))
+    const bank = banks.private(vp, vtl)
+    const state = readPrivateState(context)
+    Object.assign(bank, state)
+    const loaded = this.loadedState(vp, vtl)
+    for (const name of CONTROL) loaded.control[name] = state[name]
+    for (const [name, reg] of SEGMENTS) {
+      const selector = Number(context.engine.readReg(reg))
+      const segment = bank[name]
+      if (segment !== undefined) segment.selector = selector
+      loaded.segments[name] = selector
+    }
+    for (const [name, reg] of [
+      ['gdtr', X86Reg.GDTR],
+      ['idtr', X86Reg.IDTR],
+    ] as const) {
+      const { base, limit } = context.engine.readTable(reg)
+      const table = bank[name]
+      if (table !== undefined) Object.assign(table, { base, limit })
+      loaded[name] = { base, limit }
+    }
+  }
+
+  private loadedState(vp: number, vtl: GuestVtl): Loaded {
+    const key = `${vp}:${vtl}`
+    let loaded = this.loaded.get(key)
+    if (loaded === undefined) {
+      loaded = { control: {}, segments: {} }
+      this.loaded.set(key, loaded)
+    }
+    return loaded
+  }
+}
+
+function sameTable(a: BankTable, b: BankTable | undefined): boolean {
+  return b !== undefined && a.base === b.base && a.limit === b.limit
+}

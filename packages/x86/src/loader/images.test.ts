@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadImages } from './images.js'
+import { buildLoaderTables } from './start-state.js'
+
+const MIB = 0x10_0000
+
+describe('loadImages', () => {
+  it('loads inline hex and files (relative to the base directory) at their GPAs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vtl-img-'))
+    writeFileSync(join(dir, 'k.bin'), Buffer.from([1, 2, 3]))
+    const ram = Buffer.alloc(4 * MIB)
+    const loaded = loadImages(
+      ram,
+      [
+        { gpa: '0x100000', file: 'k.bin' },
+        { gpa: 0x200000n, hex: 'f4 90' },
+      ],
+      dir
+    )
+    expect(loaded).toEqual([
+      { gpa: 0x100000n, bytes: 3 },
+      { gpa: 0x200000n, bytes: 2 },
+    ])
+    expect([...ram.subarray(0x100000, 0x100003)]).toEqual([1, 2, 3])
+    expect([...ram.subarray(0x200000, 0x200002)]).toEqual([0xf4, 0x90])
+  })
+
+  it.each([
+    ['beyond RAM', [{ gpa: 4 * MIB - 1, hex: '9090' }], 'E_NOT_RAM'],
+    ["into the loader's top 1 MiB", [{ gpa: 3 * MIB, hex: '90' }], 'E_OVERLAP'],
+    [
+      'two images overlapping',
+      [
+        { gpa: MIB, hex: '909090' },
+        { gpa: MIB + 2, hex: '90' },
+      ],
+      'E_OVERLAP',
+    ],
+    ['odd hex', [{ gpa: MIB, hex: '909' }], 'E_INVALID_VALUE'],
+    ['both file and hex', [{ gpa: MIB, hex: '90', file: 'x' }], 'E_INVALID_VALUE'],
+    ['a bad gpa', [{ gpa: 'zz', hex: '90' }], 'E_INVALID_VALUE'],
+    ['a missing file', [{ gpa: MIB, file: '/nonexistent/k.bin' }], 'E_INVALID_VALUE'],
+  ])('refuses an image %s, writing nothing', (_name, images, code) => {
+    const ram = Buffer.alloc(4 * MIB)
+    expect(() => loadImages(ram, images)).toThrow(expect.objectContaining({ code }))
+    expect(ram.every((b) => b === 0)).toBe(true)
+  })
+})
+
+describe('buildLoaderTables', () => {
+  it('puts the GDT and an identity map of all RAM (2 MiB pages, RWX) in the top 1 MiB', () => {
+    const ram = Buffer.alloc(16 * MIB)
+    const layout = buildLoaderTables(ram)
+    const base = 15 * MIB
+    expect(layout).toEqual({ gdtBase: BigInt(base), gdtLimit: 23, cr3: BigInt(base + 0x1000) })
+    expect(ram.readBigUInt64LE(base + 8)).toBe(0x0020_9b00_0000_0000n)
+    expect(ram.readBigUInt64LE(base + 16)).toBe(0x00cf_9300_0000_ffffn)
+    expect(ram.readBigUInt64LE(base + 0x1000)).toBe(BigInt(base + 0x2000) | 3n)
+    expect(ram.readBigUInt64LE(base + 0x2000)).toBe(BigInt(base + 0x3000) | 3n)
+    for (let page = 0; page < 8; page++) {
+      expect(ram.readBigUInt64LE(base + 0x3000 + page * 8)).toBe(BigInt(page * 2 * MIB) | 0x83n)
+    }
+    expect(ram.readBigUInt64LE(base + 0x3000 + 8 * 8)).toBe(0n)
+  })
+
+  it('refuses RAM that is not whole 2 MiB pages above 1 MiB', () => {
+    expect(() => buildLoaderTables(Buffer.alloc(3 * MIB))).toThrow(
+      expect.objectContaining({ code: 'E_UNALIGNED' })
+    )
+  })
+})

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import { VtlError } from '@vtl/core'
+import { LOADER_AREA_BYTES } from './start-state.js'
+
+/** One image of `partition.images`: a flat binary file or inline hex bytes at a GPA. */
+export interface GuestImage {
+  gpa: bigint | number | string
+  file?: string
+  hex?: string
+}
+
+export interface LoadedImage {
+  gpa: bigint
+  bytes: number
+}
+
+function parseGpa(gpa: GuestImage['gpa']): bigint {
+  try {
+    const value = typeof gpa === 'bigint' ? gpa : BigInt(gpa)
+    if (value >= 0n) return value
+  } catch {
+    // reported below
+  }
+  throw new VtlError('E_INVALID_VALUE', `image gpa ${String(gpa)} is not an address`, {
+    field: 'gpa',
+  })
+}
+
+function imageBytes(image: GuestImage, baseDir: string): Uint8Array {
+  if ((image.file === undefined) === (image.hex === undefined)) {
+    throw new VtlError('E_INVALID_VALUE', 'an image has exactly one of file and hex', {
+      field: 'images',
+    })
+  }
+  if (image.hex !== undefined) {
+    const hex = image.hex.replace(/\s+/g, '')
+    if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+      throw new VtlError('E_INVALID_VALUE', 'image hex is not whole bytes of hex digits', {
+        field: 'hex',
+      })
+    }
+    return Buffer.from(hex, 'hex')
+  }
+  const file = image.file ?? ''
+  try {
+    return readFileSync(isAbsolute(file) ? file : resolve(baseDir, file))
+  } catch (cause) {
+    throw new VtlError('E_INVALID_VALUE', `image file ${file} cannot be read`, {
+      field: 'file',
+      cause,
+    })
+  }
+}
+
+/**
+ * Copies the images into guest RAM (`file` paths relative to `baseDir`). Every image is checked
+ * before any byte is written: one that leaves RAM is `E_NOT_RAM`, one that reaches into the
+ * loader's top 1 MiB or another image `E_OVERLAP`.
+ */
+export function loadImages(
+  ram: Uint8Array,
+  images: readonly GuestImage[],
+  baseDir = '.'
+): LoadedImage[] {
+  const limit = BigInt(ram.byteLength - LOADER_AREA_BYTES)
+  const planned = images.map((image) => ({
+    gpa: parseGpa(image.gpa),
+    bytes: imageBytes(image, baseDir),
+  }))
+  planned.forEach(({ gpa, bytes }, i) => {
+    const end = gpa + BigInt(bytes.byteLength)
+    if (end > BigInt(ram.byteLength)) {
+      throw new VtlError('E_NOT_RAM', `image ${i} (0x${gpa.toString(16)}) ends beyond RAM`, {
+        field: 'images',
+      })
+    }
+    if (end > limit) {
+      throw new VtlError('E_OVERLAP', `image ${i} reaches into the loader's top 1 MiB`, {
+        field: 'images',
+      })
+    }
+    for (const other of planned.slice(0, i)) {
+      if (gpa < other.gpa + BigInt(other.bytes.byteLength) && other.gpa < end) {
+        throw new VtlError('E_OVERLAP', `image ${i} overlaps an earlier image`, { field: 'images' })
+      }
+    }
+  })
+  for (const { gpa, bytes } of planned) ram.set(bytes, Number(gpa))
+  return planned.map(({ gpa, bytes }) => ({ gpa, bytes: bytes.byteLength }))
+}
