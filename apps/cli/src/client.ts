@@ -14,6 +14,9 @@ export interface TdSummary {
 
 export type GuestVtl = 0 | 1
 
+/** A scenario-format step object as sent to the daemon (no `expect`: the CLI compares those). */
+export type StepSource = Readonly<Record<string, unknown>>
+
 /** One request per stateful command, discriminated by `op` (the daemon's route). */
 export type VtldRequest =
   | {
@@ -77,6 +80,8 @@ export type VtldRequest =
       input: Uint8Array
     }
   | { op: 'trace'; td: string; out?: string; limit: number }
+  /** Scenario-format step objects (`vp`, `vtl?`, one action key), performed in order. */
+  | { op: 'td.steps'; td: string; steps: readonly StepSource[] }
 
 export type VtldOp = VtldRequest['op']
 

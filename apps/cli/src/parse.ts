@@ -41,6 +41,17 @@ export function parsePositive(text: string): number {
   return n
 }
 
+/** An integer in `[min, max]`, decimal or `0x` hex (the message names the range). */
+export function parseIntIn(min: number, max: number): (text: string) => number {
+  return (text) => {
+    const r = NumberOrHexSchema.safeParse(text.trim())
+    if (!r.success || !Number.isSafeInteger(r.data) || r.data < min || r.data > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`)
+    }
+    return r.data
+  }
+}
+
 /** A byte size: `4096`, `0x1000`, `64MiB`, `1 GiB`. */
 export function parseByteSize(text: string): bigint {
   const r = ByteSizeSchema.safeParse(text.trim())

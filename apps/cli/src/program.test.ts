@@ -44,6 +44,8 @@ describe('createProgram', () => {
       'daemon',
       'td',
       'vsm',
+      'guest',
+      'reg',
       'mem',
       'hypercall',
       'trace',

@@ -3,9 +3,11 @@ import { benchCommand } from './commands/bench.js'
 import { completionCommand } from './commands/completion.js'
 import { daemonCommand } from './commands/daemon.js'
 import { demoCommand } from './commands/demo.js'
+import { guestCommand } from './commands/guest.js'
 import { hypercallCommand, traceCommand } from './commands/hypercall.js'
 import { memCommand } from './commands/mem.js'
 import { probeCommand } from './commands/probe.js'
+import { regCommand } from './commands/reg.js'
 import { simCommand } from './commands/sim.js'
 import { tdCommand } from './commands/td.js'
 import { vsmCommand } from './commands/vsm.js'
@@ -66,6 +68,8 @@ Examples:
   program.addCommand(daemonCommand(ctx))
   program.addCommand(tdCommand(ctx))
   program.addCommand(vsmCommand(ctx))
+  program.addCommand(guestCommand(ctx))
+  program.addCommand(regCommand(ctx))
   program.addCommand(memCommand(ctx))
   program.addCommand(hypercallCommand(ctx))
   program.addCommand(traceCommand(ctx))

@@ -141,6 +141,8 @@ export function routeOf(r: VtldRequest, input: RouteInput = {}): Route {
       }
     case 'trace':
       return { method: 'GET', path: `${td(r.td)}/trace${query({ limit: r.limit })}` }
+    case 'td.steps':
+      return { method: 'POST', path: `${td(r.td)}/steps`, body: { steps: r.steps } }
   }
 }
 

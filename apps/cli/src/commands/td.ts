@@ -3,6 +3,7 @@ import type { CliContext } from '../context.js'
 import { parseByteSize, parsePositive } from '../parse.js'
 import { renderDone, renderTd, renderTdList } from '../output/answers.js'
 import { example, send } from './stateful.js'
+import { tdStepCommand } from './td-step.js'
 
 interface CreateFlags {
   name?: string
@@ -15,7 +16,7 @@ interface CreateFlags {
 
 export function tdCommand(ctx: CliContext): Command {
   const td = new Command('td').description(
-    'trust domains owned by vtld (create, list, show, delete, save, restore)'
+    'trust domains owned by vtld (create, list, show, delete, save, restore, step)'
   )
 
   example(
@@ -120,5 +121,6 @@ export function tdCommand(ctx: CliContext): Command {
     )
   })
 
+  td.addCommand(tdStepCommand(ctx))
   return td
 }

@@ -80,9 +80,26 @@ export function renderStepResult(answer: unknown): string {
   return text === '' ? vtl : `${text} (${vtl})`
 }
 
-/** Whether a hypercall-shaped answer reports a guest-visible failure (an HvStatus, not Success). */
+/**
+ * Whether a step result (a hypercall-shaped answer) is anything but success: an HvStatus other
+ * than `Success`, an exception (#UD, #GP, #MC), `ok: false` (an intercepted or refused access),
+ * a VP that could not act (`error`), or a failed TDG.VP.ENTER (`enterStatus`).
+ */
 export function stepFailed(answer: unknown): boolean {
-  return isDoc(answer) && typeof answer.status === 'string' && answer.status !== 'Success'
+  if (!isDoc(answer)) return false
+  return (
+    (typeof answer.status === 'string' && answer.status !== 'Success') ||
+    answer.exception !== undefined ||
+    answer.ok === false ||
+    answer.error !== undefined ||
+    answer.enterStatus !== undefined
+  )
+}
+
+/** One performed step of `POST …/steps` (`{index, vp, vtl, action, result}`) as one line. */
+export function renderStep(entry: unknown): string {
+  if (!isDoc(entry)) return toJson(entry)
+  return `VP${cell(entry.vp)} VTL${cell(entry.vtl)} ${cell(entry.action)}: ${renderStepResult(entry.result)}`
 }
 
 /** `GET …/vsm/partition-config`: the register as the VP's active VTL reads it. */
