@@ -1,4 +1,4 @@
-import { readFile, writeFile, chmod } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
@@ -12,6 +12,7 @@ import {
 import { DaemonProblemError, problemFromAnswer } from './daemon-problem.js'
 import { CliError, ExitCode, badInput } from './errors.js'
 import { routeOf, traceEventsRoute, type Route, type RouteInput } from './routes.js'
+import { isStdout, writeOutputFile } from './output-file.js'
 import { SseParser } from './sse.js'
 import { wireJson } from './wire.js'
 
@@ -201,10 +202,12 @@ export class HttpVtldClient implements VtldClient {
         return { deleted: r.td }
       case 'td.save': {
         const text = `${JSON.stringify(await send(r))}\n`
+        const bytes = Buffer.byteLength(text)
+        // `-o -`: the command prints it.
+        if (isStdout(r.file)) return { td: r.td, file: r.file, bytes, text }
         // A snapshot is the whole guest state: owner-only, also when the file existed before.
-        await writeFile(r.file, text, { mode: 0o600 })
-        await chmod(r.file, 0o600)
-        return { td: r.td, file: r.file, bytes: Buffer.byteLength(text) }
+        await writeOutputFile(r.file, text, process.stdout, 0o600)
+        return { td: r.td, file: r.file, bytes }
       }
       case 'mem.show': {
         const runs: unknown[] = []

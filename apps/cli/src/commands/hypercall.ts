@@ -8,6 +8,7 @@ import {
   renderTraceEvent,
 } from '../output/answers.js'
 import { toJson } from '../output/json.js'
+import { checkOutputFile, isStdout } from '../output-file.js'
 import { parseCount, parseGuestVtl, parseHexBytes, parseIntIn, parseU64 } from '../parse.js'
 import { performOne, stepOf } from './guest.js'
 import { example, send, tdOption } from './stateful.js'
@@ -133,9 +134,17 @@ export function traceCommand(ctx: CliContext): Command {
     new Command('trace')
       .description('read a vtld TD’s event trace (hypercalls, TDCALLs, VTL switches, intercepts)')
       .addOption(tdOption())
-      .option('-o, --out <file>', 'write Chrome trace-event JSON (Perfetto) instead of printing')
+      .option(
+        '-o, --out <file>',
+        'write Chrome trace-event JSON (Perfetto) instead of printing (- for stdout)'
+      )
       .option('--follow', 'print new events as they happen, until Ctrl-C')
-      .option('--limit <n>', 'most recent events to print', parseCount, 200)
+      .option(
+        '--limit <n>',
+        'most recent events to print, 1..1000000',
+        parseIntIn(1, 1_000_000),
+        200
+      )
       .option('--json', 'print the trace as JSON (with --follow: one event per line)'),
     'vtl trace --td demo -o demo.trace.json',
     'vtl trace --td demo --follow'
@@ -147,6 +156,16 @@ export function traceCommand(ctx: CliContext): Command {
       if (flags.follow === true) {
         if (flags.out !== undefined) throw badInput('pass either --follow or --out, not both')
         await follow(ctx, command, flags.td, flags.json === true)
+        return
+      }
+      if (flags.out !== undefined) await checkOutputFile('--out', flags.out)
+      if (flags.out !== undefined && isStdout(flags.out)) {
+        const doc = await client(ctx, command).request({
+          op: 'trace',
+          td: flags.td,
+          limit: flags.limit,
+        })
+        print(ctx, JSON.stringify(doc))
         return
       }
       await send(

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
-import type { CliContext } from '../context.js'
-import { parseByteSize, parsePositive } from '../parse.js'
+import { client, type CliContext } from '../context.js'
+import { checkOutputFile, isStdout } from '../output-file.js'
+import { parseByteSize, parseIntIn, parseTdName } from '../parse.js'
 import { renderDone, renderTd, renderTdList } from '../output/answers.js'
 import { example, send } from './stateful.js'
 import { tdStepCommand } from './td-step.js'
@@ -23,8 +24,8 @@ export function tdCommand(ctx: CliContext): Command {
     td
       .command('create')
       .description('create a TD (a simulated one, or the real partition on hardware)')
-      .option('--name <name>', 'a name to refer to it by')
-      .option('--vps <n>', 'virtual processors, 1..1024', parsePositive, 4)
+      .option('--name <name>', 'a name to refer to it by (1 to 64 characters)', parseTdName)
+      .option('--vps <n>', 'virtual processors, 1..1024', parseIntIn(1, 1024), 4)
       .addOption(
         new Option('--memory <size>', 'guest RAM from GPA 0: bytes or 64MiB, 1GiB…')
           .argParser(parseByteSize)
@@ -96,10 +97,20 @@ export function tdCommand(ctx: CliContext): Command {
       .command('save')
       .description('save a TD’s complete state (snapshot) to a file (mode 0600)')
       .argument('<td>', 'TD name or id')
-      .requiredOption('-o, --out <file>', 'snapshot file to write')
+      .requiredOption('-o, --out <file>', 'snapshot file to write (- for stdout)')
       .option('--json', 'print the answer as JSON'),
     'vtl td save demo -o demo.snapshot.json'
   ).action(async (id: string, flags: { out: string; json?: boolean }, command: Command) => {
+    await checkOutputFile('--out', flags.out)
+    if (isStdout(flags.out)) {
+      const answer = (await client(ctx, command).request({
+        op: 'td.save',
+        td: id,
+        file: flags.out,
+      })) as { text: string }
+      ctx.stdout.write(answer.text)
+      return
+    }
     await send(ctx, command, { op: 'td.save', td: id, file: flags.out }, flags.json, renderDone)
   })
 
@@ -108,7 +119,7 @@ export function tdCommand(ctx: CliContext): Command {
       .command('restore')
       .description('create a TD from a snapshot file')
       .argument('<file>', 'snapshot file')
-      .option('--name <name>', 'name of the restored TD')
+      .option('--name <name>', 'name of the restored TD (1 to 64 characters)', parseTdName)
       .option('--json', 'print the restored TD as JSON'),
     'vtl td restore demo.snapshot.json --name demo2'
   ).action(async (file: string, flags: { name?: string; json?: boolean }, command: Command) => {
