@@ -5,6 +5,7 @@ import { ExitCode } from '../errors.js'
 import { GUEST_ACTIONS, type GuestAction, type GuestFlags } from '../guest-actions.js'
 import { renderStep, stepFailed } from '../output/answers.js'
 import { toJson } from '../output/json.js'
+import type { StepsResult } from '../vtld-api.js'
 import { parseCount, parseGuestVtl } from '../parse.js'
 import { example, tdOption } from './stateful.js'
 
@@ -53,13 +54,13 @@ export async function performOne(
   step: StepSource,
   view: StepView = {}
 ): Promise<void> {
-  const answer = (await client(ctx, command).request({
+  const answer = await client(ctx, command).request({
     op: 'td.steps',
     td: flags.td,
     steps: [step],
-  })) as { results?: Record<string, unknown>[] } | undefined
-  const entry = answer?.results?.[0] ?? {}
-  const shown = Object.fromEntries(Object.entries(entry).filter(([k]) => k !== 'index'))
+  })
+  const entry: Partial<StepsResult['results'][number]> = answer.results[0] ?? {}
+  const shown: Entry = Object.fromEntries(Object.entries(entry).filter(([k]) => k !== 'index'))
   print(
     ctx,
     flags.json === true ? toJson((view.json ?? id)(shown)) : (view.text ?? renderStep)(shown)

@@ -184,10 +184,7 @@ export function memCommand(ctx: CliContext): Command {
           await send(ctx, command, request, flags.json, renderRuns)
           return
         }
-        const answer = (await client(ctx, command).request(request)) as {
-          td: string
-          runs: unknown[]
-        }
+        const answer = await client(ctx, command).request(request)
         const svgInput = daemonRunsSvgInput(answer.runs, flags.gpa)
         const svg = renderRunsSvg(svgInput, {
           title: `${answer.td}: GPA space (vtld), ${svgInput.runs.length} run(s)`,

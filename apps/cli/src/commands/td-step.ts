@@ -8,6 +8,7 @@ import { ExitCode, badInput } from '../errors.js'
 import { renderStepResult } from '../output/answers.js'
 import type { Colors } from '../output/colors.js'
 import { toJson } from '../output/json.js'
+import type { StepsResult, Td } from '../vtld-api.js'
 import { example, tdOption } from './stateful.js'
 
 // `vtl td step`: scenario-format steps (with their expectations) performed on a vtld TD, reported
@@ -57,16 +58,8 @@ async function readStdin(): Promise<string> {
   return text
 }
 
-interface TdDoc {
-  id: string
-  vps: number
-  memory: string
-  gpaWidth: number
-  mbec: boolean
-}
-
 /** Validates the steps against the TD's partition, as `vtl sim check` does a file (exit 2). */
-function validate(file: string, td: TdDoc, steps: readonly Doc[]): void {
+function validate(file: string, td: Td, steps: readonly Doc[]): void {
   const scenario = {
     version: 1,
     partition: { vps: td.vps, memory: td.memory, gpaWidth: td.gpaWidth, mbecCapable: td.mbec },
@@ -75,15 +68,7 @@ function validate(file: string, td: TdDoc, steps: readonly Doc[]): void {
   parseScenario(JSON.stringify(scenario), file)
 }
 
-interface ReportStep {
-  index: number
-  vp: number
-  vtl: number
-  action: string
-  result: Doc
-  ok: boolean
-  mismatches: Mismatch[]
-}
+type ReportStep = StepsResult['results'][number] & { ok: boolean; mismatches: Mismatch[] }
 
 function formatReport(file: string, td: string, steps: readonly ReportStep[], c: Colors): string {
   const failed = steps.filter((s) => !s.ok).length
@@ -125,14 +110,13 @@ refused a step, e.g. a vtl assertion), 2 the file is not valid.`
   ).action(async (flags: { td: string; file: string; json?: boolean }, command: Command) => {
     const steps = await readSteps(flags.file)
     const daemon = client(ctx, command)
-    const td = (await daemon.request({ op: 'td.show', td: flags.td })) as TdDoc
+    const td = await daemon.request({ op: 'td.show', td: flags.td })
     validate(flags.file, td, steps)
-    const sent: StepSource[] = steps.map((step) =>
+    // Validated above: each is a step object with its `vp`.
+    const sent = steps.map((step) =>
       Object.fromEntries(Object.entries(step).filter(([k]) => k !== 'expect'))
-    )
-    const answer = (await daemon.request({ op: 'td.steps', td: td.id, steps: sent })) as {
-      results: Omit<ReportStep, 'ok' | 'mismatches'>[]
-    }
+    ) as StepSource[]
+    const answer = await daemon.request({ op: 'td.steps', td: td.id, steps: sent })
     const report = answer.results.map((r): ReportStep => {
       const expect = steps[r.index]?.expect
       const mismatches = isDoc(expect) ? compareExpectations(expect, r.result) : []

@@ -103,12 +103,8 @@ export function tdCommand(ctx: CliContext): Command {
   ).action(async (id: string, flags: { out: string; json?: boolean }, command: Command) => {
     await checkOutputFile('--out', flags.out)
     if (isStdout(flags.out)) {
-      const answer = (await client(ctx, command).request({
-        op: 'td.save',
-        td: id,
-        file: flags.out,
-      })) as { text: string }
-      ctx.stdout.write(answer.text)
+      const answer = await client(ctx, command).request({ op: 'td.save', td: id, file: flags.out })
+      ctx.stdout.write(answer.text ?? '')
       return
     }
     await send(ctx, command, { op: 'td.save', td: id, file: flags.out }, flags.json, renderDone)
