@@ -2,9 +2,12 @@ import { readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { VtlError } from '@vtl/core'
 import { createRequire } from 'node:module'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import {
+  createScenarioTd,
   loadScenarioFile,
   runScenario,
+  runSteps,
   type ChromeTraceEvent,
   type Scenario,
   type ScenarioReport,
@@ -85,6 +88,40 @@ export function runOne(file: string, scenario: Scenario, options: RunOptions = {
   })
   if (td === undefined) throw new Error('the simulator did not hand out its TD')
   return { file, scenario, report, td }
+}
+
+/** Steps a chunked run performs between two turns of the event loop (progress redraws). */
+const STEPS_PER_TURN = 1000
+
+/**
+ * `runOne` in chunks of steps, yielding to the event loop between them so that a progress bar
+ * redraws while a long scenario runs; `onSteps(n)` after each chunk. The report is the one
+ * `runScenario` gives (the stats are the TD's totals).
+ */
+export async function runOneInTurns(
+  file: string,
+  scenario: Scenario,
+  options: RunOptions = {},
+  onSteps: (done: number) => void = () => undefined
+): Promise<ScenarioRun> {
+  const td = createScenarioTd(scenario, {
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    td: { traceEvents: options.traceEvents ?? false },
+  })
+  const steps: ScenarioReport['steps'] = []
+  let report: ScenarioReport | undefined
+  let passed = 0
+  let failed = 0
+  for (let from = 0; report === undefined || from < scenario.steps.length; from += STEPS_PER_TURN) {
+    const to = from + STEPS_PER_TURN
+    report = runSteps(td, { ...scenario, steps: scenario.steps.slice(0, to) }, from)
+    steps.push(...report.steps)
+    passed += report.passed
+    failed += report.failed
+    onSteps(report.steps.length)
+    await yieldToLoop()
+  }
+  return { file, scenario, report: { ...report, passed, failed, steps }, td }
 }
 
 /** Each file parsed: its scenario, or the error that names what is wrong in it. */

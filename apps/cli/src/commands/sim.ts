@@ -1,5 +1,3 @@
-import { basename } from 'node:path'
-import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { Command, Option } from 'commander'
 import type { Scenario } from '@vtl/sim'
 import { ExitCode, badInput } from '../errors.js'
@@ -15,7 +13,7 @@ import {
   loadAll,
   loadEach,
   mergeChromeTraces,
-  runOne,
+  runOneInTurns,
   type ScenarioRun,
 } from '../scenarios.js'
 
@@ -46,13 +44,12 @@ function formatRun(run: ScenarioRun, c: Colors): string {
 function runsTable(runs: readonly ScenarioRun[], c: Colors): string {
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0)
   return renderTable(
-    ['', 'scenario', 'file', 'passed', 'failed', 'VTL switches', 'TDCALLs', 'to host'],
+    ['', 'scenario', 'passed', 'failed', 'switches', 'TDCALLs', 'to host'],
     runs.map((run) => {
       const r = run.report
       return [
         r.failed === 0 ? c.green('PASS') : c.red('FAIL'),
         r.scenario,
-        basename(run.file),
         r.passed,
         r.failed,
         r.stats.vtlSwitches,
@@ -60,18 +57,22 @@ function runsTable(runs: readonly ScenarioRun[], c: Colors): string {
         sum(r.stats.hypervisorCalls),
       ]
     }),
-    { align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'] }
+    { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'] }
   )
 }
 
-/** Runs parsed scenarios, at most `parallel` at a time in this process. */
+/**
+ * Runs parsed scenarios, at most `parallel` at a time in this process, with a progress bar of
+ * steps on a terminal's stderr that moves while each file runs (nothing on a pipe).
+ */
 async function runMany(
   ctx: CliContext,
   files: readonly string[],
   scenarios: readonly Scenario[],
   flags: RunFlags
 ): Promise<ScenarioRun[]> {
-  const bar = progressBar(files.length, ctx.stderr)
+  const total = scenarios.reduce((n, s) => n + s.steps.length, 0)
+  const bar = progressBar(total, ctx.stderr)
   const results: ScenarioRun[] = new Array<ScenarioRun>(files.length)
   let next = 0
   const worker = async (): Promise<void> => {
@@ -80,13 +81,17 @@ async function runMany(
       const scenario = scenarios[i]
       const file = files[i]
       if (scenario === undefined || file === undefined) return
-      // Let the other lanes and the progress bar in between files.
-      await yieldToLoop()
-      results[i] = runOne(file, scenario, {
-        ...(flags.seed === undefined ? {} : { seed: flags.seed }),
-        traceEvents: flags.trace !== undefined,
-      })
-      bar.tick(scenario.name)
+      results[i] = await runOneInTurns(
+        file,
+        scenario,
+        {
+          ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+          traceEvents: flags.trace !== undefined,
+        },
+        (done) => {
+          bar.tick(scenario.name, done)
+        }
+      )
     }
   }
   try {
