@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { Command, Option } from 'commander'
 import { benchCommand } from './commands/bench.js'
 import { completionCommand } from './commands/completion.js'
@@ -14,7 +15,9 @@ import { vsmCommand } from './commands/vsm.js'
 import { defaultContext, type CliContext } from './context.js'
 import { parseDaemonUrl } from './parse.js'
 
-export const VERSION = '0.0.0'
+/** The version of the installed @vtl/cli (its package.json, next to dist/ and src/). */
+export const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string })
+  .version
 
 /**
  * Builds the `vtl` command tree (nothing runs until it is parsed). `context` swaps streams,

@@ -46,6 +46,32 @@ describe('the repository invocation in scripts', () => {
   })
 })
 
+describe('versions', () => {
+  it('vtl --version and vtld --version print their package versions', () => {
+    const version = (dir: string): string =>
+      (
+        JSON.parse(readFileSync(join(ROOT, 'apps', dir, 'package.json'), 'utf8')) as {
+          version: string
+        }
+      ).version
+    const cli = spawnSync(process.execPath, [join(ROOT, 'apps/cli/bin/vtl.mjs'), '--version'], {
+      encoding: 'utf8',
+    })
+    expect(cli.stdout).toBe(`${version('cli')}\n`)
+    const vtld = spawnSync(
+      process.execPath,
+      [join(ROOT, 'apps/daemon/bin/vtld.mjs'), '--version'],
+      {
+        encoding: 'utf8',
+      }
+    )
+    expect({ code: vtld.status, stdout: vtld.stdout }).toEqual({
+      code: 0,
+      stdout: `vtld ${version('daemon')}\n`,
+    })
+  })
+})
+
 describe('--url and --socket reach every command', () => {
   it('daemon status honours --url; daemon start|stop refuse it instead of using the socket', async () => {
     const daemon = await startDaemon({

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -20,6 +21,7 @@ const USAGE = `usage: vtld [options]
   --request-timeout SEC    answer E_TIMEOUT after SEC seconds (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000})
   --backend sim|hw         simulated TDs (default), or the hardware (refused where the probe fails)
   --quiet                  no start-up text on stdout (logs stay on stderr)
+  -V, --version            print the version
   -h, --help               this text
 Exit codes: 0 stopped cleanly, 1 failed, 2 bad arguments or backend refused.
 `
@@ -96,11 +98,17 @@ async function main(): Promise<number | undefined> {
       backend: { type: 'string', default: 'sim' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
     },
     strict: true,
   })
   if (values.help === true) {
     process.stdout.write(USAGE)
+    return 0
+  }
+  if (values.version === true) {
+    const manifest = createRequire(import.meta.url)('../package.json') as { version: string }
+    process.stdout.write(`vtld ${manifest.version}\n`)
     return 0
   }
   if (values['token-file'] !== undefined && values.listen === undefined) {

@@ -152,7 +152,10 @@ export function renderRuns(answer: unknown): string {
   ].join('\n')
 }
 
-/** A Chrome trace document: one line per event (time in µs, VP, name, arguments). */
+/**
+ * A Chrome trace document: one line per event (time in µs, VP and VTL, name, arguments), in the
+ * names `--follow` prints (the document's process is the VP, its thread the VTL).
+ */
 export function renderChromeTrace(answer: unknown): string {
   if (!isDoc(answer) || !Array.isArray(answer.traceEvents)) return toJson(answer)
   const events = answer.traceEvents.filter(isDoc).filter((e) => e.ph !== 'M')
@@ -161,7 +164,7 @@ export function renderChromeTrace(answer: unknown): string {
     .map((e) => {
       const args =
         isDoc(e.args) && Object.keys(e.args).length > 0 ? ` ${JSON.stringify(e.args)}` : ''
-      return `${cell(e.ts).padStart(10)} µs  tid ${cell(e.tid)}  ${cell(e.name)}${args}`
+      return `${cell(e.ts).padStart(10)} µs  VP${cell(e.pid)} VTL${cell(e.tid)}  ${cell(e.name)}${args}`
     })
     .join('\n')
 }
