@@ -45,6 +45,17 @@ describe('vtl guest and vtl reg: protect a page, let VTL0 touch it, see the inte
     await ok('mem', 'protect', '--td', 'walk', '--gpa', '0x40000', '--flags', 'none')
     expect(await ok('guest', 'vtl-return', '--td', 'walk')).toBe('VP0 VTL1 vtlReturn: VP in VTL0\n')
 
+    // td show: the TD, its VPs' VSM state and what the memory adds up to.
+    const overview = JSON.parse(await ok('td', 'show', 'walk', '--json')) as {
+      vsm: { partition: { guestVsmState: string }; vps: { vtl1Enabled: boolean }[] }
+      memoryMap: Record<string, unknown>
+    }
+    expect(overview.vsm.partition.guestVsmState).toBe('Enabled')
+    expect(overview.vsm.vps[0]?.vtl1Enabled).toBe(true)
+    expect(overview.memoryMap).toMatchObject({ ram: '0x800000', protectedForVtl0: '0x1000' })
+    expect(await ok('td', 'show', 'walk')).toContain(
+      'memory: 8MiB RAM in 3 run(s); 0 shared, 0 not accepted, 4KiB protected from VTL0'
+    )
     // An unprotected page reads fine (exit 0), as JSON too.
     const read = await vtl(
       'guest',

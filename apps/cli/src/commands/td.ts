@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander'
-import { client, type CliContext } from '../context.js'
+import { client, print, type CliContext } from '../context.js'
+import { toJson } from '../output/json.js'
+import { renderTdOverview, tdOverview } from '../td-overview.js'
 import { checkOutputFile, isStdout } from '../output-file.js'
 import { parseByteSize, parseIntIn, parseTdName } from '../parse.js'
 import { renderDone, renderTd, renderTdList } from '../output/answers.js'
@@ -68,10 +70,14 @@ export function tdCommand(ctx: CliContext): Command {
       .command('show')
       .description('show a TD: VPs, VSM state, memory summary')
       .argument('<td>', 'TD name or id')
-      .option('--json', 'print as JSON'),
+      .option(
+        '--json',
+        'print the TD with vsm {partition, vps} (as vsm status) and memoryMap (bytes, 0x hex) as JSON'
+      ),
     'vtl td show demo'
   ).action(async (id: string, flags: { json?: boolean }, command: Command) => {
-    await send(ctx, command, { op: 'td.show', td: id }, flags.json, renderTd)
+    const overview = await tdOverview(client(ctx, command), id)
+    print(ctx, flags.json === true ? toJson(overview) : renderTdOverview(overview))
   })
 
   example(
