@@ -25,7 +25,7 @@ export function tdCommand(ctx: CliContext): Command {
   example(
     td
       .command('create')
-      .description('create a TD (a simulated one, or the real partition on hardware)')
+      .description('create a TD on vtld’s backend (simulated, unless vtld runs with --backend hw)')
       .option('--name <name>', 'a name to refer to it by (1 to 64 characters)', parseTdName)
       .option('--vps <n>', 'virtual processors, 1..1024', parseIntIn(1, 1024), 4)
       .addOption(
