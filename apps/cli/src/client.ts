@@ -1,6 +1,7 @@
 import { lstatSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { CliError, ExitCode } from './errors.js'
+import type { Step, VtldRoutes } from './vtld-api.js'
 
 // The seam between `vtl`'s stateful commands and `vtld`. Every command builds a typed request and
 // calls the client; `HttpVtldClient` (HTTP/JSON over the unix socket, api-contract.md) is the
@@ -15,6 +16,9 @@ export interface TdSummary {
 }
 
 export type GuestVtl = 0 | 1
+
+/** A scenario step object as sent to the daemon (no `expect`: the CLI compares those). */
+export type StepSource = Readonly<Step>
 
 /** One request per stateful command, discriminated by `op` (the daemon's route). */
 export type VtldRequest =
@@ -79,15 +83,52 @@ export type VtldRequest =
       input: Uint8Array
     }
   | { op: 'trace'; td: string; out?: string; limit: number }
+  /** Scenario-format step objects (`vp`, `vtl?`, one action key), performed in order. */
+  | { op: 'td.steps'; td: string; steps: readonly StepSource[] }
 
 export type VtldOp = VtldRequest['op']
+
+/** The 2xx answer of a route (generated from the daemon's /openapi.json). */
+type RouteAnswer<K extends keyof VtldRoutes> = VtldRoutes[K]['answer']
+
+/**
+ * What each request resolves with: the daemon's answer on its route, or what the client made of
+ * it (a file written, every page of runs collected).
+ */
+export interface VtldAnswers {
+  'td.create': RouteAnswer<'POST /v1/tds'>
+  'td.list': RouteAnswer<'GET /v1/tds'>
+  'td.show': RouteAnswer<'GET /v1/tds/{id}'>
+  'td.delete': { deleted: string }
+  /** `text`: the snapshot document, when `file` is `-` (nothing written). */
+  'td.save': { td: string; file: string; bytes: number; text?: string }
+  'td.restore': RouteAnswer<'POST /v1/tds/restore'>
+  'vsm.enable-partition': RouteAnswer<'POST /v1/tds/{id}/vsm/enable-partition-vtl'>
+  'vsm.enable-vp': RouteAnswer<'POST /v1/tds/{id}/vsm/enable-vp-vtl'>
+  'vsm.start-vp': RouteAnswer<'POST /v1/tds/{id}/vsm/start-vp'>
+  'vsm.config':
+    | RouteAnswer<'GET /v1/tds/{id}/vsm/partition-config'>
+    | RouteAnswer<'PUT /v1/tds/{id}/vsm/partition-config'>
+  'vsm.status': RouteAnswer<'GET /v1/tds/{id}/status'>
+  'mem.protect': RouteAnswer<'POST /v1/tds/{id}/memory/protect'>
+  'mem.share': RouteAnswer<'POST /v1/tds/{id}/memory/share'>
+  'mem.unshare': RouteAnswer<'POST /v1/tds/{id}/memory/unshare'>
+  'mem.show': { td: string; runs: RouteAnswer<'GET /v1/tds/{id}/memory/runs'>['runs'] }
+  /** The trace document, or (with `out`) the file written. */
+  trace: RouteAnswer<'GET /v1/tds/{id}/trace'> | { td: string; file: string; events: number }
+  hypercall: RouteAnswer<'POST /v1/tds/{id}/hypercall'>
+  'td.steps': RouteAnswer<'POST /v1/tds/{id}/steps'>
+}
+
+/** The answer type of a request. */
+export type VtldAnswer<R extends VtldRequest> = VtldAnswers[R['op']]
 
 /** What a stateful command needs from the daemon. */
 export interface VtldClient {
   /** Where the client talks to (for messages). */
   readonly endpoint: string
-  /** Sends one request; resolves with the daemon's JSON answer. */
-  request(request: VtldRequest): Promise<unknown>
+  /** Sends one request; resolves with the daemon's answer (typed by the daemon's routes). */
+  request<R extends VtldRequest>(request: R): Promise<VtldAnswer<R>>
   /**
    * A TD's trace events as they happen (after the ones already recorded), until `signal` aborts;
    * a dropped stream is resumed where it stopped.

@@ -3,6 +3,7 @@ import {
   checkSocketOwner,
   defaultSocketPath,
   type ClientFactory,
+  type TcpEndpoint,
   type VtldClient,
 } from './client.js'
 import { defaultClientFactory } from './http-client.js'
@@ -52,17 +53,39 @@ export function socketPath(ctx: CliContext, command: Command): string {
   return globals(command).socket ?? defaultSocketPath(ctx.env)
 }
 
-/** The daemon client: `--url` (with `--token` or `VTLD_TOKEN`), else `--socket` or its default. */
-export function client(ctx: CliContext, command: Command): VtldClient {
+/** Where the daemon is: the socket path, and the TCP endpoint when `--url` is given. */
+export function endpoint(ctx: CliContext, command: Command): { socket: string; tcp?: TcpEndpoint } {
   const { url, token } = globals(command)
   const socket = socketPath(ctx, command)
-  if (url === undefined) {
-    checkSocketOwner(socket)
-    return ctx.clientFactory(socket)
-  }
+  if (url === undefined) return { socket }
   const env = ctx.env.VTLD_TOKEN
-  return ctx.clientFactory(socket, {
-    url,
-    token: token ?? (env === undefined || env === '' ? undefined : env),
-  })
+  return {
+    socket,
+    tcp: { url, token: token ?? (env === undefined || env === '' ? undefined : env) },
+  }
+}
+
+/** The daemon client: `--url` (with `--token` or `VTLD_TOKEN`), else `--socket` or its default. */
+export function client(ctx: CliContext, command: Command): VtldClient {
+  const { socket, tcp } = endpoint(ctx, command)
+  if (tcp === undefined) checkSocketOwner(socket)
+  return ctx.clientFactory(socket, tcp)
+}
+
+/** A word as a shell reads it back (quoted when it holds anything but safe characters). */
+const shellWord = (word: string): string =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+
+/**
+ * A `vtl` command line to print as a hint: the CLI as the user reaches it (`VTL_CLI`, default
+ * `vtl`), the daemon flags they gave (`--socket`, `--url`; never the token), then `args`.
+ */
+export function hint(ctx: CliContext, command: Command, ...args: string[]): string {
+  const { socket, url } = globals(command)
+  const cli = ctx.env.VTL_CLI ?? 'vtl'
+  const target = [
+    ...(socket === undefined ? [] : ['--socket', shellWord(socket)]),
+    ...(url === undefined ? [] : ['--url', url.origin]),
+  ]
+  return [cli, ...target, ...args].join(' ')
 }

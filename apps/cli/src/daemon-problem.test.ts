@@ -46,6 +46,20 @@ describe('daemon problems as vtl errors', () => {
     )
   })
 
+  it('names the fields of a validation problem from its issues, at most three', () => {
+    const issue = (path: (string | number)[], message: string) => ({ path, message })
+    const body = {
+      code: 'E_VALIDATION',
+      detail: '✖ Too big\n  → at vps',
+      issues: [issue(['vps'], 'Too big: expected number to be <=1024')],
+    }
+    expect(problemFromAnswer(400, body).detail).toBe('vps: Too big: expected number to be <=1024')
+    const many = { ...body, issues: [1, 2, 3, 4, 5].map((i) => issue(['steps', i], 'bad')) }
+    expect(problemFromAnswer(400, many).detail).toBe(
+      'steps.1: bad; steps.2: bad; steps.3: bad (and 2 more)'
+    )
+  })
+
   it.each([
     [502, undefined, 'E_HTTP_502', 'vtld answered HTTP 502'],
     [500, 'oops', 'E_HTTP_500', 'vtld answered HTTP 500'],

@@ -15,15 +15,17 @@ describe('exit codes and messages', () => {
     expect(exitCodeOf(new Error('x'))).toBe(ExitCode.Failed)
   })
 
-  it('prints one line, and the cause chain with verbose', () => {
-    const error = new CliError('E_X', 'outer\nsecond line', ExitCode.Failed, {
-      cause: new VtlError('E_PORT', 'inner'),
+  it('prints vtl’s own message whole, the first line of others, the cause chain with verbose', () => {
+    const error = new CliError('E_X', 'outer\n  second line', ExitCode.Failed, {
+      cause: new VtlError('E_PORT', 'inner\ndetail'),
     })
-    expect(formatError(error)).toBe('vtl: outer')
+    expect(formatError(error)).toBe('vtl: outer\n  second line')
     expect(formatError(error, true).split('\n')).toEqual([
       'vtl: outer',
+      '  second line',
       '  caused by: [E_PORT] inner',
     ])
+    expect(formatError(new Error('first\nstack-like detail'))).toBe('vtl: first')
   })
 })
 

@@ -73,7 +73,9 @@ export function formatError(error: unknown, verbose = false): string {
         : undefined
     const code =
       typeof rawCode === 'string' || typeof rawCode === 'number' ? String(rawCode) : undefined
-    const text = message.split('\n')[0] ?? ''
+    // `vtl`'s own messages may list several lines (every invalid file); others print their first.
+    const text =
+      depth === 0 && current instanceof CliError ? message : (message.split('\n')[0] ?? '')
     lines.push(
       depth === 0 ? `vtl: ${text}` : `  caused by: ${code === undefined ? '' : `[${code}] `}${text}`
     )

@@ -1,4 +1,4 @@
-import { readFile, writeFile, chmod } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
@@ -7,11 +7,15 @@ import {
   type TcpEndpoint,
   type VtldClient,
   type VtldOp,
+  type VtldAnswer,
+  type VtldAnswers,
   type VtldRequest,
 } from './client.js'
+import type { ChromeTrace, Runs } from './vtld-api.js'
 import { DaemonProblemError, problemFromAnswer } from './daemon-problem.js'
 import { CliError, ExitCode, badInput } from './errors.js'
 import { routeOf, traceEventsRoute, type Route, type RouteInput } from './routes.js'
+import { isStdout, writeOutputFile } from './output-file.js'
 import { SseParser } from './sse.js'
 import { wireJson } from './wire.js'
 
@@ -150,10 +154,10 @@ export class HttpVtldClient implements VtldClient {
 
   /** The id of the TD named `name`, if there is one. */
   private async idOfName(name: string): Promise<string | undefined> {
-    const answer = (await this.exchange({ method: 'GET', path: '/v1/tds' }, { op: 'td.list' })) as {
-      tds?: { id: string; name: string | null }[]
-    }
-    return answer.tds?.find((t) => t.name === name)?.id
+    const answer = (await this.exchange(routeOf({ op: 'td.list' }), {
+      op: 'td.list',
+    })) as VtldAnswers['td.list']
+    return answer.tds.find((t) => t.name === name)?.id
   }
 
   /**
@@ -174,7 +178,12 @@ export class HttpVtldClient implements VtldClient {
     }
   }
 
-  async request(request: VtldRequest): Promise<unknown> {
+  async request<R extends VtldRequest>(request: R): Promise<VtldAnswer<R>> {
+    // The daemon's answers are trusted to match its own OpenAPI document (vtld-api.ts).
+    return (await this.dispatch(request)) as VtldAnswer<R>
+  }
+
+  private async dispatch(request: VtldRequest): Promise<unknown> {
     const send = (r: VtldRequest, input?: RouteInput): Promise<unknown> =>
       this.exchange(routeOf(r, input), { op: r.op })
     switch (request.op) {
@@ -201,20 +210,19 @@ export class HttpVtldClient implements VtldClient {
         return { deleted: r.td }
       case 'td.save': {
         const text = `${JSON.stringify(await send(r))}\n`
+        const bytes = Buffer.byteLength(text)
+        // `-o -`: the command prints it.
+        if (isStdout(r.file)) return { td: r.td, file: r.file, bytes, text }
         // A snapshot is the whole guest state: owner-only, also when the file existed before.
-        await writeFile(r.file, text, { mode: 0o600 })
-        await chmod(r.file, 0o600)
-        return { td: r.td, file: r.file, bytes: Buffer.byteLength(text) }
+        await writeOutputFile(r.file, text, process.stdout, 0o600)
+        return { td: r.td, file: r.file, bytes }
       }
       case 'mem.show': {
-        const runs: unknown[] = []
+        const runs: VtldAnswers['mem.show']['runs'] = []
         let cursor: string | undefined
         do {
-          const page = (await send(r, cursor === undefined ? {} : { cursor })) as {
-            runs?: unknown[]
-            next?: string | null
-          }
-          runs.push(...(page.runs ?? []))
+          const page = (await send(r, cursor === undefined ? {} : { cursor })) as Runs
+          runs.push(...page.runs)
           cursor = page.next ?? undefined
         } while (cursor !== undefined)
         return { td: r.td, runs }
@@ -223,8 +231,8 @@ export class HttpVtldClient implements VtldClient {
         const doc = await send(r)
         if (r.out === undefined) return doc
         await writeFile(r.out, `${JSON.stringify(doc)}\n`)
-        const events = (doc as { traceEvents?: unknown[] } | undefined)?.traceEvents
-        return { td: r.td, file: r.out, events: Array.isArray(events) ? events.length : 0 }
+        const { traceEvents } = doc as ChromeTrace
+        return { td: r.td, file: r.out, events: traceEvents.length }
       }
       default:
         return await send(r)

@@ -6,4 +6,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error
 })
 
+// `pnpm vtl …` (the repository's root script) runs at the repository root; the paths the user
+// typed are relative to the folder they typed them in, which pnpm and npm pass as INIT_CWD.
+const initCwd = process.env.INIT_CWD
+if (process.env.npm_lifecycle_event === 'vtl' && initCwd !== undefined && initCwd !== '') {
+  process.chdir(initCwd)
+}
+
 process.exitCode = await runCli(process.argv)

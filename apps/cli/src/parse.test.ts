@@ -5,7 +5,11 @@ import {
   parseCount,
   parseGuestVtl,
   parseHexBytes,
+  parseIntIn,
   parseMapGpaFlags,
+  parsePageGpa,
+  parsePageSize,
+  parseTdName,
   parseU64,
 } from './parse.js'
 
@@ -38,5 +42,28 @@ describe('option parsers', () => {
     expect([...parseHexBytes('0a FF\n01')]).toEqual([0x0a, 0xff, 0x01])
     expect(() => parseHexBytes('0x0a')).toThrow(InvalidArgumentError)
     expect(() => parseHexBytes('abc')).toThrow(InvalidArgumentError)
+  })
+
+  it('takes permissions in the notation vtl prints (rwxu) as well as the TLFS names', () => {
+    expect(parseMapGpaFlags('rw')).toBe(3)
+    expect(parseMapGpaFlags('r---')).toBe(1)
+    expect(parseMapGpaFlags('rwxu')).toBe(0xf)
+    expect(parseMapGpaFlags('r-x-')).toBe(0x5)
+    expect(parseMapGpaFlags('R,W,KX,UX')).toBe(0xf)
+    expect(() => parseMapGpaFlags('rr')).toThrow(/rwxu letters/)
+  })
+
+  it('names ranges: integers, pages, sizes, TD names', () => {
+    const vps = parseIntIn(1, 1024)
+    expect(vps('0x400')).toBe(1024)
+    expect(() => vps('1025')).toThrow('expected an integer from 1 to 1024')
+    expect(() => vps('0')).toThrow('expected an integer from 1 to 1024')
+    expect(parsePageGpa('0x10000')).toBe(0x10000n)
+    expect(() => parsePageGpa('0x10001')).toThrow('e.g. 0x10000')
+    expect(parsePageSize('8KiB')).toBe(8192n)
+    expect(() => parsePageSize('0')).toThrow('non-zero multiple of 4 KiB')
+    expect(parseTdName('demo')).toBe('demo')
+    expect(() => parseTdName('')).toThrow('expected 1 to 64 characters, got 0')
+    expect(() => parseTdName('x'.repeat(65))).toThrow('got 65')
   })
 })

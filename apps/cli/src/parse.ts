@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander'
+import { parsePermissionText } from '@vtl/core'
 import {
   ByteSizeSchema,
   GuestVtlSchema,
@@ -41,6 +42,17 @@ export function parsePositive(text: string): number {
   return n
 }
 
+/** An integer in `[min, max]`, decimal or `0x` hex (the message names the range). */
+export function parseIntIn(min: number, max: number): (text: string) => number {
+  return (text) => {
+    const r = NumberOrHexSchema.safeParse(text.trim())
+    if (!r.success || !Number.isSafeInteger(r.data) || r.data < min || r.data > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`)
+    }
+    return r.data
+  }
+}
+
 /** A byte size: `4096`, `0x1000`, `64MiB`, `1 GiB`. */
 export function parseByteSize(text: string): bigint {
   const r = ByteSizeSchema.safeParse(text.trim())
@@ -55,9 +67,14 @@ export function parseGuestVtl(text: string): 0 | 1 {
   return r.data
 }
 
-/** HvMapGpaFlags: names (`R,W,KX` or `Readable,Writable`), or a number. */
+/**
+ * HvMapGpaFlags in the notation `vtl` prints (`rwxu` letters, `-` for a clear bit: `r---`, `rw`,
+ * `none`), or the TLFS names (`R,W,KX,UX`, `Readable+Writable`), or a number.
+ */
 export function parseMapGpaFlags(text: string): number {
   const trimmed = text.trim()
+  const letters = parsePermissionText(trimmed)
+  if (letters !== undefined) return letters
   const input: unknown = /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(trimmed)
     ? trimmed
     : trimmed === '' || trimmed === '-' || trimmed.toLowerCase() === 'none'
@@ -65,9 +82,39 @@ export function parseMapGpaFlags(text: string): number {
       : trimmed.split(/[,+| ]+/)
   const r = MapGpaFlagsSchema.safeParse(input)
   if (!r.success) {
-    throw new InvalidArgumentError('expected flags such as R,W,KX,UX (or none), or a number')
+    throw new InvalidArgumentError(
+      'expected permissions as rwxu letters (r---, rw, rwx, none), TLFS names (R,W,KX,UX), or a number'
+    )
   }
   return r.data
+}
+
+/** A 4 KiB aligned GPA (a page's first byte), decimal or `0x` hex. */
+export function parsePageGpa(text: string): bigint {
+  const gpa = parseU64(text)
+  if (gpa % 4096n !== 0n) {
+    throw new InvalidArgumentError(
+      `expected a 4 KiB aligned GPA (a multiple of 0x1000, e.g. 0x${(gpa & ~0xfffn).toString(16)})`
+    )
+  }
+  return gpa
+}
+
+/** A non-zero multiple of 4 KiB: `4096`, `0x2000`, `2MiB`. */
+export function parsePageSize(text: string): bigint {
+  const size = parseByteSize(text)
+  if (size === 0n || size % 4096n !== 0n) {
+    throw new InvalidArgumentError('expected a non-zero multiple of 4 KiB, such as 4KiB or 2MiB')
+  }
+  return size
+}
+
+/** A TD name: 1 to 64 characters (the daemon's limit). */
+export function parseTdName(text: string): string {
+  if (text.length < 1 || text.length > 64) {
+    throw new InvalidArgumentError(`expected 1 to 64 characters, got ${text.length}`)
+  }
+  return text
 }
 
 /** Hex bytes (`0a 0b ff` or `0a0bff`, no `0x`), as in a scenario's raw hypercall `input`. */

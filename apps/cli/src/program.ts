@@ -1,11 +1,14 @@
+import { createRequire } from 'node:module'
 import { Command, Option } from 'commander'
 import { benchCommand } from './commands/bench.js'
 import { completionCommand } from './commands/completion.js'
 import { daemonCommand } from './commands/daemon.js'
 import { demoCommand } from './commands/demo.js'
+import { guestCommand } from './commands/guest.js'
 import { hypercallCommand, traceCommand } from './commands/hypercall.js'
 import { memCommand } from './commands/mem.js'
 import { probeCommand } from './commands/probe.js'
+import { regCommand } from './commands/reg.js'
 import { simCommand } from './commands/sim.js'
 import { tdCommand } from './commands/td.js'
 import { uiCommand } from './commands/ui.js'
@@ -13,7 +16,9 @@ import { vsmCommand } from './commands/vsm.js'
 import { defaultContext, type CliContext } from './context.js'
 import { parseDaemonUrl } from './parse.js'
 
-export const VERSION = '0.0.0'
+/** The version of the installed @vtl/cli (its package.json, next to dist/ and src/). */
+export const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string })
+  .version
 
 /**
  * Builds the `vtl` command tree (nothing runs until it is parsed). `context` swaps streams,
@@ -67,6 +72,8 @@ Examples:
   program.addCommand(daemonCommand(ctx))
   program.addCommand(tdCommand(ctx))
   program.addCommand(vsmCommand(ctx))
+  program.addCommand(guestCommand(ctx))
+  program.addCommand(regCommand(ctx))
   program.addCommand(memCommand(ctx))
   program.addCommand(hypercallCommand(ctx))
   program.addCommand(traceCommand(ctx))

@@ -234,6 +234,26 @@ const CASES: Record<VtldOp, Case[]> = {
       path: '/v1/tds/d/trace?limit=5',
     },
   ],
+  'td.steps': [
+    {
+      request: {
+        op: 'td.steps',
+        td: 'd',
+        steps: [
+          { vp: 1, vtl: 0, read: { gpa: '0x10000', size: 4 } },
+          { vp: 0, vtlCall: {} },
+        ],
+      },
+      method: 'POST',
+      path: '/v1/tds/d/steps',
+      body: {
+        steps: [
+          { vp: 1, vtl: 0, read: { gpa: '0x10000', size: 4 } },
+          { vp: 0, vtlCall: {} },
+        ],
+      },
+    },
+  ],
 }
 
 describe('routeOf: each request to its vtld route (api-contract.md)', () => {

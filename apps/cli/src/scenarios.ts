@@ -1,9 +1,13 @@
 import { readdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
+import { VtlError } from '@vtl/core'
 import { createRequire } from 'node:module'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import {
+  createScenarioTd,
   loadScenarioFile,
   runScenario,
+  runSteps,
   type ChromeTraceEvent,
   type Scenario,
   type ScenarioReport,
@@ -13,10 +17,34 @@ import { badInput } from './errors.js'
 
 const SCENARIO_EXTENSIONS = /\.(ya?ml|json)$/i
 
-/** Files and directories → scenario files (a directory's `.yaml`/`.yml`/`.json`, sorted). */
+/** A glob of the file-name part (`dir/*.yaml`, `x?.json`) as a RegExp; undefined for none. */
+function globOf(name: string): RegExp | undefined {
+  if (!/[*?[]/.test(name)) return undefined
+  const source = name
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]')
+  return new RegExp(`^${source}$`)
+}
+
+/**
+ * Files, directories and globs (in the file-name part, for a quoted pattern the shell did not
+ * expand) → scenario files: a directory's `.yaml`/`.yml`/`.json` files, a glob's matches, sorted.
+ */
 export async function expandScenarioPaths(paths: readonly string[]): Promise<string[]> {
   const files: string[] = []
   for (const path of paths) {
+    const glob = globOf(basename(path))
+    if (glob !== undefined) {
+      const folder = dirname(path)
+      const names = await readdir(folder).catch(() => undefined)
+      const matches = (names ?? []).filter((n) => glob.test(n)).sort()
+      if (matches.length === 0) throw badInput(`${path}: no file matches`)
+      files.push(
+        ...matches.map((n) => (folder === '.' && !path.startsWith('./') ? n : join(folder, n)))
+      )
+      continue
+    }
     let info
     try {
       info = await stat(path)
@@ -62,11 +90,72 @@ export function runOne(file: string, scenario: Scenario, options: RunOptions = {
   return { file, scenario, report, td }
 }
 
-/** Loads (parses and validates) every file; nothing runs. Throws the first file's error. */
-export async function loadAll(files: readonly string[]): Promise<Scenario[]> {
-  const out: Scenario[] = []
-  for (const file of files) out.push(await loadScenarioFile(file))
+/** Steps a chunked run performs between two turns of the event loop (progress redraws). */
+const STEPS_PER_TURN = 1000
+
+/**
+ * `runOne` in chunks of steps, yielding to the event loop between them so that a progress bar
+ * redraws while a long scenario runs; `onSteps(n)` after each chunk. The report is the one
+ * `runScenario` gives (the stats are the TD's totals).
+ */
+export async function runOneInTurns(
+  file: string,
+  scenario: Scenario,
+  options: RunOptions = {},
+  onSteps: (done: number) => void = () => undefined
+): Promise<ScenarioRun> {
+  const td = createScenarioTd(scenario, {
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    td: { traceEvents: options.traceEvents ?? false },
+  })
+  const steps: ScenarioReport['steps'] = []
+  let report: ScenarioReport | undefined
+  let passed = 0
+  let failed = 0
+  for (let from = 0; report === undefined || from < scenario.steps.length; from += STEPS_PER_TURN) {
+    const to = from + STEPS_PER_TURN
+    report = runSteps(td, { ...scenario, steps: scenario.steps.slice(0, to) }, from)
+    steps.push(...report.steps)
+    passed += report.passed
+    failed += report.failed
+    onSteps(report.steps.length)
+    await yieldToLoop()
+  }
+  return { file, scenario, report: { ...report, passed, failed, steps }, td }
+}
+
+/** Each file parsed: its scenario, or the error that names what is wrong in it. */
+export type Loaded = { file: string; scenario: Scenario } | { file: string; error: Error }
+
+/** Parses and validates every file (nothing runs), collecting each file's error. */
+export async function loadEach(files: readonly string[]): Promise<Loaded[]> {
+  const out: Loaded[] = []
+  for (const file of files) {
+    try {
+      out.push({ file, scenario: await loadScenarioFile(file) })
+    } catch (error) {
+      if (!VtlError.isInstance(error)) throw error
+      out.push({ file, error })
+    }
+  }
   return out
+}
+
+/**
+ * Loads every file; when any is invalid, throws one bad-input error listing every invalid file
+ * (one line each), so a directory with several broken files is fixed in one round.
+ */
+export async function loadAll(files: readonly string[]): Promise<Scenario[]> {
+  const loaded = await loadEach(files)
+  const errors = loaded.flatMap((l) => ('error' in l ? [l.error.message] : []))
+  const first = errors[0]
+  if (first !== undefined) {
+    if (errors.length === 1) throw badInput(first)
+    throw badInput(
+      `${errors.length} of ${files.length} files are not valid scenarios (nothing ran):\n${errors.map((e) => `  ${e}`).join('\n')}`
+    )
+  }
+  return loaded.flatMap((l) => ('scenario' in l ? [l.scenario] : []))
 }
 
 /** One Chrome trace-event document for several runs: each run's VPs become `<scenario> VP n`. */

@@ -19,14 +19,16 @@ describe('vtl demo', () => {
     expect(r.stdout).not.toContain('✗')
   })
 
-  it('ends with a summary table of hypercalls, VTL switches, TDCALLs and simulated cost', () => {
+  it('ends with a summary table of hypercalls, VTL switches, TDCALLs and simulated cost, in 80 columns', () => {
     const summary = r.stdout.slice(r.stdout.indexOf('Summary'))
-    for (const head of ['scenario', 'hypercalls', 'VTL switches', 'TDCALLs', 'simulated cost']) {
+    for (const head of ['scenario', 'calls', 'switches', 'TDCALLs', 'sim µs']) {
       expect(summary).toContain(head)
     }
     const row = summary.split('\n').find((l) => l.includes('canonical-boot'))
-    expect(row).toMatch(/│ canonical-boot +│ +4 │ +17\/17 │/)
-    expect(row).toMatch(/cycles \([\d.]+ µs\)/)
+    expect(row).toMatch(/│ canonical-boot +│ +17\/17 │ +5 │ +5 │ +178 │ +[\d.]+ │/)
+    const table = summary.split('\n').filter((l) => /^[┌│└]/.test(l))
+    expect(Math.max(...table.map((l) => l.length))).toBeLessThanOrEqual(80)
+    expect(summary).not.toMatch(/^├/m)
   })
 
   it('prints summaries and reports with --json', () => {

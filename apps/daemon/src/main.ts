@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -25,6 +26,7 @@ const USAGE = `usage: vtld [options]
   --recover-journal        start on a damaged journal from each TD's last good record
                            (says what it drops; without it vtld refuses to start)
   --quiet                  no start-up text on stdout (logs stay on stderr)
+  -V, --version            print the version
   -h, --help               this text
 Exit codes: 0 stopped cleanly, 1 failed, 2 bad arguments, backend refused, data dir in use, or a
 socket, data dir or token file vtld refuses (another user's, writable by others, a short token).
@@ -105,11 +107,17 @@ async function main(): Promise<number | undefined> {
       quiet: { type: 'boolean', default: false },
       'recover-journal': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
     },
     strict: true,
   })
   if (values.help === true) {
     process.stdout.write(USAGE)
+    return 0
+  }
+  if (values.version === true) {
+    const manifest = createRequire(import.meta.url)('../package.json') as { version: string }
+    process.stdout.write(`vtld ${manifest.version}\n`)
     return 0
   }
   if (values['token-file'] !== undefined && values.listen === undefined) {

@@ -145,7 +145,8 @@ const StepSourceSchema = z
     message: 'steps here take no expect and no fault',
   })
   .openapi('Step', {
-    description: 'scenario-format.md step: vp, vtl?, exactly one action key, note?',
+    description:
+      'a scenario step (docs/scenario-format.md): vp, vtl?, exactly one action key, note?',
     example: { vp: 0, hypercall: { name: 'EnablePartitionVtl', input: { targetVtl: 1 } } },
   })
 

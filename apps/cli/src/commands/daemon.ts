@@ -4,8 +4,8 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Command } from 'commander'
-import { NoDaemonError } from '../client.js'
-import { colors, print, socketPath, type CliContext } from '../context.js'
+import { NoDaemonError, type TcpEndpoint } from '../client.js'
+import { colors, endpoint, hint, print, type CliContext } from '../context.js'
 import {
   defaultDataDir,
   isVtld,
@@ -14,7 +14,7 @@ import {
   readPid,
   resolveVtld,
 } from '../daemon-process.js'
-import { CliError, ExitCode } from '../errors.js'
+import { CliError, ExitCode, badInput } from '../errors.js'
 import { HttpVtldClient } from '../http-client.js'
 import { toJson } from '../output/json.js'
 import { example } from './stateful.js'
@@ -24,9 +24,10 @@ const START_TIMEOUT_MS = 20_000
 const STOP_TIMEOUT_MS = 30_000
 const POLL_MS = 100
 
-/** What `vtl daemon status` reports. */
+/** What `vtl daemon status` reports (`url` instead of `socket` for a daemon on TCP). */
 interface DaemonState {
-  socket: string
+  socket?: string
+  url?: string
   healthy: boolean
   ready: boolean
   /** From the pid file of `vtl daemon start`, when that process is alive. */
@@ -34,9 +35,12 @@ interface DaemonState {
   tds: number | null
 }
 
-/** The daemon answering on `socket`, or undefined when nothing answers. */
-async function probe(socket: string): Promise<DaemonState | undefined> {
-  const client = new HttpVtldClient(socket)
+/**
+ * The daemon answering on `socket` (or on `tcp`, with its token), or undefined when nothing
+ * answers. Only a socket has the pid file of `vtl daemon start`.
+ */
+async function probe(socket: string, tcp?: TcpEndpoint): Promise<DaemonState | undefined> {
+  const client = new HttpVtldClient(socket, tcp)
   let health
   try {
     health = await client.get('/healthz')
@@ -47,9 +51,9 @@ async function probe(socket: string): Promise<DaemonState | undefined> {
   const ready = await client.get('/readyz')
   const list = await client.get('/v1/tds')
   const tds = (list.body as { tds?: unknown[] } | undefined)?.tds
-  const pid = await readPid(pidFileOf(socket))
+  const pid = tcp === undefined ? await readPid(pidFileOf(socket)) : undefined
   return {
-    socket,
+    ...(tcp === undefined ? { socket } : { url: tcp.url.origin }),
     healthy: health.status === 200,
     ready: ready.status === 200,
     pid: pid !== undefined && (await isVtld(pid)) ? pid : null,
@@ -105,6 +109,22 @@ async function foreground(args: string[], pidFile: string): Promise<number> {
   return code === 0 ? ExitCode.Ok : ExitCode.Failed
 }
 
+/**
+ * The socket of `daemon start|stop`: they manage a local process through the pid file next to its
+ * socket, so `--url` (a daemon on TCP, perhaps elsewhere) is refused rather than ignored.
+ */
+function socketOnly(ctx: CliContext, command: Command, verb: 'start' | 'stop'): string {
+  const { socket, tcp } = endpoint(ctx, command)
+  if (tcp !== undefined) {
+    throw badInput(
+      verb === 'start'
+        ? '--url: vtl daemon start runs vtld on --socket; for TCP run vtld --listen HOST:PORT'
+        : `--url: vtl daemon stop stops the vtld it started on --socket; stop the one at ${tcp.url.origin} where it runs`
+    )
+  }
+  return socket
+}
+
 export function daemonCommand(ctx: CliContext): Command {
   const daemon = new Command('daemon').description(
     'start, stop and look at vtld, the daemon that owns the TDs (on --socket)'
@@ -121,11 +141,11 @@ export function daemonCommand(ctx: CliContext): Command {
     'vtl --socket /tmp/demo.sock daemon start --data-dir /tmp/demo-state'
   ).action(
     async (flags: { dataDir?: string; foreground?: boolean; json?: boolean }, command: Command) => {
-      const socket = socketPath(ctx, command)
+      const socket = socketOnly(ctx, command, 'start')
       if ((await probe(socket)) !== undefined) {
         throw new CliError(
           'E_DAEMON_RUNNING',
-          `a vtld already answers on ${socket} (vtl daemon status)`,
+          `a vtld already answers on ${socket} (${hint(ctx, command, 'daemon', 'status')})`,
           ExitCode.Failed
         )
       }
@@ -168,7 +188,10 @@ export function daemonCommand(ctx: CliContext): Command {
       }
       const c = colors(ctx, command)
       print(ctx, `vtld started (pid ${started.pid}), listening on ${c.bold(socket)}`)
-      print(ctx, c.dim(`data ${dataDir}, log ${log}; stop it with: vtl daemon stop`))
+      print(
+        ctx,
+        c.dim(`data ${dataDir}, log ${log}; stop it with: ${hint(ctx, command, 'daemon', 'stop')}`)
+      )
     }
   )
 
@@ -179,9 +202,9 @@ export function daemonCommand(ctx: CliContext): Command {
       .option('--json', 'print {socket, healthy, ready, pid, tds} as JSON'),
     'vtl daemon status'
   ).action(async (flags: { json?: boolean }, command: Command) => {
-    const socket = socketPath(ctx, command)
-    const state = await probe(socket)
-    if (state === undefined) throw new NoDaemonError(socket)
+    const { socket, tcp } = endpoint(ctx, command)
+    const state = await probe(socket, tcp)
+    if (state === undefined) throw new NoDaemonError(tcp?.url.origin ?? socket)
     if (flags.json === true) {
       print(ctx, toJson(state))
       return
@@ -190,9 +213,14 @@ export function daemonCommand(ctx: CliContext): Command {
     const health = state.healthy ? c.green('healthy') : c.red('unhealthy')
     const ready = state.ready ? c.green('ready') : c.yellow('not ready')
     const pid =
-      state.pid === null ? 'pid unknown (not started by vtl daemon start)' : `pid ${state.pid}`
+      state.pid !== null
+        ? `pid ${state.pid}`
+        : tcp === undefined
+          ? 'pid unknown (not started by vtl daemon start)'
+          : 'pid unknown (on TCP)'
     const tds = state.tds === null ? 'TDs unknown' : `${state.tds} TD(s)`
-    print(ctx, `vtld on ${c.bold(socket)}: ${health}, ${ready}; ${pid}; ${tds}`)
+    const where = state.url ?? socket
+    print(ctx, `vtld on ${c.bold(where)}: ${health}, ${ready}; ${pid}; ${tds}`)
   })
 
   example(
@@ -204,7 +232,7 @@ export function daemonCommand(ctx: CliContext): Command {
       .option('--json', 'print {pid, socket} as JSON'),
     'vtl daemon stop'
   ).action(async (flags: { json?: boolean }, command: Command) => {
-    const socket = socketPath(ctx, command)
+    const socket = socketOnly(ctx, command, 'stop')
     const pidFile = pidFileOf(socket)
     const pid = await readPid(pidFile)
     if (pid === undefined || !(await isVtld(pid))) {

@@ -89,33 +89,22 @@ Example:
         print(
           ctx,
           renderTable(
-            [
-              'scenario',
-              'VPs',
-              'steps ok',
-              'hypercalls',
-              'to host',
-              'VTL switches',
-              'TDCALLs',
-              'simulated cost',
-            ],
+            ['scenario', 'steps ok', 'calls', 'switches', 'TDCALLs', 'sim µs'],
             summaries.map((s) => [
               s.scenario,
-              s.vps,
               `${s.passed}/${s.steps}`,
               s.hypercalls,
-              s.forwardedToHost,
               s.vtlSwitches,
               s.tdcalls,
-              `${s.simulatedCycles.toLocaleString('en-US')} cycles (${s.simulatedUs} µs)`,
+              s.simulatedUs,
             ]),
-            { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'] }
+            { align: ['left', 'right', 'right', 'right', 'right', 'right'] }
           )
         )
         print(
           ctx,
           c.dim(
-            'Simulated cost: the longest VP clock of the run under @vtl/sim’s cost model at 2 GHz. Next: vtl sim run <file> --trace out.json, then open out.json in https://ui.perfetto.dev'
+            'calls: guest hypercalls; switches: VTL switches; sim µs: the longest VP clock of the run under @vtl/sim’s cost model at 2 GHz (--json has the cycles). Next: vtl sim run <file> --trace out.json, then open out.json in https://ui.perfetto.dev'
           )
         )
       }

@@ -1,6 +1,5 @@
-import { writeFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
-import { formatMapGpaFlags } from '@vtl/core'
+import { formatPermissionText } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
 import { loadScenarioFile } from '@vtl/sim'
 import type { VtldRequest } from '../client.js'
@@ -9,8 +8,17 @@ import { badInput } from '../errors.js'
 import { renderRuns, renderStepResult } from '../output/answers.js'
 import { toJson } from '../output/json.js'
 import { renderTable } from '../output/table.js'
-import { parseByteSize, parseCount, parseGuestVtl, parseMapGpaFlags, parseU64 } from '../parse.js'
+import {
+  parseByteSize,
+  parseCount,
+  parseGuestVtl,
+  parseMapGpaFlags,
+  parsePageGpa,
+  parsePageSize,
+  parseU64,
+} from '../parse.js'
 import { runOne } from '../scenarios.js'
+import { checkOutputFile, isStdout, writeOutputFile } from '../output-file.js'
 import { daemonRunsSvgInput } from '../svg/daemon-runs.js'
 import { collectRuns, renderRunsSvg, type GpaSvgRun } from '@vtl/memory-map'
 import { example, send, tdOption } from './stateful.js'
@@ -27,7 +35,7 @@ const hex = formatHex
 
 function runRow(run: GpaSvgRun): string[] {
   const s = run.state
-  const perm = (f: number | undefined): string => (f === undefined ? 'none' : formatMapGpaFlags(f))
+  const perm = formatPermissionText
   const flags = [
     s.locked ? 'locked' : '',
     s.overlay.vtl0 ? 'overlay0' : '',
@@ -54,10 +62,10 @@ export function memCommand(ctx: CliContext): Command {
     new Option('--vp <n>', 'the VP that issues the hypercall').argParser(parseCount).default(0)
   const range = (command: Command): Command =>
     command
-      .requiredOption('--gpa <u64>', 'first GPA (4 KiB aligned, hex or decimal)', parseU64)
+      .requiredOption('--gpa <u64>', 'first GPA (4 KiB aligned, hex or decimal)', parsePageGpa)
       .addOption(
-        new Option('--size <size>', 'bytes: 4096, 0x1000, 2MiB…')
-          .argParser(parseByteSize)
+        new Option('--size <size>', 'bytes, a multiple of 4 KiB: 4096, 0x2000, 2MiB…')
+          .argParser(parsePageSize)
           .default(4096n, '4KiB')
       )
 
@@ -72,7 +80,7 @@ export function memCommand(ctx: CliContext): Command {
         .addOption(vpOption())
         .requiredOption(
           '--flags <flags>',
-          'HvMapGpaFlags: R,W,KX,UX names, none, or a number',
+          'permissions for the VTLs below: rwxu letters (r---, rw, none), TLFS names (R,W,KX,UX) or a number',
           parseMapGpaFlags
         )
         .option(
@@ -140,7 +148,10 @@ export function memCommand(ctx: CliContext): Command {
       )
       .option('--gpa <u64>', 'first GPA to show', parseU64)
       .option('--size <size>', 'bytes to show from --gpa', parseByteSize)
-      .option('--svg <file>', 'also write a picture of the map (the runs shown) as SVG')
+      .option(
+        '--svg <file>',
+        'also write a picture of the map (the runs shown) as SVG; - prints only the SVG'
+      )
       .option('--json', 'print the runs as JSON'),
     'vtl mem show --scenario packages/sim/scenarios/canonical-boot.yaml --svg memory.svg',
     'vtl mem show --td demo --json',
@@ -157,6 +168,7 @@ export function memCommand(ctx: CliContext): Command {
       },
       command: Command
     ) => {
+      if (flags.svg !== undefined) await checkOutputFile('--svg', flags.svg)
       if (flags.scenario === undefined) {
         if (flags.td === undefined)
           throw badInput(
@@ -172,17 +184,14 @@ export function memCommand(ctx: CliContext): Command {
           await send(ctx, command, request, flags.json, renderRuns)
           return
         }
-        const answer = (await client(ctx, command).request(request)) as {
-          td: string
-          runs: unknown[]
-        }
+        const answer = await client(ctx, command).request(request)
         const svgInput = daemonRunsSvgInput(answer.runs, flags.gpa)
-        await writeFile(
-          flags.svg,
-          renderRunsSvg(svgInput, {
-            title: `${answer.td}: GPA space (vtld), ${svgInput.runs.length} run(s)`,
-          })
-        )
+        const svg = renderRunsSvg(svgInput, {
+          title: `${answer.td}: GPA space (vtld), ${svgInput.runs.length} run(s)`,
+        })
+        await writeOutputFile(flags.svg, svg, ctx.stdout)
+        // `--svg -`: stdout is the picture alone.
+        if (isStdout(flags.svg)) return
         if (flags.json === true) {
           print(ctx, toJson({ ...answer, svg: flags.svg }))
           return
@@ -201,12 +210,11 @@ export function memCommand(ctx: CliContext): Command {
           : { start, end: start + (flags.size ?? run.td.memoryBytes - start) }
       const runs = collectRuns(run.td.space, want)
       if (flags.svg !== undefined) {
-        await writeFile(
-          flags.svg,
-          renderRunsSvg(runs, {
-            title: `${scenario.name}: GPA space after ${scenario.steps.length} steps (${run.report.passed} passed, ${run.report.failed} failed)`,
-          })
-        )
+        const svg = renderRunsSvg(runs, {
+          title: `${scenario.name}: GPA space after ${scenario.steps.length} steps (${run.report.passed} passed, ${run.report.failed} failed)`,
+        })
+        await writeOutputFile(flags.svg, svg, ctx.stdout)
+        if (isStdout(flags.svg)) return
       }
       if (flags.json === true) {
         print(

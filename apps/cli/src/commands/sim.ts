@@ -1,11 +1,9 @@
-import { writeFile } from 'node:fs/promises'
-import { basename } from 'node:path'
-import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { Command, Option } from 'commander'
 import type { Scenario } from '@vtl/sim'
-import { CliError, ExitCode, badInput } from '../errors.js'
+import { ExitCode, badInput } from '../errors.js'
 import { colors, print, type CliContext } from '../context.js'
 import { parseCount, parsePositive } from '../parse.js'
+import { checkOutputFile, isStdout, writeOutputFile } from '../output-file.js'
 import { progressBar } from '../output/progress.js'
 import { toJson } from '../output/json.js'
 import { renderTable } from '../output/table.js'
@@ -13,8 +11,9 @@ import type { Colors } from '../output/colors.js'
 import {
   expandScenarioPaths,
   loadAll,
+  loadEach,
   mergeChromeTraces,
-  runOne,
+  runOneInTurns,
   type ScenarioRun,
 } from '../scenarios.js'
 
@@ -45,13 +44,12 @@ function formatRun(run: ScenarioRun, c: Colors): string {
 function runsTable(runs: readonly ScenarioRun[], c: Colors): string {
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0)
   return renderTable(
-    ['', 'scenario', 'file', 'passed', 'failed', 'VTL switches', 'TDCALLs', 'to host'],
+    ['', 'scenario', 'passed', 'failed', 'switches', 'TDCALLs', 'to host'],
     runs.map((run) => {
       const r = run.report
       return [
         r.failed === 0 ? c.green('PASS') : c.red('FAIL'),
         r.scenario,
-        basename(run.file),
         r.passed,
         r.failed,
         r.stats.vtlSwitches,
@@ -59,18 +57,22 @@ function runsTable(runs: readonly ScenarioRun[], c: Colors): string {
         sum(r.stats.hypervisorCalls),
       ]
     }),
-    { align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'] }
+    { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'] }
   )
 }
 
-/** Runs parsed scenarios, at most `parallel` at a time in this process. */
+/**
+ * Runs parsed scenarios, at most `parallel` at a time in this process, with a progress bar of
+ * steps on a terminal's stderr that moves while each file runs (nothing on a pipe).
+ */
 async function runMany(
   ctx: CliContext,
   files: readonly string[],
   scenarios: readonly Scenario[],
   flags: RunFlags
 ): Promise<ScenarioRun[]> {
-  const bar = progressBar(files.length, ctx.stderr)
+  const total = scenarios.reduce((n, s) => n + s.steps.length, 0)
+  const bar = progressBar(total, ctx.stderr)
   const results: ScenarioRun[] = new Array<ScenarioRun>(files.length)
   let next = 0
   const worker = async (): Promise<void> => {
@@ -79,13 +81,17 @@ async function runMany(
       const scenario = scenarios[i]
       const file = files[i]
       if (scenario === undefined || file === undefined) return
-      // Let the other lanes and the progress bar in between files.
-      await yieldToLoop()
-      results[i] = runOne(file, scenario, {
-        ...(flags.seed === undefined ? {} : { seed: flags.seed }),
-        traceEvents: flags.trace !== undefined,
-      })
-      bar.tick(scenario.name)
+      results[i] = await runOneInTurns(
+        file,
+        scenario,
+        {
+          ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+          traceEvents: flags.trace !== undefined,
+        },
+        (done) => {
+          bar.tick(scenario.name, done)
+        }
+      )
     }
   }
   try {
@@ -116,7 +122,10 @@ export function simCommand(ctx: CliContext): Command {
         .argParser(parsePositive)
         .default(1)
     )
-    .option('--trace <file>', 'write a Chrome trace-event JSON of the run(s) (open it in Perfetto)')
+    .option(
+      '--trace <file>',
+      'write a Chrome trace-event JSON of the run(s) (open it in Perfetto); - prints it instead of the report'
+    )
     .option(
       '--json',
       'print the report (scenario-format.md; several files: {version, files, passed, failed, reports})'
@@ -131,13 +140,18 @@ Example:
   $ vtl sim run packages/sim/scenarios --parallel 4 --trace run.json`
     )
     .action(async (paths: string[], flags: RunFlags, command: Command) => {
+      if (flags.trace !== undefined) await checkOutputFile('--trace', flags.trace)
       const files = await expandScenarioPaths(paths)
       const scenarios = await loadAll(files)
       const runs = await runMany(ctx, files, scenarios, flags)
-      if (flags.trace !== undefined) {
-        await writeFile(flags.trace, `${JSON.stringify(mergeChromeTraces(runs))}\n`)
-      }
       const failedFiles = runs.filter((r) => r.report.failed > 0).length
+      if (failedFiles > 0) process.exitCode = ExitCode.Failed
+      if (flags.trace !== undefined) {
+        const trace = `${JSON.stringify(mergeChromeTraces(runs))}\n`
+        await writeOutputFile(flags.trace, trace, ctx.stdout)
+        // `--trace -`: stdout is the trace alone; the exit code still tells the verdict.
+        if (isStdout(flags.trace)) return
+      }
       if (flags.json === true) {
         const first = runs[0]
         if (runs.length === 1 && first !== undefined) print(ctx, toJson(first.report))
@@ -166,44 +180,71 @@ Example:
         }
         if (flags.trace !== undefined) print(ctx, c.dim(`trace written to ${flags.trace}`))
       }
-      if (failedFiles > 0) process.exitCode = ExitCode.Failed
     })
 
   sim
     .command('check')
-    .description('validate a scenario file without running it')
-    .argument('<file>', 'scenario file (YAML or JSON)')
-    .option('--json', 'print {valid, file, scenario, steps, vps} as JSON')
+    .description('validate scenario files without running them')
+    .argument('<paths...>', 'scenario files, directories or globs (YAML or JSON)')
+    .option(
+      '--json',
+      'print {valid, file, scenario, steps, vps} as JSON (several files: {valid, files: [...]})'
+    )
     .addHelpText(
       'after',
       `
-Exit codes: 0 valid, 2 not valid (the message names the file, the step and the field).
+Every file is checked and every invalid one is reported (the message names the file, the step and
+the field). Exit codes: 0 all valid, 2 one or more not valid.
 
 Example:
-  $ vtl sim check packages/sim/scenarios/canonical-boot.yaml`
+  $ vtl sim check packages/sim/scenarios/canonical-boot.yaml
+  $ vtl sim check my-scenarios/ 'more/*.yaml'`
     )
-    .action(async (file: string, flags: { json?: boolean }, command: Command) => {
-      const [path] = await expandScenarioPaths([file])
-      if (path === undefined || path !== file)
-        throw badInput(`${file}: expected a file, not a directory`)
-      const [scenario] = await loadAll([path])
-      if (scenario === undefined)
-        throw new CliError('E_INTERNAL', 'nothing parsed', ExitCode.Failed)
-      const summary = {
-        valid: true,
-        file: path,
-        scenario: scenario.name,
-        steps: scenario.steps.length,
-        vps: scenario.partition.vps,
+    .action(async (paths: string[], flags: { json?: boolean }, command: Command) => {
+      const files = await expandScenarioPaths(paths)
+      const loaded = await loadEach(files)
+      const summaries = loaded.map((l) =>
+        'error' in l
+          ? { file: l.file, valid: false, error: l.error.message }
+          : {
+              file: l.file,
+              valid: true,
+              scenario: l.scenario.name,
+              steps: l.scenario.steps.length,
+              vps: l.scenario.partition.vps,
+            }
+      )
+      const invalid = loaded.flatMap((l) => ('error' in l ? [l.error] : []))
+      const only = summaries[0]
+      if (summaries.length === 1 && only !== undefined) {
+        const error = invalid[0]
+        if (error !== undefined) throw badInput(error.message, error)
+        if (flags.json === true) print(ctx, toJson(only))
+      } else if (flags.json === true) {
+        print(ctx, toJson({ valid: invalid.length === 0, files: summaries }))
       }
-      if (flags.json === true) print(ctx, toJson(summary))
-      else {
+      if (flags.json !== true) {
         const c = colors(ctx, command)
-        print(
-          ctx,
-          `${c.green('valid')} ${path}: ${scenario.name}, ${scenario.steps.length} steps on ${scenario.partition.vps} VP(s)`
-        )
+        for (const l of loaded) {
+          if ('error' in l) ctx.stderr.write(`vtl: ${l.error.message}\n`)
+          else {
+            const { scenario } = l
+            print(
+              ctx,
+              `${c.green('valid')} ${l.file}: ${scenario.name}, ${scenario.steps.length} steps on ${scenario.partition.vps} VP(s)`
+            )
+          }
+        }
+        if (loaded.length > 1) {
+          print(
+            ctx,
+            invalid.length === 0
+              ? `all ${loaded.length} files are valid`
+              : `${invalid.length} of ${loaded.length} files are not valid`
+          )
+        }
       }
+      if (invalid.length > 0) process.exitCode = ExitCode.BadInput
     })
 
   return sim

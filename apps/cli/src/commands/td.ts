@@ -1,8 +1,12 @@
 import { Command, Option } from 'commander'
-import type { CliContext } from '../context.js'
-import { parseByteSize, parsePositive } from '../parse.js'
+import { client, print, type CliContext } from '../context.js'
+import { toJson } from '../output/json.js'
+import { renderTdOverview, tdOverview } from '../td-overview.js'
+import { checkOutputFile, isStdout } from '../output-file.js'
+import { parseByteSize, parseIntIn, parseTdName } from '../parse.js'
 import { renderDone, renderTd, renderTdList } from '../output/answers.js'
 import { example, send } from './stateful.js'
+import { tdStepCommand } from './td-step.js'
 
 interface CreateFlags {
   name?: string
@@ -15,15 +19,15 @@ interface CreateFlags {
 
 export function tdCommand(ctx: CliContext): Command {
   const td = new Command('td').description(
-    'trust domains owned by vtld (create, list, show, delete, save, restore)'
+    'trust domains owned by vtld (create, list, show, delete, save, restore, step)'
   )
 
   example(
     td
       .command('create')
-      .description('create a TD (a simulated one, or the real partition on hardware)')
-      .option('--name <name>', 'a name to refer to it by')
-      .option('--vps <n>', 'virtual processors, 1..1024', parsePositive, 4)
+      .description('create a TD on vtld’s backend (simulated, unless vtld runs with --backend hw)')
+      .option('--name <name>', 'a name to refer to it by (1 to 64 characters)', parseTdName)
+      .option('--vps <n>', 'virtual processors, 1..1024', parseIntIn(1, 1024), 4)
       .addOption(
         new Option('--memory <size>', 'guest RAM from GPA 0: bytes or 64MiB, 1GiB…')
           .argParser(parseByteSize)
@@ -66,10 +70,14 @@ export function tdCommand(ctx: CliContext): Command {
       .command('show')
       .description('show a TD: VPs, VSM state, memory summary')
       .argument('<td>', 'TD name or id')
-      .option('--json', 'print as JSON'),
+      .option(
+        '--json',
+        'print the TD with vsm {partition, vps} (as vsm status) and memoryMap (bytes, 0x hex) as JSON'
+      ),
     'vtl td show demo'
   ).action(async (id: string, flags: { json?: boolean }, command: Command) => {
-    await send(ctx, command, { op: 'td.show', td: id }, flags.json, renderTd)
+    const overview = await tdOverview(client(ctx, command), id)
+    print(ctx, flags.json === true ? toJson(overview) : renderTdOverview(overview))
   })
 
   example(
@@ -95,10 +103,16 @@ export function tdCommand(ctx: CliContext): Command {
       .command('save')
       .description('save a TD’s complete state (snapshot) to a file (mode 0600)')
       .argument('<td>', 'TD name or id')
-      .requiredOption('-o, --out <file>', 'snapshot file to write')
+      .requiredOption('-o, --out <file>', 'snapshot file to write (- for stdout)')
       .option('--json', 'print the answer as JSON'),
     'vtl td save demo -o demo.snapshot.json'
   ).action(async (id: string, flags: { out: string; json?: boolean }, command: Command) => {
+    await checkOutputFile('--out', flags.out)
+    if (isStdout(flags.out)) {
+      const answer = await client(ctx, command).request({ op: 'td.save', td: id, file: flags.out })
+      ctx.stdout.write(answer.text ?? '')
+      return
+    }
     await send(ctx, command, { op: 'td.save', td: id, file: flags.out }, flags.json, renderDone)
   })
 
@@ -107,7 +121,7 @@ export function tdCommand(ctx: CliContext): Command {
       .command('restore')
       .description('create a TD from a snapshot file')
       .argument('<file>', 'snapshot file')
-      .option('--name <name>', 'name of the restored TD')
+      .option('--name <name>', 'name of the restored TD (1 to 64 characters)', parseTdName)
       .option('--json', 'print the restored TD as JSON'),
     'vtl td restore demo.snapshot.json --name demo2'
   ).action(async (file: string, flags: { name?: string; json?: boolean }, command: Command) => {
@@ -120,5 +134,6 @@ export function tdCommand(ctx: CliContext): Command {
     )
   })
 
+  td.addCommand(tdStepCommand(ctx))
   return td
 }

@@ -116,8 +116,8 @@ describe('human forms of vtld answers', () => {
     [renderChromeTrace, { traceEvents: [{ ph: 'M', name: 'meta' }] }, 'no events'],
     [
       renderChromeTrace,
-      { traceEvents: [{ ph: 'X', ts: 1.5, tid: 2, name: 'hypercall', args: {} }] },
-      '       1.5 µs  tid 2  hypercall',
+      { traceEvents: [{ ph: 'X', ts: 1.5, pid: 1, tid: 2, name: 'hypercall', args: {} }] },
+      '       1.5 µs  VP1 VTL2  hypercall',
     ],
   ])('%o renders %j', (render, answer, text) => {
     expect(render(answer)).toBe(text)

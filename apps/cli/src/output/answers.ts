@@ -80,9 +80,26 @@ export function renderStepResult(answer: unknown): string {
   return text === '' ? vtl : `${text} (${vtl})`
 }
 
-/** Whether a hypercall-shaped answer reports a guest-visible failure (an HvStatus, not Success). */
+/**
+ * Whether a step result (a hypercall-shaped answer) is anything but success: an HvStatus other
+ * than `Success`, an exception (#UD, #GP, #MC), `ok: false` (an intercepted or refused access),
+ * a VP that could not act (`error`), or a failed TDG.VP.ENTER (`enterStatus`).
+ */
 export function stepFailed(answer: unknown): boolean {
-  return isDoc(answer) && typeof answer.status === 'string' && answer.status !== 'Success'
+  if (!isDoc(answer)) return false
+  return (
+    (typeof answer.status === 'string' && answer.status !== 'Success') ||
+    answer.exception !== undefined ||
+    answer.ok === false ||
+    answer.error !== undefined ||
+    answer.enterStatus !== undefined
+  )
+}
+
+/** One performed step of `POST …/steps` (`{index, vp, vtl, action, result}`) as one line. */
+export function renderStep(entry: unknown): string {
+  if (!isDoc(entry)) return toJson(entry)
+  return `VP${cell(entry.vp)} VTL${cell(entry.vtl)} ${cell(entry.action)}: ${renderStepResult(entry.result)}`
 }
 
 /** `GET …/vsm/partition-config`: the register as the VP's active VTL reads it. */
@@ -135,7 +152,10 @@ export function renderRuns(answer: unknown): string {
   ].join('\n')
 }
 
-/** A Chrome trace document: one line per event (time in µs, VP, name, arguments). */
+/**
+ * A Chrome trace document: one line per event (time in µs, VP and VTL, name, arguments), in the
+ * names `--follow` prints (the document's process is the VP, its thread the VTL).
+ */
 export function renderChromeTrace(answer: unknown): string {
   if (!isDoc(answer) || !Array.isArray(answer.traceEvents)) return toJson(answer)
   const events = answer.traceEvents.filter(isDoc).filter((e) => e.ph !== 'M')
@@ -144,7 +164,7 @@ export function renderChromeTrace(answer: unknown): string {
     .map((e) => {
       const args =
         isDoc(e.args) && Object.keys(e.args).length > 0 ? ` ${JSON.stringify(e.args)}` : ''
-      return `${cell(e.ts).padStart(10)} µs  tid ${cell(e.tid)}  ${cell(e.name)}${args}`
+      return `${cell(e.ts).padStart(10)} µs  VP${cell(e.pid)} VTL${cell(e.tid)}  ${cell(e.name)}${args}`
     })
     .join('\n')
 }

@@ -1,7 +1,8 @@
 import { SingleBar } from 'cli-progress'
 
 export interface Progress {
-  tick(label: string): void
+  /** `done` more items (default 1), now at `label`. */
+  tick(label: string, done?: number): void
   stop(): void
 }
 
@@ -18,11 +19,13 @@ export function progressBar(total: number, stream: NodeJS.WriteStream = process.
     format: '{bar} {value}/{total} {label}',
     hideCursor: true,
     clearOnComplete: true,
+    // Redraw at most this often; a chunked run yields between chunks, so the timer gets its turn.
+    fps: 10,
   })
   bar.start(total, 0, { label: '' })
   return {
-    tick: (label) => {
-      bar.increment(1, { label })
+    tick: (label, done = 1) => {
+      bar.increment(done, { label })
     },
     stop: () => {
       bar.stop()

@@ -6,7 +6,7 @@ import { errors, json, toWire, type RouteApp } from './helpers.js'
 const runScenarioRoute = createRoute({
   method: 'post',
   path: '/v1/scenarios/run',
-  summary: 'Run a scenario file (scenario-format.md) on a fresh TD; answers the report',
+  summary: 'Run a scenario file (docs/scenario-format.md) on a fresh TD; answers the run report',
   request: {
     body: {
       required: true,

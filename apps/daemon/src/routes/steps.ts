@@ -11,7 +11,7 @@ const hypercall = tdCommand(
 )
 const steps = tdCommand(
   '/v1/tds/{id}/steps',
-  'Perform scenario-format.md steps in order (all validated before any runs)',
+  'Perform scenario steps (docs/scenario-format.md) in order, all validated before any runs',
   StepsBody,
   StepsResultSchema
 )

@@ -242,6 +242,24 @@ const CORPUS: [string, string, number | undefined, string][] = [
     'steps[0].expect.stauts',
   ],
   [
+    'expect status typo',
+    `${HEAD}  - { vp: 0, run: {}, expect: { status: Sucess } }\n`,
+    0,
+    'steps[0].expect.status',
+  ],
+  [
+    'expect intercept status typo',
+    `${HEAD}  - { vp: 0, run: {}, expect: { interceptStatus: invalidsynicstate } }\n`,
+    0,
+    'steps[0].expect.interceptStatus',
+  ],
+  [
+    'expect exception in lower case',
+    `${HEAD}  - { vp: 0, vtlCall: {}, expect: { exception: ud } }\n`,
+    0,
+    'steps[0].expect.exception',
+  ],
+  [
     'later step',
     `${HEAD}  - { vp: 0, run: {} }\n  - { vp: 0, run: {} }\n  - { vp: 0, vtlCall: { input: -1 } }\n`,
     2,
@@ -269,6 +287,20 @@ describe('malformed scenarios', () => {
     expect(e.message).toContain('bad.yaml')
     if (step !== undefined) expect(e.message).toContain(`(step ${step})`)
     expect(e.message).toContain(field)
+  })
+
+  it('names the status or exception meant (§ Expectations: names compare exactly)', () => {
+    expect(() =>
+      parseScenario(`${HEAD}  - { vp: 0, run: {}, expect: { status: Sucess } }\n`, 'x.yaml')
+    ).toThrow("steps[0].expect.status: unknown HvStatus name 'Sucess' (did you mean Success?)")
+    expect(() =>
+      parseScenario(`${HEAD}  - { vp: 0, vtlCall: {}, expect: { exception: ud } }\n`, 'x.yaml')
+    ).toThrow("unknown exception 'ud' (one of UD, DF, GP, PF, MC; did you mean UD?)")
+    const ok = parseScenario(
+      `${HEAD}  - { vp: 0, vtlCall: {}, expect: { exception: UD, status: '0x5' } }\n`,
+      'x.yaml'
+    )
+    expect(ok.steps[0]?.expect).toEqual({ exception: 'UD', status: '0x5' })
   })
 
   it('nothing runs: a file bad in its last step fails before any TD exists', () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { YAMLParseError, parse as parseYaml } from 'yaml'
 import {
+  HvStatus,
   parseRegisterName,
   registerNumberFromName,
   VtlError,
@@ -9,6 +10,7 @@ import {
   type Vtl,
 } from '@vtl/core'
 import { FaultInjector } from '../faults/fault-injector.js'
+import { EXCEPTION_NAMES } from '../guest/guest-hypercall.js'
 import { join, Reader, type Plain } from './reader.js'
 import { parseInstruction } from './instruction-action.js'
 import { encodeTypedHypercall } from './typed-hypercall.js'
@@ -116,6 +118,7 @@ function parseStep(
   let expect: Record<string, unknown> | undefined
   if (s.expect !== undefined) {
     expect = reader.object(s.expect, join(at, 'expect'), EXPECT_KEYS)
+    checkExpectedNames(reader, expect, join(at, 'expect'))
   }
   return { vp, vtl, action, expect }
 }
@@ -137,6 +140,63 @@ const EXPECT_KEYS = [
   'blocked',
   'resumed',
 ]
+
+const HV_STATUS_NAMES = Object.keys(HvStatus)
+const EXCEPTIONS = Object.values(EXCEPTION_NAMES)
+
+/** The listed name closest to `name` (same letters in another case, or one or two typos). */
+function closest(name: string, names: readonly string[]): string | undefined {
+  const lower = name.toLowerCase()
+  const same = names.find((n) => n.toLowerCase() === lower)
+  if (same !== undefined) return same
+  let best: string | undefined
+  let bestDistance = 3
+  for (const n of names) {
+    const d = editDistance(lower, n.toLowerCase())
+    if (d < bestDistance) [best, bestDistance] = [n, d]
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      )
+    }
+    row = next
+  }
+  return row[b.length] ?? 0
+}
+
+/**
+ * Names an expectation compares exactly (HvStatus names, exception mnemonics): a typo would make
+ * the run fail as if the engine were wrong, so it is a file error instead.
+ */
+function checkExpectedNames(reader: Reader, expect: Plain, field: string): void {
+  const check = (key: string, names: readonly string[], what: string, list: boolean): void => {
+    const value = expect[key]
+    if (typeof value !== 'string' || /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(value)) return
+    if (names.includes(value)) return
+    const hint = closest(value, names)
+    const notes = [
+      ...(list ? [`one of ${names.join(', ')}`] : []),
+      ...(hint === undefined ? [] : [`did you mean ${hint}?`]),
+    ]
+    reader.fail(
+      join(field, key),
+      `unknown ${what} '${value}'${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`
+    )
+  }
+  check('status', HV_STATUS_NAMES, 'HvStatus name', false)
+  check('interceptStatus', HV_STATUS_NAMES, 'HvStatus name', false)
+  check('exception', EXCEPTIONS, 'exception', true)
+}
 
 function size(reader: Reader, record: Plain, field: string): AccessSize {
   if (record.size === undefined) return 8
