@@ -3,7 +3,7 @@ import { parseIntIn, parseU64 } from './parse.js'
 
 // `vtl guest <action>`: each command is one scenario-format step action. A row names the command,
 // the action key of the step, its flags and how the parsed flags become the action's body; the
-// daemon's steps route performs it. A new action (`io`, `writeCr`, `msr`) is one more row.
+// daemon's steps route performs it. A new action is one more row.
 
 /** Parsed flags of one guest command (commander's camelCase names). */
 export type GuestFlags = Readonly<Record<string, unknown>>
@@ -114,6 +114,53 @@ export const GUEST_ACTIONS: readonly GuestAction[] = [
     options: () => [],
     body: () => ({}),
     example: 'vtl guest eoi --td demo --vp 0',
+  },
+  {
+    command: 'io',
+    key: 'io',
+    description:
+      'the active VTL executes IN (default) or OUT on an I/O port (a port VTL1 intercepts: a message to VTL1)',
+    options: () => [
+      new Option('--port <port>', 'I/O port, 0..0xffff')
+        .argParser(parseIntIn(0, 0xffff))
+        .makeOptionMandatory(),
+      new Option('--size <bytes>', 'access size in bytes').choices(['1', '2', '4']).default('1'),
+      new Option('--out <value>', 'OUT this value (without it: IN)').argParser(parseU64),
+    ],
+    body: (f) =>
+      f.out === undefined
+        ? { port: f.port, size: Number(f.size) }
+        : { port: f.port, size: Number(f.size), write: true, value: f.out },
+    example: 'vtl guest io --td demo --vp 0 --port 0x64 --size 2 --out 0xbeef',
+  },
+  {
+    command: 'write-cr',
+    key: 'writeCr',
+    description:
+      'MOV to CR0 or CR4 by the active VTL (#GP for a value the CPU refuses; a masked bit VTL1 watches: a message to VTL1)',
+    options: () => [
+      new Option('--cr <n>', 'the control register').choices(['0', '4']).makeOptionMandatory(),
+      new Option('--value <u64>', 'the value written, decimal or 0x hex')
+        .argParser(parseU64)
+        .makeOptionMandatory(),
+    ],
+    body: (f) => ({ cr: Number(f.cr), value: f.value }),
+    example: 'vtl guest write-cr --td demo --vp 0 --cr 0 --value 0x80000033',
+  },
+  {
+    command: 'msr',
+    key: 'msr',
+    description:
+      'RDMSR, or WRMSR with --value, by the active VTL (an MSR write VTL1 watches: a message to VTL1)',
+    options: () => [
+      new Option(
+        '--msr <msr>',
+        'MSR number (decimal or 0x hex) or architectural name (Lstar, Efer, …)'
+      ).makeOptionMandatory(),
+      new Option('--value <u64>', 'WRMSR this value (without it: RDMSR)').argParser(parseU64),
+    ],
+    body: (f) => fields(f, { msr: 'msr', value: 'value' }),
+    example: 'vtl guest msr --td demo --vp 0 --msr Lstar --value 0xfffff80000001000',
   },
   {
     command: 'run',

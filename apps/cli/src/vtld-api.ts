@@ -101,6 +101,11 @@ export type TdStatus = {
     vtl1Enabled: boolean
     vsmVpStatus: string
     readStatus: string
+    blocked: boolean
+    pendingInterrupts: {
+      vtl0: (number)[]
+      vtl1: (number)[]
+    }
   })[]
 }
 

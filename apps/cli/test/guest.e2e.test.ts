@@ -56,14 +56,15 @@ describe('vtl guest and vtl reg: protect a page, let VTL0 touch it, see the inte
     expect(await ok('td', 'show', 'walk')).toContain(
       'memory: 8MiB RAM in 3 run(s); 0 shared, 0 not accepted, 4KiB protected from VTL0'
     )
-    // An unprotected page reads fine (exit 0), as JSON too.
+    // An unprotected page reads fine (exit 0), as JSON too. (Not 0x0 or 0x1000: the guest's
+    // hypercall input and output pages, which the calls above wrote.)
     const read = await vtl(
       'guest',
       'read',
       '--td',
       'walk',
       '--gpa',
-      '0x1000',
+      '0x2000',
       '--size',
       '4',
       '--json'
@@ -204,5 +205,55 @@ describe('vtl td step: scenario steps with expectations on a daemon TD', () => {
     const whole = await vtl('td', 'step', '--td', 'small', '-f', partition)
     expect(whole.code).toBe(2)
     expect(whole.stderr).toMatch(/scenario\.yaml: partition: not taken here/)
+  })
+})
+
+describe('vtl guest io|write-cr|msr: the instructions VTL1 can intercept', () => {
+  it('performs them, refuses what the CPU refuses, and hands what VTL1 watches to VTL1', async () => {
+    await ok('td', 'create', '--name', 'hvci', '--vps', '1', '--memory', '8MiB')
+    // Before VTL1 exists every instruction is performed: paging with WP, an unclaimed port.
+    const pg = ['--td', 'hvci', '--cr', '0']
+    expect(await ok('guest', 'write-cr', ...pg, '--value', '0x80010031')).toBe(
+      'VP0 VTL0 writeCr: ok=true (VP in VTL0)\n'
+    )
+    const port = await vtl('guest', 'io', '--td', 'hvci', '--port', '0x60', '--json')
+    expect(port.code).toBe(0)
+    expect(JSON.parse(port.stdout)).toMatchObject({ result: { ok: true, value: '0xff' } })
+    const lstar = ['--td', 'hvci', '--msr', 'Lstar']
+    await ok('guest', 'msr', ...lstar, '--value', '0xfffff80000001000')
+    expect(JSON.parse(await ok('guest', 'msr', ...lstar, '--json'))).toMatchObject({
+      result: { ok: true, value: '0xfffff80000001000' },
+    })
+    // PG without PE: #GP, exit 1.
+    const gp = await vtl('guest', 'write-cr', ...pg, '--value', '0x80010030', '--json')
+    expect(gp.code).toBe(1)
+    expect(JSON.parse(gp.stdout)).toMatchObject({ result: { ok: false, exception: 'GP' } })
+
+    // VTL1 locks CR0.WP (HVCI): a write that clears WP goes to VTL1, one that keeps it is performed.
+    await ok('vsm', 'enable-partition', '--td', 'hvci')
+    await ok('vsm', 'enable-vp', '--td', 'hvci', '--target-vp', '0')
+    await ok('guest', 'vtl-call', '--td', 'hvci')
+    await ok('reg', 'set', '--td', 'hvci', 'Sint0', '0x31')
+    await ok('reg', 'set', '--td', 'hvci', 'CrInterceptCr0Mask', '0x10000')
+    await ok('reg', 'set', '--td', 'hvci', 'CrInterceptControl', '0x1')
+    await ok('guest', 'vtl-return', '--td', 'hvci')
+    expect(await ok('guest', 'write-cr', ...pg, '--value', '0x80010033')).toBe(
+      'VP0 VTL0 writeCr: ok=true (VP in VTL0)\n'
+    )
+    const cleared = await vtl('guest', 'write-cr', ...pg, '--value', '0x80000033', '--json')
+    expect(cleared.code).toBe(1)
+    expect(JSON.parse(cleared.stdout)).toEqual({
+      vp: 0,
+      vtl: 0,
+      action: 'writeCr',
+      result: {
+        ok: false,
+        intercept: { toVtl: 1, kind: 'register', register: 'Cr0', value: '0x80000033' },
+        activeVtl: 1,
+      },
+    })
+    expect(await ok('reg', 'get', '--td', 'hvci', 'Cr0', '--target-vtl', '0')).toBe(
+      'Cr0 = 0x80010033\n'
+    )
   })
 })
