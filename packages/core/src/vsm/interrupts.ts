@@ -144,5 +144,6 @@ export function prepareEntry(
 
 /** The VP left its lower VTL (§6.4 step 6): `active_vtl = 2` until the next entry. */
 export function exitToParavisor(engine: VsmEngine, vpIndex: number): void {
-  engine.shared.setActiveVtl(vpIndex, ACTIVE_VTL_PARAVISOR)
+  // The literal (checked against the constant): no import lookup on every exit.
+  engine.shared.setActiveVtl(vpIndex, 2 satisfies typeof ACTIVE_VTL_PARAVISOR)
 }

@@ -24,6 +24,8 @@ export const HYPERCALL_INPUT_GPA = 0x0n
 export const HYPERCALL_OUTPUT_GPA = 0x1000n
 
 const FAST = 1n << 16n
+const VTL_CALL = BigInt(HypercallCode.VtlCall)
+const VTL_RETURN = BigInt(HypercallCode.VtlReturn)
 const VMCALL_INSTRUCTION_INFO = 3n << 32n
 /** The scripted guest's step ends without the paravisor's help: the host preempts it. */
 const PREEMPTED_EXIT: VpEnterExit = { exitReason: VmxExitBasic.EXTERNAL_INTERRUPT }
@@ -108,11 +110,11 @@ export function guestExit(
     }
     case 'vtlCall':
       regs.rax = action.input
-      regs.rcx = BigInt(HypercallCode.VtlCall)
+      regs.rcx = VTL_CALL
       return vmcall(cpl)
     case 'vtlReturn':
       regs.rax = action.fast ? 1n : 0n
-      regs.rcx = BigInt(HypercallCode.VtlReturn)
+      regs.rcx = VTL_RETURN
       return vmcall(cpl)
     case 'setRegister':
     case 'getRegister': {

@@ -13,6 +13,12 @@ import {
 import { pageFacts } from '../guest/access.js'
 import type { SimTd } from './sim-td.js'
 
+// Bound once: where the sources run through a CommonJS transform (tsx: the benchmarks), each use
+// of a barrel import is a chain of getters, and these run on every exit.
+const decode = decodeVpExit
+const entryReasonOf = entryReason
+const VMCALL = VmxExitBasic.VMCALL
+
 /** `HvVtlEntryReason` names for the trace. */
 const ENTRY_REASONS: readonly string[] = ['reserved', 'VTL_CALL', 'INTERRUPT', 'INTERCEPT']
 
@@ -38,10 +44,10 @@ export class SimTdBacking implements VpBacking {
 
   enter(vp: number, vtl: GuestVtl): VpExit {
     const td = this.td
-    const exit = decodeVpExit(td.vpEnter(vp, vtl), this.exit)
+    const exit = decode(td.vpEnter(vp, vtl), this.exit)
     if (exit.tdxStatus === 0) {
       this.exitAt = td.tick(vp, td.cost.l2Exit)
-      if (exit.reason === VmxExitBasic.VMCALL) td.tick(vp, td.cost.hypercallHandler)
+      if (exit.reason === VMCALL) td.tick(vp, td.cost.hypercallHandler)
     }
     return exit
   }
@@ -72,7 +78,7 @@ export class SimTdBacking implements VpBacking {
     const before = td.enteredVtl[vp] as GuestVtl
     if (vtl === before) return
     td.enteredVtl[vp] = vtl
-    const reason = entryReason(td.engine, td.engine.vp(vp))
+    const reason = entryReasonOf(td.engine, td.engine.vp(vp))
     td.vtlSwitch(vp, before, vtl, ENTRY_REASONS[reason] ?? '')
   }
 

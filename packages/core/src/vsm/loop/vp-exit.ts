@@ -32,6 +32,10 @@ export interface VpExitRegisters {
   r12?: bigint
 }
 
+// The last R11 decoded and its instruction length: exits repeat (a VMCALL is always 3 bytes).
+let lastR11 = 0n
+let lastLength = 0
+
 /** Fills `into` (reused by hot callers) from TDG.VP.ENTER's output registers. */
 export function decodeVpExit(out: VpExitRegisters, into: VpExit = emptyVpExit()): VpExit {
   // Comparisons before shifts: every BigInt operation allocates, and this runs on every exit.
@@ -42,7 +46,11 @@ export function decodeVpExit(out: VpExitRegisters, into: VpExit = emptyVpExit())
   into.reason = (small ? Number(rax) : Number(rax & 0xffffn)) & 0xffff
   into.qualification = out.rcx
   into.gpa = out.r8
-  into.instructionLength = r11 === 0n ? 0 : Number((r11 >> 32n) & 0xffff_ffffn)
+  if (r11 !== lastR11) {
+    lastR11 = r11
+    lastLength = Number((r11 >> 32n) & 0xffff_ffffn)
+  }
+  into.instructionLength = lastLength
   into.cpl = r12 === 0n ? 0 : Number(r12 & 3n)
   return into
 }
