@@ -87,6 +87,7 @@ describe('guest memory and overlays: HwPlatform + SimKernel against the pure sim
     'hvci-cr-locking.yaml',
     'msr-intercept-lstar.yaml',
     'io-port-intercept.yaml',
+    'instruction-intercepts-simp.yaml',
   ])('%s', async (file) => {
     const run = await bothPaths(await loadScenarioFile(dir(file)))
     expect(run.failed).toBe(0)
