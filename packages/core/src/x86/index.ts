@@ -1,3 +1,4 @@
+export { GPR_NAMES, type GprName } from './gpr.js'
 export { isCanonicalAddress, pagingVaBits, type VaBits } from './canonical.js'
 export {
   CR0_HIGH_HALF,

@@ -1,25 +1,5 @@
+import type { GprName } from '@vtl/core'
 import { X86Reg } from '../unicorn/constants.js'
-
-/** The 16 general-purpose registers in ModRM encoding order (0 = RAX … 15 = R15). */
-export const GPR_NAMES = [
-  'rax',
-  'rcx',
-  'rdx',
-  'rbx',
-  'rsp',
-  'rbp',
-  'rsi',
-  'rdi',
-  'r8',
-  'r9',
-  'r10',
-  'r11',
-  'r12',
-  'r13',
-  'r14',
-  'r15',
-] as const
-export type GprName = (typeof GPR_NAMES)[number]
 
 export const GPR_IDS: Readonly<Record<GprName, number>> = {
   rax: X86Reg.RAX,

@@ -1,4 +1,4 @@
-import { VtlError, type GuestVtl } from '@vtl/core'
+import { GPR_NAMES, VtlError, type GuestVtl } from '@vtl/core'
 import { UcMemType, UcProt, X86Reg } from '../unicorn/constants.js'
 import { UnicornEngine, type UcMemFault } from '../unicorn/unicorn-engine.js'
 import { UnicornError, ucErrName } from '../unicorn/unicorn-error.js'
@@ -6,7 +6,7 @@ import { decodeTrap, MAY_TRAP, type TrapInstruction } from './decode.js'
 import { deliverEvent, type DeliveryCpu, type LinearAccess } from './idt-delivery.js'
 import { PageAccess, type PagePermissionSource } from './page-permissions.js'
 import { walkPageTables, type AccessKind } from './page-walk.js'
-import { GPR_IDS, GPR_NAMES, SHARED_REGISTERS_64, SHARED_XMM, type Gprs } from './registers.js'
+import { GPR_IDS, SHARED_REGISTERS_64, SHARED_XMM, type Gprs } from './registers.js'
 import type { X86Event, X86Exit } from './x86-exit.js'
 
 const PAGE = 4096

@@ -1,5 +1,6 @@
 import type { GuestVtl } from '../../hv/vtl.js'
 import { VmxExitBasic } from '../../tdx/vmx-exit.js'
+import { GPR_NAMES } from '../../x86/gpr.js'
 import type { VsmEngine } from '../engine.js'
 import { executeIo, executeMovToCr, executeRdmsr, executeWrmsr } from '../instruction-intercept.js'
 import type { InstructionOutcome } from '../instruction-outcome.js'
@@ -21,28 +22,9 @@ const U32 = 0xffff_ffffn
 /** Access sizes by the qualification's bits 2:0 (0, 1 and 3 are defined). */
 const IO_SIZES: readonly (1 | 2 | 4 | undefined)[] = [1, 2, undefined, 4]
 
-/** The VMX GPR numbering of a CR-access qualification's bits 11:8 (SDM Table 28-3). */
-const GPRS = [
-  'rax',
-  'rcx',
-  'rdx',
-  'rbx',
-  'rsp',
-  'rbp',
-  'rsi',
-  'rdi',
-  'r8',
-  'r9',
-  'r10',
-  'r11',
-  'r12',
-  'r13',
-  'r14',
-  'r15',
-] as const
-
 function gpr(engine: VsmEngine, vp: number, vtl: GuestVtl, index: number): bigint {
-  const name = GPRS[index] ?? 'rax'
+  // A CR-access qualification's bits 11:8 number the GPR in the x86 encoding order.
+  const name = GPR_NAMES[index] ?? 'rax'
   const state = engine.vp(vp)
   // RSP is per VTL (VMCS guest state); every other GPR is shared (§6.4).
   return name === 'rsp' ? state.vtls[vtl].registers.rsp : state.shared[name]
