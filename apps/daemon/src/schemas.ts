@@ -64,7 +64,7 @@ export const TdStatusSchema = z
         vtl1Enabled: z.boolean(),
         vsmVpStatus: z.string(),
         readStatus: z.string(),
-        /** A guest hypercall waits on a TLB lock (it completes when the lock is released). */
+        /** Halted until other VPs release a TLB lock (§13.15): it cannot run until then. */
         blocked: z.boolean(),
         /** Requested, undelivered vectors (APIC IRR) of each VTL. */
         pendingInterrupts: z.object({ vtl0: z.array(z.int()), vtl1: z.array(z.int()) }),

@@ -8,7 +8,7 @@ import {
   type GuestVtl,
 } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
-import { Trace, type ChromeTraceEvent } from '@vtl/sim'
+import { Trace, runnable, type ChromeTraceEvent } from '@vtl/sim'
 import { ProblemError } from './problem.js'
 import type { TdEntry } from './td-entry.js'
 import type { PartitionConfigRead, RunWire, TdView } from './td-types.js'
@@ -65,7 +65,8 @@ export function tdStatus(id: string, entry: TdEntry): unknown {
       vtl1Enabled: engine.shared.vtl1EnableCalled(vp),
       vsmVpStatus: formatHex(vpStatus.value),
       readStatus: hvStatusName(vpStatus.status) ?? formatHex(vpStatus.status),
-      blocked: entry.td.guestVp(vp).blocked !== undefined,
+      // Halted: a call to reissue, or waiting for other VPs' TLB locks before it re-enters (§13.15).
+      blocked: runnable(entry.td, vp) === 'VpBlocked',
       pendingInterrupts: {
         vtl0: requestedVectors(state.vtls[0].apic.irr),
         vtl1: requestedVectors(state.vtls[1].apic.irr),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { expectAnswer, setup } from './routes-helpers.js'
 
-// GET /v1/tds/{id}/status: per VP, `blocked` (a hypercall waiting on a TLB lock, §13.10) and
+// GET /v1/tds/{id}/status: per VP, `blocked` (halted until other VPs release a TLB lock, §13.15) and
 // `pendingInterrupts` (requested, undelivered vectors per VTL), what the console's grid shows.
 
 interface VpStatus {
@@ -36,9 +36,10 @@ describe('TD status: blocked VPs and pending interrupts', () => {
     const vps = async () => ((await get(`/v1/tds/${id}/status`)) as { vps: VpStatus[] }).vps
     expect((await vps()).map((v) => v.blocked)).toEqual([true, false])
     expect((await vps())[0]?.pendingInterrupts).toEqual({ vtl0: [], vtl1: [] })
-    // The lock goes with VP1's VtlReturn; VP0's call completes on its next entry.
+    // The flush completed; VP0 halts before it re-enters VTL0 until VP1 leaves VTL1, which
+    // releases the lock, and then runs again.
     await expectAnswer(post(`/v1/tds/${id}/steps`, { steps: [{ vp: 1, vtlReturn: {} }] }), 200)
-    expect((await vps()).map((v) => v.blocked)).toEqual([true, false])
+    expect((await vps()).map((v) => v.blocked)).toEqual([false, false])
     await expectAnswer(post(`/v1/tds/${id}/steps`, { steps: [{ vp: 0, run: {} }] }), 200)
     expect((await vps()).map((v) => v.blocked)).toEqual([false, false])
   })

@@ -214,7 +214,6 @@ export class RunMap {
    */
   private setPage(a: number, value: number, fn?: (value: number) => number): void {
     if (this.located !== a) this.locate(a)
-    this.located = -1
     const p = this.lp
     const i = this.li
     const leaf = this.order[p] ?? 0
@@ -222,6 +221,8 @@ export class RunMap {
     const count = this.counts[leaf] ?? 0
     const cur = this.vals[base + i] ?? 0
     const v = fn === undefined ? value : fn(cur)
+    // Dropped only now: `fn` may read the map, and the writes below move runs.
+    this.located = -1
     if (cur === v) return
     const s = this.starts[base + i] ?? 0
     // The following entry: in this leaf or the first of the next one.

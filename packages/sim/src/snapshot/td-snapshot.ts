@@ -2,6 +2,7 @@ import { PlainSharedVsmState, VtlError, type VsmVp } from '@vtl/core'
 import { MemoryContents } from '../guest/memory-contents.js'
 import { SimTd, type PlatformRestore } from '../td/sim-td.js'
 import { checkRoundTrip, validateSnapshot, type SnapshotLimits } from './validate-snapshot.js'
+import { BIG, saveVp, upgradeSnapshot } from './vp-snapshot.js'
 
 /** A whole TD as JSON: everything a run can change, so that a restored TD continues identically. */
 export interface TdSnapshot {
@@ -37,20 +38,6 @@ export interface TdSnapshot {
   faults: { at: string; status: string; remaining: number }[]
 }
 
-const BIG = 'bigint:'
-
-/** JSON with bigints as tagged hex strings and typed arrays as plain arrays. */
-function encode(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === 'bigint') return `${BIG}0x${v.toString(16)}`
-      if (v instanceof Uint32Array) return Array.from(v)
-      if (v instanceof Uint8Array) return { bytes: Buffer.from(v).toString('hex') }
-      return v
-    })
-  )
-}
-
 function decode(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value), (_key, v: unknown) => {
     if (typeof v === 'string' && v.startsWith(BIG)) return BigInt(v.slice(BIG.length))
@@ -61,37 +48,12 @@ function decode(value: unknown): unknown {
   })
 }
 
-function saveVp(vp: VsmVp): unknown {
-  return encode({
-    exitVtl: vp.exitVtl,
-    tlbWait: vp.tlbWait.map((w) => w ?? null),
-    vtl1: vp.vtl1 ?? null,
-    shared: vp.shared,
-    vtls: vp.vtls.map((v) => ({
-      registers: v.registers,
-      vpAssistPage: v.vpAssistPage,
-      control: v.control,
-      synic: { ...v.synic, message: v.synic.message.map((m) => m ?? null) },
-      overlayPrivate: v.overlayPrivate,
-      apic: {
-        irr: v.apic.irr,
-        isr: v.apic.isr,
-        tpr: v.apic.tpr,
-        nmiPending: v.apic.nmiPending,
-        activity: v.apic.activity,
-      },
-      interruptShadow: v.interruptShadow,
-    })),
-  })
-}
-
 interface SavedVtl {
   registers: VsmVp['vtls'][0]['registers']
   vpAssistPage: bigint
   control: VsmVp['vtls'][0]['control']
   synic: Omit<VsmVp['vtls'][0]['synic'], 'message'> & { message: (Uint8Array | null)[] }
-  /** Absent in snapshots from before overlays were guest RAM. */
-  overlayPrivate?: VsmVp['vtls'][0]['overlayPrivate']
+  overlayPrivate: VsmVp['vtls'][0]['overlayPrivate']
   apic: {
     irr: number[]
     isr: number[]
@@ -105,15 +67,14 @@ interface SavedVtl {
 function restoreVp(vp: VsmVp, saved: unknown): void {
   const s = decode(saved) as {
     exitVtl: 0 | 1
-    /** Absent in snapshots from before TLB-lock halts. */
-    tlbWait?: (number[] | null)[]
+    tlbWait: (number[] | null)[]
     vtl1: VsmVp['vtl1'] | null
     shared: VsmVp['shared']
     vtls: SavedVtl[]
   }
   vp.exitVtl = s.exitVtl
-  vp.tlbWait[0] = s.tlbWait?.[0] ?? undefined
-  vp.tlbWait[1] = s.tlbWait?.[1] ?? undefined
+  vp.tlbWait[0] = s.tlbWait[0] ?? undefined
+  vp.tlbWait[1] = s.tlbWait[1] ?? undefined
   vp.vtl1 = s.vtl1 ?? undefined
   Object.assign(vp.shared, s.shared)
   s.vtls.forEach((v, i) => {
@@ -122,7 +83,7 @@ function restoreVp(vp: VsmVp, saved: unknown): void {
     target.vpAssistPage = v.vpAssistPage
     target.control = v.control
     target.synic = { ...v.synic, message: v.synic.message.map((m) => m ?? undefined) }
-    target.overlayPrivate = v.overlayPrivate ?? {}
+    target.overlayPrivate = v.overlayPrivate
     target.apic.irr.set(v.apic.irr)
     target.apic.isr.set(v.apic.isr)
     target.apic.tpr = v.apic.tpr
@@ -205,9 +166,10 @@ export function saveTd(td: SimTd): TdSnapshot {
  * `E_INVALID_VALUE` naming it, and nothing half-restored is returned.
  */
 export function restoreTd(snapshot: TdSnapshot, limits?: SnapshotLimits): SimTd {
-  validateSnapshot(snapshot, limits)
-  const td = applySnapshot(snapshot)
-  checkRoundTrip(JSON.parse(JSON.stringify(snapshot)), JSON.parse(JSON.stringify(saveTd(td))))
+  const document = upgradeSnapshot(snapshot)
+  validateSnapshot(document, limits)
+  const td = applySnapshot(document)
+  checkRoundTrip(JSON.parse(JSON.stringify(document)), JSON.parse(JSON.stringify(saveTd(td))))
   return td
 }
 

@@ -111,3 +111,31 @@ describe('snapshot validation (§ restore: every field checked before it is appl
     }).toThrow(/options\.vps/)
   })
 })
+
+describe('snapshots from before TLB-lock halts and guest-RAM overlays', () => {
+  it('restore as they were: no waits, no overlay page ever mapped', async () => {
+    const current = await sample()
+    const old = JSON.parse(JSON.stringify(current)) as TdSnapshot & {
+      vps: { tlbWait?: unknown; vtls: { overlayPrivate?: unknown }[] }[]
+    }
+    for (const vp of old.vps) {
+      delete vp.tlbWait
+      for (const vtl of vp.vtls) delete vtl.overlayPrivate
+    }
+    const td = restoreTd(old)
+    expect(JSON.parse(JSON.stringify(saveTd(td)))).toEqual(current)
+  })
+
+  it('a wait for a VP that does not exist is refused, naming the field', async () => {
+    const bad = withLeaf(await sample(), ['vps', 0, 'tlbWait', 0], [2]) as TdSnapshot
+    expect(() => validateSnapshot(bad)).toThrow(
+      /vps\[0\]\.tlbWait\[0\]\[0\]: must be within 0\.\.1/
+    )
+    const page = withLeaf(await sample(), ['vps', 0, 'vtls', 1, 'overlayPrivate'], {
+      hypercall: { bytes: '00'.repeat(4096) },
+    }) as TdSnapshot
+    expect(() => validateSnapshot(page)).toThrow(
+      /overlayPrivate\.hypercall: is not a snapshot field/
+    )
+  })
+})

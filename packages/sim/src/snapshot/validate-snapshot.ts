@@ -1,5 +1,8 @@
 import { VsmVp, VtlError } from '@vtl/core'
 import type { TdSnapshot } from './td-snapshot.js'
+import { BIG, saveVp } from './vp-snapshot.js'
+
+const OVERLAY_KINDS: ReadonlySet<string> = new Set(['assist', 'simp', 'siefp'])
 
 // A snapshot document is input (a file, a request body, a journal row): before any of it reaches
 // a TD, every field is checked against the TD model — its JSON type, its range, and the
@@ -21,7 +24,6 @@ const DEFAULT_LIMITS: Required<SnapshotLimits> = {
   maxTraceLimit: 100_000,
 }
 
-const BIG = 'bigint:'
 const MAX_DEPTH = 32
 const HEX_WORD = /^0x[0-9a-f]{1,32}$/
 const BIG_WORD = /^bigint:0x[0-9a-f]{1,32}$/
@@ -149,9 +151,16 @@ function sameShape(value: unknown, reference: unknown, field: string): void {
   }
 }
 
-function checkVp(value: unknown, reference: Json, field: string): void {
+function checkVp(value: unknown, reference: Json, field: string, vps: number): void {
   const vp = object(value, field, Object.keys(reference))
   int(vp.exitVtl, `${field}.exitVtl`, 0, 1)
+  // Per VTL: the other VPs whose TLB lock this VP waits for (§13.15), or null.
+  array(vp.tlbWait, `${field}.tlbWait`, 2).forEach((wait, v) => {
+    if (wait === null) return
+    array(wait, `${field}.tlbWait[${v}]`, undefined, vps).forEach((holder, j) => {
+      int(holder, `${field}.tlbWait[${v}][${j}]`, 0, vps - 1)
+    })
+  })
   if (vp.vtl1 !== null) {
     const vtl1 = object(
       object(vp.vtl1, `${field}.vtl1`),
@@ -192,8 +201,16 @@ function checkVp(value: unknown, reference: Json, field: string): void {
     for (const key of Object.keys(refSynic)) {
       if (key !== 'message') sameShape(synic[key], refSynic[key], `${at}.synic.${key}`)
     }
+    // An overlay page's bytes kept while it is not mapped (§13.14): one page per kind.
+    const overlays = object(vtl.overlayPrivate, `${at}.overlayPrivate`)
+    for (const [kind, page] of Object.entries(overlays)) {
+      if (!OVERLAY_KINDS.has(kind))
+        refuse(`${at}.overlayPrivate.${kind}`, 'is not a snapshot field')
+      const bytes = object(page, `${at}.overlayPrivate.${kind}`, ['bytes'])
+      str(bytes.bytes, `${at}.overlayPrivate.${kind}.bytes`, /^[0-9a-f]{8192}$/, '4096 hex bytes')
+    }
     for (const key of Object.keys(ref)) {
-      if (key !== 'synic') sameShape(vtl[key], ref[key], `${at}.${key}`)
+      if (key !== 'synic' && key !== 'overlayPrivate') sameShape(vtl[key], ref[key], `${at}.${key}`)
     }
     const apic = vtl.apic as Json
     if (!ACTIVITIES.has(apic.activity)) {
@@ -457,9 +474,9 @@ export function validateSnapshot(
   checkStats(platform.stats, 'platform.stats')
 
   str(snapshot.shared, 'shared', /^[A-Za-z0-9+/]*={0,2}$/, 'base64')
-  const reference = JSON.parse(JSON.stringify(saveVpShape())) as Json[]
+  const reference = vpShape()
   array(snapshot.vps, 'vps', vps).forEach((vp, i) => {
-    checkVp(vp, (i === 0 ? reference[0] : reference[1]) as Json, `vps[${i}]`)
+    checkVp(vp, (i === 0 ? reference[0] : reference[1]) as Json, `vps[${i}]`, vps)
   })
   checkMemory(snapshot, memory, 'memory')
   checkGuest(snapshot.guest, vps, 'guest')
@@ -471,36 +488,11 @@ export function validateSnapshot(
   })
 }
 
-let vpShapes: unknown[] | undefined
+let vpShapes: Json[] | undefined
 
 /** The saved form of a fresh BSP and AP: the reference every VP's shape is checked against. */
-function saveVpShape(): unknown[] {
-  vpShapes ??= [new VsmVp(0), new VsmVp(1)].map((vp): unknown =>
-    JSON.parse(
-      JSON.stringify(
-        {
-          exitVtl: vp.exitVtl,
-          vtl1: null,
-          shared: vp.shared,
-          vtls: vp.vtls.map((v) => ({
-            registers: v.registers,
-            vpAssistPage: v.vpAssistPage,
-            control: v.control,
-            synic: { ...v.synic, message: v.synic.message.map(() => null) },
-            apic: {
-              irr: Array.from(v.apic.irr),
-              isr: Array.from(v.apic.isr),
-              tpr: v.apic.tpr,
-              nmiPending: v.apic.nmiPending,
-              activity: v.apic.activity,
-            },
-            interruptShadow: v.interruptShadow,
-          })),
-        },
-        (_k, v: unknown) => (typeof v === 'bigint' ? `${BIG}0x${v.toString(16)}` : v)
-      )
-    )
-  )
+function vpShape(): Json[] {
+  vpShapes ??= [new VsmVp(0), new VsmVp(1)].map((vp) => saveVp(vp) as Json)
   return vpShapes
 }
 
