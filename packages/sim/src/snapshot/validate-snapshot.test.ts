@@ -128,14 +128,14 @@ describe('snapshots from before TLB-lock halts and guest-RAM overlays', () => {
 
   it('a wait for a VP that does not exist is refused, naming the field', async () => {
     const bad = withLeaf(await sample(), ['vps', 0, 'tlbWait', 0], [2]) as TdSnapshot
-    expect(() => validateSnapshot(bad)).toThrow(
-      /vps\[0\]\.tlbWait\[0\]\[0\]: must be within 0\.\.1/
-    )
+    expect(() => {
+      validateSnapshot(bad)
+    }).toThrow(/vps\[0\]\.tlbWait\[0\]\[0\]: must be within 0\.\.1/)
     const page = withLeaf(await sample(), ['vps', 0, 'vtls', 1, 'overlayPrivate'], {
       hypercall: { bytes: '00'.repeat(4096) },
     }) as TdSnapshot
-    expect(() => validateSnapshot(page)).toThrow(
-      /overlayPrivate\.hypercall: is not a snapshot field/
-    )
+    expect(() => {
+      validateSnapshot(page)
+    }).toThrow(/overlayPrivate\.hypercall: is not a snapshot field/)
   })
 })
