@@ -1,33 +1,13 @@
+import type { SharedRegisters } from '@vtl/core'
 import { X86Reg } from '../unicorn/constants.js'
 import type { VtlContext } from './vtl-context.js'
 
 /**
- * The registers both VTLs share (§6.4), named as `@vtl/core`'s VP register bank names them:
- * a backing copies them between the bank and the CPU on every entry and exit.
+ * The registers both VTLs share (§6.4) that the CPU holds: `@vtl/core`'s shared bank less XCR0
+ * (Unicorn keeps no XSAVE state). A backing copies them between the bank and the CPU on every
+ * entry and exit.
  */
-export interface X86SharedState {
-  rax: bigint
-  rcx: bigint
-  rdx: bigint
-  rbx: bigint
-  rbp: bigint
-  rsi: bigint
-  rdi: bigint
-  r8: bigint
-  r9: bigint
-  r10: bigint
-  r11: bigint
-  r12: bigint
-  r13: bigint
-  r14: bigint
-  r15: bigint
-  cr2: bigint
-  dr0: bigint
-  dr1: bigint
-  dr2: bigint
-  dr3: bigint
-  dr6: bigint
-}
+export type X86SharedState = Omit<SharedRegisters, 'xfem'>
 
 /**
  * A VTL's private registers the CPU holds as plain values (named as the core's private bank
