@@ -1,5 +1,6 @@
 import type { InitialVpContextX64 } from '../hv/initial-vp-context.js'
 import { HvStatus } from '../hv/status.js'
+import { isTdxEfer } from '../x86/register-bits.js'
 
 /**
  * The modelled CPU's VMX fixed bits that OpenHCL's TDX state access reads: only
@@ -11,10 +12,6 @@ export interface VmxFixedBits {
 
 /** A current Intel CPU's CR4_FIXED1: bits 0–12 and 16–24 (includes every bit of the CR4 mask). */
 export const DEFAULT_VMX_FIXED_BITS: VmxFixedBits = { cr4Fixed1: 0x01ff_1fffn }
-
-const EFER_NXE = 1n << 11n
-const EFER_SVME = 1n << 12n
-const EFER_FFXSR = 1n << 14n
 
 /**
  * CR4 bits a lower VTL owns on TDX (VME PVI TSD DE PSE PAE PGE PCE OSFXSR OSXMMEXCPT UMIP LA57
@@ -40,9 +37,7 @@ export function cr4AllowedBits(fixed: VmxFixedBits): bigint {
  */
 export function checkInitialContext(context: InitialVpContextX64, fixed: VmxFixedBits): HvStatus {
   const { efer, cr4 } = context
-  if ((efer & (EFER_SVME | EFER_FFXSR)) !== 0n || (efer & EFER_NXE) === 0n) {
-    return HvStatus.InvalidRegisterValue
-  }
+  if (!isTdxEfer(efer)) return HvStatus.InvalidRegisterValue
   if ((cr4 & ~cr4AllowedBits(fixed)) !== 0n) return HvStatus.InvalidRegisterValue
   return HvStatus.Success
 }

@@ -5,7 +5,7 @@ import { isCanonicalAddress, pagingVaBits } from '../x86/canonical.js'
 import { movToCr0, movToCr4, type ControlState } from '../x86/cr-write.js'
 import { MISC_ENABLE_VALUE, Msr } from '../x86/msr.js'
 import { isValidMsrWrite } from '../x86/msr-write-rules.js'
-import { Efer } from '../x86/register-bits.js'
+import { Efer, isTdxEfer } from '../x86/register-bits.js'
 import type { VsmEngine } from './engine.js'
 import { apicBase, writeRegisters } from './handlers/register-access.js'
 import { cr4AllowedBits } from './initial-context-check.js'
@@ -291,8 +291,8 @@ function msrWrite(
       : { gs: { ...regs.gs, base: value } }
   }
   if (msr === Msr.Efer) {
-    // `write_efer`: SVME or FFXSR set, or NXE clear → refused; LME is fixed while paging is on.
-    if ((value & (Efer.SVME | Efer.FFXSR)) !== 0n || (value & Efer.NXE) === 0n) return undefined
+    // `write_efer`; beyond it, LME is fixed while paging is on.
+    if (!isTdxEfer(value)) return undefined
     const paging = (regs.cr0 & (1n << 31n)) !== 0n
     if (paging && ((value ^ regs.efer) & Efer.LME) !== 0n) return undefined
     return { efer: (value & ~Efer.LMA) | (regs.efer & Efer.LMA) }

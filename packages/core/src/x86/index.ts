@@ -11,6 +11,7 @@ export {
   PLX_SSP_RESERVED,
   SFMASK_RESERVED,
   XSS_VALID,
+  isTdxEfer,
   isValidPat,
 } from './register-bits.js'
 export { MISC_ENABLE_VALUE, Msr, msrFromName, msrName } from './msr.js'

@@ -45,6 +45,14 @@ export const Efer = {
   TCE: 1n << 15n,
 } as const
 
+/**
+ * OpenHCL's TDX `write_efer` refuses an EFER with SVME or FFXSR set or NXE clear: the rule for an
+ * initial context (§13.11) and for a lower VTL's WRMSR alike.
+ */
+export function isTdxEfer(efer: bigint): boolean {
+  return (efer & (Efer.SVME | Efer.FFXSR)) === 0n && (efer & Efer.NXE) !== 0n
+}
+
 /** EFER bits a CVM guest may set (`X64_EFER_VALID_MASK`): SCE LME LMA NXE SVME FFXSR TCE. */
 export const EFER_VALID = 0xdd01n
 
