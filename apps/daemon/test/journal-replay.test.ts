@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Journal } from '../src/journal.js'
+import { e2eFixtures } from './e2e-fixtures.js'
 import { TdService } from '../src/td-service.js'
 
 const ENABLE_PARTITION_VTL = {
@@ -15,16 +14,8 @@ const ENABLE_PARTITION_VTL = {
   fast: false,
 }
 
-const dirs: string[] = []
-function tempDb(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vtld-journal-'))
-  dirs.push(dir)
-  return join(dir, 'vtld.sqlite')
-}
-
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const { tempDir } = e2eFixtures('vtld-journal-')
+const tempDb = (): string => join(tempDir(), 'vtld.sqlite')
 
 describe('journal replay', () => {
   it('rebuilds the same TDs and guest state from the journal', async () => {

@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { TdSnapshot } from '@vtl/sim'
 import { Journal } from '../src/journal.js'
+import { e2eFixtures } from './e2e-fixtures.js'
 import { TdService } from '../src/td-service.js'
 import { expectAnswer, json, setup } from './routes-helpers.js'
 
@@ -11,15 +10,8 @@ import { expectAnswer, json, setup } from './routes-helpers.js'
 
 const enable = { vp: 0, code: '0x000d', input: 'ffffffffffffffff 01 00 0000 00000000' }
 
-const dirs: string[] = []
-function tempDb(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vtld-snapshot-'))
-  dirs.push(dir)
-  return join(dir, 'vtld.sqlite')
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const { tempDir } = e2eFixtures('vtld-snapshot-')
+const tempDb = (): string => join(tempDir(), 'vtld.sqlite')
 
 describe('restore validates the whole snapshot', () => {
   it('400 E_BAD_SNAPSHOT naming the field, nothing created', async () => {
