@@ -4,7 +4,7 @@
 export type Td = {
   id: string
   name: string | null
-  backend: "sim"
+  backend: "sim" | "hw"
   vps: number
   memory: string
   gpaWidth: 48 | 52

@@ -22,7 +22,8 @@ const USAGE = `usage: vtld [options]
   --listen HOST:PORT       also listen on TCP; every request needs Authorization: Bearer <token>
   --token-file PATH        the TCP token (mode 0600/0400); default: generated <data-dir>/vtld.token
   --request-timeout SEC    answer E_TIMEOUT after SEC seconds (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000})
-  --backend sim|hw         simulated TDs (default), or the hardware (refused where the probe fails)
+  --backend sim|hw         new TDs on the simulator (default) or the hardware path (HwPlatform;
+                           refused, naming what the probe found, where the probe fails)
   --recover-journal        start on a damaged journal from each TD's last good record
                            (says what it drops; without it vtld refuses to start)
   --quiet                  no start-up text on stdout (logs stay on stderr)
@@ -127,7 +128,7 @@ async function main(): Promise<number | undefined> {
   const requestTimeoutMs =
     values['request-timeout'] === undefined ? undefined : parseTimeout(values['request-timeout'])
   const backend = parseBackend(values.backend)
-  await checkBackend(backend)
+  const served = await checkBackend(backend)
 
   const socket = values.socket ?? defaultSocketPath()
   const dataDir = values['data-dir'] ?? defaultDataDir(process.env)
@@ -137,6 +138,7 @@ async function main(): Promise<number | undefined> {
     processMetrics: true,
     log,
     recoverJournal: values['recover-journal'],
+    backend: served,
     ...(listen === undefined ? {} : { listen }),
     ...(values['token-file'] === undefined ? {} : { tokenFile: values['token-file'] }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),

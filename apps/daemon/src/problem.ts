@@ -27,6 +27,7 @@ export type DaemonErrorCode =
   | 'E_LIMIT'
   | 'E_TOO_COSTLY'
   | 'E_BUSY'
+  | 'E_UNSUPPORTED'
 
 /** The one place that maps an error code to an HTTP status. */
 export const HTTP_STATUS: Readonly<
@@ -68,6 +69,8 @@ export const HTTP_STATUS: Readonly<
   E_TOO_COSTLY: 413,
   /** The scenario queue is full: every worker busy and `maxQueue` runs waiting. */
   E_BUSY: 429,
+  /** The TD's backend has no such thing (a hardware-path TD has no snapshot). */
+  E_UNSUPPORTED: 409,
 }
 
 /** An RFC 9457 problem document as the daemon sends it. */

@@ -42,7 +42,7 @@ export const TdSchema = z
   .object({
     id: z.string(),
     name: z.string().nullable(),
-    backend: z.literal('sim'),
+    backend: z.enum(['sim', 'hw']),
     vps: z.int(),
     memory: z.string().openapi({ description: 'bytes, 0x hex', example: '0x4000000' }),
     gpaWidth: z.union([z.literal(48), z.literal(52)]),

@@ -6,6 +6,7 @@ import { getRequestListener } from '@hono/node-server'
 import { Hono, type MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
 import { createApp } from './app.js'
+import type { TdBackend } from './backend.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { openJournal } from './journal-check.js'
@@ -56,6 +57,8 @@ export interface DaemonOptions {
   log?: Logger
   /** The web console's build, served at /ui/ (default: `@vtl/console`'s dist). */
   consoleDir?: string
+  /** The backend new TDs are created on (`checkBackend`'s answer; default `sim`). */
+  backend?: TdBackend
 }
 
 /** The TCP listener of a running daemon. */
@@ -207,7 +210,10 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
   for (const line of recovered) options.log?.warn({ dataDir: options.dataDir }, `vtld: ${line}`)
   let tds: TdService
   try {
-    tds = new TdService(journal, { ...(options.limits?.tds ? { limits: options.limits.tds } : {}) })
+    tds = new TdService(journal, {
+      ...(options.limits?.tds ? { limits: options.limits.tds } : {}),
+      ...(options.backend === undefined ? {} : { backend: options.backend }),
+    })
   } catch (error) {
     journal.close()
     throw error
@@ -278,6 +284,7 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
     tds.closeStreams()
     await stopping
     await tds.drain()
+    await tds.close()
     await workers.close()
     unwatch()
     tds.checkpoint()

@@ -1,8 +1,9 @@
 import { VtlError, type GuestVtl } from '@vtl/core'
-import { type ScenarioStep, type SimTd, type StepResult } from '@vtl/sim'
+import type { GuestAction, ScenarioStep, SimTd, StepOutcome, StepResult } from '@vtl/sim'
 import { parseSteps, type StepSource } from './guest-steps.js'
 import type { JournalRecord, StepRecord } from './journal.js'
 import { ProblemError } from './problem.js'
+import type { ServedTd } from './served-td.js'
 import type { TdEntry } from './td-entry.js'
 import type { RangeResult, StepDone } from './td-types.js'
 
@@ -13,11 +14,17 @@ export type Mutation<T> = { records: JournalRecord[] } & (
   | { error: ProblemError; panic?: string }
 )
 
+/** The step API of a TD (`SimTd` answers at once, a served TD maybe later). */
+interface Steppable<R> {
+  actingVtl(vp: number): GuestVtl
+  step(vp: number, action: GuestAction): R
+}
+
 /**
  * Performs one step; with a `vtl` assertion that does not hold, only the VP's wake handling
  * happens (deterministic, so replay reproduces it) and the mismatch is returned.
  */
-function applyStep(td: SimTd, step: ScenarioStep): { vtl: GuestVtl; result?: StepResult } {
+function applyStep<R>(td: Steppable<R>, step: ScenarioStep): R | Mismatch {
   if (step.vtl !== undefined) {
     const vtl = td.actingVtl(step.vp)
     if (vtl !== step.vtl) return { vtl }
@@ -25,19 +32,33 @@ function applyStep(td: SimTd, step: ScenarioStep): { vtl: GuestVtl; result?: Ste
   return td.step(step.vp, step.action)
 }
 
+type Mismatch = { vtl: GuestVtl; result?: undefined }
+type Tried = StepOutcome | Mismatch | { panic: string }
+
 /**
- * `applyStep`, with a typed panic of the paravisor (a VtlError where OpenHCL would crash the TD)
- * as a value: it is deterministic, so the step is journaled and a replay fails the TD the same way.
+ * A typed panic of the paravisor (a VtlError where OpenHCL would crash the TD) as a value: it is
+ * deterministic, so the step is journaled and a replay fails the TD the same way.
  */
-export function tryStep(
-  td: SimTd,
-  step: ScenarioStep
-): ReturnType<typeof applyStep> | { panic: string } {
+function panicOf(error: unknown): { panic: string } {
+  if (!VtlError.isInstance(error)) throw error
+  return { panic: `the paravisor panicked: ${error.message} (${error.code})` }
+}
+
+/** `applyStep` on the software TD, synchronously (journal replay). */
+export function tryStep(td: SimTd, step: ScenarioStep): Tried {
   try {
     return applyStep(td, step)
   } catch (error) {
-    if (!VtlError.isInstance(error)) throw error
-    return { panic: `the paravisor panicked: ${error.message} (${error.code})` }
+    return panicOf(error)
+  }
+}
+
+/** `applyStep` on a served TD, whichever backend (the hardware path answers asynchronously). */
+async function tryServedStep(td: ServedTd, step: ScenarioStep): Promise<Tried> {
+  try {
+    return await applyStep(td, step)
+  } catch (error) {
+    return panicOf(error)
   }
 }
 
@@ -50,13 +71,16 @@ function panicked(records: JournalRecord[], index: number, panic: string): Mutat
  * Performs step objects in order, stopping at the first `vtl` assertion that does not hold
  * (E_VTL_MISMATCH; the steps before it stay applied and journaled).
  */
-export function runSteps(entry: TdEntry, sources: readonly StepSource[]): Mutation<StepDone[]> {
+export async function runSteps(
+  entry: TdEntry,
+  sources: readonly StepSource[]
+): Promise<Mutation<StepDone[]>> {
   const steps = parseSteps(entry.meta, sources)
   const records: StepRecord[] = []
   const done: StepDone[] = []
   for (const [index, step] of steps.entries()) {
     records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
-    const outcome = tryStep(entry.td, step)
+    const outcome = await tryServedStep(entry.td, step)
     if ('panic' in outcome) return panicked(records, index, outcome.panic)
     if (outcome.result === undefined) {
       const before = index === 0 ? 'no step before it ran' : `steps 0..${index - 1} were applied`
@@ -81,17 +105,17 @@ export function runSteps(entry: TdEntry, sources: readonly StepSource[]): Mutati
 }
 
 /** Typed rep calls over a range (one per chunk of GPNs), stopping at the first failure. */
-export function runRangeSteps(
+export async function runRangeSteps(
   entry: TdEntry,
   sources: readonly StepSource[]
-): Mutation<RangeResult> {
+): Promise<Mutation<RangeResult>> {
   const steps = parseSteps(entry.meta, sources)
   const records: StepRecord[] = []
   let processed = 0
   let last: StepResult = {}
   for (const [index, step] of steps.entries()) {
     records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
-    const outcome = tryStep(entry.td, step)
+    const outcome = await tryServedStep(entry.td, step)
     if ('panic' in outcome) return panicked(records, index, outcome.panic)
     last = outcome.result ?? {}
     processed += typeof last.repsCompleted === 'number' ? last.repsCompleted : 0

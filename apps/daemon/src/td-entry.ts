@@ -1,11 +1,12 @@
 import { SimTd, type TdSnapshot, type Trace } from '@vtl/sim'
+import { servedSim, type ServedTd } from './served-td.js'
 import { CommandQueue } from './command-queue.js'
 import type { CreateRecord, TdMeta } from './journal.js'
 
 /** One TD the service holds, with its queue and journal bookkeeping. */
 export interface TdEntry {
   meta: TdMeta
-  td: SimTd
+  td: ServedTd
   queue: CommandQueue
   /** Why the TD only serves reads: its journal fell behind, or its paravisor panicked. */
   failure: string | undefined
@@ -30,7 +31,7 @@ export function recorded(trace: Trace): number {
 }
 
 /** Adds a TD to `tds`; its events so far count as already published. */
-export function enterTd(tds: TdTable, meta: TdMeta, td: SimTd): TdEntry {
+export function enterTd(tds: TdTable, meta: TdMeta, td: ServedTd): TdEntry {
   const entry: TdEntry = {
     meta,
     td,
@@ -56,7 +57,7 @@ export function buildTd(tds: TdTable, record: CreateRecord): TdEntry {
     ...(record.startedVps === undefined ? {} : { startedVps: record.startedVps }),
   })
   const { td: id, name, vps, memory, gpaWidth, mbec } = record
-  return enterTd(tds, { td: id, name, vps, memory, gpaWidth, mbec }, td)
+  return enterTd(tds, { td: id, name, vps, memory, gpaWidth, mbec }, servedSim(td))
 }
 
 /** The meta of a TD restored from `snapshot`. */

@@ -2,6 +2,7 @@ import { SimTd, performStep, restoreTd, type SnapshotLimits } from '@vtl/sim'
 import { parseSteps, type StepSource } from './guest-steps.js'
 import type { HypercallRecord, Journal, JournalRecord, TdMeta } from './journal.js'
 import { tryStep } from './step-runner.js'
+import { servedSim } from './served-td.js'
 import { buildTd, enterTd, restoredMeta, type TdEntry, type TdTable } from './td-entry.js'
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
@@ -13,7 +14,7 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
  */
 function unrebuildable(tds: TdTable, meta: TdMeta, reason: string): TdEntry {
   const placeholder = new SimTd({ vps: 1, memory: 0x1000n, gpaWidth: 48, mbecCapable: false })
-  const entry = enterTd(tds, meta, placeholder)
+  const entry = enterTd(tds, meta, servedSim(placeholder))
   entry.failure = reason
   entry.unreadable = true
   return entry
@@ -56,7 +57,7 @@ export function replayJournal(
     if (only !== undefined && stored.meta.td !== only) continue
     let entry: TdEntry
     try {
-      entry = enterTd(tds, stored.meta, restoreTd(stored.snapshot, limits))
+      entry = enterTd(tds, stored.meta, servedSim(restoreTd(stored.snapshot, limits)))
     } catch (error) {
       entry = unrebuildable(
         tds,
@@ -111,7 +112,7 @@ function replay(tds: TdTable, record: JournalRecord, limits?: SnapshotLimits): v
       enterTd(
         tds,
         restoredMeta(record.td, record.name, record.snapshot),
-        restoreTd(record.snapshot, limits)
+        servedSim(restoreTd(record.snapshot, limits))
       )
       return
     case 'td.delete':
@@ -119,27 +120,29 @@ function replay(tds: TdTable, record: JournalRecord, limits?: SnapshotLimits): v
       return
   }
   const entry = tds.get(record.td)
-  if (entry === undefined) return
+  // Replay builds only software TDs (the hardware path is never journaled).
+  const td = entry?.td.sim
+  if (entry === undefined || td === undefined) return
   switch (record.op) {
     case 'hypercall':
-      applyLegacyHypercall(entry, record)
+      applyLegacyHypercall(td, record)
       return
     case 'step': {
       const [step] = parseSteps(entry.meta, [JSON.parse(record.step) as StepSource])
       if (step === undefined) return
-      const outcome = tryStep(entry.td, step)
+      const outcome = tryStep(td, step)
       if ('panic' in outcome) entry.failure = outcome.panic
       return
     }
     case 'mem.accept':
-      entry.td.space.acceptPages({ start: BigInt(record.start), end: BigInt(record.end) })
+      td.space.acceptPages({ start: BigInt(record.start), end: BigInt(record.end) })
       return
   }
 }
 
 /** The first vtld journaled raw hypercalls; they still replay. */
-function applyLegacyHypercall(entry: TdEntry, record: HypercallRecord): void {
-  performStep(entry.td, record.vp, {
+function applyLegacyHypercall(td: SimTd, record: HypercallRecord): void {
+  performStep(td, record.vp, {
     kind: 'hypercall',
     call: {
       kind: 'raw',

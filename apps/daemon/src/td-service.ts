@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { VtlError, hvStatusName } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
 import {
+  Trace,
   restoreTd,
   saveTd,
   type ChromeTraceEvent,
@@ -50,12 +51,29 @@ import type {
 } from './td-types.js'
 import { partitionConfigRead, runsPage, tdStatus, tdView, traceJson } from './td-views.js'
 import { TraceFanout } from './trace-fanout.js'
+import type { TdBackend } from './backend.js'
+import { servedSim, type ServedTd } from './served-td.js'
 
 function noTd(id: string): ProblemError {
   return new ProblemError('E_NO_TD', `no TD with id ${id}`)
 }
 
-/** The daemon's TDs (simulated), each with its own serialised command queue. */
+/** The software TD behind an entry, for what only it has (snapshots); else E_UNSUPPORTED. */
+function simOf(entry: TdEntry, what: string): SimTd {
+  const td = entry.td.sim
+  if (td === undefined) {
+    throw new ProblemError(
+      'E_UNSUPPORTED',
+      `TD ${entry.meta.td} runs on the ${entry.td.backend} backend, which has no ${what}`
+    )
+  }
+  return td
+}
+
+/**
+ * The daemon's TDs, each with its own serialised command queue: software TDs (journaled, replayed
+ * on start), or with `--backend hw` new TDs on the hardware path (served for the daemon's life).
+ */
 export class TdService {
   private readonly tds: TdTable = new Map()
   private readonly journal: Journal
@@ -66,6 +84,7 @@ export class TdService {
   private readonly fanout = new TraceFanout()
   private readonly snapshotLimits: SnapshotLimits
   private readonly limits: TdLimits
+  private readonly backend: TdBackend
 
   /** Without a journal the TDs live in an in-memory one (tests, throwaway daemons). */
   constructor(journal: Journal = new Journal(':memory:'), options: TdServiceOptions = {}) {
@@ -74,6 +93,7 @@ export class TdService {
     this.traceLimit = options.traceLimit ?? DEFAULT_TRACE_LIMIT
     this.answerTtlMs = options.answerTtlMs ?? 24 * 3600 * 1000
     this.now = options.now ?? Date.now
+    this.backend = options.backend ?? { kind: 'sim' }
     if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
       throw new RangeError(`snapshotEvery must be a positive integer: ${this.snapshotEvery}`)
     }
@@ -174,7 +194,13 @@ export class TdService {
     idem?: Idempotency<T>,
     created = false
   ): T {
-    if (mutation.records.length > 0) {
+    if (entry !== undefined && entry.td.sim === undefined) {
+      // The hardware path is not journaled (no replay could recreate it): publish only.
+      if (mutation.error !== undefined && mutation.panic !== undefined) {
+        entry.failure = mutation.panic
+      }
+      this.fanout.publish(entry)
+    } else if (mutation.records.length > 0) {
       let answer: IdempotentAnswer | undefined
       if (idem !== undefined) {
         const rendered =
@@ -231,13 +257,13 @@ export class TdService {
   private async mutate<T>(
     id: string,
     idem: Idempotency<T> | undefined,
-    command: (entry: TdEntry) => Mutation<T>
+    command: (entry: TdEntry) => Mutation<T> | Promise<Mutation<T>>
   ): Promise<T> {
     const entry = this.entry(id)
     this.writable(id, entry)
-    return await entry.queue.run(() => {
+    return await entry.queue.run(async () => {
       this.writable(id, entry)
-      return this.commit(entry, this.atomic(entry, command), idem)
+      return this.commit(entry, await this.atomic(entry, command), idem)
     })
   }
 
@@ -247,9 +273,12 @@ export class TdService {
    * from its journal (its state after the last committed command), or, if that fails too, marked
    * failed and unreadable.
    */
-  private atomic<T>(entry: TdEntry, command: (entry: TdEntry) => Mutation<T>): Mutation<T> {
+  private async atomic<T>(
+    entry: TdEntry,
+    command: (entry: TdEntry) => Mutation<T> | Promise<Mutation<T>>
+  ): Promise<Mutation<T>> {
     try {
-      return command(entry)
+      return await command(entry)
     } catch (error) {
       if (error instanceof ProblemError) throw error
       const why = error instanceof Error ? error.message : String(error)
@@ -289,12 +318,45 @@ export class TdService {
 
   // ---- TDs ----
 
-  create(spec: TdSpec, idem?: Idempotency<TdView>): TdView {
+  /** A new TD on the service's backend (`create` on `sim`; the hardware path opens it first). */
+  async open(spec: TdSpec, idem?: Idempotency<TdView>): Promise<TdView> {
+    if (this.backend.kind === 'sim') return this.create(spec, idem)
+    this.checkSpec(spec)
+    this.checkCapacity(spec.vps, spec.memory)
+    let td: ServedTd
+    try {
+      td = await this.backend.open(spec, new Trace({ limit: this.traceLimit }))
+    } catch (error) {
+      if (VtlError.isInstance(error)) {
+        throw new ProblemError('E_BAD_TD', `${error.message} (${error.code})`)
+      }
+      throw error
+    }
+    // Checked again: other TDs may have been created while this one opened.
+    try {
+      this.checkName(spec.name)
+      this.checkCapacity(spec.vps, spec.memory)
+    } catch (error) {
+      await td.close()
+      throw error
+    }
+    const { name, vps, gpaWidth, mbec } = spec
+    const id = `td-${randomUUID().slice(0, 8)}`
+    const meta = { td: id, name, vps, memory: formatHex(spec.memory), gpaWidth, mbec }
+    return tdView(enterTd(this.tds, meta, td))
+  }
+
+  private checkSpec(spec: TdSpec): void {
     this.checkName(spec.name)
     const started = spec.startedVps ?? []
     if (started.some((vp) => vp >= spec.vps) || new Set(started).size !== started.length) {
       throw new ProblemError('E_BAD_TD', `startedVps must list distinct VPs below ${spec.vps}`)
     }
+  }
+
+  /** A new software TD (journaled), whatever the service's backend. */
+  create(spec: TdSpec, idem?: Idempotency<TdView>): TdView {
+    this.checkSpec(spec)
     const record: CreateRecord = {
       op: 'td.create',
       td: `td-${randomUUID().slice(0, 8)}`,
@@ -329,6 +391,12 @@ export class TdService {
 
   /** A new TD in the state of a snapshot document (`saveTd`'s JSON form). */
   restore(name: string | undefined, snapshot: TdSnapshot, idem?: Idempotency<TdView>): TdView {
+    if (this.backend.kind !== 'sim') {
+      throw new ProblemError(
+        'E_UNSUPPORTED',
+        `this vtld serves the ${this.backend.kind} backend: a snapshot restores a software TD`
+      )
+    }
     this.checkName(name)
     // Counted from the options before anything is built (validation checks them first).
     const { options } = snapshot as { options?: { vps?: unknown; memory?: unknown } }
@@ -351,7 +419,7 @@ export class TdService {
         VtlError.isInstance(error) && error.field !== undefined ? { field: error.field } : {}
       )
     }
-    const entry = enterTd(this.tds, meta, td)
+    const entry = enterTd(this.tds, meta, servedSim(td))
     try {
       return this.commit(
         entry,
@@ -385,13 +453,17 @@ export class TdService {
     const entry = this.entry(id)
     const remove = (): null => {
       if (this.tds.get(id) !== entry) throw noTd(id)
-      this.commit(undefined, { records: [{ op: 'td.delete', td: id }], value: null }, idem)
+      if (entry.td.sim !== undefined) {
+        this.commit(undefined, { records: [{ op: 'td.delete', td: id }], value: null }, idem)
+      }
       this.tds.delete(id)
       this.fanout.ended(id)
       return null
     }
     if (options.force === true) remove()
     else await entry.queue.run(remove)
+    // Forced, a command may still run on it: the hardware path is released after its queue.
+    if (entry.td.sim === undefined) await entry.queue.run(() => entry.td.close())
   }
 
   /** Guest VSM state of the partition and of each VP (registers as the VP's active VTL reads them). */
@@ -427,8 +499,8 @@ export class TdService {
     idem: Idempotency<StepResult> | undefined
   ): Promise<StepResult> {
     this.checkVp(this.entry(id), vp)
-    return await this.mutate(id, idem, (entry) => {
-      const mutation = runSteps(entry, [source])
+    return await this.mutate(id, idem, async (entry) => {
+      const mutation = await runSteps(entry, [source])
       if (mutation.error !== undefined) return mutation
       return { records: mutation.records, value: mutation.value[0]?.result ?? {} }
     })
@@ -627,11 +699,12 @@ export class TdService {
 
   /** The TD's snapshot document (`saveTd`'s JSON form, `version` 1). */
   async snapshotDocument(id: string): Promise<TdSnapshot> {
-    return await this.read(id, (entry) => saveTd(entry.td))
+    return await this.read(id, (entry) => saveTd(simOf(entry, 'snapshots')))
   }
 
   private snapshot(entry: TdEntry): void {
-    this.journal.saveSnapshot({ seq: entry.lastSeq, meta: entry.meta, snapshot: saveTd(entry.td) })
+    const td = simOf(entry, 'snapshots')
+    this.journal.saveSnapshot({ seq: entry.lastSeq, meta: entry.meta, snapshot: saveTd(td) })
     entry.sinceSnapshot = 0
   }
 
@@ -680,5 +753,10 @@ export class TdService {
   /** Waits for every queued command of every TD. */
   async drain(): Promise<void> {
     await Promise.all([...this.tds.values()].map((entry) => entry.queue.drain()))
+  }
+
+  /** Releases the hardware-path TDs (fds, run pages, VP threads); after `drain`, on shutdown. */
+  async close(): Promise<void> {
+    await Promise.all([...this.tds.values()].map((entry) => entry.td.close()))
   }
 }

@@ -1,3 +1,4 @@
+import type { BackendKind, TdBackend } from './backend.js'
 import type { TdLimits } from './limits.js'
 import type { GuestVtl } from '@vtl/core'
 import type { ActionKind, StepResult, TraceEvent } from '@vtl/sim'
@@ -29,7 +30,8 @@ export interface HypercallSpec {
 export interface TdView {
   id: string
   name: string | null
-  backend: 'sim'
+  /** `sim`: the software TD (journaled); `hw`: the hardware path (`--backend hw`, not journaled). */
+  backend: BackendKind
   vps: number
   memory: string
   gpaWidth: 48 | 52
@@ -95,4 +97,6 @@ export interface TdServiceOptions {
   limits?: Partial<TdLimits>
   /** The clock answer ages are measured with (tests). */
   now?: () => number
+  /** The backend new TDs are created on (default `sim`). */
+  backend?: TdBackend
 }

@@ -8,7 +8,7 @@ import {
   type GuestVtl,
 } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
-import { Trace, runnable, type ChromeTraceEvent } from '@vtl/sim'
+import { Trace, type ChromeTraceEvent } from '@vtl/sim'
 import { ProblemError } from './problem.js'
 import type { TdEntry } from './td-entry.js'
 import type { PartitionConfigRead, RunWire, TdView } from './td-types.js'
@@ -28,7 +28,7 @@ export function tdView(entry: TdEntry): TdView {
   return {
     id: meta.td,
     name: meta.name ?? null,
-    backend: 'sim',
+    backend: entry.td.backend,
     vps: meta.vps,
     memory: meta.memory,
     gpaWidth: meta.gpaWidth,
@@ -66,7 +66,7 @@ export function tdStatus(id: string, entry: TdEntry): unknown {
       vsmVpStatus: formatHex(vpStatus.value),
       readStatus: hvStatusName(vpStatus.status) ?? formatHex(vpStatus.status),
       // Halted: a call to reissue, or waiting for other VPs' TLB locks before it re-enters (§13.15).
-      blocked: runnable(entry.td, vp) === 'VpBlocked',
+      blocked: entry.td.runnable(vp) === 'VpBlocked',
       pendingInterrupts: {
         vtl0: requestedVectors(state.vtls[0].apic.irr),
         vtl1: requestedVectors(state.vtls[1].apic.irr),

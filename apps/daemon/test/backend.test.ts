@@ -1,6 +1,6 @@
 import { probe, type ProbeResult } from '@vtl/tdx-hw'
 import { describe, expect, it } from 'vitest'
-import { BackendRefusedError, HW_NOT_WIRED, checkBackend, hwProbeRefusals } from '../src/backend.js'
+import { BackendRefusedError, checkBackend, hwProbeRefusals, openHwTd } from '../src/backend.js'
 
 const yes = { ok: true } as const
 const no = (reason: string) => ({ ok: false, reason }) as const
@@ -21,7 +21,7 @@ function passing(): ProbeResult {
   }
 }
 
-async function refusal(run: Promise<void>): Promise<BackendRefusedError> {
+async function refusal(run: Promise<unknown>): Promise<BackendRefusedError> {
   const error: unknown = await run.then(
     () => undefined,
     (e: unknown) => e
@@ -32,7 +32,7 @@ async function refusal(run: Promise<void>): Promise<BackendRefusedError> {
 
 describe('--backend', () => {
   it('sim always starts', async () => {
-    await expect(checkBackend('sim', () => passing())).resolves.toBeUndefined()
+    await expect(checkBackend('sim', () => passing())).resolves.toEqual({ kind: 'sim' })
   })
 
   it('hw refuses on this machine with the real probe’s reasons (no TDX here)', async () => {
@@ -76,9 +76,11 @@ describe('--backend', () => {
     expect(error.message.split('\n').slice(1)).toEqual(reasons.map((r) => `  ${r}`))
   })
 
-  it('hw says what is not wired yet where the probe passes', async () => {
+  it('hw serves the hardware path where the probe passes', async () => {
     expect(hwProbeRefusals(passing())).toEqual([])
-    const error = await refusal(checkBackend('hw', () => passing()))
-    expect(error.reasons).toEqual([HW_NOT_WIRED])
+    await expect(checkBackend('hw', () => passing())).resolves.toEqual({
+      kind: 'hw',
+      open: openHwTd,
+    })
   })
 })

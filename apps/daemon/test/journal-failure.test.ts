@@ -81,10 +81,10 @@ describe('a paravisor panic (a typed VtlError out of a guest step)', () => {
     const id = await ctx.createTd()
     const td = `/v1/tds/${id}`
     // The host refuses a private→shared change: OpenHCL panics (vsm-on-tdx.md §5.6), so does core.
-    const entries = (ctx.tds as unknown as { tds: Map<string, { td: SimTd }> }).tds
+    const entries = (ctx.tds as unknown as { tds: Map<string, { td: { sim: SimTd } }> }).tds
     entries
       .get(id)
-      ?.td.faults.arm({ at: 'ModifySparseGpaPageHostVisibility', status: 'AccessDenied' })
+      ?.td.sim.faults.arm({ at: 'ModifySparseGpaPageHostVisibility', status: 'AccessDenied' })
     const before = journal.records().length
     const panic = await expectAnswer(
       ctx.post(`${td}/memory/share`, { vp: 0, start: '0x10000', size: 4096 }),

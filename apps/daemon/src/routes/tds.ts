@@ -69,7 +69,7 @@ const tdStatus = createRoute({
 
 /** The TDs: create, restore from a snapshot, list, show, delete, and their guest VSM status. */
 export function registerTdRoutes(app: RouteApp, tds: TdService): void {
-  app.openapi(createTd, (c) => c.json(tds.create(c.req.valid('json'), idem(c, 201)), 201))
+  app.openapi(createTd, async (c) => c.json(await tds.open(c.req.valid('json'), idem(c, 201)), 201))
   app.openapi(restoreTdRoute, (c) => {
     const { name, snapshot: document } = c.req.valid('json')
     return c.json(tds.restore(name, document as unknown as TdSnapshot, idem(c, 201)), 201)

@@ -6,6 +6,7 @@ import {
   classifyGpa,
   decodeVpExit,
   endOfInterrupt,
+  prepareVpEntry,
   runVpAsync,
   type AsyncVpBacking,
   type ExitOutcome,
@@ -292,6 +293,14 @@ export class HwTd implements AsyncVpBacking {
     }
     result.activeVtl = run.activeVtl
     return { vtl: run.vtl, result }
+  }
+
+  /**
+   * The VTL `vp` acts at next, its pending wakes handled first (as its next step would; that
+   * step's own preparation then finds nothing left to do).
+   */
+  actingVtl(vp: number): GuestVtl {
+    return prepareVpEntry(this.engine, this, vp)
   }
 
   /** The guest-hypercall trace and the `interrupt`/`eoi` actions, right after the exit switch. */
