@@ -160,6 +160,13 @@ export {
 } from './vp-assist-page.js'
 export type { VpVtlControl, VtlEntryReasonName } from './vp-assist-page.js'
 export {
+  HV_X64_MSR_HYPERCALL,
+  HYPERCALL_PAGE_CODE,
+  HYPERCALL_PAGE_FILL,
+  HypercallMsrBits,
+  hypercallPageBytes,
+} from './hypercall-page.js'
+export {
   HvRegisterName,
   HV_REGISTER_NAME_ALIASES,
   vsmVpSecureConfigRegister,

@@ -149,4 +149,5 @@ export {
   writeOverlayMsr,
 } from './overlay-pages.js'
 export type { OverlayKind } from './overlay-pages.js'
+export { writeHypercallMsr } from './hypercall-page.js'
 export { haltForTlbUnlock, waitForTlbLocks } from './tlb-lock-wait.js'

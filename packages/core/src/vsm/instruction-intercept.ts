@@ -1,3 +1,4 @@
+import { HV_X64_MSR_HYPERCALL } from '../hv/hypercall-page.js'
 import { HvRegisterName } from '../hv/register-name.js'
 import { HvStatus } from '../hv/status.js'
 import type { GuestVtl } from '../hv/vtl.js'
@@ -8,6 +9,7 @@ import { isValidMsrWrite } from '../x86/msr-write-rules.js'
 import { Efer, isTdxEfer } from '../x86/register-bits.js'
 import type { VsmEngine } from './engine.js'
 import { apicBase, writeRegisters } from './handlers/register-access.js'
+import { writeHypercallMsr } from './hypercall-page.js'
 import { cr4AllowedBits } from './initial-context-check.js'
 import {
   encodeIoPortInterceptMessage,
@@ -223,6 +225,7 @@ export function executeRdmsr(engine: VsmEngine, vpIndex: number, msr: number): I
 }
 
 function readMsr(vp: VsmVp, vtl: GuestVtl, msr: number): bigint {
+  if (msr === HV_X64_MSR_HYPERCALL) return vp.vtls[vtl].hypercallMsr
   const regs = vp.vtls[vtl].registers
   const banked = MSR_REGISTER.get(msr)
   if (banked !== undefined) return regs[banked]
@@ -239,8 +242,9 @@ function readMsr(vp: VsmVp, vtl: GuestVtl, msr: number): bigint {
  * (`cvm_try_protect_msr_write`). Otherwise: IA32_MISC_ENABLE writes are dropped; an invalid value
  * (`validate_cvm_msr_write`, a non-canonical FS/GS base, EFER without NXE or with SVME/FFXSR,
  * EFER.LME changed while paging) is #GP; the banked MSRs and FS/GS bases are written (EFER.LMA
- * keeps its value: it is read-only); APIC_BASE takes only its current value; anything else is
- * ignored, as OpenHCL ignores unknown MSR writes.
+ * keeps its value: it is read-only); APIC_BASE takes only its current value;
+ * HV_X64_MSR_HYPERCALL maps the VTL's hypercall page (`writeHypercallMsr`, a refusal is #GP);
+ * anything else is ignored, as OpenHCL ignores unknown MSR writes.
  */
 export function executeWrmsr(
   engine: VsmEngine,
@@ -282,6 +286,8 @@ function msrWrite(
   value: bigint
 ): Partial<PrivateRegisters> | undefined {
   if (msr === Msr.MiscEnable) return {}
+  if (msr === HV_X64_MSR_HYPERCALL)
+    return writeHypercallMsr(engine, vp, vtl, value) ? {} : undefined
   if (!isValidMsrWrite(msr, value, engine.xssSupported)) return undefined
   const regs = vp.vtls[vtl].registers
   if (msr === Msr.FsBase || msr === Msr.GsBase) {

@@ -36,9 +36,14 @@ export interface ProtectionPort {
   /**
    * `register_overlay_page` (§13.14): lock `gpn` as an overlay of `vtl`. Refused
    * (OperationDenied) unless it is accepted private RAM, not locked, on which `vtl` has every
-   * permission in `check`. Ports without overlay bookkeeping leave it out.
+   * permission in `check`; `perms`, when given, are `vtl`'s permissions on it while registered
+   * (the hypercall page: read and execute). Ports without overlay bookkeeping leave it out.
    */
-  registerOverlay?(vtl: GuestVtl, gpn: bigint, options: { check?: number }): { status: HvStatus }
+  registerOverlay?(
+    vtl: GuestVtl,
+    gpn: bigint,
+    options: { check?: number; perms?: number }
+  ): { status: HvStatus }
   /** Drops the overlay registration of `gpn` for `vtl`. */
   unregisterOverlay?(vtl: GuestVtl, gpn: bigint): { status: HvStatus }
   /**

@@ -47,6 +47,8 @@ export interface VtlState {
   registers: PrivateRegisters
   /** `HV_X64_MSR_VP_ASSIST_PAGE` (bit 0 enable, bits 63:12 the page number). */
   vpAssistPage: bigint
+  /** `HV_X64_MSR_HYPERCALL` (bit 0 enable, bit 1 locked, bits 63:12 the page number). */
+  hypercallMsr: bigint
   /** `HvVpVtlControl` of this VTL's VP assist page (§7.3); the host mirrors it into the page. */
   control: VpVtlControl
   synic: VtlSynic
@@ -64,6 +66,7 @@ function vtlState(vtl: GuestVtl, bsp: boolean): VtlState {
   return {
     registers: resetPrivateRegisters(),
     vpAssistPage: 0n,
+    hypercallMsr: 0n,
     control: { entryReason: 0, vinaStatus: 0, registers: [0n, 0n] },
     synic: {
       sint: Array.from({ length: 16 }, () => SINT_MASKED),

@@ -51,6 +51,7 @@ function decode(value: unknown): unknown {
 interface SavedVtl {
   registers: VsmVp['vtls'][0]['registers']
   vpAssistPage: bigint
+  hypercallMsr: bigint
   control: VsmVp['vtls'][0]['control']
   synic: Omit<VsmVp['vtls'][0]['synic'], 'message'> & { message: (Uint8Array | null)[] }
   overlayPrivate: VsmVp['vtls'][0]['overlayPrivate']
@@ -81,6 +82,7 @@ function restoreVp(vp: VsmVp, saved: unknown): void {
     const target = vp.vtls[i as 0 | 1]
     Object.assign(target.registers, v.registers)
     target.vpAssistPage = v.vpAssistPage
+    target.hypercallMsr = v.hypercallMsr
     target.control = v.control
     target.synic = { ...v.synic, message: v.synic.message.map((m) => m ?? undefined) }
     target.overlayPrivate = v.overlayPrivate

@@ -26,6 +26,7 @@ export function saveVp(vp: VsmVp): unknown {
     vtls: vp.vtls.map((v) => ({
       registers: v.registers,
       vpAssistPage: v.vpAssistPage,
+      hypercallMsr: v.hypercallMsr,
       control: v.control,
       synic: { ...v.synic, message: v.synic.message.map((m) => m ?? null) },
       overlayPrivate: v.overlayPrivate,
@@ -44,10 +45,20 @@ export function saveVp(vp: VsmVp): unknown {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
+/** A VTL saved before guest-RAM overlays or the hypercall MSR: none mapped then. */
+function upgradeVtl(v: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...v,
+    ...('overlayPrivate' in v ? {} : { overlayPrivate: {} }),
+    ...('hypercallMsr' in v ? {} : { hypercallMsr: `${BIG}0x0` }),
+  }
+}
+
 /**
- * A snapshot saved before TLB-lock halts and guest-RAM overlays (a daemon's journal keeps them)
- * has no `tlbWait` per VP and no `overlayPrivate` per VTL: the fields are added with the values
- * such a TD had (no waits, no overlay ever mapped), so it validates and restores as then. Anything
+ * A snapshot saved before TLB-lock halts, guest-RAM overlays and the hypercall MSR (a daemon's
+ * journal keeps them) has no `tlbWait` per VP and no `overlayPrivate` or `hypercallMsr` per VTL:
+ * the fields are added with the values such a TD had (no waits, no overlay ever mapped), so it
+ * validates and restores as then. Anything
  * else is left for validation to judge.
  */
 export function upgradeSnapshot(snapshot: TdSnapshot): TdSnapshot {
@@ -56,9 +67,7 @@ export function upgradeSnapshot(snapshot: TdSnapshot): TdSnapshot {
   const upgraded = vps.map((vp: unknown) => {
     if (!isRecord(vp)) return vp
     const vtls = Array.isArray(vp.vtls)
-      ? vp.vtls.map((v: unknown) =>
-          isRecord(v) && !('overlayPrivate' in v) ? { ...v, overlayPrivate: {} } : v
-        )
+      ? vp.vtls.map((v: unknown) => (isRecord(v) ? upgradeVtl(v) : v))
       : vp.vtls
     return 'tlbWait' in vp ? { ...vp, vtls } : { ...vp, tlbWait: [null, null], vtls }
   })

@@ -82,6 +82,7 @@ describe('guest memory and overlays: HwPlatform + SimKernel against the pure sim
     'overlay-vp-assist-page.yaml',
     'overlay-simp.yaml',
     'overlay-siefp-and-locks.yaml',
+    'overlay-hypercall-page.yaml',
     'tlb-lock-blocks-flush.yaml',
     'tlb-lock-halts.yaml',
     'hvci-cr-locking.yaml',
