@@ -7,7 +7,14 @@ export { performStep, runnable } from './guest/perform.js'
 export type { StepOutcome } from './guest/perform.js'
 export { EXCEPTION_NAMES, hypercallControl, traceGuestHypercall } from './guest/guest-hypercall.js'
 export type { HypercallTracer } from './guest/guest-hypercall.js'
-export { HYPERCALL_INPUT_GPA, HYPERCALL_OUTPUT_GPA, guestExit, ssDpl } from './guest/guest-exit.js'
+export { guestExit, ssDpl } from './guest/guest-exit.js'
+export {
+  DEFAULT_HYPERCALL_PAGES,
+  HYPERCALL_INPUT_GPA,
+  HYPERCALL_OUTPUT_GPA,
+  hypercallPagesProblem,
+} from './guest/hypercall-pages.js'
+export type { HypercallPages } from './guest/hypercall-pages.js'
 export type { GuestGprs, GuestPlatform, IssuedCall, ScriptedGuestVp } from './guest/guest-exit.js'
 export { exitResult, memFaultResult } from './guest/step-report.js'
 export {

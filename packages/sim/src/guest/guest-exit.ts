@@ -13,15 +13,9 @@ import type { GuestAction } from '../scenario/types.js'
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { findAccessFault, type AccessPlatform } from './access.js'
 import { hypercallControl } from './guest-hypercall.js'
+import type { HypercallPages } from './hypercall-pages.js'
 import { instructionExit } from './instruction.js'
 import type { MemoryContents } from './memory-contents.js'
-
-/**
- * Where a scripted guest puts a memory hypercall's input page and where it asks for the output
- * (RDX and R8 of its VMCALL): the first two pages of guest RAM.
- */
-export const HYPERCALL_INPUT_GPA = 0x0n
-export const HYPERCALL_OUTPUT_GPA = 0x1000n
 
 const FAST = 1n << 16n
 const VTL_CALL = BigInt(HypercallCode.VtlCall)
@@ -48,6 +42,8 @@ export interface GuestGprs {
 /** What the L2 guest touches: the access rule's inputs and the guest memory contents. */
 export interface GuestPlatform extends AccessPlatform {
   readonly contents: MemoryContents
+  /** Where the guest writes a memory hypercall's input page and asks for its output. */
+  readonly hypercallPages: Readonly<HypercallPages>
 }
 
 /** The per-VP guest state the scripted guest keeps between entries. */
@@ -164,7 +160,7 @@ function vmcall(cpl: number): VpEnterExit {
 
 /**
  * A hypercall by the TLFS x64 convention: a fast call's input in RDX, R8, then XMM0–5; a memory
- * call's input page written at `HYPERCALL_INPUT_GPA`, output asked at `HYPERCALL_OUTPUT_GPA`.
+ * call's input page written at the platform's `hypercallPages.input`, output asked at `.output`.
  */
 function issue(
   platform: GuestPlatform,
@@ -188,10 +184,11 @@ function issue(
       guest.xmm[i] = at + 8 <= padded.length ? view.getBigUint64(at, true) : 0n
     }
   } else {
-    platform.contents.writeBytes(HYPERCALL_INPUT_GPA, input)
+    const pages = platform.hypercallPages
+    platform.contents.writeBytes(pages.input, input)
     regs.rcx = control
-    regs.rdx = HYPERCALL_INPUT_GPA
-    regs.r8 = HYPERCALL_OUTPUT_GPA
+    regs.rdx = pages.input
+    regs.r8 = pages.output
   }
   return vmcall(cpl)
 }

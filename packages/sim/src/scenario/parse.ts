@@ -11,6 +11,12 @@ import {
 } from '@vtl/core'
 import { FaultInjector } from '../faults/fault-injector.js'
 import { EXCEPTION_NAMES } from '../guest/guest-hypercall.js'
+import {
+  HYPERCALL_INPUT_GPA,
+  HYPERCALL_OUTPUT_GPA,
+  hypercallPagesProblem,
+  type HypercallPages,
+} from '../guest/hypercall-pages.js'
 import { join, Reader, type Plain } from './reader.js'
 import { parseInstruction } from './instruction-action.js'
 import { encodeTypedHypercall } from './typed-hypercall.js'
@@ -25,7 +31,14 @@ import {
 
 const MAX_VPS = 1024
 const TOP_KEYS = ['version', 'name', 'seed', 'partition', 'steps', 'description'] as const
-const PARTITION_KEYS = ['vps', 'memory', 'gpaWidth', 'mbecCapable', 'startedVps'] as const
+const PARTITION_KEYS = [
+  'vps',
+  'memory',
+  'gpaWidth',
+  'mbecCapable',
+  'startedVps',
+  'hypercallPages',
+] as const
 const STEP_KEYS = ['vp', 'vtl', 'expect', 'note', ...ACTION_KEYS]
 
 /**
@@ -90,7 +103,31 @@ function parsePartition(reader: Reader, value: unknown): ScenarioPartition {
       reader.fail('partition.startedVps', 'lists a VP twice')
     }
   }
-  return { vps, memory, gpaWidth, mbecCapable, startedVps }
+  const hypercallPages =
+    p.hypercallPages === undefined
+      ? undefined
+      : parseHypercallPages(reader, p.hypercallPages, memory)
+  return {
+    vps,
+    memory,
+    gpaWidth,
+    mbecCapable,
+    startedVps,
+    ...(hypercallPages === undefined ? {} : { hypercallPages }),
+  }
+}
+
+/** `partition.hypercallPages`: `{ input?, output? }`, each defaulting to 0x0 / 0x1000. */
+function parseHypercallPages(reader: Reader, value: unknown, memory: bigint): HypercallPages {
+  const at = 'partition.hypercallPages'
+  const h = reader.object(value, at, ['input', 'output'] as const)
+  const pages = {
+    input: h.input === undefined ? HYPERCALL_INPUT_GPA : reader.u64(h.input, `${at}.input`),
+    output: h.output === undefined ? HYPERCALL_OUTPUT_GPA : reader.u64(h.output, `${at}.output`),
+  }
+  const bad = hypercallPagesProblem(pages, memory)
+  if (bad !== undefined) reader.fail(`${at}.${bad.field}`, bad.problem)
+  return pages
 }
 
 function parseStep(

@@ -43,6 +43,7 @@ export function createScenarioTd(scenario: Scenario, options: RunScenarioOptions
     gpaWidth: partition.gpaWidth,
     mbecCapable: partition.mbecCapable,
     ...(partition.startedVps === undefined ? {} : { startedVps: partition.startedVps }),
+    ...(partition.hypercallPages === undefined ? {} : { hypercallPages: partition.hypercallPages }),
     seed: options.seed ?? scenario.seed,
     ...options.td,
   })

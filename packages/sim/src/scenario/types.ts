@@ -1,4 +1,5 @@
 import type { GuestVtl, InitialVpContextX64, Vtl } from '@vtl/core'
+import type { HypercallPages } from '../guest/hypercall-pages.js'
 
 /** A parsed, validated scenario (scenario-format.md). 64-bit values are bigints here. */
 export interface Scenario {
@@ -19,6 +20,8 @@ export interface ScenarioPartition {
   mbecCapable: boolean
   /** VPs running in VTL0 at start; `undefined` means all. */
   startedVps: number[] | undefined
+  /** The guest's hypercall input and output pages; `undefined` means GPA 0x0 and 0x1000. */
+  hypercallPages?: HypercallPages | undefined
 }
 
 export interface ScenarioStep {

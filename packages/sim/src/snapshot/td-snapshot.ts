@@ -1,4 +1,5 @@
-import { PlainSharedVsmState, VtlError, type VsmVp } from '@vtl/core'
+import { PlainSharedVsmState, VtlError, formatHex, type VsmVp } from '@vtl/core'
+import { DEFAULT_HYPERCALL_PAGES } from '../guest/hypercall-pages.js'
 import { MemoryContents } from '../guest/memory-contents.js'
 import { SimTd, type PlatformRestore } from '../td/sim-td.js'
 import { checkRoundTrip, validateSnapshot, type SnapshotLimits } from './validate-snapshot.js'
@@ -7,7 +8,15 @@ import { BIG, saveVp, upgradeSnapshot } from './vp-snapshot.js'
 /** A whole TD as JSON: everything a run can change, so that a restored TD continues identically. */
 export interface TdSnapshot {
   version: 1
-  options: { vps: number; memory: string; gpaWidth: 48 | 52; mbecCapable: boolean; seed: number }
+  options: {
+    vps: number
+    memory: string
+    gpaWidth: 48 | 52
+    mbecCapable: boolean
+    seed: number
+    /** Only when the TD chose other pages than the default 0x0 / 0x1000. */
+    hypercallPages?: { input: string; output: string }
+  }
   platform: PlatformRestore
   /** The engine's cross-VP words and queued contexts (the SharedVsmState bytes, base64). */
   shared: string
@@ -119,6 +128,14 @@ export function saveTd(td: SimTd): TdSnapshot {
       gpaWidth: td.gpaWidth,
       mbecCapable: td.mbecCapable,
       seed: td.seed,
+      ...(td.hypercallPages === DEFAULT_HYPERCALL_PAGES
+        ? {}
+        : {
+            hypercallPages: {
+              input: formatHex(td.hypercallPages.input),
+              output: formatHex(td.hypercallPages.output),
+            },
+          }),
     },
     platform: {
       module: td.module.toJSON(),
@@ -183,6 +200,14 @@ function applySnapshot(snapshot: TdSnapshot): SimTd {
     gpaWidth: options.gpaWidth,
     mbecCapable: options.mbecCapable,
     seed: options.seed,
+    ...(options.hypercallPages === undefined
+      ? {}
+      : {
+          hypercallPages: {
+            input: BigInt(options.hypercallPages.input),
+            output: BigInt(options.hypercallPages.output),
+          },
+        }),
     restore: snapshot.platform,
   })
   sharedBytes(td).set(Buffer.from(snapshot.shared, 'base64'))

@@ -1,5 +1,6 @@
 import { VsmVp, VtlError } from '@vtl/core'
 import type { TdSnapshot } from './td-snapshot.js'
+import { hypercallPagesProblem } from '../guest/hypercall-pages.js'
 import { BIG, saveVp } from './vp-snapshot.js'
 
 const OVERLAY_KINDS: ReadonlySet<string> = new Set(['assist', 'simp', 'siefp'])
@@ -436,12 +437,11 @@ export function validateSnapshot(
     'faults',
   ])
   int(snapshot.version, 'version', 1, 1)
+  const optionKeys = ['vps', 'memory', 'gpaWidth', 'mbecCapable', 'seed']
+  const chosen = isObject(snapshot.options) && 'hypercallPages' in snapshot.options
   const options = object(snapshot.options, 'options', [
-    'vps',
-    'memory',
-    'gpaWidth',
-    'mbecCapable',
-    'seed',
+    ...optionKeys,
+    ...(chosen ? ['hypercallPages'] : []),
   ])
   const vps = int(options.vps, 'options.vps', 1, maxVps)
   const memory = hexWord(options.memory, 'options.memory')
@@ -452,6 +452,13 @@ export function validateSnapshot(
   if (gpaWidth !== 48 && gpaWidth !== 52) refuse('options.gpaWidth', 'must be 48 or 52')
   bool(options.mbecCapable, 'options.mbecCapable')
   int(options.seed, 'options.seed', 0, 2 ** 32 - 1)
+  if (chosen) {
+    const pages = object(options.hypercallPages, 'options.hypercallPages', ['input', 'output'])
+    const input = hexWord(pages.input, 'options.hypercallPages.input')
+    const output = hexWord(pages.output, 'options.hypercallPages.output')
+    const bad = hypercallPagesProblem({ input, output }, memory)
+    if (bad !== undefined) refuse(`options.hypercallPages.${bad.field}`, bad.problem)
+  }
 
   const platform = object(snapshot.platform, 'platform', [
     'module',

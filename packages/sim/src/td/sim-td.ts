@@ -45,6 +45,11 @@ import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/sof
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import { guestExit, ssDpl, type ScriptedGuestVp } from '../guest/guest-exit.js'
+import {
+  DEFAULT_HYPERCALL_PAGES,
+  hypercallPagesProblem,
+  type HypercallPages,
+} from '../guest/hypercall-pages.js'
 import { guestStep, type StepOutcome } from '../guest/perform.js'
 import type { GuestAction } from '../scenario/types.js'
 import { SimTdBacking } from './sim-td-backing.js'
@@ -77,6 +82,11 @@ export interface SimTdOptions {
   accessVsmPrivilege?: boolean
   /** Saved platform parts to start from instead of a fresh boot (see snapshot/). */
   restore?: PlatformRestore
+  /**
+   * Where the scripted guest puts a memory hypercall's input page and asks for the output
+   * (default GPA 0x0 and 0x1000): 4 KiB-aligned pages of guest RAM, distinct.
+   */
+  hypercallPages?: HypercallPages
 }
 
 /** The platform parts a snapshot carries in their own JSON forms. */
@@ -146,6 +156,8 @@ export class SimTd {
   readonly gpaWidth: 48 | 52
   readonly mbecCapable: boolean
   readonly seed: number
+  /** The scripted guest's hypercall input and output pages. */
+  readonly hypercallPages: Readonly<HypercallPages>
   /** The module (queries, snapshots); the paravisor's TDCALLs reach it through `tdx`. */
   readonly module: SoftwareTdxModule
   /** The TDCALL port every paravisor TDCALL goes through: the fault injector, then the module. */
@@ -212,6 +224,18 @@ export class SimTd {
         field: 'memory',
       })
     }
+    // Only a chosen pair is checked: the default stays usable on a TD of one page, as before.
+    const pages = options.hypercallPages ?? DEFAULT_HYPERCALL_PAGES
+    const bad =
+      options.hypercallPages === undefined
+        ? undefined
+        : hypercallPagesProblem(pages, options.memory)
+    if (bad !== undefined) {
+      throw new VtlError('E_FIELD_RANGE', `hypercallPages.${bad.field}: ${bad.problem}`, {
+        field: `hypercallPages.${bad.field}`,
+      })
+    }
+    this.hypercallPages = pages
     this.vpCount = options.vps
     this.memoryBytes = options.memory
     this.gpaWidth = options.gpaWidth ?? 48

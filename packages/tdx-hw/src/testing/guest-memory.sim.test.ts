@@ -83,6 +83,7 @@ describe('guest memory and overlays: HwPlatform + SimKernel against the pure sim
     'overlay-simp.yaml',
     'overlay-siefp-and-locks.yaml',
     'overlay-hypercall-page.yaml',
+    'hypercall-pages.yaml',
     'tlb-lock-blocks-flush.yaml',
     'tlb-lock-halts.yaml',
     'hvci-cr-locking.yaml',

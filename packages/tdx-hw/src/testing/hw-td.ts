@@ -2,6 +2,7 @@ import {
   HV_MAP_GPA_PERMISSIONS_ALL,
   TdxGp,
   VsmEngine,
+  VtlError,
   assertInterrupt,
   classifyGpa,
   decodeVpExit,
@@ -20,16 +21,19 @@ import {
 } from '@vtl/core'
 import { GpaSpace } from '@vtl/memory'
 import {
+  DEFAULT_HYPERCALL_PAGES,
   EXCEPTION_NAMES,
   MemoryContents,
   SoftwareTdxModule,
   exitResult,
   guestExit,
+  hypercallPagesProblem,
   pageFacts,
   ssDpl,
   traceGuestHypercall,
   type GuestAction,
   type GuestGprs,
+  type HypercallPages,
   type HypercallTracer,
   type Scenario,
   type ScriptedGuestVp,
@@ -55,6 +59,8 @@ export interface HwTdOptions {
   allowedHypercalls?: readonly number[]
   /** Where guest hypercalls are recorded, one `hypercall` event each, as on the simulator. */
   trace?: Trace
+  /** The scripted guest's hypercall input and output pages (default GPA 0x0 and 0x1000). */
+  hypercallPages?: HypercallPages
 }
 
 /** One step on the hardware path: the VTL the VP acted at and the result in report form. */
@@ -117,6 +123,7 @@ export class HwTd implements AsyncVpBacking {
   readonly memoryBytes: bigint
   readonly gpaWidth: GpaWidth
   readonly mbecCapable: boolean
+  readonly hypercallPages: Readonly<HypercallPages>
   readonly trace: Trace | undefined
   private readonly tracer: HypercallTracer | undefined
   /** Exceptions the engine injected, per VP, since the step started (cleared by each step). */
@@ -141,6 +148,7 @@ export class HwTd implements AsyncVpBacking {
     this.memoryBytes = options.memory
     this.gpaWidth = options.gpaWidth ?? 48
     this.mbecCapable = options.mbecCapable ?? true
+    this.hypercallPages = options.hypercallPages ?? DEFAULT_HYPERCALL_PAGES
     this.trace = options.trace
     // No simulated clock on this path: events carry simCycles 0 and durCycles 0.
     this.tracer =
@@ -186,6 +194,15 @@ export class HwTd implements AsyncVpBacking {
    * the run pages after it; HwPlatform opened on it; the GPA space with `HwPlanSink`.
    */
   static async create(options: HwTdOptions): Promise<HwTd> {
+    const bad =
+      options.hypercallPages === undefined
+        ? undefined
+        : hypercallPagesProblem(options.hypercallPages, options.memory)
+    if (bad !== undefined) {
+      throw new VtlError('E_FIELD_RANGE', `hypercallPages.${bad.field}: ${bad.problem}`, {
+        field: `hypercallPages.${bad.field}`,
+      })
+    }
     const pages = options.memory / 4096n
     const contents = new MemoryContents()
     const module = new SoftwareTdxModule({
@@ -234,6 +251,9 @@ export class HwTd implements AsyncVpBacking {
       gpaWidth: partition.gpaWidth,
       mbecCapable: partition.mbecCapable,
       ...(partition.startedVps === undefined ? {} : { startedVps: partition.startedVps }),
+      ...(partition.hypercallPages === undefined
+        ? {}
+        : { hypercallPages: partition.hypercallPages }),
     })
   }
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { probe } from '../probe/probe.js'
-import { HwTd } from './hw-td.js'
 import { SimKernel } from './sim-kernel.js'
 import { simKernelProbeEnv } from './sim-probe-env.js'
 
@@ -16,18 +15,5 @@ describe('simKernelProbeEnv', () => {
     expect(usable).toEqual(['/dev/mshv', '/dev/mshv_hvcall'])
     expect(kernel.opens.map((o) => o.path)).toContain('/dev/mshv')
     expect(kernel.leaks).toEqual([])
-  })
-})
-
-describe('HwTd.actingVtl', () => {
-  it('handles the wakes a step would, then answers the VTL the step acts at', async () => {
-    const td = await HwTd.create({ vps: 2, memory: 16n << 20n, startedVps: [0] })
-    expect(td.actingVtl(0)).toBe(0)
-    // VP 1 was never started: it is still in VTL0, waiting for SIPI.
-    expect(td.actingVtl(1)).toBe(0)
-    const { vtl, result } = await td.step(1, { kind: 'run' })
-    expect(vtl).toBe(0)
-    expect(result.error).toBe('VpNotRunning')
-    await td.close()
   })
 })
