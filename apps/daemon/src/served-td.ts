@@ -1,4 +1,4 @@
-import { vpBlocked, type GuestVtl, type VpBlockedReason, type VsmEngine } from '@vtl/core'
+import type { GuestVtl, VpBlockedReason, VsmEngine } from '@vtl/core'
 import type { GpaSpace } from '@vtl/memory'
 import { runnable, type GuestAction, type SimTd, type StepOutcome, type Trace } from '@vtl/sim'
 import type { HwTd } from '@vtl/tdx-hw/testing'
@@ -51,9 +51,7 @@ export function servedHw(td: HwTd, trace: Trace): ServedTd {
     trace,
     actingVtl: (vp) => td.actingVtl(vp),
     step: (vp, action) => td.step(vp, action),
-    // This path reports a call it was told to retry instead of holding it, so only the loop's
-    // own halts (HLT, TLB-lock waits, never started) keep a VP from running.
-    runnable: (vp) => vpBlocked(td.engine, vp),
+    runnable: (vp) => td.runnable(vp),
     sim: undefined,
     close: () => td.close(),
   }

@@ -17,6 +17,7 @@ export {
 export type { HypercallPages } from './guest/hypercall-pages.js'
 export type { GuestGprs, GuestPlatform, IssuedCall, ScriptedGuestVp } from './guest/guest-exit.js'
 export { exitResult, memFaultResult } from './guest/step-report.js'
+export { afterReissue } from './guest/reissue.js'
 export {
   instructionExit,
   instructionResult,

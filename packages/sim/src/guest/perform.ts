@@ -2,7 +2,6 @@ import {
   formatHex,
   assertInterrupt,
   endOfInterrupt,
-  hvStatusName,
   runVp,
   vpBlocked,
   type ExitOutcome,
@@ -14,6 +13,7 @@ import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import { EXCEPTION_NAMES, traceGuestHypercall } from './guest-hypercall.js'
 import { interceptFields, interceptName, isInstructionAction } from './instruction.js'
+import { afterReissue } from './reissue.js'
 import { exitResult, type GuestView } from './step-report.js'
 
 /** What one step did: the VTL the VP acted at and the result in report form. */
@@ -157,18 +157,9 @@ export function guestStep(
     // RIP is still on the VMCALL: the guest executes it again.
     const retry = run(td, vp, undefined, prepared)
     prepared = true
-    if (retry.exit?.kind === 'vmcall') {
-      const outcome = retry.exit.outcome
-      guest.blocked = undefined
-      if (outcome.kind === 'retry') {
-        guest.blocked = { ...blocked, control: outcome.control }
-      } else {
-        resumed =
-          outcome.kind === 'completed'
-            ? (hvStatusName(outcome.status) ?? `${outcome.status}`)
-            : outcome.kind
-      }
-    }
+    const next = afterReissue(blocked, retry.exit)
+    guest.blocked = next.blocked
+    resumed = next.resumed
     if (guest.blocked !== undefined) {
       const result = { error: 'VpBlocked', activeVtl: retry.activeVtl }
       return { outcome: { vtl: retry.vtl, result }, settled: false }

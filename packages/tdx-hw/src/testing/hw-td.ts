@@ -9,6 +9,7 @@ import {
   endOfInterrupt,
   prepareVpEntry,
   runVpAsync,
+  vpBlocked,
   type AsyncVpBacking,
   type ExitOutcome,
   type GpaWidth,
@@ -16,8 +17,10 @@ import {
   type L2VmIndex,
   type PageFacts,
   type TdxL2EnterGuestState,
+  type VpBlockedReason,
   type VpExit,
   type VpPort,
+  type VpRun,
 } from '@vtl/core'
 import { GpaSpace } from '@vtl/memory'
 import {
@@ -25,6 +28,7 @@ import {
   EXCEPTION_NAMES,
   MemoryContents,
   SoftwareTdxModule,
+  afterReissue,
   exitResult,
   guestExit,
   hypercallPagesProblem,
@@ -39,6 +43,7 @@ import {
   type ScriptedGuestVp,
   type StepResult,
   type Trace,
+  type UntrustedHypervisor,
   type VpEnterExit,
 } from '@vtl/sim'
 import { HwPlatform } from '../platform/hw-platform.js'
@@ -61,6 +66,8 @@ export interface HwTdOptions {
   trace?: Trace
   /** The scripted guest's hypercall input and output pages (default GPA 0x0 and 0x1000). */
   hypercallPages?: HypercallPages
+  /** The host behind `/dev/mshv_hvcall` (default: a new `UntrustedHypervisor`). */
+  hypervisor?: UntrustedHypervisor
 }
 
 /** One step on the hardware path: the VTL the VP acted at and the result in report form. */
@@ -218,7 +225,12 @@ export class HwTd implements AsyncVpBacking {
         contents.zero(gpn, count)
       },
     })
-    const kernel = new SimKernel({ module, vps: options.vps, runPageGpn: pages })
+    const kernel = new SimKernel({
+      module,
+      vps: options.vps,
+      runPageGpn: pages,
+      ...(options.hypervisor === undefined ? {} : { hypervisor: options.hypervisor }),
+    })
     const hw = await HwPlatform.open({
       sys: kernel,
       cpuCount: options.vps,
@@ -241,7 +253,7 @@ export class HwTd implements AsyncVpBacking {
 
   static fromScenario(
     scenario: Scenario,
-    options: Pick<HwTdOptions, 'allowedHypercalls' | 'trace'> = {}
+    options: Pick<HwTdOptions, 'allowedHypercalls' | 'trace' | 'hypervisor'> = {}
   ): Promise<HwTd> {
     const { partition } = scenario
     return HwTd.create({
@@ -273,28 +285,32 @@ export class HwTd implements AsyncVpBacking {
   }
 
   /**
-   * One guest step through core's loop: handle the VP's wakes, enter its active VTL through the
-   * VpRunner (RETURN_TO_LOWER_VTL), let the guest perform `action`, handle the exit, and report
-   * `activeVtl` after the next entry's preparation. A hypercall the engine asks to retry reports
-   * `blocked: true` and is not reissued; an armed fault is not modelled on this path (the result
-   * says so).
+   * One guest step through core's loop, as on the simulator: handle the VP's wakes, reissue a
+   * hypercall the engine told it to retry (RIP still on its VMCALL; while it is still told to
+   * retry the step reports `error: VpBlocked` and does nothing else), then enter its active VTL
+   * through the VpRunner (RETURN_TO_LOWER_VTL), let the guest perform `action`, handle the exit,
+   * and report `activeVtl` after the next entry's preparation. An armed fault is not modelled on
+   * this path (the result says so).
    */
   async step(vp: number, action: GuestAction): Promise<HwStepOutcome> {
     if (action.kind === 'fault') {
       const vtl = this.engine.vp(vp).exitVtl
       return { vtl, result: { unsupported: 'fault', activeVtl: vtl } }
     }
-    this.injected.delete(vp)
     const guest = this.guest(vp)
-    guest.action = action
-    guest.readValue = undefined
-    const run = await runVpAsync(this.engine, this, vp, {
-      maxCancelled: MAX_CANCELLED_RUNS,
-      afterExit: (exit, vtl) => {
-        this.afterExit(vp, vtl, action, exit)
-      },
-    })
-    guest.action = undefined
+    let resumed: string | undefined
+    const blocked = guest.blocked
+    if (blocked !== undefined) {
+      const retry = await this.run(vp, undefined)
+      const next = afterReissue(blocked, retry.exit)
+      guest.blocked = next.blocked
+      resumed = next.resumed
+      if (guest.blocked !== undefined) {
+        return { vtl: retry.vtl, result: { error: 'VpBlocked', activeVtl: retry.activeVtl } }
+      }
+    }
+    this.injected.delete(vp)
+    const run = await this.run(vp, action)
     if (run.blocked !== undefined) {
       return { vtl: run.vtl, result: { error: run.blocked, activeVtl: run.vtl } }
     }
@@ -304,8 +320,7 @@ export class HwTd implements AsyncVpBacking {
       run.exit === undefined
         ? { cancelled: true }
         : exitResult(action, run.exit, { guest, regs, contents: this.contents }, guest.issued)
-    // A call the engine asks to retry is reported (`blocked: true`), not reissued, on this path.
-    guest.blocked = undefined
+    if (resumed !== undefined) result.resumed = resumed
     const injected = this.injected.get(vp)
     this.injected.delete(vp)
     if (injected !== undefined && result.exception === undefined) {
@@ -323,13 +338,41 @@ export class HwTd implements AsyncVpBacking {
     return prepareVpEntry(this.engine, this, vp)
   }
 
+  /** Core's loop once on `vp` with the guest playing `action` (none: it reissues a blocked call). */
+  private async run(vp: number, action: GuestAction | undefined): Promise<VpRun> {
+    const guest = this.guest(vp)
+    guest.action = action
+    guest.readValue = undefined
+    try {
+      return await runVpAsync(this.engine, this, vp, {
+        maxCancelled: MAX_CANCELLED_RUNS,
+        afterExit: (exit, vtl) => {
+          this.afterExit(vp, vtl, action, exit)
+        },
+      })
+    } finally {
+      guest.action = undefined
+    }
+  }
+
+  /** Whether `vp`'s active VTL can run: undefined if it can, else the step's `error`. */
+  runnable(vp: number): VpBlockedReason | undefined {
+    if (this.guests.get(vp)?.blocked !== undefined) return 'VpBlocked'
+    return vpBlocked(this.engine, vp)
+  }
+
   /** The guest-hypercall trace and the `interrupt`/`eoi` actions, right after the exit switch. */
-  private afterExit(vp: number, vtl: GuestVtl, action: GuestAction, exit: ExitOutcome): void {
+  private afterExit(
+    vp: number,
+    vtl: GuestVtl,
+    action: GuestAction | undefined,
+    exit: ExitOutcome
+  ): void {
     if (exit.kind === 'vmcall' && this.tracer !== undefined) {
       traceGuestHypercall(this.tracer, vp, vtl, exit.control, exit.outcome)
-    } else if (action.kind === 'interrupt') {
+    } else if (action?.kind === 'interrupt') {
       assertInterrupt(this.engine, vp, action.vtl, action.vector)
-    } else if (action.kind === 'eoi') {
+    } else if (action?.kind === 'eoi') {
       endOfInterrupt(this.engine, vp, vtl)
     }
   }
