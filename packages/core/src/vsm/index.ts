@@ -16,8 +16,12 @@ export {
   PartitionField,
   PendingOperation,
   PlainSharedVsmState,
+  TLB_RELEASE_BITS,
+  TLB_RELEASE_SHIFT,
   WakeReason,
+  releasedTlbWord,
   sharedVsmStateBytes,
+  tlbReleaseCount,
 } from './shared-state.js'
 export type { SharedVsmState } from './shared-state.js'
 export { VsmVp, SINT_MASKED } from './vp.js'

@@ -3,6 +3,7 @@ import {
   PendingOperation,
   PlainSharedVsmState,
   sharedVsmStateBytes,
+  TLB_RELEASE_BITS,
   WakeReason,
 } from './shared-state.js'
 import { VsmEngine } from './engine.js'
@@ -102,6 +103,26 @@ describe('PlainSharedVsmState', () => {
     expect(s.tlbLocked(1, 0)).toBe(false)
     s.setIoIntercept(0xffff, true, true)
     expect([s.ioIntercept(0xffff, true), s.ioIntercept(0xffff, false)]).toEqual([true, false])
+  })
+
+  it('counts each release of a held TLB lock, per VP and VTL, wrapping at 12 bits (§13.15)', () => {
+    const s = new PlainSharedVsmState(2)
+    expect(s.tlbReleases(1, 0)).toBe(0)
+    s.setTlbLocked(1, 0, false) // not held: no release
+    expect(s.tlbReleases(1, 0)).toBe(0)
+    s.setTlbLocked(1, 0, true)
+    s.setTlbLocked(1, 0, true)
+    s.setTlbLocked(1, 0, false)
+    s.setTlbLocked(1, 0, false)
+    expect([s.tlbReleases(1, 0), s.tlbReleases(1, 1), s.tlbReleases(0, 0)]).toEqual([1, 0, 0])
+    s.setTlbLocked(1, 1, true)
+    for (let i = 0; i < 2 ** TLB_RELEASE_BITS; i++) {
+      s.setTlbLocked(1, 0, true)
+      s.setTlbLocked(1, 0, false)
+    }
+    expect([s.tlbReleases(1, 0), s.tlbLocked(1, 0), s.tlbLocked(1, 1)]).toEqual([1, false, true])
+    s.setTlbLocked(1, 1, false)
+    expect([s.tlbReleases(1, 1), s.tlbReleases(1, 0)]).toEqual([1, 1])
   })
 })
 

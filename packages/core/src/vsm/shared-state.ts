@@ -101,7 +101,13 @@ export interface SharedVsmState {
 
   /** Whether VTL1 on `vp` holds a lock on `vtl`'s TLB (`VsmVpSecureConfigVtl0.tlb_locked`). */
   tlbLocked(vp: number, vtl: GuestVtl): boolean
+  /** Locks or releases it; a release of a held lock also counts one in `tlbReleases`. */
   setTlbLocked(vp: number, vtl: GuestVtl, locked: boolean): void
+  /**
+   * How many times `vp` released `vtl`'s TLB lock (modulo 2^`TLB_RELEASE_BITS`): a waiter that
+   * recorded the count is unblocked by any release since, even if the VP locked it again.
+   */
+  tlbReleases(vp: number, vtl: GuestVtl): number
 
   /**
    * Request `vector` in `vtl`'s LAPIC of `vp` from another VP's thread (an IPI): fetch-or into a
@@ -123,6 +129,7 @@ const VP_ENABLE_CALLED = 1
 const VP_STARTED = 2
 const VP_ACTIVE_VTL = 3
 const VP_WAKE0 = 4
+/** Bit `vtl`: locked; bits 8..19 and 20..31: the VTL0 and VTL1 release counts. */
 const VP_TLB_LOCKED = 6
 const VP_PENDING0 = 7
 /** 2 × 8 words of requested vectors (VTL0 then VTL1). */
@@ -130,6 +137,23 @@ const VP_IRR0 = 9
 const VP_WORDS = 25
 const HEADER_WORDS = 16
 const IO_BITMAP_BYTES = 65536 / 8
+
+/** Width of each TLB-lock release count, and where it sits in the lock word, per VTL. */
+export const TLB_RELEASE_BITS = 12
+export const TLB_RELEASE_SHIFT: readonly [number, number] = [8, 20]
+
+/** The lock word after `vtl`'s lock is released: its bit cleared, its release count plus one. */
+export function releasedTlbWord(word: number, vtl: GuestVtl): number {
+  const shift = TLB_RELEASE_SHIFT[vtl]
+  const mask = ((1 << TLB_RELEASE_BITS) - 1) << shift
+  const count = (((word & mask) >>> shift) + 1) & ((1 << TLB_RELEASE_BITS) - 1)
+  return ((word & ~mask & ~(1 << vtl)) | (count << shift)) >>> 0
+}
+
+/** `vtl`'s release count in a lock word. */
+export function tlbReleaseCount(word: number, vtl: GuestVtl): number {
+  return (word >>> TLB_RELEASE_SHIFT[vtl]) & ((1 << TLB_RELEASE_BITS) - 1)
+}
 
 /** Bytes a `PlainSharedVsmState` for `vpCount` VPs needs (the same layout an Atomics one would use). */
 export function sharedVsmStateBytes(vpCount: number): number {
@@ -284,7 +308,11 @@ export class PlainSharedVsmState implements SharedVsmState {
   setTlbLocked(vp: number, vtl: GuestVtl, locked: boolean): void {
     const index = this.vpWord(vp, VP_TLB_LOCKED)
     const old = this.words[index] ?? 0
-    this.words[index] = locked ? old | (1 << vtl) : old & ~(1 << vtl)
+    if (locked) this.words[index] = old | (1 << vtl)
+    else if ((old & (1 << vtl)) !== 0) this.words[index] = releasedTlbWord(old, vtl)
+  }
+  tlbReleases(vp: number, vtl: GuestVtl): number {
+    return tlbReleaseCount(this.words[this.vpWord(vp, VP_TLB_LOCKED)] ?? 0, vtl)
   }
 
   requestInterrupt(vp: number, vtl: GuestVtl, vector: number): boolean {

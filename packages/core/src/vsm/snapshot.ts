@@ -33,6 +33,7 @@ export function snapshotEngine(engine: VsmEngine): unknown {
     },
     exitVtl: vp.exitVtl,
     tlbWait: vp.tlbWait,
+    tlbWaitReleases: vp.tlbWaitReleases,
     vtl1: vp.vtl1,
     vtls: vp.vtls,
     registers: vp.shared,

@@ -96,6 +96,8 @@ export class VsmVp {
    * (§13.15; `tlb_lock.rs`), or undefined.
    */
   readonly tlbWait: [number[] | undefined, number[] | undefined] = [undefined, undefined]
+  /** Per VTL, beside `tlbWait`: each recorded VP's `tlbReleases` count when it was recorded. */
+  readonly tlbWaitReleases: [number[] | undefined, number[] | undefined] = [undefined, undefined]
   /** Some once VTL1 is Active on this VP (§4.3). */
   vtl1: GuestVsmVpState | undefined = undefined
   readonly vtls: [VtlState, VtlState]

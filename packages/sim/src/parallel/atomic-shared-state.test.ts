@@ -91,6 +91,16 @@ describe('AtomicSharedVsmState', () => {
       WakeReason.Extint,
       true,
     ])
+    // TLB-lock releases are counted in the same word on both (§13.15).
+    atomic.setTlbLocked(4, 0, false)
+    atomic.setTlbLocked(4, 0, false)
+    plain.setTlbLocked(3, 1, false)
+    expect([plain.tlbReleases(4, 0), plain.tlbLocked(4, 0), atomic.tlbReleases(3, 1)]).toEqual([
+      1,
+      false,
+      1,
+    ])
+    expect([atomic.tlbReleases(4, 1), plain.tlbReleases(3, 0)]).toEqual([0, 0])
   })
 
   it('rejects what it cannot share', () => {

@@ -1,7 +1,9 @@
 import {
   PlainSharedVsmState,
   VtlError,
+  releasedTlbWord,
   sharedVsmStateBytes,
+  tlbReleaseCount,
   type GuestVtl,
   type PartitionField,
   type PendingOperation,
@@ -202,8 +204,22 @@ export class AtomicSharedVsmState implements SharedVsmState {
   setTlbLocked(vp: number, vtl: GuestVtl, locked: boolean): void {
     const index = this.vpWord(vp, this.layout.tlb)
     const bit = this.layout.tlbBit[vtl]
-    if (locked) Atomics.or(this.words, index, bit)
-    else Atomics.and(this.words, index, ~bit)
+    if (locked) {
+      Atomics.or(this.words, index, bit)
+      return
+    }
+    // A release clears the bit and counts one, in one compare-exchange (only the VP itself
+    // changes its lock word, so this loops only against nobody).
+    for (;;) {
+      const old = Atomics.load(this.words, index)
+      if ((old & bit) === 0) return
+      if (Atomics.compareExchange(this.words, index, old, releasedTlbWord(old, vtl) | 0) === old) {
+        return
+      }
+    }
+  }
+  tlbReleases(vp: number, vtl: GuestVtl): number {
+    return tlbReleaseCount(Atomics.load(this.words, this.vpWord(vp, this.layout.tlb)), vtl)
   }
 
   requestInterrupt(vp: number, vtl: GuestVtl, vector: number): boolean {

@@ -78,6 +78,7 @@ function restoreVp(vp: VsmVp, saved: unknown): void {
   const s = decode(saved) as {
     exitVtl: 0 | 1
     tlbWait: (number[] | null)[]
+    tlbWaitReleases: (number[] | null)[]
     vtl1: VsmVp['vtl1'] | null
     shared: VsmVp['shared']
     vtls: SavedVtl[]
@@ -85,6 +86,8 @@ function restoreVp(vp: VsmVp, saved: unknown): void {
   vp.exitVtl = s.exitVtl
   vp.tlbWait[0] = s.tlbWait[0] ?? undefined
   vp.tlbWait[1] = s.tlbWait[1] ?? undefined
+  vp.tlbWaitReleases[0] = s.tlbWaitReleases[0] ?? undefined
+  vp.tlbWaitReleases[1] = s.tlbWaitReleases[1] ?? undefined
   vp.vtl1 = s.vtl1 ?? undefined
   Object.assign(vp.shared, s.shared)
   s.vtls.forEach((v, i) => {

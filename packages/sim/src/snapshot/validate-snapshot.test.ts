@@ -116,14 +116,41 @@ describe('snapshots from before TLB-lock halts and guest-RAM overlays', () => {
   it('restore as they were: no waits, no overlay page ever mapped', async () => {
     const current = await sample()
     const old = JSON.parse(JSON.stringify(current)) as TdSnapshot & {
-      vps: { tlbWait?: unknown; vtls: { overlayPrivate?: unknown }[] }[]
+      vps: {
+        tlbWait?: unknown
+        tlbWaitReleases?: unknown
+        vtls: { overlayPrivate?: unknown; hypercallMsr?: unknown }[]
+      }[]
     }
     for (const vp of old.vps) {
       delete vp.tlbWait
-      for (const vtl of vp.vtls) delete vtl.overlayPrivate
+      delete vp.tlbWaitReleases
+      for (const vtl of vp.vtls) {
+        delete vtl.overlayPrivate
+        delete vtl.hypercallMsr
+      }
     }
     const td = restoreTd(old)
     expect(JSON.parse(JSON.stringify(saveTd(td)))).toEqual(current)
+  })
+
+  it.each([
+    { what: 'a holder that still holds the lock: its count now', steps: 13, wait: [[1], null] },
+    { what: 'a holder that released it since: no wait', steps: 14, wait: [null, null] },
+  ])('waits saved without release counts: $what (§13.15)', async ({ steps, wait }) => {
+    const scenario = await loadScenarioFile(scenarios + 'tlb-lock-halts.yaml')
+    const td = createScenarioTd(scenario)
+    const report = runSteps(td, { ...scenario, steps: scenario.steps.slice(0, steps) })
+    expect(report.steps[12]?.result).toMatchObject({ error: 'VpBlocked' })
+    const saved = JSON.parse(JSON.stringify(saveTd(td))) as TdSnapshot & {
+      vps: { tlbWait: unknown; tlbWaitReleases?: unknown }[]
+    }
+    expect(saved.vps[0]?.tlbWait).toEqual([[1], null])
+    expect(saved.vps[0]?.tlbWaitReleases).toEqual([[0], null])
+    for (const vp of saved.vps) delete vp.tlbWaitReleases
+    const restored = restoreTd(saved)
+    expect(restored.engine.vp(0).tlbWait).toEqual(wait.map((w) => w ?? undefined))
+    expect(restored.engine.vp(0).tlbWaitReleases).toEqual(wait.map((w) => (w ? [0] : undefined)))
   })
 
   it('a wait for a VP that does not exist is refused, naming the field', async () => {

@@ -1,4 +1,4 @@
-import { VsmVp, VtlError } from '@vtl/core'
+import { TLB_RELEASE_BITS, VsmVp, VtlError } from '@vtl/core'
 import type { TdSnapshot } from './td-snapshot.js'
 import { hypercallPagesProblem } from '../guest/hypercall-pages.js'
 import { BIG, saveVp } from './vp-snapshot.js'
@@ -156,10 +156,21 @@ function checkVp(value: unknown, reference: Json, field: string, vps: number): v
   const vp = object(value, field, Object.keys(reference))
   int(vp.exitVtl, `${field}.exitVtl`, 0, 1)
   // Per VTL: the other VPs whose TLB lock this VP waits for (§13.15), or null.
+  // Beside each: the holders' release counts when they were recorded (12-bit).
+  const releases = array(vp.tlbWaitReleases, `${field}.tlbWaitReleases`, 2)
   array(vp.tlbWait, `${field}.tlbWait`, 2).forEach((wait, v) => {
-    if (wait === null) return
-    array(wait, `${field}.tlbWait[${v}]`, undefined, vps).forEach((holder, j) => {
+    const counts = releases[v]
+    const at = `${field}.tlbWaitReleases[${v}]`
+    if (wait === null) {
+      if (counts !== null) refuse(at, 'must be null without a wait')
+      return
+    }
+    const holders = array(wait, `${field}.tlbWait[${v}]`, undefined, vps)
+    holders.forEach((holder, j) => {
       int(holder, `${field}.tlbWait[${v}][${j}]`, 0, vps - 1)
+    })
+    array(counts, at, holders.length).forEach((count, j) => {
+      int(count, `${at}[${j}]`, 0, 2 ** TLB_RELEASE_BITS - 1)
     })
   })
   if (vp.vtl1 !== null) {

@@ -1,4 +1,4 @@
-import type { VsmVp } from '@vtl/core'
+import { PlainSharedVsmState, sharedVsmStateBytes, type VsmVp } from '@vtl/core'
 import type { TdSnapshot } from './td-snapshot.js'
 
 /** The tag of a bigint in a snapshot's JSON. */
@@ -21,6 +21,7 @@ export function saveVp(vp: VsmVp): unknown {
   return encode({
     exitVtl: vp.exitVtl,
     tlbWait: vp.tlbWait.map((w) => w ?? null),
+    tlbWaitReleases: vp.tlbWaitReleases.map((w) => w ?? null),
     vtl1: vp.vtl1 ?? null,
     shared: vp.shared,
     vtls: vp.vtls.map((v) => ({
@@ -54,22 +55,62 @@ function upgradeVtl(v: Record<string, unknown>): Record<string, unknown> {
   }
 }
 
+/** The saved cross-VP state, or undefined when it does not decode (validation refuses it then). */
+function sharedState(base64: unknown, vpCount: number): PlainSharedVsmState | undefined {
+  if (typeof base64 !== 'string' || vpCount < 1) return undefined
+  const bytes = Buffer.from(base64, 'base64')
+  if (bytes.length !== sharedVsmStateBytes(vpCount)) return undefined
+  return new PlainSharedVsmState(vpCount, new Uint8Array(bytes).buffer)
+}
+
 /**
- * A snapshot saved before TLB-lock halts, guest-RAM overlays and the hypercall MSR (a daemon's
- * journal keeps them) has no `tlbWait` per VP and no `overlayPrivate` or `hypercallMsr` per VTL:
- * the fields are added with the values such a TD had (no waits, no overlay ever mapped), so it
- * validates and restores as then. Anything
+ * Waits saved before release counts existed (a holder was dropped once seen without the lock):
+ * the holders that still hold it, with their counts now, which such a TD never advanced.
+ */
+function countedWaits(
+  tlbWait: unknown,
+  shared: PlainSharedVsmState | undefined
+): { tlbWait: unknown; tlbWaitReleases: unknown } {
+  if (!Array.isArray(tlbWait) || shared === undefined) {
+    return { tlbWait, tlbWaitReleases: [null, null] }
+  }
+  const waits: (number[] | null)[] = []
+  const releases: (number[] | null)[] = []
+  tlbWait.forEach((wait: unknown, vtl) => {
+    const valid = (h: unknown): h is number =>
+      Number.isSafeInteger(h) && (h as number) >= 0 && (h as number) < shared.vpCount
+    if (!Array.isArray(wait) || !wait.every(valid) || (vtl !== 0 && vtl !== 1)) {
+      waits.push(wait as null)
+      releases.push(null)
+      return
+    }
+    const still = wait.filter((holder) => shared.tlbLocked(holder, vtl))
+    waits.push(still.length === 0 ? null : still)
+    releases.push(still.length === 0 ? null : still.map((h) => shared.tlbReleases(h, vtl)))
+  })
+  return { tlbWait: waits, tlbWaitReleases: releases }
+}
+
+/**
+ * A snapshot saved before TLB-lock halts, their release counts, guest-RAM overlays and the
+ * hypercall MSR (a daemon's journal keeps them) has no `tlbWait`/`tlbWaitReleases` per VP and no
+ * `overlayPrivate` or `hypercallMsr` per VTL: the fields are added with the values such a TD had
+ * (no waits, no overlay ever mapped), so it validates and restores as then. Anything
  * else is left for validation to judge.
  */
 export function upgradeSnapshot(snapshot: TdSnapshot): TdSnapshot {
   const vps: unknown = snapshot.vps
   if (!Array.isArray(vps)) return snapshot
+  const shared = sharedState(snapshot.shared, vps.length)
   const upgraded = vps.map((vp: unknown) => {
     if (!isRecord(vp)) return vp
     const vtls = Array.isArray(vp.vtls)
       ? vp.vtls.map((v: unknown) => (isRecord(v) ? upgradeVtl(v) : v))
       : vp.vtls
-    return 'tlbWait' in vp ? { ...vp, vtls } : { ...vp, tlbWait: [null, null], vtls }
+    if (!('tlbWait' in vp))
+      return { ...vp, tlbWait: [null, null], tlbWaitReleases: [null, null], vtls }
+    if ('tlbWaitReleases' in vp) return { ...vp, vtls }
+    return { ...vp, ...countedWaits(vp.tlbWait, shared), vtls }
   })
   return { ...snapshot, vps: upgraded }
 }
