@@ -66,6 +66,82 @@
 %define HV_STATUS_INVALID_HYPERCALL_CODE 0x0002
 %define HV_STATUS_ACCESS_DENIED 0x0006
 
+; HvInitialVpContext offsets (224 bytes; HvX64SegmentRegister: base u64, limit u32, selector
+; u16, attributes u16; HvX64TableRegister: pad u16 x3, limit u16, base u64).
+%define HV_CONTEXT_RIP 0
+%define HV_CONTEXT_RSP 8
+%define HV_CONTEXT_RFLAGS 16
+%define HV_CONTEXT_CS 24
+%define HV_CONTEXT_DS 40
+%define HV_CONTEXT_ES 56
+%define HV_CONTEXT_FS 72
+%define HV_CONTEXT_GS 88
+%define HV_CONTEXT_SS 104
+%define HV_CONTEXT_TR 120
+%define HV_CONTEXT_LDTR 136
+%define HV_CONTEXT_IDTR 152
+%define HV_CONTEXT_GDTR 168
+%define HV_CONTEXT_EFER 184
+%define HV_CONTEXT_CR0 192
+%define HV_CONTEXT_CR3 200
+%define HV_CONTEXT_CR4 208
+%define HV_CONTEXT_PAT 216
+%define HV_CONTEXT_SIZE 224
+
+; HV_SEGMENT dst, selector, attributes: a flat segment (base 0, limit 4 GiB - 1).
+%macro HV_SEGMENT 3
+    mov qword [%1], 0
+    mov dword [%1 + 8], 0xFFFFFFFF
+    mov word [%1 + 12], %2
+    mov word [%1 + 14], %3
+%endmacro
+
+; VTL_INITIAL_CONTEXT dst, rip, rsp: an HvInitialVpContext at [dst] (a register) for a context
+; that runs like the start state: the same GDT (SGDT), page tables (CR3), CR0, CR4 and EFER,
+; flat CS 0x08 / data 0x10, IF = 0, no IDT. Clobbers RAX, RCX, RDX.
+%macro VTL_INITIAL_CONTEXT 3
+    mov rax, %2
+    mov [%1 + HV_CONTEXT_RIP], rax
+    mov rax, %3
+    mov [%1 + HV_CONTEXT_RSP], rax
+    mov qword [%1 + HV_CONTEXT_RFLAGS], 2
+    HV_SEGMENT %1 + HV_CONTEXT_CS, 0x08, 0xA09B
+    HV_SEGMENT %1 + HV_CONTEXT_DS, 0x10, 0xC093
+    HV_SEGMENT %1 + HV_CONTEXT_ES, 0x10, 0xC093
+    HV_SEGMENT %1 + HV_CONTEXT_FS, 0x10, 0xC093
+    HV_SEGMENT %1 + HV_CONTEXT_GS, 0x10, 0xC093
+    HV_SEGMENT %1 + HV_CONTEXT_SS, 0x10, 0xC093
+    mov qword [%1 + HV_CONTEXT_TR], 0
+    mov dword [%1 + HV_CONTEXT_TR + 8], 0x67
+    mov word [%1 + HV_CONTEXT_TR + 12], 0x18
+    mov word [%1 + HV_CONTEXT_TR + 14], 0x8B
+    mov qword [%1 + HV_CONTEXT_LDTR], 0
+    mov qword [%1 + HV_CONTEXT_LDTR + 8], 0
+    mov word [%1 + HV_CONTEXT_LDTR + 14], 0x82
+    mov qword [%1 + HV_CONTEXT_IDTR], 0
+    mov qword [%1 + HV_CONTEXT_IDTR + 8], 0
+    mov qword [%1 + HV_CONTEXT_GDTR], 0
+    sgdt [%1 + HV_CONTEXT_GDTR + 6]
+    mov ecx, 0xC0000080
+    rdmsr
+    mov [%1 + HV_CONTEXT_EFER], eax
+    mov [%1 + HV_CONTEXT_EFER + 4], edx
+    mov rax, cr0
+    mov [%1 + HV_CONTEXT_CR0], rax
+    mov rax, cr3
+    mov [%1 + HV_CONTEXT_CR3], rax
+    mov rax, cr4
+    mov [%1 + HV_CONTEXT_CR4], rax
+    mov rax, 0x0007040600070406
+    mov [%1 + HV_CONTEXT_PAT], rax
+%endmacro
+
+; HV_CHECK: jump to %1 unless the hypercall status in RAX[15:0] is HV_STATUS_SUCCESS.
+%macro HV_CHECK 1
+    test ax, ax
+    jnz %1
+%endmacro
+
 ; HV_HYPERCALL control, input_gpa, output_gpa: a memory hypercall; status in RAX.
 ; Clobbers RCX, RDX, R8.
 %macro HV_HYPERCALL 3

@@ -1,8 +1,16 @@
+import { VtlError } from '@vtl/core'
 import { performStep } from '../guest/perform.js'
+import type { L2Cpu } from '../td/l2-cpu.js'
 import { SimTd, type SimTdOptions } from '../td/sim-td.js'
 import type { TraceStats } from '../trace/trace.js'
 import { compareExpectations, type Mismatch } from './expect.js'
-import type { ActionKind, Scenario, StepResult } from './types.js'
+import type { ActionKind, Scenario, ScenarioPartition, StepResult } from './types.js'
+
+/**
+ * Makes the L2s' CPU for a `cpu: x86` partition on a fresh TD: guest RAM, the images and the
+ * start state (`@vtl/x86` provides one; @vtl/sim itself runs no native code).
+ */
+export type L2CpuFactory = (td: SimTd, partition: ScenarioPartition) => L2Cpu
 
 export interface ReportStep {
   index: number
@@ -32,12 +40,21 @@ export interface RunScenarioOptions {
   td?: Partial<Pick<SimTdOptions, 'costModel' | 'faults' | 'traceLimit' | 'traceEvents' | 'shared'>>
   /** Called with the TD before the first step (tests, tools). */
   onTd?: (td: SimTd) => void
+  /** The CPU for `partition.cpu: x86` (without it such a scenario cannot run). */
+  cpu?: L2CpuFactory
 }
 
 /** Builds the TD a scenario's `partition` describes. */
 export function createScenarioTd(scenario: Scenario, options: RunScenarioOptions = {}): SimTd {
   const { partition } = scenario
-  return new SimTd({
+  if (partition.cpu === 'x86' && options.cpu === undefined) {
+    throw new VtlError(
+      'E_UNSUPPORTED',
+      `${scenario.fileName}: partition.cpu x86 needs the x86 CPU backing (@vtl/x86 and libunicorn2)`,
+      { field: 'partition.cpu' }
+    )
+  }
+  const td = new SimTd({
     vps: partition.vps,
     memory: partition.memory,
     gpaWidth: partition.gpaWidth,
@@ -46,6 +63,8 @@ export function createScenarioTd(scenario: Scenario, options: RunScenarioOptions
     seed: options.seed ?? scenario.seed,
     ...options.td,
   })
+  if (partition.cpu === 'x86' && options.cpu !== undefined) td.l2Cpu = options.cpu(td, partition)
+  return td
 }
 
 /**
