@@ -9,6 +9,7 @@ import {
   runScenario,
   runSteps,
   type ChromeTraceEvent,
+  type L2CpuFactory,
   type Scenario,
   type ScenarioReport,
   type SimTd,
@@ -76,6 +77,16 @@ export interface RunOptions {
   traceEvents?: boolean
 }
 
+/**
+ * The CPU a scenario's L2s need: for `partition.cpu: x86`, `@vtl/x86`'s, loaded only then (it
+ * brings an FFI to libunicorn that scripted scenarios never need).
+ */
+export async function cpuFor(scenario: Scenario): Promise<L2CpuFactory | undefined> {
+  if (scenario.partition.cpu !== 'x86') return undefined
+  const { x86ScenarioCpu } = await import('@vtl/x86')
+  return x86ScenarioCpu
+}
+
 /** Runs one parsed scenario on a fresh simulated TD. */
 export function runOne(file: string, scenario: Scenario, options: RunOptions = {}): ScenarioRun {
   let td: SimTd | undefined
@@ -104,9 +115,11 @@ export async function runOneInTurns(
   options: RunOptions = {},
   onSteps: (done: number) => void = () => undefined
 ): Promise<ScenarioRun> {
+  const cpu = await cpuFor(scenario)
   const td = createScenarioTd(scenario, {
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     td: { traceEvents: options.traceEvents ?? false },
+    ...(cpu === undefined ? {} : { cpu }),
   })
   const steps: ScenarioReport['steps'] = []
   let report: ScenarioReport | undefined

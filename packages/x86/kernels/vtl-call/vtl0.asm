@@ -8,19 +8,7 @@ INPUT equ 0x200000
 
 start:
     VTL_PUTS hello
-    mov rdi, INPUT                          ; HvCallEnablePartitionVtl
-    mov qword [rdi], -1                     ; target_partition_id: self
-    mov qword [rdi + 8], 1                  ; target_vtl 1, flags 0
-    HV_HYPERCALL HvCallEnablePartitionVtl, INPUT, 0
-    HV_CHECK fail
-    mov rdi, INPUT                          ; HvCallEnableVpVtl
-    mov qword [rdi], -1
-    mov dword [rdi + 8], 0                  ; vp_index 0
-    mov dword [rdi + 12], 1                 ; target_vtl 1
-    lea rdi, [rdi + 16]
-    VTL_INITIAL_CONTEXT rdi, 0x400000, 0x500000
-    HV_HYPERCALL HvCallEnableVpVtl, INPUT, 0
-    HV_CHECK fail
+    HV_ENABLE_VTL1 INPUT, 0, 0x400000, 0x500000, fail
     VTL_CALL
     VTL_PUTS back
     VTL_CALL

@@ -72,6 +72,11 @@ export interface X86BackingOptions {
    * the guest's IDT as the entry starts. The callback consumes it: VM entry clears the valid bit.
    */
   entryEvent?: (vp: number, vtl: GuestVtl) => X86Event | undefined
+  /**
+   * A WRMSR a device of the platform answers (true: done, the instruction is skipped) instead of
+   * the loop; e.g. the x2APIC EOI register.
+   */
+  wrmsr?: (vp: number, vtl: GuestVtl, msr: number, value: bigint) => boolean
 }
 
 const SEGMENTS = [
@@ -158,7 +163,7 @@ export class X86Backing {
     this.load(vp, vtl, context)
     const event = this.options.entryEvent?.(vp, vtl)
     if (event !== undefined) context.inject(event)
-    const exit = this.runToLoopExit(vp, context)
+    const exit = this.runToLoopExit(vp, vtl, context)
     this.store(vp, vtl, context)
     const vmx = toVmxExit(exit)
     return {
@@ -209,7 +214,7 @@ export class X86Backing {
     this.vp(vp).context(last).copySharedStateTo(this.vp(vp).context(vtl))
   }
 
-  private runToLoopExit(vp: number, context: VtlContext): X86Exit {
+  private runToLoopExit(vp: number, vtl: GuestVtl, context: VtlContext): X86Exit {
     const ports = this.ports(vp)
     for (;;) {
       const budget = this.budgets.get(vp) ?? DEFAULT_MAX_INSTRUCTIONS
@@ -225,6 +230,10 @@ export class X86Backing {
         }
         case 'cpuid':
           context.executeNatively(exit)
+          continue
+        case 'wrmsr':
+          if (this.options.wrmsr?.(vp, vtl, exit.msr, exit.value) !== true) return exit
+          context.skip(exit)
           continue
         case 'instruction-limit':
           this.spent.add(vp)
