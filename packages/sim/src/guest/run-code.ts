@@ -1,4 +1,11 @@
-import { VmxExitBasic, VtlError, runVp, type GuestVtl, type VpRun } from '@vtl/core'
+import {
+  VmxExitBasic,
+  VtlError,
+  assertInterrupt,
+  runVp,
+  type GuestVtl,
+  type VpRun,
+} from '@vtl/core'
 import { DEFAULT_MAX_INSTRUCTIONS, type GuestAction, type StepResult } from '../scenario/types.js'
 import type { SimTd } from '../td/sim-td.js'
 import { afterExit, type StepOutcome } from './perform.js'
@@ -11,7 +18,8 @@ type RunError = 'TripleFault' | 'InstructionLimit' | 'UnhandledExit' | 'VpNotRun
  * through core's VP loop, pass after pass (VTL switches, hypercalls, intercepts included), until
  * the guest writes an exit code, halts, spends `maxInstructions`, triple-faults or takes an exit
  * the paravisor leaves unhandled. The result carries the console text and the instructions of
- * this step (scenario-format.md, "Guest code").
+ * this step (scenario-format.md, "Guest code"). `interrupt` asserts the vector in the VTL's APIC
+ * without running the guest.
  */
 export function codeStep(
   td: SimTd,
@@ -20,6 +28,13 @@ export function codeStep(
   prepared: boolean
 ): { outcome: StepOutcome; settled: boolean } {
   const cpu = td.l2Cpu
+  if (action.kind === 'interrupt') {
+    // A device asserts it; the guest takes it through its IDT when the VTL next runs with IF set.
+    assertInterrupt(td.engine, vp, action.vtl, action.vector)
+    td.runOn(vp) // the VP's next entry prepares again (it may now wake or switch VTL)
+    const vtl = td.engine.vp(vp).exitVtl
+    return { outcome: { vtl, result: { activeVtl: vtl } }, settled: false }
+  }
   if (cpu === undefined || action.kind !== 'run') {
     throw new VtlError('E_UNSUPPORTED', `a ${action.kind} step has no meaning for guest code`, {
       field: 'action',

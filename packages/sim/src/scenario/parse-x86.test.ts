@@ -84,7 +84,7 @@ describe('partition.cpu: x86 (scenario-format.md, "Guest code")', () => {
 
   it.each([
     ['a scripted action', '  - { vp: 0, hypercall: { code: 1, input: "" } }', 'steps[0].hypercall'],
-    ['an interrupt', '  - { vp: 0, interrupt: { vector: 32, vtl: 0 } }', 'steps[0].interrupt'],
+    ['an eoi (the guest ends its interrupts)', '  - { vp: 0, eoi: {} }', 'steps[0].eoi'],
     ['a budget of 0', '  - { vp: 0, run: { maxInstructions: 0 } }', 'must be 1..'],
     ['an unknown run field', '  - { vp: 0, run: { max: 1 } }', 'steps[0].run'],
   ])('refuses %s in a step', (_, steps, message) => {

@@ -45,7 +45,7 @@ const LOADER_AREA = 0x10_0000n
 /** The largest instruction budget of an x86 `run` step. */
 const MAX_INSTRUCTIONS = 1_000_000_000_000
 /** With real guest code these are the guest's own instructions, not steps. */
-const X86_STEP_ACTIONS = new Set(['run', 'fault'])
+const X86_STEP_ACTIONS = new Set(['run', 'interrupt', 'fault'])
 const STEP_KEYS = ['vp', 'vtl', 'expect', 'note', ...ACTION_KEYS]
 
 /**
@@ -195,7 +195,7 @@ function parseStep(
   if (partition.cpu === 'x86' && !X86_STEP_ACTIONS.has(key)) {
     reader.fail(
       join(at, key),
-      'with cpu: x86 the guest code performs hypercalls, accesses and instructions; a step runs it (run) or arms a fault'
+      'with cpu: x86 the guest code performs hypercalls, accesses and instructions; a step runs it (run), asserts an interrupt or arms a fault'
     )
   }
   const action = parseAction(reader, key, s[key], join(at, key), partition)
