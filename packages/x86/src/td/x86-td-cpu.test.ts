@@ -167,6 +167,35 @@ steps:
     }
   )
 
+  it.each([
+    ['a VtlCall before VTL1 is enabled', 'VTL_CALL', 6, -1],
+    ['a MOV to CR4 that sets a reserved bit', 'mov rax, cr4\n bts rax, 31\n mov cr4, rax', 13, 0],
+  ])(
+    '%s: the exception the paravisor injects reaches the guest through its IDT',
+    (_, instruction, vector, errorCode) => {
+      // The handler reports the vector, and the error code it finds on the stack when there is one.
+      const s = scenario(
+        `VTL_IDT_GATE 0x210000, ${vector}, handler
+         VTL_LOAD_IDT 0x210000, 256 * 16 - 1
+         ${instruction}
+         VTL_EXIT 0xbad
+       handler:
+         VTL_PUTC ${vector} + '@'
+         ${errorCode >= 0 ? 'pop rbx\n VTL_PUTHEX rbx' : ''}
+         VTL_EXIT ${vector}`,
+        '',
+        '  - { vp: 0, run: { maxInstructions: 1000 } }'
+      )
+      const report = runScenario(s, { cpu: x86ScenarioCpu })
+      const name = String.fromCharCode(vector + 64)
+      expect(report.steps[0]?.result).toMatchObject({
+        exitCode: vector,
+        console: errorCode >= 0 ? `${name}${errorCode.toString(16).padStart(16, '0')}` : name,
+        activeVtl: 0,
+      })
+    }
+  )
+
   it('a triple fault ends the run with error TripleFault', () => {
     const s = parseScenario(`version: 1
 partition:
