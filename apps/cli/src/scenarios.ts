@@ -134,6 +134,8 @@ export async function runOneInTurns(
     onSteps(report.steps.length)
     await yieldToLoop()
   }
+  // Traces and memory maps read the TD's books and contents, never the CPU: free its engines.
+  td.l2Cpu?.close()
   return { file, scenario, report: { ...report, passed, failed, steps }, td }
 }
 

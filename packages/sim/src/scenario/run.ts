@@ -68,14 +68,22 @@ export function createScenarioTd(scenario: Scenario, options: RunScenarioOptions
 }
 
 /**
- * Runs every step in order on a fresh TD and checks its expectations. A `vtl` assertion (the VTL
+ * Runs every step in order on a fresh TD and checks its expectations (a CPU for guest code is
+ * closed at the end unless `onTd` took the TD). A `vtl` assertion (the VTL
  * the VP acts at, after handling its wakes) that does not hold is reported as a mismatch of field
  * `vtl`; the step still runs, so the report shows what happened.
  */
 export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}): ScenarioReport {
   const td = createScenarioTd(scenario, options)
-  options.onTd?.(td)
-  return runSteps(td, scenario)
+  if (options.onTd !== undefined) {
+    options.onTd(td)
+    return runSteps(td, scenario)
+  }
+  try {
+    return runSteps(td, scenario)
+  } finally {
+    td.l2Cpu?.close() // nobody else holds the TD: free the CPU's native engines now
+  }
 }
 
 /** Runs a scenario's steps on an existing TD (the report's stats are the TD's totals). */

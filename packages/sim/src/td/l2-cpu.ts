@@ -26,4 +26,6 @@ export interface L2Cpu {
   /** Starts a `run` step: at most `maxInstructions` more on `vp`; forgets the last exit code. */
   startRun(vp: number, maxInstructions: number): void
   progress(vp: number): L2Progress
+  /** Frees the CPU's native resources; the TD's memory contents stay readable. */
+  close(): void
 }
