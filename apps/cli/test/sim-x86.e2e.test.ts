@@ -7,8 +7,10 @@ import { ROOT, vtl } from './vtl.js'
 
 // The bundled x86 kernels' scenarios; their binaries are built by @vtl/x86's build (nasm).
 const KERNELS = join(ROOT, 'packages', 'x86', 'kernels')
+// Those whose images were built (a C kernel needs make, cc and objcopy at build time).
 const scenarios = readdirSync(KERNELS)
   .filter((d) => existsSync(join(KERNELS, d, 'scenario.yaml')))
+  .filter((d) => existsSync(join(KERNELS, d, 'vtl0.bin')))
   .map((d) => join(KERNELS, d, 'scenario.yaml'))
 const built = existsSync(join(KERNELS, 'vtl-call', 'vtl0.bin'))
 const unicorn = unicornAvailability()
