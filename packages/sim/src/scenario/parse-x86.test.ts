@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseScenario } from './parse.js'
+import { saveTd } from '../snapshot/td-snapshot.js'
+import type { L2Cpu } from '../td/l2-cpu.js'
 import { createScenarioTd } from './run.js'
 import { DEFAULT_MAX_INSTRUCTIONS } from './types.js'
 
@@ -106,5 +108,12 @@ steps: [{ vp: 0, run: {} }]`
     const s = parseScenario(x86(IMAGES), 's.yaml')
     expect(() => createScenarioTd(s)).toThrow(/needs the x86 CPU backing .*libunicorn2/)
     expect(() => createScenarioTd(s)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }))
+  })
+
+  it('a TD whose guests run real code is not saved in a snapshot (E_UNSUPPORTED)', () => {
+    const s = parseScenario(x86(IMAGES), 's.yaml')
+    const cpu = {} as L2Cpu // never entered: saving is refused before anything reads it
+    const td = createScenarioTd(s, { cpu: () => cpu })
+    expect(() => saveTd(td)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }))
   })
 })
