@@ -2,7 +2,9 @@ import {
   VmxExitBasic,
   VtlError,
   assertInterrupt,
+  formatHex,
   runVp,
+  type ExitOutcome,
   type GuestVtl,
   type VpRun,
 } from '@vtl/core'
@@ -53,6 +55,7 @@ export function codeStep(
     first ??= pass
     options.prepared = true
     const exit = pass.exit
+    if (exit !== undefined && td.traceEvents) traceExit(td, vp, pass.vtl, exit)
     if (pass.blocked !== undefined || exit === undefined) {
       error = pass.blocked ?? 'VpBlocked'
       break
@@ -85,4 +88,25 @@ export function codeStep(
   const vtl: GuestVtl = first.vtl
   // Each pass that ran ended with the loop's post-exit entry preparation.
   return { outcome: { vtl, result }, settled: pass.exit !== undefined }
+}
+
+/**
+ * The guest's exit as the paravisor saw it (a trace event of kind `exit`, at the exit's cycle):
+ * what trapped — VMCALL, an EPT violation, HLT, an instruction (I/O, MSR, CR), a preemption —
+ * and what became of it.
+ */
+function traceExit(td: SimTd, vp: number, vtl: GuestVtl, exit: ExitOutcome): void {
+  const args: Record<string, string | number> = {}
+  let name: string = exit.kind
+  if (exit.kind === 'instruction') {
+    name = exit.instruction
+    args.outcome = exit.outcome.kind
+  } else if (exit.kind === 'ept-violation') {
+    args.gpa = formatHex(exit.fault.gpa)
+    args.access = exit.fault.access
+    args.outcome = exit.outcome.kind
+  } else if (exit.kind === 'unhandled') {
+    args.reason = exit.reason
+  }
+  td.trace.record({ kind: 'exit', vp, vtl, simCycles: td.backing.exitAt, name, args })
 }

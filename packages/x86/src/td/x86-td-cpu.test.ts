@@ -244,5 +244,9 @@ steps:
     expect(first.report.failed).toBe(0)
     expect(second.report).toEqual(first.report)
     expect(second.events).toEqual(first.events)
+    // The trace shows the guest's exits: its hypercalls, the RDMSR of EFER (for VTL1's context),
+    // VTL1's HLT and the exit-code write that ended the run (the host taking the CPU back).
+    const exits = new Set(first.events.filter((e) => e.kind === 'exit').map((e) => e.name))
+    expect([...exits].sort()).toEqual(['hlt', 'preempted', 'rdmsr', 'vmcall'])
   })
 })
