@@ -75,6 +75,8 @@ export interface RunOptions {
   seed?: number
   /** Keep trace events (timelines, --trace). Counters are exact either way. */
   traceEvents?: boolean
+  /** The CPU of a `cpu: x86` scenario (`cpuFor`). */
+  cpu?: L2CpuFactory
 }
 
 /**
@@ -93,11 +95,13 @@ export function runOne(file: string, scenario: Scenario, options: RunOptions = {
   const report = runScenario(scenario, {
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     td: { traceEvents: options.traceEvents ?? false },
+    ...(options.cpu === undefined ? {} : { cpu: options.cpu }),
     onTd: (t) => {
       td = t
     },
   })
   if (td === undefined) throw new Error('the simulator did not hand out its TD')
+  td.l2Cpu?.close()
   return { file, scenario, report, td }
 }
 
