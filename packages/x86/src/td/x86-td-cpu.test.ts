@@ -196,6 +196,39 @@ steps:
     }
   )
 
+  it('XMM registers are shared across VTL switches, whether or not they changed', () => {
+    // VTL1 adds 1 to XMM0 on every call; VTL0 checks, sometimes keeping the value VTL1 left.
+    const check = (value: number) => `
+         movq rax, xmm0
+         cmp rax, ${value}
+         jne bad`
+    const s = scenario(
+      `HV_ENABLE_VTL1 0x200000, 0, 0x400000, 0x500000, bad
+         mov eax, 5
+         movq xmm0, rax
+         VTL_CALL
+         ${check(6)}
+         VTL_CALL                            ; XMM0 unchanged since VTL1 left it
+         ${check(7)}
+         mov eax, 100
+         movq xmm0, rax
+         VTL_CALL
+         ${check(101)}
+         VTL_EXIT 0
+       bad:
+         VTL_EXIT 0xbad`,
+      `again:
+         movq rax, xmm0
+         inc rax
+         movq xmm0, rax
+         VTL_RETURN 1
+         jmp again`,
+      '  - { vp: 0, run: { maxInstructions: 100000 }, expect: { exitCode: 0 } }'
+    )
+    const report = runScenario(s, { cpu: x86ScenarioCpu })
+    expect(report.steps[0]?.mismatches).toEqual([])
+  })
+
   it('a triple fault ends the run with error TripleFault', () => {
     const s = parseScenario(`version: 1
 partition:
