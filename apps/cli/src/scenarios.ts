@@ -9,6 +9,7 @@ import {
   runScenario,
   runSteps,
   type ChromeTraceEvent,
+  type L2CpuFactory,
   type Scenario,
   type ScenarioReport,
   type SimTd,
@@ -74,6 +75,18 @@ export interface RunOptions {
   seed?: number
   /** Keep trace events (timelines, --trace). Counters are exact either way. */
   traceEvents?: boolean
+  /** The CPU of a `cpu: x86` scenario (`cpuFor`). */
+  cpu?: L2CpuFactory
+}
+
+/**
+ * The CPU a scenario's L2s need: for `partition.cpu: x86`, `@vtl/x86`'s, loaded only then (it
+ * brings an FFI to libunicorn that scripted scenarios never need).
+ */
+export async function cpuFor(scenario: Scenario): Promise<L2CpuFactory | undefined> {
+  if (scenario.partition.cpu !== 'x86') return undefined
+  const { x86ScenarioCpu } = await import('@vtl/x86')
+  return x86ScenarioCpu
 }
 
 /** Runs one parsed scenario on a fresh simulated TD. */
@@ -82,11 +95,13 @@ export function runOne(file: string, scenario: Scenario, options: RunOptions = {
   const report = runScenario(scenario, {
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     td: { traceEvents: options.traceEvents ?? false },
+    ...(options.cpu === undefined ? {} : { cpu: options.cpu }),
     onTd: (t) => {
       td = t
     },
   })
   if (td === undefined) throw new Error('the simulator did not hand out its TD')
+  td.l2Cpu?.close()
   return { file, scenario, report, td }
 }
 
@@ -104,9 +119,11 @@ export async function runOneInTurns(
   options: RunOptions = {},
   onSteps: (done: number) => void = () => undefined
 ): Promise<ScenarioRun> {
+  const cpu = await cpuFor(scenario)
   const td = createScenarioTd(scenario, {
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     td: { traceEvents: options.traceEvents ?? false },
+    ...(cpu === undefined ? {} : { cpu }),
   })
   const steps: ScenarioReport['steps'] = []
   let report: ScenarioReport | undefined
@@ -121,6 +138,8 @@ export async function runOneInTurns(
     onSteps(report.steps.length)
     await yieldToLoop()
   }
+  // Traces and memory maps read the TD's books and contents, never the CPU: free its engines.
+  td.l2Cpu?.close()
   return { file, scenario, report: { ...report, passed, failed, steps }, td }
 }
 

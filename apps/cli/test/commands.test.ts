@@ -67,6 +67,10 @@ describe('vtl probe', () => {
     const json = vtl(['probe', '--json'])
     expect(json.code).toBe(0)
     expect(JSON.parse(json.stdout)).toHaveProperty('kvm')
+    // Whether guest code (partition.cpu: x86) can run here, and why not.
+    const x86Cpu = (JSON.parse(json.stdout) as { x86Cpu: { available: boolean } }).x86Cpu
+    expect(x86Cpu).toHaveProperty(x86Cpu.available ? 'version' : 'reason')
+    expect(human.stdout).toContain('x86 guest CPU (partition.cpu: x86):')
   })
 })
 

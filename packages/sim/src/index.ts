@@ -27,6 +27,8 @@ export {
 export type { InstructionAction } from './guest/instruction.js'
 export type { GuestView } from './guest/step-report.js'
 export { SimTdBacking } from './td/sim-td-backing.js'
+export type { L2Cpu, L2Progress } from './td/l2-cpu.js'
+export { codeStep } from './guest/run-code.js'
 export { findAccessFault, pageFacts } from './guest/access.js'
 export type { AccessPlatform, MemoryAccess } from './guest/access.js'
 export { MemoryContents } from './guest/memory-contents.js'
@@ -42,20 +44,26 @@ export type { SnapshotLimits } from './snapshot/validate-snapshot.js'
 // Scenarios (scenario-format.md).
 export { loadScenarioFile, parseScenario } from './scenario/parse.js'
 export { createScenarioTd, runScenario, runSteps } from './scenario/run.js'
-export type { ReportStep, RunScenarioOptions, ScenarioReport } from './scenario/run.js'
+export type {
+  L2CpuFactory,
+  ReportStep,
+  RunScenarioOptions,
+  ScenarioReport,
+} from './scenario/run.js'
 export { ScenarioError } from './scenario/scenario-error.js'
 export type { ScenarioErrorDetails } from './scenario/scenario-error.js'
 export { compareExpectations } from './scenario/expect.js'
 export type { Mismatch } from './scenario/expect.js'
 export { TYPED_HYPERCALLS } from './scenario/typed-hypercall.js'
 export { defaultVpContext } from './scenario/default-context.js'
-export { ACTION_KEYS } from './scenario/types.js'
+export { ACTION_KEYS, DEFAULT_MAX_INSTRUCTIONS } from './scenario/types.js'
 export type {
   AccessSize,
   ActionKind,
   GuestAction,
   RawHypercall,
   Scenario,
+  ScenarioImage,
   ScenarioPartition,
   ScenarioStep,
   StepResult,

@@ -1,13 +1,16 @@
 import { defineSuite, type BenchCase } from '@vtl/bench-kit'
-import { parseScenario, performStep, SimTd } from '@vtl/sim'
+import { runVp, type VpRunOptions } from '@vtl/core'
+import { createScenarioTd, parseScenario, performStep, SimTd } from '@vtl/sim'
 import {
   applyStartState,
   buildLoaderTables,
   loadImages,
   unicornAvailability,
+  x86ScenarioCpu,
   X86Vp,
   type X86Exit,
 } from '../src/index.js'
+import { nasm, nasmAvailable } from '../src/test/nasm.js'
 
 // The scripted baseline: VtlCall + VtlReturn on the simulated TD (as sim's own suite measures it).
 function readySimTd(): SimTd {
@@ -32,6 +35,38 @@ function bootX86(hex: string): X86Vp {
 }
 
 const MIPS_INSTRUCTIONS = 2_000_000
+
+/**
+ * A TD whose VP 0 runs real code: VTL0 enables VTL1, then VtlCalls in a loop; VTL1 VtlReturns
+ * in a loop. Returned after the enabling, with VTL0 about to make its first VtlCall.
+ */
+function readyX86Td(): SimTd {
+  const head = '%include "vtl-guest.asm"\nbits 64\n'
+  const vtl0 = nasm(`${head}org 0x100000
+    HV_ENABLE_VTL1 0x200000, 0, 0x400000, 0x500000, fail
+  again:
+    VTL_CALL
+    jmp again
+  fail:
+    VTL_EXIT 1`)
+  const vtl1 = nasm(`${head}org 0x400000
+  again:
+    VTL_RETURN 1
+    jmp again`)
+  const scenario = parseScenario(`version: 1
+partition:
+  vps: 1
+  memory: 16MiB
+  cpu: x86
+  images: [{ gpa: "0x100000", hex: "${vtl0.toString('hex')}" }, { gpa: "0x400000", hex: "${vtl1.toString('hex')}" }]
+  entry: { rip: "0x100000", rsp: "0x80000" }
+steps: [{ vp: 0, run: {} }]`)
+  const td = createScenarioTd(scenario, { cpu: x86ScenarioCpu, td: { traceEvents: false } })
+  td.l2Cpu?.startRun(0, Number.MAX_SAFE_INTEGER)
+  // EnablePartitionVtl, EnableVpVtl and the RDMSR of EFER for VTL1's context: three exits.
+  for (let i = 0; i < 3; i++) runVp(td.engine, td.backing, 0)
+  return td
+}
 
 function x86Cases(): BenchCase[] {
   const simTd = readySimTd()
@@ -62,6 +97,7 @@ function x86Cases(): BenchCase[] {
         exits.skip(exit as Extract<X86Exit, { kind: 'vmcall' }>)
       },
     },
+    ...(nasmAvailable() ? [tdRoundTrip()] : []),
     {
       id: 'x86.mips',
       kind: 'value',
@@ -76,6 +112,23 @@ function x86Cases(): BenchCase[] {
       },
     },
   ]
+}
+
+const PREPARED: VpRunOptions = { prepared: true }
+
+/** VtlCall + VtlReturn made by guest code, through TDG.VP.ENTER, the loop and the engine. */
+function tdRoundTrip(): BenchCase {
+  const td = readyX86Td()
+  return {
+    id: 'x86.td-vtl-round-trip',
+    kind: 'throughput',
+    baseline: 'sim.vtl-round-trip',
+    note: "guest code's VtlCall and VtlReturn on the software TD: VMCALL exits of real VTL0/VTL1 code through TDG.VP.ENTER, core's VP loop and the engine (two passes per round trip)",
+    op: () => {
+      runVp(td.engine, td.backing, 0, PREPARED)
+      runVp(td.engine, td.backing, 0, PREPARED)
+    },
+  }
 }
 
 const availability = unicornAvailability()

@@ -220,20 +220,29 @@ static inline uint64_t hv_fast_hypercall(uint64_t control, uint64_t input0, uint
   return status;
 }
 
-/* VtlCall: enter the next higher VTL; returns when it VtlReturns (RAX, RCX as it left them). */
+/*
+ * The general registers (all but RSP) are shared with the other VTL, which may change any of
+ * them while it runs: the VTL switches below keep the callee-saved ones on this VTL's own stack
+ * and tell the compiler every other one is clobbered.
+ */
+#define VTL_SWITCH_ASM(call)                                                                     \
+  "push %%rbx\n\tpush %%rbp\n\tpush %%r12\n\tpush %%r13\n\tpush %%r14\n\tpush %%r15\n\t" call    \
+  "\n\tpop %%r15\n\tpop %%r14\n\tpop %%r13\n\tpop %%r12\n\tpop %%rbp\n\tpop %%rbx"
+#define VTL_SWITCH_CLOBBERS "memory", "cc", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"
+
+/* VtlCall: enter the next higher VTL; returns when it VtlReturns. */
 static inline void vtl_call(void) {
-  __asm__ volatile("vmcall"
-                   :
-                   : "a"(0ull), "c"((uint64_t)HvCallVtlCall)
-                   : "memory", "rdx", "r8", "r9", "r10", "r11");
+  uint64_t rax = 0, rcx = HvCallVtlCall;
+  __asm__ volatile(VTL_SWITCH_ASM("vmcall") : "+a"(rax), "+c"(rcx) : : VTL_SWITCH_CLOBBERS);
 }
 
-/* VtlReturn to the lower VTL; fast = 1 keeps RAX/RCX instead of the assist page's values. */
+/*
+ * VtlReturn to the lower VTL; fast = 1 keeps RAX/RCX instead of the assist page's values. Returns
+ * when the lower VTL calls in again (or an intercept or interrupt enters this VTL).
+ */
 static inline void vtl_return(int fast) {
-  __asm__ volatile("vmcall"
-                   :
-                   : "a"((uint64_t)(fast ? 1 : 0)), "c"((uint64_t)HvCallVtlReturn)
-                   : "memory", "rdx", "r8", "r9", "r10", "r11");
+  uint64_t rax = fast ? 1 : 0, rcx = HvCallVtlReturn;
+  __asm__ volatile(VTL_SWITCH_ASM("vmcall") : "+a"(rax), "+c"(rcx) : : VTL_SWITCH_CLOBBERS);
 }
 
 /* --- console and exit --------------------------------------------------------------------- */
@@ -314,6 +323,80 @@ __attribute__((format(printf, 1, 2))) static inline void vtl_printf(const char *
   va_start(args, format);
   vtl_vprintf(format, args);
   va_end(args);
+}
+
+/* --- VTL1 bring-up -------------------------------------------------------------------------- */
+
+static inline void vtl_flat_segment(hv_x64_segment_register *segment, uint16_t selector,
+                                    uint16_t attributes) {
+  segment->base = 0;
+  segment->limit = 0xFFFFFFFFu;
+  segment->selector = selector;
+  segment->attributes = attributes;
+}
+
+/*
+ * An initial VP context that runs like the start state: the same GDT (SGDT), page tables (CR3),
+ * CR0, CR4 and EFER, flat CS 0x08 / data 0x10, interrupts off, no IDT; at `rip` with stack `rsp`.
+ * Field by field: a freestanding image has no memcpy for a struct copy.
+ */
+static inline void vtl_initial_context(hv_initial_vp_context *ctx, uint64_t rip, uint64_t rsp) {
+  struct __attribute__((packed)) {
+    uint16_t limit;
+    uint64_t base;
+  } gdtr;
+  uint64_t cr0, cr3, cr4;
+  __asm__ volatile("sgdt %0" : "=m"(gdtr));
+  __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+  __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+  __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+  ctx->rip = rip;
+  ctx->rsp = rsp;
+  ctx->rflags = 2;
+  vtl_flat_segment(&ctx->cs, 0x08, 0xA09B);
+  vtl_flat_segment(&ctx->ds, 0x10, 0xC093);
+  vtl_flat_segment(&ctx->es, 0x10, 0xC093);
+  vtl_flat_segment(&ctx->fs, 0x10, 0xC093);
+  vtl_flat_segment(&ctx->gs, 0x10, 0xC093);
+  vtl_flat_segment(&ctx->ss, 0x10, 0xC093);
+  ctx->tr.base = 0;
+  ctx->tr.limit = 0x67;
+  ctx->tr.selector = 0x18;
+  ctx->tr.attributes = 0x8B;
+  ctx->ldtr.base = 0;
+  ctx->ldtr.limit = 0;
+  ctx->ldtr.selector = 0;
+  ctx->ldtr.attributes = 0x82;
+  for (int i = 0; i < 3; i++) ctx->idtr.pad[i] = ctx->gdtr.pad[i] = 0;
+  ctx->idtr.limit = 0;
+  ctx->idtr.base = 0;
+  ctx->gdtr.limit = gdtr.limit;
+  ctx->gdtr.base = gdtr.base;
+  ctx->efer = vtl_rdmsr(0xC0000080u);
+  ctx->cr0 = cr0;
+  ctx->cr3 = cr3;
+  ctx->cr4 = cr4;
+  ctx->msr_cr_pat = 0x0007040600070406ull;
+}
+
+/*
+ * HvCallEnablePartitionVtl (VTL1, no flags), then HvCallEnableVpVtl for `vp_index` with a context
+ * at `rip`/`rsp` (vtl_initial_context). `input` is a zeroed, page-aligned input page. Returns the
+ * first failing status, or HV_STATUS_SUCCESS.
+ */
+static inline uint16_t hv_enable_vtl1(void *input, uint32_t vp_index, uint64_t rip, uint64_t rsp) {
+  hv_input_enable_partition_vtl *partition = (hv_input_enable_partition_vtl *)input;
+  partition->target_partition_id = HV_PARTITION_ID_SELF;
+  partition->target_vtl = 1;
+  partition->flags = 0;
+  uint16_t status = HV_STATUS(hv_hypercall(HvCallEnablePartitionVtl, input, 0));
+  if (status != HV_STATUS_SUCCESS) return status;
+  hv_input_enable_vp_vtl *vp = (hv_input_enable_vp_vtl *)input;
+  vp->target_partition_id = HV_PARTITION_ID_SELF;
+  vp->vp_index = vp_index;
+  vp->target_vtl = 1;
+  vtl_initial_context(&vp->vp_vtl_context, rip, rsp);
+  return HV_STATUS(hv_hypercall(HvCallEnableVpVtl, input, 0));
 }
 
 #endif /* VTL_GUEST_H */

@@ -19,3 +19,5 @@ _start:
     out %eax, %dx
 1:  hlt
     jmp 1b
+
+    .section .note.GNU-stack, "", @progbits

@@ -17,7 +17,7 @@ import {
   parsePageSize,
   parseU64,
 } from '../parse.js'
-import { runOne } from '../scenarios.js'
+import { cpuFor, runOne } from '../scenarios.js'
 import { checkOutputFile, isStdout, writeOutputFile } from '../output-file.js'
 import { daemonRunsSvgInput } from '../svg/daemon-runs.js'
 import { collectRuns, renderRunsSvg, type GpaSvgRun } from '@vtl/memory-map'
@@ -202,7 +202,8 @@ export function memCommand(ctx: CliContext): Command {
       }
       if (flags.td !== undefined) throw badInput('pass either --td or --scenario, not both')
       const scenario = await loadScenarioFile(flags.scenario)
-      const run = runOne(flags.scenario, scenario)
+      const cpu = await cpuFor(scenario)
+      const run = runOne(flags.scenario, scenario, cpu === undefined ? {} : { cpu })
       const start = flags.gpa ?? 0n
       const want =
         flags.gpa === undefined && flags.size === undefined

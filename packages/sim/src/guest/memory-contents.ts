@@ -8,6 +8,21 @@ const PAGE = 4096
  */
 export class MemoryContents {
   private readonly pages = new Map<number, Uint8Array>()
+  /** The contiguous RAM every page is a view of (`over`), or undefined when kept sparsely. */
+  private ram: Uint8Array | undefined
+
+  /**
+   * Contents kept in one contiguous buffer from GPA 0 (what a CPU emulator maps as guest RAM):
+   * every page is a view of `ram`, so what the paravisor writes here is what the guest reads.
+   */
+  static over(ram: Uint8Array): MemoryContents {
+    const contents = new MemoryContents()
+    contents.ram = ram
+    for (let gpn = 0; gpn * PAGE < ram.byteLength; gpn++) {
+      contents.pages.set(gpn, ram.subarray(gpn * PAGE, (gpn + 1) * PAGE))
+    }
+    return contents
+  }
 
   /** Little-endian read of `size` bytes (1, 2, 4 or 8) at a canonical GPA; may cross a page. */
   read(gpa: bigint, size: number): bigint {
@@ -68,6 +83,10 @@ export class MemoryContents {
 
   /** Drops the contents of `count` pages from `gpn` on (TDX zeroes pages it accepts). */
   zero(gpn: number, count: number): void {
+    if (this.ram !== undefined) {
+      this.ram.fill(0, gpn * PAGE, Math.min(this.ram.byteLength, (gpn + count) * PAGE))
+      return
+    }
     if (count > this.pages.size) {
       for (const key of [...this.pages.keys()]) {
         if (key >= gpn && key < gpn + count) this.pages.delete(key)

@@ -14,6 +14,7 @@ import type { GuestAction, StepResult } from '../scenario/types.js'
 import { EXCEPTION_NAMES, traceGuestHypercall } from './guest-hypercall.js'
 import { interceptFields, interceptName, isInstructionAction } from './instruction.js'
 import { afterReissue } from './reissue.js'
+import { codeStep } from './run-code.js'
 import { exitResult, type GuestView } from './step-report.js'
 
 /** What one step did: the VTL the VP acted at and the result in report form. */
@@ -33,7 +34,7 @@ export function runnable(td: SimTd, vp: number): 'VpNotRunning' | 'VpBlocked' | 
  * trace, an intercept's cost, and the `interrupt`/`eoi` actions (a device or the guest's APIC
  * write, observed at the exit). Undefined when there is nothing to do (the hot path).
  */
-function afterExit(
+export function afterExit(
   td: SimTd,
   vp: number,
   action: GuestAction | undefined
@@ -149,6 +150,7 @@ export function guestStep(
     const vtl = td.engine.vp(vp).exitVtl
     return { outcome: { vtl, result: { activeVtl: vtl } }, settled: false }
   }
+  if (td.l2Cpu !== undefined) return codeStep(td, vp, action, prepared)
   const guest = td.guestVp(vp)
   const view: GuestView = { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
   let resumed: string | undefined

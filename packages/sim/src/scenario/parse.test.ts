@@ -325,6 +325,9 @@ describe('malformed scenarios', () => {
       gpaWidth: 52,
       mbecCapable: true,
       startedVps: undefined,
+      cpu: 'scripted',
+      images: [],
+      entry: undefined,
     })
     expect(scenario.steps[0]).toMatchObject({
       vp: 1,

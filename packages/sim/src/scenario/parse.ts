@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { basename } from 'node:path'
+import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { YAMLParseError, parse as parseYaml } from 'yaml'
 import {
   HvStatus,
@@ -22,9 +22,11 @@ import { parseInstruction } from './instruction-action.js'
 import { encodeTypedHypercall } from './typed-hypercall.js'
 import {
   ACTION_KEYS,
+  DEFAULT_MAX_INSTRUCTIONS,
   type AccessSize,
   type GuestAction,
   type Scenario,
+  type ScenarioImage,
   type ScenarioPartition,
   type ScenarioStep,
 } from './types.js'
@@ -38,7 +40,19 @@ const PARTITION_KEYS = [
   'mbecCapable',
   'startedVps',
   'hypercallPages',
+  'cpu',
+  'images',
+  'entry',
 ] as const
+/** Guest RAM of an x86 partition: whole 2 MiB pages (the loader's identity map), at most 1 GiB. */
+const X86_MEMORY_ALIGN = 0x20_0000n
+const X86_MEMORY_MAX = 0x4000_0000n
+/** The loader's GDT and page tables in the top 1 MiB of RAM. */
+const LOADER_AREA = 0x10_0000n
+/** The largest instruction budget of an x86 `run` step. */
+const MAX_INSTRUCTIONS = 1_000_000_000_000
+/** With real guest code these are the guest's own instructions, not steps. */
+const X86_STEP_ACTIONS = new Set(['run', 'interrupt', 'fault'])
 const STEP_KEYS = ['vp', 'vtl', 'expect', 'note', ...ACTION_KEYS]
 
 /**
@@ -62,7 +76,7 @@ export function parseScenario(text: string, fileName = '<inline>'): Scenario {
   if (version !== 1) reader.fail('version', `only version 1 is supported, got ${String(version)}`)
   const name = top.name === undefined ? basename(fileName) : reader.string(top.name, 'name')
   const seed = top.seed === undefined ? 0 : reader.int(top.seed, 'seed', 0, Number.MAX_SAFE_INTEGER)
-  const partition = parsePartition(reader, reader.required(top, 'partition', ''))
+  const partition = parsePartition(reader, reader.required(top, 'partition', ''), fileName)
   const list = reader.array(reader.required(top, 'steps', ''), 'steps')
   const steps = list.map((step, index) => parseStep(reader.forStep(index), step, index, partition))
   return { version: 1, name, fileName, seed, partition, steps }
@@ -79,7 +93,7 @@ export async function loadScenarioFile(path: string): Promise<Scenario> {
   return parseScenario(text, path)
 }
 
-function parsePartition(reader: Reader, value: unknown): ScenarioPartition {
+function parsePartition(reader: Reader, value: unknown, fileName: string): ScenarioPartition {
   const p = reader.object(value, 'partition', PARTITION_KEYS)
   const vps = reader.int(reader.required(p, 'vps', 'partition'), 'partition.vps', 1, MAX_VPS)
   const memory = reader.byteSize(reader.required(p, 'memory', 'partition'), 'partition.memory')
@@ -107,14 +121,76 @@ function parsePartition(reader: Reader, value: unknown): ScenarioPartition {
     p.hypercallPages === undefined
       ? undefined
       : parseHypercallPages(reader, p.hypercallPages, memory)
-  return {
-    vps,
-    memory,
-    gpaWidth,
-    mbecCapable,
-    startedVps,
-    ...(hypercallPages === undefined ? {} : { hypercallPages }),
+  const pagesField = hypercallPages === undefined ? {} : { hypercallPages }
+  const cpu =
+    p.cpu === undefined
+      ? 'scripted'
+      : reader.oneOf(p.cpu, 'partition.cpu', ['scripted', 'x86'] as const)
+  if (cpu === 'scripted') {
+    for (const key of ['images', 'entry'] as const) {
+      if (p[key] !== undefined) reader.fail(`partition.${key}`, 'needs cpu: x86')
+    }
+    return {
+      vps,
+      memory,
+      gpaWidth,
+      mbecCapable,
+      startedVps,
+      ...pagesField,
+      cpu,
+      images: [],
+      entry: undefined,
+    }
   }
+  if (memory % X86_MEMORY_ALIGN !== 0n || memory > X86_MEMORY_MAX) {
+    reader.fail('partition.memory', 'with cpu: x86 must be whole 2 MiB pages, at most 1 GiB')
+  }
+  const images = parseImages(reader, reader.required(p, 'images', 'partition'), memory, fileName)
+  const e = reader.object(reader.required(p, 'entry', 'partition'), 'partition.entry', [
+    'rip',
+    'rsp',
+  ])
+  const entry = {
+    rip: reader.u64(reader.required(e, 'rip', 'partition.entry'), 'partition.entry.rip'),
+    rsp: reader.u64(reader.required(e, 'rsp', 'partition.entry'), 'partition.entry.rsp'),
+  }
+  return { vps, memory, gpaWidth, mbecCapable, startedVps, ...pagesField, cpu, images, entry }
+}
+
+/**
+ * `partition.images`: each at a GPA, with exactly one of `file` (resolved against the scenario's
+ * folder) or `hex`; inline bytes must lie in RAM below the loader's top 1 MiB and not overlap.
+ */
+function parseImages(
+  reader: Reader,
+  value: unknown,
+  memory: bigint,
+  fileName: string
+): ScenarioImage[] {
+  const list = reader.array(value, 'partition.images')
+  if (list.length === 0) reader.fail('partition.images', 'needs at least one image')
+  const base = fileName === '<inline>' ? process.cwd() : dirname(resolve(fileName))
+  const spans: [bigint, bigint][] = []
+  return list.map((item, i) => {
+    const at = `partition.images[${i}]`
+    const o = reader.object(item, at, ['gpa', 'file', 'hex'])
+    const gpa = reader.u64(reader.required(o, 'gpa', at), join(at, 'gpa'))
+    if ((o.file === undefined) === (o.hex === undefined))
+      reader.fail(at, 'needs exactly one of file and hex')
+    if (gpa >= memory - LOADER_AREA)
+      reader.fail(join(at, 'gpa'), "is not in RAM below the loader's top 1 MiB")
+    if (o.file !== undefined) {
+      const file = reader.string(o.file, join(at, 'file'))
+      return { gpa, file: isAbsolute(file) ? file : resolve(base, file) }
+    }
+    const hex = reader.hexBytes(o.hex, join(at, 'hex'))
+    const end = gpa + BigInt(hex.length)
+    if (end > memory - LOADER_AREA)
+      reader.fail(join(at, 'hex'), "reaches into the loader's top 1 MiB")
+    if (spans.some(([s, e]) => gpa < e && s < end)) reader.fail(at, 'overlaps an earlier image')
+    spans.push([gpa, end])
+    return { gpa, hex }
+  })
 }
 
 /** `partition.hypercallPages`: `{ input?, output? }`, each defaulting to 0x0 / 0x1000. */
@@ -151,6 +227,12 @@ function parseStep(
     )
   }
   const key = present[0] ?? 'run'
+  if (partition.cpu === 'x86' && !X86_STEP_ACTIONS.has(key)) {
+    reader.fail(
+      join(at, key),
+      'with cpu: x86 the guest code performs hypercalls, accesses and instructions; a step runs it (run), asserts an interrupt or arms a fault'
+    )
+  }
   const action = parseAction(reader, key, s[key], join(at, key), partition)
   let expect: Record<string, unknown> | undefined
   if (s.expect !== undefined) {
@@ -176,6 +258,10 @@ const EXPECT_KEYS = [
   'spurious',
   'blocked',
   'resumed',
+  'console',
+  'exitCode',
+  'halted',
+  'instructions',
 ]
 
 const HV_STATUS_NAMES = Object.keys(HvStatus)
@@ -370,7 +456,18 @@ function parseAction(
         vtl: reader.int(reader.required(i, 'vtl', field), join(field, 'vtl'), 0, 1) as GuestVtl,
       }
     }
-    case 'run':
+    case 'run': {
+      if (partition.cpu !== 'x86') {
+        reader.object(value ?? {}, field, [])
+        return { kind: 'run' }
+      }
+      const r = reader.object(value ?? {}, field, ['maxInstructions'])
+      const maxInstructions =
+        r.maxInstructions === undefined
+          ? DEFAULT_MAX_INSTRUCTIONS
+          : reader.int(r.maxInstructions, join(field, 'maxInstructions'), 1, MAX_INSTRUCTIONS)
+      return { kind: 'run', maxInstructions }
+    }
     case 'eoi':
       reader.object(value ?? {}, field, [])
       return { kind: key }

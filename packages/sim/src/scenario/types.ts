@@ -22,7 +22,16 @@ export interface ScenarioPartition {
   startedVps: number[] | undefined
   /** The guest's hypercall input and output pages; `undefined` means GPA 0x0 and 0x1000. */
   hypercallPages?: HypercallPages | undefined
+  /** What runs in the L2 VMs: the scripted guest (steps are its actions) or real x86 code. */
+  cpu: 'scripted' | 'x86'
+  /** `cpu: x86`: what is loaded into guest RAM before the first step. */
+  images: ScenarioImage[]
+  /** `cpu: x86`: where VTL0 of every started VP begins. */
+  entry: { rip: bigint; rsp: bigint } | undefined
 }
+
+/** One flat image: bytes written inline, or a file (absolute, or resolved against the scenario's folder). */
+export type ScenarioImage = { gpa: bigint } & ({ file: string } | { hex: Uint8Array })
 
 export interface ScenarioStep {
   vp: number
@@ -67,12 +76,16 @@ export type GuestAction =
   | { kind: 'setRegister'; name: number; value: bigint; targetVtl: Vtl | undefined }
   | { kind: 'getRegister'; name: number; targetVtl: Vtl | undefined }
   | { kind: 'interrupt'; vector: number; vtl: GuestVtl }
-  | { kind: 'run' }
+  /** Scripted: handle wakes. `cpu: x86`: execute guest code for at most `maxInstructions`. */
+  | { kind: 'run'; maxInstructions?: number }
   | { kind: 'eoi' }
   | { kind: 'fault'; at: string; status: string; after: number }
   | { kind: 'io'; port: number; size: IoSize; write: boolean; value: bigint }
   | { kind: 'writeCr'; cr: 0 | 4; value: bigint }
   | { kind: 'msr'; msr: number; value: bigint | undefined }
+
+/** The instruction budget of an x86 `run` step that names none. */
+export const DEFAULT_MAX_INSTRUCTIONS = 10_000_000
 
 /** IN/OUT operand sizes. */
 export type IoSize = 1 | 2 | 4

@@ -117,6 +117,12 @@ function sharedBytes(td: SimTd): Uint8Array {
 
 /** Saves the whole TD. Take it between steps (no engine lock is held then). */
 export function saveTd(td: SimTd): TdSnapshot {
+  if (td.l2Cpu !== undefined) {
+    // The CPU's state (its contexts, pending events, debug ports) is not part of a snapshot.
+    throw new VtlError('E_UNSUPPORTED', 'a TD whose guests run real code cannot be saved', {
+      field: 'td',
+    })
+  }
   td.flushClock()
   const { runs } = td.space.runs(
     { start: 0n, end: td.memoryBytes },

@@ -53,7 +53,8 @@ export class SimTdBacking implements VpBacking {
   }
 
   xmm(vp: number): readonly bigint[] {
-    return this.td.guestVp(vp).xmm
+    const cpu = this.td.l2Cpu
+    return cpu === undefined ? this.td.guestVp(vp).xmm : cpu.xmm(vp)
   }
 
   readGuest(gpa: bigint, length: number): Uint8Array | undefined {

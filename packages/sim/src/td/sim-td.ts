@@ -52,6 +52,7 @@ import {
 } from '../guest/hypercall-pages.js'
 import { guestStep, type StepOutcome } from '../guest/perform.js'
 import type { GuestAction } from '../scenario/types.js'
+import type { L2Cpu } from './l2-cpu.js'
 import { SimTdBacking } from './sim-td-backing.js'
 
 export interface SimTdOptions {
@@ -173,6 +174,8 @@ export class SimTd {
   readonly costs: CostModel
   readonly clock: SimClock
   contents = new MemoryContents()
+  /** The L2s' CPU when guests run real code; undefined: the scripted guest (see `L2Cpu`). */
+  l2Cpu: L2Cpu | undefined
   /** Per VP, created on first use (a sparse array: nothing per VP up front). */
   private readonly guestVps: (GuestVpState | undefined)[] = []
   /** The VTL each VP last ran (VP-owned): a different next entry is a VTL switch. */
@@ -280,9 +283,17 @@ export class SimTd {
     // Boot state (§5.2): RAM accepted and private, VTL0 FULL_ACCESS, VTL1 none; 1 GiB leaves
     // where aligned so the VTL1 sweep of a 1 TiB guest is 1024 ATTR.WRs.
     const callbacks = {
-      // The L2 behind TDG.VP.ENTER: the scripted guest plays the VP's pending action.
-      onEnter: (vp: number, vmIndex: L2VmIndex): VpEnterExit => {
+      // The L2 behind TDG.VP.ENTER: the real-code CPU, or the scripted guest playing the VP's
+      // pending action.
+      onEnter: (
+        vp: number,
+        vmIndex: L2VmIndex,
+        _flags: unknown,
+        _gpa: bigint,
+        event?: bigint
+      ): VpEnterExit => {
         const vtl = (vmIndex - 1) as GuestVtl
+        if (this.l2Cpu !== undefined) return this.l2Cpu.enter(vp, vtl, event)
         const state = this.engine.vp(vp)
         const cpl = ssDpl(state.vtls[vtl].registers.ss.attributes)
         return guestExit(this, vtl, this.guestVp(vp), state.shared, cpl)

@@ -74,6 +74,8 @@ export class SecureEpt {
   private readonly map: RunMap
   private readonly keys: number[] = [0]
   private readonly ids = new Map<number, number>([[0, 0]])
+  /** Bumped by every change: a CPU that caches per-page permissions re-reads only after one. */
+  version = 0
 
   constructor(pages: number) {
     this.pages = pages
@@ -108,11 +110,13 @@ export class SecureEpt {
   }
 
   set(start: number, end: number, state: PageState): void {
+    this.version++
     this.map.assign(start, end, this.intern(packState(state)))
   }
 
   /** Rewrites every run's state in `[start, end)`. */
   update(start: number, end: number, fn: (state: PageState) => PageState): void {
+    this.version++
     this.map.update(start, end, (id) => this.intern(packState(fn(unpackState(this.keyOf(id))))))
   }
 
@@ -167,6 +171,7 @@ export class SecureEpt {
   }
 
   loadRuns(runs: readonly (readonly [number, number, number])[]): void {
+    this.version++
     for (const [s, e, key] of runs) this.map.assign(s, e, this.intern(key))
   }
 }

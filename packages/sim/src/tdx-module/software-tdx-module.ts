@@ -390,13 +390,15 @@ export class SoftwareTdxModule implements TdcallPort {
     // VM entry delivers an injected event and clears VM_ENTRY_INTERRUPT_INFO's valid bit.
     const event = ENTRY_EVENT_SLOT[vmIndex]
     const info = event === undefined ? undefined : state.values[event]
+    let injected: bigint | undefined
     if (event !== undefined && info !== undefined && (info & EVENT_VALID) !== 0n) {
       state.values[event] = info & ~EVENT_VALID
+      injected = info
     }
     state.enters++
     state.lastFlags = flags
     state.lastGuestStateGpa = rdx
-    const exit: VpEnterExit = this.onEnter(vp, flags.vmIndex, flags, rdx)
+    const exit: VpEnterExit = this.onEnter(vp, flags.vmIndex, flags, rdx, injected)
     const status = exit.tdxStatus ?? 0
     const reason = exit.exitReason >>> 0
     const output: TdcallOutput = {

@@ -37,14 +37,16 @@ export interface VpEnterExit {
 /**
  * The guest runner behind TDG.VP.ENTER. The module validates the call, records the entry, then
  * hands control to this callback, which runs the L2 VM (a scripted guest) until it exits and
- * returns that exit. It runs synchronously inside `tdcall`; it must not re-enter `tdcall` on the
+ * returns that exit (an injected event is delivered by the L2 as its entry starts). It runs synchronously inside `tdcall`; it must not re-enter `tdcall` on the
  * same VP (a real L2 cannot issue L1 TDCALLs either).
  */
 export type OnEnter = (
   vp: number,
   vmIndex: L2VmIndex,
   flags: TdxVmFlags,
-  guestStateGpa: bigint
+  guestStateGpa: bigint,
+  /** The VM-entry interruption information this entry delivers (valid bit set), if any. */
+  entryEvent?: bigint
 ) => VpEnterExit
 
 /** One accepted/pending/free page range of the Secure EPT, as the module sees it. */

@@ -90,6 +90,7 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
       reason: 18,
       qualification: 0n,
       gpa: 0n,
+      gla: 0n,
       instructionLength: 3,
       cpl: 0,
     })
@@ -98,8 +99,9 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     shared.rax = 0x5n
     privates[0].rip += 3n
     const end = backing.enter(0, 0)
-    expect(end.reason).toBe(30) // the exit-code write
+    expect(end.reason).toBe(1) // the exit-code write: the host takes the CPU back
     expect(backing.ports(0).exitCode).toBe(5)
+    expect(backing.budgetSpent(0)).toBe(false)
   })
 
   it('an EPT violation is exit 48 with the GPA and the access in the qualification', () => {
@@ -133,7 +135,7 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     // XMM is shared too: VTL1's value is what a fast hypercall from it would read.
     expect(backing.xmm(0)[0]).toBe(0x1234n)
     privates[1].rip += 3n
-    expect(backing.enter(0, 0)).toMatchObject({ reason: 30 })
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 1 })
     expect(backing.ports(0).exitCode).toBe(0x77)
     expect(privates[1].rsp).toBe(0x60000n)
   })
@@ -173,7 +175,7 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     expect(backing.enter(0, 0)).toMatchObject({ reason: 1 })
     info = 0x8000_0b0d
     backing.setBudget(0, 1000)
-    expect(backing.enter(0, 0)).toMatchObject({ reason: 30 })
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 1 })
     expect(backing.ports(0).exitCode).toBe(0x18)
   })
 

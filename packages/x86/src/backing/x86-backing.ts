@@ -13,12 +13,18 @@ import { toVmxExit } from '../cpu/vmx-exit.js'
 import type { VtlContext } from '../cpu/vtl-context.js'
 import type { X86Event, X86Exit } from '../cpu/x86-exit.js'
 import { X86Vp } from '../cpu/x86-vp.js'
-import { DebugPorts } from '../run/debug-ports.js'
+import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DebugPorts } from '../run/debug-ports.js'
 import { DEFAULT_MAX_INSTRUCTIONS } from '../run/run-guest.js'
 
-/** A segment or table register as a VP register bank holds it (only what the CPU loads). */
+/**
+ * A segment or table register as a VP register bank holds it: the selector the CPU loads, and
+ * (when the bank keeps them) the descriptor's base, limit and attributes, filled from the GDT.
+ */
 interface BankSegment {
   selector: number
+  base?: bigint
+  limit?: number
+  attributes?: number
 }
 interface BankTable {
   base: bigint
@@ -49,6 +55,8 @@ export interface X86BackingExit {
   reason: number
   qualification: bigint
   gpa: bigint
+  /** The guest linear address of an EPT violation. */
+  gla: bigint
   instructionLength: number
   cpl: number
 }
@@ -64,6 +72,11 @@ export interface X86BackingOptions {
    * the guest's IDT as the entry starts. The callback consumes it: VM entry clears the valid bit.
    */
   entryEvent?: (vp: number, vtl: GuestVtl) => X86Event | undefined
+  /**
+   * A WRMSR a device of the platform answers (true: done, the instruction is skipped) instead of
+   * the loop; e.g. the x2APIC EOI register.
+   */
+  wrmsr?: (vp: number, vtl: GuestVtl, msr: number, value: bigint) => boolean
 }
 
 const SEGMENTS = [
@@ -88,10 +101,13 @@ interface Loaded {
  * The x86 CPU as a backing of a VP loop whose register banks are the truth: `enter(vp, vtl)`
  * copies the bank into that VTL's CPU (shared registers and RIP/RSP/RFLAGS always, control
  * registers, EFER, descriptor tables and selectors when the bank changed them), runs to the next
- * exit the loop handles (VMCALL, EPT violation, HLT, triple fault; the debug and unclaimed ports,
- * CPUID, MSRs and CR writes are answered here as the unintercepted hardware would), copies the
- * registers back and reports the exit in VMX terms. A spent budget is an external interrupt, a
- * write of the exit code an I/O exit; `ports(vp)` and `budgetSpent(vp)` tell the caller which.
+ * exit the loop handles, copies the registers back and reports the exit in VMX terms. The loop
+ * gets VMCALL, EPT violations, HLT, triple faults, I/O on ports other than the debug ports (DX
+ * form), RDMSR/WRMSR and MOV to CR0/CR4 — what the paravisor emulates or VTL1 intercepts
+ * (§13.16). Answered here: CPUID (as the CPU would), the debug ports 0xE9/0xF4 (devices nobody
+ * intercepts), and I/O with an immediate port (unclaimed: IN reads all ones). A spent budget and
+ * a write of the exit code are external interrupts (the host takes the CPU back);
+ * `budgetSpent(vp)` and `ports(vp).exitCode` tell the caller which.
  */
 export class X86Backing {
   private readonly vps = new Map<number, X86Vp>()
@@ -147,7 +163,7 @@ export class X86Backing {
     this.load(vp, vtl, context)
     const event = this.options.entryEvent?.(vp, vtl)
     if (event !== undefined) context.inject(event)
-    const exit = this.runToLoopExit(vp, context)
+    const exit = this.runToLoopExit(vp, vtl, context)
     this.store(vp, vtl, context)
     const vmx = toVmxExit(exit)
     return {
@@ -155,6 +171,7 @@ export class X86Backing {
       reason: vmx.reason,
       qualification: vmx.qualification,
       gpa: vmx.gpa,
+      gla: vmx.gla,
       instructionLength: vmx.instructionLength,
       cpl: Number(context.engine.readReg(X86Reg.CS) & 3n),
     }
@@ -197,7 +214,7 @@ export class X86Backing {
     this.vp(vp).context(last).copySharedStateTo(this.vp(vp).context(vtl))
   }
 
-  private runToLoopExit(vp: number, context: VtlContext): X86Exit {
+  private runToLoopExit(vp: number, vtl: GuestVtl, context: VtlContext): X86Exit {
     const ports = this.ports(vp)
     for (;;) {
       const budget = this.budgets.get(vp) ?? DEFAULT_MAX_INSTRUCTIONS
@@ -205,14 +222,18 @@ export class X86Backing {
       const { exit } = context.enter(budget)
       this.budgets.set(vp, Math.max(0, budget - (context.retired - before)))
       switch (exit.kind) {
-        case 'io':
-          if (!ports.handle(context, exit) || ports.exitCode !== undefined) return exit
+        case 'io': {
+          const debug = exit.port === DEBUG_CONSOLE_PORT || exit.port === DEBUG_EXIT_PORT
+          if ((!debug && !exit.immediate) || !ports.handle(context, exit)) return exit
+          if (ports.exitCode !== undefined) return { kind: 'instruction-limit', rip: exit.rip }
           continue
+        }
         case 'cpuid':
-        case 'rdmsr':
-        case 'wrmsr':
-        case 'cr-write':
           context.executeNatively(exit)
+          continue
+        case 'wrmsr':
+          if (this.options.wrmsr?.(vp, vtl, exit.msr, exit.value) !== true) return exit
+          context.skip(exit)
           continue
         case 'instruction-limit':
           this.spent.add(vp)
@@ -267,12 +288,6 @@ export class X86Backing {
     Object.assign(bank, state)
     const loaded = this.loadedState(vp, vtl)
     for (const name of CONTROL) loaded.control[name] = state[name]
-    for (const [name, reg] of SEGMENTS) {
-      const selector = Number(context.engine.readReg(reg))
-      const segment = bank[name]
-      if (segment !== undefined) segment.selector = selector
-      loaded.segments[name] = selector
-    }
     for (const [name, reg] of [
       ['gdtr', X86Reg.GDTR],
       ['idtr', X86Reg.IDTR],
@@ -281,6 +296,44 @@ export class X86Backing {
       const table = bank[name]
       if (table !== undefined) Object.assign(table, { base, limit })
       loaded[name] = { base, limit }
+    }
+    for (const [name, reg] of SEGMENTS) {
+      const selector = Number(context.engine.readReg(reg))
+      const segment = bank[name]
+      if (segment !== undefined && segment.selector !== loaded.segments[name]) {
+        // The hidden part is what the CPU loaded from the GDT with the selector.
+        Object.assign(segment, this.descriptor(loaded.gdtr, selector, segment))
+      }
+      if (segment !== undefined) segment.selector = selector
+      loaded.segments[name] = selector
+    }
+  }
+
+  /**
+   * A code or data descriptor of the GDT at `gdtr` (read from guest RAM: the loader's identity
+   * map makes its linear address physical): base, limit (granularity applied) and the attributes
+   * in the TLFS segment layout (access byte, then AVL/L/DB/G in bits 12–15). A null or
+   * out-of-table selector keeps the fields it had.
+   */
+  private descriptor(
+    gdtr: BankTable | undefined,
+    selector: number,
+    current: BankSegment
+  ): Partial<BankSegment> {
+    const index = selector & ~7
+    const { ram } = this.options
+    if (gdtr === undefined || index === 0 || index + 7 > gdtr.limit) return {}
+    const at = Number(gdtr.base) + index
+    if (at < 0 || at + 8 > ram.byteLength || current.attributes === undefined) return {}
+    const d = new DataView(ram.buffer, ram.byteOffset + at, 8).getBigUint64(0, true)
+    const access = Number((d >> 40n) & 0xffn)
+    const flags = Number((d >> 52n) & 0xfn)
+    const rawLimit = Number((d & 0xffffn) | (((d >> 48n) & 0xfn) << 16n))
+    const base = ((d >> 16n) & 0xff_ffffn) | (((d >> 56n) & 0xffn) << 24n)
+    return {
+      base,
+      limit: (flags & 8) !== 0 ? rawLimit * 0x1000 + 0xfff : rawLimit,
+      attributes: access | (flags << 12),
     }
   }
 

@@ -68,6 +68,12 @@ export class VtlContext {
   private readonly permissions: PagePermissionSource | undefined
   private readonly applied: Uint8Array
   private appliedVersion = -1
+  /**
+   * The shared XMM values this context holds while another VTL runs (read when it was switched
+   * away from, or copied in since); undefined: unknown. A switch writes only the ones that differ:
+   * a register write costs Unicorn several times a read.
+   */
+  private readonly xmmHeld: (Uint8Array | undefined)[] = []
   private readonly tlb = new Map<number, number>()
   private paging = false
   private cr3 = 0n
@@ -259,7 +265,9 @@ export class VtlContext {
   }
 
   writeXmm(index: number, bytes: Uint8Array): void {
-    this.engine.writeWide(X86Reg.XMM0 + this.xmmIndex(index), bytes)
+    const at = this.xmmIndex(index)
+    this.engine.writeWide(X86Reg.XMM0 + at, bytes)
+    this.xmmHeld[at] = undefined
   }
 
   /** An MSR as the guest sees it (EFER with the bits this CPU model cannot hold). */
@@ -276,7 +284,13 @@ export class VtlContext {
   /** Copies the state the VTLs share (GPRs but RSP, CR2, DR0–3, SSE/x87 control, XMM). */
   copySharedStateTo(other: VtlContext): void {
     other.engine.writeRegs(SHARED_REGISTERS_64, this.engine.readRegs(SHARED_REGISTERS_64))
-    for (const xmm of SHARED_XMM) other.engine.writeWide(xmm, this.engine.readWide(xmm, 16))
+    SHARED_XMM.forEach((xmm, i) => {
+      const value = this.engine.readWide(xmm, 16)
+      this.xmmHeld[i] = value
+      const held = other.xmmHeld[i]
+      if (held === undefined || !sameBytes(held, value)) other.engine.writeWide(xmm, value)
+      other.xmmHeld[i] = value
+    })
   }
 
   /** Re-applies this VTL's page permissions when the source changed since the last time. */
@@ -580,4 +594,10 @@ export class VtlContext {
     }
     return index
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }

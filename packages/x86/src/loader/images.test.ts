@@ -48,6 +48,19 @@ describe('loadImages', () => {
     expect(() => loadImages(ram, images)).toThrow(expect.objectContaining({ code }))
     expect(ram.every((b) => b === 0)).toBe(true)
   })
+
+  it('names the image whose file cannot be read', () => {
+    const images = [
+      { gpa: MIB, hex: '90' },
+      { gpa: 2 * MIB, file: '/nonexistent/k.bin' },
+    ]
+    expect(() => loadImages(Buffer.alloc(4 * MIB), images)).toThrow(
+      expect.objectContaining({
+        field: 'images[1].file',
+        message: 'image 1: file /nonexistent/k.bin cannot be read',
+      })
+    )
+  })
 })
 
 describe('buildLoaderTables', () => {

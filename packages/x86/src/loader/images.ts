@@ -27,7 +27,7 @@ function parseGpa(gpa: GuestImage['gpa']): bigint {
   })
 }
 
-function imageBytes(image: GuestImage, baseDir: string): Uint8Array {
+function imageBytes(image: GuestImage, baseDir: string, index: number): Uint8Array {
   if ((image.file === undefined) === (image.hex === undefined)) {
     throw new VtlError('E_INVALID_VALUE', 'an image has exactly one of file and hex', {
       field: 'images',
@@ -46,8 +46,8 @@ function imageBytes(image: GuestImage, baseDir: string): Uint8Array {
   try {
     return readFileSync(isAbsolute(file) ? file : resolve(baseDir, file))
   } catch (cause) {
-    throw new VtlError('E_INVALID_VALUE', `image file ${file} cannot be read`, {
-      field: 'file',
+    throw new VtlError('E_INVALID_VALUE', `image ${index}: file ${file} cannot be read`, {
+      field: `images[${index}].file`,
       cause,
     })
   }
@@ -64,9 +64,9 @@ export function loadImages(
   baseDir = '.'
 ): LoadedImage[] {
   const limit = BigInt(ram.byteLength - LOADER_AREA_BYTES)
-  const planned = images.map((image) => ({
+  const planned = images.map((image, index) => ({
     gpa: parseGpa(image.gpa),
-    bytes: imageBytes(image, baseDir),
+    bytes: imageBytes(image, baseDir, index),
   }))
   planned.forEach(({ gpa, bytes }, i) => {
     const end = gpa + BigInt(bytes.byteLength)

@@ -1,0 +1,134 @@
+import { VmcsField, endOfInterrupt, type GuestVtl, type L2VmIndex } from '@vtl/core'
+import type { L2Cpu, L2Progress, SimTd, VpEnterExit } from '@vtl/sim'
+import { eventFromEntryInterruptInfo } from '../cpu/entry-interrupt-info.js'
+import {
+  PageAccess,
+  accessFromGpaAttr,
+  type PagePermissionSource,
+} from '../cpu/page-permissions.js'
+import type { X86Event } from '../cpu/x86-exit.js'
+import { X86Backing } from '../backing/x86-backing.js'
+
+/**
+ * The L2 VMs of a software TD as real x86-64 CPUs (`SimTd.l2Cpu`): TDG.VP.ENTER into VM #1/#2
+ * runs VTL0/VTL1 of the VP on Unicorn over the TD's guest RAM, from and back into the engine's
+ * register banks (shared GPRs, per-VTL RIP/RSP/RFLAGS/CRs/segments: VMCS #1/#2, §6.4). Page
+ * permissions are the Secure EPT's GPA_ATTR of the VTL's L2 VM (re-read only after the module's
+ * Secure EPT changed); an event the paravisor injected (VM-entry interruption information and
+ * error code on that VMCS) is delivered through the guest's IDT as the entry starts, and so is
+ * an interrupt the entry preparation accepted (the guest ends it with an x2APIC EOI, MSR 0x80B).
+ */
+export class X86TdCpu implements L2Cpu {
+  /** The CPU layer (contexts per VP and VTL, debug ports, budgets). */
+  readonly backing: X86Backing
+  private readonly td: SimTd
+  private event: X86Event | undefined
+  /** Per VP and VTL, the in-service vectors already delivered through the guest's IDT. */
+  private readonly delivered = new Map<string, Set<number>>()
+
+  constructor(td: SimTd, ram: Uint8Array) {
+    this.td = td
+    this.backing = new X86Backing({
+      ram,
+      banks: {
+        shared: (vp) => td.engine.vp(vp).shared,
+        private: (vp, vtl) => td.engine.vp(vp).vtls[vtl].registers,
+      },
+      permissions: secureEptPermissions(td),
+      entryEvent: () => {
+        const event = this.event
+        this.event = undefined
+        return event
+      },
+      wrmsr: (vp, vtl, msr) => {
+        if (msr !== X2APIC_EOI) return false
+        this.deliveredSet(vp, vtl).delete(endOfInterrupt(td.engine, vp, vtl))
+        return true
+      },
+    })
+  }
+
+  enter(vp: number, vtl: GuestVtl, entryEvent: bigint | undefined): VpEnterExit {
+    if (entryEvent !== undefined) {
+      const vm = (vtl + 1) as L2VmIndex
+      const errorCode = this.td.module.vmcsRead(vp, vm, VmcsField.ENTRY_EXCEPTION_ERROR_CODE) ?? 0n
+      this.event = eventFromEntryInterruptInfo(Number(entryEvent & 0xffff_ffffn), Number(errorCode))
+    }
+    this.event ??= this.acceptedInterrupt(vp, vtl)
+    const exit = this.backing.enter(vp, vtl)
+    return {
+      exitReason: exit.reason,
+      exitQualification: exit.qualification,
+      gpa: exit.gpa,
+      gla: exit.gla,
+      instructionInfo: BigInt(exit.instructionLength) << 32n,
+      cpl: exit.cpl,
+    }
+  }
+
+  xmm(vp: number): readonly bigint[] {
+    return this.backing.xmm(vp)
+  }
+
+  startRun(vp: number, maxInstructions: number): void {
+    this.backing.setBudget(vp, maxInstructions)
+    this.backing.ports(vp).exitCode = undefined
+  }
+
+  progress(vp: number): L2Progress {
+    const ports = this.backing.ports(vp)
+    return {
+      console: ports.console,
+      instructions: this.backing.vp(vp).retired,
+      exitCode: ports.exitCode,
+      budgetSpent: this.backing.budgetSpent(vp),
+    }
+  }
+
+  close(): void {
+    this.backing.close()
+  }
+
+  /**
+   * The interrupt the entry preparation accepted for this VTL (IF set: it moved to in-service in
+   * the VTL's APIC) and the guest has not been given yet: delivered through its IDT like an
+   * external interrupt. The guest retires it with an x2APIC EOI write.
+   */
+  private acceptedInterrupt(vp: number, vtl: GuestVtl): X86Event | undefined {
+    const vector = this.td.engine.vp(vp).vtls[vtl].apic.highestInService()
+    const delivered = this.deliveredSet(vp, vtl)
+    if (vector < 0 || delivered.has(vector)) return undefined
+    delivered.add(vector)
+    return { vector }
+  }
+
+  private deliveredSet(vp: number, vtl: GuestVtl): Set<number> {
+    const key = `${vp}:${vtl}`
+    let set = this.delivered.get(key)
+    if (set === undefined) {
+      set = new Set()
+      this.delivered.set(key, set)
+    }
+    return set
+  }
+}
+
+/** The x2APIC EOI register (MSR 0x80B): a write retires the highest in-service vector. */
+const X2APIC_EOI = 0x80b
+
+/**
+ * A VTL's access to a page as its L2 VM's Secure EPT entry grants it: nothing outside RAM or on a
+ * page not accepted, else GPA_ATTR's R/W/KX (VM #1 = VTL0, VM #2 = VTL1).
+ */
+function secureEptPermissions(td: SimTd): PagePermissionSource {
+  const pages = Number(td.memoryBytes / 4096n)
+  return {
+    access: (vtl, gpn) => {
+      if (gpn >= pages) return PageAccess.NONE
+      const attr = td.module.pageAttr(gpn)
+      if (!attr.accepted) return PageAccess.NONE
+      return accessFromGpaAttr(vtl === 0 ? attr.vm1 : attr.vm2)
+    },
+    version: () => td.module.ept.version,
+  }
+}
