@@ -102,8 +102,13 @@ function takeException(guest: GuestVpState): number | undefined {
 }
 
 /** Runs core's loop once on `vp` with the guest playing `action`. */
-function run(td: SimTd, vp: number, action: GuestAction | undefined, prepared: boolean): VpRun {
-  const guest = td.guestVp(vp)
+function run(
+  td: SimTd,
+  guest: GuestVpState,
+  vp: number,
+  action: GuestAction | undefined,
+  prepared: boolean
+): VpRun {
   guest.action = action
   guest.readValue = undefined
   const hook = afterExit(td, vp, action)
@@ -150,12 +155,11 @@ export function guestStep(
     return { outcome: { vtl, result: { activeVtl: vtl } }, settled: false }
   }
   const guest = td.guestVp(vp)
-  const view: GuestView = { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
   let resumed: string | undefined
   const blocked = guest.blocked
   if (blocked !== undefined) {
     // RIP is still on the VMCALL: the guest executes it again.
-    const retry = run(td, vp, undefined, prepared)
+    const retry = run(td, guest, vp, undefined, prepared)
     prepared = true
     if (retry.exit?.kind === 'vmcall') {
       const outcome = retry.exit.outcome
@@ -175,11 +179,12 @@ export function guestStep(
     }
   }
   guest.exception = undefined
-  const step = run(td, vp, action, prepared)
+  const step = run(td, guest, vp, action, prepared)
   if (step.blocked !== undefined || step.exit === undefined) {
     const result = { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }
     return { outcome: { vtl: step.vtl, result }, settled: false }
   }
+  const view: GuestView = { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
   const result = exitResult(action, step.exit, view, guest.issued)
   if (resumed !== undefined) result.resumed = resumed
   const injected = takeException(guest)

@@ -46,8 +46,12 @@ export class SimTdBacking implements VpBacking {
     const td = this.td
     const exit = decode(td.vpEnter(vp, vtl), this.exit)
     if (exit.tdxStatus === 0) {
-      this.exitAt = td.tick(vp, td.cost.l2Exit)
-      if (exit.reason === VMCALL) td.tick(vp, td.cost.hypercallHandler)
+      // The exit, then (for a VMCALL) the hypercall handler: one clock advance for both.
+      const cost = td.cost
+      this.exitAt = td.tick(
+        vp,
+        exit.reason === VMCALL ? cost.l2Exit + cost.hypercallHandler : cost.l2Exit
+      )
     }
     return exit
   }

@@ -406,7 +406,7 @@ export class SimTd {
     this.currentVp = vp
     const { outcome, settled } = guestStep(this, vp, action, this.settled(vp))
     if (settled) this.settle(vp)
-    this.woken.delete(vp)
+    if (this.woken.size !== 0) this.woken.delete(vp)
     return outcome
   }
 

@@ -88,8 +88,14 @@ const ENTER_FLAGS: readonly TdxVmFlags[] = Array.from({ length: 16 }, (_, i) =>
   })
 )
 
+const ENTER_VM1 = 1n << 52n
+const ENTER_VM2 = 2n << 52n
+
 /** `ENTER_RCX.indexOf(rcx)` by value: -1 when a reserved bit is set. */
 function enterRcxIndex(rcx: bigint): number {
+  // The entries of a VTL switch first: VM #1 or #2 without invalidation.
+  if (rcx === ENTER_VM1) return 4
+  if (rcx === ENTER_VM2) return 8
   for (let i = 0; i < 16; i++) if (ENTER_RCX[i] === rcx) return i
   return -1
 }
@@ -369,7 +375,7 @@ export class SoftwareTdxModule implements TdcallPort {
   private enter(vp: number, rcx: bigint, rdx: bigint): TdcallOutput {
     // Checks in tdg_vp_enter's order. RDX: a 256-byte aligned private GPA
     // (rdx >> 12 >= privatePages exactly when rdx >= privatePages << 12).
-    if ((rdx & 0xffn) !== 0n || rdx >= this.privateGpaLimit) {
+    if (rdx !== 0n && ((rdx & 0xffn) !== 0n || rdx >= this.privateGpaLimit)) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RDX)
     }
     // RCX: bits 1:0 invalidation, 53:52 VM index, the rest reserved.
