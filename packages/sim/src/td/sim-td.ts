@@ -339,7 +339,7 @@ export class SimTd {
         exception: undefined,
         action: undefined,
         readValue: undefined,
-        xmm: Array.from({ length: 12 }, () => 0n),
+        xmm: new Array<bigint>(12).fill(0n),
       }
       this.guestVps[vp] = state
     }
