@@ -325,6 +325,23 @@ export class SoftwareTdxModule implements TdcallPort {
   }
 
   private vpWr(vp: number, id: bigint, value: bigint, mask: bigint): TdcallOutput {
+    const old = this.writeVpField(vp, id, value, mask)
+    if (typeof old !== 'bigint') return old
+    return { rax: SUCCESS, rcx: 0n, rdx: id, r8: old, r9: 0n, r10: 0n, r11: 0n }
+  }
+
+  /**
+   * TDG.VP.WR on `vp` as `tdcall` runs it, answering only RAX: for a host that writes many fields
+   * in a row (an initial context's ~43) and accounts for each call itself (no `onTdcall`).
+   */
+  vpWrStatus(vp: number, id: bigint, value: bigint, mask: bigint): bigint {
+    this.checkVp(vp)
+    const old = this.writeVpField(vp, id, value, mask)
+    return typeof old === 'bigint' ? SUCCESS : old.rax
+  }
+
+  /** TDG.VP.WR's checks and write: the old value, or the failure's output registers. */
+  private writeVpField(vp: number, id: bigint, value: bigint, mask: bigint): bigint | TdcallOutput {
     const spec = vpFieldSpec(id, this.numL2Vms)
     if (spec === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
     const writable = spec.writable
@@ -341,7 +358,7 @@ export class SoftwareTdxModule implements TdcallPort {
       next = (old & ~bits) | (value & bits)
     }
     if (next !== old) this.storeField(this.vp(vp), spec.slot, next)
-    return { rax: SUCCESS, rcx: 0n, rdx: id, r8: old, r9: 0n, r10: 0n, r11: 0n }
+    return old
   }
 
   private vmField(name: 'CONFIG_FLAGS' | 'TD_CTLS' | 'NUM_L2_VMS'): bigint {
