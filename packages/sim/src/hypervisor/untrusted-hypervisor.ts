@@ -180,8 +180,11 @@ export class UntrustedHypervisor implements HypervisorPort {
     if (this.vpVtl1.has(vp)) return { status: HvStatus.VtlAlreadyEnabled }
     this.vpVtl1.add(vp)
     const answer: Answer = { status: HvStatus.Success }
-    const firstNonZero = input.subarray(16).findIndex((b) => b !== 0)
-    if (firstNonZero >= 0) {
+    // The context's first non-zero byte (a loop: no callback per forwarded call).
+    let at = 16
+    while (at < 240 && input[at] === 0) at++
+    const firstNonZero = at - 16
+    if (at < 240) {
       answer.anomaly = {
         kind: 'enable-vp-context-not-zero',
         detail: `VP ${vp}: context byte ${firstNonZero} is not 0; on TDX the host gets a zeroed context`,
