@@ -82,7 +82,8 @@ export class SimTdBacking implements VpBacking {
     const before = td.enteredVtl[vp] as GuestVtl
     if (vtl === before) return
     td.enteredVtl[vp] = vtl
-    const reason = entryReasonOf(td.engine, td.engine.vp(vp))
+    // The entry reason only names the switch in the trace.
+    const reason = td.traceEvents ? entryReasonOf(td.engine, td.engine.vp(vp)) : 0
     td.vtlSwitch(vp, before, vtl, ENTRY_REASONS[reason] ?? '')
   }
 
