@@ -94,6 +94,11 @@ const loop = runVp
 const PREPARED: VpRunOptions = { prepared: true }
 const UNPREPARED: VpRunOptions = { prepared: false }
 
+/** Where the step's report reads the guest's registers and RAM. */
+function guestView(td: SimTd, guest: GuestVpState, vp: number): GuestView {
+  return { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
+}
+
 /** The exception the paravisor injected during the step (the VpPort records it), cleared. */
 function takeException(guest: GuestVpState): number | undefined {
   const vector = guest.exception
@@ -184,8 +189,12 @@ export function guestStep(
     const result = { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }
     return { outcome: { vtl: step.vtl, result }, settled: false }
   }
-  const view: GuestView = { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
-  const result = exitResult(action, step.exit, view, guest.issued)
+  const exit = step.exit
+  // A VTL switch reports nothing of its own (what `exitResult` answers): the round trip's path.
+  const result: StepResult =
+    exit.kind === 'vmcall' && exit.outcome.kind === 'vtl-switch'
+      ? {}
+      : exitResult(action, exit, guestView(td, guest, vp), guest.issued)
   if (resumed !== undefined) result.resumed = resumed
   const injected = takeException(guest)
   if (injected !== undefined && result.exception === undefined) {
