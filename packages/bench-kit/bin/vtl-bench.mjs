@@ -17,7 +17,15 @@ if (args[0] !== '--merge') {
 }
 const run = spawnSync(
   process.execPath,
-  ['--conditions=@vtl/source', '--import', 'tsx', join(here, '../src/cli.ts'), ...args],
+  // --expose-gc: the runner collects between samples (see measure.ts).
+  [
+    '--expose-gc',
+    '--conditions=@vtl/source',
+    '--import',
+    'tsx',
+    join(here, '../src/cli.ts'),
+    ...args,
+  ],
   { stdio: 'inherit' }
 )
 process.exit(run.status ?? 1)

@@ -199,7 +199,7 @@ export default defineSuite({
       id: 'memory.random-4k-toggles',
       kind: 'throughput',
       baseline: 'memory.random-4k-toggles-typed-array',
-      target: { value: 1_000_000, unit: 'ops/s' },
+      target: { value: 2_000_000, unit: 'ops/s' },
       note:
         'one random 4 KiB VTL0 permission change (R <-> ALL) over 50,000 pages of a 64 GiB guest ' +
         '(<= 100,000 runs) through GpaSpace.protectPages: ModifyVtlProtectionMask checks, map ' +

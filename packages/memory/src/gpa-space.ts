@@ -652,6 +652,15 @@ export class GpaSpace implements ProtectionPort {
       return { status: HvStatus.Success, processed: 0, plan: EMPTY_PLAN, executed: NONE_EXECUTED }
     this.map.assign(page, page + 1, to)
     const steps = diffPage(page, from, to, this.tdxConnect)
+    if (this.sink === undefined) {
+      // Nothing to run, nothing to undo: `settle`'s answer without its snapshots.
+      return {
+        status: HvStatus.Success,
+        processed: 0,
+        plan: new Plan(steps, this.maxLevel),
+        executed: NONE_EXECUTED,
+      }
+    }
     return this.settle([page, page + 1], [page, page + 1, from], steps)
   }
 

@@ -22,6 +22,13 @@ export class VtlApic {
     return highest(this.irr)
   }
 
+  /** Whether any vector is requested (`highestRequested() >= 0`; the entry path's quick test). */
+  anyRequested(): boolean {
+    const irr = this.irr
+    const low = (irr[0] ?? 0) | (irr[1] ?? 0) | (irr[2] ?? 0) | (irr[3] ?? 0)
+    return (low | (irr[4] ?? 0) | (irr[5] ?? 0) | (irr[6] ?? 0) | (irr[7] ?? 0)) !== 0
+  }
+
   highestInService(): number {
     return highest(this.isr)
   }

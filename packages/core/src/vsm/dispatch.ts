@@ -4,7 +4,13 @@ import { HvStatus } from '../hv/status.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
 import { ripAfterVmcall } from './handlers/vtl-switch.js'
-import { HYPERCALL_TABLE, type RepCall, type SimpleCall } from './hypercall-table.js'
+import {
+  HYPERCALL_TABLE,
+  type HypercallSpec,
+  type RepCall,
+  type SimpleCall,
+  type VtlSwitchCall,
+} from './hypercall-table.js'
 
 /** Register pairs a fast hypercall may use on TDX in 64-bit mode: RDX:R8 and XMM0–XMM5. */
 export const FAST_REGISTER_PAIRS = 7
@@ -65,6 +71,16 @@ export type HypercallOutcome =
   | { kind: 'exception'; vector: number; advanceRip: false }
   | { kind: 'vtl-switch'; vtl: GuestVtl; advanceRip: true }
 
+/** `HYPERCALL_TABLE` as an array by call code (an indexed load on every dispatch). */
+const SPEC_BY_CODE: (HypercallSpec | undefined)[] = []
+for (const [code, spec] of HYPERCALL_TABLE) SPEC_BY_CODE[code] = spec
+
+/** The VTL-switch outcomes, one frozen object per VTL (the round trip allocates none). */
+const VTL_SWITCH: readonly [HypercallOutcome, HypercallOutcome] = [
+  Object.freeze({ kind: 'vtl-switch', vtl: 0, advanceRip: true }),
+  Object.freeze({ kind: 'vtl-switch', vtl: 1, advanceRip: true }),
+]
+
 function complete(
   engine: VsmEngine,
   vp: number,
@@ -120,6 +136,29 @@ function fastInputBytes(registers: readonly bigint[], length: number): Uint8Arra
 }
 
 /**
+ * VtlCall or VtlReturn at CPL 0 (`spec` is its table entry): the handler, and #UD when it refuses.
+ * The VMCALL exit calls this directly for a control word that is just one of the two codes.
+ */
+export function dispatchVtlSwitch(
+  engine: VsmEngine,
+  vp: number,
+  spec: VtlSwitchCall,
+  control: bigint,
+  input: bigint
+): HypercallOutcome {
+  const state = engine.vp(vp)
+  const callerVtl = state.exitVtl
+  if (!spec.run(engine, vp, control, input)) {
+    return inject(engine, vp, callerVtl, HypercallException.InvalidOpcode)
+  }
+  return VTL_SWITCH[state.exitVtl]
+}
+
+/** The table entries of VtlCall and VtlReturn (for `dispatchVtlSwitch`). */
+export const VTL_CALL_SPEC = HYPERCALL_TABLE.get(0x11) as VtlSwitchCall
+export const VTL_RETURN_SPEC = HYPERCALL_TABLE.get(0x12) as VtlSwitchCall
+
+/**
  * The paravisor's hypercall dispatcher (hv1_hypercall `support.rs`, §1.5): CPL check, table
  * lookup, the generic control/buffer checks, the handler, and what the guest then sees. VtlCall
  * and VtlReturn bypass the generic checks. Reserved control bits are not checked (neither are
@@ -131,15 +170,19 @@ export function dispatchHypercall(engine: VsmEngine, request: HypercallRequest):
   const callerVtl = state.exitVtl
   if ((request.cpl ?? 0) !== 0)
     return inject(engine, vp, callerVtl, HypercallException.GeneralProtection)
-  const code = Number(request.control & 0xffffn)
-  const spec = HYPERCALL_TABLE.get(code)
+  // A control word that is just a call code (VtlCall/VtlReturn) needs no BigInt mask.
+  const word = request.control
+  const code = word >= 0n && word <= 0xffffn ? Number(word) : Number(word & 0xffffn)
+  const spec = SPEC_BY_CODE[code]
   if (spec === undefined) return complete(engine, vp, callerVtl, HvStatus.InvalidHypercallCode, 0)
   if (spec.kind === 'vtl') {
-    const input = request.vtlInput ?? state.shared.rax
-    if (!spec.run(engine, vp, request.control, input)) {
-      return inject(engine, vp, callerVtl, HypercallException.InvalidOpcode)
-    }
-    return { kind: 'vtl-switch', vtl: state.exitVtl, advanceRip: true }
+    return dispatchVtlSwitch(
+      engine,
+      vp,
+      spec,
+      request.control,
+      request.vtlInput ?? state.shared.rax
+    )
   }
 
   const control = decodeHypercallControl(request.control)

@@ -73,7 +73,9 @@ export class VsmEngine {
     this.dr6Shared = options.dr6Shared ?? false
     this.fixedBits = { ...DEFAULT_VMX_FIXED_BITS, ...options.fixedBits }
     this.xssSupported = (options.xssSupported ?? XSS_VALID) & XSS_VALID
-    this.vps = Array.from({ length: this.vpCount }, (_, index) => new VsmVp(index))
+    const vps: VsmVp[] = []
+    for (let index = 0; index < this.vpCount; index++) vps.push(new VsmVp(index))
+    this.vps = vps
 
     if (options.initializeShared === false) return
     // `from_availability` (check_guest_vsm_support, §2.1).

@@ -49,12 +49,17 @@ function contextRegisters(context: InitialVpContextX64): VtlRegisterWrite {
  * for an EnableVpVtl, apply the registers (TDG.VP.WR through the VpPort, then the engine's bank),
  * set the LAPIC running and, for a StartVp, pick the VTL that runs first.
  */
+/**
+ * The queued record is copied here, decoded and (on a failed write) queued again: one buffer for
+ * every call (a fresh ArrayBuffer per context costs more than decoding it).
+ */
+const record = new Uint8Array(INITIAL_CONTEXT_SIZE)
+
 function applyQueuedContext(
   engine: VsmEngine,
   vp: VsmVp,
   vtl: GuestVtl
 ): [PendingOperation, HvStatus] {
-  const record = new Uint8Array(INITIAL_CONTEXT_SIZE)
   const operation = engine.shared.takePendingContext(vp.index, vtl, record)
   if (operation === PendingOperation.None) return [operation, HvStatus.Success]
   if (vtl === 1 && !engine.shared.vtl1EnableCalled(vp.index)) {

@@ -95,6 +95,11 @@ const loop = runVp
 const PREPARED: VpRunOptions = { prepared: true }
 const UNPREPARED: VpRunOptions = { prepared: false }
 
+/** Where the step's report reads the guest's registers and RAM. */
+function guestView(td: SimTd, guest: GuestVpState, vp: number): GuestView {
+  return { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
+}
+
 /** The exception the paravisor injected during the step (the VpPort records it), cleared. */
 function takeException(guest: GuestVpState): number | undefined {
   const vector = guest.exception
@@ -103,8 +108,13 @@ function takeException(guest: GuestVpState): number | undefined {
 }
 
 /** Runs core's loop once on `vp` with the guest playing `action`. */
-function run(td: SimTd, vp: number, action: GuestAction | undefined, prepared: boolean): VpRun {
-  const guest = td.guestVp(vp)
+function run(
+  td: SimTd,
+  guest: GuestVpState,
+  vp: number,
+  action: GuestAction | undefined,
+  prepared: boolean
+): VpRun {
   guest.action = action
   guest.readValue = undefined
   const hook = afterExit(td, vp, action)
@@ -152,12 +162,11 @@ export function guestStep(
   }
   if (td.l2Cpu !== undefined) return codeStep(td, vp, action, prepared)
   const guest = td.guestVp(vp)
-  const view: GuestView = { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
   let resumed: string | undefined
   const blocked = guest.blocked
   if (blocked !== undefined) {
     // RIP is still on the VMCALL: the guest executes it again.
-    const retry = run(td, vp, undefined, prepared)
+    const retry = run(td, guest, vp, undefined, prepared)
     prepared = true
     const next = afterReissue(blocked, retry.exit)
     guest.blocked = next.blocked
@@ -168,12 +177,17 @@ export function guestStep(
     }
   }
   guest.exception = undefined
-  const step = run(td, vp, action, prepared)
+  const step = run(td, guest, vp, action, prepared)
   if (step.blocked !== undefined || step.exit === undefined) {
     const result = { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }
     return { outcome: { vtl: step.vtl, result }, settled: false }
   }
-  const result = exitResult(action, step.exit, view, guest.issued)
+  const exit = step.exit
+  // A VTL switch reports nothing of its own (what `exitResult` answers): the round trip's path.
+  const result: StepResult =
+    exit.kind === 'vmcall' && exit.outcome.kind === 'vtl-switch'
+      ? {}
+      : exitResult(action, exit, guestView(td, guest, vp), guest.issued)
   if (resumed !== undefined) result.resumed = resumed
   const injected = takeException(guest)
   if (injected !== undefined && result.exception === undefined) {

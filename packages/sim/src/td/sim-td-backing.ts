@@ -46,8 +46,12 @@ export class SimTdBacking implements VpBacking {
     const td = this.td
     const exit = decode(td.vpEnter(vp, vtl), this.exit)
     if (exit.tdxStatus === 0) {
-      this.exitAt = td.tick(vp, td.cost.l2Exit)
-      if (exit.reason === VMCALL) td.tick(vp, td.cost.hypercallHandler)
+      // The exit, then (for a VMCALL) the hypercall handler: one clock advance for both.
+      const cost = td.cost
+      this.exitAt = td.tick(
+        vp,
+        exit.reason === VMCALL ? cost.l2Exit + cost.hypercallHandler : cost.l2Exit
+      )
     }
     return exit
   }
@@ -79,7 +83,8 @@ export class SimTdBacking implements VpBacking {
     const before = td.enteredVtl[vp] as GuestVtl
     if (vtl === before) return
     td.enteredVtl[vp] = vtl
-    const reason = entryReasonOf(td.engine, td.engine.vp(vp))
+    // The entry reason only names the switch in the trace.
+    const reason = td.traceEvents ? entryReasonOf(td.engine, td.engine.vp(vp)) : 0
     td.vtlSwitch(vp, before, vtl, ENTRY_REASONS[reason] ?? '')
   }
 

@@ -88,8 +88,14 @@ const ENTER_FLAGS: readonly TdxVmFlags[] = Array.from({ length: 16 }, (_, i) =>
   })
 )
 
+const ENTER_VM1 = 1n << 52n
+const ENTER_VM2 = 2n << 52n
+
 /** `ENTER_RCX.indexOf(rcx)` by value: -1 when a reserved bit is set. */
 function enterRcxIndex(rcx: bigint): number {
+  // The entries of a VTL switch first: VM #1 or #2 without invalidation.
+  if (rcx === ENTER_VM1) return 4
+  if (rcx === ENTER_VM2) return 8
   for (let i = 0; i < 16; i++) if (ENTER_RCX[i] === rcx) return i
   return -1
 }
@@ -319,6 +325,23 @@ export class SoftwareTdxModule implements TdcallPort {
   }
 
   private vpWr(vp: number, id: bigint, value: bigint, mask: bigint): TdcallOutput {
+    const old = this.writeVpField(vp, id, value, mask)
+    if (typeof old !== 'bigint') return old
+    return { rax: SUCCESS, rcx: 0n, rdx: id, r8: old, r9: 0n, r10: 0n, r11: 0n }
+  }
+
+  /**
+   * TDG.VP.WR on `vp` as `tdcall` runs it, answering only RAX: for a host that writes many fields
+   * in a row (an initial context's ~43) and accounts for each call itself (no `onTdcall`).
+   */
+  vpWrStatus(vp: number, id: bigint, value: bigint, mask: bigint): bigint {
+    this.checkVp(vp)
+    const old = this.writeVpField(vp, id, value, mask)
+    return typeof old === 'bigint' ? SUCCESS : old.rax
+  }
+
+  /** TDG.VP.WR's checks and write: the old value, or the failure's output registers. */
+  private writeVpField(vp: number, id: bigint, value: bigint, mask: bigint): bigint | TdcallOutput {
     const spec = vpFieldSpec(id, this.numL2Vms)
     if (spec === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
     const writable = spec.writable
@@ -335,7 +358,7 @@ export class SoftwareTdxModule implements TdcallPort {
       next = (old & ~bits) | (value & bits)
     }
     if (next !== old) this.storeField(this.vp(vp), spec.slot, next)
-    return { rax: SUCCESS, rcx: 0n, rdx: id, r8: old, r9: 0n, r10: 0n, r11: 0n }
+    return old
   }
 
   private vmField(name: 'CONFIG_FLAGS' | 'TD_CTLS' | 'NUM_L2_VMS'): bigint {
@@ -369,7 +392,7 @@ export class SoftwareTdxModule implements TdcallPort {
   private enter(vp: number, rcx: bigint, rdx: bigint): TdcallOutput {
     // Checks in tdg_vp_enter's order. RDX: a 256-byte aligned private GPA
     // (rdx >> 12 >= privatePages exactly when rdx >= privatePages << 12).
-    if ((rdx & 0xffn) !== 0n || rdx >= this.privateGpaLimit) {
+    if (rdx !== 0n && ((rdx & 0xffn) !== 0n || rdx >= this.privateGpaLimit)) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RDX)
     }
     // RCX: bits 1:0 invalidation, 53:52 VM index, the rest reserved.

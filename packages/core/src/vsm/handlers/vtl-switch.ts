@@ -74,7 +74,8 @@ export function vtlReturn(
   vtl1.registers.rip = ripAfterVmcall(vtl1.registers.rip)
   // Release every TLB lock VTL1 holds on this VP (it locks VTL0's TLB).
   if (engine.shared.tlbLocked(vpIndex, 0)) engine.shared.setTlbLocked(vpIndex, 0, false)
-  if ((vtl1.synic.vina & VINA_AUTO_RESET) !== 0n) setVinaStatus(engine, vp, 0)
+  const vina = vtl1.synic.vina
+  if (vina !== 0n && (vina & VINA_AUTO_RESET) !== 0n) setVinaStatus(engine, vp, 0)
   vp.exitVtl = 0
   if (!fast) {
     // Into the shared RAX/RCX; without an assist page OpenHCL copies zeros (§13.9).

@@ -46,7 +46,7 @@ function quiet(engine: VsmEngine, state: VsmVp): boolean {
   const vtl0 = state.vtls[0]
   const vtl1 = state.vtls[1]
   if (vtl0.apic.nmiPending || vtl1.apic.nmiPending) return false
-  if (vtl0.apic.highestRequested() >= 0 || vtl1.apic.highestRequested() >= 0) return false
+  if (vtl0.apic.anyRequested() || vtl1.apic.anyRequested()) return false
   return state.vtl1?.vtl0ExitPendingEvent === undefined
 }
 

@@ -1,5 +1,11 @@
 import type { VsmEngine } from '../engine.js'
-import { dispatchHypercall, type HypercallOutcome } from '../dispatch.js'
+import {
+  VTL_CALL_SPEC,
+  VTL_RETURN_SPEC,
+  dispatchHypercall,
+  dispatchVtlSwitch,
+  type HypercallOutcome,
+} from '../dispatch.js'
 import type { VpBackingBase } from './vp-backing.js'
 import type { VpExit } from './vp-exit.js'
 
@@ -37,9 +43,10 @@ export function handleVmcall(
   if (exit.cpl !== 0) {
     outcome = dispatchHypercall(engine, { vp, control, cpl: exit.cpl })
   } else if (control === VTL_CALL || control === VTL_RETURN) {
-    // The VTL switch fast path (input in RAX, the engine's default); any other bits go the
-    // general way below, where the VtlCall/VtlReturn handlers refuse them.
-    outcome = dispatchHypercall(engine, { vp, control })
+    // The VTL switch fast path (input in RAX); any other bits go the general way below, where
+    // the VtlCall/VtlReturn handlers refuse them.
+    const spec = control === VTL_CALL ? VTL_CALL_SPEC : VTL_RETURN_SPEC
+    outcome = dispatchVtlSwitch(engine, vp, spec, control, regs.rax)
   } else if ((control & FAST) !== 0n) {
     outcome = dispatchHypercall(engine, {
       vp,

@@ -32,26 +32,35 @@ export interface VpExitRegisters {
   r12?: bigint
 }
 
-// The last R11 decoded and its instruction length: exits repeat (a VMCALL is always 3 bytes).
+// The last RAX and R11 decoded, and what they gave: exits repeat (a VMCALL is always 3 bytes, a
+// VTL round trip is VMCALL exits only), and turning a BigInt into a Number costs more than the
+// rest of the decode.
+let lastRax = 0n
+let lastStatus = 0
+let lastReason = 0
 let lastR11 = 0n
 let lastLength = 0
 
 /** Fills `into` (reused by hot callers) from TDG.VP.ENTER's output registers. */
 export function decodeVpExit(out: VpExitRegisters, into: VpExit = emptyVpExit()): VpExit {
-  // Comparisons before shifts: every BigInt operation allocates, and this runs on every exit.
-  const { rax, r11 } = out
-  const r12 = out.r12 ?? 0n
-  const small = rax >= 0n && rax <= 0xffff_ffffn
-  into.tdxStatus = small ? 0 : Number((rax >> 32n) & 0xffff_ffffn)
-  into.reason = (small ? Number(rax) : Number(rax & 0xffffn)) & 0xffff
+  const { rax, r11, r12 } = out
+  if (rax !== lastRax) {
+    // Comparisons before shifts: every BigInt operation allocates.
+    const small = rax >= 0n && rax <= 0xffff_ffffn
+    lastStatus = small ? 0 : Number((rax >> 32n) & 0xffff_ffffn)
+    lastReason = (small ? Number(rax) : Number(rax & 0xffffn)) & 0xffff
+    lastRax = rax
+  }
+  into.tdxStatus = lastStatus
+  into.reason = lastReason
   into.qualification = out.rcx
   into.gpa = out.r8
   if (r11 !== lastR11) {
-    lastR11 = r11
     lastLength = Number((r11 >> 32n) & 0xffff_ffffn)
+    lastR11 = r11
   }
   into.instructionLength = lastLength
-  into.cpl = r12 === 0n ? 0 : Number(r12 & 3n)
+  into.cpl = r12 === undefined || r12 === 0n ? 0 : Number(r12 & 3n)
   return into
 }
 
