@@ -113,7 +113,13 @@ export interface VtldAnswers {
   'mem.protect': RouteAnswer<'POST /v1/tds/{id}/memory/protect'>
   'mem.share': RouteAnswer<'POST /v1/tds/{id}/memory/share'>
   'mem.unshare': RouteAnswer<'POST /v1/tds/{id}/memory/unshare'>
-  'mem.show': { td: string; runs: RouteAnswer<'GET /v1/tds/{id}/memory/runs'>['runs'] }
+  /** The runs of every page, and the GPA range they cover (`end` exclusive), as `mem show --json` prints it. */
+  'mem.show': {
+    td: string
+    start: string
+    end: string
+    runs: RouteAnswer<'GET /v1/tds/{id}/memory/runs'>['runs']
+  }
   /** The trace document, or (with `out`) the file written. */
   trace: RouteAnswer<'GET /v1/tds/{id}/trace'> | { td: string; file: string; events: number }
   hypercall: RouteAnswer<'POST /v1/tds/{id}/hypercall'>

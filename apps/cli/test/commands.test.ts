@@ -42,14 +42,25 @@ describe('vtl mem show --scenario', () => {
     expect(text).toContain('class="legend"')
   })
 
-  it('prints the runs as JSON with hex GPAs', () => {
+  it('prints the runs as JSON in the schema of mem show --td (vtld’s memory runs)', () => {
     const r = vtl(['mem', 'show', '--scenario', join(SCENARIOS, 'canonical-boot.yaml'), '--json'])
     expect(r.code).toBe(0)
-    const doc = JSON.parse(r.stdout) as {
-      runs: { start: string; end: string; state: { vtl0?: number } }[]
-    }
-    const page = doc.runs.find((run) => run.start === '0x10000')
-    expect(page).toMatchObject({ end: '0x11000', state: { vtl0: 1 } })
+    const doc = JSON.parse(r.stdout) as { runs: unknown[] }
+    expect(Object.keys(doc)).toEqual(['scenario', 'start', 'end', 'runs'])
+    expect(doc).toMatchObject({ scenario: 'canonical-boot', start: '0x0', end: '0x4000000' })
+    expect(doc.runs).toContainEqual({
+      start: '0x10000',
+      size: '0x1000',
+      kind: 'ram',
+      visibility: 'private',
+      accepted: true,
+      locked: false,
+      vtl0: 'r---',
+      vtl1: 'rwxu',
+      overlay: { vtl0: false, vtl1: false },
+    })
+    const text = vtl(['mem', 'show', '--scenario', join(SCENARIOS, 'canonical-boot.yaml')])
+    expect(text.stdout).toMatch(/│ 0x10000 +│ 0x11000 +│ 4KiB +│ ram +│ private +│ r--- +│ rwxu +│/)
   })
 
   it('needs --td or --scenario (exit 2)', () => {
