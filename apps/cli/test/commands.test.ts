@@ -121,8 +121,12 @@ describe('vtl bench --from', () => {
   writeFileSync(file, JSON.stringify(doc))
 
   it('marks each figure against its target', () => {
-    const r = vtl(['bench', '--from', file])
+    // Wide enough for a row per line; in 80 columns the cells wrap.
+    const r = vtl(['bench', '--from', file], { COLUMNS: '200' })
     expect(r.code).toBe(0)
+    const narrow = vtl(['bench', '--from', file])
+    expect(Math.max(...narrow.stdout.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80)
+    expect(narrow.stdout).toContain('1 met, 1 missed, 1 without a target')
     const line = (id: string): string => r.stdout.split('\n').find((l) => l.includes(id)) ?? ''
     expect(line('sim.vtl-round-trip')).toMatch(/1,250,000 ops\/s.*≥ 1,000,000 ops\/s.*met/)
     expect(line('sim.boot-1024')).toMatch(/120 ms.*≤ 100 ms.*missed/)

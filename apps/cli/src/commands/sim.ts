@@ -7,6 +7,7 @@ import { checkOutputFile, isStdout, writeOutputFile } from '../output-file.js'
 import { progressBar } from '../output/progress.js'
 import { toJson } from '../output/json.js'
 import { renderTable } from '../output/table.js'
+import { outputWidth, wrapText } from '../output/width.js'
 import type { Colors } from '../output/colors.js'
 import {
   expandScenarioPaths,
@@ -37,7 +38,7 @@ function formatRun(run: ScenarioRun, c: Colors): string {
       )
     }
   }
-  return lines.join('\n')
+  return wrapText(lines.join('\n'), outputWidth(), '    ')
 }
 
 /** One row per file: verdict, scenario, steps, VTL switches, TDCALLs, forwarded hypercalls. */
