@@ -107,11 +107,8 @@ describe('vtl against vtld', () => {
     }
     // One schema with `mem show --scenario`: the source, the range shown, vtld's runs.
     expect(Object.keys(runs)).toEqual(['td', 'start', 'end', 'runs'])
-    expect(runs).toMatchObject({
-      td: expect.stringMatching(/^td-/),
-      start: '0x0',
-      end: '0x4000000',
-    })
+    expect(runs).toMatchObject({ start: '0x0', end: '0x4000000' })
+    expect((runs as unknown as { td: string }).td).toMatch(/^td-/)
     expect(runs.runs).toContainEqual(
       expect.objectContaining({ start: '0x10000', size: '0x1000', vtl0: 'r---' })
     )
