@@ -6,6 +6,7 @@ import {
   NoDaemonError,
   type ClientFactory,
   type TcpEndpoint,
+  type TraceFollow,
   type VtldClient,
   type VtldOp,
   type VtldAnswer,
@@ -243,15 +244,28 @@ export class HttpVtldClient implements VtldClient {
     }
   }
 
-  async *traceEvents(td: string, signal: AbortSignal): AsyncIterable<unknown> {
+  async *traceEvents(
+    td: string,
+    signal: AbortSignal,
+    follow: TraceFollow = {}
+  ): AsyncIterable<unknown> {
+    const from = follow.from ?? 'now'
     let id = td
-    let lastId: string | undefined
+    let lastId = typeof from === 'object' ? String(from.after) : undefined
     let connected = false
     let failures = 0
+    /** After a drop: tell why, wait, and say whether to try again. */
+    const retry = async (reason: string): Promise<boolean> => {
+      if (++failures > STREAM_RETRIES) return false
+      follow.onReconnect?.({ reason, attempt: failures, of: STREAM_RETRIES, after: lastId })
+      await sleep(STREAM_RETRY_MS, undefined, { signal }).catch(() => undefined)
+      return true
+    }
     while (!signal.aborted) {
       let response: IncomingMessage
       try {
-        response = await this.open(traceEventsRoute(id), {
+        // Resuming goes on after the last event; before any, the stream starts as asked.
+        response = await this.open(traceEventsRoute(id, lastId === undefined && from === 'now'), {
           op: 'trace',
           signal,
           headers: {
@@ -262,18 +276,16 @@ export class HttpVtldClient implements VtldClient {
       } catch (error) {
         if (isAborted(signal)) return
         // The first connection reports its failure; a dropped stream is resumed a few times.
-        if (!connected || ++failures > STREAM_RETRIES) throw error
-        await sleep(STREAM_RETRY_MS, undefined, { signal }).catch(() => undefined)
-        continue
+        if (!connected) throw error
+        const reason = error instanceof Error ? error.message : String(error)
+        if (await retry(reason)) continue
+        throw error
       }
       const status = response.statusCode ?? 0
       if (status !== 200) {
         const problem = problemFromAnswer(status, await readBody(response))
         // A daemon restarting answers 503 while it drains: resume once it is back.
-        if (connected && status === 503 && ++failures <= STREAM_RETRIES) {
-          await sleep(STREAM_RETRY_MS, undefined, { signal }).catch(() => undefined)
-          continue
-        }
+        if (connected && status === 503 && (await retry(problem.message))) continue
         if (!connected && problem.code === 'E_NO_TD') {
           const byName = await this.idOfName(td)
           if (byName !== undefined && byName !== id) {
@@ -284,22 +296,46 @@ export class HttpVtldClient implements VtldClient {
         throw problem
       }
       connected = true
-      failures = 0
       response.setEncoding('utf8')
       const parser = new SseParser()
+      let ended = 'vtld ended the stream'
       try {
         for await (const chunk of response) {
           for (const event of parser.push(chunk as string)) {
             if (event.id !== undefined) lastId = event.id
-            if (event.event === 'trace') yield JSON.parse(event.data) as unknown
+            if (event.event === 'trace') {
+              // Only a stream that gives events counts as resumed: one that keeps ending does not.
+              failures = 0
+              yield JSON.parse(event.data) as unknown
+            } else if (event.event === 'dropped') ended = droppedReason(event.data)
           }
         }
       } catch (error) {
         if (isAborted(signal)) return
         if (!(error instanceof Error) || !('code' in error)) throw error
+        ended = `the connection broke (${String(error.code)})`
+      }
+      if (isAborted(signal)) return
+      if (!(await retry(ended))) {
+        throw new CliError(
+          'E_STREAM',
+          `trace stream of ${td}: ${ended}; gave up after ${STREAM_RETRIES} attempts`,
+          ExitCode.Failed
+        )
       }
     }
   }
+}
+
+/** The reason in vtld's final `event: dropped` (`{reason, lastSeq}`), or the data as sent. */
+function droppedReason(data: string): string {
+  try {
+    const doc = JSON.parse(data) as { reason?: unknown }
+    if (typeof doc.reason === 'string') return `vtld dropped the stream: ${doc.reason}`
+  } catch {
+    // Not JSON: say what it was.
+  }
+  return `vtld dropped the stream: ${data}`
 }
 
 /** Read through a call: TypeScript keeps `signal.aborted` narrowed to false inside the loop. */

@@ -6,7 +6,7 @@ import { HvMapGpaFlags } from '@vtl/core'
 import { startDaemon } from '@vtl/daemon'
 import { afterAll, describe, expect, it } from 'vitest'
 import { GPA_SVG_COLORS, permissionColor } from '@vtl/memory-map'
-import { BIN, ROOT, vtlAsync } from './vtl.js'
+import { BIN, ROOT, vtlAsync, type VtlResult } from './vtl.js'
 
 // The built `vtl` against a real vtld (startDaemon from @vtl/daemon, in this process, on a
 // temporary socket): the commands a user types, their exit codes and their output.
@@ -175,38 +175,50 @@ describe('vtl against vtld', () => {
     expect((await vtl('td', 'delete', 'traced')).code).toBe(0)
   })
 
-  it("follows a TD's trace events until Ctrl-C", async () => {
+  it("follows a TD's trace events until Ctrl-C: from now, from the start, from a seq", async () => {
     await json('td', 'create', '--name', 'live', '--vps', '1', '--memory', '4MiB')
-    const child = spawn(
-      process.execPath,
-      [BIN, '--socket', socket, 'trace', '--td', 'live', '--follow', '--json'],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: undefined } }
-    )
-    let stdout = ''
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-    const firstEvent = new Promise<void>((resolve) => {
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        stdout += c
-        if (stdout.includes('\n')) resolve()
+    const hypercall = (): Promise<VtlResult> =>
+      vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'live')
+    await hypercall()
+    /** The first event `vtl trace --follow …` prints (hypercalls until it prints one), then Ctrl-C. */
+    const firstEvent = async (...from: string[]): Promise<{ seq: number; kind: string }> => {
+      const child = spawn(
+        process.execPath,
+        [BIN, '--socket', socket, 'trace', '--td', 'live', '--follow', '--json', ...from],
+        { cwd: ROOT, env: { ...process.env, NO_COLOR: undefined } }
+      )
+      let stdout = ''
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+      const printed = new Promise<void>((resolve) => {
+        child.stdout.setEncoding('utf8').on('data', (c: string) => {
+          stdout += c
+          if (stdout.includes('\n')) resolve()
+        })
       })
-    })
-    const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
-    // Hypercalls until the stream (which starts after the events recorded so far) shows one.
-    let sent = 0
-    while (!stdout.includes('\n') && sent < 50) {
-      await vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'live')
-      sent++
-      await Promise.race([firstEvent, new Promise((r) => setTimeout(r, 200))])
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
+      let sent = 0
+      while (!stdout.includes('\n') && sent < 50) {
+        await Promise.race([printed, new Promise((r) => setTimeout(r, 200))])
+        if (stdout.includes('\n')) break
+        await hypercall()
+        sent++
+      }
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(stderr).toBe('')
+      return JSON.parse(stdout.split('\n')[0] ?? '') as { seq: number; kind: string }
     }
-    child.kill('SIGINT')
-    expect(await exited).toBe(0)
-    expect(stderr).toBe('')
-    const first = JSON.parse(stdout.split('\n')[0] ?? '') as { seq: number; kind: string }
-    expect(first).toMatchObject({
-      seq: expect.any(Number) as number,
-      kind: expect.any(String) as string,
-    })
+    // The TD has events already: following from now does not print them again.
+    const now = await firstEvent()
+    expect(now.seq).toBeGreaterThan(0)
+    expect(now.kind).toEqual(expect.any(String))
+    expect((await firstEvent('--from', 'start')).seq).toBe(0)
+    expect((await firstEvent('--from', `#${now.seq}`)).seq).toBe(now.seq)
+    const refused = await vtl('trace', '--td', 'live', '--from', 'yesterday', '--follow')
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('--from')
+    expect((await vtl('trace', '--td', 'live', '--from', 'start')).code).toBe(2)
     expect((await vtl('td', 'delete', 'live', '--force')).code).toBe(0)
   })
 })
