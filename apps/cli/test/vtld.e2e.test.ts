@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HvMapGpaFlags } from '@vtl/core'
@@ -271,7 +271,47 @@ describe('vtl daemon start | status | stop', () => {
     expect(() => statSync(own)).toThrow()
     expect(() => statSync(`${own}.pid`)).toThrow()
     expect((await run('stop')).code).toBe(3)
-    expect(readFileSync(info.log, 'utf8')).toContain('vtld stopped')
+    // The log is JSON lines only (no start-up text, no plain-text errors).
+    const records = readFileSync(info.log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { name: string; msg: string })
+    expect(records.every((r) => r.name === 'vtld')).toBe(true)
+    expect(records.map((r) => r.msg)).toEqual(
+      expect.arrayContaining(['vtld listening', 'vtld stopped'])
+    )
+  })
+
+  it('says what a vtld killed with -9 left (socket, pid file); start replaces it, stop removes it', async () => {
+    const own = join(tmp, 'crash.sock')
+    const dataDir = join(tmp, 'crash-data')
+    const run = (...args: string[]) => vtlAsync(['--socket', own, 'daemon', ...args])
+    const killed = async (): Promise<number> => {
+      const pid = Number(readFileSync(`${own}.pid`, 'utf8'))
+      process.kill(pid, 'SIGKILL')
+      while (existsSync(`/proc/${pid}`)) await new Promise((r) => setTimeout(r, 50))
+      return pid
+    }
+    expect((await run('start', '--data-dir', dataDir)).code).toBe(0)
+    const first = await killed()
+    const left = `the socket ${own} and the pid file ${own}.pid left by vtld pid ${first} (not running)`
+
+    const status = await run('status')
+    expect(status.code).toBe(3)
+    expect(status.stderr).toContain(`vtl: ${left}: vtl --socket ${own} daemon start replaces them`)
+
+    const started = await run('start', '--data-dir', dataDir, '--json')
+    expect(started.code).toBe(0)
+    expect(started.stderr).toBe(`vtl: removing ${left}\n`)
+    const second = await killed()
+
+    const stopped = await run('stop')
+    expect(stopped.code).toBe(3)
+    expect(stopped.stderr).toContain(
+      `vtl: removed the socket ${own} and the pid file ${own}.pid left by vtld pid ${second} (not running)\n`
+    )
+    expect(existsSync(own)).toBe(false)
+    expect(existsSync(`${own}.pid`)).toBe(false)
   })
 
   it('will not stop a vtld it did not start', async () => {
