@@ -172,6 +172,32 @@ describe('vtl completion', () => {
   })
 
   it.each([
+    ['the files after sim run', ['sim', 'run', 'canonical-b'], 'canonical-boot.yaml'],
+    [
+      'the files after sim check, past other files',
+      ['sim', 'check', 'x.yaml', 'canonical-b'],
+      'canonical-boot.yaml',
+    ],
+    ['a file for --trace', ['sim', 'run', '--trace', 'canonical-b'], 'canonical-boot.yaml'],
+    ['a file for td restore', ['td', 'restore', 'canonical-b'], 'canonical-boot.yaml'],
+    ['nothing for a number', ['vsm', 'enable-vp', '--vp', ''], ''],
+    ['flags when a flag is typed', ['sim', 'run', '--se'], '--seed'],
+  ])('bash completes %s', (_name, typed, expected) => {
+    const script = join(tmp, 'vtl.bash')
+    writeFileSync(script, vtl(['completion', 'bash']).stdout)
+    const words = ['vtl', ...typed].map((w) => `'${w}'`).join(' ')
+    const out = execFileSync(
+      'bash',
+      [
+        '-c',
+        `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _vtl; echo "\${COMPREPLY[@]}"`,
+      ],
+      { encoding: 'utf8', cwd: SCENARIOS }
+    )
+    expect(out.trim()).toBe(expected)
+  })
+
+  it.each([
     ['zsh', ['-n']],
     ['fish', ['-n']],
   ] as const)('writes a %s script that the shell parses (when it is installed)', (shell, flags) => {

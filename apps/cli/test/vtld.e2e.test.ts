@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HvMapGpaFlags } from '@vtl/core'
@@ -161,6 +161,45 @@ describe('vtl against vtld', () => {
       expect(await vtl('td', 'delete', td, '--force')).toMatchObject({ code: 0 })
     }
     expect((await vtl('td', 'show', 'demo')).code).toBe(2)
+  })
+
+  it('completes TD names from the daemon the command line names (bash)', async () => {
+    await json('td', 'create', '--name', 'completed', '--vps', '1', '--memory', '4MiB')
+    const names = await vtl('td', 'list', '--names')
+    expect(names.stdout.split('\n')).toContain('completed')
+    // `vtl` on PATH, as an installed completion script calls it.
+    const bin = join(tmp, 'bin')
+    mkdirSync(bin, { recursive: true })
+    writeFileSync(join(bin, 'vtl'), `#!/bin/sh\nexec ${process.execPath} ${BIN} "$@"\n`, {
+      mode: 0o755,
+    })
+    const script = join(tmp, 'vtl.bash')
+    writeFileSync(script, (await vtl('completion', 'bash')).stdout)
+    // Not spawnSync: the daemon answers from this process.
+    const complete = (...typed: string[]): Promise<string> => {
+      const words = ['vtl', ...typed].map((w) => `'${w}'`).join(' ')
+      const child = spawn(
+        'bash',
+        [
+          '-c',
+          `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _vtl; echo "\${COMPREPLY[@]}"`,
+        ],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } }
+      )
+      let out = ''
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c))
+      return new Promise((resolve) =>
+        child.once('close', () => {
+          resolve(out.trim())
+        })
+      )
+    }
+    expect(await complete('--socket', socket, 'td', 'show', 'compl')).toBe('completed')
+    expect(await complete('--socket', socket, 'vsm', 'status', '--td', 'compl')).toBe('completed')
+    // Another socket, no daemon: nothing to offer, and no error on the terminal.
+    expect(await complete('--socket', join(tmp, 'none.sock'), 'td', 'show', '')).toBe('')
+    expect((await vtl('td', 'delete', 'completed')).code).toBe(0)
   })
 
   it("writes a TD's trace for Perfetto", async () => {
