@@ -349,11 +349,24 @@ async function readSnapshot(file: string): Promise<unknown> {
   } catch (error) {
     throw badInput(`${file}: cannot read`, error)
   }
+  let doc: unknown
   try {
-    return JSON.parse(text) as unknown
+    doc = JSON.parse(text) as unknown
   } catch (error) {
     throw badInput(`${file}: not a TD snapshot (not JSON)`, error)
   }
+  // The daemon checks every field; a document that is no snapshot at all is said so here.
+  const { version, options } = (typeof doc === 'object' && doc !== null ? doc : {}) as {
+    version?: unknown
+    options?: unknown
+  }
+  if (version !== 1 || typeof options !== 'object' || options === null) {
+    const got = version === undefined ? 'no version' : `version ${JSON.stringify(version)}`
+    throw badInput(
+      `${file}: not a TD snapshot written by vtl td save (${got}; a snapshot has version 1 and options)`
+    )
+  }
+  return doc
 }
 
 export const defaultClientFactory: ClientFactory = (socket, tcp) => new HttpVtldClient(socket, tcp)
