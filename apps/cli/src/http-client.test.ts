@@ -318,8 +318,7 @@ describe('HttpVtldClient: answers', () => {
   it('td save writes the snapshot 0600 and td restore sends it back', async () => {
     const snapshot = {
       version: 1,
-      vps: 2,
-      memory: '0x4000000',
+      options: { vps: 2, memory: '0x4000000' },
       engine: { big: '0xffffffffffffffff' },
     }
     const { socket, seen } = await stub({
@@ -347,7 +346,7 @@ describe('HttpVtldClient: answers', () => {
     expect(JSON.parse(seen.at(-1)?.body ?? '')).toEqual({ name: 'copy', snapshot })
   })
 
-  it('td restore refuses a file that is missing or not JSON (exit 2) without sending it', async () => {
+  it('td restore refuses a file that is missing, not JSON or no snapshot (exit 2) without sending it', async () => {
     const { socket, seen } = await stub({
       'GET /healthz': (_req, res) => {
         json(res, 200, { ok: true })
@@ -356,7 +355,9 @@ describe('HttpVtldClient: answers', () => {
     const client = new HttpVtldClient(socket)
     const bad = join(dir, 'bad.json')
     writeFileSync(bad, '{not json')
-    for (const file of [bad, join(dir, 'absent.json')]) {
+    const other = join(dir, 'other.json')
+    writeFileSync(other, '{"version": 2}')
+    for (const file of [bad, join(dir, 'absent.json'), other]) {
       await expect(client.request({ op: 'td.restore', file })).rejects.toMatchObject({
         code: 'E_BAD_INPUT',
         exitCode: ExitCode.BadInput,
