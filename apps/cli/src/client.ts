@@ -113,7 +113,13 @@ export interface VtldAnswers {
   'mem.protect': RouteAnswer<'POST /v1/tds/{id}/memory/protect'>
   'mem.share': RouteAnswer<'POST /v1/tds/{id}/memory/share'>
   'mem.unshare': RouteAnswer<'POST /v1/tds/{id}/memory/unshare'>
-  'mem.show': { td: string; runs: RouteAnswer<'GET /v1/tds/{id}/memory/runs'>['runs'] }
+  /** The runs of every page, and the GPA range they cover (`end` exclusive), as `mem show --json` prints it. */
+  'mem.show': {
+    td: string
+    start: string
+    end: string
+    runs: RouteAnswer<'GET /v1/tds/{id}/memory/runs'>['runs']
+  }
   /** The trace document, or (with `out`) the file written. */
   trace: RouteAnswer<'GET /v1/tds/{id}/trace'> | { td: string; file: string; events: number }
   hypercall: RouteAnswer<'POST /v1/tds/{id}/hypercall'>
@@ -130,10 +136,29 @@ export interface VtldClient {
   /** Sends one request; resolves with the daemon's answer (typed by the daemon's routes). */
   request<R extends VtldRequest>(request: R): Promise<VtldAnswer<R>>
   /**
-   * A TD's trace events as they happen (after the ones already recorded), until `signal` aborts;
-   * a dropped stream is resumed where it stopped.
+   * A TD's trace events from `follow.from` on, until `signal` aborts; a dropped stream is resumed
+   * after the last event it gave (`follow.onReconnect` is told each attempt).
    */
-  traceEvents(td: string, signal: AbortSignal): AsyncIterable<unknown>
+  traceEvents(td: string, signal: AbortSignal, follow?: TraceFollow): AsyncIterable<unknown>
+}
+
+/** Where a followed trace starts, and who hears about a stream being resumed. */
+export interface TraceFollow {
+  /**
+   * `now` (default): only events recorded from now on; `start`: every kept event first;
+   * `{ after }`: the kept events after that seq first.
+   */
+  from?: 'now' | 'start' | { after: number }
+  onReconnect?: (notice: ReconnectNotice) => void
+}
+
+/** A dropped trace stream being resumed: why, and after which event. */
+export interface ReconnectNotice {
+  reason: string
+  attempt: number
+  of: number
+  /** The seq of the last event received (the stream resumes after it), if any. */
+  after: string | undefined
 }
 
 /** Thrown by a client that cannot reach `vtld` (exit code 3). */

@@ -8,7 +8,7 @@ import { createServer as createNetServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { NoDaemonError, type VtldRequest } from './client.js'
+import { NoDaemonError, type ReconnectNotice, type VtldRequest } from './client.js'
 import { DaemonProblemError } from './daemon-problem.js'
 import { ExitCode } from './errors.js'
 import { HttpVtldClient } from './http-client.js'
@@ -299,6 +299,8 @@ describe('HttpVtldClient: answers', () => {
     })
     expect(answer).toEqual({
       td: 'd',
+      start: '0x0',
+      end: '0x4000',
       runs: [
         { start: '0x0', size: '0x1000' },
         { start: '0x1000', size: '0x1000' },
@@ -316,8 +318,7 @@ describe('HttpVtldClient: answers', () => {
   it('td save writes the snapshot 0600 and td restore sends it back', async () => {
     const snapshot = {
       version: 1,
-      vps: 2,
-      memory: '0x4000000',
+      options: { vps: 2, memory: '0x4000000' },
       engine: { big: '0xffffffffffffffff' },
     }
     const { socket, seen } = await stub({
@@ -345,7 +346,7 @@ describe('HttpVtldClient: answers', () => {
     expect(JSON.parse(seen.at(-1)?.body ?? '')).toEqual({ name: 'copy', snapshot })
   })
 
-  it('td restore refuses a file that is missing or not JSON (exit 2) without sending it', async () => {
+  it('td restore refuses a file that is missing, not JSON or no snapshot (exit 2) without sending it', async () => {
     const { socket, seen } = await stub({
       'GET /healthz': (_req, res) => {
         json(res, 200, { ok: true })
@@ -354,7 +355,9 @@ describe('HttpVtldClient: answers', () => {
     const client = new HttpVtldClient(socket)
     const bad = join(dir, 'bad.json')
     writeFileSync(bad, '{not json')
-    for (const file of [bad, join(dir, 'absent.json')]) {
+    const other = join(dir, 'other.json')
+    writeFileSync(other, '{"version": 2}')
+    for (const file of [bad, join(dir, 'absent.json'), other]) {
       await expect(client.request({ op: 'td.restore', file })).rejects.toMatchObject({
         code: 'E_BAD_INPUT',
         exitCode: ExitCode.BadInput,
@@ -410,7 +413,63 @@ describe('HttpVtldClient: trace events (SSE)', () => {
     }
     expect(events).toEqual([{ seq: 1 }, { seq: 2 }, { seq: 3 }])
     expect(seen.map((s) => s.headers['last-event-id'])).toEqual([undefined, '2'])
+    // From now (the default) at first; a resume goes on after the last event instead.
+    expect(seen.map((s) => s.url)).toEqual([
+      '/v1/tds/d/trace/events?from=now',
+      '/v1/tds/d/trace/events',
+    ])
     expect(seen[0]?.headers.accept).toBe('text/event-stream')
+  })
+
+  it.each([
+    ['start', 'start' as const, '/v1/tds/d/trace/events', undefined],
+    ['after a seq', { after: 4 }, '/v1/tds/d/trace/events', '4'],
+  ])('starts from %s when asked', async (_name, from, url, lastEventId) => {
+    const { socket, seen } = await stub({
+      'GET /v1/tds/d/trace/events': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write('event: trace\nid: 5\ndata: {"seq":5}\n\n')
+      },
+    })
+    const stop = new AbortController()
+    const events: unknown[] = []
+    for await (const event of new HttpVtldClient(socket).traceEvents('d', stop.signal, { from })) {
+      events.push(event)
+      stop.abort()
+    }
+    expect(events).toEqual([{ seq: 5 }])
+    expect(seen.map((s) => [s.url, s.headers['last-event-id']])).toEqual([[url, lastEventId]])
+  })
+
+  it('says why and after which event it reconnects (a dropped reader, an ended stream)', async () => {
+    let connection = 0
+    const { socket } = await stub({
+      'GET /v1/tds/d/trace/events': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        const n = connection++
+        if (n === 0) {
+          res.write('event: trace\nid: 1\ndata: {"seq":1}\n\n')
+          res.end('event: dropped\ndata: {"reason":"the reader fell behind","lastSeq":1}\n\n')
+        } else if (n === 1) res.end()
+        else res.write('event: trace\nid: 2\ndata: {"seq":2}\n\n')
+      },
+    })
+    const stop = new AbortController()
+    const notices: ReconnectNotice[] = []
+    const stream = new HttpVtldClient(socket).traceEvents('d', stop.signal, {
+      onReconnect: (n) => notices.push(n),
+    })
+    const events: unknown[] = []
+    for await (const event of stream) {
+      events.push(event)
+      if (events.length === 2) stop.abort()
+    }
+    expect(events).toEqual([{ seq: 1 }, { seq: 2 }])
+    expect(notices).toEqual([
+      { reason: 'vtld dropped the stream: the reader fell behind', attempt: 1, of: 10, after: '1' },
+      // A stream that ends without events is a failure too: the count goes on.
+      { reason: 'vtld ended the stream', attempt: 2, of: 10, after: '1' },
+    ])
   })
 
   it('waits out a daemon that answers 503 while it restarts', async () => {

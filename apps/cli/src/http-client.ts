@@ -1,10 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { formatHex } from '@vtl/core/schemas'
 import {
   NoDaemonError,
   type ClientFactory,
   type TcpEndpoint,
+  type TraceFollow,
   type VtldClient,
   type VtldOp,
   type VtldAnswer,
@@ -225,7 +227,10 @@ export class HttpVtldClient implements VtldClient {
           runs.push(...page.runs)
           cursor = page.next ?? undefined
         } while (cursor !== undefined)
-        return { td: r.td, runs }
+        const last = runs[runs.length - 1]
+        const start = runs[0]?.start ?? formatHex(r.start ?? 0n)
+        const end = last === undefined ? start : formatHex(BigInt(last.start) + BigInt(last.size))
+        return { td: r.td, start, end, runs }
       }
       case 'trace': {
         const doc = await send(r)
@@ -239,15 +244,28 @@ export class HttpVtldClient implements VtldClient {
     }
   }
 
-  async *traceEvents(td: string, signal: AbortSignal): AsyncIterable<unknown> {
+  async *traceEvents(
+    td: string,
+    signal: AbortSignal,
+    follow: TraceFollow = {}
+  ): AsyncIterable<unknown> {
+    const from = follow.from ?? 'now'
     let id = td
-    let lastId: string | undefined
+    let lastId = typeof from === 'object' ? String(from.after) : undefined
     let connected = false
     let failures = 0
+    /** After a drop: tell why, wait, and say whether to try again. */
+    const retry = async (reason: string): Promise<boolean> => {
+      if (++failures > STREAM_RETRIES) return false
+      follow.onReconnect?.({ reason, attempt: failures, of: STREAM_RETRIES, after: lastId })
+      await sleep(STREAM_RETRY_MS, undefined, { signal }).catch(() => undefined)
+      return true
+    }
     while (!signal.aborted) {
       let response: IncomingMessage
       try {
-        response = await this.open(traceEventsRoute(id), {
+        // Resuming goes on after the last event; before any, the stream starts as asked.
+        response = await this.open(traceEventsRoute(id, lastId === undefined && from === 'now'), {
           op: 'trace',
           signal,
           headers: {
@@ -258,18 +276,16 @@ export class HttpVtldClient implements VtldClient {
       } catch (error) {
         if (isAborted(signal)) return
         // The first connection reports its failure; a dropped stream is resumed a few times.
-        if (!connected || ++failures > STREAM_RETRIES) throw error
-        await sleep(STREAM_RETRY_MS, undefined, { signal }).catch(() => undefined)
-        continue
+        if (!connected) throw error
+        const reason = error instanceof Error ? error.message : String(error)
+        if (await retry(reason)) continue
+        throw error
       }
       const status = response.statusCode ?? 0
       if (status !== 200) {
         const problem = problemFromAnswer(status, await readBody(response))
         // A daemon restarting answers 503 while it drains: resume once it is back.
-        if (connected && status === 503 && ++failures <= STREAM_RETRIES) {
-          await sleep(STREAM_RETRY_MS, undefined, { signal }).catch(() => undefined)
-          continue
-        }
+        if (connected && status === 503 && (await retry(problem.message))) continue
         if (!connected && problem.code === 'E_NO_TD') {
           const byName = await this.idOfName(td)
           if (byName !== undefined && byName !== id) {
@@ -280,22 +296,46 @@ export class HttpVtldClient implements VtldClient {
         throw problem
       }
       connected = true
-      failures = 0
       response.setEncoding('utf8')
       const parser = new SseParser()
+      let ended = 'vtld ended the stream'
       try {
         for await (const chunk of response) {
           for (const event of parser.push(chunk as string)) {
             if (event.id !== undefined) lastId = event.id
-            if (event.event === 'trace') yield JSON.parse(event.data) as unknown
+            if (event.event === 'trace') {
+              // Only a stream that gives events counts as resumed: one that keeps ending does not.
+              failures = 0
+              yield JSON.parse(event.data) as unknown
+            } else if (event.event === 'dropped') ended = droppedReason(event.data)
           }
         }
       } catch (error) {
         if (isAborted(signal)) return
         if (!(error instanceof Error) || !('code' in error)) throw error
+        ended = `the connection broke (${String(error.code)})`
+      }
+      if (isAborted(signal)) return
+      if (!(await retry(ended))) {
+        throw new CliError(
+          'E_STREAM',
+          `trace stream of ${td}: ${ended}; gave up after ${STREAM_RETRIES} attempts`,
+          ExitCode.Failed
+        )
       }
     }
   }
+}
+
+/** The reason in vtld's final `event: dropped` (`{reason, lastSeq}`), or the data as sent. */
+function droppedReason(data: string): string {
+  try {
+    const doc = JSON.parse(data) as { reason?: unknown }
+    if (typeof doc.reason === 'string') return `vtld dropped the stream: ${doc.reason}`
+  } catch {
+    // Not JSON: say what it was.
+  }
+  return `vtld dropped the stream: ${data}`
 }
 
 /** Read through a call: TypeScript keeps `signal.aborted` narrowed to false inside the loop. */
@@ -309,11 +349,24 @@ async function readSnapshot(file: string): Promise<unknown> {
   } catch (error) {
     throw badInput(`${file}: cannot read`, error)
   }
+  let doc: unknown
   try {
-    return JSON.parse(text) as unknown
+    doc = JSON.parse(text) as unknown
   } catch (error) {
     throw badInput(`${file}: not a TD snapshot (not JSON)`, error)
   }
+  // The daemon checks every field; a document that is no snapshot at all is said so here.
+  const { version, options } = (typeof doc === 'object' && doc !== null ? doc : {}) as {
+    version?: unknown
+    options?: unknown
+  }
+  if (version !== 1 || typeof options !== 'object' || options === null) {
+    const got = version === undefined ? 'no version' : `version ${JSON.stringify(version)}`
+    throw badInput(
+      `${file}: not a TD snapshot written by vtl td save (${got}; a snapshot has version 1 and options)`
+    )
+  }
+  return doc
 }
 
 export const defaultClientFactory: ClientFactory = (socket, tcp) => new HttpVtldClient(socket, tcp)

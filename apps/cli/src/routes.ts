@@ -222,7 +222,7 @@ export function routeOf(r: VtldRequest, input: RouteInput = {}): Route {
   }
 }
 
-/** The SSE stream of a TD's trace events. */
-export function traceEventsRoute(id: string): Route {
-  return call('GET /v1/tds/{id}/trace/events', { id }, {})
+/** The SSE stream of a TD's trace events (`fromNow`: without the kept ones first). */
+export function traceEventsRoute(id: string, fromNow = false): Route {
+  return call('GET /v1/tds/{id}/trace/events', { id }, fromNow ? { query: { from: 'now' } } : {})
 }

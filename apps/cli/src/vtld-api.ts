@@ -371,7 +371,7 @@ export interface VtldRoutes {
   }
   "GET /v1/tds/{id}/trace/events": {
     params: { id: string }
-    query: Record<string, never>
+    query: { from?: "now" }
     body: undefined
     answer: unknown
   }

@@ -42,14 +42,25 @@ describe('vtl mem show --scenario', () => {
     expect(text).toContain('class="legend"')
   })
 
-  it('prints the runs as JSON with hex GPAs', () => {
+  it('prints the runs as JSON in the schema of mem show --td (vtld’s memory runs)', () => {
     const r = vtl(['mem', 'show', '--scenario', join(SCENARIOS, 'canonical-boot.yaml'), '--json'])
     expect(r.code).toBe(0)
-    const doc = JSON.parse(r.stdout) as {
-      runs: { start: string; end: string; state: { vtl0?: number } }[]
-    }
-    const page = doc.runs.find((run) => run.start === '0x10000')
-    expect(page).toMatchObject({ end: '0x11000', state: { vtl0: 1 } })
+    const doc = JSON.parse(r.stdout) as { runs: unknown[] }
+    expect(Object.keys(doc)).toEqual(['scenario', 'start', 'end', 'runs'])
+    expect(doc).toMatchObject({ scenario: 'canonical-boot', start: '0x0', end: '0x4000000' })
+    expect(doc.runs).toContainEqual({
+      start: '0x10000',
+      size: '0x1000',
+      kind: 'ram',
+      visibility: 'private',
+      accepted: true,
+      locked: false,
+      vtl0: 'r---',
+      vtl1: 'rwxu',
+      overlay: { vtl0: false, vtl1: false },
+    })
+    const text = vtl(['mem', 'show', '--scenario', join(SCENARIOS, 'canonical-boot.yaml')])
+    expect(text.stdout).toMatch(/│ 0x10000 +│ 0x11000 +│ 4KiB +│ ram +│ private +│ r--- +│ rwxu +│/)
   })
 
   it('needs --td or --scenario (exit 2)', () => {
@@ -114,8 +125,12 @@ describe('vtl bench --from', () => {
   writeFileSync(file, JSON.stringify(doc))
 
   it('marks each figure against its target', () => {
-    const r = vtl(['bench', '--from', file])
+    // Wide enough for a row per line; in 80 columns the cells wrap.
+    const r = vtl(['bench', '--from', file], { COLUMNS: '200' })
     expect(r.code).toBe(0)
+    const narrow = vtl(['bench', '--from', file])
+    expect(Math.max(...narrow.stdout.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80)
+    expect(narrow.stdout).toContain('1 met, 1 missed, 1 without a target')
     const line = (id: string): string => r.stdout.split('\n').find((l) => l.includes(id)) ?? ''
     expect(line('sim.vtl-round-trip')).toMatch(/1,250,000 ops\/s.*≥ 1,000,000 ops\/s.*met/)
     expect(line('sim.boot-1024')).toMatch(/120 ms.*≤ 100 ms.*missed/)
@@ -158,6 +173,32 @@ describe('vtl completion', () => {
       { encoding: 'utf8' }
     )
     expect(out.split('\n').slice(0, 2)).toEqual(['enable-partition enable-vp', '--parallel'])
+  })
+
+  it.each([
+    ['the files after sim run', ['sim', 'run', 'canonical-b'], 'canonical-boot.yaml'],
+    [
+      'the files after sim check, past other files',
+      ['sim', 'check', 'x.yaml', 'canonical-b'],
+      'canonical-boot.yaml',
+    ],
+    ['a file for --trace', ['sim', 'run', '--trace', 'canonical-b'], 'canonical-boot.yaml'],
+    ['a file for td restore', ['td', 'restore', 'canonical-b'], 'canonical-boot.yaml'],
+    ['nothing for a number', ['vsm', 'enable-vp', '--vp', ''], ''],
+    ['flags when a flag is typed', ['sim', 'run', '--se'], '--seed'],
+  ])('bash completes %s', (_name, typed, expected) => {
+    const script = join(tmp, 'vtl.bash')
+    writeFileSync(script, vtl(['completion', 'bash']).stdout)
+    const words = ['vtl', ...typed].map((w) => `'${w}'`).join(' ')
+    const out = execFileSync(
+      'bash',
+      [
+        '-c',
+        `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _vtl; echo "\${COMPREPLY[@]}"`,
+      ],
+      { encoding: 'utf8', cwd: SCENARIOS }
+    )
+    expect(out.trim()).toBe(expected)
   })
 
   it.each([

@@ -31,6 +31,18 @@ describe('vtl demo', () => {
     expect(summary).not.toMatch(/^├/m)
   })
 
+  it('fits every line in 80 columns off a terminal, or in $COLUMNS', () => {
+    const widest = (text: string): number => Math.max(...text.split('\n').map((l) => l.length))
+    expect(widest(r.stdout)).toBeLessThanOrEqual(80)
+    const narrow = vtl(['demo'], { COLUMNS: '60' })
+    expect(narrow.code).toBe(0)
+    expect(widest(narrow.stdout)).toBeLessThanOrEqual(60)
+    // A long step line wraps under its action, JSON between its fields.
+    expect(narrow.stdout).toMatch(
+      /VP0 VTL0 {2}write 4 B at 0x10000 = 0xdeadbeef →\n {25}ok=false intercept=\{"toVtl":1,\n {25}"accessType"/
+    )
+  })
+
   it('prints summaries and reports with --json', () => {
     const j = vtl(['demo', '--json'])
     expect(j.code).toBe(0)

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startDaemon } from '@vtl/daemon'
@@ -44,6 +44,48 @@ describe('the repository invocation in scripts', () => {
       file: 'scenarios/canonical-boot.yaml',
     })
   })
+})
+
+describe('pnpm start', () => {
+  const hasScript = spawnSync('script', ['--version']).status === 0
+
+  it.skipIf(!hasScript)(
+    'builds, runs vtld until Ctrl-C, and ends without a lifecycle failure',
+    async () => {
+      const run = join(tmp, 'start-run')
+      mkdirSync(run, { mode: 0o700 })
+      // script(1) gives pnpm a terminal; Ctrl-C is the byte 0x03 typed on it.
+      const child = spawn('script', ['-qfec', 'npx -y pnpm@10.34.9 start', '/dev/null'], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1', XDG_RUNTIME_DIR: run, INIT_CWD: undefined },
+      })
+      let out = ''
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c))
+      const exited = new Promise<void>((resolve) =>
+        child.once('close', () => {
+          resolve()
+        })
+      )
+      await new Promise<void>((resolve, reject) => {
+        const poll = setInterval(() => {
+          if (out.includes('try:')) {
+            clearInterval(poll)
+            resolve()
+          } else if (child.exitCode !== null) {
+            clearInterval(poll)
+            reject(new Error(`pnpm start ended before vtld listened:\n${out}`))
+          }
+        }, 100)
+      })
+      child.stdin.write('\u0003')
+      await exited
+      expect(out).toContain('"msg":"vtld stopped"')
+      expect(out).not.toContain('ELIFECYCLE')
+      expect(out).not.toContain('Command failed')
+    },
+    300_000
+  )
 })
 
 describe('versions', () => {

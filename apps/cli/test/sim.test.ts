@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { MultiReportSchema, ReportSchema } from './report-schema.js'
-import { SCENARIOS, vtl } from './vtl.js'
+import { BIN, ROOT, SCENARIOS, vtl } from './vtl.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'vtl-cli-sim-'))
 const bundled = readdirSync(SCENARIOS).filter((f) => /\.(ya?ml|json)$/.test(f))
@@ -182,5 +183,48 @@ describe('vtl sim check', () => {
     const r = vtl(['sim', 'check', file('broken.yaml', 'version: [1\n')])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('broken.yaml')
+  })
+
+  describe('progress on a terminal', () => {
+    // A file over the 1 MiB at which a check on a terminal shows its progress.
+    const steps = Array.from(
+      { length: 15_000 },
+      (_, i) =>
+        `  - vp: 0\n    write: { gpa: 0x10000, size: 4, value: ${i} }\n    expect: { ok: true }`
+    )
+    const big = file(
+      'big.yaml',
+      `${PASSING.slice(0, PASSING.indexOf('steps:'))}steps:\n${steps.join('\n')}\n`
+    )
+    const hasScript = spawnSync('script', ['--version']).status === 0
+
+    it.skipIf(!hasScript)(
+      'shows the phase and the steps validated on stderr, then clears it',
+      () => {
+        // script(1) gives vtl a terminal; its output is what that terminal showed.
+        const r = spawnSync(
+          'script',
+          ['-qfec', `${process.execPath} ${BIN} sim check ${big}`, '/dev/null'],
+          {
+            cwd: ROOT,
+            encoding: 'utf8',
+            env: { ...process.env, NO_COLOR: '1', COLUMNS: '120' },
+            timeout: 120_000,
+          }
+        )
+        expect(r.status).toBe(0)
+        expect(r.stdout).toContain(`${big}: reading YAML`)
+        expect(r.stdout).toMatch(/: \d+ of 15000 steps valid/)
+        expect(r.stdout).toContain(`valid ${big}: tiny, 15000 steps on 2 VP(s)`)
+      }
+    )
+
+    it('shows nothing on a pipe or with --json', () => {
+      for (const args of [[], ['--json']]) {
+        const r = vtl(['sim', 'check', big, ...args])
+        expect(r.code).toBe(0)
+        expect(r.stderr).toBe('')
+      }
+    })
   })
 })

@@ -21,7 +21,13 @@ export function vtl(
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+    env: {
+      ...process.env,
+      NO_COLOR: undefined,
+      FORCE_COLOR: undefined,
+      COLUMNS: undefined,
+      ...env,
+    },
     timeout: 120_000,
   })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
@@ -38,7 +44,13 @@ export function vtlAsync(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+      env: {
+        ...process.env,
+        NO_COLOR: undefined,
+        FORCE_COLOR: undefined,
+        COLUMNS: undefined,
+        ...env,
+      },
       timeout: 120_000,
     })
     let stdout = ''

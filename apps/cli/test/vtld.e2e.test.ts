@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HvMapGpaFlags } from '@vtl/core'
 import { startDaemon } from '@vtl/daemon'
 import { afterAll, describe, expect, it } from 'vitest'
 import { GPA_SVG_COLORS, permissionColor } from '@vtl/memory-map'
-import { BIN, ROOT, vtlAsync } from './vtl.js'
+import { BIN, ROOT, vtlAsync, type VtlResult } from './vtl.js'
 
 // The built `vtl` against a real vtld (startDaemon from @vtl/daemon, in this process, on a
 // temporary socket): the commands a user types, their exit codes and their output.
@@ -105,6 +105,10 @@ describe('vtl against vtld', () => {
     const runs = (await json('mem', 'show', '--td', 'demo')) as {
       runs: { start: string; size: string; vtl0: string }[]
     }
+    // One schema with `mem show --scenario`: the source, the range shown, vtld's runs.
+    expect(Object.keys(runs)).toEqual(['td', 'start', 'end', 'runs'])
+    expect(runs).toMatchObject({ start: '0x0', end: '0x4000000' })
+    expect((runs as unknown as { td: string }).td).toMatch(/^td-/)
     expect(runs.runs).toContainEqual(
       expect.objectContaining({ start: '0x10000', size: '0x1000', vtl0: 'r---' })
     )
@@ -159,6 +163,45 @@ describe('vtl against vtld', () => {
     expect((await vtl('td', 'show', 'demo')).code).toBe(2)
   })
 
+  it('completes TD names from the daemon the command line names (bash)', async () => {
+    await json('td', 'create', '--name', 'completed', '--vps', '1', '--memory', '4MiB')
+    const names = await vtl('td', 'list', '--names')
+    expect(names.stdout.split('\n')).toContain('completed')
+    // `vtl` on PATH, as an installed completion script calls it.
+    const bin = join(tmp, 'bin')
+    mkdirSync(bin, { recursive: true })
+    writeFileSync(join(bin, 'vtl'), `#!/bin/sh\nexec ${process.execPath} ${BIN} "$@"\n`, {
+      mode: 0o755,
+    })
+    const script = join(tmp, 'vtl.bash')
+    writeFileSync(script, (await vtl('completion', 'bash')).stdout)
+    // Not spawnSync: the daemon answers from this process.
+    const complete = (...typed: string[]): Promise<string> => {
+      const words = ['vtl', ...typed].map((w) => `'${w}'`).join(' ')
+      const child = spawn(
+        'bash',
+        [
+          '-c',
+          `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _vtl; echo "\${COMPREPLY[@]}"`,
+        ],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } }
+      )
+      let out = ''
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c))
+      return new Promise((resolve) =>
+        child.once('close', () => {
+          resolve(out.trim())
+        })
+      )
+    }
+    expect(await complete('--socket', socket, 'td', 'show', 'compl')).toBe('completed')
+    expect(await complete('--socket', socket, 'vsm', 'status', '--td', 'compl')).toBe('completed')
+    // Another socket, no daemon: nothing to offer, and no error on the terminal.
+    expect(await complete('--socket', join(tmp, 'none.sock'), 'td', 'show', '')).toBe('')
+    expect((await vtl('td', 'delete', 'completed')).code).toBe(0)
+  })
+
   it("writes a TD's trace for Perfetto", async () => {
     await json('td', 'create', '--name', 'traced', '--vps', '1', '--memory', '4MiB')
     await vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'traced')
@@ -171,38 +214,50 @@ describe('vtl against vtld', () => {
     expect((await vtl('td', 'delete', 'traced')).code).toBe(0)
   })
 
-  it("follows a TD's trace events until Ctrl-C", async () => {
+  it("follows a TD's trace events until Ctrl-C: from now, from the start, from a seq", async () => {
     await json('td', 'create', '--name', 'live', '--vps', '1', '--memory', '4MiB')
-    const child = spawn(
-      process.execPath,
-      [BIN, '--socket', socket, 'trace', '--td', 'live', '--follow', '--json'],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: undefined } }
-    )
-    let stdout = ''
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-    const firstEvent = new Promise<void>((resolve) => {
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        stdout += c
-        if (stdout.includes('\n')) resolve()
+    const hypercall = (): Promise<VtlResult> =>
+      vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'live')
+    await hypercall()
+    /** The first event `vtl trace --follow …` prints (hypercalls until it prints one), then Ctrl-C. */
+    const firstEvent = async (...from: string[]): Promise<{ seq: number; kind: string }> => {
+      const child = spawn(
+        process.execPath,
+        [BIN, '--socket', socket, 'trace', '--td', 'live', '--follow', '--json', ...from],
+        { cwd: ROOT, env: { ...process.env, NO_COLOR: undefined } }
+      )
+      let stdout = ''
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+      const printed = new Promise<void>((resolve) => {
+        child.stdout.setEncoding('utf8').on('data', (c: string) => {
+          stdout += c
+          if (stdout.includes('\n')) resolve()
+        })
       })
-    })
-    const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
-    // Hypercalls until the stream (which starts after the events recorded so far) shows one.
-    let sent = 0
-    while (!stdout.includes('\n') && sent < 50) {
-      await vtl('hypercall', '0x000d', 'ffffffffffffffff 01 00 0000 00000000', '--td', 'live')
-      sent++
-      await Promise.race([firstEvent, new Promise((r) => setTimeout(r, 200))])
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
+      let sent = 0
+      while (!stdout.includes('\n') && sent < 50) {
+        await Promise.race([printed, new Promise((r) => setTimeout(r, 200))])
+        if (stdout.includes('\n')) break
+        await hypercall()
+        sent++
+      }
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(stderr).toBe('')
+      return JSON.parse(stdout.split('\n')[0] ?? '') as { seq: number; kind: string }
     }
-    child.kill('SIGINT')
-    expect(await exited).toBe(0)
-    expect(stderr).toBe('')
-    const first = JSON.parse(stdout.split('\n')[0] ?? '') as { seq: number; kind: string }
-    expect(first).toMatchObject({
-      seq: expect.any(Number) as number,
-      kind: expect.any(String) as string,
-    })
+    // The TD has events already: following from now does not print them again.
+    const now = await firstEvent()
+    expect(now.seq).toBeGreaterThan(0)
+    expect(now.kind).toEqual(expect.any(String))
+    expect((await firstEvent('--from', 'start')).seq).toBe(0)
+    expect((await firstEvent('--from', `#${now.seq}`)).seq).toBe(now.seq)
+    const refused = await vtl('trace', '--td', 'live', '--from', 'yesterday', '--follow')
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('--from')
+    expect((await vtl('trace', '--td', 'live', '--from', 'start')).code).toBe(2)
     expect((await vtl('td', 'delete', 'live', '--force')).code).toBe(0)
   })
 })
@@ -255,7 +310,47 @@ describe('vtl daemon start | status | stop', () => {
     expect(() => statSync(own)).toThrow()
     expect(() => statSync(`${own}.pid`)).toThrow()
     expect((await run('stop')).code).toBe(3)
-    expect(readFileSync(info.log, 'utf8')).toContain('vtld stopped')
+    // The log is JSON lines only (no start-up text, no plain-text errors).
+    const records = readFileSync(info.log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { name: string; msg: string })
+    expect(records.every((r) => r.name === 'vtld')).toBe(true)
+    expect(records.map((r) => r.msg)).toEqual(
+      expect.arrayContaining(['vtld listening', 'vtld stopped'])
+    )
+  })
+
+  it('says what a vtld killed with -9 left (socket, pid file); start replaces it, stop removes it', async () => {
+    const own = join(tmp, 'crash.sock')
+    const dataDir = join(tmp, 'crash-data')
+    const run = (...args: string[]) => vtlAsync(['--socket', own, 'daemon', ...args])
+    const killed = async (): Promise<number> => {
+      const pid = Number(readFileSync(`${own}.pid`, 'utf8'))
+      process.kill(pid, 'SIGKILL')
+      while (existsSync(`/proc/${pid}`)) await new Promise((r) => setTimeout(r, 50))
+      return pid
+    }
+    expect((await run('start', '--data-dir', dataDir)).code).toBe(0)
+    const first = await killed()
+    const left = `the socket ${own} and the pid file ${own}.pid left by vtld pid ${first} (not running)`
+
+    const status = await run('status')
+    expect(status.code).toBe(3)
+    expect(status.stderr).toContain(`vtl: ${left}: vtl --socket ${own} daemon start replaces them`)
+
+    const started = await run('start', '--data-dir', dataDir, '--json')
+    expect(started.code).toBe(0)
+    expect(started.stderr).toBe(`vtl: removing ${left}\n`)
+    const second = await killed()
+
+    const stopped = await run('stop')
+    expect(stopped.code).toBe(3)
+    expect(stopped.stderr).toContain(
+      `vtl: removed the socket ${own} and the pid file ${own}.pid left by vtld pid ${second} (not running)\n`
+    )
+    expect(existsSync(own)).toBe(false)
+    expect(existsSync(`${own}.pid`)).toBe(false)
   })
 
   it('will not stop a vtld it did not start', async () => {

@@ -83,6 +83,11 @@ export interface TdMeta {
   memory: string
   gpaWidth: 48 | 52
   mbec: boolean
+  /**
+   * The journal seq of the record that created the TD (create or restore): `td list` order. A
+   * snapshot stored before vtld kept it lacks it; replay then takes the snapshot's seq.
+   */
+  created?: number
 }
 
 /** A stored TD snapshot covering the TD's records up to `seq`. */

@@ -93,10 +93,19 @@ function banner(daemon: Daemon, defaultSocket: boolean): string {
   return `${lines.join('\n')}\n`
 }
 
+// stderr is vtld's log: one JSON object per line (pino), Node's own warnings and the reason vtld
+// could not start included, so a log file (`vtl daemon start`'s vtld.log) is JSON lines only.
+// stdout is for people: the start-up text, --help, --version. Bad arguments (exit 2 before
+// anything starts) print the usage text instead.
+const log = pino({ name: 'vtld' }, pino.destination({ dest: 2, sync: true }))
+process.removeAllListeners('warning')
+process.on('warning', (warning) => {
+  log.warn({ warning: warning.name }, warning.message)
+})
+
 async function main(): Promise<number | undefined> {
   // Everything vtld creates (journal, WAL, lock, token) is the user's alone.
   process.umask(0o077)
-  const log = pino({ name: 'vtld' }, pino.destination({ dest: 2, sync: true }))
   const { values } = parseArgs({
     options: {
       socket: { type: 'string' },
@@ -189,22 +198,26 @@ main().then(
   },
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error)
+    const code = (error as { code?: unknown }).code
+    const usage =
+      error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+    if (usage) {
+      process.stderr.write(`vtld: ${message}\n${USAGE}`)
+      process.exit(2)
+    }
     const refused =
       error instanceof DataDirLockedError ||
       error instanceof OwnershipError ||
       (VtlError.isInstance(error) && error.field === 'token-file')
     if (refused) {
-      process.stderr.write(`vtld: ${message}\n`)
+      log.fatal(message)
       process.exit(2)
     }
     if (error instanceof BackendRefusedError) {
-      for (const reason of error.reasons) process.stderr.write(`vtld: backend refused: ${reason}\n`)
+      for (const reason of error.reasons) log.fatal({ reason }, `backend refused: ${reason}`)
       process.exit(2)
     }
-    const code = (error as { code?: unknown }).code
-    const usage =
-      error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
-    process.stderr.write(`vtld: ${message}\n${usage ? USAGE : ''}`)
-    process.exit(usage ? 2 : 1)
+    log.fatal({ err: error }, message)
+    process.exit(1)
   }
 )

@@ -72,3 +72,9 @@ export function restoredMeta(td: string, name: string | undefined, snapshot: TdS
     mbec: options.mbecCapable,
   }
 }
+
+/** Creation order: the created seq, then the id (TDs from before vtld kept it tie at 0). */
+export function byCreation(a: TdEntry, b: TdEntry): number {
+  const order = (a.meta.created ?? 0) - (b.meta.created ?? 0)
+  return order !== 0 ? order : a.meta.td < b.meta.td ? -1 : a.meta.td > b.meta.td ? 1 : 0
+}

@@ -66,6 +66,8 @@ export function replayJournal(
       )
     }
     entry.lastSeq = stored.seq
+    // A snapshot stored before vtld kept the creation seq: its own seq keeps the order stable.
+    entry.meta.created ??= stored.seq
     covered.set(stored.meta.td, stored.seq)
   }
   for (const { seq, record } of journal.entries()) {
@@ -87,6 +89,7 @@ export function replayJournal(
     const entry = tds.get(record.td)
     if (entry !== undefined) {
       entry.lastSeq = seq
+      entry.meta.created ??= seq
       entry.sinceSnapshot++
     }
   }

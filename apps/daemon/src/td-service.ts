@@ -30,6 +30,7 @@ import { runRangeSteps, runSteps, type Mutation } from './step-runner.js'
 import {
   DEFAULT_TRACE_LIMIT,
   buildTd,
+  byCreation,
   enterTd,
   recorded,
   restoredMeta,
@@ -235,6 +236,8 @@ export class TdService {
           entry.failure = mutation.panic
         }
         entry.lastSeq = seq
+        // A TD's first record is its create or restore record.
+        entry.meta.created ??= seq
         entry.sinceSnapshot += mutation.records.length
         this.fanout.publish(entry)
         if (entry.sinceSnapshot >= this.snapshotEvery) {
@@ -433,8 +436,9 @@ export class TdService {
     }
   }
 
+  /** Every TD in creation order (the journal seq of its create or restore record), restarts too. */
   list(): TdView[] {
-    return [...this.tds.values()].map((entry) => tdView(entry))
+    return [...this.tds.values()].sort(byCreation).map((entry) => tdView(entry))
   }
 
   show(id: string): TdView {

@@ -5,7 +5,8 @@ import { ProblemError } from './problem.js'
 import type { TdService } from './td-service.js'
 
 // GET /v1/tds/{id}/trace/events: the TD's trace events as server-sent events (`event: trace`,
-// `id: <seq>`), first the kept ones after Last-Event-ID, then live ones as commands produce them,
+// `id: <seq>`), first the kept ones after Last-Event-ID (none with `from=now` and no
+// Last-Event-ID), then live ones as commands produce them,
 // with comment heartbeats. The stream ends when the client goes away, the TD is deleted or the
 // daemon closes its streams.
 
@@ -26,9 +27,12 @@ export function traceStream(
   tds: TdService,
   id: string,
   heartbeatMs: number,
-  maxBuffered = SSE_MAX_BUFFERED
+  maxBuffered = SSE_MAX_BUFFERED,
+  fromNow = false
 ): Response {
-  let last = lastEventId(c.req.header('last-event-id'))
+  const resumeFrom = c.req.header('last-event-id')
+  let last = lastEventId(resumeFrom)
+  const backlogWanted = !fromNow || resumeFrom !== undefined
   return streamSSE(c, async (stream) => {
     const pending: TraceEvent[] = []
     let ended = false
@@ -73,7 +77,8 @@ export function traceStream(
     try {
       let backlog: TraceEvent[]
       try {
-        backlog = await tds.traceEvents(id, last)
+        // Asked for even when not wanted (then none): it tells a TD deleted in between.
+        backlog = await tds.traceEvents(id, backlogWanted ? last : Number.MAX_SAFE_INTEGER)
       } catch (error) {
         // Deleted (force) between the request and the first read: the stream just ends.
         if (error instanceof ProblemError && error.code === 'E_NO_TD') return

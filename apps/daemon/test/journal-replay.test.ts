@@ -54,4 +54,29 @@ describe('journal replay', () => {
     expect(journal.records().map((record) => record.op)).toEqual(['td.create'])
     journal.close()
   })
+
+  it('lists the TDs in creation order after a restart, snapshotted or not', async () => {
+    const file = tempDb()
+    const journal = new Journal(file)
+    // A snapshot after every second record: some TDs come back from snapshots, some from records.
+    const tds = new TdService(journal, { snapshotEvery: 2 })
+    const spec = { vps: 1, memory: 1n << 20n, gpaWidth: 48 as const, mbec: true }
+    const names = ['zulu', 'alpha', 'mike', 'bravo', 'yankee', 'charlie']
+    for (const name of names) tds.create({ ...spec, name })
+    // Two of them take a second record: a snapshot of each replaces its create record.
+    for (const name of ['mike', 'charlie']) {
+      const id = tds.list().find((td) => td.name === name)?.id ?? ''
+      expect(await tds.hypercall(id, ENABLE_PARTITION_VTL)).toMatchObject({ status: 'Success' })
+    }
+    expect(tds.list().map((td) => td.name)).toEqual(names)
+    const snapshotted = journal.snapshots().map((s) => s.meta.name)
+    expect(snapshotted.sort()).toEqual(['charlie', 'mike'])
+    journal.close()
+
+    for (let restart = 0; restart < 2; restart++) {
+      const reopened = new Journal(file)
+      expect(new TdService(reopened).list().map((td) => td.name)).toEqual(names)
+      reopened.close()
+    }
+  })
 })

@@ -48,7 +48,7 @@ describe('vtld process', () => {
     const dir = tempDir()
     const socket = join(dir, 'vtld.sock')
     const args = ['--socket', socket, '--data-dir', join(dir, 'data')]
-    const { child, stdout } = await startVtld(args, socket)
+    const { child, stdout, stderr } = await startVtld(args, socket)
     expect(stdout()).toContain(`vtld listening on ${socket}`)
     expect(stdout()).toContain(
       `vtl --socket ${socket} td create --name demo --vps 2 --memory 64MiB`
@@ -66,6 +66,14 @@ describe('vtld process', () => {
     child.kill('SIGTERM')
     expect(await exited(child)).toBe(0)
     expect(existsSync(socket)).toBe(false)
+    // stderr is the log: JSON lines only, from listening to stopped.
+    const log = stderr()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string })
+    expect(log.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['vtld listening', 'vtld shutting down', 'vtld stopped'])
+    )
 
     const restarted = await startVtld([...args, '--quiet'], socket)
     expect(restarted.stdout()).toBe('')
@@ -99,8 +107,10 @@ describe('vtld process', () => {
       { cwd: PKG, encoding: 'utf8' }
     )
     expect(second.status).toBe(2)
-    expect(second.stderr).toContain(`data dir ${data} is in use by vtld pid ${first.child.pid}`)
-    expect(second.stderr).toContain(`socket ${socket}`)
+    const refusal = JSON.parse(second.stderr.trim()) as { level: number; msg: string }
+    expect(refusal.level).toBe(60)
+    expect(refusal.msg).toContain(`data dir ${data} is in use by vtld pid ${first.child.pid}`)
+    expect(refusal.msg).toContain(`socket ${socket}`)
     expect(existsSync(other)).toBe(false)
 
     first.child.kill('SIGKILL')
@@ -135,9 +145,17 @@ describe('vtld process', () => {
       { cwd: PKG, encoding: 'utf8' }
     )
     expect(run.status).toBe(2)
-    const lines = run.stderr.trim().split('\n')
+    // The log's JSON lines: one fatal record per reason.
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; msg: string; reason: string })
     expect(lines.length).toBeGreaterThan(0)
-    for (const line of lines) expect(line).toMatch(/^vtld: backend refused: \S/)
+    for (const line of lines) {
+      expect(line).toMatchObject({ level: 60, name: 'vtld' })
+      expect(line.msg).toMatch(/^backend refused: \S/)
+      expect(line.msg).toBe(`backend refused: ${line.reason}`)
+    }
     expect(run.stderr).toMatch(/TDX guest: /)
     expect(existsSync(socket)).toBe(false)
   })

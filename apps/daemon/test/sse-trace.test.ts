@@ -120,6 +120,32 @@ describe('GET /v1/tds/{id}/trace/events', () => {
     await stream.cancel()
   })
 
+  it('from=now sends only the events recorded after it opens; Last-Event-ID still resumes', async () => {
+    const ctx = setup()
+    const id = await ctx.createTd()
+    await expectAnswer(ctx.post(`/v1/tds/${id}/hypercall`, enable), 200)
+    const before = (await ctx.tds.traceEvents(id, -1)).map((e) => e.seq)
+    const stream = sseReader(await ctx.app.request(`/v1/tds/${id}/trace/events?from=now`))
+    await expectAnswer(ctx.post(`/v1/tds/${id}/steps`, { steps: [{ vp: 1, run: {} }] }), 200)
+    const all = (await ctx.tds.traceEvents(id, -1)).map((e) => e.seq)
+    const live = await stream.events(all.length - before.length)
+    expect(live.map((e) => e.seq)).toEqual(all.slice(before.length))
+    expect(live[0]).toMatchObject({ kind: 'step', vp: 1, name: 'run' })
+    await stream.cancel()
+
+    const from = before[1] ?? 0
+    const resumed = sseReader(
+      await ctx.app.request(`/v1/tds/${id}/trace/events?from=now`, {
+        headers: { 'last-event-id': String(from) },
+      })
+    )
+    const events = await resumed.events(all.length - 2)
+    expect(events.map((e) => e.seq)).toEqual(all.filter((s) => s > from))
+    await resumed.cancel()
+    const refused = await ctx.app.request(`/v1/tds/${id}/trace/events?from=yesterday`)
+    expect(refused.status).toBe(400)
+  })
+
   it('ends when the client goes away: its subscription is dropped', async () => {
     const tds = new TdService()
     let listeners = 0

@@ -8,5 +8,5 @@ export {
   runColumns,
 } from './gpa-svg.js'
 export type { GpaSvgInput, GpaSvgOptions, GpaSvgRun } from './gpa-svg.js'
-export { wireRunError, wireRunToSvgRun, wireRunsSvgInput } from './wire-runs.js'
+export { svgRunToWireRun, wireRunError, wireRunToSvgRun, wireRunsSvgInput } from './wire-runs.js'
 export type { WireRun, WireRunError } from './wire-runs.js'

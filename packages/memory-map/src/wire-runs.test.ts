@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { VtlError } from '@vtl/core'
-import { wireRunToSvgRun, wireRunsSvgInput } from './wire-runs.js'
+import { svgRunToWireRun, wireRunToSvgRun, wireRunsSvgInput } from './wire-runs.js'
 
 const RUN = {
   start: '0x10000',
@@ -52,5 +52,30 @@ describe('wireRunToSvgRun', () => {
       new RangeError('a run kind')
     )
     expect(() => wireRunsSvgInput([RUN, 'x'], 0n, fail)).toThrow(new RangeError('a run'))
+  })
+})
+
+describe('svgRunToWireRun', () => {
+  it.each([
+    ['shared, locked, no VALID attributes for VTL0', RUN],
+    [
+      'private and accepted, read-only for VTL0',
+      {
+        ...RUN,
+        visibility: 'private',
+        accepted: true,
+        locked: false,
+        vtl0: 'r---',
+        vtl1: 'rwxu',
+        overlay: { vtl0: true, vtl1: false },
+      },
+    ],
+  ])('writes back what wireRunToSvgRun read (%s)', (_name, run) => {
+    expect(svgRunToWireRun(wireRunToSvgRun(run))).toEqual(run)
+  })
+
+  it('keeps the bits that are not letters, as vtld does', () => {
+    const run = wireRunToSvgRun(RUN)
+    expect(svgRunToWireRun({ ...run, state: { ...run.state, vtl1: 0x1f } }).vtl1).toBe('rwxu+0x10')
   })
 })

@@ -1,5 +1,5 @@
-import { VtlError, parsePermissionText } from '@vtl/core'
-import { HEX_U64_PATTERN } from '@vtl/core/schemas'
+import { VtlError, formatPermissionText, parsePermissionText } from '@vtl/core'
+import { HEX_U64_PATTERN, formatHex } from '@vtl/core/schemas'
 import type { PageKindName } from '@vtl/memory'
 import type { GpaSvgInput, GpaSvgRun } from './gpa-svg.js'
 
@@ -79,6 +79,21 @@ export function wireRunToSvgRun(run: unknown, fail: WireRunError = wireRunError)
       vtl0: permissions(run.vtl0, 'VTL0 permissions'),
       vtl1: permissions(run.vtl1, 'VTL1 permissions'),
     },
+  }
+}
+
+/** One picture run in vtld's wire form: the inverse of `wireRunToSvgRun`. */
+export function svgRunToWireRun({ start, end, state }: GpaSvgRun): WireRun {
+  return {
+    start: formatHex(start),
+    size: formatHex(end - start),
+    kind: state.kind,
+    visibility: state.shared ? 'shared' : 'private',
+    accepted: state.accepted,
+    locked: state.locked,
+    vtl0: formatPermissionText(state.vtl0),
+    vtl1: formatPermissionText(state.vtl1),
+    overlay: { vtl0: state.overlay.vtl0, vtl1: state.overlay.vtl1 },
   }
 }
 

@@ -137,7 +137,7 @@ export default defineSuite({
       unit: 'ms',
       better: 'lower',
       target: { value: 25, unit: 'ms' },
-      note: 'create a 1024-VP, 4 GiB TD and run the §4.6 boot: the BSP enables VTL1 and VtlCalls, VTL1 enables and starts 1023 APs, each AP runs VTL1 then VtlReturns (2047 contexts, ~84k TDG.VP.WR)',
+      note: 'create a 1024-VP, 4 GiB TD and run the canonical boot: the BSP enables VTL1 and VtlCalls, VTL1 enables and starts 1023 APs, each AP runs VTL1 then VtlReturns (2047 contexts, ~84k TDG.VP.WR)',
       sample: () => {
         const start = performance.now()
         const td = new SimTd({ vps: VPS, memory: 4n << 30n, startedVps: [0], traceEvents: false })

@@ -43,6 +43,7 @@ export type { SnapshotLimits } from './snapshot/validate-snapshot.js'
 
 // Scenarios (scenario-format.md).
 export { loadScenarioFile, parseScenario } from './scenario/parse.js'
+export type { ParseOptions, ParseProgress } from './scenario/parse.js'
 export { createScenarioTd, runScenario, runSteps } from './scenario/run.js'
 export type {
   L2CpuFactory,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Command } from 'commander'
@@ -61,10 +61,67 @@ async function probe(socket: string, tcp?: TcpEndpoint): Promise<DaemonState | u
   }
 }
 
-/** The last lines of a log, to explain a daemon that died while starting. */
+/** What a vtld that is gone (killed, crashed) left next to nobody: its socket and pid files. */
+interface Leftovers {
+  /** The socket file, when it is one. */
+  socket: string | undefined
+  /** The pid file, and the pid in it when it holds one. */
+  pidFile: string | undefined
+  pid: number | undefined
+}
+
+/**
+ * The leftovers at `socket`, to be asked only once no daemon answered there: a socket file, and a
+ * pid file whose pid is not a live vtld. Undefined when there are none.
+ */
+async function leftovers(socket: string): Promise<Leftovers | undefined> {
+  const isSocket = await lstat(socket).then(
+    (s) => s.isSocket(),
+    () => false
+  )
+  const pidFile = pidFileOf(socket)
+  const pid = await readPid(pidFile)
+  const stalePid = existsSync(pidFile) && (pid === undefined || !(await isVtld(pid)))
+  if (!isSocket && !stalePid) return undefined
+  return { socket: isSocket ? socket : undefined, pidFile: stalePid ? pidFile : undefined, pid }
+}
+
+/** The leftovers in words: `the socket … and the pid file … left by vtld pid N (not running)`. */
+function describeLeftovers(l: Leftovers): string {
+  const files = [
+    l.socket === undefined ? '' : `the socket ${l.socket}`,
+    l.pidFile === undefined ? '' : `the pid file ${l.pidFile}`,
+  ].filter((f) => f !== '')
+  const who = l.pid === undefined ? 'a vtld' : `vtld pid ${l.pid}`
+  return `${files.join(' and ')} left by ${who} (not running)`
+}
+
+/** Removes the leftovers (the socket only when it is still one). */
+async function removeLeftovers(l: Leftovers): Promise<void> {
+  if (l.socket !== undefined) await rm(l.socket, { force: true })
+  if (l.pidFile !== undefined) await rm(l.pidFile, { force: true })
+}
+
+/**
+ * The last records of vtld's log (JSON lines), to explain a daemon that died while starting:
+ * each record's message, and the reason or error it carries.
+ */
 async function logTail(file: string, lines = 5): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '')
-  return text.trimEnd().split('\n').slice(-lines).join('\n')
+  return text.trimEnd().split('\n').slice(-lines).map(logLineText).join('\n')
+}
+
+/** One pino record as text (`msg`, then `err.message`); a line that is not one, as it is. */
+export function logLineText(line: string): string {
+  let record: { msg?: unknown; err?: { message?: unknown } }
+  try {
+    record = JSON.parse(line) as typeof record
+  } catch {
+    return line
+  }
+  if (typeof record.msg !== 'string') return line
+  const err = record.err?.message
+  return typeof err === 'string' && err !== record.msg ? `${record.msg}: ${err}` : record.msg
 }
 
 async function waitReady(socket: string, child: ChildProcess, log: string): Promise<void> {
@@ -149,9 +206,16 @@ export function daemonCommand(ctx: CliContext): Command {
           ExitCode.Failed
         )
       }
+      const stale = await leftovers(socket)
+      if (stale !== undefined) {
+        ctx.stderr.write(`vtl: removing ${describeLeftovers(stale)}\n`)
+        await removeLeftovers(stale)
+      }
       const bin = resolveVtld()
       const dataDir = flags.dataDir ?? defaultDataDir(ctx.env)
       const args = [bin, '--socket', socket, '--data-dir', dataDir]
+      // In the background its start-up text would only land in the log, which is JSON lines.
+      const background = flags.foreground === true ? [] : ['--quiet']
       const pidFile = pidFileOf(socket)
       // The default socket's directory (/tmp/vtld-<uid>/) may not exist yet: the pid file goes there.
       await mkdir(dirname(socket), { recursive: true, mode: 0o700 })
@@ -164,7 +228,7 @@ export function daemonCommand(ctx: CliContext): Command {
       const out = await open(log, 'a', 0o600)
       let child: ChildProcess
       try {
-        child = spawn(process.execPath, args, {
+        child = spawn(process.execPath, [...args, ...background], {
           detached: true,
           stdio: ['ignore', out.fd, out.fd],
           env: ctx.env,
@@ -204,7 +268,15 @@ export function daemonCommand(ctx: CliContext): Command {
   ).action(async (flags: { json?: boolean }, command: Command) => {
     const { socket, tcp } = endpoint(ctx, command)
     const state = await probe(socket, tcp)
-    if (state === undefined) throw new NoDaemonError(tcp?.url.origin ?? socket)
+    if (state === undefined) {
+      const stale = tcp === undefined ? await leftovers(socket) : undefined
+      if (stale !== undefined) {
+        ctx.stderr.write(
+          `vtl: ${describeLeftovers(stale)}: ${hint(ctx, command, 'daemon', 'start')} replaces them, ${hint(ctx, command, 'daemon', 'stop')} removes them\n`
+        )
+      }
+      throw new NoDaemonError(tcp?.url.origin ?? socket)
+    }
     if (flags.json === true) {
       print(ctx, toJson(state))
       return
@@ -236,8 +308,15 @@ export function daemonCommand(ctx: CliContext): Command {
     const pidFile = pidFileOf(socket)
     const pid = await readPid(pidFile)
     if (pid === undefined || !(await isVtld(pid))) {
+      if ((await probe(socket)) === undefined) {
+        const stale = await leftovers(socket)
+        if (stale !== undefined) {
+          await removeLeftovers(stale)
+          ctx.stderr.write(`vtl: removed ${describeLeftovers(stale)}\n`)
+        }
+        throw new NoDaemonError(socket)
+      }
       await rm(pidFile, { force: true })
-      if ((await probe(socket)) === undefined) throw new NoDaemonError(socket)
       throw new CliError(
         'E_DAEMON_NOT_OURS',
         `the vtld on ${socket} was not started by vtl daemon start (no live pid in ${pidFile}): stop it where it runs (Ctrl-C, or kill its pid)`,

@@ -6,6 +6,7 @@ import { ExitCode } from '../errors.js'
 import { toJson } from '../output/json.js'
 import { renderTable } from '../output/table.js'
 import { formatTimeline } from '../output/timeline.js'
+import { outputWidth, wrapText } from '../output/width.js'
 import { DEMO_SCENARIOS, bundledScenarioPath, runOne, type ScenarioRun } from '../scenarios.js'
 
 /** The summary figures of one run. */
@@ -68,11 +69,16 @@ Example:
         )
       } else {
         const c = colors(ctx, command)
+        const width = outputWidth(ctx.stdout, ctx.env)
         for (const run of runs) {
           const p = run.scenario.partition
           print(
             ctx,
-            `${c.bold(c.cyan(`▶ ${run.report.scenario}`))} ${c.dim(`${p.vps} VP(s), ${formatByteSize(p.memory)}, seed ${run.report.seed}; times are each VP’s simulated clock`)}`
+            wrapText(
+              `${c.bold(c.cyan(`▶ ${run.report.scenario}`))} ${c.dim(`${p.vps} VP(s), ${formatByteSize(p.memory)}, seed ${run.report.seed}; times are each VP’s simulated clock`)}`,
+              width,
+              '  '
+            )
           )
           print(
             ctx,
@@ -80,7 +86,8 @@ Example:
               run.td,
               run.report,
               run.scenario.steps.map((s) => s.action),
-              c
+              c,
+              width
             )
           )
           print(ctx, '')
@@ -98,13 +105,16 @@ Example:
               s.tdcalls,
               s.simulatedUs,
             ]),
-            { align: ['left', 'right', 'right', 'right', 'right', 'right'] }
+            { align: ['left', 'right', 'right', 'right', 'right', 'right'], width }
           )
         )
         print(
           ctx,
           c.dim(
-            'calls: guest hypercalls; switches: VTL switches; sim µs: the longest VP clock of the run under @vtl/sim’s cost model at 2 GHz (--json has the cycles). Next: vtl sim run <file> --trace out.json, then open out.json in https://ui.perfetto.dev'
+            wrapText(
+              'calls: guest hypercalls; switches: VTL switches; sim µs: the longest VP clock of the run under @vtl/sim’s cost model at 2 GHz (--json has the cycles).\nNext: vtl sim run <file> --trace out.json, then open out.json in https://ui.perfetto.dev',
+              width
+            )
           )
         )
       }

@@ -1,4 +1,5 @@
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
+import type { ReconnectNotice, TraceFollow } from '../client.js'
 import { client, print, type CliContext } from '../context.js'
 import { badInput } from '../errors.js'
 import {
@@ -138,7 +139,15 @@ export function traceCommand(ctx: CliContext): Command {
         '-o, --out <file>',
         'write Chrome trace-event JSON (Perfetto) instead of printing (- for stdout)'
       )
-      .option('--follow', 'print new events as they happen, until Ctrl-C')
+      .option(
+        '--follow',
+        'print events as they happen, until Ctrl-C; a dropped stream is resumed (said on stderr)'
+      )
+      .option(
+        '--from <where>',
+        'with --follow: now (default: only new events), start (every kept event first) or a seq (#N: the kept events from it on)',
+        parseFollowFrom
+      )
       .option(
         '--limit <n>',
         'most recent events to print, 1..1000000',
@@ -147,17 +156,26 @@ export function traceCommand(ctx: CliContext): Command {
       )
       .option('--json', 'print the trace as JSON (with --follow: one event per line)'),
     'vtl trace --td demo -o demo.trace.json',
-    'vtl trace --td demo --follow'
+    'vtl trace --td demo --follow',
+    'vtl trace --td demo --follow --from start'
   ).action(
     async (
-      flags: { td: string; out?: string; follow?: boolean; limit: number; json?: boolean },
+      flags: {
+        td: string
+        out?: string
+        follow?: boolean
+        from?: FollowFrom
+        limit: number
+        json?: boolean
+      },
       command: Command
     ) => {
       if (flags.follow === true) {
         if (flags.out !== undefined) throw badInput('pass either --follow or --out, not both')
-        await follow(ctx, command, flags.td, flags.json === true)
+        await follow(ctx, command, flags.td, flags.from ?? 'now', flags.json === true)
         return
       }
+      if (flags.from !== undefined) throw badInput('--from goes with --follow')
       if (flags.out !== undefined) await checkOutputFile('--out', flags.out)
       if (flags.out !== undefined && isStdout(flags.out)) {
         const doc = await client(ctx, command).request({
@@ -184,15 +202,45 @@ export function traceCommand(ctx: CliContext): Command {
   )
 }
 
-/** Prints a TD's trace events as they arrive, until Ctrl-C (which ends with exit 0). */
-async function follow(ctx: CliContext, command: Command, td: string, json: boolean): Promise<void> {
+type FollowFrom = NonNullable<TraceFollow['from']>
+
+/** `--from`: `now`, `start`, or the seq of the first event wanted (`#12` or `12`). */
+function parseFollowFrom(text: string): FollowFrom {
+  if (text === 'now' || text === 'start') return text
+  const seq = /^#?(\d{1,15})$/.exec(text)?.[1]
+  if (seq === undefined) {
+    throw new InvalidArgumentError(
+      `expected now, start or an event's seq (#N, as vtl trace prints it)`
+    )
+  }
+  return { after: Number(seq) - 1 }
+}
+
+/**
+ * Prints a TD's trace events as they arrive, until Ctrl-C (which ends with exit 0). A dropped
+ * stream is resumed after the last event printed, and each attempt is said on stderr.
+ */
+async function follow(
+  ctx: CliContext,
+  command: Command,
+  td: string,
+  from: FollowFrom,
+  json: boolean
+): Promise<void> {
   const stop = new AbortController()
   const abort = (): void => {
     stop.abort()
   }
   process.once('SIGINT', abort)
+  const onReconnect = (n: ReconnectNotice): void => {
+    const after = n.after === undefined ? '' : ` after #${n.after}`
+    ctx.stderr.write(`vtl: ${n.reason}; reconnecting${after} (attempt ${n.attempt} of ${n.of})\n`)
+  }
   try {
-    for await (const event of client(ctx, command).traceEvents(td, stop.signal)) {
+    for await (const event of client(ctx, command).traceEvents(td, stop.signal, {
+      from,
+      onReconnect,
+    })) {
       print(ctx, json ? toJson(event, 0) : renderTraceEvent(event))
     }
   } finally {

@@ -1,13 +1,10 @@
 import { Command, Option } from 'commander'
-import { formatPermissionText } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
 import { loadScenarioFile } from '@vtl/sim'
-import type { VtldRequest } from '../client.js'
 import { client, colors, print, type CliContext } from '../context.js'
 import { badInput } from '../errors.js'
 import { renderRuns, renderStepResult } from '../output/answers.js'
 import { toJson } from '../output/json.js'
-import { renderTable } from '../output/table.js'
 import {
   parseByteSize,
   parseCount,
@@ -20,7 +17,13 @@ import {
 import { cpuFor, runOne } from '../scenarios.js'
 import { checkOutputFile, isStdout, writeOutputFile } from '../output-file.js'
 import { daemonRunsSvgInput } from '../svg/daemon-runs.js'
-import { collectRuns, renderRunsSvg, type GpaSvgRun } from '@vtl/memory-map'
+import {
+  collectRuns,
+  renderRunsSvg,
+  svgRunToWireRun,
+  type GpaSvgInput,
+  type WireRun,
+} from '@vtl/memory-map'
 import { example, send, tdOption } from './stateful.js'
 
 interface RangeFlags {
@@ -31,27 +34,67 @@ interface RangeFlags {
   json?: boolean
 }
 
-const hex = formatHex
+/**
+ * `mem show --json`, one schema for a vtld TD and a scenario: the source (`td` or `scenario`), the
+ * GPA range shown (`end` exclusive) and its runs as vtld's memory/runs route sends them.
+ */
+export type MemShowJson = ({ td: string } | { scenario: string }) & {
+  start: string
+  end: string
+  runs: WireRun[]
+  svg?: string
+}
 
-function runRow(run: GpaSvgRun): string[] {
-  const s = run.state
-  const perm = formatPermissionText
-  const flags = [
-    s.locked ? 'locked' : '',
-    s.overlay.vtl0 ? 'overlay0' : '',
-    s.overlay.vtl1 ? 'overlay1' : '',
-  ]
-    .filter((x) => x !== '')
-    .join(' ')
-  return [
-    hex(run.start),
-    hex(run.end),
-    s.kind,
-    s.kind !== 'ram' ? '' : s.shared ? 'shared' : s.accepted ? 'private' : 'not accepted',
-    perm(s.vtl0),
-    perm(s.vtl1),
-    flags,
-  ]
+interface MemMap {
+  doc: MemShowJson
+  svg: GpaSvgInput
+  /** The picture's title. */
+  title: string
+}
+
+interface MapFlags {
+  td?: string
+  gpa?: bigint
+  size?: bigint
+}
+
+/** A vtld TD's runs, every page of them. */
+async function daemonMap(ctx: CliContext, command: Command, flags: MapFlags): Promise<MemMap> {
+  if (flags.td === undefined) {
+    throw badInput('mem show needs --td <id> (vtld) or --scenario <file> (embedded simulator)')
+  }
+  const doc = await client(ctx, command).request({
+    op: 'mem.show',
+    td: flags.td,
+    ...(flags.gpa === undefined ? {} : { start: flags.gpa }),
+    ...(flags.size === undefined ? {} : { size: flags.size }),
+  })
+  const svg = daemonRunsSvgInput(doc.runs, flags.gpa)
+  return { doc, svg, title: `${doc.td}: GPA space (vtld), ${svg.runs.length} run(s)` }
+}
+
+/** A scenario's final GPA space on the embedded simulator. */
+async function scenarioMap(file: string, flags: MapFlags): Promise<MemMap> {
+  if (flags.td !== undefined) throw badInput('pass either --td or --scenario, not both')
+  const scenario = await loadScenarioFile(file)
+  const cpu = await cpuFor(scenario)
+  const run = runOne(file, scenario, cpu === undefined ? {} : { cpu })
+  const start = flags.gpa ?? 0n
+  const want =
+    flags.gpa === undefined && flags.size === undefined
+      ? undefined
+      : { start, end: start + (flags.size ?? run.td.memoryBytes - start) }
+  const svg = collectRuns(run.td.space, want)
+  return {
+    doc: {
+      scenario: scenario.name,
+      start: formatHex(svg.start),
+      end: formatHex(svg.end),
+      runs: svg.runs.map(svgRunToWireRun),
+    },
+    svg,
+    title: `${scenario.name}: GPA space after ${scenario.steps.length} steps (${run.report.passed} passed, ${run.report.failed} failed)`,
+  }
 }
 
 export function memCommand(ctx: CliContext): Command {
@@ -169,77 +212,25 @@ export function memCommand(ctx: CliContext): Command {
       command: Command
     ) => {
       if (flags.svg !== undefined) await checkOutputFile('--svg', flags.svg)
-      if (flags.scenario === undefined) {
-        if (flags.td === undefined)
-          throw badInput(
-            'mem show needs --td <id> (vtld) or --scenario <file> (embedded simulator)'
-          )
-        const request: VtldRequest = {
-          op: 'mem.show',
-          td: flags.td,
-          ...(flags.gpa === undefined ? {} : { start: flags.gpa }),
-          ...(flags.size === undefined ? {} : { size: flags.size }),
-        }
-        if (flags.svg === undefined) {
-          await send(ctx, command, request, flags.json, renderRuns)
-          return
-        }
-        const answer = await client(ctx, command).request(request)
-        const svgInput = daemonRunsSvgInput(answer.runs, flags.gpa)
-        const svg = renderRunsSvg(svgInput, {
-          title: `${answer.td}: GPA space (vtld), ${svgInput.runs.length} run(s)`,
-        })
-        await writeOutputFile(flags.svg, svg, ctx.stdout)
+      const shown =
+        flags.scenario === undefined
+          ? await daemonMap(ctx, command, flags)
+          : await scenarioMap(flags.scenario, flags)
+      if (flags.svg !== undefined) {
+        await writeOutputFile(
+          flags.svg,
+          renderRunsSvg(shown.svg, { title: shown.title }),
+          ctx.stdout
+        )
         // `--svg -`: stdout is the picture alone.
         if (isStdout(flags.svg)) return
-        if (flags.json === true) {
-          print(ctx, toJson({ ...answer, svg: flags.svg }))
-          return
-        }
-        print(ctx, renderRuns(answer))
+      }
+      const doc: MemShowJson =
+        flags.svg === undefined ? shown.doc : { ...shown.doc, svg: flags.svg }
+      print(ctx, flags.json === true ? toJson(doc) : renderRuns(doc))
+      if (flags.svg !== undefined && flags.json !== true) {
         print(ctx, colors(ctx, command).dim(`SVG written to ${flags.svg}`))
-        return
       }
-      if (flags.td !== undefined) throw badInput('pass either --td or --scenario, not both')
-      const scenario = await loadScenarioFile(flags.scenario)
-      const cpu = await cpuFor(scenario)
-      const run = runOne(flags.scenario, scenario, cpu === undefined ? {} : { cpu })
-      const start = flags.gpa ?? 0n
-      const want =
-        flags.gpa === undefined && flags.size === undefined
-          ? undefined
-          : { start, end: start + (flags.size ?? run.td.memoryBytes - start) }
-      const runs = collectRuns(run.td.space, want)
-      if (flags.svg !== undefined) {
-        const svg = renderRunsSvg(runs, {
-          title: `${scenario.name}: GPA space after ${scenario.steps.length} steps (${run.report.passed} passed, ${run.report.failed} failed)`,
-        })
-        await writeOutputFile(flags.svg, svg, ctx.stdout)
-        if (isStdout(flags.svg)) return
-      }
-      if (flags.json === true) {
-        print(
-          ctx,
-          toJson({
-            scenario: scenario.name,
-            start: runs.start,
-            end: runs.end,
-            runs: runs.runs,
-            ...(flags.svg === undefined ? {} : { svg: flags.svg }),
-          })
-        )
-        return
-      }
-      const c = colors(ctx, command)
-      print(ctx, `${c.bold(scenario.name)} ${c.dim(`final GPA map, ${runs.runs.length} run(s)`)}`)
-      print(
-        ctx,
-        renderTable(
-          ['start', 'end', 'kind', 'visibility', 'VTL0', 'VTL1', 'flags'],
-          runs.runs.map(runRow)
-        )
-      )
-      if (flags.svg !== undefined) print(ctx, c.dim(`SVG written to ${flags.svg}`))
     }
   )
 

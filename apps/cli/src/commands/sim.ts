@@ -4,14 +4,21 @@ import { ExitCode, badInput } from '../errors.js'
 import { colors, print, type CliContext } from '../context.js'
 import { parseCount, parsePositive } from '../parse.js'
 import { checkOutputFile, isStdout, writeOutputFile } from '../output-file.js'
-import { progressBar } from '../output/progress.js'
+import { liveStatus, progressBar } from '../output/progress.js'
 import { toJson } from '../output/json.js'
 import { renderTable } from '../output/table.js'
+import { outputWidth, wrapText } from '../output/width.js'
 import type { Colors } from '../output/colors.js'
+import {
+  PROGRESS_BYTES,
+  checkScenarioFiles,
+  checkScenarioFilesInWorker,
+  totalBytes,
+  type CheckSummary,
+} from '../scenario-check.js'
 import {
   expandScenarioPaths,
   loadAll,
-  loadEach,
   mergeChromeTraces,
   runOneInTurns,
   type ScenarioRun,
@@ -37,7 +44,7 @@ function formatRun(run: ScenarioRun, c: Colors): string {
       )
     }
   }
-  return lines.join('\n')
+  return wrapText(lines.join('\n'), outputWidth(), '    ')
 }
 
 /** One row per file: verdict, scenario, steps, VTL switches, TDCALLs, forwarded hypercalls. */
@@ -100,6 +107,34 @@ async function runMany(
     bar.stop()
   }
   return results
+}
+
+/**
+ * `sim check`'s verdicts. Large files on a terminal (and not --json) are checked on a worker
+ * thread while stderr shows which file, its phase (reading the YAML, then the steps validated)
+ * and the time so far; otherwise in this thread, silently.
+ */
+async function checkFiles(
+  ctx: CliContext,
+  files: readonly string[],
+  json: boolean
+): Promise<CheckSummary[]> {
+  if (json || !ctx.stderr.isTTY || (await totalBytes(files)) < PROGRESS_BYTES) {
+    return checkScenarioFiles(files)
+  }
+  const status = liveStatus(ctx.stderr)
+  try {
+    return await checkScenarioFilesInWorker(files, (event) => {
+      if (event.type !== 'progress') return
+      const where =
+        files.length > 1 ? `${event.file} (${event.index + 1}/${files.length})` : event.file
+      const p = event.progress
+      if (p.phase === 'yaml') status.show(0, 1, `${where}: reading YAML`)
+      else status.show(p.done, p.total, `${where}: ${p.done} of ${p.total} steps valid`)
+    })
+  } finally {
+    status.stop()
+  }
 }
 
 export function simCommand(ctx: CliContext): Command {
@@ -202,45 +237,32 @@ Example:
     )
     .action(async (paths: string[], flags: { json?: boolean }, command: Command) => {
       const files = await expandScenarioPaths(paths)
-      const loaded = await loadEach(files)
-      const summaries = loaded.map((l) =>
-        'error' in l
-          ? { file: l.file, valid: false, error: l.error.message }
-          : {
-              file: l.file,
-              valid: true,
-              scenario: l.scenario.name,
-              steps: l.scenario.steps.length,
-              vps: l.scenario.partition.vps,
-            }
-      )
-      const invalid = loaded.flatMap((l) => ('error' in l ? [l.error] : []))
+      const summaries = await checkFiles(ctx, files, flags.json === true)
+      const invalid = summaries.flatMap((s) => (s.valid ? [] : [s.error]))
       const only = summaries[0]
       if (summaries.length === 1 && only !== undefined) {
-        const error = invalid[0]
-        if (error !== undefined) throw badInput(error.message, error)
+        if (!only.valid) throw badInput(only.error)
         if (flags.json === true) print(ctx, toJson(only))
       } else if (flags.json === true) {
         print(ctx, toJson({ valid: invalid.length === 0, files: summaries }))
       }
       if (flags.json !== true) {
         const c = colors(ctx, command)
-        for (const l of loaded) {
-          if ('error' in l) ctx.stderr.write(`vtl: ${l.error.message}\n`)
+        for (const s of summaries) {
+          if (!s.valid) ctx.stderr.write(`vtl: ${s.error}\n`)
           else {
-            const { scenario } = l
             print(
               ctx,
-              `${c.green('valid')} ${l.file}: ${scenario.name}, ${scenario.steps.length} steps on ${scenario.partition.vps} VP(s)`
+              `${c.green('valid')} ${s.file}: ${s.scenario}, ${s.steps} steps on ${s.vps} VP(s)`
             )
           }
         }
-        if (loaded.length > 1) {
+        if (summaries.length > 1) {
           print(
             ctx,
             invalid.length === 0
-              ? `all ${loaded.length} files are valid`
-              : `${invalid.length} of ${loaded.length} files are not valid`
+              ? `all ${summaries.length} files are valid`
+              : `${invalid.length} of ${summaries.length} files are not valid`
           )
         }
       }

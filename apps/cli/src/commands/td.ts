@@ -59,9 +59,18 @@ export function tdCommand(ctx: CliContext): Command {
   })
 
   example(
-    td.command('list').description('list TDs').option('--json', 'print the list as JSON'),
+    td
+      .command('list')
+      .description('list TDs (in creation order)')
+      .option('--json', 'print the list as JSON')
+      .option('--names', 'print only each TD’s name (its id when it has none), one per line'),
     'vtl td list'
-  ).action(async (flags: { json?: boolean }, command: Command) => {
+  ).action(async (flags: { json?: boolean; names?: boolean }, command: Command) => {
+    if (flags.names === true) {
+      const { tds } = await client(ctx, command).request({ op: 'td.list' })
+      for (const t of tds) print(ctx, t.name ?? t.id)
+      return
+    }
     await send(ctx, command, { op: 'td.list' }, flags.json, renderTdList)
   })
 

@@ -108,7 +108,7 @@ export function renderPartitionConfig(answer: unknown): string {
   return `HvRegisterVsmPartitionConfig = ${cell(answer.value)} (VP${cell(answer.vp)} at VTL${cell(answer.vtl)}: ${cell(answer.status)})`
 }
 
-/** One daemon memory run as the embedded `mem show` prints a run (mem.ts's runRow). */
+/** One memory run in vtld's wire form (`mem show`, from a TD or a scenario). */
 function runRow(r: Doc): string[] {
   const start = hexToBigint(r.start, 'a run start')
   const overlay = isDoc(r.overlay) ? r.overlay : {}
@@ -139,12 +139,17 @@ function runRow(r: Doc): string[] {
   ]
 }
 
-/** `mem show --td`: the GPA runs collected from every page of `GET …/memory/runs`. */
+/**
+ * `mem show`: the GPA runs of a vtld TD (`td`, every page of `GET …/memory/runs`) or of a
+ * scenario's final memory (`scenario`), one schema for both.
+ */
 export function renderRuns(answer: unknown): string {
   if (!isDoc(answer) || !Array.isArray(answer.runs)) return toJson(answer)
   const runs = answer.runs.filter(isDoc)
+  const what =
+    answer.scenario === undefined ? cell(answer.td) : `${cell(answer.scenario)}: final GPA map`
   return [
-    `${cell(answer.td)}: ${runs.length} run(s)`,
+    `${what}: ${runs.length} run(s)`,
     renderTable(
       ['start', 'end', 'size', 'kind', 'visibility', 'VTL0', 'VTL1', 'flags'],
       runs.map(runRow)

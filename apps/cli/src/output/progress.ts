@@ -32,3 +32,36 @@ export function progressBar(total: number, stream: NodeJS.WriteStream = process.
     },
   }
 }
+
+export interface LiveStatus {
+  /** The bar at `done` of `total`, with `label` after it. */
+  show(done: number, total: number, label: string): void
+  stop(): void
+}
+
+const NO_STATUS: LiveStatus = { show: () => undefined, stop: () => undefined }
+
+/**
+ * One line of status on stderr for work whose parts are not items: a bar, a label and the time
+ * so far, redrawn on a timer, so it moves while another thread does the work. Only on a TTY.
+ */
+export function liveStatus(stream: NodeJS.WriteStream = process.stderr): LiveStatus {
+  if (!stream.isTTY) return NO_STATUS
+  const bar = new SingleBar({
+    stream,
+    format: '{bar} {label} {duration_formatted}',
+    hideCursor: true,
+    clearOnComplete: true,
+    fps: 10,
+  })
+  bar.start(1, 0, { label: '' })
+  return {
+    show: (done, total, label) => {
+      bar.setTotal(Math.max(total, 1))
+      bar.update(done, { label })
+    },
+    stop: () => {
+      bar.stop()
+    },
+  }
+}

@@ -2,6 +2,7 @@ import { registerName } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
 import type { GuestAction, ScenarioReport, SimTd, TraceEvent } from '@vtl/sim'
 import type { Colors } from './colors.js'
+import { wrapLine } from './width.js'
 
 /** A short text for a scenario step's action. */
 export function describeAction(action: GuestAction): string {
@@ -76,16 +77,22 @@ function eventText(e: TraceEvent): string | undefined {
   }
 }
 
+/** Where a step line's action starts (`✓ ` time, VP and VTL): its continuation lines too. */
+const STEP_INDENT = ' '.repeat(25)
+/** A caused event's or a mismatch's continuation lines: under the text after `↳`. */
+const EVENT_INDENT = ' '.repeat(8)
+
 /**
  * A readable timeline of a run: one line per step (simulated time, VP, VTL, action, outcome,
  * TDCALLs it cost) and indented lines for what it caused (VTL switches, intercepts, wakes,
- * forwarded hypercalls). Needs a TD that recorded trace events.
+ * forwarded hypercalls). Needs a TD that recorded trace events. With `width`, lines wrap to it.
  */
 export function formatTimeline(
   td: SimTd,
   report: ScenarioReport,
   actions: readonly GuestAction[],
-  c: Colors
+  c: Colors,
+  width?: number
 ): string {
   const perUs = td.clock.ghz * 1000
   const events = td.trace.events()
@@ -130,5 +137,8 @@ export function formatTimeline(
     }
   }
   flush()
-  return lines.join('\n')
+  if (width === undefined) return lines.join('\n')
+  return lines
+    .map((line) => wrapLine(line, width, line.startsWith(' ') ? EVENT_INDENT : STEP_INDENT))
+    .join('\n')
 }

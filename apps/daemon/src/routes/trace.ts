@@ -16,9 +16,19 @@ const traceJson = createRoute({
 const traceEvents = createRoute({
   method: 'get',
   path: '/v1/tds/{id}/trace/events',
-  summary: 'Trace events as server-sent events (event: trace, id: seq; honours Last-Event-ID)',
+  summary:
+    'Trace events as server-sent events (event: trace, id: seq): the kept ones after Last-Event-ID, then live ones; from=now: live ones only',
   request: {
     params: TdIdParams,
+    query: z.object({
+      from: z
+        .enum(['now'])
+        .optional()
+        .openapi({
+          param: { name: 'from', in: 'query' },
+          description: 'now: no kept events first (Last-Event-ID, when sent, wins)',
+        }),
+    }),
     headers: z.object({
       'last-event-id': z
         .string()
@@ -51,6 +61,7 @@ export function registerTraceRoutes(
     const { id } = c.req.valid('param')
     if (!tds.streaming) throw new ProblemError('E_SHUTTING_DOWN', 'vtld is closing its streams')
     tds.show(id)
-    return traceStream(c, tds, id, heartbeatMs, maxBuffered)
+    const fromNow = c.req.valid('query').from === 'now'
+    return traceStream(c, tds, id, heartbeatMs, maxBuffered, fromNow)
   })
 }

@@ -339,3 +339,31 @@ describe('malformed scenarios', () => {
     })
   })
 })
+
+describe('parse progress', () => {
+  it('reports the YAML phase, then the steps validated every 1000 and at the end', () => {
+    const steps = Array.from({ length: 2500 }, () => '  - { vp: 0, run: {} }').join('\n')
+    const seen: unknown[] = []
+    const scenario = parseScenario(`${HEAD}${steps}\n`, 'big.yaml', {
+      onProgress: (p) => seen.push(p),
+    })
+    expect(scenario.steps).toHaveLength(2500)
+    expect(seen).toEqual([
+      { phase: 'yaml' },
+      { phase: 'steps', done: 0, total: 2500 },
+      { phase: 'steps', done: 1000, total: 2500 },
+      { phase: 'steps', done: 2000, total: 2500 },
+      { phase: 'steps', done: 2500, total: 2500 },
+    ])
+  })
+
+  it('stops reporting at the step that is not valid', () => {
+    const seen: unknown[] = []
+    expect(() =>
+      parseScenario(`${HEAD}  - { vp: 0, run: {} }\n  - { vp: 9, run: {} }\n`, 'bad.yaml', {
+        onProgress: (p) => seen.push(p),
+      })
+    ).toThrow(ScenarioError)
+    expect(seen).toEqual([{ phase: 'yaml' }, { phase: 'steps', done: 0, total: 2 }])
+  })
+})

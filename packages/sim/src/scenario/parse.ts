@@ -55,13 +55,29 @@ const MAX_INSTRUCTIONS = 1_000_000_000_000
 const X86_STEP_ACTIONS = new Set(['run', 'interrupt', 'fault'])
 const STEP_KEYS = ['vp', 'vtl', 'expect', 'note', ...ACTION_KEYS]
 
+/** How far `parseScenario` is: reading the YAML text, then validating the steps. */
+export type ParseProgress = { phase: 'yaml' } | { phase: 'steps'; done: number; total: number }
+
+export interface ParseOptions {
+  /** Called before the YAML is read, then every `PROGRESS_STEPS` steps validated and at the end. */
+  onProgress?: (progress: ParseProgress) => void
+}
+
+const PROGRESS_STEPS = 1000
+
 /**
  * Parses and validates a scenario file (YAML or JSON: JSON is YAML). Throws a `ScenarioError`
  * (`E_SCENARIO`) naming the file, the step index and the field on the first problem.
  */
-export function parseScenario(text: string, fileName = '<inline>'): Scenario {
+export function parseScenario(
+  text: string,
+  fileName = '<inline>',
+  options: ParseOptions = {}
+): Scenario {
+  const { onProgress } = options
   const reader = new Reader(fileName)
   let data: unknown
+  onProgress?.({ phase: 'yaml' })
   try {
     data = parseYaml(text, { intAsBigInt: false, uniqueKeys: true })
   } catch (error) {
@@ -78,19 +94,28 @@ export function parseScenario(text: string, fileName = '<inline>'): Scenario {
   const seed = top.seed === undefined ? 0 : reader.int(top.seed, 'seed', 0, Number.MAX_SAFE_INTEGER)
   const partition = parsePartition(reader, reader.required(top, 'partition', ''), fileName)
   const list = reader.array(reader.required(top, 'steps', ''), 'steps')
-  const steps = list.map((step, index) => parseStep(reader.forStep(index), step, index, partition))
+  const steps = list.map((step, index) => {
+    if (onProgress !== undefined && index % PROGRESS_STEPS === 0) {
+      onProgress({ phase: 'steps', done: index, total: list.length })
+    }
+    return parseStep(reader.forStep(index), step, index, partition)
+  })
+  onProgress?.({ phase: 'steps', done: list.length, total: list.length })
   return { version: 1, name, fileName, seed, partition, steps }
 }
 
 /** Reads and parses a scenario file. */
-export async function loadScenarioFile(path: string): Promise<Scenario> {
+export async function loadScenarioFile(
+  path: string,
+  options: ParseOptions = {}
+): Promise<Scenario> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
     return new Reader(path).fail('', `cannot read: ${error instanceof Error ? error.message : ''}`)
   }
-  return parseScenario(text, path)
+  return parseScenario(text, path, options)
 }
 
 function parsePartition(reader: Reader, value: unknown, fileName: string): ScenarioPartition {
