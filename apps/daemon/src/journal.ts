@@ -1,10 +1,16 @@
+import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import type { TdSnapshot } from '@vtl/sim'
+import { GroupCommit } from './group-commit.js'
 import { recordSum, snapshotSum } from './journal-checksum.js'
 import type { Watermark } from './journal-watermark.js'
 
-// The operation journal: every mutating request is committed (WAL, synchronous=FULL) before the
-// daemon acknowledges it; on start the TDs are rebuilt from their latest snapshot plus the records
+// The operation journal: every mutating request is committed before the daemon acknowledges it.
+// Transactions are written to the WAL without a sync of their own (synchronous=NORMAL); the
+// answers wait for a group commit that fdatasyncs the WAL, then the watermark, once for every
+// transaction written meanwhile. On start the TDs are rebuilt from their latest snapshot plus the records
 // after it, replayed through the deterministic engine.
 
 /** A journaled TD creation (64-bit values as hex strings). */
@@ -152,9 +158,17 @@ export interface SnapshotRow {
   sum: string | null
 }
 
-/** The SQLite journal (better-sqlite3, WAL, synchronous=FULL so a commit survives a kill -9). */
+const fdatasyncAsync = promisify(fdatasync)
+
+/**
+ * The SQLite journal (better-sqlite3, WAL). A commit is written at once and durable once
+ * `durable(seq)` resolves: only then may it be acknowledged.
+ */
 export class Journal {
   private readonly db: Database.Database
+  /** The WAL file, held open for the group commit's fdatasync (none for `:memory:`). */
+  private readonly walFd: number | undefined
+  private readonly group: GroupCommit
   private readonly insert: Database.Statement<[number, string, string, string, string, string]>
   /** The highest record seq ever given (deleted records keep theirs: sqlite_sequence). */
   private high: number
@@ -176,9 +190,24 @@ export class Journal {
   constructor(file: string) {
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = FULL')
+    // A commit is made durable by the group commit's sync of the WAL; SQLite still syncs the WAL
+    // before each checkpoint and the database after it.
+    this.db.pragma('synchronous = NORMAL')
     this.migrate()
     this.high = this.highSeq
+    if (this.db.memory) {
+      this.walFd = undefined
+    } else {
+      // The migration's transaction created the WAL; its directory entry is made durable once.
+      this.walFd = openSync(`${this.db.name}-wal`, 'r')
+      const dir = openSync(dirname(this.db.name), 'r')
+      try {
+        fsyncSync(dir)
+      } finally {
+        closeSync(dir)
+      }
+    }
+    this.group = new GroupCommit((seq) => this.sync(seq), this.high)
     this.insert = this.db.prepare(
       'INSERT INTO journal (seq, td, op, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
     )
@@ -254,7 +283,7 @@ export class Journal {
     return row?.seq ?? 0
   }
 
-  /** Fsyncs `watermark` after each commit from now on (it starts at this journal's high seq). */
+  /** Advances `watermark` with each commit group from now on (it starts at this journal's high seq). */
   attachWatermark(watermark: Watermark): void {
     this.watermark = watermark
   }
@@ -314,15 +343,46 @@ export class Journal {
   }
 
   /**
-   * Commits `records` and, when given, the answer kept for an Idempotency-Key, in one transaction
-   * (a crash never leaves one without the other). Returns the last record's seq.
+   * Writes `records` and, when given, the answer kept for an Idempotency-Key, in one transaction
+   * (a crash never leaves one without the other). Returns the last record's seq; it is durable,
+   * and may be acknowledged, once `durable(seq)` resolved.
    */
   commit(records: readonly JournalRecord[], answer?: IdempotentAnswer): number {
     const seq = this.commitTx(records, answer)
     this.high = Math.max(this.high, seq)
-    // After the commit and before the answer: the mark never runs ahead of the database.
-    this.watermark?.advance(this.high)
+    this.group.wrote(this.high)
     return seq
+  }
+
+  /** The highest record seq known to be on disk. */
+  get durableSeq(): number {
+    return this.group.durable
+  }
+
+  /** Group syncs done so far (each made every record written before it durable). */
+  get syncs(): number {
+    return this.group.syncs
+  }
+
+  /** Why the journal can take no more writes: a sync failed (what is on disk is unknown). */
+  get failure(): string | undefined {
+    return this.group.failed?.message
+  }
+
+  /** Resolves once every record up to `seq` is on disk (rejects when a sync failed). */
+  durable(seq: number): Promise<void> {
+    return this.group.until(seq)
+  }
+
+  /** Resolves once everything written so far is on disk. */
+  settled(): Promise<void> {
+    return this.group.until(this.group.high)
+  }
+
+  /** One group's sync: the WAL first, so the watermark never runs ahead of the database. */
+  private async sync(seq: number): Promise<void> {
+    if (this.walFd !== undefined) await fdatasyncAsync(this.walFd)
+    await this.watermark?.sync(seq)
   }
 
   /** The answer kept for an Idempotency-Key, if any. */
@@ -373,9 +433,16 @@ export class Journal {
     this.compactTx()
   }
 
+  /** Closes the database; the files a running sync holds are closed once it is done. */
   close(): void {
-    if (this.db.open) this.db.close()
-    this.watermark?.close()
+    if (!this.db.open) return
+    this.db.close()
+    const watermark = this.watermark
     this.watermark = undefined
+    const walFd = this.walFd
+    void this.group.idle().then(() => {
+      watermark?.close()
+      if (walFd !== undefined) closeSync(walFd)
+    })
   }
 }

@@ -1,4 +1,5 @@
 import { recorded, type TdEntry } from './td-entry.js'
+import type { TraceEvent } from '@vtl/sim'
 import type { TraceListener } from './td-types.js'
 
 /** Hands each command's new trace events to observers, and tells open streams when to end. */
@@ -39,18 +40,22 @@ export class TraceFanout {
     return !this.closed
   }
 
-  /** Hands the trace events `entry` recorded since the last call to every listener. */
-  publish(entry: TdEntry): void {
+  /** The trace events `entry` recorded since the last call (what its command produced). */
+  take(entry: TdEntry): readonly TraceEvent[] {
     const trace = entry.td.trace
     const total = recorded(trace)
     const fresh = total - entry.seen
     entry.seen = total
-    if (fresh <= 0 || this.listeners.size === 0) return
-    const mine = trace.latest(fresh)
+    return fresh <= 0 || this.listeners.size === 0 ? [] : trace.latest(fresh)
+  }
+
+  /** Hands a command's trace events to every listener (once the command is durable). */
+  publish(td: string, events: readonly TraceEvent[]): void {
+    if (events.length === 0) return
     for (const listener of this.listeners) {
       // The command already committed: an observer's failure must not fail it.
       try {
-        listener(entry.meta.td, mine)
+        listener(td, events)
       } catch {
         // ignored: observers report their own failures
       }

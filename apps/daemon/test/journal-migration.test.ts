@@ -90,9 +90,9 @@ describe('journal schema migrations', () => {
 
   it('deleting a TD drops its records and snapshot at the next compaction', async () => {
     const journal = new Journal(':memory:')
-    const tds = new TdService(journal, { snapshotEvery: 2 })
-    const kept = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true }).id
-    const gone = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true }).id
+    const tds = new TdService(journal, { snapshotEvery: 2, snapshotIdleMs: 0 })
+    const kept = (await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })).id
+    const gone = (await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })).id
     await tds.steps(gone, [{ vp: 0, run: {} }])
     await tds.steps(kept, [{ vp: 0, run: {} }])
     expect(

@@ -77,7 +77,7 @@ describe('request edges', () => {
     const tds = new TdService()
     const metrics = new DaemonMetrics()
     metrics.watch(tds)
-    const { id } = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: false })
+    const { id } = await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: false })
     for (let code = 0x0400; code < 0x0440; code++) {
       await tds.hypercall(id, {
         vp: 0,

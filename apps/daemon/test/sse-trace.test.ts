@@ -170,8 +170,8 @@ describe('TdService.subscribe', () => {
     const unsubscribe = tds.subscribe((td, events) => {
       for (const e of events) seen.push([td, e.seq])
     })
-    const a = tds.create({ vps: 2, memory: 1n << 20n, gpaWidth: 48, mbec: true })
-    const b = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })
+    const a = await tds.create({ vps: 2, memory: 1n << 20n, gpaWidth: 48, mbec: true })
+    const b = await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })
     for (let i = 0; i < 5; i++) await tds.steps(a.id, [{ vp: i % 2, run: {} }])
     await tds.steps(b.id, [{ vp: 0, run: {} }])
     const ofA = seen.filter(([td]) => td === a.id).map(([, seq]) => seq)

@@ -158,7 +158,7 @@ async function stream(
 /** What a fresh, journal-less TdService holds after `history`: status and snapshot. */
 async function replay(td: TdModel, id: string, history: HypercallBody[]): Promise<unknown> {
   const service = new TdService()
-  const view = service.create({
+  const view = await service.create({
     name: td.name,
     vps: td.vps,
     memory: 16n << 20n,

@@ -69,10 +69,12 @@ const tdStatus = createRoute({
 
 /** The TDs: create, restore from a snapshot, list, show, delete, and their guest VSM status. */
 export function registerTdRoutes(app: RouteApp, tds: TdService): void {
-  app.openapi(createTd, (c) => c.json(tds.create(c.req.valid('json'), idem(c, 201)), 201))
-  app.openapi(restoreTdRoute, (c) => {
+  app.openapi(createTd, async (c) =>
+    c.json(await tds.create(c.req.valid('json'), idem(c, 201)), 201)
+  )
+  app.openapi(restoreTdRoute, async (c) => {
     const { name, snapshot: document } = c.req.valid('json')
-    return c.json(tds.restore(name, document as unknown as TdSnapshot, idem(c, 201)), 201)
+    return c.json(await tds.restore(name, document as unknown as TdSnapshot, idem(c, 201)), 201)
   })
   app.openapi(listTds, (c) => c.json({ tds: tds.list() }, 200))
   app.openapi(showTd, (c) => c.json(tds.show(c.req.valid('param').id), 200))
