@@ -4,6 +4,7 @@ import { parseSteps, type StepSource } from './guest-steps.js'
 import type { JournalRecord, StepRecord } from './journal.js'
 import { ProblemError } from './problem.js'
 import type { TdEntry } from './td-entry.js'
+import { TimeSlice } from './time-slice.js'
 import type { RangeResult, StepDone } from './td-types.js'
 
 /** What a command did: the records to journal, then its value or the problem to answer. */
@@ -48,13 +49,20 @@ function panicked(records: JournalRecord[], index: number, panic: string): Mutat
 
 /**
  * Performs step objects in order, stopping at the first `vtl` assertion that does not hold
- * (E_VTL_MISMATCH; the steps before it stay applied and journaled).
+ * (E_VTL_MISMATCH; the steps before it stay applied and journaled). Yields to the event loop
+ * between steps once its time slice is used (`TimeSlice`).
  */
-export function runSteps(entry: TdEntry, sources: readonly StepSource[]): Mutation<StepDone[]> {
+export async function runSteps(
+  entry: TdEntry,
+  sources: readonly StepSource[]
+): Promise<Mutation<StepDone[]>> {
   const steps = parseSteps(entry.meta, sources)
   const records: StepRecord[] = []
   const done: StepDone[] = []
+  const slice = new TimeSlice()
   for (const [index, step] of steps.entries()) {
+    const pause = slice.due()
+    if (pause !== undefined) await pause
     records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
     const outcome = tryStep(entry.td, step)
     if ('panic' in outcome) return panicked(records, index, outcome.panic)
@@ -80,16 +88,22 @@ export function runSteps(entry: TdEntry, sources: readonly StepSource[]): Mutati
   return { records, value: done }
 }
 
-/** Typed rep calls over a range (one per chunk of GPNs), stopping at the first failure. */
-export function runRangeSteps(
+/**
+ * Typed rep calls over a range (one per chunk of GPNs), stopping at the first failure; time
+ * sliced as `runSteps`.
+ */
+export async function runRangeSteps(
   entry: TdEntry,
   sources: readonly StepSource[]
-): Mutation<RangeResult> {
+): Promise<Mutation<RangeResult>> {
   const steps = parseSteps(entry.meta, sources)
   const records: StepRecord[] = []
   let processed = 0
   let last: StepResult = {}
+  const slice = new TimeSlice()
   for (const [index, step] of steps.entries()) {
+    const pause = slice.due()
+    if (pause !== undefined) await pause
     records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
     const outcome = tryStep(entry.td, step)
     if ('panic' in outcome) return panicked(records, index, outcome.panic)

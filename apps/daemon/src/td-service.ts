@@ -300,13 +300,16 @@ export class TdService {
   private async mutate<T>(
     id: string,
     idem: Idempotency<T> | undefined,
-    command: (entry: TdEntry) => Mutation<T>
+    command: (entry: TdEntry) => Mutation<T> | Promise<Mutation<T>>
   ): Promise<T> {
     const entry = this.entry(id)
     this.writable(id, entry)
-    const written = await entry.queue.run(() => {
+    const written = await entry.queue.run(async () => {
       this.writable(id, entry)
-      return this.commit(entry, this.atomic(entry, command), idem)
+      const mutation = await this.atomic(entry, command)
+      // Deleted (force) while the command gave the event loop a turn: nothing is journaled.
+      if (this.tds.get(id) !== entry) throw noTd(id)
+      return this.commit(entry, mutation, idem)
     })
     return await this.acknowledge(entry, written)
   }
@@ -317,9 +320,12 @@ export class TdService {
    * from its journal (its state after the last committed command), or, if that fails too, marked
    * failed and unreadable.
    */
-  private atomic<T>(entry: TdEntry, command: (entry: TdEntry) => Mutation<T>): Mutation<T> {
+  private async atomic<T>(
+    entry: TdEntry,
+    command: (entry: TdEntry) => Mutation<T> | Promise<Mutation<T>>
+  ): Promise<Mutation<T>> {
     try {
-      return command(entry)
+      return await command(entry)
     } catch (error) {
       if (error instanceof ProblemError) throw error
       const why = error instanceof Error ? error.message : String(error)
@@ -523,8 +529,8 @@ export class TdService {
     idem: Idempotency<StepResult> | undefined
   ): Promise<StepResult> {
     this.checkVp(this.entry(id), vp)
-    return await this.mutate(id, idem, (entry) => {
-      const mutation = runSteps(entry, [source])
+    return await this.mutate(id, idem, async (entry) => {
+      const mutation = await runSteps(entry, [source])
       if (mutation.error !== undefined) return mutation
       return { records: mutation.records, value: mutation.value[0]?.result ?? {} }
     })
