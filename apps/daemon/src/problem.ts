@@ -5,6 +5,7 @@ export type DaemonErrorCode =
   | 'E_BAD_REQUEST'
   | 'E_VALIDATION'
   | 'E_NOT_FOUND'
+  | 'E_METHOD_NOT_ALLOWED'
   | 'E_NO_TD'
   | 'E_BAD_VP'
   | 'E_BAD_TD'
@@ -30,11 +31,13 @@ export type DaemonErrorCode =
 
 /** The one place that maps an error code to an HTTP status. */
 export const HTTP_STATUS: Readonly<
-  Record<DaemonErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503>
+  Record<DaemonErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503>
 > = {
   E_BAD_REQUEST: 400,
   E_VALIDATION: 400,
   E_NOT_FOUND: 404,
+  /** The path is a route, but not for this method (the answer's `Allow` lists those it takes). */
+  E_METHOD_NOT_ALLOWED: 405,
   E_NO_TD: 404,
   E_BAD_VP: 400,
   E_BAD_TD: 400,
