@@ -24,6 +24,18 @@ const KEY = /^[\x21-\x7e]{1,255}$/
 
 /** The stored answer as a response (`idempotent-replayed: true`). */
 function replay(answer: IdempotentAnswer): Response {
+  if (answer.dropped !== undefined) {
+    // The command ran once and is not run again; only its answer is gone.
+    const response = problemResponse(
+      problem(
+        'E_ANSWER_NOT_KEPT',
+        `the request with Idempotency-Key ${answer.key} already ran (answered ${answer.status}); ` +
+          `its answer (${answer.dropped} bytes) was too large to keep: read the TD's state instead`
+      )
+    )
+    response.headers.set('idempotent-replayed', 'true')
+    return response
+  }
   const headers: Record<string, string> = { 'idempotent-replayed': 'true' }
   if (answer.status !== 204) {
     headers['content-type'] = answer.status >= 400 ? 'application/problem+json' : 'application/json'

@@ -1,6 +1,7 @@
 import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { promisify } from 'node:util'
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import Database from 'better-sqlite3'
 import type { TdSnapshot } from '@vtl/sim'
 import { GroupCommit } from './group-commit.js'
@@ -103,8 +104,18 @@ export interface IdempotentAnswer {
   key: string
   fingerprint: string
   status: number
-  /** The response body as sent (empty for 204). */
+  /** The response body as sent (empty for 204, and when it was too large to keep). */
   body: string
+  /** The body was not kept: its size in bytes, over the journal's `maxAnswerBytes`. */
+  dropped?: number
+}
+
+/** Largest Idempotency-Key answer kept, in bytes after compression (default). */
+export const MAX_ANSWER_BYTES = 64 << 10
+
+export interface JournalOptions {
+  /** Answers larger than this (compressed) keep only their status (default `MAX_ANSWER_BYTES`). */
+  maxAnswerBytes?: number
 }
 
 /**
@@ -138,6 +149,9 @@ const MIGRATIONS: readonly string[] = [
   // 4: a checksum per record and per snapshot (rows of older versions get theirs on migration).
   `ALTER TABLE journal ADD COLUMN sum TEXT;
    ALTER TABLE snapshot ADD COLUMN sum TEXT;`,
+  // 5: answers are stored deflated (a BLOB body; older rows keep their TEXT), and an answer too
+  // large to keep records only the size it had.
+  `ALTER TABLE idempotency ADD COLUMN dropped INTEGER;`,
 ]
 
 /** A journal row as stored (what the damage check reads). */
@@ -173,7 +187,10 @@ export class Journal {
   /** The highest record seq ever given (deleted records keep theirs: sqlite_sequence). */
   private high: number
   private watermark: Watermark | undefined
-  private readonly insertAnswer: Database.Statement<[string, string, number, string, string]>
+  private readonly insertAnswer: Database.Statement<
+    [string, string, number, Buffer, string, number | null]
+  >
+  private readonly maxAnswerBytes: number
   private readonly findAnswer: Database.Statement<[string]>
   private readonly upsertSnapshot: Database.Statement<
     [string, number, string, string, string, string]
@@ -187,7 +204,8 @@ export class Journal {
   private readonly compactTx: () => void
 
   /** `file` is a path, or `:memory:` for a journal that lives as long as the process. */
-  constructor(file: string) {
+  constructor(file: string, options: JournalOptions = {}) {
+    this.maxAnswerBytes = options.maxAnswerBytes ?? MAX_ANSWER_BYTES
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
     // A commit is made durable by the group commit's sync of the WAL; SQLite still syncs the WAL
@@ -212,10 +230,10 @@ export class Journal {
       'INSERT INTO journal (seq, td, op, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
     )
     this.insertAnswer = this.db.prepare(
-      'INSERT INTO idempotency (key, fingerprint, status, body, at) VALUES (?, ?, ?, ?, ?)'
+      'INSERT INTO idempotency (key, fingerprint, status, body, at, dropped) VALUES (?, ?, ?, ?, ?, ?)'
     )
     this.findAnswer = this.db.prepare(
-      'SELECT key, fingerprint, status, body FROM idempotency WHERE key = ?'
+      'SELECT key, fingerprint, status, body, dropped FROM idempotency WHERE key = ?'
     )
     this.upsertSnapshot = this.db.prepare(
       'INSERT OR REPLACE INTO snapshot (td, seq, meta, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
@@ -238,7 +256,17 @@ export class Journal {
           )
         }
         if (answer !== undefined) {
-          this.insertAnswer.run(answer.key, answer.fingerprint, answer.status, answer.body, at)
+          // Deflated (JSON answers shrink several times); one too large keeps its status only.
+          const body = deflateRawSync(answer.body)
+          const kept = body.length <= this.maxAnswerBytes
+          this.insertAnswer.run(
+            answer.key,
+            answer.fingerprint,
+            answer.status,
+            kept ? body : Buffer.alloc(0),
+            at,
+            kept ? null : Buffer.byteLength(answer.body)
+          )
         }
         return seq
       }
@@ -387,7 +415,20 @@ export class Journal {
 
   /** The answer kept for an Idempotency-Key, if any. */
   answer(key: string): IdempotentAnswer | undefined {
-    return this.findAnswer.get(key) as IdempotentAnswer | undefined
+    const row = this.findAnswer.get(key) as
+      | (Omit<IdempotentAnswer, 'body' | 'dropped'> & {
+          body: string | Buffer
+          dropped: number | null
+        })
+      | undefined
+    if (row === undefined) return undefined
+    const { dropped, body, ...rest } = row
+    if (dropped !== null) return { ...rest, body: '', dropped }
+    // Rows of schema version 4 and older hold the body as TEXT.
+    return {
+      ...rest,
+      body: typeof body === 'string' ? body : inflateRawSync(body).toString('utf8'),
+    }
   }
 
   /** Every record in journal order. */

@@ -18,6 +18,7 @@ export type DaemonErrorCode =
   | 'E_VTL_MISMATCH'
   | 'E_TD_FAILED'
   | 'E_IDEMPOTENCY_MISMATCH'
+  | 'E_ANSWER_NOT_KEPT'
   | 'E_UNAUTHORIZED'
   | 'E_FORBIDDEN'
   | 'E_TIMEOUT'
@@ -53,6 +54,8 @@ export const HTTP_STATUS: Readonly<
   E_TD_FAILED: 409,
   /** An Idempotency-Key reused with a different method, path or body. */
   E_IDEMPOTENCY_MISMATCH: 422,
+  /** A retry of a command that ran, whose answer was too large to keep for its Idempotency-Key. */
+  E_ANSWER_NOT_KEPT: 409,
   E_UNAUTHORIZED: 401,
   E_FORBIDDEN: 403,
   /** The request did not finish in time (the daemon's own limit, not a gateway's). */
@@ -107,6 +110,7 @@ const TITLES: Readonly<Record<number, string>> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',

@@ -61,7 +61,7 @@ describe('journal schema migrations', () => {
   it('opens a version-1 database, migrates it and replays its hypercall records', async () => {
     const file = firstVtldDatabase()
     const journal = new Journal(file)
-    expect(journal.schemaVersion).toBe(4)
+    expect(journal.schemaVersion).toBe(5)
     const tds = new TdService(journal)
     expect(tds.list()).toEqual([
       expect.objectContaining({ id: 'td-old', name: 'old', state: 'running' }),
