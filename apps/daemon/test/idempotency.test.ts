@@ -139,16 +139,15 @@ describe('Idempotency-Key', () => {
     expect(gone.headers.get('idempotent-replayed')).toBe('true')
     const problem = await expectAnswer(gone, 409, 'E_ANSWER_NOT_KEPT')
     expect(problem.detail).toMatch(/already ran \(answered 200\)/)
-    const read = (await ctx
-      .post(`/v1/tds/${id}/steps`, {
-        steps: [{ vp: 0, read: { gpa: '0x1000' } }],
-      })
-      .then((r) => r.json())) as { results: { result: { value: string } }[] }
+    const read = (await expectAnswer(
+      ctx.post(`/v1/tds/${id}/steps`, { steps: [{ vp: 0, read: { gpa: '0x1000' } }] }),
+      200
+    )) as { results: { result: { value: string } }[] }
     expect(Number(read.results[0]?.result.value)).toBe(199)
     journal.close()
   })
 
-  it('replays an answer stored as text by an older vtld (schema 4)', async () => {
+  it('replays an answer stored as text by an older vtld (schema 4)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vtld-idem-'))
     dirs.push(dir)
     const file = join(dir, 'vtld.sqlite')
