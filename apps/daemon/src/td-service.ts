@@ -49,7 +49,7 @@ import type {
   TraceListener,
 } from './td-types.js'
 import { partitionConfigRead, runsPage, tdStatus, tdView, traceJson } from './td-views.js'
-import { TraceFanout } from './trace-fanout.js'
+import { TraceFanout, type FrameListener } from './trace-fanout.js'
 
 function noTd(id: string): ProblemError {
   return new ProblemError('E_NO_TD', `no TD with id ${id}`)
@@ -771,6 +771,14 @@ export class TdService {
   /** Calls `listener` after each command with the trace events it produced on a TD. */
   subscribe(listener: TraceListener): () => void {
     return this.fanout.subscribe(listener)
+  }
+
+  /**
+   * Calls `listener` after each command on TD `id` with its trace events as SSE frames (one
+   * array, serialised once, shared by every stream of the TD).
+   */
+  subscribeFrames(id: string, listener: FrameListener): () => void {
+    return this.fanout.subscribeFrames(id, listener)
   }
 
   /**
