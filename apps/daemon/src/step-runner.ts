@@ -54,9 +54,9 @@ function panicked(records: JournalRecord[], index: number, panic: string): Mutat
  */
 export async function runSteps(
   entry: TdEntry,
-  sources: readonly StepSource[]
+  sources: readonly StepSource[],
+  steps: readonly ScenarioStep[] = parseSteps(entry.meta, sources)
 ): Promise<Mutation<StepDone[]>> {
-  const steps = parseSteps(entry.meta, sources)
   const records: StepRecord[] = []
   const done: StepDone[] = []
   const slice = new TimeSlice()

@@ -146,11 +146,10 @@ export class TdService {
   }
 
   /**
-   * Refuses a request that costs more than `maxRequestCost`, before any of it runs: `cost` when
-   * known up front (a range's pages), else its steps' (parsed).
+   * Refuses a request that costs more than `maxRequestCost` (its steps' reps, or a range's pages
+   * known up front), before any of it runs.
    */
-  private checkCost(entry: TdEntry, sources: readonly StepSource[], known?: number): void {
-    const cost = known ?? stepsCost(parseSteps(entry.meta, sources))
+  private checkCost(cost: number): void {
     if (cost > this.limits.maxRequestCost) {
       throw new ProblemError(
         'E_TOO_COSTLY',
@@ -517,8 +516,10 @@ export class TdService {
     for (const source of sources) {
       if (typeof source.vp === 'number') this.checkVp(entry, source.vp)
     }
-    this.checkCost(entry, sources)
-    return await this.mutate(id, idem, (current) => runSteps(current, sources))
+    // Parsed once (a TD's partition never changes): the cost check and the run share it.
+    const parsed = parseSteps(entry.meta, sources)
+    this.checkCost(stepsCost(parsed))
+    return await this.mutate(id, idem, (current) => runSteps(current, sources, parsed))
   }
 
   /** One step's result (the typed routes and the raw hypercall). */
@@ -627,7 +628,7 @@ export class TdService {
     const entry = this.entry(id)
     this.checkVp(entry, vp)
     // One rep per page: the cost is known before the calls are even built.
-    this.checkCost(entry, [], Math.max(1, Number(size >> 12n)))
+    this.checkCost(Math.max(1, Number(size >> 12n)))
     const sources = build()
     return await this.mutate(id, idem, (current) => runRangeSteps(current, sources))
   }
