@@ -351,18 +351,22 @@ export class TdService {
     }
   }
 
-  /** A query between two commands, answered once the state it saw is durable. */
+  /**
+   * A query between two commands (at once when the TD's queue is empty), answered once the state
+   * it saw is durable.
+   */
   private async read<T>(id: string, query: (entry: TdEntry) => T): Promise<T> {
     const entry = this.entry(id)
     let seen = 0
-    const value = await entry.queue.run(() => {
+    const run = (): T => {
       if (this.tds.get(id) !== entry) throw noTd(id)
       if (entry.unreadable) {
         throw new ProblemError('E_TD_FAILED', `TD ${id} failed (${entry.failure}); delete it`)
       }
       seen = entry.lastSeq
       return query(entry)
-    })
+    }
+    const value = entry.queue.depth === 0 ? run() : await entry.queue.run(run)
     if (seen > this.journal.durableSeq) {
       try {
         await this.journal.durable(seen)
