@@ -45,7 +45,7 @@ describe('journal replay', () => {
       status: 'InvalidVtlState',
       code: 0x51,
     })
-    expect(reopened.schemaVersion).toBe(4)
+    expect(reopened.schemaVersion).toBe(5)
     reopened.close()
   })
 
