@@ -259,27 +259,36 @@ export class TdService {
 
   /**
    * A TD's snapshot is due. It is taken when the TD has been idle for `snapshotIdleMs` (a burst of
-   * commands is not stalled by it), or at once when records of several intervals piled up. It
+   * commands is not stalled by it), or right after the command when records of several intervals
+   * piled up. It
    * runs on the TD's queue, between two commands; a failed snapshot loses nothing (its records
    * stay), so it only waits for the next interval.
    */
   private snapshotDue(entry: TdEntry): void {
-    if (this.snapshotIdleMs === 0 || entry.sinceSnapshot >= SNAPSHOT_OVERDUE * this.snapshotEvery) {
+    if (this.snapshotIdleMs === 0) {
       this.snapshotNow(entry)
       return
     }
+    // Overdue: right after this command's answer, not inside it.
+    const overdue = entry.sinceSnapshot >= SNAPSHOT_OVERDUE * this.snapshotEvery
     if (entry.snapshotTimer !== undefined) {
-      entry.snapshotTimer.refresh()
-      return
+      if (!overdue) {
+        entry.snapshotTimer.refresh()
+        return
+      }
+      clearTimeout(entry.snapshotTimer)
     }
-    entry.snapshotTimer = setTimeout(() => {
-      entry.snapshotTimer = undefined
-      void entry.queue.run(() => {
-        if (this.tds.get(entry.meta.td) === entry && entry.sinceSnapshot >= this.snapshotEvery) {
-          this.snapshotNow(entry)
-        }
-      })
-    }, this.snapshotIdleMs)
+    entry.snapshotTimer = setTimeout(
+      () => {
+        entry.snapshotTimer = undefined
+        void entry.queue.run(() => {
+          if (this.tds.get(entry.meta.td) === entry && entry.sinceSnapshot >= this.snapshotEvery) {
+            this.snapshotNow(entry)
+          }
+        })
+      },
+      overdue ? 0 : this.snapshotIdleMs
+    )
     entry.snapshotTimer.unref()
   }
 
