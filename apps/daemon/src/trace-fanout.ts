@@ -5,7 +5,7 @@ import type { TraceListener } from './td-types.js'
 /** One trace event as its SSE frame, serialised once for every stream that sends it. */
 export interface TraceFrame {
   seq: number
-  /** `event: trace`, `id: <seq>`, `data: <the event as JSON>` and the blank line. */
+  /** `event: trace`, `data: <the event as JSON>`, `id: <seq>` (hono's `writeSSE` order), a blank line. */
   text: string
 }
 
@@ -13,7 +13,7 @@ export interface TraceFrame {
 export function traceFrame(event: TraceEvent): TraceFrame {
   return {
     seq: event.seq,
-    text: `event: trace\nid: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`,
+    text: `event: trace\ndata: ${JSON.stringify(event)}\nid: ${event.seq}\n\n`,
   }
 }
 

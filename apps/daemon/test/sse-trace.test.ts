@@ -207,7 +207,7 @@ describe('SSE fan-out (#15 finding 9)', () => {
     expect(got[0]?.map((f) => f.text)).toEqual(
       events
         .slice(-(got[0]?.length ?? 0))
-        .map((e) => `event: trace\nid: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`)
+        .map((e) => `event: trace\ndata: ${JSON.stringify(e)}\nid: ${e.seq}\n\n`)
     )
     for (const end of ends) end()
   })
