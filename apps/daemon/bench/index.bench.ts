@@ -12,7 +12,7 @@ import { startDaemon, type Daemon } from '../src/server.js'
 
 // vtld over its unix socket, in this process: status reads/s against a bare hono server on a unix
 // socket (the floor of HTTP on this machine), and EnableVpVtl latency through the raw hypercall
-// route (queued per TD, journaled with synchronous=FULL before the answer).
+// route (queued per TD, answered once its group commit made it durable).
 
 const SAMPLES = 10
 /** Status requests per throughput sample. */
@@ -178,7 +178,12 @@ async function enableVpLatency(clients: number): Promise<{ p50: number; p99: num
  * takes the figure it left.
  */
 const leftOver = new Map<string, number>()
-function latencyCase(clients: number, p: 'p50' | 'p99', note: string): ValueCase {
+function latencyCase(
+  clients: number,
+  p: 'p50' | 'p99',
+  note: string,
+  target?: ValueCase['target']
+): ValueCase {
   const other = p === 'p50' ? 'p99' : 'p50'
   return {
     kind: 'value',
@@ -186,6 +191,7 @@ function latencyCase(clients: number, p: 'p50' | 'p99', note: string): ValueCase
     unit: 'ms',
     better: 'lower',
     note,
+    ...(target === undefined ? {} : { target }),
     sample: async () => {
       const kept = leftOver.get(`${p}-${clients}`)
       if (kept !== undefined) {
@@ -246,11 +252,11 @@ export default defineSuite({
     {
       ...statusCase(64, STATUS_NOTE(64)),
       baseline: 'daemon.bare-hono-rps-64',
-      target: { value: 0.5, unit: '×' },
+      target: { value: 0.8, unit: '×' },
     },
     statusCase(1, STATUS_NOTE(1)),
     statusCase(16, STATUS_NOTE(16)),
-    latencyCase(16, 'p99', ENABLE_NOTE(16)),
+    latencyCase(16, 'p99', ENABLE_NOTE(16), { value: 10, unit: 'ms' }),
     latencyCase(16, 'p50', ENABLE_NOTE(16)),
     latencyCase(1, 'p99', ENABLE_NOTE(1)),
     latencyCase(1, 'p50', ENABLE_NOTE(1)),

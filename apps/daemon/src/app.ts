@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { idempotency, type IdempotencyEnv } from './idempotency.js'
 import { jsonDepthLimit } from './json-depth.js'
+import { notFound } from './not-found.js'
 import { ProblemError, problem, problemResponse } from './problem.js'
 import {
   registerMemoryRoutes,
@@ -94,9 +95,7 @@ export function createApp(deps: AppDeps) {
     )
   })
 
-  app.notFound((c) =>
-    problemResponse(problem('E_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`))
-  )
+  app.notFound(notFound(() => app.routes))
 
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', (c) => {

@@ -1,5 +1,5 @@
 import { formatHex } from '@vtl/core/schemas'
-import { parseScenario, ScenarioError, type ScenarioStep } from '@vtl/sim'
+import { parseScenarioData, ScenarioError, type ScenarioStep } from '@vtl/sim'
 import type { TdMeta } from './journal.js'
 import { ProblemError } from './problem.js'
 
@@ -26,7 +26,8 @@ export function parseSteps(meta: TdMeta, sources: readonly StepSource[]): Scenar
     steps: sources,
   }
   try {
-    return parseScenario(JSON.stringify(document), 'request').steps
+    // Already data (a parsed body or a built step): no JSON text to write and parse again.
+    return parseScenarioData(document, 'request').steps
   } catch (error) {
     if (ScenarioError.isInstance(error)) throw new ProblemError('E_VALIDATION', error.message)
     throw error

@@ -24,6 +24,18 @@ const KEY = /^[\x21-\x7e]{1,255}$/
 
 /** The stored answer as a response (`idempotent-replayed: true`). */
 function replay(answer: IdempotentAnswer): Response {
+  if (answer.dropped !== undefined) {
+    // The command ran once and is not run again; only its answer is gone.
+    const response = problemResponse(
+      problem(
+        'E_ANSWER_NOT_KEPT',
+        `the request with Idempotency-Key ${answer.key} already ran (answered ${answer.status}); ` +
+          `its answer (${answer.dropped} bytes) was too large to keep: read the TD's state instead`
+      )
+    )
+    response.headers.set('idempotent-replayed', 'true')
+    return response
+  }
   const headers: Record<string, string> = { 'idempotent-replayed': 'true' }
   if (answer.status !== 204) {
     headers['content-type'] = answer.status >= 400 ? 'application/problem+json' : 'application/json'
@@ -44,7 +56,7 @@ function canonical(body: string): string {
 }
 
 export function idempotency(
-  lookup: (key: string) => IdempotentAnswer | undefined
+  lookup: (key: string) => Promise<IdempotentAnswer | undefined>
 ): MiddlewareHandler<IdempotencyEnv> {
   // Requests holding a key until they answered: a concurrent retry waits, then replays.
   const inflight = new Map<string, Promise<void>>()
@@ -64,18 +76,7 @@ export function idempotency(
       .update(`${c.req.method} ${url.pathname}${url.search}\n${canonical(await c.req.text())}`)
       .digest('hex')
     for (let busy = inflight.get(key); busy !== undefined; busy = inflight.get(key)) await busy
-    const stored = lookup(key)
-    if (stored !== undefined) {
-      if (stored.fingerprint !== fingerprint) {
-        return problemResponse(
-          problem(
-            'E_IDEMPOTENCY_MISMATCH',
-            `Idempotency-Key ${key} was used for a different request (method, path or body)`
-          )
-        )
-      }
-      return replay(stored)
-    }
+    // Held from before the lookup (it waits for durability) until this request answered.
     let release: () => void = () => undefined
     inflight.set(
       key,
@@ -83,8 +84,20 @@ export function idempotency(
         release = resolve
       })
     )
-    c.set('idempotency', { key, fingerprint })
     try {
+      const stored = await lookup(key)
+      if (stored !== undefined) {
+        if (stored.fingerprint !== fingerprint) {
+          return problemResponse(
+            problem(
+              'E_IDEMPOTENCY_MISMATCH',
+              `Idempotency-Key ${key} was used for a different request (method, path or body)`
+            )
+          )
+        }
+        return replay(stored)
+      }
+      c.set('idempotency', { key, fingerprint })
       await next()
     } finally {
       inflight.delete(key)

@@ -1,8 +1,18 @@
-import { closeSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  write,
+  writeSync,
+} from 'node:fs'
 import { createHash } from 'node:crypto'
+import { promisify } from 'node:util'
 
 // The journal's high-water mark, outside the database: the highest record seq ever committed,
-// fsynced after each commit. A database that is behind it (its WAL deleted, cut or garbled, the
+// fsynced with each commit group. A database that is behind it (its WAL deleted, cut or garbled, the
 // file replaced by an empty one) lost acknowledged records, and vtld refuses to start on it.
 // Format: one fixed-width line `vtld-watermark <seq> <check>`, rewritten in place.
 
@@ -13,6 +23,9 @@ const check = (seq: number): string =>
 
 const line = (seq: number): string =>
   `vtld-watermark ${String(seq).padStart(16, '0')} ${check(seq)}\n`
+
+const writeAsync = promisify(write)
+const fdatasyncAsync = promisify(fdatasync)
 
 /** What the watermark file says: a seq, absent, or unreadable (damaged). */
 export type WatermarkState = { seq: number } | 'absent' | 'damaged'
@@ -58,6 +71,14 @@ export class Watermark {
     writeSync(this.fd, text, 0, 'utf8')
     fdatasyncSync(this.fd)
     this.seq = seq
+  }
+
+  /** `advance` off the main thread (the group commit's second sync). */
+  async sync(seq: number): Promise<void> {
+    if (seq <= this.seq) return
+    await writeAsync(this.fd, line(seq), 0, 'utf8')
+    await fdatasyncAsync(this.fd)
+    this.seq = Math.max(this.seq, seq)
   }
 
   close(): void {

@@ -1,10 +1,17 @@
+import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { promisify } from 'node:util'
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import Database from 'better-sqlite3'
 import type { TdSnapshot } from '@vtl/sim'
+import { GroupCommit } from './group-commit.js'
 import { recordSum, snapshotSum } from './journal-checksum.js'
 import type { Watermark } from './journal-watermark.js'
 
-// The operation journal: every mutating request is committed (WAL, synchronous=FULL) before the
-// daemon acknowledges it; on start the TDs are rebuilt from their latest snapshot plus the records
+// The operation journal: every mutating request is committed before the daemon acknowledges it.
+// Transactions are written to the WAL without a sync of their own (synchronous=NORMAL); the
+// answers wait for a group commit that fdatasyncs the WAL, then the watermark, once for every
+// transaction written meanwhile. On start the TDs are rebuilt from their latest snapshot plus the records
 // after it, replayed through the deterministic engine.
 
 /** A journaled TD creation (64-bit values as hex strings). */
@@ -102,8 +109,18 @@ export interface IdempotentAnswer {
   key: string
   fingerprint: string
   status: number
-  /** The response body as sent (empty for 204). */
+  /** The response body as sent (empty for 204, and when it was too large to keep). */
   body: string
+  /** The body was not kept: its size in bytes, over the journal's `maxAnswerBytes`. */
+  dropped?: number
+}
+
+/** Largest Idempotency-Key answer kept, in bytes after compression (default). */
+export const MAX_ANSWER_BYTES = 64 << 10
+
+export interface JournalOptions {
+  /** Answers larger than this (compressed) keep only their status (default `MAX_ANSWER_BYTES`). */
+  maxAnswerBytes?: number
 }
 
 /**
@@ -137,6 +154,9 @@ const MIGRATIONS: readonly string[] = [
   // 4: a checksum per record and per snapshot (rows of older versions get theirs on migration).
   `ALTER TABLE journal ADD COLUMN sum TEXT;
    ALTER TABLE snapshot ADD COLUMN sum TEXT;`,
+  // 5: answers are stored deflated (a BLOB body; older rows keep their TEXT), and an answer too
+  // large to keep records only the size it had.
+  `ALTER TABLE idempotency ADD COLUMN dropped INTEGER;`,
 ]
 
 /** A journal row as stored (what the damage check reads). */
@@ -157,14 +177,25 @@ export interface SnapshotRow {
   sum: string | null
 }
 
-/** The SQLite journal (better-sqlite3, WAL, synchronous=FULL so a commit survives a kill -9). */
+const fdatasyncAsync = promisify(fdatasync)
+
+/**
+ * The SQLite journal (better-sqlite3, WAL). A commit is written at once and durable once
+ * `durable(seq)` resolves: only then may it be acknowledged.
+ */
 export class Journal {
   private readonly db: Database.Database
+  /** The WAL file, held open for the group commit's fdatasync (none for `:memory:`). */
+  private readonly walFd: number | undefined
+  private readonly group: GroupCommit
   private readonly insert: Database.Statement<[number, string, string, string, string, string]>
   /** The highest record seq ever given (deleted records keep theirs: sqlite_sequence). */
   private high: number
   private watermark: Watermark | undefined
-  private readonly insertAnswer: Database.Statement<[string, string, number, string, string]>
+  private readonly insertAnswer: Database.Statement<
+    [string, string, number, Buffer, string, number | null]
+  >
+  private readonly maxAnswerBytes: number
   private readonly findAnswer: Database.Statement<[string]>
   private readonly upsertSnapshot: Database.Statement<
     [string, number, string, string, string, string]
@@ -178,20 +209,36 @@ export class Journal {
   private readonly compactTx: () => void
 
   /** `file` is a path, or `:memory:` for a journal that lives as long as the process. */
-  constructor(file: string) {
+  constructor(file: string, options: JournalOptions = {}) {
+    this.maxAnswerBytes = options.maxAnswerBytes ?? MAX_ANSWER_BYTES
     this.db = new Database(file)
     this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = FULL')
+    // A commit is made durable by the group commit's sync of the WAL; SQLite still syncs the WAL
+    // before each checkpoint and the database after it.
+    this.db.pragma('synchronous = NORMAL')
     this.migrate()
     this.high = this.highSeq
+    if (this.db.memory) {
+      this.walFd = undefined
+    } else {
+      // The migration's transaction created the WAL; its directory entry is made durable once.
+      this.walFd = openSync(`${this.db.name}-wal`, 'r')
+      const dir = openSync(dirname(this.db.name), 'r')
+      try {
+        fsyncSync(dir)
+      } finally {
+        closeSync(dir)
+      }
+    }
+    this.group = new GroupCommit((seq) => this.sync(seq), this.high)
     this.insert = this.db.prepare(
       'INSERT INTO journal (seq, td, op, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
     )
     this.insertAnswer = this.db.prepare(
-      'INSERT INTO idempotency (key, fingerprint, status, body, at) VALUES (?, ?, ?, ?, ?)'
+      'INSERT INTO idempotency (key, fingerprint, status, body, at, dropped) VALUES (?, ?, ?, ?, ?, ?)'
     )
     this.findAnswer = this.db.prepare(
-      'SELECT key, fingerprint, status, body FROM idempotency WHERE key = ?'
+      'SELECT key, fingerprint, status, body, dropped FROM idempotency WHERE key = ?'
     )
     this.upsertSnapshot = this.db.prepare(
       'INSERT OR REPLACE INTO snapshot (td, seq, meta, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
@@ -214,7 +261,17 @@ export class Journal {
           )
         }
         if (answer !== undefined) {
-          this.insertAnswer.run(answer.key, answer.fingerprint, answer.status, answer.body, at)
+          // Deflated (JSON answers shrink several times); one too large keeps its status only.
+          const body = deflateRawSync(answer.body)
+          const kept = body.length <= this.maxAnswerBytes
+          this.insertAnswer.run(
+            answer.key,
+            answer.fingerprint,
+            answer.status,
+            kept ? body : Buffer.alloc(0),
+            at,
+            kept ? null : Buffer.byteLength(answer.body)
+          )
         }
         return seq
       }
@@ -259,7 +316,7 @@ export class Journal {
     return row?.seq ?? 0
   }
 
-  /** Fsyncs `watermark` after each commit from now on (it starts at this journal's high seq). */
+  /** Advances `watermark` with each commit group from now on (it starts at this journal's high seq). */
   attachWatermark(watermark: Watermark): void {
     this.watermark = watermark
   }
@@ -319,20 +376,64 @@ export class Journal {
   }
 
   /**
-   * Commits `records` and, when given, the answer kept for an Idempotency-Key, in one transaction
-   * (a crash never leaves one without the other). Returns the last record's seq.
+   * Writes `records` and, when given, the answer kept for an Idempotency-Key, in one transaction
+   * (a crash never leaves one without the other). Returns the last record's seq; it is durable,
+   * and may be acknowledged, once `durable(seq)` resolved.
    */
   commit(records: readonly JournalRecord[], answer?: IdempotentAnswer): number {
     const seq = this.commitTx(records, answer)
     this.high = Math.max(this.high, seq)
-    // After the commit and before the answer: the mark never runs ahead of the database.
-    this.watermark?.advance(this.high)
+    this.group.wrote(this.high)
     return seq
+  }
+
+  /** The highest record seq known to be on disk. */
+  get durableSeq(): number {
+    return this.group.durable
+  }
+
+  /** Group syncs done so far (each made every record written before it durable). */
+  get syncs(): number {
+    return this.group.syncs
+  }
+
+  /** Why the journal can take no more writes: a sync failed (what is on disk is unknown). */
+  get failure(): string | undefined {
+    return this.group.failed?.message
+  }
+
+  /** Resolves once every record up to `seq` is on disk (rejects when a sync failed). */
+  durable(seq: number): Promise<void> {
+    return this.group.until(seq)
+  }
+
+  /** Resolves once everything written so far is on disk. */
+  settled(): Promise<void> {
+    return this.group.until(this.group.high)
+  }
+
+  /** One group's sync: the WAL first, so the watermark never runs ahead of the database. */
+  private async sync(seq: number): Promise<void> {
+    if (this.walFd !== undefined) await fdatasyncAsync(this.walFd)
+    await this.watermark?.sync(seq)
   }
 
   /** The answer kept for an Idempotency-Key, if any. */
   answer(key: string): IdempotentAnswer | undefined {
-    return this.findAnswer.get(key) as IdempotentAnswer | undefined
+    const row = this.findAnswer.get(key) as
+      | (Omit<IdempotentAnswer, 'body' | 'dropped'> & {
+          body: string | Buffer
+          dropped: number | null
+        })
+      | undefined
+    if (row === undefined) return undefined
+    const { dropped, body, ...rest } = row
+    if (dropped !== null) return { ...rest, body: '', dropped }
+    // Rows of schema version 4 and older hold the body as TEXT.
+    return {
+      ...rest,
+      body: typeof body === 'string' ? body : inflateRawSync(body).toString('utf8'),
+    }
   }
 
   /** Every record in journal order. */
@@ -378,9 +479,16 @@ export class Journal {
     this.compactTx()
   }
 
+  /** Closes the database; the files a running sync holds are closed once it is done. */
   close(): void {
-    if (this.db.open) this.db.close()
-    this.watermark?.close()
+    if (!this.db.open) return
+    this.db.close()
+    const watermark = this.watermark
     this.watermark = undefined
+    const walFd = this.walFd
+    void this.group.idle().then(() => {
+      watermark?.close()
+      if (walFd !== undefined) closeSync(walFd)
+    })
   }
 }

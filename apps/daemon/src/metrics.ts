@@ -35,6 +35,8 @@ export class DaemonMetrics {
   private readonly tdcalls: Counter<'leaf'>
   private readonly hypercallCycles: Histogram
   private readonly requests: Histogram<'route' | 'method' | 'status'>
+  /** The request histogram's series by `route method status` (labels resolved once each). */
+  private readonly requestSeries = new Map<string, { observe: (seconds: number) => void }>()
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
@@ -123,11 +125,20 @@ export class DaemonMetrics {
   /** Hono middleware timing every request (mount it before the routes). */
   timing(): MiddlewareHandler {
     return async (c, next) => {
-      const end = this.requests.startTimer()
+      const start = performance.now()
       try {
         await next()
       } finally {
-        end({ route: matchedRoute(c), method: c.req.method, status: String(c.res.status) })
+        const route = matchedRoute(c)
+        const { method } = c.req
+        const status = String(c.res.status)
+        const key = `${route} ${method} ${status}`
+        let series = this.requestSeries.get(key)
+        if (series === undefined) {
+          series = this.requests.labels(route, method, status)
+          this.requestSeries.set(key, series)
+        }
+        series.observe((performance.now() - start) / 1000)
       }
     }
   }

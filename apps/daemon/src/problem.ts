@@ -5,6 +5,7 @@ export type DaemonErrorCode =
   | 'E_BAD_REQUEST'
   | 'E_VALIDATION'
   | 'E_NOT_FOUND'
+  | 'E_METHOD_NOT_ALLOWED'
   | 'E_NO_TD'
   | 'E_BAD_VP'
   | 'E_BAD_TD'
@@ -17,6 +18,7 @@ export type DaemonErrorCode =
   | 'E_VTL_MISMATCH'
   | 'E_TD_FAILED'
   | 'E_IDEMPOTENCY_MISMATCH'
+  | 'E_ANSWER_NOT_KEPT'
   | 'E_UNAUTHORIZED'
   | 'E_FORBIDDEN'
   | 'E_TIMEOUT'
@@ -31,11 +33,13 @@ export type DaemonErrorCode =
 
 /** The one place that maps an error code to an HTTP status. */
 export const HTTP_STATUS: Readonly<
-  Record<DaemonErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503>
+  Record<DaemonErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503>
 > = {
   E_BAD_REQUEST: 400,
   E_VALIDATION: 400,
   E_NOT_FOUND: 404,
+  /** The path is a route, but not for this method (the answer's `Allow` lists those it takes). */
+  E_METHOD_NOT_ALLOWED: 405,
   E_NO_TD: 404,
   E_BAD_VP: 400,
   E_BAD_TD: 400,
@@ -51,6 +55,8 @@ export const HTTP_STATUS: Readonly<
   E_TD_FAILED: 409,
   /** An Idempotency-Key reused with a different method, path or body. */
   E_IDEMPOTENCY_MISMATCH: 422,
+  /** A retry of a command that ran, whose answer was too large to keep for its Idempotency-Key. */
+  E_ANSWER_NOT_KEPT: 409,
   E_UNAUTHORIZED: 401,
   E_FORBIDDEN: 403,
   /** The request did not finish in time (the daemon's own limit, not a gateway's). */
@@ -107,6 +113,7 @@ const TITLES: Readonly<Record<number, string>> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',

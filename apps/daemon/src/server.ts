@@ -10,10 +10,10 @@ import type { TdBackend } from './backend.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { openJournal } from './journal-check.js'
+import { notFound } from './not-found.js'
 import { checkOwnPath, privateFiles } from './ownership.js'
 import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits, type TdLimits } from './limits.js'
 import { DaemonMetrics, matchedRoute } from './metrics.js'
-import { problem, problemResponse } from './problem.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeout } from './request-timeout.js'
 import { ScenarioWorkers, type ScenarioPoolLimits } from './scenario-worker.js'
 import { claimSocketPath } from './socket-path.js'
@@ -249,9 +249,7 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
     hono.route('/', app)
     // Answered here, not by re-dispatching to the app: the app's middleware already read the
     // body (an Idempotency-Key request), so a second pass would find it unusable.
-    hono.notFound((c) =>
-      problemResponse(problem('E_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`))
-    )
+    hono.notFound(notFound(() => hono.routes))
     return hono
   }
 

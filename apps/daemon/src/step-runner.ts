@@ -5,6 +5,7 @@ import type { JournalRecord, StepRecord } from './journal.js'
 import { ProblemError } from './problem.js'
 import type { ServedTd } from './served-td.js'
 import type { TdEntry } from './td-entry.js'
+import { TimeSlice } from './time-slice.js'
 import type { RangeResult, StepDone } from './td-types.js'
 
 /** What a command did: the records to journal, then its value or the problem to answer. */
@@ -69,16 +70,20 @@ function panicked(records: JournalRecord[], index: number, panic: string): Mutat
 
 /**
  * Performs step objects in order, stopping at the first `vtl` assertion that does not hold
- * (E_VTL_MISMATCH; the steps before it stay applied and journaled).
+ * (E_VTL_MISMATCH; the steps before it stay applied and journaled). Yields to the event loop
+ * between steps once its time slice is used (`TimeSlice`).
  */
 export async function runSteps(
   entry: TdEntry,
-  sources: readonly StepSource[]
+  sources: readonly StepSource[],
+  steps: readonly ScenarioStep[] = parseSteps(entry.meta, sources)
 ): Promise<Mutation<StepDone[]>> {
-  const steps = parseSteps(entry.meta, sources)
   const records: StepRecord[] = []
   const done: StepDone[] = []
+  const slice = new TimeSlice()
   for (const [index, step] of steps.entries()) {
+    const pause = slice.due()
+    if (pause !== undefined) await pause
     records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
     const outcome = await tryServedStep(entry.td, step)
     if ('panic' in outcome) return panicked(records, index, outcome.panic)
@@ -104,7 +109,10 @@ export async function runSteps(
   return { records, value: done }
 }
 
-/** Typed rep calls over a range (one per chunk of GPNs), stopping at the first failure. */
+/**
+ * Typed rep calls over a range (one per chunk of GPNs), stopping at the first failure; time
+ * sliced as `runSteps`.
+ */
 export async function runRangeSteps(
   entry: TdEntry,
   sources: readonly StepSource[]
@@ -113,7 +121,10 @@ export async function runRangeSteps(
   const records: StepRecord[] = []
   let processed = 0
   let last: StepResult = {}
+  const slice = new TimeSlice()
   for (const [index, step] of steps.entries()) {
+    const pause = slice.due()
+    if (pause !== undefined) await pause
     records.push({ op: 'step', td: entry.meta.td, step: JSON.stringify(sources[index]) })
     const outcome = await tryServedStep(entry.td, step)
     if ('panic' in outcome) return panicked(records, index, outcome.panic)

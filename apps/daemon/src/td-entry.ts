@@ -18,6 +18,8 @@ export interface TdEntry {
   sinceSnapshot: number
   /** Trace events handed to listeners so far (= the trace's recorded count then). */
   seen: number
+  /** A due snapshot waiting for the TD to go idle. */
+  snapshotTimer?: NodeJS.Timeout | undefined
 }
 
 /** The service's TDs by id. */

@@ -51,7 +51,7 @@ import type {
   TraceListener,
 } from './td-types.js'
 import { partitionConfigRead, runsPage, tdStatus, tdView, traceJson } from './td-views.js'
-import { TraceFanout } from './trace-fanout.js'
+import { TraceFanout, type FrameListener } from './trace-fanout.js'
 import type { TdBackend } from './backend.js'
 import { servedSim, type ServedTd } from './served-td.js'
 
@@ -71,6 +71,19 @@ function simOf(entry: TdEntry, what: string): SimTd {
   return td
 }
 
+/** A command as written to the journal: its last record (none: it journaled nothing). */
+interface Written<T> {
+  seq: number | undefined
+  mutation: Mutation<T>
+  /** The trace events it produced, handed to observers once it is durable. */
+  events: readonly TraceEvent[]
+}
+
+/** A due snapshot is taken this long after the TD's last command (its cost stays off a burst). */
+const SNAPSHOT_IDLE_MS = 100
+/** ... or at once when this many intervals' records piled up (a TD that is never idle). */
+const SNAPSHOT_OVERDUE = 4
+
 /**
  * The daemon's TDs, each with its own serialised command queue: software TDs (journaled, replayed
  * on start), or with `--backend hw` new TDs on the hardware path (served for the daemon's life).
@@ -79,6 +92,7 @@ export class TdService {
   private readonly tds: TdTable = new Map()
   private readonly journal: Journal
   private readonly snapshotEvery: number
+  private readonly snapshotIdleMs: number
   private readonly traceLimit: number
   private readonly answerTtlMs: number
   private readonly now: () => number
@@ -91,6 +105,7 @@ export class TdService {
   constructor(journal: Journal = new Journal(':memory:'), options: TdServiceOptions = {}) {
     this.journal = journal
     this.snapshotEvery = options.snapshotEvery ?? 256
+    this.snapshotIdleMs = options.snapshotIdleMs ?? SNAPSHOT_IDLE_MS
     this.traceLimit = options.traceLimit ?? DEFAULT_TRACE_LIMIT
     this.answerTtlMs = options.answerTtlMs ?? 24 * 3600 * 1000
     this.now = options.now ?? Date.now
@@ -152,11 +167,10 @@ export class TdService {
   }
 
   /**
-   * Refuses a request that costs more than `maxRequestCost`, before any of it runs: `cost` when
-   * known up front (a range's pages), else its steps' (parsed).
+   * Refuses a request that costs more than `maxRequestCost` (its steps' reps, or a range's pages
+   * known up front), before any of it runs.
    */
-  private checkCost(entry: TdEntry, sources: readonly StepSource[], known?: number): void {
-    const cost = known ?? stepsCost(parseSteps(entry.meta, sources))
+  private checkCost(cost: number): void {
     if (cost > this.limits.maxRequestCost) {
       throw new ProblemError(
         'E_TOO_COSTLY',
@@ -177,6 +191,10 @@ export class TdService {
 
   private writable(id: string, entry: TdEntry): void {
     if (this.tds.get(id) !== entry) throw noTd(id)
+    const broken = this.journal.failure
+    if (broken !== undefined) {
+      throw new ProblemError('E_INTERNAL', `${broken}; vtld serves reads only, restart it`)
+    }
     if (entry.failure !== undefined) {
       throw new ProblemError(
         'E_TD_FAILED',
@@ -186,74 +204,136 @@ export class TdService {
   }
 
   /**
-   * Journals a mutation (and the idempotent answer) in one transaction. A failed write after the
-   * command was applied leaves the TD ahead of its journal: it is marked failed.
+   * Journals a mutation (and the idempotent answer) in one transaction; `acknowledge` answers it
+   * once that is durable. A failed write after the command was applied leaves the TD ahead of its
+   * journal: it is marked failed.
    */
   private commit<T>(
     entry: TdEntry | undefined,
     mutation: Mutation<T>,
     idem?: Idempotency<T>,
     created = false
-  ): T {
+  ): Written<T> {
     if (entry !== undefined && entry.td.sim === undefined) {
-      // The hardware path is not journaled (no replay could recreate it): publish only.
+      // The hardware path is not journaled (no replay could recreate it): its events go out at once.
       if (mutation.error !== undefined && mutation.panic !== undefined) {
         entry.failure = mutation.panic
       }
-      this.fanout.publish(entry)
-    } else if (mutation.records.length > 0) {
-      let answer: IdempotentAnswer | undefined
-      if (idem !== undefined) {
-        const rendered =
-          mutation.error === undefined
-            ? idem.render(mutation.value)
-            : {
-                status: HTTP_STATUS[mutation.error.code],
-                body: JSON.stringify(
-                  problem(mutation.error.code, mutation.error.message, mutation.error.extra)
-                ),
-              }
-        answer = { key: idem.key, fingerprint: idem.fingerprint, ...rendered }
+      return { seq: undefined, mutation, events: this.fanout.take(entry) }
+    }
+    if (mutation.records.length === 0) return { seq: undefined, mutation, events: [] }
+    let answer: IdempotentAnswer | undefined
+    if (idem !== undefined) {
+      const rendered =
+        mutation.error === undefined
+          ? idem.render(mutation.value)
+          : {
+              status: HTTP_STATUS[mutation.error.code],
+              body: JSON.stringify(
+                problem(mutation.error.code, mutation.error.message, mutation.error.extra)
+              ),
+            }
+      answer = { key: idem.key, fingerprint: idem.fingerprint, ...rendered }
+    }
+    let seq: number
+    try {
+      seq = this.journal.commit(mutation.records, answer)
+    } catch (error) {
+      // A TD being created is dropped by the caller; one that ran a command is ahead now.
+      const failed = entry !== undefined && !created
+      if (failed) {
+        entry.failure = 'a journal write failed after a command was applied'
+        this.fanout.publish(entry.meta.td, this.fanout.take(entry))
       }
-      let seq: number
+      throw new ProblemError(
+        'E_INTERNAL',
+        `journal write failed (${error instanceof Error ? error.message : String(error)})` +
+          (failed ? `; TD ${entry.meta.td} is marked failed` : '')
+      )
+    }
+    if (entry === undefined) return { seq, mutation, events: [] }
+    if (mutation.error !== undefined && mutation.panic !== undefined) {
+      entry.failure = mutation.panic
+    }
+    entry.lastSeq = seq
+    // A TD's first record is its create or restore record.
+    entry.meta.created ??= seq
+    entry.sinceSnapshot += mutation.records.length
+    const events = this.fanout.take(entry)
+    if (entry.sinceSnapshot >= this.snapshotEvery) this.snapshotDue(entry)
+    return { seq, mutation, events }
+  }
+
+  /**
+   * Answers a written command once its records are durable (group commit): its value, or the
+   * problem it ended with. Its trace events go to observers then, never before.
+   */
+  private async acknowledge<T>(entry: TdEntry | undefined, written: Written<T>): Promise<T> {
+    if (written.seq !== undefined) {
       try {
-        seq = this.journal.commit(mutation.records, answer)
+        await this.journal.durable(written.seq)
       } catch (error) {
-        // A TD being created is dropped by the caller; one that ran a command is ahead now.
-        const failed = entry !== undefined && !created
-        if (failed) {
-          entry.failure = 'a journal write failed after a command was applied'
-          this.fanout.publish(entry)
-        }
+        // What is on disk is unknown: the TD may be ahead of its journal.
+        if (entry !== undefined) entry.failure ??= 'the journal sync failed after a command ran'
         throw new ProblemError(
           'E_INTERNAL',
-          `journal write failed (${error instanceof Error ? error.message : String(error)})` +
-            (failed ? `; TD ${entry.meta.td} is marked failed` : '')
+          (error instanceof Error ? error.message : String(error)) +
+            (entry === undefined ? '' : `; TD ${entry.meta.td} is marked failed`)
         )
       }
-      if (entry !== undefined) {
-        if (mutation.error !== undefined && mutation.panic !== undefined) {
-          entry.failure = mutation.panic
-        }
-        entry.lastSeq = seq
-        // A TD's first record is its create or restore record.
-        entry.meta.created ??= seq
-        entry.sinceSnapshot += mutation.records.length
-        this.fanout.publish(entry)
-        if (entry.sinceSnapshot >= this.snapshotEvery) {
-          // The command is committed; a failed snapshot loses nothing (its records stay), so
-          // it only waits for the next N records.
-          try {
-            this.snapshot(entry)
-            this.maintain()
-          } catch {
-            entry.sinceSnapshot = 0
-          }
-        }
-      }
     }
-    if (mutation.error !== undefined) throw mutation.error
-    return mutation.value
+    if (entry !== undefined && written.events.length > 0) {
+      this.fanout.publish(entry.meta.td, written.events)
+    }
+    if (written.mutation.error !== undefined) throw written.mutation.error
+    return written.mutation.value
+  }
+
+  /**
+   * A TD's snapshot is due. It is taken when the TD has been idle for `snapshotIdleMs` (a burst of
+   * commands is not stalled by it), or right after the command when records of several intervals
+   * piled up. It
+   * runs on the TD's queue, between two commands; a failed snapshot loses nothing (its records
+   * stay), so it only waits for the next interval.
+   */
+  private snapshotDue(entry: TdEntry): void {
+    if (this.snapshotIdleMs === 0) {
+      this.snapshotNow(entry)
+      return
+    }
+    // Overdue: right after this command's answer, not inside it.
+    const overdue = entry.sinceSnapshot >= SNAPSHOT_OVERDUE * this.snapshotEvery
+    if (entry.snapshotTimer !== undefined) {
+      if (!overdue) {
+        entry.snapshotTimer.refresh()
+        return
+      }
+      clearTimeout(entry.snapshotTimer)
+    }
+    entry.snapshotTimer = setTimeout(
+      () => {
+        entry.snapshotTimer = undefined
+        void entry.queue.run(() => {
+          if (this.tds.get(entry.meta.td) === entry && entry.sinceSnapshot >= this.snapshotEvery) {
+            this.snapshotNow(entry)
+          }
+        })
+      },
+      overdue ? 0 : this.snapshotIdleMs
+    )
+    entry.snapshotTimer.unref()
+  }
+
+  private snapshotNow(entry: TdEntry): void {
+    if (entry.snapshotTimer !== undefined) clearTimeout(entry.snapshotTimer)
+    entry.snapshotTimer = undefined
+    if (entry.failure !== undefined) return
+    try {
+      this.snapshot(entry)
+      this.maintain()
+    } catch {
+      entry.sinceSnapshot = 0
+    }
   }
 
   /** Runs a command on the TD's queue once the commands before it settled. */
@@ -264,10 +344,14 @@ export class TdService {
   ): Promise<T> {
     const entry = this.entry(id)
     this.writable(id, entry)
-    return await entry.queue.run(async () => {
+    const written = await entry.queue.run(async () => {
       this.writable(id, entry)
-      return this.commit(entry, await this.atomic(entry, command), idem)
+      const mutation = await this.atomic(entry, command)
+      // Deleted (force) while the command gave the event loop a turn: nothing is journaled.
+      if (this.tds.get(id) !== entry) throw noTd(id)
+      return this.commit(entry, mutation, idem)
     })
+    return await this.acknowledge(entry, written)
   }
 
   /**
@@ -295,7 +379,7 @@ export class TdService {
       if (rebuilt === undefined || rebuilt.failure !== undefined) {
         entry.failure = `a command failed unexpectedly (${why}) and the TD could not be rebuilt`
         entry.unreadable = true
-        this.fanout.publish(entry)
+        this.fanout.publish(id, this.fanout.take(entry))
         throw new ProblemError('E_INTERNAL', `${entry.failure}; TD ${id} is marked failed`)
       }
       entry.td = rebuilt.td
@@ -308,15 +392,30 @@ export class TdService {
     }
   }
 
+  /**
+   * A query between two commands (at once when the TD's queue is empty), answered once the state
+   * it saw is durable.
+   */
   private async read<T>(id: string, query: (entry: TdEntry) => T): Promise<T> {
     const entry = this.entry(id)
-    return await entry.queue.run(() => {
+    let seen = 0
+    const run = (): T => {
       if (this.tds.get(id) !== entry) throw noTd(id)
       if (entry.unreadable) {
         throw new ProblemError('E_TD_FAILED', `TD ${id} failed (${entry.failure}); delete it`)
       }
+      seen = entry.lastSeq
       return query(entry)
-    })
+    }
+    const value = entry.queue.depth === 0 ? run() : await entry.queue.run(run)
+    if (seen > this.journal.durableSeq) {
+      try {
+        await this.journal.durable(seen)
+      } catch (error) {
+        throw new ProblemError('E_INTERNAL', error instanceof Error ? error.message : String(error))
+      }
+    }
+    return value
   }
 
   // ---- TDs ----
@@ -358,7 +457,7 @@ export class TdService {
   }
 
   /** A new software TD (journaled), whatever the service's backend. */
-  create(spec: TdSpec, idem?: Idempotency<TdView>): TdView {
+  async create(spec: TdSpec, idem?: Idempotency<TdView>): Promise<TdView> {
     this.checkSpec(spec)
     const record: CreateRecord = {
       op: 'td.create',
@@ -382,18 +481,24 @@ export class TdService {
       }
       throw error
     }
+    let written: Written<TdView>
     try {
       // After the build (a bad geometry is 400 first), before anything is journaled.
       this.checkCapacity(spec.vps, spec.memory, record.td)
-      return this.commit(entry, { records: [record], value: tdView(entry) }, idem, true)
+      written = this.commit(entry, { records: [record], value: tdView(entry) }, idem, true)
     } catch (error) {
       this.tds.delete(record.td)
       throw error
     }
+    return await this.acknowledge(entry, written)
   }
 
   /** A new TD in the state of a snapshot document (`saveTd`'s JSON form). */
-  restore(name: string | undefined, snapshot: TdSnapshot, idem?: Idempotency<TdView>): TdView {
+  async restore(
+    name: string | undefined,
+    snapshot: TdSnapshot,
+    idem?: Idempotency<TdView>
+  ): Promise<TdView> {
     if (this.backend.kind !== 'sim') {
       throw new ProblemError(
         'E_UNSUPPORTED',
@@ -423,8 +528,9 @@ export class TdService {
       )
     }
     const entry = enterTd(this.tds, meta, servedSim(td))
+    let written: Written<TdView>
     try {
-      return this.commit(
+      written = this.commit(
         entry,
         { records: [{ op: 'td.restore', td: id, name, snapshot }], value: tdView(entry) },
         idem,
@@ -434,6 +540,7 @@ export class TdService {
       this.tds.delete(id)
       throw error
     }
+    return await this.acknowledge(entry, written)
   }
 
   /** Every TD in creation order (the journal seq of its create or restore record), restarts too. */
@@ -455,17 +562,21 @@ export class TdService {
     idem?: Idempotency<null>
   ): Promise<void> {
     const entry = this.entry(id)
-    const remove = (): null => {
+    const remove = (): Written<null> => {
       if (this.tds.get(id) !== entry) throw noTd(id)
-      if (entry.td.sim !== undefined) {
-        this.commit(undefined, { records: [{ op: 'td.delete', td: id }], value: null }, idem)
-      }
+      const written: Written<null> =
+        entry.td.sim === undefined
+          ? { seq: undefined, mutation: { records: [], value: null }, events: [] }
+          : this.commit(undefined, { records: [{ op: 'td.delete', td: id }], value: null }, idem)
       this.tds.delete(id)
+      if (entry.snapshotTimer !== undefined) clearTimeout(entry.snapshotTimer)
       this.fanout.ended(id)
-      return null
+      return written
     }
-    if (options.force === true) remove()
-    else await entry.queue.run(remove)
+    await this.acknowledge(
+      undefined,
+      options.force === true ? remove() : await entry.queue.run(remove)
+    )
     // Forced, a command may still run on it: the hardware path is released after its queue.
     if (entry.td.sim === undefined) await entry.queue.run(() => entry.td.close())
   }
@@ -491,8 +602,10 @@ export class TdService {
     for (const source of sources) {
       if (typeof source.vp === 'number') this.checkVp(entry, source.vp)
     }
-    this.checkCost(entry, sources)
-    return await this.mutate(id, idem, (current) => runSteps(current, sources))
+    // Parsed once (a TD's partition never changes): the cost check and the run share it.
+    const parsed = parseSteps(entry.meta, sources)
+    this.checkCost(stepsCost(parsed))
+    return await this.mutate(id, idem, (current) => runSteps(current, sources, parsed))
   }
 
   /** One step's result (the typed routes and the raw hypercall). */
@@ -601,7 +714,7 @@ export class TdService {
     const entry = this.entry(id)
     this.checkVp(entry, vp)
     // One rep per page: the cost is known before the calls are even built.
-    this.checkCost(entry, [], Math.max(1, Number(size >> 12n)))
+    this.checkCost(Math.max(1, Number(size >> 12n)))
     const sources = build()
     return await this.mutate(id, idem, (current) => runRangeSteps(current, sources))
   }
@@ -719,14 +832,26 @@ export class TdService {
    */
   checkpoint(): void {
     for (const entry of this.tds.values()) {
+      if (entry.snapshotTimer !== undefined) clearTimeout(entry.snapshotTimer)
+      entry.snapshotTimer = undefined
       if (entry.failure === undefined && entry.sinceSnapshot > 0) this.snapshot(entry)
     }
     this.maintain()
   }
 
-  /** The answer kept for an Idempotency-Key, if a command journaled one. */
-  idempotentAnswer(key: string): IdempotentAnswer | undefined {
-    return this.journal.answer(key)
+  /** Resolves once every command journaled so far is durable. */
+  async settled(): Promise<void> {
+    await this.journal.settled()
+  }
+
+  /**
+   * The answer kept for an Idempotency-Key, if a command journaled one; given only once it is
+   * durable (a retry must not be told what a crash could still take back).
+   */
+  async idempotentAnswer(key: string): Promise<IdempotentAnswer | undefined> {
+    const answer = this.journal.answer(key)
+    if (answer !== undefined) await this.journal.settled()
+    return answer
   }
 
   // ---- observation ----
@@ -734,6 +859,14 @@ export class TdService {
   /** Calls `listener` after each command with the trace events it produced on a TD. */
   subscribe(listener: TraceListener): () => void {
     return this.fanout.subscribe(listener)
+  }
+
+  /**
+   * Calls `listener` after each command on TD `id` with its trace events as SSE frames (one
+   * array, serialised once, shared by every stream of the TD).
+   */
+  subscribeFrames(id: string, listener: FrameListener): () => void {
+    return this.fanout.subscribeFrames(id, listener)
   }
 
   /**
@@ -757,6 +890,7 @@ export class TdService {
   /** Waits for every queued command of every TD. */
   async drain(): Promise<void> {
     await Promise.all([...this.tds.values()].map((entry) => entry.queue.drain()))
+    await this.journal.settled().catch(() => undefined)
   }
 
   /** Releases the hardware-path TDs (fds, run pages, VP threads); after `drain`, on shutdown. */

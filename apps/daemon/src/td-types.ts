@@ -89,6 +89,11 @@ export type TraceListener = (td: string, events: readonly TraceEvent[]) => void
 export interface TdServiceOptions {
   /** Snapshot a TD after this many journal records of it (default 256). */
   snapshotEvery?: number
+  /**
+   * A due snapshot waits until the TD had no command for this long, so a burst is not stalled by
+   * it (default 100; 0: at once, after the command that made it due).
+   */
+  snapshotIdleMs?: number
   /** Events each new TD's trace ring keeps (default 16 384; counts stay exact). */
   traceLimit?: number
   /** How long Idempotency-Key answers are kept, in ms (default 24 h). */

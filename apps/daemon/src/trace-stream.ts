@@ -1,14 +1,15 @@
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
-import type { TraceEvent } from '@vtl/sim'
 import { ProblemError } from './problem.js'
 import type { TdService } from './td-service.js'
+import { traceFrame, type TraceFrame } from './trace-fanout.js'
 
 // GET /v1/tds/{id}/trace/events: the TD's trace events as server-sent events (`event: trace`,
 // `id: <seq>`), first the kept ones after Last-Event-ID (none with `from=now` and no
 // Last-Event-ID), then live ones as commands produce them,
 // with comment heartbeats. The stream ends when the client goes away, the TD is deleted or the
-// daemon closes its streams.
+// daemon closes its streams. Live events arrive as frames serialised once for all of the TD's
+// streams; what a reader has not taken yet goes out in one write.
 
 /**
  * Events a stream may hold for a reader that does not keep up (default). Past it the reader is
@@ -34,7 +35,7 @@ export function traceStream(
   let last = lastEventId(resumeFrom)
   const backlogWanted = !fromNow || resumeFrom !== undefined
   return streamSSE(c, async (stream) => {
-    const pending: TraceEvent[] = []
+    const pending: TraceFrame[] = []
     let ended = false
     let dropped = false
     // Read through a call: the flag changes in callbacks that control-flow analysis cannot see.
@@ -46,39 +47,42 @@ export function traceStream(
       wake?.()
     }
     // Subscribe before reading the backlog: an event in both is sent once (by seq), none is lost.
-    const unsubscribe = tds.subscribe((td, events) => {
-      if (td !== id || dropped) return
-      if (pending.length + events.length > maxBuffered) {
+    const unsubscribe = tds.subscribeFrames(id, (frames) => {
+      if (dropped) return
+      if (pending.length + frames.length > maxBuffered) {
         // A slow reader: free what it holds; it gets one final event when it reads again.
         dropped = true
         pending.length = 0
         setTimeout(() => {
           stream.abort()
         }, heartbeatMs).unref()
-      } else pending.push(...events)
+      } else pending.push(...frames)
       wake?.()
     })
     const unwatch = tds.onEnd((td) => {
       if (td === undefined || td === id) finish()
     })
     stream.onAbort(finish)
-    const send = async (events: readonly TraceEvent[]) => {
-      for (const event of events) {
-        if (over()) return
-        if (event.seq <= last) continue
-        await stream.writeSSE({
-          event: 'trace',
-          id: String(event.seq),
-          data: JSON.stringify(event),
-        })
-        last = event.seq
+    const send = async (frames: readonly TraceFrame[]) => {
+      if (over()) return
+      let text = ''
+      let upTo = last
+      for (const frame of frames) {
+        if (frame.seq <= upTo) continue
+        text += frame.text
+        upTo = frame.seq
       }
+      if (text === '') return
+      await stream.write(text)
+      last = upTo
     }
     try {
-      let backlog: TraceEvent[]
+      let backlog: TraceFrame[]
       try {
         // Asked for even when not wanted (then none): it tells a TD deleted in between.
-        backlog = await tds.traceEvents(id, backlogWanted ? last : Number.MAX_SAFE_INTEGER)
+        backlog = (await tds.traceEvents(id, backlogWanted ? last : Number.MAX_SAFE_INTEGER)).map(
+          traceFrame
+        )
       } catch (error) {
         // Deleted (force) between the request and the first read: the stream just ends.
         if (error instanceof ProblemError && error.code === 'E_NO_TD') return

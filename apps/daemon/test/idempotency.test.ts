@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Journal } from '../src/journal.js'
 import { TdService } from '../src/td-service.js'
@@ -103,6 +104,68 @@ describe('Idempotency-Key', () => {
       await expectAnswer(again.post(`/v1/tds/${id}/hypercall`, enable, key('r')), 200)
     ).toEqual(first)
     reopened.close()
+  })
+
+  it('stores answers deflated; one too large keeps only its status and is never run again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vtld-idem-'))
+    dirs.push(dir)
+    const file = join(dir, 'vtld.sqlite')
+    const journal = new Journal(file, { maxAnswerBytes: 256 })
+    const ctx = setup({ tds: new TdService(journal) })
+    const id = await ctx.createTd()
+    const steps = (count: number) => ({
+      steps: Array.from({ length: count }, (_, i) => ({
+        vp: 0,
+        write: { gpa: '0x1000', size: 8, value: i },
+      })),
+    })
+    const small = await expectAnswer(ctx.post(`/v1/tds/${id}/steps`, steps(2), key('s')), 200)
+    await expectAnswer(ctx.post(`/v1/tds/${id}/steps`, steps(200), key('big')), 200)
+    const db = new Database(file, { readonly: true })
+    const rows = db
+      .prepare('SELECT key, length(body) AS size, dropped FROM idempotency ORDER BY key')
+      .all() as { key: string; size: number; dropped: number | null }[]
+    db.close()
+    const stored = rows.find((r) => r.key === 's')
+    expect(stored?.dropped).toBeNull()
+    expect(stored?.size).toBeLessThan(JSON.stringify(small).length / 2)
+    const big = rows.find((r) => r.key === 'big')
+    expect(big?.size).toBe(0)
+    expect(big?.dropped).toBeGreaterThan(256)
+    // Replays: the small one as it was; the big one says it ran, and does not run it again.
+    const replayed = await ctx.post(`/v1/tds/${id}/steps`, steps(2), key('s'))
+    expect(await expectAnswer(replayed, 200)).toEqual(small)
+    const gone = await ctx.post(`/v1/tds/${id}/steps`, steps(200), key('big'))
+    expect(gone.headers.get('idempotent-replayed')).toBe('true')
+    const problem = await expectAnswer(gone, 409, 'E_ANSWER_NOT_KEPT')
+    expect(problem.detail).toMatch(/already ran \(answered 200\)/)
+    const read = (await expectAnswer(
+      ctx.post(`/v1/tds/${id}/steps`, { steps: [{ vp: 0, read: { gpa: '0x1000' } }] }),
+      200
+    )) as { results: { result: { value: string } }[] }
+    expect(Number(read.results[0]?.result.value)).toBe(199)
+    journal.close()
+  })
+
+  it('replays an answer stored as text by an older vtld (schema 4)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vtld-idem-'))
+    dirs.push(dir)
+    const file = join(dir, 'vtld.sqlite')
+    new Journal(file).close()
+    const db = new Database(file)
+    db.exec('ALTER TABLE idempotency DROP COLUMN dropped; UPDATE schema_version SET version = 4')
+    db.prepare(
+      "INSERT INTO idempotency (key, fingerprint, status, body, at) VALUES ('old', 'f', 200, '{\"a\":1}', ?)"
+    ).run(new Date().toISOString())
+    db.close()
+    const journal = new Journal(file)
+    expect(journal.answer('old')).toEqual({
+      key: 'old',
+      fingerprint: 'f',
+      status: 200,
+      body: '{"a":1}',
+    })
+    journal.close()
   })
 
   it('forgets answers older than the TTL at a checkpoint', async () => {

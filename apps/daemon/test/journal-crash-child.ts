@@ -5,7 +5,7 @@ import { TdService } from '../src/td-service.js'
 
 const file = process.argv[2] ?? ''
 const tds = new TdService(new Journal(file), { snapshotEvery: 5 })
-const id = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true }).id
+const id = (await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })).id
 process.stdout.write(`td ${id}\n`)
 for (let i = 0; ; i++) {
   await tds.steps(id, [{ vp: 0, write: { gpa: '0x10000', size: 8, value: i } }], {

@@ -49,7 +49,7 @@ async function crashImage() {
   const service = new TdService(journal, { snapshotEvery: 1000 })
   const ids: string[] = []
   for (let i = 0; i < 3; i++) {
-    const { id } = service.create({
+    const { id } = await service.create({
       name: `td${i}`,
       vps: 2,
       memory: 1n << 20n,

@@ -64,11 +64,11 @@ describe('a journal write that fails after the command was applied', () => {
   it('a failed create or delete leaves nothing half-done', async () => {
     const journal = new BreakableJournal()
     const tds = new TdService(journal)
-    const kept = tds.create({ vps: 1, memory: 4096n, gpaWidth: 48, mbec: true })
+    const kept = await tds.create({ vps: 1, memory: 4096n, gpaWidth: 48, mbec: true })
     journal.broken = true
-    expect(() =>
+    await expect(
       tds.create({ name: 'x', vps: 1, memory: 4096n, gpaWidth: 48, mbec: true })
-    ).toThrow(/journal write failed/)
+    ).rejects.toThrow(/journal write failed/)
     await expect(tds.delete(kept.id)).rejects.toThrow(/journal write failed/)
     expect(tds.list()).toEqual([kept])
   })

@@ -61,7 +61,7 @@ describe('journal schema migrations', () => {
   it('opens a version-1 database, migrates it and replays its hypercall records', async () => {
     const file = firstVtldDatabase()
     const journal = new Journal(file)
-    expect(journal.schemaVersion).toBe(4)
+    expect(journal.schemaVersion).toBe(5)
     const tds = new TdService(journal)
     expect(tds.list()).toEqual([
       expect.objectContaining({ id: 'td-old', name: 'old', state: 'running' }),
@@ -90,9 +90,9 @@ describe('journal schema migrations', () => {
 
   it('deleting a TD drops its records and snapshot at the next compaction', async () => {
     const journal = new Journal(':memory:')
-    const tds = new TdService(journal, { snapshotEvery: 2 })
-    const kept = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true }).id
-    const gone = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true }).id
+    const tds = new TdService(journal, { snapshotEvery: 2, snapshotIdleMs: 0 })
+    const kept = (await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })).id
+    const gone = (await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })).id
     await tds.steps(gone, [{ vp: 0, run: {} }])
     await tds.steps(kept, [{ vp: 0, run: {} }])
     expect(

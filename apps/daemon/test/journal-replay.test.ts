@@ -22,8 +22,14 @@ describe('journal replay', () => {
     const file = tempDb()
     const journal = new Journal(file)
     const tds = new TdService(journal)
-    const kept = tds.create({ name: 'kept', vps: 2, memory: 16n << 20n, gpaWidth: 48, mbec: true })
-    const dropped = tds.create({ vps: 1, memory: 4096n, gpaWidth: 52, mbec: false })
+    const kept = await tds.create({
+      name: 'kept',
+      vps: 2,
+      memory: 16n << 20n,
+      gpaWidth: 48,
+      mbec: true,
+    })
+    const dropped = await tds.create({ vps: 1, memory: 4096n, gpaWidth: 52, mbec: false })
     expect(await tds.hypercall(kept.id, ENABLE_PARTITION_VTL)).toMatchObject({ status: 'Success' })
     await tds.delete(dropped.id)
     const status = await tds.status(kept.id)
@@ -39,7 +45,7 @@ describe('journal replay', () => {
       status: 'InvalidVtlState',
       code: 0x51,
     })
-    expect(reopened.schemaVersion).toBe(4)
+    expect(reopened.schemaVersion).toBe(5)
     reopened.close()
   })
 
@@ -47,7 +53,7 @@ describe('journal replay', () => {
     const file = tempDb()
     const journal = new Journal(file)
     const tds = new TdService(journal)
-    const td = tds.create({ vps: 1, memory: 4096n, gpaWidth: 48, mbec: true })
+    const td = await tds.create({ vps: 1, memory: 4096n, gpaWidth: 48, mbec: true })
     await expect(tds.hypercall(td.id, { ...ENABLE_PARTITION_VTL, vp: 3 })).rejects.toMatchObject({
       code: 'E_BAD_VP',
     })

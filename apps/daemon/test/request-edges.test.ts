@@ -12,16 +12,19 @@ import { expectAnswer, json, setup } from './routes-helpers.js'
 const { tempDir, keep, client } = e2eFixtures('vtld-edges-')
 
 describe('request edges', () => {
-  it('Idempotency-Key on an unknown route or a wrong method: 404, not 500', async () => {
+  it('Idempotency-Key on an unknown route: 404; a wrong method: 405 with Allow; never 500', async () => {
     const dir = tempDir()
     const daemon = keep(
       await startDaemon({ socket: join(dir, 'vtld.sock'), dataDir: join(dir, 'data') })
     )
     const { agent } = client(daemon.socket)
-    for (const [method, path] of [
-      ['POST', '/v1/nowhere'],
-      ['PATCH', '/v1/tds'],
-      ['PUT', '/v1/tds/td-x/hypercall'],
+    for (const [method, path, status, allow] of [
+      ['POST', '/v1/nowhere', 404, null],
+      ['POST', '/v1/tds/td-x/nothing', 404, null],
+      ['PATCH', '/v1/tds', 405, 'GET, HEAD, POST'],
+      ['PUT', '/v1/tds/td-x/hypercall', 405, 'POST'],
+      ['POST', '/v1/tds/td-x', 405, 'DELETE, GET, HEAD'],
+      ['DELETE', '/metrics', 405, 'GET, HEAD'],
     ] as const) {
       const response = await fetch(`http://vtld${path}`, {
         method,
@@ -29,9 +32,17 @@ describe('request edges', () => {
         headers: { ...json, 'idempotency-key': 'k-1' },
         body: '{"a":1}',
       })
-      expect(response.status, `${method} ${path}`).toBe(404)
-      expect(await response.json()).toMatchObject({ code: 'E_NOT_FOUND' })
+      expect(response.status, `${method} ${path}`).toBe(status)
+      expect(response.headers.get('allow'), `${method} ${path}`).toBe(allow)
+      expect(await response.json()).toMatchObject({
+        code: status === 404 ? 'E_NOT_FOUND' : 'E_METHOD_NOT_ALLOWED',
+      })
     }
+    // The app alone (no edge) answers the same.
+    const ctx = setup()
+    const response = await ctx.app.request('/v1/tds', { method: 'PUT' })
+    expect(response.status).toBe(405)
+    expect(response.headers.get('allow')).toBe('GET, HEAD, POST')
   })
 
   it('JSON nested 5000 levels: 400 E_BAD_REQUEST on every route', async () => {
@@ -77,7 +88,7 @@ describe('request edges', () => {
     const tds = new TdService()
     const metrics = new DaemonMetrics()
     metrics.watch(tds)
-    const { id } = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: false })
+    const { id } = await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: false })
     for (let code = 0x0400; code < 0x0440; code++) {
       await tds.hypercall(id, {
         vp: 0,

@@ -120,14 +120,21 @@ async function perform(tds: TdService, main: string, index: number, c: Command):
       case 'second': {
         const second = tds.list().find((td) => td.name === 'second')
         if (second === undefined) {
-          return tds.create({ name: 'second', vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })
-            .name
+          return (
+            await tds.create({
+              name: 'second',
+              vps: 1,
+              memory: 1n << 20n,
+              gpaWidth: 48,
+              mbec: true,
+            })
+          ).name
         }
         await tds.delete(second.id)
         return 'deleted'
       }
       case 'restore':
-        return tds.restore(`restored-${index}`, await tds.snapshotDocument(main)).name
+        return (await tds.restore(`restored-${index}`, await tds.snapshotDocument(main))).name
     }
   } catch (error) {
     if (error instanceof ProblemError) return error.code
@@ -161,14 +168,14 @@ describe('snapshots and compaction', () => {
         )
         const answers: unknown[][] = [[], []]
         for (const [s, tds] of services.entries()) {
-          const main = tds.create({
+          const { id: main } = await tds.create({
             name: 'main',
             vps: VPS,
             memory: 4n << 20n,
             gpaWidth: 48,
             mbec: true,
             startedVps: [0],
-          }).id
+          })
           for (const [i, c] of commands.entries()) answers[s]?.push(await perform(tds, main, i, c))
         }
         expect(answers[0]).toEqual(answers[1])

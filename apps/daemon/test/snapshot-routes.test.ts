@@ -86,12 +86,12 @@ describe('DELETE force', () => {
   it('without force waits for queued commands; with force they fail E_NO_TD', async () => {
     const tds = new TdService()
     const spec = { vps: 1, memory: 1n << 20n, gpaWidth: 48 as const, mbec: true }
-    const waited = tds.create(spec).id
+    const waited = (await tds.create(spec)).id
     const queued = tds.steps(waited, [{ vp: 0, run: {} }])
     await tds.delete(waited)
     expect(await queued).toHaveLength(1)
 
-    const forced = tds.create(spec).id
+    const forced = (await tds.create(spec)).id
     const dropped = tds.steps(forced, [{ vp: 0, run: {} }])
     await tds.delete(forced, { force: true })
     await expect(dropped).rejects.toMatchObject({ code: 'E_NO_TD' })

@@ -48,7 +48,13 @@ describe('replay never lets one bad TD stop the others', () => {
     const file = tempDb()
     let journal = new Journal(file)
     let tds = new TdService(journal, { snapshotEvery: 2 })
-    const good = tds.create({ name: 'good', vps: 2, memory: 16n << 20n, gpaWidth: 48, mbec: true })
+    const good = await tds.create({
+      name: 'good',
+      vps: 2,
+      memory: 16n << 20n,
+      gpaWidth: 48,
+      mbec: true,
+    })
     const snapshot = await tds.snapshotDocument(good.id)
     // What an older vtld journaled without checking (the "0x-1"), and a stored snapshot
     // gone bad: neither may take the daemon down.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { TraceEvent } from '@vtl/sim'
 import { TdService } from '../src/td-service.js'
+import type { TraceFrame } from '../src/trace-fanout.js'
 import { expectAnswer, setup } from './routes-helpers.js'
 
 const enable = { vp: 0, code: '0x000d', input: 'ffffffffffffffff 01 00 0000 00000000' }
@@ -149,10 +150,10 @@ describe('GET /v1/tds/{id}/trace/events', () => {
   it('ends when the client goes away: its subscription is dropped', async () => {
     const tds = new TdService()
     let listeners = 0
-    const subscribe = tds.subscribe.bind(tds)
-    tds.subscribe = (listener) => {
+    const subscribe = tds.subscribeFrames.bind(tds)
+    tds.subscribeFrames = (td, listener) => {
       listeners++
-      const unsubscribe = subscribe(listener)
+      const unsubscribe = subscribe(td, listener)
       return () => {
         listeners--
         unsubscribe()
@@ -196,8 +197,8 @@ describe('TdService.subscribe', () => {
     const unsubscribe = tds.subscribe((td, events) => {
       for (const e of events) seen.push([td, e.seq])
     })
-    const a = tds.create({ vps: 2, memory: 1n << 20n, gpaWidth: 48, mbec: true })
-    const b = tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })
+    const a = await tds.create({ vps: 2, memory: 1n << 20n, gpaWidth: 48, mbec: true })
+    const b = await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })
     for (let i = 0; i < 5; i++) await tds.steps(a.id, [{ vp: i % 2, run: {} }])
     await tds.steps(b.id, [{ vp: 0, run: {} }])
     const ofA = seen.filter(([td]) => td === a.id).map(([, seq]) => seq)
@@ -208,6 +209,33 @@ describe('TdService.subscribe', () => {
     const count = seen.length
     await tds.steps(a.id, [{ vp: 0, run: {} }])
     expect(seen).toHaveLength(count)
+  })
+})
+
+describe('SSE fan-out (#15 finding 9)', () => {
+  it("serialises a command's events once for all of its TD's streams, none for other TDs", async () => {
+    const tds = new TdService()
+    const a = await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })
+    const b = await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })
+    const got: (readonly TraceFrame[])[] = []
+    const others: number[] = []
+    const ends = [
+      ...Array.from({ length: 3 }, () => tds.subscribeFrames(a.id, (frames) => got.push(frames))),
+      ...Array.from({ length: 100 }, () => tds.subscribeFrames(b.id, () => others.push(1))),
+    ]
+    await tds.steps(a.id, [{ vp: 0, run: {} }])
+    expect(got).toHaveLength(3)
+    // One array of frames, the same object for every stream: serialised once.
+    expect(got[1]).toBe(got[0])
+    expect(got[2]).toBe(got[0])
+    expect(others).toHaveLength(0)
+    const events = await tds.traceEvents(a.id, -1)
+    expect(got[0]?.map((f) => f.text)).toEqual(
+      events
+        .slice(-(got[0]?.length ?? 0))
+        .map((e) => `event: trace\ndata: ${JSON.stringify(e)}\nid: ${e.seq}\n\n`)
+    )
+    for (const end of ends) end()
   })
 })
 

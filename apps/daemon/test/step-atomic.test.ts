@@ -42,7 +42,7 @@ describe('a command either commits or changes nothing', () => {
     const file = join(dir, 'vtld.sqlite')
     let journal = new Journal(file)
     let service = new TdService(journal)
-    const { id } = service.create({ vps: 2, memory: 16n << 20n, gpaWidth: 48, mbec: true })
+    const { id } = await service.create({ vps: 2, memory: 16n << 20n, gpaWidth: 48, mbec: true })
     const before = await service.snapshotDocument(id)
 
     // The first step runs, the second throws part-way: nothing of the command may stay.
@@ -62,7 +62,7 @@ describe('a command either commits or changes nothing', () => {
     }
     expect(thrown).toBeGreaterThan(0)
     const fresh = new TdService(new Journal(':memory:'))
-    const twin = fresh.create({ vps: 2, memory: 16n << 20n, gpaWidth: 48, mbec: true })
+    const twin = await fresh.create({ vps: 2, memory: 16n << 20n, gpaWidth: 48, mbec: true })
     const done = await service.steps(id, steps)
     expect(done).toEqual(await fresh.steps(twin.id, steps))
     const after = await service.snapshotDocument(id)

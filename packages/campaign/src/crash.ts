@@ -16,6 +16,7 @@ import {
   startVirtualProcessor,
 } from './guest-calls.js'
 import type { InvariantLog } from './invariant-log.js'
+import { ROW_DAMAGE, damagedStart, walDamage } from './journal-damage.js'
 import { firstDifference } from './invariants.js'
 import type { Campaign } from './runner.js'
 import { VtldProcess } from './vtld-process.js'
@@ -158,7 +159,7 @@ async function stream(
 /** What a fresh, journal-less TdService holds after `history`: status and snapshot. */
 async function replay(td: TdModel, id: string, history: HypercallBody[]): Promise<unknown> {
   const service = new TdService()
-  const view = service.create({
+  const view = await service.create({
     name: td.name,
     vps: td.vps,
     memory: 16n << 20n,
@@ -250,6 +251,14 @@ async function reconcile(vtld: VtldProcess, clients: Client[], log: InvariantLog
   }
 }
 
+/** The clients' view as it is now, for a check that must not narrow it (a damaged copy's). */
+function copyOf(clients: Client[]): Client[] {
+  return clients.map((client) => ({
+    ...client,
+    tds: client.tds.map((td) => ({ ...td, histories: [...td.histories] })),
+  }))
+}
+
 export interface CrashOptions {
   /** Adds an acknowledged TD the daemon never saw (tests prove the check sees a lost mutation). */
   phantom?: boolean
@@ -285,6 +294,8 @@ same data dir must be refused meanwhile); then stops it gracefully and
  * must equal a fresh in-process replay of its acknowledged requests plus a subset of the ones in
  * flight at the kill (GET status and the whole-TD snapshot). Kill timing is seeded, but how far
  * the clients got by then depends on the machine: a replayed seed reruns the same streams.
+ * Journal damage (`journal-damage.ts`) is tried on copies: the last kill -9 image with a WAL
+ * damage (one kind per seed, in turn), the stopped data dir with one changed byte in a stored TD.
  */
 export function createCrashCampaign(options: CrashOptions = {}): Campaign {
   return {
@@ -313,6 +324,12 @@ export function createCrashCampaign(options: CrashOptions = {}): Campaign {
           await vtld.kill()
           await Promise.all(streams)
           log.tally('kill -9')
+          if (kill === KILLS - 1) {
+            // A copy of the crash image, damaged: refused, or served without loss.
+            await damagedStart(dataDir, dir, walDamage(seed), log, (damaged) =>
+              reconcile(damaged, copyOf(clients), log)
+            )
+          }
           if (options.phantom === true && kill === 0) {
             clients[0]?.tds.push({
               name: 'phantom',
@@ -335,6 +352,9 @@ export function createCrashCampaign(options: CrashOptions = {}): Campaign {
         vtld = await VtldProcess.start(socket, dataDir)
         await reconcile(vtld, clients, log)
         await vtld.stop()
+        await damagedStart(dataDir, dir, ROW_DAMAGE, log, (damaged) =>
+          reconcile(damaged, copyOf(clients), log)
+        )
       } finally {
         await rm(dir, { recursive: true, force: true })
       }

@@ -73,8 +73,16 @@ export class VtldProcess {
     })
   }
 
-  /** Starts vtld from sources (tsx, the @vtl/source condition) and waits until it is ready. */
-  static async start(socket: string, dataDir: string, timeoutMs = 30_000): Promise<VtldProcess> {
+  /**
+   * Starts vtld from sources (tsx, the @vtl/source condition) and waits until it is ready;
+   * `args`: more command-line flags.
+   */
+  static async start(
+    socket: string,
+    dataDir: string,
+    timeoutMs = 30_000,
+    args: readonly string[] = []
+  ): Promise<VtldProcess> {
     const child = spawn(
       process.execPath,
       [
@@ -87,6 +95,7 @@ export class VtldProcess {
         '--data-dir',
         dataDir,
         '--quiet',
+        ...args,
       ],
       { cwd: PACKAGE_DIR, stdio: ['ignore', 'ignore', 'pipe'] }
     )

@@ -12,7 +12,11 @@ describe('crash campaign (vtld child processes, kill -9)', () => {
     expect(
       summary.invariants['state equals the replay of acknowledged + in-flight']
     ).toBeGreaterThan(0)
-  }, 180_000)
+    // Two damaged copies per cycle: each refused with the way out, or served without loss.
+    const damaged = Object.entries(summary.outcomes).filter(([k]) => k.startsWith('journal damage'))
+    expect(damaged.reduce((sum, [, n]) => sum + n, 0)).toBe(6)
+    expect(summary.outcomes['journal damage refused: one changed byte in a stored record']).toBe(3)
+  }, 240_000)
 
   it('detects an acknowledged mutation the daemon does not have', async () => {
     const log = new InvariantLog()

@@ -42,7 +42,7 @@ export { validateSnapshot } from './snapshot/validate-snapshot.js'
 export type { SnapshotLimits } from './snapshot/validate-snapshot.js'
 
 // Scenarios (scenario-format.md).
-export { loadScenarioFile, parseScenario } from './scenario/parse.js'
+export { loadScenarioFile, parseScenario, parseScenarioData } from './scenario/parse.js'
 export type { ParseOptions, ParseProgress } from './scenario/parse.js'
 export { createScenarioTd, runScenario, runSteps } from './scenario/run.js'
 export type {

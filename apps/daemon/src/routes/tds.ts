@@ -70,9 +70,9 @@ const tdStatus = createRoute({
 /** The TDs: create, restore from a snapshot, list, show, delete, and their guest VSM status. */
 export function registerTdRoutes(app: RouteApp, tds: TdService): void {
   app.openapi(createTd, async (c) => c.json(await tds.open(c.req.valid('json'), idem(c, 201)), 201))
-  app.openapi(restoreTdRoute, (c) => {
+  app.openapi(restoreTdRoute, async (c) => {
     const { name, snapshot: document } = c.req.valid('json')
-    return c.json(tds.restore(name, document as unknown as TdSnapshot, idem(c, 201)), 201)
+    return c.json(await tds.restore(name, document as unknown as TdSnapshot, idem(c, 201)), 201)
   })
   app.openapi(listTds, (c) => c.json({ tds: tds.list() }, 200))
   app.openapi(showTd, (c) => c.json(tds.show(c.req.valid('param').id), 200))

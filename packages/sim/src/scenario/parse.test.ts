@@ -1,6 +1,7 @@
 import { VtlError } from '@vtl/core'
 import { describe, expect, it } from 'vitest'
-import { parseScenario } from './parse.js'
+import { parse as parseYaml } from 'yaml'
+import { parseScenario, parseScenarioData } from './parse.js'
 import { ScenarioError } from './scenario-error.js'
 
 const HEAD = 'version: 1\npartition: { vps: 2, memory: 16MiB }\nsteps:\n'
@@ -301,6 +302,33 @@ describe('malformed scenarios', () => {
       'x.yaml'
     )
     expect(ok.steps[0]?.expect).toEqual({ exception: 'UD', status: '0x5' })
+  })
+
+  it('parseScenarioData validates parsed data exactly as parseScenario validates its text', () => {
+    const json = JSON.stringify({
+      version: 1,
+      partition: { vps: 2, memory: '16MiB' },
+      steps: [
+        { vp: 0, hypercall: { name: 'EnablePartitionVtl', input: { targetVtl: 1 } } },
+        { vp: 1, write: { gpa: '0x1000', size: 8, value: 7 } },
+      ],
+    })
+    expect(parseScenarioData(JSON.parse(json), 'x.json')).toEqual(parseScenario(json, 'x.json'))
+    for (const [, text, step, field] of CORPUS.slice(1)) {
+      let data: unknown
+      try {
+        data = parseYaml(text, { uniqueKeys: true })
+      } catch {
+        continue
+      }
+      expect(() => parseScenarioData(data, 'bad.yaml')).toThrow(
+        expect.objectContaining({
+          code: 'E_SCENARIO',
+          step,
+          field: field === '<root>' ? '' : field,
+        })
+      )
+    }
   })
 
   it('nothing runs: a file bad in its last step fails before any TD exists', () => {

@@ -87,6 +87,23 @@ export function parseScenario(
         : ''
     reader.fail(where, `not valid YAML/JSON: ${error instanceof Error ? error.message : ''}`)
   }
+  return readScenario(reader, data, fileName, onProgress)
+}
+
+/**
+ * Validates a scenario document that is already data (what `JSON.parse` or a YAML parser gave;
+ * no text to parse again), as `parseScenario` does.
+ */
+export function parseScenarioData(data: unknown, fileName = '<inline>'): Scenario {
+  return readScenario(new Reader(fileName), data, fileName)
+}
+
+function readScenario(
+  reader: Reader,
+  data: unknown,
+  fileName: string,
+  onProgress?: ParseOptions['onProgress']
+): Scenario {
   const top = reader.object(data, '', TOP_KEYS)
   const version = reader.required(top, 'version', '')
   if (version !== 1) reader.fail('version', `only version 1 is supported, got ${String(version)}`)
