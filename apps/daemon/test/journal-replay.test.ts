@@ -65,10 +65,10 @@ describe('journal replay', () => {
     const file = tempDb()
     const journal = new Journal(file)
     // A snapshot after every second record: some TDs come back from snapshots, some from records.
-    const tds = new TdService(journal, { snapshotEvery: 2 })
+    const tds = new TdService(journal, { snapshotEvery: 2, snapshotIdleMs: 0 })
     const spec = { vps: 1, memory: 1n << 20n, gpaWidth: 48 as const, mbec: true }
     const names = ['zulu', 'alpha', 'mike', 'bravo', 'yankee', 'charlie']
-    for (const name of names) tds.create({ ...spec, name })
+    for (const name of names) await tds.create({ ...spec, name })
     // Two of them take a second record: a snapshot of each replaces its create record.
     for (const name of ['mike', 'charlie']) {
       const id = tds.list().find((td) => td.name === name)?.id ?? ''
