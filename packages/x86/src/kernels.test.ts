@@ -2,17 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { PageAccess, PagePermissionTable } from './cpu/page-permissions.js'
 import type { X86Vp } from './cpu/x86-vp.js'
 import { runGuest, type VmcallHandler } from './run/run-guest.js'
-import { unicornAvailability } from './unicorn/unicorn-library.js'
 import { bootVp, CODE_GPA, TEST_MEMORY } from './test/boot.js'
 import { buildKernel, cToolchainAvailable } from './test/kernels.js'
-import { nasmAvailable } from './test/nasm.js'
+import { guestCodeSkip } from './test/skip.js'
 
-const unicorn = unicornAvailability()
-const skip = !unicorn.available
-  ? `libunicorn missing: ${unicorn.reason}`
-  : !nasmAvailable()
-    ? 'nasm missing (apt-get install nasm)'
-    : false
+const skip = guestCodeSkip()
 
 /** Records every hypercall (control word, input page bytes) and answers with `status`. */
 function recordingVmcall(status: bigint, ram: Buffer, calls: unknown[]): VmcallHandler {

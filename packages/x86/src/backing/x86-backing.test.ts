@@ -5,16 +5,11 @@ import { PageAccess, PagePermissionTable } from '../cpu/page-permissions.js'
 import type { X86SharedState } from '../cpu/register-state.js'
 import { applyStartState, buildLoaderTables } from '../loader/start-state.js'
 import { loadImages } from '../loader/images.js'
-import { nasm, nasmAvailable } from '../test/nasm.js'
-import { unicornAvailability } from '../unicorn/unicorn-library.js'
+import { nasm } from '../test/nasm.js'
+import { guestCodeSkip } from '../test/skip.js'
 import { X86Backing, type PrivateBank } from './x86-backing.js'
 
-const unicorn = unicornAvailability()
-const skip = !unicorn.available
-  ? `libunicorn missing: ${unicorn.reason}`
-  : !nasmAvailable()
-    ? 'nasm missing (apt-get install nasm)'
-    : false
+const skip = guestCodeSkip()
 
 const HEAD = '%include "vtl-guest.asm"\nbits 64\n'
 const MEMORY = 16 << 20

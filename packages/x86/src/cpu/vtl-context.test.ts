@@ -1,18 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { X86Reg } from '../unicorn/constants.js'
-import { unicornAvailability } from '../unicorn/unicorn-library.js'
 import { bootVp, CODE_GPA, TEST_MEMORY } from '../test/boot.js'
-import { nasm, nasmAvailable } from '../test/nasm.js'
+import { nasm } from '../test/nasm.js'
+import { guestCodeSkip } from '../test/skip.js'
 import { runGuest } from '../run/run-guest.js'
 import { PageAccess, PagePermissionTable } from './page-permissions.js'
 import type { X86Vp } from './x86-vp.js'
 
-const unicorn = unicornAvailability()
-const skip = !unicorn.available
-  ? `libunicorn missing: ${unicorn.reason}`
-  : !nasmAvailable()
-    ? 'nasm missing (apt-get install nasm)'
-    : false
+const skip = guestCodeSkip()
 
 const HEAD = '%include "vtl-guest.asm"\nbits 64\norg 0x100000\n'
 

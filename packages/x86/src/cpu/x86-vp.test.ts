@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { X86Reg } from '../unicorn/constants.js'
-import { unicornAvailability } from '../unicorn/unicorn-library.js'
 import { applyStartState } from '../loader/start-state.js'
 import { runGuest } from '../run/run-guest.js'
 import { bootVp, CODE_GPA } from '../test/boot.js'
-import { nasm, nasmAvailable } from '../test/nasm.js'
+import { nasm } from '../test/nasm.js'
+import { guestCodeSkip } from '../test/skip.js'
 import {
   readPrivateState,
   readSharedState,
@@ -13,12 +13,7 @@ import {
 } from './register-state.js'
 import type { X86Vp } from './x86-vp.js'
 
-const unicorn = unicornAvailability()
-const skip = !unicorn.available
-  ? `libunicorn missing: ${unicorn.reason}`
-  : !nasmAvailable()
-    ? 'nasm missing (apt-get install nasm)'
-    : false
+const skip = guestCodeSkip()
 
 const VTL1_GPA = 0x20_0000n
 const HEAD = '%include "vtl-guest.asm"\nbits 64\n'

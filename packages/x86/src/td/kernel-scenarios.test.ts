@@ -4,16 +4,10 @@ import { join } from 'node:path'
 import { loadScenarioFile, runScenario } from '@vtl/sim'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { cToolchainAvailable, KERNELS_DIR } from '../test/kernels.js'
-import { nasmAvailable } from '../test/nasm.js'
-import { unicornAvailability } from '../unicorn/unicorn-library.js'
+import { guestCodeSkip } from '../test/skip.js'
 import { x86ScenarioCpu } from './scenario-cpu.js'
 
-const unicorn = unicornAvailability()
-const skip = !unicorn.available
-  ? `libunicorn missing: ${unicorn.reason}`
-  : !nasmAvailable()
-    ? 'nasm missing (apt-get install nasm)'
-    : false
+const skip = guestCodeSkip()
 
 const scenarios = readdirSync(KERNELS_DIR).filter((d) =>
   existsSync(join(KERNELS_DIR, d, 'scenario.yaml'))

@@ -4,16 +4,11 @@ import { join } from 'node:path'
 import { loadScenarioFile, runScenario } from '@vtl/sim'
 import { describe, expect, it } from 'vitest'
 import { KERNELS_DIR } from '../test/kernels.js'
-import { nasm, nasmAvailable } from '../test/nasm.js'
-import { unicornAvailability } from '../unicorn/unicorn-library.js'
+import { nasm } from '../test/nasm.js'
+import { guestCodeSkip } from '../test/skip.js'
 import { x86ScenarioCpu } from './scenario-cpu.js'
 
-const unicorn = unicornAvailability()
-const skip = !unicorn.available
-  ? `libunicorn missing: ${unicorn.reason}`
-  : !nasmAvailable()
-    ? 'nasm missing (apt-get install nasm)'
-    : false
+const skip = guestCodeSkip()
 
 /** The README's fenced blocks of one language in the walkthrough, dedented. */
 function blocks(readme: string, language: string): string[] {

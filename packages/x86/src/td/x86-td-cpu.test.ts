@@ -13,17 +13,12 @@ import {
 } from '@vtl/sim'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildKernel, KERNELS_DIR } from '../test/kernels.js'
-import { nasm, nasmAvailable } from '../test/nasm.js'
-import { unicornAvailability } from '../unicorn/unicorn-library.js'
+import { nasm } from '../test/nasm.js'
+import { guestCodeSkip } from '../test/skip.js'
 import { spawnSync } from 'node:child_process'
 import { x86ScenarioCpu } from './scenario-cpu.js'
 
-const unicorn = unicornAvailability()
-const skip = !unicorn.available
-  ? `libunicorn missing: ${unicorn.reason}`
-  : !nasmAvailable()
-    ? 'nasm missing (apt-get install nasm)'
-    : false
+const skip = guestCodeSkip()
 
 const HEAD = '%include "vtl-guest.asm"\nbits 64\n'
 
