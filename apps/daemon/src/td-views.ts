@@ -2,12 +2,12 @@ import {
   GuestVsmState,
   HvRegisterName,
   VtlError,
-  formatPermissionText,
   getVpRegister,
   hvStatusName,
   type GuestVtl,
 } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
+import { svgRunToWireRun } from '@vtl/memory-map'
 import { Trace, type ChromeTraceEvent } from '@vtl/sim'
 import { ProblemError } from './problem.js'
 import type { TdEntry } from './td-entry.js'
@@ -119,17 +119,7 @@ export function runsPage(
     throw new ProblemError('E_BAD_RANGE', `${error.message} (${error.code})`)
   }
   return {
-    runs: page.runs.map(({ start: s, end: e, state }) => ({
-      start: formatHex(s),
-      size: formatHex(e - s),
-      kind: state.kind,
-      visibility: state.shared ? 'shared' : 'private',
-      accepted: state.accepted,
-      locked: state.locked,
-      vtl0: formatPermissionText(state.vtl0),
-      vtl1: formatPermissionText(state.vtl1),
-      overlay: state.overlay,
-    })),
+    runs: page.runs.map(svgRunToWireRun),
     next: page.next === undefined ? null : formatHex(page.next),
   }
 }
