@@ -203,7 +203,8 @@ export class Journal {
   private readonly dropCovered: Database.Statement<[string, number]>
   private readonly commitTx: (
     records: readonly JournalRecord[],
-    answer?: IdempotentAnswer
+    answer?: IdempotentAnswer,
+    texts?: readonly (string | undefined)[]
   ) => number
   private readonly snapshotTx: (stored: StoredSnapshot) => void
   private readonly compactTx: () => void
@@ -245,12 +246,16 @@ export class Journal {
     )
     this.dropCovered = this.db.prepare('DELETE FROM journal WHERE td = ? AND seq <= ?')
     this.commitTx = this.db.transaction(
-      (records: readonly JournalRecord[], answer?: IdempotentAnswer) => {
+      (
+        records: readonly JournalRecord[],
+        answer?: IdempotentAnswer,
+        texts?: readonly (string | undefined)[]
+      ) => {
         const at = new Date().toISOString()
         let seq = this.high
-        for (const record of records) {
+        for (const [i, record] of records.entries()) {
           seq++
-          const body = JSON.stringify(record)
+          const body = texts?.[i] ?? JSON.stringify(record)
           this.insert.run(
             seq,
             record.td,
@@ -378,10 +383,15 @@ export class Journal {
   /**
    * Writes `records` and, when given, the answer kept for an Idempotency-Key, in one transaction
    * (a crash never leaves one without the other). Returns the last record's seq; it is durable,
-   * and may be acknowledged, once `durable(seq)` resolved.
+   * and may be acknowledged, once `durable(seq)` resolved. `texts`: records' JSON text made
+   * beforehand (a big one, in slices: `stringifySliced`).
    */
-  commit(records: readonly JournalRecord[], answer?: IdempotentAnswer): number {
-    const seq = this.commitTx(records, answer)
+  commit(
+    records: readonly JournalRecord[],
+    answer?: IdempotentAnswer,
+    texts?: readonly (string | undefined)[]
+  ): number {
+    const seq = this.commitTx(records, answer, texts)
     this.high = Math.max(this.high, seq)
     this.group.wrote(this.high)
     return seq

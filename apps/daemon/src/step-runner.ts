@@ -9,7 +9,11 @@ import { TimeSlice } from './time-slice.js'
 import type { RangeResult, StepDone } from './td-types.js'
 
 /** What a command did: the records to journal, then its value or the problem to answer. */
-export type Mutation<T> = { records: JournalRecord[] } & (
+export type Mutation<T> = {
+  records: JournalRecord[]
+  /** The records' JSON text when made beforehand (a restore's, in slices). */
+  texts?: readonly (string | undefined)[]
+} & (
   | { value: T; error?: undefined }
   /** `panic`: the paravisor panicked; the TD fails once the records are journaled. */
   | { error: ProblemError; panic?: string }
