@@ -2,6 +2,7 @@ import type { TdSnapshot } from '@vtl/sim'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
 import { Journal } from '../src/journal.js'
+import { nestsDeeper } from '../src/json-depth.js'
 import { stringifySliced } from '../src/sliced-json.js'
 import { TdService } from '../src/td-service.js'
 import { TimeSlice } from '../src/time-slice.js'
@@ -130,5 +131,24 @@ describe('sliced restore and snapshot', () => {
     const text = await stringifySliced(document, 3, new TimeSlice(0))
     expect(turns).toBe(2)
     expect(text).toBe(JSON.stringify(document))
+  })
+
+  it('the depth check scans a megabyte body in slices, with the same verdicts', async () => {
+    const flat = JSON.stringify({ pages: Array.from({ length: 2000 }, () => '[{'.repeat(300)) })
+    expect(flat.length).toBeGreaterThan(1 << 20)
+    let turns = 0
+    const tick = (): void => {
+      turns++
+    }
+    setImmediate(tick)
+    expect(await nestsDeeper(flat, 3, new TimeSlice(0))).toBe(false)
+    expect(turns).toBe(1)
+    const deep = `${'['.repeat(65)}${']'.repeat(65)}`
+    expect(await nestsDeeper(deep, 64)).toBe(true)
+    expect(await nestsDeeper(deep, 65)).toBe(false)
+    // Brackets inside a string (after an escaped quote) do not count.
+    const quoted = JSON.stringify(['a\\"[[[[', [[1]]])
+    expect(await nestsDeeper(quoted, 2)).toBe(true)
+    expect(await nestsDeeper(quoted, 3)).toBe(false)
   })
 })
