@@ -1,6 +1,6 @@
 import { VtlError, type GuestVtl } from '@vtl/core'
 import type { GuestAction, ScenarioStep, SimTd, StepOutcome, StepResult } from '@vtl/sim'
-import { parseSteps, type StepSource } from './guest-steps.js'
+import { parseSteps, parseStepsSliced, type StepSource } from './guest-steps.js'
 import type { JournalRecord, StepRecord } from './journal.js'
 import { ProblemError } from './problem.js'
 import type { ServedTd } from './served-td.js'
@@ -121,7 +121,7 @@ export async function runRangeSteps(
   entry: TdEntry,
   sources: readonly StepSource[]
 ): Promise<Mutation<RangeResult>> {
-  const steps = parseSteps(entry.meta, sources)
+  const steps = await parseStepsSliced(entry.meta, sources)
   const records: StepRecord[] = []
   let processed = 0
   let last: StepResult = {}

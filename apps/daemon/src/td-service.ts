@@ -17,7 +17,7 @@ import {
   enablePartitionVtlStep,
   enableVpVtlStep,
   hostVisibilitySteps,
-  parseSteps,
+  parseStepsSliced,
   protectSteps,
   setPartitionConfigStep,
   startVpStep,
@@ -626,8 +626,8 @@ export class TdService {
     for (const source of sources) {
       if (typeof source.vp === 'number') this.checkVp(entry, source.vp)
     }
-    // Parsed once (a TD's partition never changes): the cost check and the run share it.
-    const parsed = parseSteps(entry.meta, sources)
+    // Parsed once, in slices (a TD's partition never changes): the cost check and the run share it.
+    const parsed = await parseStepsSliced(entry.meta, sources)
     this.checkCost(stepsCost(parsed))
     return await this.mutate(id, idem, (current) => runSteps(current, sources, parsed))
   }
