@@ -626,10 +626,13 @@ export class TdService {
     for (const source of sources) {
       if (typeof source.vp === 'number') this.checkVp(entry, source.vp)
     }
-    // Parsed once, in slices (a TD's partition never changes): the cost check and the run share it.
-    const parsed = await parseStepsSliced(entry.meta, sources)
-    this.checkCost(stepsCost(parsed))
-    return await this.mutate(id, idem, (current) => runSteps(current, sources, parsed))
+    // Queued at once (commands keep their order), parsed once in slices on the queue: the cost
+    // check and the run share it, and a refusal (400, 413) comes before any step runs.
+    return await this.mutate(id, idem, async (current) => {
+      const parsed = await parseStepsSliced(current.meta, sources)
+      this.checkCost(stepsCost(parsed))
+      return await runSteps(current, sources, parsed)
+    })
   }
 
   /** One step's result (the typed routes and the raw hypercall). */
