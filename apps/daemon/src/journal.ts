@@ -206,7 +206,7 @@ export class Journal {
     answer?: IdempotentAnswer,
     texts?: readonly (string | undefined)[]
   ) => number
-  private readonly snapshotTx: (stored: StoredSnapshot) => void
+  private readonly snapshotTx: (stored: StoredSnapshot, text?: string) => void
   private readonly compactTx: () => void
 
   /** `file` is a path, or `:memory:` for a journal that lives as long as the process. */
@@ -281,10 +281,10 @@ export class Journal {
         return seq
       }
     )
-    this.snapshotTx = this.db.transaction((stored: StoredSnapshot) => {
+    this.snapshotTx = this.db.transaction((stored: StoredSnapshot, text?: string) => {
       const { td } = stored.meta
       const meta = JSON.stringify(stored.meta)
-      const body = JSON.stringify(stored.snapshot)
+      const body = text ?? JSON.stringify(stored.snapshot)
       this.upsertSnapshot.run(
         td,
         stored.seq,
@@ -460,9 +460,12 @@ export class Journal {
     return rows.map((row) => ({ seq: row.seq, record: JSON.parse(row.body) as JournalRecord }))
   }
 
-  /** Stores a TD's snapshot and drops the records it covers, in one transaction. */
-  saveSnapshot(stored: StoredSnapshot): void {
-    this.snapshotTx(stored)
+  /**
+   * Stores a TD's snapshot and drops the records it covers, in one transaction. `text`: the
+   * snapshot's JSON made beforehand (in slices: `stringifySliced`).
+   */
+  saveSnapshot(stored: StoredSnapshot, text?: string): void {
+    this.snapshotTx(stored, text)
   }
 
   /** The latest snapshot of every TD that has one. */

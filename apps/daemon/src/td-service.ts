@@ -854,12 +854,13 @@ export class TdService {
 
   /**
    * `snapshot` in slices (a due snapshot on the TD's queue): the event loop gets turns while it
-   * is taken; the TD is not stored if it was deleted meanwhile.
+   * is taken and while its JSON is made; the TD is not stored if it was deleted meanwhile.
    */
   private async snapshotSliced(entry: TdEntry): Promise<void> {
     const snapshot = await saveTdSliced(simOf(entry, 'snapshots'))
+    const text = await stringifySliced(snapshot)
     if (this.tds.get(entry.meta.td) !== entry) return
-    this.journal.saveSnapshot({ seq: entry.lastSeq, meta: entry.meta, snapshot })
+    this.journal.saveSnapshot({ seq: entry.lastSeq, meta: entry.meta, snapshot }, text)
     entry.sinceSnapshot = 0
   }
 

@@ -151,4 +151,22 @@ describe('sliced restore and snapshot', () => {
     expect(await nestsDeeper(quoted, 2)).toBe(true)
     expect(await nestsDeeper(quoted, 3)).toBe(false)
   })
+
+  it('a due snapshot is taken in slices on the queue and replays to the same TD', async () => {
+    const journal = new Journal(':memory:')
+    const tds = new TdService(journal, { snapshotEvery: 1, snapshotIdleMs: 1 })
+    const { id } = await tds.create(BIG)
+    await tds.steps(id, [{ vp: 0, write: { gpa: '0x1000', size: 8, value: 5 } }])
+    for (let i = 0; i < 500 && journal.snapshots().length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    const [stored] = journal.snapshots()
+    expect(stored?.seq).toBe(2)
+    // The records it covers are dropped: replay starts from it.
+    expect(journal.records()).toEqual([])
+    const replayed = new TdService(journal)
+    expect(await replayed.snapshotDocument(id)).toEqual(await tds.snapshotDocument(id))
+    const [read] = await replayed.steps(id, [{ vp: 0, read: { gpa: '0x1000' } }])
+    expect(Number(read?.result.value)).toBe(5)
+  })
 })
