@@ -2,6 +2,7 @@ import { formatHex } from '@vtl/core/schemas'
 import { parseScenarioData, ScenarioError, type ScenarioStep } from '@vtl/sim'
 import type { TdMeta } from './journal.js'
 import { ProblemError } from './problem.js'
+import { TimeSlice } from './time-slice.js'
 
 // Guest actions as scenario-format.md step objects: the steps route takes them as written, the
 // typed routes build them, the journal stores them, and the scenario parser is their one
@@ -32,6 +33,35 @@ export function parseSteps(meta: TdMeta, sources: readonly StepSource[]): Scenar
     if (ScenarioError.isInstance(error)) throw new ProblemError('E_VALIDATION', error.message)
     throw error
   }
+}
+
+/** Steps validated between two looks at the time slice. */
+const PARSE_CHUNK = 64
+
+/**
+ * `parseSteps` a chunk at a time, giving the event loop a turn whenever the time slice is used
+ * up (a request of thousands of steps). A bad step is refused with `parseSteps`'s own message.
+ */
+export async function parseStepsSliced(
+  meta: TdMeta,
+  sources: readonly StepSource[],
+  slice = new TimeSlice()
+): Promise<ScenarioStep[]> {
+  if (sources.length === 0) return parseSteps(meta, sources)
+  const steps: ScenarioStep[] = []
+  for (let start = 0; start < sources.length; start += PARSE_CHUNK) {
+    const pause = slice.due()
+    if (pause !== undefined) await pause
+    const end = start + PARSE_CHUNK
+    try {
+      steps.push(...parseSteps(meta, sources.slice(start, end)))
+    } catch (error) {
+      // Named by its index in the whole request: parsed again up to its chunk (which throws).
+      if (start > 0 && error instanceof ProblemError) parseSteps(meta, sources.slice(0, end))
+      throw error
+    }
+  }
+  return steps
 }
 
 /** An initial VP context as the API takes it (fields left out: the scenario default). */

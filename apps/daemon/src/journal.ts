@@ -203,9 +203,10 @@ export class Journal {
   private readonly dropCovered: Database.Statement<[string, number]>
   private readonly commitTx: (
     records: readonly JournalRecord[],
-    answer?: IdempotentAnswer
+    answer?: IdempotentAnswer,
+    texts?: readonly (string | undefined)[]
   ) => number
-  private readonly snapshotTx: (stored: StoredSnapshot) => void
+  private readonly snapshotTx: (stored: StoredSnapshot, text?: string) => void
   private readonly compactTx: () => void
 
   /** `file` is a path, or `:memory:` for a journal that lives as long as the process. */
@@ -245,12 +246,16 @@ export class Journal {
     )
     this.dropCovered = this.db.prepare('DELETE FROM journal WHERE td = ? AND seq <= ?')
     this.commitTx = this.db.transaction(
-      (records: readonly JournalRecord[], answer?: IdempotentAnswer) => {
+      (
+        records: readonly JournalRecord[],
+        answer?: IdempotentAnswer,
+        texts?: readonly (string | undefined)[]
+      ) => {
         const at = new Date().toISOString()
         let seq = this.high
-        for (const record of records) {
+        for (const [i, record] of records.entries()) {
           seq++
-          const body = JSON.stringify(record)
+          const body = texts?.[i] ?? JSON.stringify(record)
           this.insert.run(
             seq,
             record.td,
@@ -276,10 +281,10 @@ export class Journal {
         return seq
       }
     )
-    this.snapshotTx = this.db.transaction((stored: StoredSnapshot) => {
+    this.snapshotTx = this.db.transaction((stored: StoredSnapshot, text?: string) => {
       const { td } = stored.meta
       const meta = JSON.stringify(stored.meta)
-      const body = JSON.stringify(stored.snapshot)
+      const body = text ?? JSON.stringify(stored.snapshot)
       this.upsertSnapshot.run(
         td,
         stored.seq,
@@ -378,10 +383,15 @@ export class Journal {
   /**
    * Writes `records` and, when given, the answer kept for an Idempotency-Key, in one transaction
    * (a crash never leaves one without the other). Returns the last record's seq; it is durable,
-   * and may be acknowledged, once `durable(seq)` resolved.
+   * and may be acknowledged, once `durable(seq)` resolved. `texts`: records' JSON text made
+   * beforehand (a big one, in slices: `stringifySliced`).
    */
-  commit(records: readonly JournalRecord[], answer?: IdempotentAnswer): number {
-    const seq = this.commitTx(records, answer)
+  commit(
+    records: readonly JournalRecord[],
+    answer?: IdempotentAnswer,
+    texts?: readonly (string | undefined)[]
+  ): number {
+    const seq = this.commitTx(records, answer, texts)
     this.high = Math.max(this.high, seq)
     this.group.wrote(this.high)
     return seq
@@ -450,9 +460,12 @@ export class Journal {
     return rows.map((row) => ({ seq: row.seq, record: JSON.parse(row.body) as JournalRecord }))
   }
 
-  /** Stores a TD's snapshot and drops the records it covers, in one transaction. */
-  saveSnapshot(stored: StoredSnapshot): void {
-    this.snapshotTx(stored)
+  /**
+   * Stores a TD's snapshot and drops the records it covers, in one transaction. `text`: the
+   * snapshot's JSON made beforehand (in slices: `stringifySliced`).
+   */
+  saveSnapshot(stored: StoredSnapshot, text?: string): void {
+    this.snapshotTx(stored, text)
   }
 
   /** The latest snapshot of every TD that has one. */

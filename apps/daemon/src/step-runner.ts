@@ -1,6 +1,6 @@
 import { VtlError, type GuestVtl } from '@vtl/core'
 import type { GuestAction, ScenarioStep, SimTd, StepOutcome, StepResult } from '@vtl/sim'
-import { parseSteps, type StepSource } from './guest-steps.js'
+import { parseSteps, parseStepsSliced, type StepSource } from './guest-steps.js'
 import type { JournalRecord, StepRecord } from './journal.js'
 import { ProblemError } from './problem.js'
 import type { ServedTd } from './served-td.js'
@@ -9,7 +9,11 @@ import { TimeSlice } from './time-slice.js'
 import type { RangeResult, StepDone } from './td-types.js'
 
 /** What a command did: the records to journal, then its value or the problem to answer. */
-export type Mutation<T> = { records: JournalRecord[] } & (
+export type Mutation<T> = {
+  records: JournalRecord[]
+  /** The records' JSON text when made beforehand (a restore's, in slices). */
+  texts?: readonly (string | undefined)[]
+} & (
   | { value: T; error?: undefined }
   /** `panic`: the paravisor panicked; the TD fails once the records are journaled. */
   | { error: ProblemError; panic?: string }
@@ -117,7 +121,7 @@ export async function runRangeSteps(
   entry: TdEntry,
   sources: readonly StepSource[]
 ): Promise<Mutation<RangeResult>> {
-  const steps = parseSteps(entry.meta, sources)
+  const steps = await parseStepsSliced(entry.meta, sources)
   const records: StepRecord[] = []
   let processed = 0
   let last: StepResult = {}

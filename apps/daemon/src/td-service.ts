@@ -3,8 +3,9 @@ import { VtlError, hvStatusName } from '@vtl/core'
 import { formatHex } from '@vtl/core/schemas'
 import {
   Trace,
-  restoreTd,
+  restoreTdSliced,
   saveTd,
+  saveTdSliced,
   type ChromeTraceEvent,
   type SimTd,
   type SnapshotLimits,
@@ -16,14 +17,21 @@ import {
   enablePartitionVtlStep,
   enableVpVtlStep,
   hostVisibilitySteps,
-  parseSteps,
+  parseStepsSliced,
   protectSteps,
   setPartitionConfigStep,
   startVpStep,
   type ContextSource,
   type StepSource,
 } from './guest-steps.js'
-import { Journal, type CreateRecord, type IdempotentAnswer, type TdMeta } from './journal.js'
+import {
+  Journal,
+  type CreateRecord,
+  type IdempotentAnswer,
+  type RestoreRecord,
+  type TdMeta,
+} from './journal.js'
+import { stringifySliced } from './sliced-json.js'
 import { TD_LIMITS, stepsCost, type TdLimits } from './limits.js'
 import { HTTP_STATUS, ProblemError, problem } from './problem.js'
 import { runRangeSteps, runSteps, type Mutation } from './step-runner.js'
@@ -237,7 +245,7 @@ export class TdService {
     }
     let seq: number
     try {
-      seq = this.journal.commit(mutation.records, answer)
+      seq = this.journal.commit(mutation.records, answer, mutation.texts)
     } catch (error) {
       // A TD being created is dropped by the caller; one that ran a command is ahead now.
       const failed = entry !== undefined && !created
@@ -298,7 +306,8 @@ export class TdService {
    */
   private snapshotDue(entry: TdEntry): void {
     if (this.snapshotIdleMs === 0) {
-      this.snapshotNow(entry)
+      // Synchronous: taken before the command's answer.
+      void this.snapshotNow(entry)
       return
     }
     // Overdue: right after this command's answer, not inside it.
@@ -313,9 +322,9 @@ export class TdService {
     entry.snapshotTimer = setTimeout(
       () => {
         entry.snapshotTimer = undefined
-        void entry.queue.run(() => {
+        void entry.queue.run(async () => {
           if (this.tds.get(entry.meta.td) === entry && entry.sinceSnapshot >= this.snapshotEvery) {
-            this.snapshotNow(entry)
+            await this.snapshotNow(entry, true)
           }
         })
       },
@@ -324,12 +333,14 @@ export class TdService {
     entry.snapshotTimer.unref()
   }
 
-  private snapshotNow(entry: TdEntry): void {
+  /** Takes a due snapshot now; `sliced` (on the TD's queue): giving the event loop turns. */
+  private async snapshotNow(entry: TdEntry, sliced = false): Promise<void> {
     if (entry.snapshotTimer !== undefined) clearTimeout(entry.snapshotTimer)
     entry.snapshotTimer = undefined
     if (entry.failure !== undefined) return
     try {
-      this.snapshot(entry)
+      if (sliced) await this.snapshotSliced(entry)
+      else this.snapshot(entry)
       this.maintain()
     } catch {
       entry.sinceSnapshot = 0
@@ -394,12 +405,17 @@ export class TdService {
 
   /**
    * A query between two commands (at once when the TD's queue is empty), answered once the state
-   * it saw is durable.
+   * it saw is durable. A `sliced` query (one that yields the event loop) always runs on the queue,
+   * so no command changes the TD before it is done.
    */
-  private async read<T>(id: string, query: (entry: TdEntry) => T): Promise<T> {
+  private async read<T>(
+    id: string,
+    query: (entry: TdEntry) => T | Promise<T>,
+    sliced = false
+  ): Promise<T> {
     const entry = this.entry(id)
     let seen = 0
-    const run = (): T => {
+    const run = (): T | Promise<T> => {
       if (this.tds.get(id) !== entry) throw noTd(id)
       if (entry.unreadable) {
         throw new ProblemError('E_TD_FAILED', `TD ${id} failed (${entry.failure}); delete it`)
@@ -407,7 +423,7 @@ export class TdService {
       seen = entry.lastSeq
       return query(entry)
     }
-    const value = entry.queue.depth === 0 ? run() : await entry.queue.run(run)
+    const value = await (entry.queue.depth === 0 && !sliced ? run() : entry.queue.run(run))
     if (seen > this.journal.durableSeq) {
       try {
         await this.journal.durable(seen)
@@ -505,20 +521,24 @@ export class TdService {
         `this vtld serves the ${this.backend.kind} backend: a snapshot restores a software TD`
       )
     }
-    this.checkName(name)
     // Counted from the options before anything is built (validation checks them first).
     const { options } = snapshot as { options?: { vps?: unknown; memory?: unknown } }
-    if (typeof options?.vps === 'number' && typeof options.memory === 'string') {
-      this.checkCapacity(
-        options.vps,
-        /^0x[0-9a-f]{1,16}$/.test(options.memory) ? BigInt(options.memory) : 0n
-      )
+    const admit = (): void => {
+      this.checkName(name)
+      if (typeof options?.vps === 'number' && typeof options.memory === 'string') {
+        this.checkCapacity(
+          options.vps,
+          /^0x[0-9a-f]{1,16}$/.test(options.memory) ? BigInt(options.memory) : 0n
+        )
+      }
     }
+    admit()
     const id = `td-${randomUUID().slice(0, 8)}`
     let td: SimTd
     let meta: TdMeta
     try {
-      td = restoreTd(snapshot, this.snapshotLimits)
+      // Built aside in slices (the event loop is served meanwhile): no one sees it until entered.
+      td = await restoreTdSliced(snapshot, { limits: this.snapshotLimits })
       meta = restoredMeta(id, name, snapshot)
     } catch (error) {
       throw new ProblemError(
@@ -527,12 +547,16 @@ export class TdService {
         VtlError.isInstance(error) && error.field !== undefined ? { field: error.field } : {}
       )
     }
+    const record: RestoreRecord = { op: 'td.restore', td: id, name, snapshot }
+    const text = await stringifySliced(record)
+    // Other TDs were created or restored while it was built: the name and limits again.
+    admit()
     const entry = enterTd(this.tds, meta, servedSim(td))
     let written: Written<TdView>
     try {
       written = this.commit(
         entry,
-        { records: [{ op: 'td.restore', td: id, name, snapshot }], value: tdView(entry) },
+        { records: [record], texts: [text], value: tdView(entry) },
         idem,
         true
       )
@@ -602,10 +626,13 @@ export class TdService {
     for (const source of sources) {
       if (typeof source.vp === 'number') this.checkVp(entry, source.vp)
     }
-    // Parsed once (a TD's partition never changes): the cost check and the run share it.
-    const parsed = parseSteps(entry.meta, sources)
-    this.checkCost(stepsCost(parsed))
-    return await this.mutate(id, idem, (current) => runSteps(current, sources, parsed))
+    // Queued at once (commands keep their order), parsed once in slices on the queue: the cost
+    // check and the run share it, and a refusal (400, 413) comes before any step runs.
+    return await this.mutate(id, idem, async (current) => {
+      const parsed = await parseStepsSliced(current.meta, sources)
+      this.checkCost(stepsCost(parsed))
+      return await runSteps(current, sources, parsed)
+    })
   }
 
   /** One step's result (the typed routes and the raw hypercall). */
@@ -816,12 +843,24 @@ export class TdService {
 
   /** The TD's snapshot document (`saveTd`'s JSON form, `version` 1). */
   async snapshotDocument(id: string): Promise<TdSnapshot> {
-    return await this.read(id, (entry) => saveTd(simOf(entry, 'snapshots')))
+    return await this.read(id, (entry) => saveTdSliced(simOf(entry, 'snapshots')), true)
   }
 
   private snapshot(entry: TdEntry): void {
     const td = simOf(entry, 'snapshots')
     this.journal.saveSnapshot({ seq: entry.lastSeq, meta: entry.meta, snapshot: saveTd(td) })
+    entry.sinceSnapshot = 0
+  }
+
+  /**
+   * `snapshot` in slices (a due snapshot on the TD's queue): the event loop gets turns while it
+   * is taken and while its JSON is made; the TD is not stored if it was deleted meanwhile.
+   */
+  private async snapshotSliced(entry: TdEntry): Promise<void> {
+    const snapshot = await saveTdSliced(simOf(entry, 'snapshots'))
+    const text = await stringifySliced(snapshot)
+    if (this.tds.get(entry.meta.td) !== entry) return
+    this.journal.saveSnapshot({ seq: entry.lastSeq, meta: entry.meta, snapshot }, text)
     entry.sinceSnapshot = 0
   }
 

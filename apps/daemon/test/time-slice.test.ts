@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
+import { parseSteps, parseStepsSliced } from '../src/guest-steps.js'
 import { Journal } from '../src/journal.js'
 import { TdService } from '../src/td-service.js'
 import { TimeSlice } from '../src/time-slice.js'
@@ -57,5 +58,41 @@ describe('time-sliced commands', () => {
     await tds.delete(id, { force: true })
     await expect(long).rejects.toMatchObject({ code: 'E_NO_TD' })
     expect(journal.records().map((r) => r.op)).toEqual(['td.create', 'td.delete'])
+  })
+
+  it('steps are validated in slices; a bad one late is refused as a whole parse names it', async () => {
+    const meta = { vps: 1, memory: '0x100000', gpaWidth: 48, mbec: true } as Parameters<
+      typeof parseSteps
+    >[0]
+    const good = writes(1024)
+    let turns = 0
+    const tick = (): void => {
+      turns++
+      if (turns < 1e6) setImmediate(tick)
+    }
+    setImmediate(tick)
+    expect(await parseStepsSliced(meta, good, new TimeSlice(0))).toEqual(parseSteps(meta, good))
+    // One turn per chunk of 64 steps at least.
+    expect(turns).toBeGreaterThanOrEqual(1024 / 64 - 1)
+    turns = 1e6
+    const bad = [...good.slice(0, 1000), { vp: 0, write: { gpa: 'x', size: 8, value: 1 } }]
+    let whole: unknown
+    try {
+      parseSteps(meta, bad)
+    } catch (error) {
+      whole = error
+    }
+    expect(whole).toMatchObject({ code: 'E_VALIDATION' })
+    await expect(parseStepsSliced(meta, bad)).rejects.toEqual(whole)
+    expect((whole as Error).message).toContain('steps[1000]')
+  })
+
+  it('a steps request with a bad step late runs none of it', async () => {
+    const journal = new Journal(':memory:')
+    const tds = new TdService(journal)
+    const { id } = await tds.create({ vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true })
+    const bad = [...writes(900), { vp: 0, write: { gpa: 'x', size: 8, value: 1 } }]
+    await expect(tds.steps(id, bad)).rejects.toMatchObject({ code: 'E_VALIDATION' })
+    expect(journal.records().map((r) => r.op)).toEqual(['td.create'])
   })
 })

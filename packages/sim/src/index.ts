@@ -36,8 +36,10 @@ export { MemoryContents } from './guest/memory-contents.js'
 // Scheduling and snapshots.
 export { DeterministicScheduler } from './scheduler/deterministic-scheduler.js'
 export type { GuestPrograms, ScheduledStep } from './scheduler/deterministic-scheduler.js'
-export { restoreTd, saveTd } from './snapshot/td-snapshot.js'
+export { restoreTd, restoreTdSliced, saveTd, saveTdSliced } from './snapshot/td-snapshot.js'
 export type { TdSnapshot } from './snapshot/td-snapshot.js'
+export { SNAPSHOT_SLICE_MS } from './snapshot/sliced-work.js'
+export type { SliceOptions } from './snapshot/sliced-work.js'
 export { validateSnapshot } from './snapshot/validate-snapshot.js'
 export type { SnapshotLimits } from './snapshot/validate-snapshot.js'
 

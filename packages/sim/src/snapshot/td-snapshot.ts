@@ -2,7 +2,8 @@ import { PlainSharedVsmState, VtlError, formatHex, type VsmVp } from '@vtl/core'
 import { DEFAULT_HYPERCALL_PAGES } from '../guest/hypercall-pages.js'
 import { MemoryContents } from '../guest/memory-contents.js'
 import { SimTd, type PlatformRestore } from '../td/sim-td.js'
-import { checkRoundTrip, validateSnapshot, type SnapshotLimits } from './validate-snapshot.js'
+import { finish, finishSliced, type SliceOptions, type SlicedWork } from './sliced-work.js'
+import { checkRoundTripSliced, checkSnapshot, type SnapshotLimits } from './validate-snapshot.js'
 import { BIG, saveVp, upgradeSnapshot } from './vp-snapshot.js'
 
 /** A whole TD as JSON: everything a run can change, so that a restored TD continues identically. */
@@ -117,6 +118,28 @@ function sharedBytes(td: SimTd): Uint8Array {
 
 /** Saves the whole TD. Take it between steps (no engine lock is held then). */
 export function saveTd(td: SimTd): TdSnapshot {
+  return finish(saveWork(td))
+}
+
+/**
+ * `saveTd` giving the event loop a turn after each used-up slice (between two VPs). Nothing may
+ * step the TD until it resolved (a daemon holds the TD's command queue).
+ */
+export async function saveTdSliced(td: SimTd, options?: SliceOptions): Promise<TdSnapshot> {
+  return await finishSliced(saveWork(td), options)
+}
+
+/** Saves a VP at a time, yielding after each. */
+function* saveVps(td: SimTd): SlicedWork<unknown[]> {
+  const vps: unknown[] = []
+  for (const vp of td.engine.vps) {
+    vps.push(saveVp(vp))
+    yield
+  }
+  return vps
+}
+
+function* saveWork(td: SimTd): SlicedWork<TdSnapshot> {
   if (td.l2Cpu !== undefined) {
     // The CPU's state (its contexts, pending events, debug ports) is not part of a snapshot.
     throw new VtlError('E_UNSUPPORTED', 'a TD whose guests run real code cannot be saved', {
@@ -129,6 +152,7 @@ export function saveTd(td: SimTd): TdSnapshot {
     { limit: Number.MAX_SAFE_INTEGER }
   )
   const defaults = td.space.defaults
+  const vps = yield* saveVps(td)
   return {
     version: 1,
     options: {
@@ -154,7 +178,7 @@ export function saveTd(td: SimTd): TdSnapshot {
       stats: td.stats(),
     },
     shared: Buffer.from(sharedBytes(td)).toString('base64'),
-    vps: td.engine.vps.map(saveVp),
+    vps,
     memory: {
       runs: runs.map((r) => ({
         start: `0x${r.start.toString(16)}`,
@@ -194,14 +218,29 @@ export function saveTd(td: SimTd): TdSnapshot {
  * `E_INVALID_VALUE` naming it, and nothing half-restored is returned.
  */
 export function restoreTd(snapshot: TdSnapshot, limits?: SnapshotLimits): SimTd {
-  const document = upgradeSnapshot(snapshot)
-  validateSnapshot(document, limits)
-  const td = applySnapshot(document)
-  checkRoundTrip(JSON.parse(JSON.stringify(document)), JSON.parse(JSON.stringify(saveTd(td))))
+  return finish(restoreWork(snapshot, limits))
+}
+
+/**
+ * `restoreTd` giving the event loop a turn after each used-up slice (between two VPs, trace
+ * events, memory runs). The TD is built aside and handed out only once complete and checked: a
+ * refusal midway leaves nothing behind.
+ */
+export async function restoreTdSliced(
+  snapshot: TdSnapshot,
+  options: SliceOptions & { limits?: SnapshotLimits } = {}
+): Promise<SimTd> {
+  return await finishSliced(restoreWork(snapshot, options.limits), options)
+}
+
+function* restoreWork(snapshot: TdSnapshot, limits?: SnapshotLimits): SlicedWork<SimTd> {
+  const document = yield* checkSnapshot(yield* upgradeSnapshot(snapshot), limits)
+  const td = yield* applySnapshot(document)
+  yield* checkRoundTripSliced(document, yield* saveWork(td))
   return td
 }
 
-function applySnapshot(snapshot: TdSnapshot): SimTd {
+function* applySnapshot(snapshot: TdSnapshot): SlicedWork<SimTd> {
   const { options } = snapshot
   const td = new SimTd({
     vps: options.vps,
@@ -219,10 +258,12 @@ function applySnapshot(snapshot: TdSnapshot): SimTd {
         }),
     restore: snapshot.platform,
   })
+  yield
   sharedBytes(td).set(Buffer.from(snapshot.shared, 'base64'))
-  snapshot.vps.forEach((saved, i) => {
+  for (const [i, saved] of snapshot.vps.entries()) {
     restoreVp(td.engine.vp(i), saved)
-  })
+    yield
+  }
   for (const run of snapshot.memory.runs) {
     td.space.mark(
       { start: BigInt(run.start), end: BigInt(run.end) },
@@ -230,6 +271,7 @@ function applySnapshot(snapshot: TdSnapshot): SimTd {
         ? { accepted: true, shared: false, locked: run.locked, vtl0: run.vtl0, vtl1: run.vtl1 }
         : { accepted: false, shared: run.shared, locked: run.locked }
     )
+    yield
   }
   const { defaults } = snapshot.memory
   td.space.setDefaults({ vtl0: defaults.vtl0, vtl1: defaults.vtl1 ?? undefined })

@@ -1,6 +1,7 @@
 import { TLB_RELEASE_BITS, VsmVp, VtlError } from '@vtl/core'
 import type { TdSnapshot } from './td-snapshot.js'
 import { hypercallPagesProblem } from '../guest/hypercall-pages.js'
+import { finish, type SlicedWork } from './sliced-work.js'
 import { BIG, saveVp } from './vp-snapshot.js'
 
 const OVERLAY_KINDS: ReadonlySet<string> = new Set(['assist', 'simp', 'siefp'])
@@ -89,9 +90,29 @@ function hexWord(value: unknown, field: string, bits = 64): bigint {
   return v
 }
 
+/** `key` on each key of an object. */
 function record(value: unknown, field: string, key: (k: string, f: string) => void): Json {
+  return finish(eachKey(value, field, key))
+}
+
+/** `check` on each entry of a list, yielding after each (sliced work). */
+function* each<T>(items: readonly T[], check: (item: T, i: number) => void): SlicedWork<void> {
+  for (const [i, item] of items.entries()) {
+    check(item, i)
+    yield
+  }
+}
+
+/** `record` as sliced work, yielding after each key. */
+function* eachKey(
+  value: unknown,
+  field: string,
+  key: (k: string, f: string) => void
+): SlicedWork<Json> {
   const json = object(value, field)
-  for (const k of Object.keys(json)) key(k, `${field}.${k}`)
+  yield* each(Object.keys(json), (k) => {
+    key(k, `${field}.${k}`)
+  })
   return json
 }
 
@@ -120,6 +141,24 @@ function checkValues(value: unknown, field: string, depth: number): void {
     for (const [k, v] of Object.entries(value)) checkValues(v, `${field}.${k}`, depth + 1)
   } else if (value !== null && typeof value !== 'boolean') {
     refuse(field, 'is not a JSON value')
+  }
+}
+
+/** `checkValues` on the whole document, yielding after each VP and each other top-level field. */
+function* checkAllValues(document: unknown): SlicedWork<void> {
+  if (!isObject(document)) {
+    checkValues(document, '', 0)
+    return
+  }
+  for (const [k, v] of Object.entries(document)) {
+    if (k === 'vps' && Array.isArray(v)) {
+      yield* each(v, (vp, i) => {
+        checkValues(vp, `.vps[${i}]`, 2)
+      })
+    } else {
+      checkValues(v, `.${k}`, 1)
+      yield
+    }
   }
 }
 
@@ -238,7 +277,12 @@ function checkVp(value: unknown, reference: Json, field: string, vps: number): v
   })
 }
 
-function checkModule(value: unknown, vps: number, gpaWidth: number, field: string): void {
+function* checkModule(
+  value: unknown,
+  vps: number,
+  gpaWidth: number,
+  field: string
+): SlicedWork<void> {
   const module = object(value, field, [
     'version',
     'vps',
@@ -265,14 +309,14 @@ function checkModule(value: unknown, vps: number, gpaWidth: number, field: strin
   bool(module.requireVirtualApicPage, `${field}.requireVirtualApicPage`)
   const gpns = 2 ** (gpaWidth - 12)
   let previous = 0
-  array(module.pages, `${field}.pages`).forEach((run, i) => {
+  yield* each(array(module.pages, `${field}.pages`), (run, i) => {
     const at = `${field}.pages[${i}]`
     const [start, end, state] = array(run, at, 3)
     const s = int(start, `${at}[0]`, previous, gpns - 1)
     previous = int(end, `${at}[1]`, s + 1, gpns)
     int(state, `${at}[2]`)
   })
-  record(module.vpState, `${field}.vpState`, (k, at) => {
+  yield* eachKey(module.vpState, `${field}.vpState`, (k, at) => {
     if (!/^\d+$/.test(k)) refuse(at, 'must be a VP index')
     int(Number(k), at, 0, vps - 1)
     const state = object(module.vpState && (module.vpState as Json)[k], at, ['fields', 'enters'])
@@ -286,7 +330,7 @@ function checkModule(value: unknown, vps: number, gpaWidth: number, field: strin
   }
 }
 
-function checkHypervisor(value: unknown, vps: number, field: string): void {
+function* checkHypervisor(value: unknown, vps: number, field: string): SlicedWork<void> {
   const hv = object(value, field, [
     'version',
     'vps',
@@ -305,14 +349,14 @@ function checkHypervisor(value: unknown, vps: number, field: string): void {
     int(vp, `${field}.vpVtl1[${i}]`, 0, vps - 1)
   )
   let previous = 0
-  array(hv.shared, `${field}.shared`).forEach((run, i) => {
+  yield* each(array(hv.shared, `${field}.shared`), (run, i) => {
     const at = `${field}.shared[${i}]`
     const [start, end] = array(run, at, 2)
     const s = int(start, `${at}[0]`, previous, 2 ** 40 - 1)
     previous = int(end, `${at}[1]`, s + 1, 2 ** 40)
   })
   const calls = array(hv.calls, `${field}.calls`)
-  calls.forEach((call, i) => {
+  yield* each(calls, (call, i) => {
     const at = `${field}.calls[${i}]`
     const c = object(call, at)
     hexWord(c.control, `${at}.control`)
@@ -321,7 +365,7 @@ function checkHypervisor(value: unknown, vps: number, field: string): void {
     str(c.input, `${at}.input`, HEX_BYTES, 'hex bytes')
   })
   int(hv.droppedCalls, `${field}.droppedCalls`)
-  array(hv.anomalies, `${field}.anomalies`).forEach((a, i) => {
+  yield* each(array(hv.anomalies, `${field}.anomalies`), (a, i) => {
     const at = `${field}.anomalies[${i}]`
     const anomaly = object(a, at, ['call', 'kind', 'detail'])
     int(anomaly.call, `${at}.call`, 0, Math.max(0, calls.length - 1))
@@ -331,7 +375,12 @@ function checkHypervisor(value: unknown, vps: number, field: string): void {
   counts(hv.counts, `${field}.counts`)
 }
 
-function checkTrace(value: unknown, vps: number, maxLimit: number, field: string): void {
+function* checkTrace(
+  value: unknown,
+  vps: number,
+  maxLimit: number,
+  field: string
+): SlicedWork<void> {
   const trace = object(value, field, ['version', 'limit', 'nextSeq', 'dropped', 'events', 'stats'])
   int(trace.version, `${field}.version`, 1, 1)
   const limit = int(trace.limit, `${field}.limit`, 1, maxLimit)
@@ -339,7 +388,7 @@ function checkTrace(value: unknown, vps: number, maxLimit: number, field: string
   const events = array(trace.events, `${field}.events`, undefined, limit)
   int(trace.dropped, `${field}.dropped`, 0, nextSeq)
   let previous = -1
-  events.forEach((e, i) => {
+  yield* each(events, (e, i) => {
     const at = `${field}.events[${i}]`
     const event = object(e, at)
     previous = int(event.seq, `${at}.seq`, previous + 1, nextSeq - 1)
@@ -365,13 +414,13 @@ function checkStats(value: unknown, field: string): void {
   counts(stats.hypervisorCalls, `${field}.hypervisorCalls`)
 }
 
-function checkMemory(snapshot: Json, memory: bigint, field: string): void {
+function* checkMemory(snapshot: Json, memory: bigint, field: string): SlicedWork<void> {
   const mem = object(snapshot.memory, field, ['runs', 'defaults'])
   const attr = (v: unknown, at: string): void => {
     if (v !== null) int(v, at, 0, 15)
   }
   let previous = 0n
-  array(mem.runs, `${field}.runs`).forEach((r, i) => {
+  yield* each(array(mem.runs, `${field}.runs`), (r, i) => {
     const at = `${field}.runs[${i}]`
     const run = object(r, at, ['start', 'end', 'accepted', 'shared', 'locked', 'vtl0', 'vtl1'])
     const start = hexWord(run.start, `${at}.start`)
@@ -393,14 +442,14 @@ function checkMemory(snapshot: Json, memory: bigint, field: string): void {
   int(defaults.vtl0, `${field}.defaults.vtl0`, 0, 15)
   attr(defaults.vtl1, `${field}.defaults.vtl1`)
   const pages = memory >> 12n
-  record(snapshot.contents, 'contents', (k, at) => {
+  yield* eachKey(snapshot.contents, 'contents', (k, at) => {
     if (!HEX_WORD.test(k) || BigInt(k) >= pages)
       refuse(at, `must be a GPN below 0x${pages.toString(16)}`)
     str((snapshot.contents as Json)[k], at, /^[0-9a-f]{8192}$/, 'one page as 4096 hex bytes')
   })
 }
 
-function checkGuest(value: unknown, vps: number, field: string): void {
+function* checkGuest(value: unknown, vps: number, field: string): SlicedWork<void> {
   const guest = object(value, field, ['enteredVtl', 'woken', 'vps'])
   array(guest.enteredVtl, `${field}.enteredVtl`, vps).forEach((v, i) =>
     int(v, `${field}.enteredVtl[${i}]`, 0, 1)
@@ -410,7 +459,7 @@ function checkGuest(value: unknown, vps: number, field: string): void {
     previous = int(vp, `${field}.woken[${i}]`, previous + 1, vps - 1)
   })
   previous = -1
-  array(guest.vps, `${field}.vps`).forEach((s, i) => {
+  yield* each(array(guest.vps, `${field}.vps`), (s, i) => {
     const at = `${field}.vps[${i}]`
     const state = object(s, at, ['vp', 'blocked', 'exception'])
     previous = int(state.vp, `${at}.vp`, previous + 1, vps - 1)
@@ -434,8 +483,16 @@ export function validateSnapshot(
   document: unknown,
   limits: SnapshotLimits = {}
 ): asserts document is TdSnapshot {
+  finish(checkSnapshot(document, limits))
+}
+
+/** `validateSnapshot` as sliced work: it yields after each VP, trace event, memory run, page. */
+export function* checkSnapshot(
+  document: unknown,
+  limits: SnapshotLimits = {}
+): SlicedWork<TdSnapshot> {
   const { maxVps, maxMemory, maxTraceLimit } = { ...DEFAULT_LIMITS, ...limits }
-  checkValues(document, '', 0)
+  yield* checkAllValues(document)
   const snapshot = object(document, '', [
     'version',
     'options',
@@ -478,9 +535,9 @@ export function validateSnapshot(
     'clock',
     'stats',
   ])
-  checkModule(platform.module, vps, gpaWidth, 'platform.module')
-  checkHypervisor(platform.hypervisor, vps, 'platform.hypervisor')
-  checkTrace(platform.trace, vps, maxTraceLimit, 'platform.trace')
+  yield* checkModule(platform.module, vps, gpaWidth, 'platform.module')
+  yield* checkHypervisor(platform.hypervisor, vps, 'platform.hypervisor')
+  yield* checkTrace(platform.trace, vps, maxTraceLimit, 'platform.trace')
   const clock = object(platform.clock, 'platform.clock', ['vps', 'ghz', 'cycles'])
   int(clock.vps, 'platform.clock.vps', vps, vps)
   if (typeof clock.ghz !== 'number' || !(clock.ghz > 0)) refuse('platform.clock.ghz', 'must be > 0')
@@ -493,17 +550,18 @@ export function validateSnapshot(
 
   str(snapshot.shared, 'shared', /^[A-Za-z0-9+/]*={0,2}$/, 'base64')
   const reference = vpShape()
-  array(snapshot.vps, 'vps', vps).forEach((vp, i) => {
+  yield* each(array(snapshot.vps, 'vps', vps), (vp, i) => {
     checkVp(vp, (i === 0 ? reference[0] : reference[1]) as Json, `vps[${i}]`, vps)
   })
-  checkMemory(snapshot, memory, 'memory')
-  checkGuest(snapshot.guest, vps, 'guest')
-  array(snapshot.faults, 'faults').forEach((f, i) => {
+  yield* checkMemory(snapshot, memory, 'memory')
+  yield* checkGuest(snapshot.guest, vps, 'guest')
+  yield* each(array(snapshot.faults, 'faults'), (f, i) => {
     const fault = object(f, `faults[${i}]`, ['at', 'status', 'remaining'])
     str(fault.at, `faults[${i}].at`)
     str(fault.status, `faults[${i}].status`)
     int(fault.remaining, `faults[${i}].remaining`)
   })
+  return document as TdSnapshot
 }
 
 let vpShapes: Json[] | undefined
@@ -520,8 +578,7 @@ function vpShape(): Json[] {
  */
 export function checkRoundTrip(document: unknown, saved: unknown, field = ''): void {
   if (Object.is(document, saved)) return
-  const at = (k: string | number): string =>
-    typeof k === 'number' ? `${field}[${k}]` : field === '' ? k : `${field}.${k}`
+  const at = (k: string | number): string => fieldAt(field, k)
   if (Array.isArray(document) && Array.isArray(saved)) {
     if (document.length !== saved.length) refuse(field, 'does not restore as written (length)')
     document.forEach((v, i) => {
@@ -535,4 +592,55 @@ export function checkRoundTrip(document: unknown, saved: unknown, field = ''): v
     return
   }
   refuse(field, 'does not restore as written')
+}
+
+const fieldAt = (field: string, k: string | number): string =>
+  typeof k === 'number' ? `${field}[${k}]` : field === '' ? k : `${field}.${k}`
+
+/** A value as JSON text carries it (a file, a request body). */
+const asJson = (value: unknown): unknown =>
+  value === undefined ? undefined : JSON.parse(JSON.stringify(value))
+
+/** An array or a plain object (no class, no `toJSON`): one whose JSON form is its own parts. */
+function plain(value: unknown): value is unknown[] | Json {
+  if (Array.isArray(value)) return true
+  if (!isObject(value) || 'toJSON' in value) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * `checkRoundTrip` of the document and the TD saved again, both in their JSON form, as sliced
+ * work: the top `depth` levels are walked here (yielding after each part below them: a VP's
+ * field, a trace event, a page), the parts below are compared whole.
+ */
+export function* checkRoundTripSliced(
+  document: unknown,
+  saved: unknown,
+  field = '',
+  depth = 3
+): SlicedWork<void> {
+  if (
+    depth === 0 ||
+    !plain(document) ||
+    !plain(saved) ||
+    Array.isArray(document) !== Array.isArray(saved)
+  ) {
+    checkRoundTrip(asJson(document), asJson(saved), field)
+    yield
+    return
+  }
+  if (Array.isArray(document) && Array.isArray(saved)) {
+    if (document.length !== saved.length) refuse(field, 'does not restore as written (length)')
+    for (const [i, v] of document.entries()) {
+      // JSON carries a missing array entry as null.
+      yield* checkRoundTripSliced(v ?? null, saved[i] ?? null, fieldAt(field, i), depth - 1)
+    }
+    return
+  }
+  const doc = document as Json
+  const again = saved as Json
+  for (const k of new Set([...Object.keys(doc), ...Object.keys(again)])) {
+    yield* checkRoundTripSliced(doc[k], again[k], fieldAt(field, k), depth - 1)
+  }
 }

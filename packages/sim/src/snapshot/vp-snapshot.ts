@@ -1,4 +1,5 @@
 import { PlainSharedVsmState, sharedVsmStateBytes, type VsmVp } from '@vtl/core'
+import type { SlicedWork } from './sliced-work.js'
 import type { TdSnapshot } from './td-snapshot.js'
 
 /** The tag of a bigint in a snapshot's JSON. */
@@ -96,21 +97,27 @@ function countedWaits(
  * hypercall MSR (a daemon's journal keeps them) has no `tlbWait`/`tlbWaitReleases` per VP and no
  * `overlayPrivate` or `hypercallMsr` per VTL: the fields are added with the values such a TD had
  * (no waits, no overlay ever mapped), so it validates and restores as then. Anything
- * else is left for validation to judge.
+ * else is left for validation to judge. Sliced work: it yields after each VP.
  */
-export function upgradeSnapshot(snapshot: TdSnapshot): TdSnapshot {
+export function* upgradeSnapshot(snapshot: TdSnapshot): SlicedWork<TdSnapshot> {
   const vps: unknown = snapshot.vps
   if (!Array.isArray(vps)) return snapshot
   const shared = sharedState(snapshot.shared, vps.length)
-  const upgraded = vps.map((vp: unknown) => {
-    if (!isRecord(vp)) return vp
-    const vtls = Array.isArray(vp.vtls)
-      ? vp.vtls.map((v: unknown) => (isRecord(v) ? upgradeVtl(v) : v))
-      : vp.vtls
-    if (!('tlbWait' in vp))
-      return { ...vp, tlbWait: [null, null], tlbWaitReleases: [null, null], vtls }
-    if ('tlbWaitReleases' in vp) return { ...vp, vtls }
-    return { ...vp, ...countedWaits(vp.tlbWait, shared), vtls }
-  })
+  const upgraded: unknown[] = []
+  for (const vp of vps as unknown[]) {
+    upgraded.push(upgradeVp(vp, shared))
+    yield
+  }
   return { ...snapshot, vps: upgraded }
+}
+
+function upgradeVp(vp: unknown, shared: PlainSharedVsmState | undefined): unknown {
+  if (!isRecord(vp)) return vp
+  const vtls = Array.isArray(vp.vtls)
+    ? vp.vtls.map((v: unknown) => (isRecord(v) ? upgradeVtl(v) : v))
+    : vp.vtls
+  if (!('tlbWait' in vp))
+    return { ...vp, tlbWait: [null, null], tlbWaitReleases: [null, null], vtls }
+  if ('tlbWaitReleases' in vp) return { ...vp, vtls }
+  return { ...vp, ...countedWaits(vp.tlbWait, shared), vtls }
 }
