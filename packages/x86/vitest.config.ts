@@ -7,5 +7,6 @@ export default defineProject({
     name: '@vtl/x86',
     include: ['src/**/*.test.ts'],
     setupFiles: ['../../scripts/vitest-setup.ts'],
+    globalSetup: ['./src/test/build-kernels.setup.ts'],
   },
 })

@@ -98,6 +98,8 @@ const SNAPSHOT_OVERDUE = 4
  */
 export class TdService {
   private readonly tds: TdTable = new Map()
+  /** Hardware-path TDs opened so far: with the journal's high seq, their `td list` place. */
+  private opened = 0
   private readonly journal: Journal
   private readonly snapshotEvery: number
   private readonly snapshotIdleMs: number
@@ -199,7 +201,8 @@ export class TdService {
 
   private writable(id: string, entry: TdEntry): void {
     if (this.tds.get(id) !== entry) throw noTd(id)
-    const broken = this.journal.failure
+    // A hardware-path TD never writes the journal: a broken journal does not stop it.
+    const broken = entry.td.sim === undefined ? undefined : this.journal.failure
     if (broken !== undefined) {
       throw new ProblemError('E_INTERNAL', `${broken}; vtld serves reads only, restart it`)
     }
@@ -383,7 +386,9 @@ export class TdService {
       const id = entry.meta.td
       let rebuilt: TdEntry | undefined
       try {
-        rebuilt = rebuildTd(this.journal, id, this.snapshotLimits)
+        // A hardware-path TD has no journal to be rebuilt from.
+        rebuilt =
+          entry.td.sim === undefined ? undefined : rebuildTd(this.journal, id, this.snapshotLimits)
       } catch {
         rebuilt = undefined
       }
@@ -460,7 +465,9 @@ export class TdService {
     }
     const { name, vps, gpaWidth, mbec } = spec
     const id = `td-${randomUUID().slice(0, 8)}`
-    const meta = { td: id, name, vps, memory: formatHex(spec.memory), gpaWidth, mbec }
+    // After every TD in the journal (a hw daemon creates no software TD) and every earlier one.
+    const created = this.journal.highSeq + ++this.opened
+    const meta = { td: id, name, vps, memory: formatHex(spec.memory), gpaWidth, mbec, created }
     return tdView(enterTd(this.tds, meta, td))
   }
 

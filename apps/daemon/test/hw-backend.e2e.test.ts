@@ -115,6 +115,27 @@ describe('vtld --backend hw (HwPlatform on a SimKernel)', () => {
     expect(await listed.json()).toEqual({ tds: [] })
   })
 
+  it('lists hardware-path TDs after the journaled TDs, in the order they were opened', async () => {
+    const dir = tempDir()
+    const socket = join(dir, 'vtld.sock')
+    const dataDir = join(dir, 'data')
+    const sim = await startDaemon({ socket, dataDir })
+    expect(
+      (await client(socket).post('/v1/tds', { name: 'soft', vps: 1, memory: '16MiB' })).status
+    ).toBe(201)
+    await sim.close()
+    const hw = await checkBackend('hw', () => probe(simKernelProbeEnv()))
+    keep(await startDaemon({ socket, dataDir, backend: hw }))
+    const { post, get } = client(socket)
+    // Names against the alphabet: ids are random, so only the opening order gives this list.
+    const names = ['hw-e', 'hw-d', 'hw-c', 'hw-b', 'hw-a']
+    for (const name of names) {
+      expect((await post('/v1/tds', { name, vps: 1, memory: '16MiB' })).status).toBe(201)
+    }
+    const listed = (await (await get('/v1/tds')).json()) as { tds: { name: string }[] }
+    expect(listed.tds.map((td) => td.name)).toEqual(['soft', ...names])
+  })
+
   it('refuses without the devices, naming what the probe found', async () => {
     const env = simKernelProbeEnv()
     const bare = { ...env, exists: () => false, accessDenied: () => 'ENOENT' }

@@ -13,6 +13,7 @@ export {
   HYPERCALL_INPUT_GPA,
   HYPERCALL_OUTPUT_GPA,
   hypercallPagesProblem,
+  resolveHypercallPages,
 } from './guest/hypercall-pages.js'
 export type { HypercallPages } from './guest/hypercall-pages.js'
 export type { GuestGprs, GuestPlatform, IssuedCall, ScriptedGuestVp } from './guest/guest-exit.js'

@@ -71,8 +71,8 @@ interface Leftovers {
 }
 
 /**
- * The leftovers at `socket`, to be asked only once no daemon answered there: a socket file, and a
- * pid file whose pid is not a live vtld. Undefined when there are none.
+ * The leftovers at `socket`, to be asked only once no daemon answered there: a socket file and a
+ * pid file, unless the pid file names a live vtld. Undefined when there are none.
  */
 async function leftovers(socket: string): Promise<Leftovers | undefined> {
   const isSocket = await lstat(socket).then(
@@ -81,7 +81,9 @@ async function leftovers(socket: string): Promise<Leftovers | undefined> {
   )
   const pidFile = pidFileOf(socket)
   const pid = await readPid(pidFile)
-  const stalePid = existsSync(pidFile) && (pid === undefined || !(await isVtld(pid)))
+  // A live vtld that does not answer yet (starting, busy) left nothing: its socket is its own.
+  if (pid !== undefined && (await isVtld(pid))) return undefined
+  const stalePid = existsSync(pidFile)
   if (!isSocket && !stalePid) return undefined
   return { socket: isSocket ? socket : undefined, pidFile: stalePid ? pidFile : undefined, pid }
 }

@@ -213,7 +213,8 @@ function parseFollowFrom(text: string): FollowFrom {
       `expected now, start or an event's seq (#N, as vtl trace prints it)`
     )
   }
-  return { after: Number(seq) - 1 }
+  // #0 is the first event: from the start, not after an event -1.
+  return seq === '0' ? 'start' : { after: Number(seq) - 1 }
 }
 
 /**

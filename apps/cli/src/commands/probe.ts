@@ -19,7 +19,7 @@ export function probeCommand(ctx: CliContext): Command {
     const x86Cpu = unicornAvailability()
     const x86Line = x86Cpu.available
       ? `x86 guest CPU (partition.cpu: x86): libunicorn ${x86Cpu.version} (${x86Cpu.soname})`
-      : `x86 guest CPU (partition.cpu: x86): unavailable, apt-get install libunicorn2 (${x86Cpu.reason})`
+      : `x86 guest CPU (partition.cpu: x86): unavailable: ${x86Cpu.reason}`
     print(
       ctx,
       flags.json === true ? toJson({ ...result, x86Cpu }) : `${hw.formatProbe(result)}\n${x86Line}`

@@ -1,5 +1,5 @@
 import { decodeHypercallControl, encodeHypercallResult } from '../hv/control.js'
-import { HV_PAGE_SIZE } from '../hv/hypercall-code.js'
+import { HV_PAGE_SIZE, HypercallCode } from '../hv/hypercall-code.js'
 import { HvStatus } from '../hv/status.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
@@ -155,8 +155,14 @@ export function dispatchVtlSwitch(
 }
 
 /** The table entries of VtlCall and VtlReturn (for `dispatchVtlSwitch`). */
-export const VTL_CALL_SPEC = HYPERCALL_TABLE.get(0x11) as VtlSwitchCall
-export const VTL_RETURN_SPEC = HYPERCALL_TABLE.get(0x12) as VtlSwitchCall
+export const VTL_CALL_SPEC = vtlSwitchSpec(HypercallCode.VtlCall)
+export const VTL_RETURN_SPEC = vtlSwitchSpec(HypercallCode.VtlReturn)
+
+function vtlSwitchSpec(code: number): VtlSwitchCall {
+  const spec = HYPERCALL_TABLE.get(code)
+  if (spec?.kind !== 'vtl') throw new Error(`hypercall table: ${code} is not a VTL switch`)
+  return spec
+}
 
 /**
  * The paravisor's hypercall dispatcher (hv1_hypercall `support.rs`, §1.5): CPL check, table

@@ -1,4 +1,4 @@
-import { formatHex } from '@vtl/core'
+import { VtlError, formatHex } from '@vtl/core'
 
 /**
  * Where a scripted guest puts a memory hypercall's input page and where it asks for the output
@@ -42,4 +42,22 @@ export function hypercallPagesProblem(
     return { field: 'output', problem: 'must be another page than the input page' }
   }
   return undefined
+}
+
+/**
+ * The pages a TD with `memory` bytes of RAM uses: the default when none are chosen (usable even
+ * on a TD of one page), else the chosen pair, refused with `E_FIELD_RANGE` naming the field.
+ */
+export function resolveHypercallPages(
+  pages: HypercallPages | undefined,
+  memory: bigint
+): Readonly<HypercallPages> {
+  if (pages === undefined) return DEFAULT_HYPERCALL_PAGES
+  const bad = hypercallPagesProblem(pages, memory)
+  if (bad !== undefined) {
+    throw new VtlError('E_FIELD_RANGE', `hypercallPages.${bad.field}: ${bad.problem}`, {
+      field: `hypercallPages.${bad.field}`,
+    })
+  }
+  return pages
 }

@@ -45,11 +45,7 @@ import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/sof
 import type { VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import { guestExit, ssDpl, type ScriptedGuestVp } from '../guest/guest-exit.js'
-import {
-  DEFAULT_HYPERCALL_PAGES,
-  hypercallPagesProblem,
-  type HypercallPages,
-} from '../guest/hypercall-pages.js'
+import { resolveHypercallPages, type HypercallPages } from '../guest/hypercall-pages.js'
 import { guestStep, type StepOutcome } from '../guest/perform.js'
 import type { GuestAction } from '../scenario/types.js'
 import type { L2Cpu } from './l2-cpu.js'
@@ -227,18 +223,7 @@ export class SimTd {
         field: 'memory',
       })
     }
-    // Only a chosen pair is checked: the default stays usable on a TD of one page, as before.
-    const pages = options.hypercallPages ?? DEFAULT_HYPERCALL_PAGES
-    const bad =
-      options.hypercallPages === undefined
-        ? undefined
-        : hypercallPagesProblem(pages, options.memory)
-    if (bad !== undefined) {
-      throw new VtlError('E_FIELD_RANGE', `hypercallPages.${bad.field}: ${bad.problem}`, {
-        field: `hypercallPages.${bad.field}`,
-      })
-    }
-    this.hypercallPages = pages
+    this.hypercallPages = resolveHypercallPages(options.hypercallPages, options.memory)
     this.vpCount = options.vps
     this.memoryBytes = options.memory
     this.gpaWidth = options.gpaWidth ?? 48

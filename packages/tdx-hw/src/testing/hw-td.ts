@@ -2,7 +2,6 @@ import {
   HV_MAP_GPA_PERMISSIONS_ALL,
   TdxGp,
   VsmEngine,
-  VtlError,
   assertInterrupt,
   classifyGpa,
   decodeVpExit,
@@ -31,8 +30,8 @@ import {
   afterReissue,
   exitResult,
   guestExit,
-  hypercallPagesProblem,
   pageFacts,
+  resolveHypercallPages,
   ssDpl,
   traceGuestHypercall,
   type GuestAction,
@@ -201,15 +200,7 @@ export class HwTd implements AsyncVpBacking {
    * the run pages after it; HwPlatform opened on it; the GPA space with `HwPlanSink`.
    */
   static async create(options: HwTdOptions): Promise<HwTd> {
-    const bad =
-      options.hypercallPages === undefined
-        ? undefined
-        : hypercallPagesProblem(options.hypercallPages, options.memory)
-    if (bad !== undefined) {
-      throw new VtlError('E_FIELD_RANGE', `hypercallPages.${bad.field}: ${bad.problem}`, {
-        field: `hypercallPages.${bad.field}`,
-      })
-    }
+    resolveHypercallPages(options.hypercallPages, options.memory)
     const pages = options.memory / 4096n
     const contents = new MemoryContents()
     const module = new SoftwareTdxModule({

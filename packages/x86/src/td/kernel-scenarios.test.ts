@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadScenarioFile, runScenario } from '@vtl/sim'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { cToolchainAvailable, KERNELS_DIR } from '../test/kernels.js'
 import { guestCodeSkip } from '../test/skip.js'
 import { x86ScenarioCpu } from './scenario-cpu.js'
@@ -17,13 +16,6 @@ const inC = (name: string) => readdirSync(join(KERNELS_DIR, name)).some((f) => f
 const cToolchain = cToolchainAvailable()
 
 describe.skipIf(skip)('bundled kernel scenarios (cpu: x86, built from source)', () => {
-  beforeAll(() => {
-    const build = spawnSync('node', [join(KERNELS_DIR, '../scripts/build-kernels.mjs')], {
-      encoding: 'utf8',
-    })
-    expect(build.status, build.stderr).toBe(0)
-  })
-
   it.each(scenarios.filter((name) => cToolchain || !inC(name)))(
     '%s passes every expectation',
     async (name) => {

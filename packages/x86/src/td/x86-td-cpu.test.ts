@@ -11,11 +11,10 @@ import {
   type SimTd,
   type VpEnterExit,
 } from '@vtl/sim'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildKernel, KERNELS_DIR } from '../test/kernels.js'
 import { nasm } from '../test/nasm.js'
 import { guestCodeSkip } from '../test/skip.js'
-import { spawnSync } from 'node:child_process'
 import { x86ScenarioCpu } from './scenario-cpu.js'
 
 const skip = guestCodeSkip()
@@ -75,13 +74,6 @@ const VTL1_PROTECT = (mapFlags: number) => `
     VTL_EXIT 0x77`
 
 describe.skipIf(skip)('X86TdCpu: real guest code behind TDG.VP.ENTER', () => {
-  beforeAll(() => {
-    const build = spawnSync('node', [join(KERNELS_DIR, '../scripts/build-kernels.mjs')], {
-      encoding: 'utf8',
-    })
-    expect(build.status, build.stderr).toBe(0)
-  })
-
   it('the gpa-intercept kernel makes the hypercalls of its scripted twin, status by status', async () => {
     const kernel = await loadScenarioFile(join(KERNELS_DIR, 'gpa-intercept', 'scenario.yaml'))
     let x86Td: SimTd | undefined
