@@ -5,6 +5,7 @@ import {
   VtlError,
   type ProtectionPort,
 } from '@vtl/core'
+import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { GpaSpace } from './gpa-space.js'
 import { RecordingSink } from './recording-sink.js'
@@ -133,6 +134,86 @@ describe('ModifyVtlProtectionMask on VTL0 (§5.4 step 7, §13.9)', () => {
       ]
     )
     expect(space.stateOf(page(4)).vm1Attr).toBe(0x8001)
+  })
+})
+
+describe('ModifyVtlProtectionMask of a single GPN (§5.4 step 7)', () => {
+  // Pages 0–63 and 96–127 RAM, 64–95 MMIO; the setup leaves every kind of page among them.
+  const setupOp = fc.oneof(
+    fc.record({ op: fc.constant('protect' as const), vtl: fc.constantFrom<0 | 1>(0, 1) }),
+    fc.record({ op: fc.constant('share' as const), shared: fc.boolean() }),
+    fc.record({ op: fc.constant('lock' as const), locked: fc.boolean() }),
+    fc.record({ op: fc.constant('overlay' as const), vtl: fc.constantFrom<0 | 1>(0, 1) }),
+    fc.record({ op: fc.constant('enableVtl1' as const) })
+  )
+  const twin = (): GpaSpace => {
+    const space = new GpaSpace({
+      ram: [
+        { start: 0n, end: page(64) },
+        { start: page(96), end: page(128) },
+      ],
+      mmio: [{ start: page(64), end: page(96) }],
+      sink: new RecordingSink(),
+    })
+    space.acceptPages({ start: 0n, end: page(64) })
+    space.acceptPages({ start: page(96), end: page(128) })
+    return space
+  }
+
+  test.prop([
+    fc.array(fc.tuple(setupOp, fc.integer({ min: 0, max: 127 }), fc.integer({ min: 0, max: 15 })), {
+      maxLength: 30,
+    }),
+    fc.constantFrom<0 | 1>(0, 1),
+    fc.integer({ min: 0, max: 140 }),
+    fc.integer({ min: 0, max: 15 }),
+    fc.boolean(),
+  ])(
+    'answers, plans, executes and changes exactly what the GPN-list path does for it',
+    (setup, vtl, g, flags, withSink) => {
+      // `[g]` takes the single-page path, `[g, g]` the list path (same pages, merged).
+      const spaces = [twin(), twin()]
+      for (const space of spaces) {
+        for (const [o, at, f] of setup) {
+          const gpn = BigInt(at)
+          const range = { start: page(at), end: page(at + 1) }
+          if (o.op === 'protect') space.protectPages(o.vtl, [gpn], f)
+          else if (o.op === 'share') space.setHostVisibility(1, [gpn], o.shared)
+          else if (o.op === 'overlay') space.registerOverlay(o.vtl, gpn)
+          else if (o.op === 'enableVtl1') space.applyDefaultProtections(1, f)
+          else if (space.stateOf(range.start).kind === 'ram') {
+            if (o.locked) space.lock(range)
+            else space.unlock(range)
+          }
+        }
+        if (!withSink) space.useSink(undefined)
+      }
+      const [single, list] = spaces as [GpaSpace, GpaSpace]
+      const a = single.protectPages(vtl, [BigInt(g)], flags)
+      const b = list.protectPages(vtl, [BigInt(g), BigInt(g)], flags)
+      expect(a.status).toBe(b.status)
+      expect(a.processed).toBe(b.status === HvStatus.Success ? 1 : 0)
+      expect(a.plan).toStrictEqual(b.plan)
+      expect(a.plan.ops()).toStrictEqual(b.plan.ops())
+      expect(a.executed).toStrictEqual(b.executed)
+      expect(single.stateOf(page(g))).toStrictEqual(list.stateOf(page(g)))
+      expect(single.runCount).toBe(list.runCount)
+    }
+  )
+
+  it.each([
+    ['the last canonical page', (1n << 35n) - 1n, HvStatus.Success],
+    ['the first page past it (the shared alias)', 1n << 35n, HvStatus.OperationDenied],
+    ['a GPN that rounds to 2^53 as a Number', (1n << 53n) + 1n, HvStatus.OperationDenied],
+    ['the largest 64-bit GPN', (1n << 64n) - 1n, HvStatus.OperationDenied],
+    ['a negative GPN', -1n, HvStatus.OperationDenied],
+  ])('at the top of a 48-bit space: %s', (_what, gpn, status) => {
+    // RAM up to the shared bit, so a page past the canonical space would read accepted RAM.
+    const top = 1n << 47n
+    const space = new GpaSpace({ ram: [{ start: top - page(2), end: top }] })
+    space.mark({ start: top - page(2), end: top }, { accepted: true, vtl0: ALL })
+    expect(space.protectPages(0, [gpn], R).status).toBe(status)
+    expect(space.stateOf(top - page(1)).vtl0).toBe(status === HvStatus.Success ? R : ALL)
   })
 })
 

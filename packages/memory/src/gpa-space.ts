@@ -33,8 +33,8 @@ import {
   type PageWord,
 } from './page-state.js'
 import { viewOf, type PageStateView } from './page-view.js'
-import { diffPage, diffRuns, type RunSnapshot } from './plan-diff.js'
-import { Plan, type PlanOp, type PlanStep } from './plan.js'
+import { attrWriteStep, diffRuns, type RunSnapshot } from './plan-diff.js'
+import { Plan, type PlanOp } from './plan.js'
 import type { PlanSink } from './plan-sink.js'
 import { RunMap } from './run-map.js'
 import { mergePages } from './page-list.js'
@@ -113,7 +113,6 @@ export class GpaSpace implements ProtectionPort {
   /** Number of canonical pages (below the shared bit). */
   readonly pageLimit: number
   readonly maxLevel: PageLevel
-  private readonly pageLimitBig: bigint
   private readonly map: RunMap
   private readonly ram: number[] = []
   private sink: PlanSink | undefined
@@ -128,7 +127,6 @@ export class GpaSpace implements ProtectionPort {
     assertGpaWidth(width)
     this.gpaWidth = width
     this.pageLimit = 2 ** (width - 1 - 12)
-    this.pageLimitBig = BigInt(this.pageLimit)
     this.maxLevel = options.maxLevel ?? 2
     this.sink = options.sink
     this.tdxConnect = options.tdxConnect ?? false
@@ -318,15 +316,7 @@ export class GpaSpace implements ProtectionPort {
    */
   protectPages(vtl: GuestVtl, gpns: readonly bigint[], flags: number): MutationResult {
     const slot = slotFromFlags(flags)
-    if (gpns.length === 1) {
-      // The common single-page call (and the 4 KiB toggle benchmark) skips the list machinery.
-      const page = this.pageNumber(gpns[0] ?? -1n)
-      const w = page < 0 ? 0 : this.map.valueAt(page)
-      if (page < 0 || !this.protectable(w, vtl)) return this.denied(HvStatus.OperationDenied)
-      const result = this.mutatePage(page, w, withSlot(w, vtl, slot))
-      if (result.status === HvStatus.Success) result.processed = 1
-      return result
-    }
+    if (gpns.length === 1) return this.protectPage(vtl, gpns[0] ?? -1n, slot)
     const pages: number[] = []
     for (const g of gpns) {
       const page = this.pageNumber(g)
@@ -342,6 +332,26 @@ export class GpaSpace implements ProtectionPort {
       }
     })
     if (result.status === HvStatus.Success) result.processed = gpns.length
+    return result
+  }
+
+  /**
+   * `protectPages` of one GPN, the common call (and the 4 KiB toggle benchmark): one search of the
+   * map, and the plan is the single ATTR.WR of `vtl`'s slot (nothing else about the page changes).
+   */
+  private protectPage(vtl: GuestVtl, gpn: bigint, slot: number): MutationResult {
+    const page = this.pageNumber(gpn)
+    if (page < 0) return this.denied(HvStatus.OperationDenied)
+    const w = this.map.valueAt(page)
+    if (!this.protectable(w, vtl)) return this.denied(HvStatus.OperationDenied)
+    const to = withSlot(w, vtl, slot)
+    if (to === w) {
+      return { status: HvStatus.Success, processed: 1, plan: EMPTY_PLAN, executed: NONE_EXECUTED }
+    }
+    this.map.assign(page, page + 1, to)
+    const plan = new Plan([attrWriteStep(page, vtl, slot)], this.maxLevel)
+    const result = this.settle(plan, [page, page + 1, w])
+    if (result.status === HvStatus.Success) result.processed = 1
     return result
   }
 
@@ -588,7 +598,10 @@ export class GpaSpace implements ProtectionPort {
 
   /** Canonical page number of a guest GPN, or -1 when it is outside the canonical space. */
   private pageNumber(gpn: bigint): number {
-    return gpn < 0n || gpn >= this.pageLimitBig ? -1 : Number(gpn)
+    // Exact without BigInt comparisons: the limit is an integer below 2^53, and converting to a
+    // Number rounds monotonically, so no GPN at or above it lands below it.
+    const page = Number(gpn)
+    return page >= 0 && page < this.pageLimit ? page : -1
   }
 
   private protectable(w: PageWord, vtl: GuestVtl): boolean {
@@ -609,11 +622,14 @@ export class GpaSpace implements ProtectionPort {
     return { status, processed: 0, plan: EMPTY_PLAN, executed: NONE_EXECUTED }
   }
 
-  private snapshot(ranges: readonly number[]): RunSnapshot {
+  /**
+   * The runs over `ranges`: page pairs, or (`stride` 3) the pages an earlier snapshot covers.
+   */
+  private snapshot(ranges: readonly number[], stride = 2): RunSnapshot {
     const a = ranges[0] ?? 0
-    if (ranges.length === 2 && ranges[1] === a + 1) return [a, a + 1, this.map.valueAt(a)]
+    if (ranges.length === stride && ranges[1] === a + 1) return [a, a + 1, this.map.valueAt(a)]
     const out: RunSnapshot = []
-    for (let k = 0; k < ranges.length; k += 2) {
+    for (let k = 0; k < ranges.length; k += stride) {
       this.map.forEachRun(ranges[k] ?? 0, ranges[k + 1] ?? 0, (s, e, w) => {
         out.push(s, e, w)
       })
@@ -629,10 +645,7 @@ export class GpaSpace implements ProtectionPort {
 
   /**
    * Applies `change` to the map, plans the difference over `ranges` (sorted, disjoint page pairs
-   * that cover every page `change` touches) and runs it. All-or-nothing: if the sink fails, the
-   * map is restored and the sink is given the compensating plan — the minimal plan from the
-   * partial hardware state back to the saved one, which undoes the executed ops in reverse phase
-   * order (attributes, then RELEASE, then MapGPA back).
+   * that cover every page `change` touches) and settles it; a dry run restores the map instead.
    */
   private mutate(
     ranges: readonly number[],
@@ -642,42 +655,21 @@ export class GpaSpace implements ProtectionPort {
   ): MutationResult {
     const before = this.snapshot(ranges)
     change()
-    const steps = diffRuns(before, this.snapshot(ranges), this.tdxConnect)
-    return this.settle(ranges, before, steps, dryRun, maxLevel)
-  }
-
-  /** `mutate` for one page whose word goes from `from` to `to`: no closures, no walks. */
-  private mutatePage(page: number, from: PageWord, to: PageWord): MutationResult {
-    if (from === to)
-      return { status: HvStatus.Success, processed: 0, plan: EMPTY_PLAN, executed: NONE_EXECUTED }
-    this.map.assign(page, page + 1, to)
-    const steps = diffPage(page, from, to, this.tdxConnect)
-    if (this.sink === undefined) {
-      // Nothing to run, nothing to undo: `settle`'s answer without its snapshots.
-      return {
-        status: HvStatus.Success,
-        processed: 0,
-        plan: new Plan(steps, this.maxLevel),
-        executed: NONE_EXECUTED,
-      }
-    }
-    return this.settle([page, page + 1], [page, page + 1, from], steps)
+    const plan = new Plan(diffRuns(before, this.snapshot(ranges), this.tdxConnect), maxLevel)
+    if (!dryRun) return this.settle(plan, before)
+    this.restore(before)
+    return { status: HvStatus.Success, processed: 0, plan, executed: NONE_EXECUTED }
   }
 
   /**
-   * Runs `steps` (the diff from `before` to what the map now holds over `ranges`), restoring
-   * `before` on a dry run or after a sink failure.
+   * Runs `plan`, the change from `before` to what the map now holds, on the sink (without one, the
+   * map is the only state and the plan is the answer). All-or-nothing: if the sink fails, the map
+   * is restored and the sink is given the compensating plan — the minimal plan from the partial
+   * hardware state back to `before`, which undoes the executed ops in reverse phase order
+   * (attributes, then RELEASE, then MapGPA back).
    */
-  private settle(
-    ranges: readonly number[],
-    before: RunSnapshot,
-    steps: PlanStep[],
-    dryRun = false,
-    maxLevel: PageLevel = this.maxLevel
-  ): MutationResult {
-    const plan = new Plan(steps, maxLevel)
-    if (dryRun) this.restore(before)
-    if (dryRun || this.sink === undefined || plan.isEmpty) {
+  private settle(plan: Plan, before: RunSnapshot): MutationResult {
+    if (this.sink === undefined || plan.isEmpty) {
       return { status: HvStatus.Success, processed: 0, plan, executed: NONE_EXECUTED }
     }
     const options = this.busyRetries === undefined ? {} : { busyRetries: this.busyRetries }
@@ -688,9 +680,9 @@ export class GpaSpace implements ProtectionPort {
     // Work out where the hardware is now, then plan the way back.
     this.restore(before)
     for (const op of run.executed) this.applyOp(op)
-    const partial = this.snapshot(ranges)
+    const partial = this.snapshot(before, 3)
     this.restore(before)
-    const undo = new Plan(diffRuns(partial, before, this.tdxConnect), maxLevel)
+    const undo = new Plan(diffRuns(partial, before, this.tdxConnect), plan.maxLevel)
     const back = executePlan(undo, this.sink, options)
     if (!back.ok) {
       throw new VtlError(

@@ -52,24 +52,19 @@ function phaseParam(phase: number, o: number, n: number, tdxConnect: boolean): n
   }
 }
 
-/** `diffRuns` for a single page whose word goes from `o` to `n` (already in phase order). */
-export function diffPage(page: number, o: number, n: number, tdxConnect: boolean): PlanStep[] {
-  const steps: PlanStep[] = []
-  if (o === n) return steps
-  for (let p = 0; p < PHASES.length; p++) {
-    const param = phaseParam(p, o, n, tdxConnect)
-    const phase = PHASES[p]
-    if (param < 0 || phase === undefined) continue
-    steps.push({
-      kind: phase.kind,
-      start: page,
-      end: page + 1,
-      vtl: phase.vtl,
-      attr: param,
-      shared: phase.shared,
-    })
+/**
+ * The one step of a change to `vtl`'s slot alone on one accepted private page: what `diffRuns`
+ * finds for it (no other phase has anything to do), built directly.
+ */
+export function attrWriteStep(page: number, vtl: GuestVtl, slot: number): PlanStep {
+  return {
+    kind: 'attr-write',
+    start: page,
+    end: page + 1,
+    vtl,
+    attr: vmAttrOfSlot(slot),
+    shared: false,
   }
-  return steps
 }
 
 // Per-phase open step, reused between calls (diffRuns is not re-entrant).

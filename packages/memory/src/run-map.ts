@@ -244,9 +244,13 @@ export class RunMap {
       if (prevVal === v) {
         if (endsHere) {
           // The page's own run disappears into the previous one (and the next, if equal).
-          // Drop the later entry first, without merging leaves, so (p, i) stays valid.
-          if (nextJoins) this.removeAt(nextP, nextI, false)
-          this.removeAt(p, i)
+          if (nextJoins && nextP === p) {
+            this.removeAt(p, i, 2)
+          } else {
+            // Drop the later entry first, without merging leaves, so (p, i) stays valid.
+            if (nextJoins) this.removeAt(nextP, nextI, 1, false)
+            this.removeAt(p, i)
+          }
         } else {
           this.starts[base + i] = a + 1
           if (i === 0) this.firsts[p] = a + 1
@@ -271,28 +275,29 @@ export class RunMap {
       }
       return
     }
-    this.insert(p, i + 1, a, v)
-    // `insert` may have split the leaf: find the new entry again for the second one.
-    this.locate(a)
-    this.insert(this.lp, this.li + 1, a + 1, cur)
+    // Inside a longer run: the page and the rest of the run become two entries, moved in once.
+    const at = this.makeRoom(p, i + 1, 2)
+    this.starts[at] = a
+    this.vals[at] = v
+    this.starts[at + 1] = a + 1
+    this.vals[at + 1] = cur
   }
 
-  /** Removes one entry; an emptied leaf leaves the directory. */
-  private removeAt(p: number, i: number, merge = true): void {
+  /** Removes `n` entries of one leaf from index `i`; an emptied leaf leaves the directory. */
+  private removeAt(p: number, i: number, n = 1, merge = true): void {
     const leaf = this.order[p] ?? 0
     const base = leaf * LEAF
     const count = this.counts[leaf] ?? 0
-    this.starts.copyWithin(base + i, base + i + 1, base + count)
-    this.vals.copyWithin(base + i, base + i + 1, base + count)
-    this.counts[leaf] = count - 1
-    this.runs--
-    if (count === 1) {
+    this.move(base + i + n, base + count, base + i)
+    this.counts[leaf] = count - n
+    this.runs -= n
+    if (count === n) {
       this.freeLeaves.push(leaf)
       this.dirRemove(p, 1)
       return
     }
     if (i === 0) this.firsts[p] = this.starts[base] ?? 0
-    if (merge && count - 1 < LOW) {
+    if (merge && count - n < LOW) {
       if (p + 1 < this.nLeaves) this.maybeMerge(p)
       else if (p > 0) this.maybeMerge(p - 1)
     }
@@ -335,34 +340,60 @@ export class RunMap {
 
   /** Inserts a run at index `i` (≥ 1) of the leaf at directory position `p`. */
   private insert(p: number, i: number, start: number, value: number): void {
+    const at = this.makeRoom(p, i, 1)
+    this.starts[at] = start
+    this.vals[at] = value
+  }
+
+  /**
+   * Opens `n` (1 or 2) entries at index `i` (≥ 1) of the leaf at directory position `p`, splitting
+   * the leaf in halves first when it has no room, and returns the pool index of the first one.
+   */
+  private makeRoom(p: number, i: number, n: number): number {
     let leaf = this.order[p] ?? 0
-    if ((this.counts[leaf] ?? 0) === LEAF) {
+    let count = this.counts[leaf] ?? 0
+    if (count + n > LEAF) {
       const right = this.allocLeaf()
-      // allocLeaf may have grown the pool; re-read nothing cached beyond ids.
+      // allocLeaf may have grown the pool; nothing cached beyond ids is re-read.
       const lb = leaf * LEAF
       const rb = right * LEAF
-      this.starts.copyWithin(rb, lb + HALF, lb + LEAF)
-      this.vals.copyWithin(rb, lb + HALF, lb + LEAF)
+      this.move(lb + HALF, lb + count, rb)
       this.counts[leaf] = HALF
-      this.counts[right] = LEAF - HALF
+      this.counts[right] = count - HALF
       this.dirInsert(p + 1, right, this.starts[rb] ?? 0)
       if (i > HALF) {
-        p++
         i -= HALF
         leaf = right
+        count -= HALF
+      } else {
+        count = HALF
       }
     }
     const base = leaf * LEAF
-    const count = this.counts[leaf] ?? 0
-    if (i < count) {
-      this.starts.copyWithin(base + i + 1, base + i, base + count)
-      this.vals.copyWithin(base + i + 1, base + i, base + count)
+    this.move(base + i, base + count, base + i + n)
+    this.counts[leaf] = count + n
+    this.runs += n
+    return base + i
+  }
+
+  /**
+   * Copies the pool entries `[from, to)` to `dest` (ranges may overlap). A leaf's worth of entries
+   * is moved faster by a loop than by two `copyWithin` calls into the runtime.
+   */
+  private move(from: number, to: number, dest: number): void {
+    const starts = this.starts
+    const vals = this.vals
+    if (dest < from) {
+      for (let k = from, d = dest; k < to; k++, d++) {
+        starts[d] = starts[k] ?? 0
+        vals[d] = vals[k] ?? 0
+      }
+    } else if (dest > from) {
+      for (let k = to - 1, d = dest + (to - 1 - from); k >= from; k--, d--) {
+        starts[d] = starts[k] ?? 0
+        vals[d] = vals[k] ?? 0
+      }
     }
-    this.starts[base + i] = start
-    this.vals[base + i] = value
-    this.counts[leaf] = count + 1
-    if (i === 0) this.firsts[p] = start
-    this.runs++
   }
 
   /** Removes every run whose start is in `[from, b)`, beginning at index `i` of position `p`. */
