@@ -23,6 +23,22 @@ export interface StepOutcome {
   result: StepResult
 }
 
+/** What `guestStep` answers `SimTd.step`: the outcome, and whether the VP's preparation is current. */
+export interface StepAnswer {
+  outcome: StepOutcome
+  settled: boolean
+}
+
+// One answer object, refilled per step: `SimTd.step` reads it before the next step can run.
+const ANSWER: StepAnswer = { outcome: { vtl: 0, result: {} }, settled: false }
+
+/** Fills the step's answer. */
+export function answer(vtl: GuestVtl, result: StepResult, settled: boolean): StepAnswer {
+  ANSWER.outcome = { vtl, result }
+  ANSWER.settled = settled
+  return ANSWER
+}
+
 /** Whether the VP's active VTL can run: `undefined` if it can, else the report's error. */
 export function runnable(td: SimTd, vp: number): 'VpNotRunning' | 'VpBlocked' | undefined {
   if (td.guestVp(vp).blocked !== undefined) return 'VpBlocked'
@@ -95,9 +111,20 @@ const loop = runVp
 const PREPARED: VpRunOptions = { prepared: true }
 const UNPREPARED: VpRunOptions = { prepared: false }
 
-/** Where the step's report reads the guest's registers and RAM. */
+/**
+ * Where the step's report reads the guest's registers and RAM: one object refilled per step
+ * (`exitResult` reads it during the call only).
+ */
+let view: GuestView | undefined
 function guestView(td: SimTd, guest: GuestVpState, vp: number): GuestView {
-  return { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
+  const regs = td.engine.vp(vp).shared
+  if (view === undefined) view = { guest, regs, contents: td.contents }
+  else {
+    view.guest = guest
+    view.regs = regs
+    view.contents = td.contents
+  }
+  return view
 }
 
 /** The exception the paravisor injected during the step (the VpPort records it), cleared. */
@@ -144,7 +171,7 @@ export function guestStep(
   vp: number,
   action: GuestAction,
   prepared: boolean
-): { outcome: StepOutcome; settled: boolean } {
+): StepAnswer {
   if (td.traceEvents) {
     td.trace.record({
       kind: 'step',
@@ -158,7 +185,7 @@ export function guestStep(
   if (action.kind === 'fault') {
     td.faults.arm({ at: action.at, status: action.status, after: action.after })
     const vtl = td.engine.vp(vp).exitVtl
-    return { outcome: { vtl, result: { activeVtl: vtl } }, settled: false }
+    return answer(vtl, { activeVtl: vtl }, false)
   }
   if (td.l2Cpu !== undefined) return codeStep(td, vp, action, prepared)
   const guest = td.guestVp(vp)
@@ -172,22 +199,15 @@ export function guestStep(
     guest.blocked = next.blocked
     resumed = next.resumed
     if (guest.blocked !== undefined) {
-      const result = { error: 'VpBlocked', activeVtl: retry.activeVtl }
-      return { outcome: { vtl: retry.vtl, result }, settled: false }
+      return answer(retry.vtl, { error: 'VpBlocked', activeVtl: retry.activeVtl }, false)
     }
   }
   guest.exception = undefined
   const step = run(td, guest, vp, action, prepared)
   if (step.blocked !== undefined || step.exit === undefined) {
-    const result = { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }
-    return { outcome: { vtl: step.vtl, result }, settled: false }
+    return answer(step.vtl, { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }, false)
   }
-  const exit = step.exit
-  // A VTL switch reports nothing of its own (what `exitResult` answers): the round trip's path.
-  const result: StepResult =
-    exit.kind === 'vmcall' && exit.outcome.kind === 'vtl-switch'
-      ? {}
-      : exitResult(action, exit, guestView(td, guest, vp), guest.issued)
+  const result = exitResult(action, step.exit, guestView(td, guest, vp), guest.issued)
   if (resumed !== undefined) result.resumed = resumed
   const injected = takeException(guest)
   if (injected !== undefined && result.exception === undefined) {
@@ -195,5 +215,5 @@ export function guestStep(
   }
   result.activeVtl = step.activeVtl
   td.flushClock()
-  return { outcome: { vtl: step.vtl, result }, settled: true }
+  return answer(step.vtl, result, true)
 }

@@ -103,6 +103,23 @@ function enterRcxIndex(rcx: bigint): number {
 /** RAX of an ordinary L2 exit (status 0) for the common exit reasons, built once. */
 const EXIT_RAX: readonly bigint[] = Array.from({ length: 256 }, (_, r) => BigInt(r))
 
+/** TDG.VP.ENTER's output registers for an L2 exit. */
+function enterOutput(exit: VpEnterExit): TdcallOutput {
+  const status = exit.tdxStatus ?? 0
+  const reason = exit.exitReason >>> 0
+  const output: TdcallOutput = {
+    rax: status === 0 ? (EXIT_RAX[reason] ?? BigInt(reason)) : makeTdxStatus(status, reason),
+    rcx: exit.exitQualification ?? 0n,
+    rdx: exit.gla ?? 0n,
+    r8: exit.gpa ?? 0n,
+    r9: exit.interruptionInfo ?? 0n,
+    r10: exit.idtVectoringInfo ?? 0n,
+    r11: exit.instructionInfo ?? 0n,
+  }
+  if (exit.cpl !== undefined && exit.cpl !== 0) output.r12 = BigInt(exit.cpl & 3)
+  return output
+}
+
 /** `{accepted, pending, level, vm1..3}` for one page. */
 export type PageAttr = PageAttrView
 
@@ -158,6 +175,12 @@ export class SoftwareTdxModule implements TdcallPort {
   /** TDG.VP.INVGLA calls per VM index. */
   readonly invgla: [number, number, number, number] = [0, 0, 0, 0]
   onEnter: OnEnter
+  /**
+   * The last frozen exit `onEnter` returned and its (frozen) output: a guest's constant exits
+   * repeat (every VMCALL of a VTL round trip), and their output need not be built again.
+   */
+  private sharedExit: VpEnterExit | undefined
+  private sharedOutput: TdcallOutput | undefined
   onPagesZeroed: ((gpn: number, pages: number) => void) | undefined
   onTdcall: ((vp: number, input: TdcallInput, output: TdcallOutput) => void) | undefined
 
@@ -422,18 +445,13 @@ export class SoftwareTdxModule implements TdcallPort {
     state.lastFlags = flags
     state.lastGuestStateGpa = rdx
     const exit: VpEnterExit = this.onEnter(vp, flags.vmIndex, flags, rdx, injected)
-    const status = exit.tdxStatus ?? 0
-    const reason = exit.exitReason >>> 0
-    const output: TdcallOutput = {
-      rax: status === 0 ? (EXIT_RAX[reason] ?? BigInt(reason)) : makeTdxStatus(status, reason),
-      rcx: exit.exitQualification ?? 0n,
-      rdx: exit.gla ?? 0n,
-      r8: exit.gpa ?? 0n,
-      r9: exit.interruptionInfo ?? 0n,
-      r10: exit.idtVectoringInfo ?? 0n,
-      r11: exit.instructionInfo ?? 0n,
+    if (exit === this.sharedExit) return this.sharedOutput as TdcallOutput
+    const output = enterOutput(exit)
+    if (Object.isFrozen(exit)) {
+      // A guest's constant exit (a VMCALL, a preemption): its output is one frozen object too.
+      this.sharedExit = exit
+      this.sharedOutput = Object.freeze(output)
     }
-    if (exit.cpl !== undefined && exit.cpl !== 0) output.r12 = BigInt(exit.cpl & 3)
     return output
   }
 
