@@ -55,12 +55,28 @@ export function afterExit(
   vp: number,
   action: GuestAction | undefined
 ): ((exit: ExitOutcome, vtl: GuestVtl) => void) | undefined {
-  const kind = action?.kind
-  const memory = kind === 'read' || kind === 'write' || kind === 'execute'
-  const instruction = isInstructionAction(action)
-  if (!td.traceEvents && !memory && !instruction && kind !== 'interrupt' && kind !== 'eoi') {
-    return undefined
+  if (td.traceEvents) return exitHook(td, vp, action)
+  switch (action?.kind) {
+    case 'read':
+    case 'write':
+    case 'execute':
+    case 'io':
+    case 'writeCr':
+    case 'msr':
+    case 'interrupt':
+    case 'eoi':
+      return exitHook(td, vp, action)
+    default:
+      return undefined
   }
+}
+
+/** `afterExit`'s hook (kept apart: the check above runs on every step, the closure seldom). */
+function exitHook(
+  td: SimTd,
+  vp: number,
+  action: GuestAction | undefined
+): (exit: ExitOutcome, vtl: GuestVtl) => void {
   return (exit, vtl) => {
     if (exit.kind === 'vmcall' && td.traceEvents) {
       const tracer = { trace: td.trace, exitCycles: td.backing.exitAt, now: () => td.clock.now(vp) }

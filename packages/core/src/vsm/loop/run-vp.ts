@@ -82,10 +82,14 @@ export function vpBlocked(engine: VsmEngine, vp: number): VpBlockedReason | unde
 }
 
 function blockedReason(engine: VsmEngine, state: VsmVp): VpBlockedReason | undefined {
-  const activity = state.vtls[state.exitVtl].apic.activity
-  if (activity === 'wait-for-sipi') return 'VpNotRunning'
-  if (activity === 'halted') return 'VpBlocked'
-  return haltForTlbUnlock(engine, state) ? 'VpBlocked' : undefined
+  const vtl = state.exitVtl
+  const activity = state.vtls[vtl].apic.activity
+  if (activity === 'running') {
+    // The common case decides without a call: no TLB-lock wait recorded for the VTL.
+    if (state.tlbWait[vtl] === undefined) return undefined
+    return haltForTlbUnlock(engine, state) ? 'VpBlocked' : undefined
+  }
+  return activity === 'halted' ? 'VpBlocked' : 'VpNotRunning'
 }
 
 /** After the exit switch: the hook, the VP leaves its lower VTL, the next entry is prepared. */
