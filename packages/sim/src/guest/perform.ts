@@ -13,6 +13,7 @@ import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import { EXCEPTION_NAMES, traceGuestHypercall } from './guest-hypercall.js'
 import { interceptFields, interceptName, isInstructionAction } from './instruction.js'
+import type { IssuedCall } from './guest-exit.js'
 import { afterReissue } from './reissue.js'
 import { codeStep } from './run-code.js'
 import { exitResult, type GuestView } from './step-report.js'
@@ -188,48 +189,76 @@ export function guestStep(
   action: GuestAction,
   prepared: boolean
 ): StepAnswer {
-  if (td.traceEvents) {
-    td.trace.record({
-      kind: 'step',
-      vp,
-      vtl: td.engine.vp(vp).exitVtl,
-      simCycles: td.clock.now(vp),
-      name: action.kind,
-      args: {},
-    })
-  }
-  if (action.kind === 'fault') {
-    td.faults.arm({ at: action.at, status: action.status, after: action.after })
-    const vtl = td.engine.vp(vp).exitVtl
-    return answer(vtl, { activeVtl: vtl }, false)
-  }
+  // The rare paths live in their own functions: this one stays small enough for the compiler to
+  // inline the loop into it.
+  if (td.traceEvents) traceStep(td, vp, action)
+  if (action.kind === 'fault') return armFault(td, vp, action)
   if (td.l2Cpu !== undefined) return codeStep(td, vp, action, prepared)
   const guest = td.guestVp(vp)
   let resumed: string | undefined
-  const blocked = guest.blocked
-  if (blocked !== undefined) {
-    // RIP is still on the VMCALL: the guest executes it again.
-    const retry = run(td, guest, vp, undefined, prepared)
+  if (guest.blocked !== undefined) {
+    const reissued = reissue(td, guest, vp, prepared)
+    if (typeof reissued === 'object') return reissued
+    resumed = reissued
     prepared = true
-    const next = afterReissue(blocked, retry.exit)
-    guest.blocked = next.blocked
-    resumed = next.resumed
-    if (guest.blocked !== undefined) {
-      return answer(retry.vtl, { error: 'VpBlocked', activeVtl: retry.activeVtl }, false)
-    }
   }
   guest.exception = undefined
   const step = run(td, guest, vp, action, prepared)
-  if (step.blocked !== undefined || step.exit === undefined) {
-    return answer(step.vtl, { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }, false)
-  }
+  if (step.blocked !== undefined || step.exit === undefined) return notRun(step)
   const result = exitResult(action, step.exit, guestView(td, guest, vp), guest.issued)
   if (resumed !== undefined) result.resumed = resumed
   const injected = takeException(guest)
-  if (injected !== undefined && result.exception === undefined) {
-    result.exception = EXCEPTION_NAMES[injected] ?? injected
-  }
+  if (injected !== undefined) addException(result, injected)
   result.activeVtl = step.activeVtl
   td.flushClock()
   return answer(step.vtl, result, true)
+}
+
+/** The step's trace event (trace events on). */
+function traceStep(td: SimTd, vp: number, action: GuestAction): void {
+  td.trace.record({
+    kind: 'step',
+    vp,
+    vtl: td.engine.vp(vp).exitVtl,
+    simCycles: td.clock.now(vp),
+    name: action.kind,
+    args: {},
+  })
+}
+
+/** A `fault` step arms the injector; the VP does not run. */
+function armFault(td: SimTd, vp: number, action: Extract<GuestAction, { kind: 'fault' }>) {
+  td.faults.arm({ at: action.at, status: action.status, after: action.after })
+  const vtl = td.engine.vp(vp).exitVtl
+  return answer(vtl, { activeVtl: vtl }, false)
+}
+
+/**
+ * RIP is still on the VMCALL the paravisor asked the guest to reissue: the guest executes it
+ * again. The step's answer while it stays blocked, else what the reissued call became.
+ */
+function reissue(
+  td: SimTd,
+  guest: GuestVpState,
+  vp: number,
+  prepared: boolean
+): StepAnswer | string | undefined {
+  const blocked = guest.blocked as IssuedCall
+  const retry = run(td, guest, vp, undefined, prepared)
+  const next = afterReissue(blocked, retry.exit)
+  guest.blocked = next.blocked
+  if (guest.blocked !== undefined) {
+    return answer(retry.vtl, { error: 'VpBlocked', activeVtl: retry.activeVtl }, false)
+  }
+  return next.resumed
+}
+
+/** The VP could not run (or its run was cancelled). */
+function notRun(step: VpRun): StepAnswer {
+  return answer(step.vtl, { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }, false)
+}
+
+/** The exception the paravisor injected during the step, unless the report names one already. */
+function addException(result: StepResult, injected: number): void {
+  if (result.exception === undefined) result.exception = EXCEPTION_NAMES[injected] ?? injected
 }
