@@ -3,7 +3,7 @@ import { HV_PAGE_SIZE, HypercallCode } from '../hv/hypercall-code.js'
 import { HvStatus } from '../hv/status.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
-import { ripAfterVmcall } from './handlers/vtl-switch.js'
+import { VMCALL_BYTES } from './handlers/vtl-switch.js'
 import {
   HYPERCALL_TABLE,
   type HypercallSpec,
@@ -11,6 +11,7 @@ import {
   type SimpleCall,
   type VtlSwitchCall,
 } from './hypercall-table.js'
+import { advanceRip } from './registers.js'
 
 /** Register pairs a fast hypercall may use on TDX in 64-bit mode: RDX:R8 and XMM0–XMM5. */
 export const FAST_REGISTER_PAIRS = 7
@@ -93,8 +94,7 @@ function complete(
   const result = encodeHypercallResult({ status, repsCompleted })
   const state = engine.vp(vp)
   state.shared.rax = result
-  const regs = state.vtls[callerVtl].registers
-  regs.rip = ripAfterVmcall(regs.rip)
+  advanceRip(state.vtls[callerVtl].registers, VMCALL_BYTES)
   return {
     kind: 'completed',
     result,

@@ -1,8 +1,8 @@
 import { HypercallMsrBits, hypercallPageBytes } from '../hv/hypercall-page.js'
 import { HvMapGpaFlags } from '../hv/map-gpa-flags.js'
-import { HvStatus } from '../hv/status.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
+import { moveOverlay } from './overlay-pages.js'
 import type { VsmVp } from './vp.js'
 
 const R = HvMapGpaFlags.Readable
@@ -10,8 +10,10 @@ const W = HvMapGpaFlags.Writable
 /** While mapped the VTL may read and execute the page, not write it. */
 const CODE_PERMS = R | HvMapGpaFlags.KernelExecutable | HvMapGpaFlags.UserExecutable
 
-const mapped = (msr: bigint): boolean => (msr & HypercallMsrBits.enable) !== 0n
-const gpnOf = (msr: bigint): bigint => (msr & HypercallMsrBits.gpn) >> 12n
+/** The GPA of the page the MSR maps, or undefined while disabled. */
+function pageOf(msr: bigint): bigint | undefined {
+  return (msr & HypercallMsrBits.enable) === 0n ? undefined : msr & HypercallMsrBits.gpn
+}
 
 /**
  * A WRMSR of `HV_X64_MSR_HYPERCALL` by `vtl` (`msr_write_hypercall_page`); false is #GP and changes
@@ -33,20 +35,11 @@ export function writeHypercallMsr(
   if ((before & HypercallMsrBits.locked) !== 0n) return false
   if ((value & HypercallMsrBits.reserved) !== 0n) return false
   const memory = engine.ports.guestMemory
-  const { protection } = engine.ports
   if (memory !== undefined) {
-    const moved = mapped(value) && (!mapped(before) || gpnOf(value) !== gpnOf(before))
-    if (moved) {
-      if (protection.registerOverlay !== undefined) {
-        const check = R | W
-        const lock = protection.registerOverlay(vtl, gpnOf(value), { check, perms: CODE_PERMS })
-        if (lock.status !== HvStatus.Success) return false
-      }
-      if (mapped(before)) protection.unregisterOverlay?.(vtl, gpnOf(before))
-      memory.write(gpnOf(value) << 12n, hypercallPageBytes())
-    } else if (!mapped(value) && mapped(before)) {
-      protection.unregisterOverlay?.(vtl, gpnOf(before))
-    }
+    const from = pageOf(before)
+    const to = pageOf(value)
+    if (!moveOverlay(engine, vtl, from, to, { check: R | W, perms: CODE_PERMS })) return false
+    if (to !== undefined && to !== from) memory.write(to, hypercallPageBytes())
   }
   state.hypercallMsr = value
   return true

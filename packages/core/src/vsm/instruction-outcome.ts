@@ -4,6 +4,7 @@ import { Efer } from '../x86/register-bits.js'
 import type { VsmEngine } from './engine.js'
 import type { InterceptHeaderFields } from './intercept-messages.js'
 import { postInterceptMessage } from './intercept-post.js'
+import { advanceRip } from './registers.js'
 import type { VsmVp } from './vp.js'
 
 /**
@@ -17,7 +18,6 @@ export type InstructionOutcome =
   | { kind: 'performed'; value?: bigint }
   | { kind: 'exception'; vector: 13 }
 
-const U64 = 0xffff_ffff_ffff_ffffn
 const GENERAL_PROTECTION = 13
 
 /** The intercept header OpenHCL's TDX `intercept_message_state` fills for VTL0 on this VP. */
@@ -53,8 +53,7 @@ export function gp(engine: VsmEngine, vp: VsmVp, vtl: GuestVtl): InstructionOutc
 
 /** RIP past the performed instruction. */
 export function advance(vp: VsmVp, vtl: GuestVtl, length: number): void {
-  const regs = vp.vtls[vtl].registers
-  regs.rip = (regs.rip + BigInt(length)) & U64
+  advanceRip(vp.vtls[vtl].registers, length)
 }
 
 /** VTL1 watches this VP's VTL0 (VTL1 Active on it): CR and MSR intercepts apply (§13.16). */

@@ -83,6 +83,28 @@ function storePrivate(state: VtlState, kind: OverlayKind, page: Uint8Array): voi
 }
 
 /**
+ * An overlay page of `vtl` moves from GPA `before` to `after` (undefined: not mapped): the new
+ * page is registered first (`check_modify_and_lock_overlay_page` with `registration`), and only
+ * then is the old one released. False when the new page cannot be registered: nothing changed.
+ */
+export function moveOverlay(
+  engine: VsmEngine,
+  vtl: GuestVtl,
+  before: bigint | undefined,
+  after: bigint | undefined,
+  registration: { check: number; perms?: number }
+): boolean {
+  if (before === after) return true
+  const { protection } = engine.ports
+  if (after !== undefined && protection.registerOverlay !== undefined) {
+    const lock = protection.registerOverlay(vtl, after >> 12n, registration)
+    if (lock.status !== HvStatus.Success) return false
+  }
+  if (before !== undefined) protection.unregisterOverlay?.(vtl, before >> 12n)
+  return true
+}
+
+/**
  * A write of an overlay MSR (HV_X64_MSR_VP_ASSIST_PAGE, SIMP, SIEFP) by or for `vtl` (§13.14).
  * Mapping at a new GPN first registers and locks it as an overlay of `vtl`
  * (`check_modify_and_lock_overlay_page`: RAM the VTL may read and write, not locked, not host
@@ -105,18 +127,14 @@ export function writeOverlayMsr(
     setMsr(state, kind, value)
     return HvStatus.Success
   }
-  const { protection } = engine.ports
-  if (after !== undefined && protection.registerOverlay !== undefined) {
-    const check = HvMapGpaFlags.Readable | HvMapGpaFlags.Writable
-    if (protection.registerOverlay(vtl, after >> 12n, { check }).status !== HvStatus.Success) {
-      return kind === 'assist' ? HvStatus.InvalidRegisterValue : HvStatus.InvalidParameter
-    }
-  }
   const bytes =
     before === undefined
       ? privatePage(state, kind)
       : (memory.read(before, PAGE) ?? privatePage(state, kind))
-  if (before !== undefined) protection.unregisterOverlay?.(vtl, before >> 12n)
+  const check = HvMapGpaFlags.Readable | HvMapGpaFlags.Writable
+  if (!moveOverlay(engine, vtl, before, after, { check })) {
+    return kind === 'assist' ? HvStatus.InvalidRegisterValue : HvStatus.InvalidParameter
+  }
   if (after === undefined) storePrivate(state, kind, bytes)
   else memory.write(after, bytes)
   setMsr(state, kind, value)

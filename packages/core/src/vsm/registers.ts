@@ -70,39 +70,109 @@ function segment(selector: number, base: bigint, attributes: number): SegmentReg
   return { base, limit: 0xffff, selector, attributes }
 }
 
+/**
+ * The RIP of a bank from `resetPrivateRegisters` is an accessor over a hidden cell: every
+ * hypercall and VTL switch moves RIP past an instruction, and a BigInt add allocates, so the
+ * advance works on two u32 halves and the BigInt is built again only when `rip` is read. To
+ * everything else `rip` is an ordinary property (spread, structuredClone, Object.assign and JSON
+ * all go through the accessor; the cell is not enumerable).
+ */
+interface RipCell {
+  /** RIP as a BigInt; undefined while the halves are ahead of it. */
+  ripValue: bigint | undefined
+  /** RIP[31:0], or -1 while `ripValue` holds the value and the halves are not split yet. */
+  ripLow: number
+  /** RIP[63:32] (when `ripLow` >= 0). */
+  ripHigh: number
+}
+
+function getRip(this: RipCell): bigint {
+  let value = this.ripValue
+  if (value === undefined) {
+    value = (BigInt(this.ripHigh) << 32n) | BigInt(this.ripLow)
+    this.ripValue = value
+  }
+  return value
+}
+
+function setRip(this: RipCell, value: bigint): void {
+  this.ripValue = value
+  this.ripLow = -1
+}
+
+// One accessor pair for every bank (banks share their hidden class); RIP comes first, as before.
+const RIP_CELL: PropertyDescriptorMap = {
+  rip: { get: getRip, set: setRip, enumerable: true },
+  ripValue: { value: undefined, writable: true },
+  ripLow: { value: -1, writable: true },
+  ripHigh: { value: 0, writable: true },
+}
+
+const U64_MASK = 0xffff_ffff_ffff_ffffn
+const TWO_32 = 0x1_0000_0000
+
+/** RIP past an instruction of `length` bytes, wrapping at 2^64 (no BigInt on a bank's cell). */
+export function advanceRip(registers: PrivateRegisters, length: number): void {
+  const cell = registers as unknown as Partial<RipCell>
+  let low = cell.ripLow
+  if (low === undefined) {
+    // A bank not made by `resetPrivateRegisters` (a plain object).
+    registers.rip = (registers.rip + BigInt(length)) & U64_MASK
+    return
+  }
+  let high: number
+  if (low < 0) {
+    const value = cell.ripValue ?? 0n
+    low = Number(value & 0xffff_ffffn)
+    high = Number((value >> 32n) & 0xffff_ffffn)
+  } else {
+    high = cell.ripHigh ?? 0
+  }
+  low += length
+  if (low >= TWO_32) {
+    low -= TWO_32
+    high = (high + 1) >>> 0
+  }
+  cell.ripLow = low
+  cell.ripHigh = high
+  cell.ripValue = undefined
+}
+
 /** The architectural reset state (what `TdxBacked::init` writes to both VTLs' VMCS). */
 export function resetPrivateRegisters(): PrivateRegisters {
-  return {
-    rip: 0xfff0n,
-    rsp: 0n,
-    rflags: 0x2n,
-    cr0: 0x6000_0010n,
-    cr3: 0n,
-    cr4: 0n,
-    cr8: 0n,
-    efer: 0n,
-    pat: 0x0007_0406_0007_0406n,
-    cs: segment(0xf000, 0xffff_0000n, 0x9b),
-    ds: segment(0, 0n, 0x93),
-    es: segment(0, 0n, 0x93),
-    fs: segment(0, 0n, 0x93),
-    gs: segment(0, 0n, 0x93),
-    ss: segment(0, 0n, 0x93),
-    tr: segment(0, 0n, 0x8b),
-    ldtr: segment(0, 0n, 0x82),
-    idtr: { limit: 0xffff, base: 0n },
-    gdtr: { limit: 0xffff, base: 0n },
-    dr7: 0x400n,
-    kernelGsBase: 0n,
-    star: 0n,
-    lstar: 0n,
-    cstar: 0n,
-    sfmask: 0n,
-    sysenterCs: 0n,
-    sysenterEip: 0n,
-    sysenterEsp: 0n,
-    tscAux: 0n,
-  }
+  // Named stores one by one, after the cell: the bank keeps fast properties (an Object.assign of
+  // the rest would turn it into a dictionary).
+  const bank = Object.defineProperties({}, RIP_CELL) as PrivateRegisters
+  bank.rip = 0xfff0n
+  bank.rsp = 0n
+  bank.rflags = 0x2n
+  bank.cr0 = 0x6000_0010n
+  bank.cr3 = 0n
+  bank.cr4 = 0n
+  bank.cr8 = 0n
+  bank.efer = 0n
+  bank.pat = 0x0007_0406_0007_0406n
+  bank.cs = segment(0xf000, 0xffff_0000n, 0x9b)
+  bank.ds = segment(0, 0n, 0x93)
+  bank.es = segment(0, 0n, 0x93)
+  bank.fs = segment(0, 0n, 0x93)
+  bank.gs = segment(0, 0n, 0x93)
+  bank.ss = segment(0, 0n, 0x93)
+  bank.tr = segment(0, 0n, 0x8b)
+  bank.ldtr = segment(0, 0n, 0x82)
+  bank.idtr = { limit: 0xffff, base: 0n }
+  bank.gdtr = { limit: 0xffff, base: 0n }
+  bank.dr7 = 0x400n
+  bank.kernelGsBase = 0n
+  bank.star = 0n
+  bank.lstar = 0n
+  bank.cstar = 0n
+  bank.sfmask = 0n
+  bank.sysenterCs = 0n
+  bank.sysenterEip = 0n
+  bank.sysenterEsp = 0n
+  bank.tscAux = 0n
+  return bank
 }
 
 export function resetSharedRegisters(): SharedRegisters {

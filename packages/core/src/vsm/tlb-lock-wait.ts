@@ -27,23 +27,28 @@ export function waitForTlbLocks(engine: VsmEngine, vpIndex: number, vtl: GuestVt
  * `should_halt_for_tlb_unlock(next_vtl)` (§6.4 step 2): true while a VP recorded for the VTL about
  * to run has not released its lock since it was recorded. As in OpenHCL, where each release
  * removes the waiter's block, a holder that released and locked again no longer blocks; the wait
- * ends once every recorded VP has released.
+ * ends once every recorded VP has released. The two record arrays are compacted in place.
  */
 export function haltForTlbUnlock(engine: VsmEngine, vp: VsmVp): boolean {
   const vtl = vp.exitVtl
   const holders = vp.tlbWait[vtl]
   if (holders === undefined) return false
   const releases = vp.tlbWaitReleases[vtl] ?? []
-  const still: number[] = []
-  const since: number[] = []
-  holders.forEach((holder, i) => {
+  let kept = 0
+  for (let i = 0; i < holders.length; i++) {
+    const holder = holders[i] as number
     const recorded = releases[i]
     if (recorded === engine.shared.tlbReleases(holder, vtl)) {
-      still.push(holder)
-      since.push(recorded)
+      holders[kept] = holder
+      releases[kept] = recorded
+      kept++
     }
-  })
-  vp.tlbWait[vtl] = still.length === 0 ? undefined : still
-  vp.tlbWaitReleases[vtl] = still.length === 0 ? undefined : since
-  return still.length !== 0
+  }
+  holders.length = kept
+  releases.length = kept
+  if (kept === 0) {
+    vp.tlbWait[vtl] = undefined
+    vp.tlbWaitReleases[vtl] = undefined
+  }
+  return kept !== 0
 }

@@ -22,12 +22,15 @@ const VTL_CALL = BigInt(HypercallCode.VtlCall)
 const VTL_RETURN = BigInt(HypercallCode.VtlReturn)
 const VMCALL_INSTRUCTION_INFO = 3n << 32n
 /** The scripted guest's step ends without the paravisor's help: the host preempts it. */
-const PREEMPTED_EXIT: VpEnterExit = { exitReason: VmxExitBasic.EXTERNAL_INTERRUPT }
-/** A 3-byte VMCALL at CPL 0 (the module copies the fields, so one object serves every exit). */
-const VMCALL_EXIT: VpEnterExit = {
+const PREEMPTED_EXIT: VpEnterExit = Object.freeze({ exitReason: VmxExitBasic.EXTERNAL_INTERRUPT })
+/**
+ * A 3-byte VMCALL at CPL 0. Frozen, like the preemption above: the module builds the output of a
+ * frozen exit once.
+ */
+const VMCALL_EXIT: VpEnterExit = Object.freeze({
   exitReason: VmxExitBasic.VMCALL,
   instructionInfo: VMCALL_INSTRUCTION_INFO,
-}
+})
 /** EPT-violation exit qualification bits: data read, data write, instruction fetch. */
 const QUALIFICATION = { read: 1n, write: 2n, execute: 4n } as const
 

@@ -13,6 +13,7 @@ import type { GuestVpState, SimTd } from '../td/sim-td.js'
 import type { GuestAction, StepResult } from '../scenario/types.js'
 import { EXCEPTION_NAMES, traceGuestHypercall } from './guest-hypercall.js'
 import { interceptFields, interceptName, isInstructionAction } from './instruction.js'
+import type { IssuedCall } from './guest-exit.js'
 import { afterReissue } from './reissue.js'
 import { codeStep } from './run-code.js'
 import { exitResult, type GuestView } from './step-report.js'
@@ -21,6 +22,22 @@ import { exitResult, type GuestView } from './step-report.js'
 export interface StepOutcome {
   vtl: GuestVtl
   result: StepResult
+}
+
+/** What `guestStep` answers `SimTd.step`: the outcome, and whether the VP's preparation is current. */
+export interface StepAnswer {
+  outcome: StepOutcome
+  settled: boolean
+}
+
+// One answer object, refilled per step: `SimTd.step` reads it before the next step can run.
+const ANSWER: StepAnswer = { outcome: { vtl: 0, result: {} }, settled: false }
+
+/** Fills the step's answer. */
+export function answer(vtl: GuestVtl, result: StepResult, settled: boolean): StepAnswer {
+  ANSWER.outcome = { vtl, result }
+  ANSWER.settled = settled
+  return ANSWER
 }
 
 /** Whether the VP's active VTL can run: `undefined` if it can, else the report's error. */
@@ -39,12 +56,28 @@ export function afterExit(
   vp: number,
   action: GuestAction | undefined
 ): ((exit: ExitOutcome, vtl: GuestVtl) => void) | undefined {
-  const kind = action?.kind
-  const memory = kind === 'read' || kind === 'write' || kind === 'execute'
-  const instruction = isInstructionAction(action)
-  if (!td.traceEvents && !memory && !instruction && kind !== 'interrupt' && kind !== 'eoi') {
-    return undefined
+  if (td.traceEvents) return exitHook(td, vp, action)
+  switch (action?.kind) {
+    case 'read':
+    case 'write':
+    case 'execute':
+    case 'io':
+    case 'writeCr':
+    case 'msr':
+    case 'interrupt':
+    case 'eoi':
+      return exitHook(td, vp, action)
+    default:
+      return undefined
   }
+}
+
+/** `afterExit`'s hook (kept apart: the check above runs on every step, the closure seldom). */
+function exitHook(
+  td: SimTd,
+  vp: number,
+  action: GuestAction | undefined
+): (exit: ExitOutcome, vtl: GuestVtl) => void {
   return (exit, vtl) => {
     if (exit.kind === 'vmcall' && td.traceEvents) {
       const tracer = { trace: td.trace, exitCycles: td.backing.exitAt, now: () => td.clock.now(vp) }
@@ -95,9 +128,20 @@ const loop = runVp
 const PREPARED: VpRunOptions = { prepared: true }
 const UNPREPARED: VpRunOptions = { prepared: false }
 
-/** Where the step's report reads the guest's registers and RAM. */
+/**
+ * Where the step's report reads the guest's registers and RAM: one object refilled per step
+ * (`exitResult` reads it during the call only).
+ */
+let view: GuestView | undefined
 function guestView(td: SimTd, guest: GuestVpState, vp: number): GuestView {
-  return { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
+  const regs = td.engine.vp(vp).shared
+  if (view === undefined) view = { guest, regs, contents: td.contents }
+  else {
+    view.guest = guest
+    view.regs = regs
+    view.contents = td.contents
+  }
+  return view
 }
 
 /** The exception the paravisor injected during the step (the VpPort records it), cleared. */
@@ -144,56 +188,77 @@ export function guestStep(
   vp: number,
   action: GuestAction,
   prepared: boolean
-): { outcome: StepOutcome; settled: boolean } {
-  if (td.traceEvents) {
-    td.trace.record({
-      kind: 'step',
-      vp,
-      vtl: td.engine.vp(vp).exitVtl,
-      simCycles: td.clock.now(vp),
-      name: action.kind,
-      args: {},
-    })
-  }
-  if (action.kind === 'fault') {
-    td.faults.arm({ at: action.at, status: action.status, after: action.after })
-    const vtl = td.engine.vp(vp).exitVtl
-    return { outcome: { vtl, result: { activeVtl: vtl } }, settled: false }
-  }
+): StepAnswer {
+  // The rare paths live in their own functions: this one stays small enough for the compiler to
+  // inline the loop into it.
+  if (td.traceEvents) traceStep(td, vp, action)
+  if (action.kind === 'fault') return armFault(td, vp, action)
   if (td.l2Cpu !== undefined) return codeStep(td, vp, action, prepared)
   const guest = td.guestVp(vp)
   let resumed: string | undefined
-  const blocked = guest.blocked
-  if (blocked !== undefined) {
-    // RIP is still on the VMCALL: the guest executes it again.
-    const retry = run(td, guest, vp, undefined, prepared)
+  if (guest.blocked !== undefined) {
+    const reissued = reissue(td, guest, vp, prepared)
+    if (typeof reissued === 'object') return reissued
+    resumed = reissued
     prepared = true
-    const next = afterReissue(blocked, retry.exit)
-    guest.blocked = next.blocked
-    resumed = next.resumed
-    if (guest.blocked !== undefined) {
-      const result = { error: 'VpBlocked', activeVtl: retry.activeVtl }
-      return { outcome: { vtl: retry.vtl, result }, settled: false }
-    }
   }
   guest.exception = undefined
   const step = run(td, guest, vp, action, prepared)
-  if (step.blocked !== undefined || step.exit === undefined) {
-    const result = { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }
-    return { outcome: { vtl: step.vtl, result }, settled: false }
-  }
-  const exit = step.exit
-  // A VTL switch reports nothing of its own (what `exitResult` answers): the round trip's path.
-  const result: StepResult =
-    exit.kind === 'vmcall' && exit.outcome.kind === 'vtl-switch'
-      ? {}
-      : exitResult(action, exit, guestView(td, guest, vp), guest.issued)
+  if (step.blocked !== undefined || step.exit === undefined) return notRun(step)
+  const result = exitResult(action, step.exit, guestView(td, guest, vp), guest.issued)
   if (resumed !== undefined) result.resumed = resumed
   const injected = takeException(guest)
-  if (injected !== undefined && result.exception === undefined) {
-    result.exception = EXCEPTION_NAMES[injected] ?? injected
-  }
+  if (injected !== undefined) addException(result, injected)
   result.activeVtl = step.activeVtl
   td.flushClock()
-  return { outcome: { vtl: step.vtl, result }, settled: true }
+  return answer(step.vtl, result, true)
+}
+
+/** The step's trace event (trace events on). */
+function traceStep(td: SimTd, vp: number, action: GuestAction): void {
+  td.trace.record({
+    kind: 'step',
+    vp,
+    vtl: td.engine.vp(vp).exitVtl,
+    simCycles: td.clock.now(vp),
+    name: action.kind,
+    args: {},
+  })
+}
+
+/** A `fault` step arms the injector; the VP does not run. */
+function armFault(td: SimTd, vp: number, action: Extract<GuestAction, { kind: 'fault' }>) {
+  td.faults.arm({ at: action.at, status: action.status, after: action.after })
+  const vtl = td.engine.vp(vp).exitVtl
+  return answer(vtl, { activeVtl: vtl }, false)
+}
+
+/**
+ * RIP is still on the VMCALL the paravisor asked the guest to reissue: the guest executes it
+ * again. The step's answer while it stays blocked, else what the reissued call became.
+ */
+function reissue(
+  td: SimTd,
+  guest: GuestVpState,
+  vp: number,
+  prepared: boolean
+): StepAnswer | string | undefined {
+  const blocked = guest.blocked as IssuedCall
+  const retry = run(td, guest, vp, undefined, prepared)
+  const next = afterReissue(blocked, retry.exit)
+  guest.blocked = next.blocked
+  if (guest.blocked !== undefined) {
+    return answer(retry.vtl, { error: 'VpBlocked', activeVtl: retry.activeVtl }, false)
+  }
+  return next.resumed
+}
+
+/** The VP could not run (or its run was cancelled). */
+function notRun(step: VpRun): StepAnswer {
+  return answer(step.vtl, { error: step.blocked ?? 'VpBlocked', activeVtl: step.vtl }, false)
+}
+
+/** The exception the paravisor injected during the step, unless the report names one already. */
+function addException(result: StepResult, injected: number): void {
+  if (result.exception === undefined) result.exception = EXCEPTION_NAMES[injected] ?? injected
 }

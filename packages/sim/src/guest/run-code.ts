@@ -10,7 +10,7 @@ import {
 } from '@vtl/core'
 import { DEFAULT_MAX_INSTRUCTIONS, type GuestAction, type StepResult } from '../scenario/types.js'
 import type { SimTd } from '../td/sim-td.js'
-import { afterExit, type StepOutcome } from './perform.js'
+import { afterExit, answer, type StepAnswer } from './perform.js'
 
 /** Why a `run` step ended before an exit code, a HLT or the budget. */
 type RunError = 'TripleFault' | 'InstructionLimit' | 'UnhandledExit' | 'VpNotRunning' | 'VpBlocked'
@@ -28,14 +28,14 @@ export function codeStep(
   vp: number,
   action: GuestAction,
   prepared: boolean
-): { outcome: StepOutcome; settled: boolean } {
+): StepAnswer {
   const cpu = td.l2Cpu
   if (action.kind === 'interrupt') {
     // A device asserts it; the guest takes it through its IDT when the VTL next runs with IF set.
     assertInterrupt(td.engine, vp, action.vtl, action.vector)
     td.runOn(vp) // the VP's next entry prepares again (it may now wake or switch VTL)
     const vtl = td.engine.vp(vp).exitVtl
-    return { outcome: { vtl, result: { activeVtl: vtl } }, settled: false }
+    return answer(vtl, { activeVtl: vtl }, false)
   }
   if (cpu === undefined || action.kind !== 'run') {
     throw new VtlError('E_UNSUPPORTED', `a ${action.kind} step has no meaning for guest code`, {
@@ -87,7 +87,7 @@ export function codeStep(
   td.flushClock()
   const vtl: GuestVtl = first.vtl
   // Each pass that ran ended with the loop's post-exit entry preparation.
-  return { outcome: { vtl, result }, settled: pass.exit !== undefined }
+  return answer(vtl, result, pass.exit !== undefined)
 }
 
 /**

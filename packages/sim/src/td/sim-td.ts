@@ -287,7 +287,9 @@ export class SimTd {
         this.contents.zero(gpn, pages)
       },
       onTdcall: (vp: number, input: TdcallInput, output: TdcallOutput): void => {
-        this.traceTdcall(vp, input, output)
+        // Counts and costs always; the trace event only when on (kept apart from the hot path).
+        const at = this.countTdcall(vp, input.leaf)
+        if (this.traceEvents) this.traceTdcall(vp, at, input, output)
       },
     }
     this.module =
@@ -509,10 +511,8 @@ export class SimTd {
     return this.tick(vp, this.costs.tdcall(undefined))
   }
 
-  private traceTdcall(vp: number, input: TdcallInput, output: TdcallOutput): void {
+  private traceTdcall(vp: number, at: number, input: TdcallInput, output: TdcallOutput): void {
     const { leaf } = input
-    const at = this.countTdcall(vp, leaf)
-    if (!this.traceEvents) return
     const name = leafNames[leaf] ?? tdcallLeafName(leaf)
     const code = tdxStatusCode(output.rax)
     this.trace.tdcall(vp, at, {

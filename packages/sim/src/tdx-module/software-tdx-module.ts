@@ -103,6 +103,36 @@ function enterRcxIndex(rcx: bigint): number {
 /** RAX of an ordinary L2 exit (status 0) for the common exit reasons, built once. */
 const EXIT_RAX: readonly bigint[] = Array.from({ length: 256 }, (_, r) => BigInt(r))
 
+/**
+ * The event a VM entry delivers (VM_ENTRY_INTERRUPT_INFO with its valid bit set), its valid bit
+ * cleared as the entry does; undefined when there is none.
+ */
+function takeEntryEvent(state: VpState, vmIndex: number): bigint | undefined {
+  const event = ENTRY_EVENT_SLOT[vmIndex]
+  if (event === undefined) return undefined
+  const info = state.values[event]
+  if (info === undefined || (info & EVENT_VALID) === 0n) return undefined
+  state.values[event] = info & ~EVENT_VALID
+  return info
+}
+
+/** TDG.VP.ENTER's output registers for an L2 exit. */
+function enterOutput(exit: VpEnterExit): TdcallOutput {
+  const status = exit.tdxStatus ?? 0
+  const reason = exit.exitReason >>> 0
+  const output: TdcallOutput = {
+    rax: status === 0 ? (EXIT_RAX[reason] ?? BigInt(reason)) : makeTdxStatus(status, reason),
+    rcx: exit.exitQualification ?? 0n,
+    rdx: exit.gla ?? 0n,
+    r8: exit.gpa ?? 0n,
+    r9: exit.interruptionInfo ?? 0n,
+    r10: exit.idtVectoringInfo ?? 0n,
+    r11: exit.instructionInfo ?? 0n,
+  }
+  if (exit.cpl !== undefined && exit.cpl !== 0) output.r12 = BigInt(exit.cpl & 3)
+  return output
+}
+
 /** `{accepted, pending, level, vm1..3}` for one page. */
 export type PageAttr = PageAttrView
 
@@ -158,6 +188,12 @@ export class SoftwareTdxModule implements TdcallPort {
   /** TDG.VP.INVGLA calls per VM index. */
   readonly invgla: [number, number, number, number] = [0, 0, 0, 0]
   onEnter: OnEnter
+  /**
+   * The last frozen exit `onEnter` returned and its (frozen) output: a guest's constant exits
+   * repeat (every VMCALL of a VTL round trip), and their output need not be built again.
+   */
+  private sharedExit: VpEnterExit | undefined
+  private sharedOutput: TdcallOutput | undefined
   onPagesZeroed: ((gpn: number, pages: number) => void) | undefined
   onTdcall: ((vp: number, input: TdcallInput, output: TdcallOutput) => void) | undefined
 
@@ -390,9 +426,8 @@ export class SoftwareTdxModule implements TdcallPort {
   // ---- TDG.VP.ENTER, INVEPT, INVGLA ----
 
   private enter(vp: number, rcx: bigint, rdx: bigint): TdcallOutput {
-    // Checks in tdg_vp_enter's order. RDX: a 256-byte aligned private GPA
-    // (rdx >> 12 >= privatePages exactly when rdx >= privatePages << 12).
-    if (rdx !== 0n && ((rdx & 0xffn) !== 0n || rdx >= this.privateGpaLimit)) {
+    // Checks in tdg_vp_enter's order. RDX: a 256-byte aligned private GPA (0 on the hot path).
+    if (rdx !== 0n && !this.guestStateGpaValid(rdx)) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RDX)
     }
     // RCX: bits 1:0 invalidation, 53:52 VM index, the rest reserved.
@@ -401,39 +436,38 @@ export class SoftwareTdxModule implements TdcallPort {
     if (index < 0 || vmIndex === 0 || vmIndex > this.numL2Vms) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RCX)
     }
-    if (this.requireVirtualApicPage) {
-      const spec = vmcsFieldSpec(vmIndex, VmcsField.VIRTUAL_APIC_PAGE)
-      if (spec !== undefined && this.readField(vp, spec) === 0n) {
-        return fail(TdxStatus.TDX_OPERAND_INVALID, OPERAND_ID_L2_VAPIC_GPA)
-      }
+    if (this.requireVirtualApicPage && this.virtualApicPageMissing(vp, vmIndex)) {
+      return fail(TdxStatus.TDX_OPERAND_INVALID, OPERAND_ID_L2_VAPIC_GPA)
     }
     const flags = ENTER_FLAGS[index] as TdxVmFlags
     if (flags.invdTranslations === 1) this.invept[vmIndex] = (this.invept[vmIndex] ?? 0) + 1
     const state = this.vp(vp)
-    // VM entry delivers an injected event and clears VM_ENTRY_INTERRUPT_INFO's valid bit.
-    const event = ENTRY_EVENT_SLOT[vmIndex]
-    const info = event === undefined ? undefined : state.values[event]
-    let injected: bigint | undefined
-    if (event !== undefined && info !== undefined && (info & EVENT_VALID) !== 0n) {
-      state.values[event] = info & ~EVENT_VALID
-      injected = info
-    }
+    const injected = takeEntryEvent(state, vmIndex)
     state.enters++
     state.lastFlags = flags
     state.lastGuestStateGpa = rdx
     const exit: VpEnterExit = this.onEnter(vp, flags.vmIndex, flags, rdx, injected)
-    const status = exit.tdxStatus ?? 0
-    const reason = exit.exitReason >>> 0
-    const output: TdcallOutput = {
-      rax: status === 0 ? (EXIT_RAX[reason] ?? BigInt(reason)) : makeTdxStatus(status, reason),
-      rcx: exit.exitQualification ?? 0n,
-      rdx: exit.gla ?? 0n,
-      r8: exit.gpa ?? 0n,
-      r9: exit.interruptionInfo ?? 0n,
-      r10: exit.idtVectoringInfo ?? 0n,
-      r11: exit.instructionInfo ?? 0n,
+    if (exit === this.sharedExit) return this.sharedOutput as TdcallOutput
+    return this.exitOutput(exit)
+  }
+
+  /** (rdx >> 12 >= privatePages exactly when rdx >= privatePages << 12.) */
+  private guestStateGpaValid(rdx: bigint): boolean {
+    return (rdx & 0xffn) === 0n && rdx < this.privateGpaLimit
+  }
+
+  private virtualApicPageMissing(vp: number, vmIndex: number): boolean {
+    const spec = vmcsFieldSpec(vmIndex, VmcsField.VIRTUAL_APIC_PAGE)
+    return spec !== undefined && this.readField(vp, spec) === 0n
+  }
+
+  /** An exit's output; a frozen exit's (a guest's constant VMCALL or preemption) is kept. */
+  private exitOutput(exit: VpEnterExit): TdcallOutput {
+    const output = enterOutput(exit)
+    if (Object.isFrozen(exit)) {
+      this.sharedExit = exit
+      this.sharedOutput = Object.freeze(output)
     }
-    if (exit.cpl !== undefined && exit.cpl !== 0) output.r12 = BigInt(exit.cpl & 3)
     return output
   }
 

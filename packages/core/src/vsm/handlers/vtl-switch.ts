@@ -1,10 +1,12 @@
 import { VtlEntryReason } from '../../hv/vp-assist-page.js'
 import type { VsmEngine } from '../engine.js'
 import { setEntryReason, setVinaStatus, vtlReturnRegisters } from '../overlay-pages.js'
+import { advanceRip } from '../registers.js'
 
 /** Length of VMCALL (0F 01 C1), the instruction in the hypercall page on Intel. */
 export const VMCALL_LENGTH = 3n
-const U64_MASK = 0xffff_ffff_ffff_ffffn
+/** The same, as the RIP advance takes it. */
+export const VMCALL_BYTES = 3
 const CODE_MASK = 0xffffn
 
 // The checks below compare instead of masking: each BigInt operation allocates, and these run on
@@ -13,12 +15,6 @@ const CODE_MASK = 0xffffn
 /** `(control & ~CODE_MASK) !== 0n`: a bit other than the call code is set. */
 function hasNonCodeBits(control: bigint): boolean {
   return control < 0n || control > CODE_MASK
-}
-
-/** RIP past the VMCALL, wrapping at 2^64. */
-export function ripAfterVmcall(rip: bigint): bigint {
-  const next = rip + VMCALL_LENGTH
-  return next >= 0n && next <= U64_MASK ? next : next & U64_MASK
 }
 
 /** VINA config bit 9 (`auto_reset`). */
@@ -49,8 +45,7 @@ export function vtlCall(
   // caller in VTL0 with VTL1 Active on this VP.
   if (hasNonCodeBits(control) || input !== 0n) return false
   if (vp.exitVtl !== 0 || vp.vtl1 === undefined) return false
-  const regs = vp.vtls[0].registers
-  regs.rip = ripAfterVmcall(regs.rip)
+  advanceRip(vp.vtls[0].registers, VMCALL_BYTES)
   raiseVtl(engine, vpIndex, VtlEntryReason.VtlCall)
   return true
 }
@@ -71,7 +66,7 @@ export function vtlReturn(
   if (vp.exitVtl === 0) return false
   const fast = input === 1n
   const vtl1 = vp.vtls[1]
-  vtl1.registers.rip = ripAfterVmcall(vtl1.registers.rip)
+  advanceRip(vtl1.registers, VMCALL_BYTES)
   // Release every TLB lock VTL1 holds on this VP (it locks VTL0's TLB).
   if (engine.shared.tlbLocked(vpIndex, 0)) engine.shared.setTlbLocked(vpIndex, 0, false)
   const vina = vtl1.synic.vina

@@ -2,6 +2,7 @@ import type { GuestVtl } from '../../hv/vtl.js'
 import { classifyGpa } from '../../tdx/shared-bit.js'
 import { VmxExitBasic } from '../../tdx/vmx-exit.js'
 import type { VsmEngine } from '../engine.js'
+import { advanceRip } from '../registers.js'
 import { checkAccess, type AccessKind } from './mem-access.js'
 import { handleInstructionExit, type InstructionExit } from './instruction-exit.js'
 import { checkMemFault, type MemFault, type MemFaultOutcome } from './mem-fault.js'
@@ -26,7 +27,6 @@ export type ExitOutcome =
 
 const PREEMPTED: ExitOutcome = { kind: 'preempted' }
 const HLT: ExitOutcome = { kind: 'hlt' }
-const U64_MASK = 0xffff_ffff_ffff_ffffn
 
 /** EPT-violation exit qualification: bit 1 data write, bit 2 instruction fetch, else a read. */
 function accessOf(qualification: bigint): AccessKind {
@@ -74,7 +74,7 @@ export function handleVpExit(
     }
     case VmxExitBasic.HLT: {
       const state = engine.vp(vp).vtls[vtl]
-      state.registers.rip = (state.registers.rip + BigInt(exit.instructionLength)) & U64_MASK
+      advanceRip(state.registers, exit.instructionLength)
       state.apic.activity = 'halted'
       return HLT
     }

@@ -55,18 +55,21 @@ function quiet(engine: VsmEngine, state: VsmVp): boolean {
  * injected interrupt ends a HLT. Returns the VTL and tells the backing.
  */
 export function prepareVpEntry(engine: VsmEngine, backing: VpBackingBase, vp: number): GuestVtl {
-  const state = engine.vp(vp)
+  return prepare(engine, backing, engine.vp(vp))
+}
+
+function prepare(engine: VsmEngine, backing: VpBackingBase, state: VsmVp): GuestVtl {
   let vtl: GuestVtl
   if (quiet(engine, state)) {
     vtl = state.exitVtl
-    engine.shared.setActiveVtl(vp, vtl)
+    engine.shared.setActiveVtl(state.index, vtl)
   } else {
-    const plan = prepareEntry(engine, vp)
+    const plan = prepareEntry(engine, state.index)
     vtl = plan.vtl
     const apic = state.vtls[vtl].apic
     if (plan.vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
   }
-  backing.prepared?.(vp, vtl)
+  backing.prepared?.(state.index, vtl)
   return vtl
 }
 
@@ -75,25 +78,35 @@ export function prepareVpEntry(engine: VsmEngine, backing: VpBackingBase, vp: nu
  * waits for another VP's TLB lock on that VTL (§13.15).
  */
 export function vpBlocked(engine: VsmEngine, vp: number): VpBlockedReason | undefined {
-  const state = engine.vp(vp)
-  const activity = state.vtls[state.exitVtl].apic.activity
-  if (activity === 'wait-for-sipi') return 'VpNotRunning'
-  if (activity === 'halted') return 'VpBlocked'
-  return haltForTlbUnlock(engine, state) ? 'VpBlocked' : undefined
+  return blockedReason(engine, engine.vp(vp))
 }
 
+function blockedReason(engine: VsmEngine, state: VsmVp): VpBlockedReason | undefined {
+  const vtl = state.exitVtl
+  const activity = state.vtls[vtl].apic.activity
+  if (activity === 'running') {
+    // The common case decides without a call: no TLB-lock wait recorded for the VTL.
+    if (state.tlbWait[vtl] === undefined) return undefined
+    return haltForTlbUnlock(engine, state) ? 'VpBlocked' : undefined
+  }
+  return activity === 'halted' ? 'VpBlocked' : 'VpNotRunning'
+}
+
+/** After the exit switch: the hook, the VP leaves its lower VTL, the next entry is prepared. */
 function finish(
   engine: VsmEngine,
   backing: VpBackingBase,
-  vp: number,
+  state: VsmVp,
   vtl: GuestVtl,
   exit: ExitOutcome,
   options: VpRunOptions
 ): VpRun {
   options.afterExit?.(exit, vtl)
-  exitToParavisor(engine, vp)
-  return { vtl, blocked: undefined, exit, activeVtl: prepareVpEntry(engine, backing, vp) }
+  exitToParavisor(engine, state.index)
+  return { vtl, blocked: undefined, exit, activeVtl: prepare(engine, backing, state) }
 }
+
+const NO_OPTIONS: VpRunOptions = {}
 
 /**
  * The one VP loop, one pass (OpenVMM's `run_vp`): prepare the entry, enter the active VTL through
@@ -103,14 +116,14 @@ export function runVp(
   engine: VsmEngine,
   backing: VpBacking,
   vp: number,
-  options: VpRunOptions = {}
+  options: VpRunOptions = NO_OPTIONS
 ): VpRun {
-  const vtl =
-    options.prepared === true ? engine.vp(vp).exitVtl : prepareVpEntry(engine, backing, vp)
-  const blocked = vpBlocked(engine, vp)
+  const state = engine.vp(vp)
+  const vtl = options.prepared === true ? state.exitVtl : prepare(engine, backing, state)
+  const blocked = blockedReason(engine, state)
   if (blocked !== undefined) return { vtl, blocked, exit: undefined, activeVtl: vtl }
   const exit = handleVpExit(engine, backing, vp, vtl, backing.enter(vp, vtl))
-  return finish(engine, backing, vp, vtl, exit, options)
+  return finish(engine, backing, state, vtl, exit, options)
 }
 
 /**
@@ -124,16 +137,24 @@ export async function runVpAsync(
   options: VpRunOptions & { maxCancelled?: number } = {}
 ): Promise<VpRun> {
   const maxCancelled = options.maxCancelled ?? 8
-  let vtl = options.prepared === true ? engine.vp(vp).exitVtl : prepareVpEntry(engine, backing, vp)
+  const state = engine.vp(vp)
+  let vtl = options.prepared === true ? state.exitVtl : prepare(engine, backing, state)
   for (let attempt = 0; ; attempt++) {
-    const blocked = vpBlocked(engine, vp)
+    const blocked = blockedReason(engine, state)
     if (blocked !== undefined) return { vtl, blocked, exit: undefined, activeVtl: vtl }
     const exit = await backing.enter(vp, vtl)
     if (exit !== undefined) {
-      return finish(engine, backing, vp, vtl, handleVpExit(engine, backing, vp, vtl, exit), options)
+      return finish(
+        engine,
+        backing,
+        state,
+        vtl,
+        handleVpExit(engine, backing, vp, vtl, exit),
+        options
+      )
     }
     if (attempt + 1 >= maxCancelled)
       return { vtl, blocked: undefined, exit: undefined, activeVtl: vtl }
-    vtl = prepareVpEntry(engine, backing, vp)
+    vtl = prepare(engine, backing, state)
   }
 }

@@ -5,6 +5,7 @@ import {
   dispatchHypercall,
   dispatchVtlSwitch,
   type HypercallOutcome,
+  type HypercallRequest,
 } from '../dispatch.js'
 import type { VpBackingBase } from './vp-backing.js'
 import type { VpExit } from './vp-exit.js'
@@ -12,6 +13,21 @@ import type { VpExit } from './vp-exit.js'
 const FAST = 1n << 16n
 const VTL_CALL = 0x11n
 const VTL_RETURN = 0x12n
+
+/** A memory call's request: its input is read from guest RAM by a method, not a closure per call. */
+class MemoryCall implements HypercallRequest {
+  constructor(
+    readonly vp: number,
+    readonly control: bigint,
+    readonly inputGpa: bigint,
+    readonly outputGpa: bigint,
+    private readonly backing: VpBackingBase
+  ) {}
+
+  readInput(length: number): Uint8Array | undefined {
+    return this.backing.readGuest(this.inputGpa, length)
+  }
+}
 
 /** A VMCALL exit as the loop handled it. */
 export interface VmcallExit {
@@ -55,13 +71,7 @@ export function handleVmcall(
     })
   } else {
     const inputGpa = regs.rdx
-    outcome = dispatchHypercall(engine, {
-      vp,
-      control,
-      inputGpa,
-      outputGpa,
-      readInput: (length) => backing.readGuest(inputGpa, length),
-    })
+    outcome = dispatchHypercall(engine, new MemoryCall(vp, control, inputGpa, outputGpa, backing))
     if (outcome.kind === 'completed' && outcome.output !== undefined) {
       backing.writeGuest(outputGpa + BigInt(outcome.outputOffset), outcome.output)
     }

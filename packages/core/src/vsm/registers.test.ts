@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { advanceRip, resetPrivateRegisters, type PrivateRegisters } from './registers.js'
+
+describe('advanceRip (the bank keeps RIP as two u32 halves behind its rip accessor)', () => {
+  it.each([
+    { rip: 0xfff0n, by: 3, want: 0xfff3n },
+    { rip: 0xffff_fffen, by: 3, want: 0x1_0000_0001n }, // carry into RIP[63:32]
+    { rip: 0xffff_ffff_ffff_fffen, by: 3, want: 0x1n }, // wraps at 2^64
+    { rip: 0xffff_8000_0000_1000n, by: 15, want: 0xffff_8000_0000_100fn },
+    { rip: -2n, by: 3, want: 0x1n }, // a negative write is taken modulo 2^64, as before
+  ])('$rip + $by', ({ rip, by, want }) => {
+    const bank = resetPrivateRegisters()
+    bank.rip = rip
+    advanceRip(bank, by)
+    expect(bank.rip).toBe(want)
+  })
+
+  it('advances again after a read and after a write', () => {
+    const bank = resetPrivateRegisters()
+    advanceRip(bank, 3)
+    expect(bank.rip).toBe(0xfff3n)
+    advanceRip(bank, 3)
+    expect(bank.rip).toBe(0xfff6n)
+    bank.rip = 0x2000n
+    advanceRip(bank, 1)
+    expect(bank.rip).toBe(0x2001n)
+  })
+
+  it('advances a plain register object the same way', () => {
+    const plain: PrivateRegisters = { ...resetPrivateRegisters(), rip: 0xffff_ffff_ffff_ffffn }
+    advanceRip(plain, 2)
+    expect(plain.rip).toBe(0x1n)
+  })
+
+  it('leaves rip an ordinary first property: keys, spread, structuredClone, Object.assign', () => {
+    const bank = resetPrivateRegisters()
+    advanceRip(bank, 3)
+    expect(Object.keys(bank)).toHaveLength(29)
+    expect(Object.keys(bank)[0]).toBe('rip')
+    expect({ ...bank }.rip).toBe(0xfff3n)
+    const clone = structuredClone(bank)
+    expect(clone.rip).toBe(0xfff3n)
+    expect(Object.keys(clone)).toEqual(Object.keys(bank))
+    const other = resetPrivateRegisters()
+    Object.assign(other, clone)
+    expect(other).toEqual(bank)
+  })
+})
