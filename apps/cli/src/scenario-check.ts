@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises'
-import { Worker } from 'node:worker_threads'
 import { VtlError } from '@vtl/core'
-import { loadScenarioFile, startTsWorker, type ParseProgress } from '@vtl/sim'
+import { awaitWorker, loadScenarioFile, startWorker, type ParseProgress } from '@vtl/sim'
 
 // `vtl sim check`: each file parsed and validated, never run. A large check on a terminal runs on
 // a worker thread, so the progress bar keeps moving while one long YAML parse holds that thread.
@@ -55,34 +54,32 @@ export async function checkScenarioFiles(
 /** The worker's messages: the events, then `done` (or the error that stopped it). */
 export type CheckWorkerMessage = CheckEvent | { type: 'done' } | { type: 'failed'; message: string }
 
-// From sources (tests) the entry is TypeScript, booted through @vtl/sim's boot.mjs; from the
-// build it is dist/check-worker.js, a tsup entry next to main.js.
-const FROM_SOURCE = import.meta.url.endsWith('.ts')
-const ENTRY = new URL(FROM_SOURCE ? './check-worker.ts' : './check-worker.js', import.meta.url)
+// From sources (tests) the entry is TypeScript; from the build it is dist/check-worker.js, a tsup
+// entry next to main.js.
+const ENTRY = new URL(
+  import.meta.url.endsWith('.ts') ? './check-worker.ts' : './check-worker.js',
+  import.meta.url
+)
 
 /** Every file checked on a worker thread; `onEvent` runs on this thread as events arrive. */
 export async function checkScenarioFilesInWorker(
   files: readonly string[],
   onEvent: (event: CheckEvent) => void
 ): Promise<CheckSummary[]> {
-  const worker = FROM_SOURCE ? startTsWorker(ENTRY, {}) : new Worker(ENTRY)
+  const worker = startWorker(ENTRY)
   const out: CheckSummary[] = []
   try {
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: CheckWorkerMessage) => {
-        if (message.type === 'done') resolve()
-        else if (message.type === 'failed') reject(new Error(message.message))
-        else {
-          if (message.type === 'checked') out.push(message.summary)
-          onEvent(message)
-        }
-      })
-      worker.on('error', reject)
-      worker.on('exit', (code) => {
-        reject(new Error(`the check worker exited with code ${code}`))
-      })
-      worker.postMessage(files)
+    const done = awaitWorker<undefined>(worker, (posted, finish) => {
+      const message = posted as CheckWorkerMessage
+      if (message.type === 'done') finish(undefined)
+      else if (message.type === 'failed') throw new Error(message.message)
+      else {
+        if (message.type === 'checked') out.push(message.summary)
+        onEvent(message)
+      }
     })
+    worker.postMessage(files)
+    await done
   } finally {
     await worker.terminate()
   }
