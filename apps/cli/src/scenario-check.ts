@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
-import { VtlError } from '@vtl/core'
-import { awaitWorker, loadScenarioFile, startWorker, type ParseProgress } from '@vtl/sim'
+import { awaitWorker, startWorker, type ParseProgress } from '@vtl/sim'
+import { loadOne, type Loaded } from './scenarios.js'
 
 // `vtl sim check`: each file parsed and validated, never run. A large check on a terminal runs on
 // a worker thread, so the progress bar keeps moving while one long YAML parse holds that thread.
@@ -15,23 +15,16 @@ export type CheckEvent =
   | { type: 'progress'; file: string; index: number; progress: ParseProgress }
   | { type: 'checked'; summary: CheckSummary }
 
-/** One file checked in this thread (a file that cannot be read is a verdict, not a throw). */
-export async function checkScenarioFile(
-  file: string,
-  onProgress?: (progress: ParseProgress) => void
-): Promise<CheckSummary> {
-  try {
-    const scenario = await loadScenarioFile(file, onProgress === undefined ? {} : { onProgress })
-    return {
-      file,
-      valid: true,
-      scenario: scenario.name,
-      steps: scenario.steps.length,
-      vps: scenario.partition.vps,
-    }
-  } catch (error) {
-    if (!VtlError.isInstance(error)) throw error
-    return { file, valid: false, error: error.message }
+/** A file's verdict from its load (a file that cannot be read is a verdict, not a throw). */
+function summaryOf(loaded: Loaded): CheckSummary {
+  if ('error' in loaded) return { file: loaded.file, valid: false, error: loaded.error.message }
+  const { scenario } = loaded
+  return {
+    file: loaded.file,
+    valid: true,
+    scenario: scenario.name,
+    steps: scenario.steps.length,
+    vps: scenario.partition.vps,
   }
 }
 
@@ -42,9 +35,11 @@ export async function checkScenarioFiles(
 ): Promise<CheckSummary[]> {
   const out: CheckSummary[] = []
   for (const [index, file] of files.entries()) {
-    const summary = await checkScenarioFile(file, (progress) => {
-      onEvent({ type: 'progress', file, index, progress })
-    })
+    const summary = summaryOf(
+      await loadOne(file, (progress) => {
+        onEvent({ type: 'progress', file, index, progress })
+      })
+    )
     onEvent({ type: 'checked', summary })
     out.push(summary)
   }
