@@ -173,4 +173,35 @@ describe('createProgram', () => {
       expect(err.text()).toContain('http://')
     }
   )
+
+  it('fits tables to the width of the context’s stdout, not this process’s', async () => {
+    const td = {
+      id: 'td-1',
+      name: 'a-rather-long-td-name',
+      vps: 2,
+      memory: '0x4000000',
+      gpaWidth: 48,
+    }
+    const factory: ClientFactory = (socket) => ({
+      ...recordingClient().factory(socket),
+      request: () => Promise.resolve({ tds: [{ ...td, mbec: true, state: 'running' }] } as never),
+    })
+    const widest = async (env: NodeJS.ProcessEnv): Promise<number> => {
+      const out = capture()
+      await createProgram({ clientFactory: factory, stdout: out.stream, env }).parseAsync(
+        ['td', 'list'],
+        { from: 'user' }
+      )
+      return Math.max(
+        ...out
+          .text()
+          .trimEnd()
+          .split('\n')
+          .map((line) => line.length)
+      )
+    }
+    expect(await widest({ COLUMNS: '60' })).toBeLessThanOrEqual(60)
+    // Room for every column: one line per row, wider than 60.
+    expect(await widest({ COLUMNS: '200' })).toBeGreaterThan(60)
+  })
 })

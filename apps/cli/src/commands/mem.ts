@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import { formatHex } from '@vtl/core/schemas'
 import { loadScenarioFile } from '@vtl/sim'
-import { client, colors, print, type CliContext } from '../context.js'
+import { client, colors, columns, print, type CliContext } from '../context.js'
 import { badInput } from '../errors.js'
 import { renderRuns, renderStepResult } from '../output/answers.js'
 import { toJson } from '../output/json.js'
@@ -227,7 +227,7 @@ export function memCommand(ctx: CliContext): Command {
       }
       const doc: MemShowJson =
         flags.svg === undefined ? shown.doc : { ...shown.doc, svg: flags.svg }
-      print(ctx, flags.json === true ? toJson(doc) : renderRuns(doc))
+      print(ctx, flags.json === true ? toJson(doc) : renderRuns(doc, columns(ctx)))
       if (flags.svg !== undefined && flags.json !== true) {
         print(ctx, colors(ctx, command).dim(`SVG written to ${flags.svg}`))
       }
