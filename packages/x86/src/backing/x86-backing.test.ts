@@ -80,10 +80,8 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     const ram = Buffer.alloc(MEMORY)
     const layout = buildLoaderTables(ram)
     loadImages(ram, [
-      { gpa: 0x100000n, hex: nasm(`${HEAD}org 0x100000\n${vtl0}`).toString('hex') },
-      ...(vtl1 === ''
-        ? []
-        : [{ gpa: 0x200000n, hex: nasm(`${HEAD}org 0x200000\n${vtl1}`).toString('hex') }]),
+      { gpa: 0x100000n, bytes: nasm(`${HEAD}org 0x100000\n${vtl0}`) },
+      ...(vtl1 === '' ? [] : [{ gpa: 0x200000n, bytes: nasm(`${HEAD}org 0x200000\n${vtl1}`) }]),
     ])
     const state = banks()
     const backing = new X86Backing({
@@ -215,7 +213,7 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     idtr:
       dw idt_end - idt - 1
       dq idt`)
-    loadImages(ram, [{ gpa: 0x100000n, hex: code.toString('hex') }])
+    loadImages(ram, [{ gpa: 0x100000n, bytes: code }])
     const state = banks()
     let info = 0
     const backing = new X86Backing({
