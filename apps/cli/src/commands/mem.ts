@@ -63,14 +63,19 @@ async function daemonMap(ctx: CliContext, command: Command, flags: MapFlags): Pr
   if (flags.td === undefined) {
     throw badInput('mem show needs --td <id> (vtld) or --scenario <file> (embedded simulator)')
   }
-  const doc = await client(ctx, command).request({
+  const { td, runs } = await client(ctx, command).request({
     op: 'mem.show',
     td: flags.td,
     ...(flags.gpa === undefined ? {} : { start: flags.gpa }),
     ...(flags.size === undefined ? {} : { size: flags.size }),
   })
-  const svg = daemonRunsSvgInput(doc.runs, flags.gpa)
-  return { doc, svg, title: `${doc.td}: GPA space (vtld), ${svg.runs.length} run(s)` }
+  // The range the runs cover, as for a scenario: from the picture's input.
+  const svg = daemonRunsSvgInput(runs, flags.gpa)
+  return {
+    doc: { td, start: formatHex(svg.start), end: formatHex(svg.end), runs },
+    svg,
+    title: `${td}: GPA space (vtld), ${svg.runs.length} run(s)`,
+  }
 }
 
 /** A scenario's final GPA space on the embedded simulator. */
