@@ -57,16 +57,18 @@ function quiet(engine: VsmEngine, state: VsmVp): boolean {
 export function prepareVpEntry(engine: VsmEngine, backing: VpBackingBase, vp: number): GuestVtl {
   const state = engine.vp(vp)
   let vtl: GuestVtl
+  let vector = -1
   if (quiet(engine, state)) {
     vtl = state.exitVtl
     engine.shared.setActiveVtl(vp, vtl)
   } else {
     const plan = prepareEntry(engine, vp)
     vtl = plan.vtl
+    vector = plan.vector
     const apic = state.vtls[vtl].apic
-    if (plan.vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
+    if (vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
   }
-  backing.prepared?.(vp, vtl)
+  backing.prepared?.(vp, vtl, vector)
   return vtl
 }
 
