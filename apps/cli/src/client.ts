@@ -113,11 +113,9 @@ export interface VtldAnswers {
   'mem.protect': RouteAnswer<'POST /v1/tds/{id}/memory/protect'>
   'mem.share': RouteAnswer<'POST /v1/tds/{id}/memory/share'>
   'mem.unshare': RouteAnswer<'POST /v1/tds/{id}/memory/unshare'>
-  /** The runs of every page, and the GPA range they cover (`end` exclusive), as `mem show --json` prints it. */
+  /** The runs of every page (`mem show` derives the range they cover). */
   'mem.show': {
     td: string
-    start: string
-    end: string
     runs: RouteAnswer<'GET /v1/tds/{id}/memory/runs'>['runs']
   }
   /** The trace document, or (with `out`) the file written. */

@@ -8,6 +8,7 @@ import {
 } from './client.js'
 import { defaultClientFactory } from './http-client.js'
 import { colorsFor, type Colors } from './output/colors.js'
+import { outputWidth } from './output/width.js'
 
 /** What every command reads from the program: streams, colours, the daemon client. */
 export interface CliContext {
@@ -41,6 +42,14 @@ function globals(command: Command): GlobalOptions {
 /** Colours for stdout (off on pipes, with NO_COLOR, with --no-color). */
 export function colors(ctx: CliContext, command: Command): Colors {
   return colorsFor(ctx.stdout, ctx.env, globals(command).color === false)
+}
+
+/**
+ * The columns human output on the context's stdout fits (its terminal, else its `$COLUMNS`, else
+ * 80): a test, vtld or the console hands in its own stream and environment, not this process's.
+ */
+export function columns(ctx: CliContext): number {
+  return outputWidth(ctx.stdout, ctx.env)
 }
 
 /** Writes a line (or lines) to stdout. */

@@ -299,8 +299,6 @@ describe('HttpVtldClient: answers', () => {
     })
     expect(answer).toEqual({
       td: 'd',
-      start: '0x0',
-      end: '0x4000',
       runs: [
         { start: '0x0', size: '0x1000' },
         { start: '0x1000', size: '0x1000' },

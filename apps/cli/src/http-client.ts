@@ -1,7 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { formatHex } from '@vtl/core/schemas'
 import {
   NoDaemonError,
   type ClientFactory,
@@ -227,10 +226,7 @@ export class HttpVtldClient implements VtldClient {
           runs.push(...page.runs)
           cursor = page.next ?? undefined
         } while (cursor !== undefined)
-        const last = runs[runs.length - 1]
-        const start = runs[0]?.start ?? formatHex(r.start ?? 0n)
-        const end = last === undefined ? start : formatHex(BigInt(last.start) + BigInt(last.size))
-        return { td: r.td, start, end, runs }
+        return { td: r.td, runs }
       }
       case 'trace': {
         const doc = await send(r)

@@ -173,4 +173,69 @@ describe('createProgram', () => {
       expect(err.text()).toContain('http://')
     }
   )
+
+  it('fits tables to the width of the context’s stdout, not this process’s', async () => {
+    const td = {
+      id: 'td-1',
+      name: 'a-rather-long-td-name',
+      vps: 2,
+      memory: '0x4000000',
+      gpaWidth: 48,
+    }
+    const factory: ClientFactory = (socket) => ({
+      ...recordingClient().factory(socket),
+      request: () => Promise.resolve({ tds: [{ ...td, mbec: true, state: 'running' }] } as never),
+    })
+    const widest = async (env: NodeJS.ProcessEnv): Promise<number> => {
+      const out = capture()
+      await createProgram({ clientFactory: factory, stdout: out.stream, env }).parseAsync(
+        ['td', 'list'],
+        { from: 'user' }
+      )
+      return Math.max(
+        ...out
+          .text()
+          .trimEnd()
+          .split('\n')
+          .map((line) => line.length)
+      )
+    }
+    expect(await widest({ COLUMNS: '60' })).toBeLessThanOrEqual(60)
+    // Room for every column: one line per row, wider than 60.
+    expect(await widest({ COLUMNS: '200' })).toBeGreaterThan(60)
+  })
+
+  it('mem show --td derives the range the daemon’s runs cover (empty: the --gpa asked)', async () => {
+    const run = (start: string, size: string) => ({
+      start,
+      size,
+      kind: 'ram',
+      visibility: 'private',
+      accepted: true,
+      locked: false,
+      vtl0: 'rwxu',
+      vtl1: 'none',
+      overlay: { vtl0: false, vtl1: false },
+    })
+    const shown = async (runs: unknown[], args: string[]): Promise<unknown> => {
+      const out = capture()
+      const factory: ClientFactory = (socket) => ({
+        ...recordingClient().factory(socket),
+        request: () => Promise.resolve({ td: 'd', runs } as never),
+      })
+      await createProgram({ clientFactory: factory, stdout: out.stream, env: {} }).parseAsync(
+        ['mem', 'show', '--td', 'd', '--json', ...args],
+        { from: 'user' }
+      )
+      return JSON.parse(out.text())
+    }
+    const runs = [run('0x10000', '0x1000'), run('0x11000', '0x3000')]
+    expect(await shown(runs, [])).toEqual({ td: 'd', start: '0x10000', end: '0x14000', runs })
+    expect(await shown([], ['--gpa', '0x5000'])).toEqual({
+      td: 'd',
+      start: '0x5000',
+      end: '0x5000',
+      runs: [],
+    })
+  })
 })

@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises'
-import { Worker } from 'node:worker_threads'
-import { VtlError } from '@vtl/core'
-import { loadScenarioFile, startTsWorker, type ParseProgress } from '@vtl/sim'
+import { awaitWorker, startWorker, type ParseProgress } from '@vtl/sim'
+import { loadOne, type Loaded } from './scenarios.js'
 
 // `vtl sim check`: each file parsed and validated, never run. A large check on a terminal runs on
 // a worker thread, so the progress bar keeps moving while one long YAML parse holds that thread.
@@ -16,23 +15,16 @@ export type CheckEvent =
   | { type: 'progress'; file: string; index: number; progress: ParseProgress }
   | { type: 'checked'; summary: CheckSummary }
 
-/** One file checked in this thread (a file that cannot be read is a verdict, not a throw). */
-export async function checkScenarioFile(
-  file: string,
-  onProgress?: (progress: ParseProgress) => void
-): Promise<CheckSummary> {
-  try {
-    const scenario = await loadScenarioFile(file, onProgress === undefined ? {} : { onProgress })
-    return {
-      file,
-      valid: true,
-      scenario: scenario.name,
-      steps: scenario.steps.length,
-      vps: scenario.partition.vps,
-    }
-  } catch (error) {
-    if (!VtlError.isInstance(error)) throw error
-    return { file, valid: false, error: error.message }
+/** A file's verdict from its load (a file that cannot be read is a verdict, not a throw). */
+function summaryOf(loaded: Loaded): CheckSummary {
+  if ('error' in loaded) return { file: loaded.file, valid: false, error: loaded.error.message }
+  const { scenario } = loaded
+  return {
+    file: loaded.file,
+    valid: true,
+    scenario: scenario.name,
+    steps: scenario.steps.length,
+    vps: scenario.partition.vps,
   }
 }
 
@@ -43,9 +35,11 @@ export async function checkScenarioFiles(
 ): Promise<CheckSummary[]> {
   const out: CheckSummary[] = []
   for (const [index, file] of files.entries()) {
-    const summary = await checkScenarioFile(file, (progress) => {
-      onEvent({ type: 'progress', file, index, progress })
-    })
+    const summary = summaryOf(
+      await loadOne(file, (progress) => {
+        onEvent({ type: 'progress', file, index, progress })
+      })
+    )
     onEvent({ type: 'checked', summary })
     out.push(summary)
   }
@@ -55,34 +49,32 @@ export async function checkScenarioFiles(
 /** The worker's messages: the events, then `done` (or the error that stopped it). */
 export type CheckWorkerMessage = CheckEvent | { type: 'done' } | { type: 'failed'; message: string }
 
-// From sources (tests) the entry is TypeScript, booted through @vtl/sim's boot.mjs; from the
-// build it is dist/check-worker.js, a tsup entry next to main.js.
-const FROM_SOURCE = import.meta.url.endsWith('.ts')
-const ENTRY = new URL(FROM_SOURCE ? './check-worker.ts' : './check-worker.js', import.meta.url)
+// From sources (tests) the entry is TypeScript; from the build it is dist/check-worker.js, a tsup
+// entry next to main.js.
+const ENTRY = new URL(
+  import.meta.url.endsWith('.ts') ? './check-worker.ts' : './check-worker.js',
+  import.meta.url
+)
 
 /** Every file checked on a worker thread; `onEvent` runs on this thread as events arrive. */
 export async function checkScenarioFilesInWorker(
   files: readonly string[],
   onEvent: (event: CheckEvent) => void
 ): Promise<CheckSummary[]> {
-  const worker = FROM_SOURCE ? startTsWorker(ENTRY, {}) : new Worker(ENTRY)
+  const worker = startWorker(ENTRY)
   const out: CheckSummary[] = []
   try {
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: CheckWorkerMessage) => {
-        if (message.type === 'done') resolve()
-        else if (message.type === 'failed') reject(new Error(message.message))
-        else {
-          if (message.type === 'checked') out.push(message.summary)
-          onEvent(message)
-        }
-      })
-      worker.on('error', reject)
-      worker.on('exit', (code) => {
-        reject(new Error(`the check worker exited with code ${code}`))
-      })
-      worker.postMessage(files)
+    const done = awaitWorker<undefined>(worker, (posted, finish) => {
+      const message = posted as CheckWorkerMessage
+      if (message.type === 'done') finish(undefined)
+      else if (message.type === 'failed') throw new Error(message.message)
+      else {
+        if (message.type === 'checked') out.push(message.summary)
+        onEvent(message)
+      }
     })
+    worker.postMessage(files)
+    await done
   } finally {
     await worker.terminate()
   }

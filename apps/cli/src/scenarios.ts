@@ -10,6 +10,7 @@ import {
   runSteps,
   type ChromeTraceEvent,
   type L2CpuFactory,
+  type ParseProgress,
   type Scenario,
   type ScenarioReport,
   type SimTd,
@@ -146,17 +147,29 @@ export async function runOneInTurns(
 /** Each file parsed: its scenario, or the error that names what is wrong in it. */
 export type Loaded = { file: string; scenario: Scenario } | { file: string; error: Error }
 
+/**
+ * Parses and validates one file (nothing runs): its scenario, or the VtlError that names what is
+ * wrong in it (a file that cannot be read too). `onProgress` follows a long parse.
+ */
+export async function loadOne(
+  file: string,
+  onProgress?: (progress: ParseProgress) => void
+): Promise<Loaded> {
+  try {
+    return {
+      file,
+      scenario: await loadScenarioFile(file, onProgress === undefined ? {} : { onProgress }),
+    }
+  } catch (error) {
+    if (!VtlError.isInstance(error)) throw error
+    return { file, error }
+  }
+}
+
 /** Parses and validates every file (nothing runs), collecting each file's error. */
 export async function loadEach(files: readonly string[]): Promise<Loaded[]> {
   const out: Loaded[] = []
-  for (const file of files) {
-    try {
-      out.push({ file, scenario: await loadScenarioFile(file) })
-    } catch (error) {
-      if (!VtlError.isInstance(error)) throw error
-      out.push({ file, error })
-    }
-  }
+  for (const file of files) out.push(await loadOne(file))
   return out
 }
 

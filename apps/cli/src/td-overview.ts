@@ -58,12 +58,12 @@ export async function tdOverview(client: VtldClient, td: string): Promise<TdOver
   }
 }
 
-export function renderTdOverview(o: TdOverview): string {
+export function renderTdOverview(o: TdOverview, width: number): string {
   const { vsm, memoryMap: m, ...td } = o
   const size = (h: string): string => formatByteSize(BigInt(h))
   return [
-    renderTd(td),
-    renderVsmStatus({ id: o.id, ...vsm }),
+    renderTd(td, width),
+    renderVsmStatus({ id: o.id, ...vsm }, width),
     `memory: ${size(m.ram)} RAM in ${m.runs} run(s); ${size(m.shared)} shared, ${size(m.notAccepted)} not accepted, ${size(m.protectedForVtl0)} protected from VTL0 (less than rwxu)`,
   ].join('\n')
 }

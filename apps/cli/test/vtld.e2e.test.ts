@@ -178,11 +178,13 @@ describe('vtl against vtld', () => {
     // Not spawnSync: the daemon answers from this process.
     const complete = (...typed: string[]): Promise<string> => {
       const words = ['vtl', ...typed].map((w) => `'${w}'`).join(' ')
+      // As bash sets them: the words, and the line up to the cursor.
+      const line = ['vtl', ...typed].join(' ')
       const child = spawn(
         'bash',
         [
           '-c',
-          `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _vtl; echo "\${COMPREPLY[@]}"`,
+          `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=${typed.length}; COMP_LINE='${line}'; COMP_POINT=\${#COMP_LINE}; _vtl; echo "\${COMPREPLY[@]}"`,
         ],
         { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } }
       )

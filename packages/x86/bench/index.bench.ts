@@ -24,11 +24,11 @@ steps:
   return td
 }
 
-/** A VP in the start state running `hex` (a flat image at 1 MiB) on 16 MiB of RAM. */
-function bootX86(hex: string): X86Vp {
+/** A VP in the start state running `code` (a flat image at 1 MiB) on 16 MiB of RAM. */
+function bootX86(code: Uint8Array): X86Vp {
   const ram = Buffer.alloc(16 << 20)
   const layout = buildLoaderTables(ram)
-  loadImages(ram, [{ gpa: 0x10_0000n, hex }])
+  loadImages(ram, [{ gpa: 0x10_0000n, bytes: code }])
   const vp = new X86Vp({ ram })
   applyStartState(vp.context(0), layout, { rip: 0x10_0000n, rsp: 0x8_0000n })
   return vp
@@ -73,10 +73,10 @@ function x86Cases(): BenchCase[] {
   const vtlCall = { kind: 'vtlCall', input: 0n } as const
   const vtlReturn = { kind: 'vtlReturn', fast: true } as const
   // vmcall; jmp back to it
-  const exitsVp = bootX86('0f01c1ebfb')
+  const exitsVp = bootX86(Buffer.from('0f01c1ebfb', 'hex'))
   const exits = exitsVp.context(0)
   // inc rax; jmp back to it
-  const computeVp = bootX86('48ffc0ebfb')
+  const computeVp = bootX86(Buffer.from('48ffc0ebfb', 'hex'))
   return [
     {
       id: 'sim.vtl-round-trip',

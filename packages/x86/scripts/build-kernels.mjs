@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const kernels = join(root, 'kernels')
@@ -16,12 +17,17 @@ const has = (tool, arg = '--version') => spawnSync(tool, [arg], { encoding: 'utf
 const tools = { asm: has('nasm', '-v'), c: has('make') && has('cc') && has('objcopy') }
 const missing = { asm: 'nasm (apt-get install nasm)', c: 'make, cc and objcopy' }
 
-/** The GPA `scenario.yaml` loads `<name>.bin` at (the C link address), default 0x100000. */
+/**
+ * The GPA `scenario.yaml` loads `<name>.bin` at (the C link address), default 0x100000. The file
+ * is read as YAML, not the scenario format: its images do not exist before this build.
+ */
 function loadAddress(dir, name) {
   const yaml = join(dir, 'scenario.yaml')
   if (!existsSync(yaml)) return '0x100000'
-  const image = new RegExp(`gpa:\\s*["']?(0x[0-9a-fA-F]+)["']?\\s*,\\s*file:\\s*${name}\\.bin`)
-  return readFileSync(yaml, 'utf8').match(image)?.[1] ?? '0x100000'
+  const images = parse(readFileSync(yaml, 'utf8'))?.partition?.images ?? []
+  const gpa = images.find((image) => image?.file === `${name}.bin`)?.gpa
+  // Decimal, hex string or number, as the scenario format allows: one form for the linker.
+  return gpa === undefined ? '0x100000' : `0x${BigInt(gpa).toString(16)}`
 }
 
 let failed = false

@@ -29,7 +29,7 @@ describe.skipIf(skip)('bundled test kernels (built from source with nasm)', () =
   const vps: X86Vp[] = []
   const boot = (file: string, permissions?: PagePermissionTable) => {
     const booted = bootVp(
-      [{ gpa: CODE_GPA, hex: buildKernel(file).toString('hex') }],
+      [{ gpa: CODE_GPA, bytes: buildKernel(file) }],
       permissions === undefined ? {} : { permissions }
     )
     vps.push(booted.vp)

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Command } from 'commander'
-import { colors, print, type CliContext } from '../context.js'
+import { colors, columns, print, type CliContext } from '../context.js'
 import { CliError, ExitCode, badInput } from '../errors.js'
 import type { Colors } from '../output/colors.js'
 import { toJson } from '../output/json.js'
@@ -75,7 +75,7 @@ function num(v: number): string {
   return Number(v.toPrecision(4)).toString()
 }
 
-export function formatBenchTable(doc: BenchDocument, c: Colors): string {
+export function formatBenchTable(doc: BenchDocument, c: Colors, width: number): string {
   const rows = doc.results.map((r) => {
     const v = verdict(r)
     const mark = v === 'met' ? c.green('met') : v === 'missed' ? c.red('missed') : c.dim('—')
@@ -101,6 +101,7 @@ export function formatBenchTable(doc: BenchDocument, c: Colors): string {
     ),
     renderTable(['id', 'value', 'target', 'verdict', 'baseline', 'ratio', 'rme (samples)'], rows, {
       align: ['left', 'right', 'right', 'left', 'left', 'right', 'right'],
+      width,
     }),
     `${met} met, ${missed} missed, ${doc.results.length - met - missed} without a target`,
   ].join('\n')
@@ -251,7 +252,7 @@ Examples:
             ? toJson(doc)
             : flags.markdown === true
               ? formatBenchMarkdown(doc)
-              : formatBenchTable(doc, colors(ctx, command))
+              : formatBenchTable(doc, colors(ctx, command), columns(ctx))
         )
       }
     )

@@ -1,12 +1,12 @@
 import { Command } from 'commander'
 import { formatByteSize } from '@vtl/core/schemas'
 import { loadScenarioFile } from '@vtl/sim'
-import { colors, print, type CliContext } from '../context.js'
+import { colors, columns, print, type CliContext } from '../context.js'
 import { ExitCode } from '../errors.js'
 import { toJson } from '../output/json.js'
 import { renderTable } from '../output/table.js'
 import { formatTimeline } from '../output/timeline.js'
-import { outputWidth, wrapText } from '../output/width.js'
+import { wrapText } from '../output/width.js'
 import { DEMO_SCENARIOS, bundledScenarioPath, runOne, type ScenarioRun } from '../scenarios.js'
 
 /** The summary figures of one run. */
@@ -69,7 +69,7 @@ Example:
         )
       } else {
         const c = colors(ctx, command)
-        const width = outputWidth(ctx.stdout, ctx.env)
+        const width = columns(ctx)
         for (const run of runs) {
           const p = run.scenario.partition
           print(

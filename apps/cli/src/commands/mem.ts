@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import { formatHex } from '@vtl/core/schemas'
 import { loadScenarioFile } from '@vtl/sim'
-import { client, colors, print, type CliContext } from '../context.js'
+import { client, colors, columns, print, type CliContext } from '../context.js'
 import { badInput } from '../errors.js'
 import { renderRuns, renderStepResult } from '../output/answers.js'
 import { toJson } from '../output/json.js'
@@ -63,14 +63,19 @@ async function daemonMap(ctx: CliContext, command: Command, flags: MapFlags): Pr
   if (flags.td === undefined) {
     throw badInput('mem show needs --td <id> (vtld) or --scenario <file> (embedded simulator)')
   }
-  const doc = await client(ctx, command).request({
+  const { td, runs } = await client(ctx, command).request({
     op: 'mem.show',
     td: flags.td,
     ...(flags.gpa === undefined ? {} : { start: flags.gpa }),
     ...(flags.size === undefined ? {} : { size: flags.size }),
   })
-  const svg = daemonRunsSvgInput(doc.runs, flags.gpa)
-  return { doc, svg, title: `${doc.td}: GPA space (vtld), ${svg.runs.length} run(s)` }
+  // The range the runs cover, as for a scenario: from the picture's input.
+  const svg = daemonRunsSvgInput(runs, flags.gpa)
+  return {
+    doc: { td, start: formatHex(svg.start), end: formatHex(svg.end), runs },
+    svg,
+    title: `${td}: GPA space (vtld), ${svg.runs.length} run(s)`,
+  }
 }
 
 /** A scenario's final GPA space on the embedded simulator. */
@@ -227,7 +232,7 @@ export function memCommand(ctx: CliContext): Command {
       }
       const doc: MemShowJson =
         flags.svg === undefined ? shown.doc : { ...shown.doc, svg: flags.svg }
-      print(ctx, flags.json === true ? toJson(doc) : renderRuns(doc))
+      print(ctx, flags.json === true ? toJson(doc) : renderRuns(doc, columns(ctx)))
       if (flags.svg !== undefined && flags.json !== true) {
         print(ctx, colors(ctx, command).dim(`SVG written to ${flags.svg}`))
       }

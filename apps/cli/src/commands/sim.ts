@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander'
 import type { Scenario } from '@vtl/sim'
 import { ExitCode, badInput } from '../errors.js'
-import { colors, print, type CliContext } from '../context.js'
+import { colors, columns, print, type CliContext } from '../context.js'
 import { parseCount, parsePositive } from '../parse.js'
 import { checkOutputFile, isStdout, writeOutputFile } from '../output-file.js'
 import { liveStatus, progressBar } from '../output/progress.js'
 import { toJson } from '../output/json.js'
 import { renderTable } from '../output/table.js'
-import { outputWidth, wrapText } from '../output/width.js'
+import { wrapText } from '../output/width.js'
 import type { Colors } from '../output/colors.js'
 import {
   PROGRESS_BYTES,
@@ -31,7 +31,7 @@ interface RunFlags {
   json?: boolean
 }
 
-function formatRun(run: ScenarioRun, c: Colors): string {
+function formatRun(run: ScenarioRun, c: Colors, width: number): string {
   const r = run.report
   const ok = r.failed === 0
   const head = `${ok ? c.green('PASS') : c.red('FAIL')} ${r.scenario} ${c.dim(run.file)}  ${r.passed} passed, ${r.failed} failed`
@@ -44,11 +44,11 @@ function formatRun(run: ScenarioRun, c: Colors): string {
       )
     }
   }
-  return wrapText(lines.join('\n'), outputWidth(), '    ')
+  return wrapText(lines.join('\n'), width, '    ')
 }
 
 /** One row per file: verdict, scenario, steps, VTL switches, TDCALLs, forwarded hypercalls. */
-function runsTable(runs: readonly ScenarioRun[], c: Colors): string {
+function runsTable(runs: readonly ScenarioRun[], c: Colors, width: number): string {
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0)
   return renderTable(
     ['', 'scenario', 'passed', 'failed', 'switches', 'TDCALLs', 'to host'],
@@ -64,7 +64,7 @@ function runsTable(runs: readonly ScenarioRun[], c: Colors): string {
         sum(r.stats.hypervisorCalls),
       ]
     }),
-    { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'] }
+    { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'], width }
   )
 }
 
@@ -204,10 +204,11 @@ Example:
       } else {
         const c = colors(ctx, command)
         if (runs.length === 1) {
-          for (const run of runs) print(ctx, formatRun(run, c))
+          for (const run of runs) print(ctx, formatRun(run, c, columns(ctx)))
         } else {
-          print(ctx, runsTable(runs, c))
-          for (const run of runs) if (run.report.failed > 0) print(ctx, formatRun(run, c))
+          print(ctx, runsTable(runs, c, columns(ctx)))
+          for (const run of runs)
+            if (run.report.failed > 0) print(ctx, formatRun(run, c, columns(ctx)))
           print(
             ctx,
             `\n${failedFiles === 0 ? c.green(`all ${runs.length} files passed`) : c.red(`${failedFiles} of ${runs.length} files failed`)}`

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import type { VtldRequest } from '../client.js'
-import { client, print, type CliContext } from '../context.js'
+import { client, columns, print, type CliContext } from '../context.js'
 import { ExitCode } from '../errors.js'
 import { stepFailed } from '../output/answers.js'
 import { toJson } from '../output/json.js'
@@ -15,10 +15,10 @@ export async function send(
   command: Command,
   request: VtldRequest,
   json: boolean | undefined,
-  render: (answer: unknown) => string = (answer) => toJson(answer)
+  render: (answer: unknown, width: number) => string = (answer) => toJson(answer)
 ): Promise<void> {
   const answer = await client(ctx, command).request(request)
-  print(ctx, json === true ? toJson(answer) : render(answer))
+  print(ctx, json === true ? toJson(answer) : render(answer, columns(ctx)))
   if (stepFailed(answer)) process.exitCode = ExitCode.Failed
 }
 

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { client, print, type CliContext } from '../context.js'
+import { client, columns, print, type CliContext } from '../context.js'
 import { toJson } from '../output/json.js'
 import { renderTdOverview, tdOverview } from '../td-overview.js'
 import { checkOutputFile, isStdout } from '../output-file.js'
@@ -86,7 +86,7 @@ export function tdCommand(ctx: CliContext): Command {
     'vtl td show demo'
   ).action(async (id: string, flags: { json?: boolean }, command: Command) => {
     const overview = await tdOverview(client(ctx, command), id)
-    print(ctx, flags.json === true ? toJson(overview) : renderTdOverview(overview))
+    print(ctx, flags.json === true ? toJson(overview) : renderTdOverview(overview, columns(ctx)))
   })
 
   example(

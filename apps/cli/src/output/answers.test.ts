@@ -32,64 +32,79 @@ describe('human forms of vtld answers', () => {
   })
 
   it('lists TDs with their memory in units, and says when there are none', () => {
-    const table = renderTdList({
-      tds: [
-        {
-          id: 'td-1',
-          name: null,
-          vps: 2,
-          memory: '0x4000000',
-          gpaWidth: 48,
-          mbec: true,
-          state: 'running',
-        },
-      ],
-    })
+    const table = renderTdList(
+      {
+        tds: [
+          {
+            id: 'td-1',
+            name: null,
+            vps: 2,
+            memory: '0x4000000',
+            gpaWidth: 48,
+            mbec: true,
+            state: 'running',
+          },
+        ],
+      },
+      80
+    )
     expect(table).toMatch(/│ td-1 +│ +│ 2 +│ 64MiB +│ 48 +│ true +│ running +│/)
-    expect(renderTdList({ tds: [] })).toBe('no TDs')
-    expect(renderTd({ id: 'td-1', memory: '0x1000' })).toMatch(/│ memory +│ 4KiB +│/)
+    expect(renderTdList({ tds: [] }, 80)).toBe('no TDs')
+    expect(renderTd({ id: 'td-1', memory: '0x1000' }, 80)).toMatch(/│ memory +│ 4KiB +│/)
   })
 
   it('shows VSM status as a partition line and a VP table', () => {
-    const text = renderVsmStatus({
-      id: 'td-1',
-      partition: { guestVsmState: 'Enabled', vsmPartitionStatus: '0x310003' },
-      vps: [
-        { vp: 0, activeVtl: 1, vtl1Enabled: true, vsmVpStatus: '0x30001', readStatus: 'Success' },
-      ],
-    })
+    const text = renderVsmStatus(
+      {
+        id: 'td-1',
+        partition: { guestVsmState: 'Enabled', vsmPartitionStatus: '0x310003' },
+        vps: [
+          { vp: 0, activeVtl: 1, vtl1Enabled: true, vsmVpStatus: '0x30001', readStatus: 'Success' },
+        ],
+      },
+      80
+    )
     expect(text.split('\n')[0]).toBe('td-1: guest VSM Enabled, VsmPartitionStatus 0x310003')
     expect(text).toMatch(/│ 0 +│ 1 +│ yes +│ 0x30001 +│ Success +│/)
   })
 
   it('shows memory runs with their end, size, permissions and flags', () => {
-    const text = renderRuns({
-      td: 'td-1',
-      runs: [
-        {
-          start: '0x10000',
-          size: '0x1000',
-          kind: 'ram',
-          visibility: 'private',
-          accepted: true,
-          locked: true,
-          vtl0: 'r---',
-          vtl1: 'rwxu',
-          overlay: { vtl0: false, vtl1: true },
-        },
-        { start: '0x11000', size: '0x1000', kind: 'ram', visibility: 'private', accepted: false },
-        { start: '0x12000', size: '0x2000', kind: 'mmio', visibility: 'private', accepted: false },
-      ],
-    })
+    const text = renderRuns(
+      {
+        td: 'td-1',
+        runs: [
+          {
+            start: '0x10000',
+            size: '0x1000',
+            kind: 'ram',
+            visibility: 'private',
+            accepted: true,
+            locked: true,
+            vtl0: 'r---',
+            vtl1: 'rwxu',
+            overlay: { vtl0: false, vtl1: true },
+          },
+          { start: '0x11000', size: '0x1000', kind: 'ram', visibility: 'private', accepted: false },
+          {
+            start: '0x12000',
+            size: '0x2000',
+            kind: 'mmio',
+            visibility: 'private',
+            accepted: false,
+          },
+        ],
+      },
+      80
+    )
     expect(text.split('\n')[0]).toBe('td-1: 3 run(s)')
-    // 80 columns off a terminal: the widest column wraps at a space.
+    // 80 columns: the widest column wraps at a space.
     expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80)
     expect(text).toMatch(
       /│ 0x10000 +│ 0x11000 +│ 4KiB +│ ram +│ private +│ r--- +│ rwxu +│ locked +│\n│( +│){7} overlay1 │/
     )
     expect(text).toMatch(/│ 0x11000 +│ 0x12000 +│ 4KiB +│ ram +│ not accepted +│/)
     expect(text).toMatch(/│ 0x12000 +│ 0x14000 +│ 8KiB +│ mmio +│ +│/)
-    expect(() => renderRuns({ td: 't', runs: [{ start: '16', size: '0x1000' }] })).toThrow(
+    expect(() => renderRuns({ td: 't', runs: [{ start: '16', size: '0x1000' }] }, 80)).toThrow(
       expect.objectContaining({ code: 'E_BAD_ANSWER' }) as Error
     )
   })
@@ -128,8 +143,8 @@ describe('human forms of vtld answers', () => {
   it.each([renderTdList, renderTd, renderVsmStatus, renderRuns, renderChromeTrace, renderDone])(
     '%o prints an answer of another shape as JSON instead of failing',
     (render) => {
-      expect(render('unexpected')).toBe('"unexpected"')
-      expect(render([1])).toBe('[\n  1\n]')
+      expect(render('unexpected', 80)).toBe('"unexpected"')
+      expect(render([1], 80)).toBe('[\n  1\n]')
     }
   )
 })

@@ -31,25 +31,26 @@ function tdRow(td: Doc): string[] {
   return TD_COLUMNS.map((k) => (k === 'memory' ? bytes(td[k]) : cell(td[k])))
 }
 
-/** `GET /v1/tds`: one row per TD. */
-export function renderTdList(answer: unknown): string {
+/** `GET /v1/tds`: one row per TD, `width` columns at most. */
+export function renderTdList(answer: unknown, width: number): string {
   if (!isDoc(answer) || !Array.isArray(answer.tds)) return toJson(answer)
   const tds = answer.tds.filter(isDoc)
   if (tds.length === 0) return 'no TDs'
-  return renderTable([...TD_COLUMNS], tds.map(tdRow))
+  return renderTable([...TD_COLUMNS], tds.map(tdRow), { width })
 }
 
 /** One TD (create, show, restore): field / value rows. */
-export function renderTd(answer: unknown): string {
+export function renderTd(answer: unknown, width: number): string {
   if (!isDoc(answer)) return toJson(answer)
   return renderTable(
     ['field', 'value'],
-    Object.entries(answer).map(([k, v]) => [k, k === 'memory' ? bytes(v) : cell(v)])
+    Object.entries(answer).map(([k, v]) => [k, k === 'memory' ? bytes(v) : cell(v)]),
+    { width }
   )
 }
 
 /** `GET /v1/tds/{id}/status`: the partition line, then one row per VP. */
-export function renderVsmStatus(answer: unknown): string {
+export function renderVsmStatus(answer: unknown, width: number): string {
   if (!isDoc(answer) || !isDoc(answer.partition) || !Array.isArray(answer.vps)) {
     return toJson(answer)
   }
@@ -66,7 +67,8 @@ export function renderVsmStatus(answer: unknown): string {
           vp.vtl1Enabled === true ? 'yes' : 'no',
           cell(vp.vsmVpStatus),
           cell(vp.readStatus),
-        ])
+        ]),
+      { width }
     ),
   ].join('\n')
 }
@@ -143,7 +145,7 @@ function runRow(r: Doc): string[] {
  * `mem show`: the GPA runs of a vtld TD (`td`, every page of `GET …/memory/runs`) or of a
  * scenario's final memory (`scenario`), one schema for both.
  */
-export function renderRuns(answer: unknown): string {
+export function renderRuns(answer: unknown, width: number): string {
   if (!isDoc(answer) || !Array.isArray(answer.runs)) return toJson(answer)
   const runs = answer.runs.filter(isDoc)
   const what =
@@ -152,7 +154,8 @@ export function renderRuns(answer: unknown): string {
     `${what}: ${runs.length} run(s)`,
     renderTable(
       ['start', 'end', 'size', 'kind', 'visibility', 'VTL0', 'VTL1', 'flags'],
-      runs.map(runRow)
+      runs.map(runRow),
+      { width }
     ),
   ].join('\n')
 }

@@ -1,5 +1,5 @@
 import Table from 'cli-table3'
-import { outputWidth, visibleWidth, wrapText } from './width.js'
+import { visibleWidth, wrapText } from './width.js'
 
 /** Columns a cell takes: its widest line. */
 const visible = (text: string): number => Math.max(0, ...text.split('\n').map(visibleWidth))
@@ -41,16 +41,16 @@ function fitWidths(
 
 /**
  * A compact table for lists: box drawing from cli-table3, no separator between rows; at most
- * `width` columns wide (default: `outputWidth()`, the terminal's or 80), long cells wrapping.
- * Cells are strings (callers colour them); the header is not coloured.
+ * `width` columns wide (the command's `columns(ctx)`), long cells wrapping. Cells are strings
+ * (callers colour them); the header is not coloured.
  */
 export function renderTable(
   head: readonly string[],
   rows: readonly (readonly (string | number)[])[],
-  options: { align?: readonly ('left' | 'right' | 'center')[]; width?: number } = {}
+  options: { align?: readonly ('left' | 'right' | 'center')[]; width: number }
 ): string {
   const cells = rows.map((row) => row.map((cell) => String(cell)))
-  const widths = fitWidths(head, cells, options.width ?? outputWidth())
+  const widths = fitWidths(head, cells, options.width)
   // Cells wrap here (at spaces and commas, long words cut) rather than in cli-table3, which
   // would shorten a long word to an ellipsis.
   const fit = (cell: string, i: number): string => wrapText(cell, (widths[i] ?? 3) - 2)

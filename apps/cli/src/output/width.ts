@@ -5,8 +5,8 @@
  * positive number, else 80. Scripts that want whole values read `--json`.
  */
 export function outputWidth(
-  stream: { isTTY?: boolean; columns?: number } = process.stdout,
-  env: NodeJS.ProcessEnv = process.env
+  stream: { isTTY?: boolean; columns?: number },
+  env: NodeJS.ProcessEnv
 ): number {
   if (stream.isTTY === true && stream.columns !== undefined && stream.columns > 0) {
     return stream.columns

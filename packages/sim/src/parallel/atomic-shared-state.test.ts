@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { LockWord, lockWord, tryLockWord, unlockWord } from './atomic-lock.js'
 import { AtomicSharedVsmState, atomicSharedVsmStateBytes } from './atomic-shared-state.js'
 import { sharedVsmLayout } from './layout.js'
-import { message, startTsWorker } from './runner.js'
+import { nextMessage, startTsWorker } from './worker-thread.js'
 import type { StateTestInput, StateTestOutput } from './state-test-worker.js'
 
 const WORKER = new URL('./state-test-worker.ts', import.meta.url)
@@ -26,7 +26,7 @@ async function onThreads(
     startTsWorker(WORKER, { job, index, threads, iterations, buffer, barrier })
   )
   try {
-    return (await Promise.all(workers.map(message))) as StateTestOutput[]
+    return await Promise.all(workers.map((w) => nextMessage<StateTestOutput>(w)))
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
   }

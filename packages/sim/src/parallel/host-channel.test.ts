@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { SimTd } from '../td/sim-td.js'
 import { HostChannel, HostOwner, decodePermission } from './host-channel.js'
 import type { HostTestInput, HostTestOutput } from './host-test-worker.js'
-import { message, startTsWorker } from './runner.js'
+import { nextMessage, startTsWorker } from './worker-thread.js'
 
 const ALL = HV_MAP_GPA_PERMISSIONS_ALL
 const R = HvMapGpaFlags.Readable
@@ -33,9 +33,9 @@ describe('HostChannel', () => {
     const input: HostTestInput = { channel: channel.buffer, done, outside: 1 << 20 }
     const worker = startTsWorker(new URL('./host-test-worker.ts', import.meta.url), input)
     try {
-      const reply = message(worker)
+      const reply = nextMessage<HostTestOutput>(worker)
       owner.serve(() => Atomics.load(new Int32Array(done), 0) === 1, Date.now() + 30_000)
-      const out = (await reply) as HostTestOutput
+      const out = await reply
       const ok = HvStatus.Success
       expect(out.statuses).toEqual([ok, ok, ok, HvStatus.OperationDenied, ok])
       expect(out.seen).toEqual([

@@ -14,7 +14,9 @@ export {
 export type { HostOwnerOptions, PagePermission, PermissionSource } from './host-channel.js'
 export { Counter, RunControl } from './run-control.js'
 export type { CounterName } from './run-control.js'
-export { ParallelPool, runParallel, startTsWorker } from './runner.js'
+export { ParallelPool, runParallel } from './runner.js'
 export type { ParallelRunOptions, ParallelRunResult, VpOutcome } from './runner.js'
+// Worker threads started and awaited one way (the runner, `vtl sim check`, vtld's scenario pool).
+export { awaitWorker, nextMessage, startTsWorker, startWorker } from './worker-thread.js'
 export { flagsForVersion, protectionPage } from './workload.js'
 export type { Workload } from './workload.js'

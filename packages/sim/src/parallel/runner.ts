@@ -1,9 +1,10 @@
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { VtlError } from '@vtl/core'
 import { SimTd } from '../td/sim-td.js'
 import { AtomicSharedVsmState } from './atomic-shared-state.js'
 import { HostChannel, HostOwner } from './host-channel.js'
 import { RunControl, type CounterName } from './run-control.js'
+import { nextMessage, startWorker } from './worker-thread.js'
 import { checkWorkload, protectionPage, type Workload } from './workload.js'
 
 export interface ParallelRunOptions {
@@ -92,39 +93,11 @@ export interface ParallelRunResult {
   channel: HostChannel
 }
 
-// From sources (tests, benchmarks) the worker is TypeScript, started through boot.mjs (tsx); from
-// the built package it is dist/parallel/worker.js (a tsup entry), started as it is.
-const FROM_SOURCE = import.meta.url.endsWith('.ts')
-const WORKER_URL = FROM_SOURCE
+// From sources (tests, benchmarks) the worker is TypeScript; from the built package it is
+// dist/parallel/worker.js (a tsup entry).
+const WORKER_URL = import.meta.url.endsWith('.ts')
   ? new URL('./worker.ts', import.meta.url)
   : new URL('./parallel/worker.js', import.meta.url)
-const BOOT_URL = new URL('./boot.mjs', import.meta.url)
-
-/**
- * Starts a worker thread on a TypeScript module: boot.mjs registers tsx in the new thread and
- * imports `entry`; `--conditions=@vtl/source` makes `@vtl/*` resolve to sources, as in the tests
- * (vite) and the benchmarks (tsx). `data` arrives as `workerData` (plus `entry`).
- */
-export function startTsWorker(entry: URL, data: object): Worker {
-  return new Worker(BOOT_URL, {
-    workerData: { ...data, entry: entry.href },
-    execArgv: ['--conditions=@vtl/source'],
-  })
-}
-
-/** The worker's next message (rejects on a worker error). */
-export function message(worker: Worker): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      reject(error)
-    }
-    worker.once('message', (value) => {
-      worker.off('error', onError)
-      resolve(value)
-    })
-    worker.once('error', onError)
-  })
-}
 
 /**
  * Runs a TD's VPs on `workers` worker threads. The main thread builds the TD (SimTd: software TDX
@@ -161,9 +134,7 @@ export class ParallelPool {
       })
     }
     this.workers = workers
-    this.threads = Array.from({ length: workers }, () =>
-      FROM_SOURCE ? startTsWorker(WORKER_URL, {}) : new Worker(WORKER_URL, { workerData: {} })
-    )
+    this.threads = Array.from({ length: workers }, () => startWorker(WORKER_URL))
     for (const thread of this.threads) thread.unref()
   }
 
@@ -205,7 +176,7 @@ async function runOnce(options: ParallelRunOptions, threads: Worker[]): Promise<
     permissions: (gpn) => td.space.stateOf(gpn * 4096n),
   })
   const control = new RunControl(vps)
-  const ready = threads.map(message)
+  const ready = threads.map((thread) => nextMessage<{ kind?: string }>(thread))
   threads.forEach((thread, index) => {
     const input: WorkerInput = {
       index,
@@ -219,21 +190,23 @@ async function runOnce(options: ParallelRunOptions, threads: Worker[]): Promise<
     thread.postMessage(input)
   })
   for (const r of await Promise.all(ready)) {
-    if ((r as { kind?: string }).kind !== 'ready') {
+    if (r.kind !== 'ready') {
       throw new VtlError('E_INVARIANT', `worker failed to start: ${JSON.stringify(r)}`)
     }
   }
-  const results = threads.map(message)
+  const results = Promise.all(threads.map((thread) => nextMessage<WorkerResult>(thread)))
   const started = performance.now()
   control.start()
   try {
     owner.serve(() => control.opsDone() >= workers, Date.now() + (options.timeoutMs ?? 60_000))
   } catch (error) {
     owner.close()
+    // Nobody reads the answers now; a worker terminated later must not reject them unhandled.
+    results.catch(() => undefined)
     throw error
   }
   const elapsedMs = performance.now() - started
-  const outcomes = (await Promise.all(results)) as WorkerResult[]
+  const outcomes = await results
   const violations: string[] = []
   const vpOutcomes: VpOutcome[] = []
   for (const outcome of outcomes) {

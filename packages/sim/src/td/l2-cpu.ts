@@ -21,6 +21,11 @@ export interface L2Progress {
  */
 export interface L2Cpu {
   enter(vp: number, vtl: GuestVtl, entryEvent: bigint | undefined): VpEnterExit
+  /**
+   * The entry preparation accepted `vector` for `vtl` (it is in service; 2: an NMI): the guest
+   * takes it through its IDT at one of that VTL's next entries.
+   */
+  interruptAccepted(vp: number, vtl: GuestVtl, vector: number): void
   /** XMM0–XMM5 as 12 u64 (low, high) of the VTL that exited last: fast-hypercall input. */
   xmm(vp: number): readonly bigint[]
   /** Starts a `run` step: at most `maxInstructions` more on `vp`; forgets the last exit code. */

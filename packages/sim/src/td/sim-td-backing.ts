@@ -77,9 +77,13 @@ export class SimTdBacking implements VpBacking {
     return pageFacts(this.td, gpn)
   }
 
-  /** Counts (and traces) a VTL switch when the VTL to run differs from the last one. */
-  prepared(vp: number, vtl: GuestVtl): void {
+  /**
+   * Hands guest code the interrupt the preparation accepted, and counts (and traces) a VTL switch
+   * when the VTL to run differs from the last one.
+   */
+  prepared(vp: number, vtl: GuestVtl, vector: number): void {
     const td = this.td
+    if (vector >= 0) td.l2Cpu?.interruptAccepted(vp, vtl, vector)
     const before = td.enteredVtl[vp] as GuestVtl
     if (vtl === before) return
     td.enteredVtl[vp] = vtl

@@ -1,8 +1,11 @@
 import type { GuestVtl } from '@vtl/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { eventFromEntryInterruptInfo } from '../cpu/entry-interrupt-info.js'
 import { PageAccess, PagePermissionTable } from '../cpu/page-permissions.js'
-import type { X86SharedState } from '../cpu/register-state.js'
+import { readSharedState, type X86SharedState } from '../cpu/register-state.js'
+import { SHARED_GPRS_64 } from '../cpu/registers.js'
+import type { VtlContext } from '../cpu/vtl-context.js'
+import { X86Reg } from '../unicorn/constants.js'
 import { applyStartState, buildLoaderTables } from '../loader/start-state.js'
 import { loadImages } from '../loader/images.js'
 import { nasm } from '../test/nasm.js'
@@ -47,6 +50,26 @@ function banks() {
   }
 }
 
+/** The shared registers the banks hold (the GPRs but RSP, CR2, DR0–3, DR6). */
+const SHARED_IDS = new Set([...SHARED_GPRS_64, X86Reg.DR0 + 6])
+
+/** Every shared register written into the context's CPU from now on, in order. */
+function sharedWrites(context: VtlContext): number[] {
+  const written: number[] = []
+  const { engine } = context
+  const writeRegs = engine.writeRegs.bind(engine)
+  const writeReg = engine.writeReg.bind(engine)
+  vi.spyOn(engine, 'writeRegs').mockImplementation((regs, values) => {
+    written.push(...regs.filter((r) => SHARED_IDS.has(r)))
+    writeRegs(regs, values)
+  })
+  vi.spyOn(engine, 'writeReg').mockImplementation((reg, value) => {
+    if (SHARED_IDS.has(reg)) written.push(reg)
+    writeReg(reg, value)
+  })
+  return written
+}
+
 describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks', () => {
   const backings: X86Backing[] = []
   afterEach(() => {
@@ -57,10 +80,8 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     const ram = Buffer.alloc(MEMORY)
     const layout = buildLoaderTables(ram)
     loadImages(ram, [
-      { gpa: 0x100000n, hex: nasm(`${HEAD}org 0x100000\n${vtl0}`).toString('hex') },
-      ...(vtl1 === ''
-        ? []
-        : [{ gpa: 0x200000n, hex: nasm(`${HEAD}org 0x200000\n${vtl1}`).toString('hex') }]),
+      { gpa: 0x100000n, bytes: nasm(`${HEAD}org 0x100000\n${vtl0}`) },
+      ...(vtl1 === '' ? [] : [{ gpa: 0x200000n, bytes: nasm(`${HEAD}org 0x200000\n${vtl1}`) }]),
     ])
     const state = banks()
     const backing = new X86Backing({
@@ -97,6 +118,43 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     expect(end.reason).toBe(1) // the exit-code write: the host takes the CPU back
     expect(backing.ports(0).exitCode).toBe(5)
     expect(backing.budgetSpent(0)).toBe(false)
+  })
+
+  it('writes only the shared registers the loop changed, once each, also across a VTL switch', () => {
+    const { backing, shared, privates } = boot(
+      `HV_HYPERCALL HvCallEnablePartitionVtl, 0x300000, 0
+       VTL_CALL
+       VTL_EXIT ebx`,
+      `mov ebx, 0x77
+       VTL_RETURN 1`
+    )
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 18 })
+    const vtl0 = backing.vp(0).context(0)
+    const intoVtl0 = sharedWrites(vtl0)
+    // The loop answers the hypercall: RAX in the shared bank, RIP past the VMCALL.
+    expect(shared.rax).not.toBe(0x5n)
+    shared.rax = 0x5n
+    privates[0].rip += 3n
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 18 }) // VTL_CALL
+    expect(intoVtl0).toEqual([X86Reg.RAX])
+    // Into VTL1 (a fresh CPU): every shared register once, from the bank.
+    privates[0].rip += 3n
+    Object.assign(privates[1], structuredClone(privates[0]), { rip: 0x200000n, rsp: 0x60000n })
+    const intoVtl1 = sharedWrites(backing.vp(0).context(1))
+    expect(backing.enter(0, 1)).toMatchObject({ reason: 18 }) // VTL_RETURN
+    expect(intoVtl1.toSorted()).toEqual([...SHARED_IDS].toSorted())
+    // Back into VTL0: only what VTL1 changed, once each.
+    const held = readSharedState(vtl0)
+    const changed = Object.keys(held).filter(
+      (name) => held[name as keyof X86SharedState] !== shared[name as keyof X86SharedState]
+    )
+    intoVtl0.length = 0
+    privates[1].rip += 3n
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 1 })
+    expect(backing.ports(0).exitCode).toBe(0x77)
+    expect(changed).toEqual(expect.arrayContaining(['rbx', 'rcx']))
+    expect(intoVtl0).toHaveLength(changed.length)
+    expect(new Set(intoVtl0).size).toBe(changed.length)
   })
 
   it('an EPT violation is exit 48 with the GPA and the access in the qualification', () => {
@@ -155,7 +213,7 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     idtr:
       dw idt_end - idt - 1
       dq idt`)
-    loadImages(ram, [{ gpa: 0x100000n, hex: code.toString('hex') }])
+    loadImages(ram, [{ gpa: 0x100000n, bytes: code }])
     const state = banks()
     let info = 0
     const backing = new X86Backing({

@@ -2,6 +2,7 @@ import { VtlError, type GuestVtl } from '@vtl/core'
 import { X86Reg } from '../unicorn/constants.js'
 import type { PagePermissionSource } from '../cpu/page-permissions.js'
 import {
+  SHARED_STATE_NAMES,
   readPrivateState,
   readSharedState,
   writePrivateState,
@@ -89,8 +90,13 @@ const SEGMENTS = [
 ] as const
 const CONTROL = ['cr0', 'cr3', 'cr4', 'cr8', 'efer', 'dr7'] as const
 
-/** What the backing last put into (or read out of) one VTL's CPU, to write only changes. */
+/**
+ * What the backing last put into (or read out of) one VTL's CPU, to write only changes (a
+ * register write costs Unicorn several times a read). Only `load` and `store` touch the
+ * registers in between, so this is what the CPU holds.
+ */
 interface Loaded {
+  shared: Partial<X86SharedState>
   control: Partial<Record<(typeof CONTROL)[number], bigint>>
   segments: Partial<Record<string, number>>
   gdtr?: BankTable
@@ -115,7 +121,7 @@ export class X86Backing {
   private readonly loaded = new Map<string, Loaded>()
   private readonly budgets = new Map<number, number>()
   private readonly spent = new Set<number>()
-  /** The VTL each VP entered last: the one whose XMM registers hold the current values. */
+  /** The VTL each VP entered last: the one whose SSE registers hold the current values. */
   private readonly entered = new Map<number, GuestVtl>()
 
   constructor(private readonly options: X86BackingOptions) {}
@@ -159,7 +165,7 @@ export class X86Backing {
 
   enter(vp: number, vtl: GuestVtl): X86BackingExit {
     const context = this.vp(vp).context(vtl)
-    this.copyXmm(vp, vtl)
+    this.copySse(vp, vtl)
     this.load(vp, vtl, context)
     const event = this.options.entryEvent?.(vp, vtl)
     if (event !== undefined) context.inject(event)
@@ -206,12 +212,15 @@ export class X86Backing {
     this.vps.clear()
   }
 
-  /** SSE state is shared by the VTLs but lives in each VTL's CPU: carry it on a switch. */
-  private copyXmm(vp: number, vtl: GuestVtl): void {
+  /**
+   * SSE state is shared by the VTLs but lives in each VTL's CPU (the banks have no place for it):
+   * carry it on a switch. The shared GPRs come from the bank in `load`.
+   */
+  private copySse(vp: number, vtl: GuestVtl): void {
     const last = this.entered.get(vp)
     this.entered.set(vp, vtl)
     if (last === undefined || last === vtl) return
-    this.vp(vp).context(last).copySharedStateTo(this.vp(vp).context(vtl))
+    this.vp(vp).context(last).copySharedSseTo(this.vp(vp).context(vtl))
   }
 
   private runToLoopExit(vp: number, vtl: GuestVtl, context: VtlContext): X86Exit {
@@ -247,9 +256,15 @@ export class X86Backing {
   /** Bank → CPU: what the loop (or the guest through a hypercall) may have changed. */
   private load(vp: number, vtl: GuestVtl, context: VtlContext): void {
     const { banks } = this.options
-    writeSharedState(context, banks.shared(vp))
-    const bank = banks.private(vp, vtl)
     const loaded = this.loadedState(vp, vtl)
+    const shared = banks.shared(vp)
+    const changed: Partial<X86SharedState> = {}
+    for (const name of SHARED_STATE_NAMES) {
+      if (shared[name] !== loaded.shared[name]) changed[name] = shared[name]
+    }
+    writeSharedState(context, changed)
+    Object.assign(loaded.shared, changed)
+    const bank = banks.private(vp, vtl)
     const control: Partial<X86PrivateState> = {}
     for (const name of CONTROL) {
       if (loaded.control[name] !== bank[name]) control[name] = bank[name]
@@ -282,11 +297,13 @@ export class X86Backing {
 
   private store(vp: number, vtl: GuestVtl, context: VtlContext): void {
     const { banks } = this.options
-    Object.assign(banks.shared(vp), readSharedState(context))
+    const loaded = this.loadedState(vp, vtl)
+    const shared = readSharedState(context)
+    Object.assign(banks.shared(vp), shared)
+    loaded.shared = shared
     const bank = banks.private(vp, vtl)
     const state = readPrivateState(context)
     Object.assign(bank, state)
-    const loaded = this.loadedState(vp, vtl)
     for (const name of CONTROL) loaded.control[name] = state[name]
     for (const [name, reg] of [
       ['gdtr', X86Reg.GDTR],
@@ -341,7 +358,7 @@ export class X86Backing {
     const key = `${vp}:${vtl}`
     let loaded = this.loaded.get(key)
     if (loaded === undefined) {
-      loaded = { control: {}, segments: {} }
+      loaded = { shared: {}, control: {}, segments: {} }
       this.loaded.set(key, loaded)
     }
     return loaded

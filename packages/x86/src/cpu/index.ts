@@ -16,7 +16,7 @@ export {
   type X86PrivateState,
   type X86SharedState,
 } from './register-state.js'
-export { SHARED_REGISTERS_64, SHARED_XMM, type Gprs } from './registers.js'
+export { SHARED_GPRS_64, SHARED_SSE_CONTROL, SHARED_XMM, type Gprs } from './registers.js'
 export { VtlContext, type EnterResult, type VtlContextOptions } from './vtl-context.js'
 export { toVmxExit, type X86VmxExit } from './vmx-exit.js'
 export type { X86Event, X86Exit, X86ExitKind } from './x86-exit.js'

@@ -50,6 +50,9 @@ const SHARED: readonly (readonly [keyof X86SharedState, number])[] = [
   ['dr6', X86Reg.DR0 + 6],
 ]
 
+/** The names of the shared registers the CPU holds (`X86SharedState`'s keys). */
+export const SHARED_STATE_NAMES: readonly (keyof X86SharedState)[] = SHARED.map(([name]) => name)
+
 const PRIVATE: readonly (readonly [Exclude<keyof X86PrivateState, 'efer'>, number])[] = [
   ['rip', X86Reg.RIP],
   ['rsp', X86Reg.RSP],
@@ -74,6 +77,7 @@ export function readSharedState(context: VtlContext): X86SharedState {
 
 export function writeSharedState(context: VtlContext, state: Partial<X86SharedState>): void {
   const set = SHARED.filter(([name]) => state[name] !== undefined)
+  if (set.length === 0) return
   context.engine.writeRegs(
     set.map(([, id]) => id),
     set.map(([name]) => state[name] ?? 0n)

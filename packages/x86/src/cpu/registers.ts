@@ -24,11 +24,13 @@ export type Gprs = Record<GprName, bigint>
 
 /**
  * State both VTLs of a VP share, as TDX holds it (one copy in the run page / the CPU): every GPR
- * but RSP, CR2, DR0–DR3, and the SSE/x87 control state and XMM registers. The rest — RIP, RSP,
- * RFLAGS, control registers, EFER, segments, descriptor tables, the syscall MSRs, DR7 — is private
- * per VTL (VMCS #1 / #2), so each VTL keeps it in its own engine and a switch leaves it alone.
+ * but RSP, CR2, DR0–DR3 (`SHARED_GPRS_64`), and the SSE/x87 control state and XMM registers
+ * (`SHARED_SSE_CONTROL`, `SHARED_XMM`). The rest — RIP, RSP, RFLAGS, control registers, EFER,
+ * segments, descriptor tables, the syscall MSRs, DR7 — is private per VTL (VMCS #1 / #2), so each
+ * VTL keeps it in its own engine and a switch leaves it alone. The two parts are apart because a
+ * backing whose register banks hold the GPRs carries only the SSE part between engines.
  */
-export const SHARED_REGISTERS_64: readonly number[] = [
+export const SHARED_GPRS_64: readonly number[] = [
   X86Reg.RAX,
   X86Reg.RCX,
   X86Reg.RDX,
@@ -49,8 +51,8 @@ export const SHARED_REGISTERS_64: readonly number[] = [
   X86Reg.DR0 + 1,
   X86Reg.DR0 + 2,
   X86Reg.DR0 + 3,
-  X86Reg.MXCSR,
-  X86Reg.FPCW,
 ]
+/** The shared SSE/x87 control state (64-bit registers). */
+export const SHARED_SSE_CONTROL: readonly number[] = [X86Reg.MXCSR, X86Reg.FPCW]
 /** XMM0–XMM15 (128-bit, shared). */
 export const SHARED_XMM: readonly number[] = Array.from({ length: 16 }, (_, i) => X86Reg.XMM0 + i)

@@ -23,7 +23,7 @@ describe.skipIf(skip)('VtlContext: real x86-64 code on Unicorn', () => {
   const boot = (source: string, permissions?: PagePermissionTable) => {
     const binary = nasm(HEAD + source)
     const booted = bootVp(
-      [{ gpa: CODE_GPA, hex: binary.toString('hex') }],
+      [{ gpa: CODE_GPA, bytes: binary }],
       permissions === undefined ? {} : { permissions }
     )
     vps.push(booted.vp)

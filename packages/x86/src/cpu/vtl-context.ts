@@ -6,7 +6,7 @@ import { decodeTrap, MAY_TRAP, type TrapInstruction } from './decode.js'
 import { deliverEvent, type DeliveryCpu, type LinearAccess } from './idt-delivery.js'
 import { PageAccess, type PagePermissionSource } from './page-permissions.js'
 import { walkPageTables, type AccessKind } from './page-walk.js'
-import { GPR_IDS, SHARED_REGISTERS_64, SHARED_XMM, type Gprs } from './registers.js'
+import { GPR_IDS, SHARED_GPRS_64, SHARED_SSE_CONTROL, SHARED_XMM, type Gprs } from './registers.js'
 import type { X86Event, X86Exit } from './x86-exit.js'
 
 const PAGE = 4096
@@ -281,9 +281,20 @@ export class VtlContext {
     this.engine.writeMsr(index, value)
   }
 
-  /** Copies the state the VTLs share (GPRs but RSP, CR2, DR0–3, SSE/x87 control, XMM). */
-  copySharedStateTo(other: VtlContext): void {
-    other.engine.writeRegs(SHARED_REGISTERS_64, this.engine.readRegs(SHARED_REGISTERS_64))
+  /**
+   * Copies the shared GPRs (all but RSP), CR2 and DR0–3 into `other`, writing only those that
+   * differ there: a register write costs Unicorn several times a read.
+   */
+  copySharedGprsTo(other: VtlContext): void {
+    copyChanged(this.engine, other.engine, SHARED_GPRS_64)
+  }
+
+  /**
+   * Copies the shared SSE state (MXCSR, the x87 control word, XMM0–15) into `other`, writing only
+   * what differs there.
+   */
+  copySharedSseTo(other: VtlContext): void {
+    copyChanged(this.engine, other.engine, SHARED_SSE_CONTROL)
     SHARED_XMM.forEach((xmm, i) => {
       const value = this.engine.readWide(xmm, 16)
       this.xmmHeld[i] = value
@@ -594,6 +605,18 @@ export class VtlContext {
     }
     return index
   }
+}
+
+/** `regs` of `from` written into `to`, only those whose values differ. */
+function copyChanged(from: UnicornEngine, to: UnicornEngine, regs: readonly number[]): void {
+  const values = from.readRegs(regs)
+  const held = to.readRegs(regs)
+  const changed = regs.flatMap((_, i) => (values[i] === held[i] ? [] : [i]))
+  if (changed.length === 0) return
+  to.writeRegs(
+    changed.map((i) => regs[i] ?? 0),
+    changed.map((i) => values[i] ?? 0n)
+  )
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

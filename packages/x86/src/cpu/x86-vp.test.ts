@@ -46,8 +46,8 @@ describe.skipIf(skip)('X86Vp: VTL register banking (§6.4)', () => {
     fail:
       VTL_EXIT 0xbad`)
     const { vp, layout } = bootVp([
-      { gpa: CODE_GPA, hex: vtl0.toString('hex') },
-      { gpa: VTL1_GPA, hex: vtl1.toString('hex') },
+      { gpa: CODE_GPA, bytes: vtl0 },
+      { gpa: VTL1_GPA, bytes: vtl1 },
     ])
     vps.push(vp)
     applyStartState(vp.context(1), layout, { rip: VTL1_GPA, rsp: 0x6_0000n })
@@ -68,7 +68,7 @@ describe.skipIf(skip)('X86Vp: VTL register banking (§6.4)', () => {
   })
 
   it('reads and writes the shared and private state under the core register bank names', () => {
-    const { vp } = bootVp([{ gpa: CODE_GPA, hex: 'f4' }])
+    const { vp } = bootVp([{ gpa: CODE_GPA, bytes: Buffer.from([0xf4]) }])
     vps.push(vp)
     const c = vp.context(0)
     writeSharedState(c, { rax: 1n, r15: 2n, cr2: 0xdead000n, dr0: 0x1000n })
@@ -89,7 +89,7 @@ describe.skipIf(skip)('X86Vp: VTL register banking (§6.4)', () => {
   })
 
   it('refuses a VTL without an execution context', () => {
-    const { vp } = bootVp([{ gpa: CODE_GPA, hex: 'f4' }])
+    const { vp } = bootVp([{ gpa: CODE_GPA, bytes: Buffer.from([0xf4]) }])
     vps.push(vp)
     expect(() => {
       vp.switchTo(2 as 0)

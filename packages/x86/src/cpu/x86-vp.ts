@@ -51,7 +51,10 @@ export class X86Vp {
       })
     }
     if (vtl === this.last) return
-    this.context(this.last).copySharedStateTo(this.context(vtl))
+    const from = this.context(this.last)
+    const to = this.context(vtl)
+    from.copySharedGprsTo(to)
+    from.copySharedSseTo(to)
     this.last = vtl
   }
 

@@ -2,13 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { loadImages } from './images.js'
+import { loadImages, type GuestImage } from './images.js'
 import { buildLoaderTables } from './start-state.js'
 
 const MIB = 0x10_0000
+const KERNEL = join(mkdtempSync(join(tmpdir(), 'vtl-img-')), 'k.bin')
+writeFileSync(KERNEL, Buffer.from([1, 2, 3]))
 
 describe('loadImages', () => {
-  it('loads inline hex and files (relative to the base directory) at their GPAs', () => {
+  it('loads bytes and files (relative to the base directory) at their GPAs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vtl-img-'))
     writeFileSync(join(dir, 'k.bin'), Buffer.from([1, 2, 3]))
     const ram = Buffer.alloc(4 * MIB)
@@ -16,7 +18,7 @@ describe('loadImages', () => {
       ram,
       [
         { gpa: '0x100000', file: 'k.bin' },
-        { gpa: 0x200000n, hex: 'f4 90' },
+        { gpa: 0x200000n, bytes: Buffer.from([0xf4, 0x90]) },
       ],
       dir
     )
@@ -28,20 +30,27 @@ describe('loadImages', () => {
     expect([...ram.subarray(0x200000, 0x200002)]).toEqual([0xf4, 0x90])
   })
 
-  it.each([
-    ['beyond RAM', [{ gpa: 4 * MIB - 1, hex: '9090' }], 'E_NOT_RAM'],
-    ["into the loader's top 1 MiB", [{ gpa: 3 * MIB, hex: '90' }], 'E_OVERLAP'],
+  const nops = (n: number): Buffer => Buffer.alloc(n, 0x90)
+  it.each<[string, GuestImage[], string]>([
+    ['beyond RAM', [{ gpa: 4 * MIB - 1, bytes: nops(2) }], 'E_NOT_RAM'],
+    ["into the loader's top 1 MiB", [{ gpa: 3 * MIB, bytes: nops(1) }], 'E_OVERLAP'],
     [
       'two images overlapping',
       [
-        { gpa: MIB, hex: '909090' },
-        { gpa: MIB + 2, hex: '90' },
+        { gpa: MIB, bytes: nops(3) },
+        { gpa: MIB + 2, bytes: nops(1) },
       ],
       'E_OVERLAP',
     ],
-    ['odd hex', [{ gpa: MIB, hex: '909' }], 'E_INVALID_VALUE'],
-    ['both file and hex', [{ gpa: MIB, hex: '90', file: 'x' }], 'E_INVALID_VALUE'],
-    ['a bad gpa', [{ gpa: 'zz', hex: '90' }], 'E_INVALID_VALUE'],
+    [
+      'a file overlapping bytes',
+      [
+        { gpa: MIB, bytes: nops(3) },
+        { gpa: MIB + 2, file: KERNEL },
+      ],
+      'E_OVERLAP',
+    ],
+    ['a bad gpa', [{ gpa: 'zz', bytes: nops(1) }], 'E_INVALID_VALUE'],
     ['a missing file', [{ gpa: MIB, file: '/nonexistent/k.bin' }], 'E_INVALID_VALUE'],
   ])('refuses an image %s, writing nothing', (_name, images, code) => {
     const ram = Buffer.alloc(4 * MIB)
@@ -51,7 +60,7 @@ describe('loadImages', () => {
 
   it('names the image whose file cannot be read', () => {
     const images = [
-      { gpa: MIB, hex: '90' },
+      { gpa: MIB, bytes: Buffer.from([0x90]) },
       { gpa: 2 * MIB, file: '/nonexistent/k.bin' },
     ]
     expect(() => loadImages(Buffer.alloc(4 * MIB), images)).toThrow(

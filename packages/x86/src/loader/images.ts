@@ -3,12 +3,13 @@ import { isAbsolute, resolve } from 'node:path'
 import { VtlError } from '@vtl/core'
 import { LOADER_AREA_BYTES } from './start-state.js'
 
-/** One image of `partition.images`: a flat binary file or inline hex bytes at a GPA. */
-export interface GuestImage {
-  gpa: bigint | number | string
-  file?: string
-  hex?: string
-}
+/**
+ * One image of `partition.images`: a flat binary file, or bytes already in memory (a scenario's
+ * inline `hex`, parsed and checked by its reader), at a GPA.
+ */
+export type GuestImage = { gpa: bigint | number | string } & (
+  { file: string; bytes?: never } | { bytes: Uint8Array; file?: never }
+)
 
 export interface LoadedImage {
   gpa: bigint
@@ -28,21 +29,8 @@ function parseGpa(gpa: GuestImage['gpa']): bigint {
 }
 
 function imageBytes(image: GuestImage, baseDir: string, index: number): Uint8Array {
-  if ((image.file === undefined) === (image.hex === undefined)) {
-    throw new VtlError('E_INVALID_VALUE', 'an image has exactly one of file and hex', {
-      field: 'images',
-    })
-  }
-  if (image.hex !== undefined) {
-    const hex = image.hex.replace(/\s+/g, '')
-    if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-      throw new VtlError('E_INVALID_VALUE', 'image hex is not whole bytes of hex digits', {
-        field: 'hex',
-      })
-    }
-    return Buffer.from(hex, 'hex')
-  }
-  const file = image.file ?? ''
+  if (image.bytes !== undefined) return image.bytes
+  const { file } = image
   try {
     return readFileSync(isAbsolute(file) ? file : resolve(baseDir, file))
   } catch (cause) {
@@ -56,7 +44,7 @@ function imageBytes(image: GuestImage, baseDir: string, index: number): Uint8Arr
 /**
  * Copies the images into guest RAM (`file` paths relative to `baseDir`). Every image is checked
  * before any byte is written: one that leaves RAM is `E_NOT_RAM`, one that reaches into the
- * loader's top 1 MiB or another image `E_OVERLAP`.
+ * loader's top 1 MiB or another image `E_OVERLAP` (checked here, where file sizes are known).
  */
 export function loadImages(
   ram: Uint8Array,

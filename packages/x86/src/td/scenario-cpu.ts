@@ -5,10 +5,11 @@ import { applyStartState, buildLoaderTables } from '../loader/start-state.js'
 import { unicornAvailability } from '../unicorn/unicorn-library.js'
 import { X86TdCpu } from './x86-td-cpu.js'
 
+// The scenario's inline `hex` arrives as the bytes its reader parsed.
 function guestImage(image: ScenarioImage): GuestImage {
   return 'file' in image
     ? { gpa: image.gpa, file: image.file }
-    : { gpa: image.gpa, hex: Buffer.from(image.hex).toString('hex') }
+    : { gpa: image.gpa, bytes: image.hex }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { VmxExitBasic } from '@vtl/core'
+import { VmxExitBasic, endOfInterrupt } from '@vtl/core'
 import {
   createScenarioTd,
   loadScenarioFile,
@@ -214,6 +214,45 @@ steps:
     )
     const report = runScenario(s, { cpu: x86ScenarioCpu })
     expect(report.steps[0]?.mismatches).toEqual([])
+  })
+
+  it('delivers each interrupt the entry accepted, whoever retires it (not only an x2APIC EOI)', () => {
+    const s = scenario(
+      `VTL_IDT_GATE 0x210000, 0x41, irq
+         VTL_LOAD_IDT 0x210000, 256 * 16 - 1
+         sti
+       idle:
+         hlt
+         jmp idle
+       irq:                                  ; no EOI: the test retires the vector
+         push rax
+         push rcx
+         push rdx
+         push rsi
+         VTL_PUTS message
+         pop rsi
+         pop rdx
+         pop rcx
+         pop rax
+         iretq
+       message: db "irq ", 0`,
+      '',
+      `  - { vp: 0, run: {}, expect: { halted: true, console: "" } }
+  - { vp: 0, interrupt: { vector: "0x41", vtl: 0 } }
+  - { vp: 0, run: {}, expect: { halted: true, console: "irq " } }
+  - { vp: 0, interrupt: { vector: "0x41", vtl: 0 } }
+  - { vp: 0, run: {}, expect: { halted: true, console: "irq " } }`
+    )
+    const td = createScenarioTd(s, { cpu: x86ScenarioCpu })
+    try {
+      expect(runSteps(td, { ...s, steps: s.steps.slice(0, 3) }).failed).toBe(0)
+      // Retired by the paravisor's side (a device model, an EOI it emulates), not by the guest.
+      expect(endOfInterrupt(td.engine, 0, 0)).toBe(0x41)
+      const rest = runSteps(td, s, 3)
+      expect(rest.steps.map((step) => step.mismatches)).toEqual([[], []])
+    } finally {
+      td.l2Cpu?.close()
+    }
   })
 
   it('a triple fault ends the run with error TripleFault', () => {

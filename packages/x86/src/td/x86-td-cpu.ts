@@ -23,8 +23,12 @@ export class X86TdCpu implements L2Cpu {
   readonly backing: X86Backing
   private readonly td: SimTd
   private event: X86Event | undefined
-  /** Per VP and VTL, the in-service vectors already delivered through the guest's IDT. */
-  private readonly delivered = new Map<string, Set<number>>()
+  /**
+   * Per VP and VTL, the vectors the entry preparation accepted that the guest has not taken yet,
+   * in acceptance order: each was accepted above every vector then in service, so the last is
+   * the one to deliver first.
+   */
+  private readonly accepted = new Map<string, number[]>()
 
   constructor(td: SimTd, ram: Uint8Array) {
     this.td = td
@@ -42,7 +46,7 @@ export class X86TdCpu implements L2Cpu {
       },
       wrmsr: (vp, vtl, msr) => {
         if (msr !== X2APIC_EOI) return false
-        this.deliveredSet(vp, vtl).delete(endOfInterrupt(td.engine, vp, vtl))
+        endOfInterrupt(td.engine, vp, vtl)
         return true
       },
     })
@@ -54,7 +58,10 @@ export class X86TdCpu implements L2Cpu {
       const errorCode = this.td.module.vmcsRead(vp, vm, VmcsField.ENTRY_EXCEPTION_ERROR_CODE) ?? 0n
       this.event = eventFromEntryInterruptInfo(Number(entryEvent & 0xffff_ffffn), Number(errorCode))
     }
-    this.event ??= this.acceptedInterrupt(vp, vtl)
+    if (this.event === undefined) {
+      const vector = this.accepted.get(`${vp}:${vtl}`)?.pop()
+      if (vector !== undefined) this.event = { vector }
+    }
     const exit = this.backing.enter(vp, vtl)
     return {
       exitReason: exit.reason,
@@ -64,6 +71,13 @@ export class X86TdCpu implements L2Cpu {
       instructionInfo: BigInt(exit.instructionLength) << 32n,
       cpl: exit.cpl,
     }
+  }
+
+  interruptAccepted(vp: number, vtl: GuestVtl, vector: number): void {
+    const key = `${vp}:${vtl}`
+    const queued = this.accepted.get(key)
+    if (queued === undefined) this.accepted.set(key, [vector])
+    else queued.push(vector)
   }
 
   xmm(vp: number): readonly bigint[] {
@@ -87,29 +101,6 @@ export class X86TdCpu implements L2Cpu {
 
   close(): void {
     this.backing.close()
-  }
-
-  /**
-   * The interrupt the entry preparation accepted for this VTL (IF set: it moved to in-service in
-   * the VTL's APIC) and the guest has not been given yet: delivered through its IDT like an
-   * external interrupt. The guest retires it with an x2APIC EOI write.
-   */
-  private acceptedInterrupt(vp: number, vtl: GuestVtl): X86Event | undefined {
-    const vector = this.td.engine.vp(vp).vtls[vtl].apic.highestInService()
-    const delivered = this.deliveredSet(vp, vtl)
-    if (vector < 0 || delivered.has(vector)) return undefined
-    delivered.add(vector)
-    return { vector }
-  }
-
-  private deliveredSet(vp: number, vtl: GuestVtl): Set<number> {
-    const key = `${vp}:${vtl}`
-    let set = this.delivered.get(key)
-    if (set === undefined) {
-      set = new Set()
-      this.delivered.set(key, set)
-    }
-    return set
   }
 }
 

@@ -60,16 +60,18 @@ export function prepareVpEntry(engine: VsmEngine, backing: VpBackingBase, vp: nu
 
 function prepare(engine: VsmEngine, backing: VpBackingBase, state: VsmVp): GuestVtl {
   let vtl: GuestVtl
+  let vector = -1
   if (quiet(engine, state)) {
     vtl = state.exitVtl
     engine.shared.setActiveVtl(state.index, vtl)
   } else {
     const plan = prepareEntry(engine, state.index)
     vtl = plan.vtl
+    vector = plan.vector
     const apic = state.vtls[vtl].apic
-    if (plan.vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
+    if (vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
   }
-  backing.prepared?.(state.index, vtl)
+  backing.prepared?.(state.index, vtl, vector)
   return vtl
 }
 

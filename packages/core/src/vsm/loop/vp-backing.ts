@@ -23,8 +23,12 @@ export interface VpBackingBase {
   writeGuest(gpa: bigint, bytes: Uint8Array): boolean
   /** The Secure EPT and GPA-space facts of one canonical page (an EPT violation's page). */
   pageFacts(gpn: bigint): PageFacts
-  /** Told the VTL the VP will run next after each entry preparation (statistics, traces). */
-  prepared?(vp: number, vtl: GuestVtl): void
+  /**
+   * Told the VTL the VP will run next after each entry preparation (statistics, traces), and the
+   * vector that preparation accepted for it (now in service; 2: an NMI; -1: none), which a
+   * backing whose guest takes interrupts through its IDT delivers at that VTL's next entry.
+   */
+  prepared?(vp: number, vtl: GuestVtl, vector: number): void
 }
 
 /** A backing whose entry completes synchronously (the software TD). */

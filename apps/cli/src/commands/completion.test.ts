@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createProgram } from '../program.js'
+import { bashCompletion, commandTree, fishCompletion, zshCompletion } from './completion.js'
+
+// TD names are completed from the daemon the typed --socket / --url / --token name. Each script
+// runs in its shell with a stand-in `vtl` that answers its own arguments as the one "TD name", so
+// the candidate shows which daemon was asked.
+
+const tmp = mkdtempSync(join(tmpdir(), 'vtl-completion-'))
+const tree = commandTree(createProgram())
+const installed = (shell: string): boolean =>
+  spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0
+
+function run(shell: string, script: string, body: string): string {
+  const file = join(tmp, `vtl.${shell}`)
+  writeFileSync(file, script)
+  const r = spawnSync(shell, ['-c', body.replaceAll('SCRIPT', file)], { encoding: 'utf8' })
+  expect(r.stderr).toBe('')
+  return r.stdout.trim()
+}
+
+const LINES: [string, string][] = [
+  [
+    'vtl --url http://127.0.0.1:7070 --token t td show ',
+    '--url,http://127.0.0.1:7070,--token,t,td,list,--names',
+  ],
+  ['vtl --socket=/run/a.sock vsm status --td ', '--socket,/run/a.sock,td,list,--names'],
+  ['vtl --socket ~/v.sock td show ', `--socket,${homedir()}/v.sock,td,list,--names`],
+  ['vtl td show ', 'td,list,--names'],
+]
+
+/** COMP_WORDS as bash fills it: split at blanks, and at = and : (COMP_WORDBREAKS), kept as words. */
+const compWords = (line: string): string[] => [
+  ...line.split(' ').flatMap((w) => w.split(/([=:])/).filter((p) => p !== '')),
+  '',
+]
+
+describe('completion scripts ask the daemon the command line names for TDs', () => {
+  it.each(LINES)('bash: %s', (line, asked) => {
+    const out = run(
+      'bash',
+      bashCompletion(tree),
+      `source SCRIPT; vtl() { local IFS=,; echo "$*"; }
+       COMP_LINE='${line}'; COMP_POINT=\${#COMP_LINE}
+       COMP_WORDS=(${compWords(line)
+         .map((w) => `'${w}'`)
+         .join(' ')}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))
+       _vtl; echo "\${COMPREPLY[*]}"`
+    )
+    expect(out).toBe(asked)
+  })
+
+  it.skipIf(!installed('zsh'))('zsh (skipped without zsh)', () => {
+    for (const [line, asked] of [
+      ...LINES,
+      [`vtl --socket '/a b.sock' td show `, '--socket,/a b.sock,td,list,--names'],
+    ]) {
+      const out = run(
+        'zsh',
+        zshCompletion(tree),
+        `compdef() { : }; source SCRIPT; vtl() { local IFS=,; echo "$*" }
+         compadd() { print -r -- "\${@[-1]}" }
+         words=(\${(z):-"${line}"} ''); CURRENT=\${#words}; _vtl`
+      )
+      expect(out, line).toBe(asked)
+    }
+  })
+
+  it.skipIf(!installed('fish'))('fish (skipped without fish)', () => {
+    for (const [line, asked] of [
+      ...LINES,
+      [
+        `vtl --url=http://h:1 --socket '/a b.sock' td show `,
+        '--url,http://h:1,--socket,/a b.sock,td,list,--names',
+      ],
+    ]) {
+      const out = run(
+        'fish',
+        fishCompletion(tree),
+        `source SCRIPT; function vtl; string join , -- $argv; end; complete -C "${line}"`
+      )
+      // A flag's value comes with the flag's description after a tab.
+      expect(out.split('\t')[0], line).toBe(asked)
+    }
+  })
+})
