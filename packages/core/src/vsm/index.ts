@@ -126,6 +126,7 @@ export {
   forEachVmcsWrite,
   vmcsWrites,
   vmxAccessRights,
+  VMCS_WRITE_FIELD_COUNT,
 } from './vmcs-writes.js'
 export type { VmcsWrite } from './vmcs-writes.js'
 export { decodeVpExit, emptyVpExit, l2Ran } from './loop/vp-exit.js'

@@ -40,9 +40,10 @@ import { SUCCESS, fail, out } from './tdcall-output.js'
 import type {
   OnEnter,
   PageAttrView,
+  PreparedVpWr,
   SoftwareTdxModuleOptions,
-  TdcallPort,
   VpEnterExit,
+  VpWrPort,
 } from './types.js'
 
 /** Operand id the module reports for a missing L2 virtual-APIC page (tdx-module OPERAND_ID_*). */
@@ -58,6 +59,12 @@ interface VpState {
   /** The last TDG.VP.ENTER (`entries().last`), kept as its parts: flags undefined = none yet. */
   lastFlags: TdxVmFlags | undefined
   lastGuestStateGpa: bigint
+}
+
+/** `PreparedVpWr` as this module makes it: the field spec resolved for its `numL2Vms`. */
+interface PreparedVpWrField extends PreparedVpWr {
+  readonly spec: FieldSpec | undefined
+  readonly owner: SoftwareTdxModule
 }
 
 const LEAF_VP_ENTER = TdcallLeaf['TDG.VP.ENTER']
@@ -135,7 +142,7 @@ export interface SoftwareTdxModuleJson {
  * does it: ACCEPT of a page the host has not mapped yet maps it (lazy TDH.MEM.PAGE.AUG at the
  * requested level), and a request smaller than the leaf that holds the page demotes that leaf.
  */
-export class SoftwareTdxModule implements TdcallPort {
+export class SoftwareTdxModule implements VpWrPort {
   readonly vps: number
   readonly gpaWidth: 48 | 52
   readonly numL2Vms: 1 | 2 | 3
@@ -160,6 +167,7 @@ export class SoftwareTdxModule implements TdcallPort {
   onEnter: OnEnter
   onPagesZeroed: ((gpn: number, pages: number) => void) | undefined
   onTdcall: ((vp: number, input: TdcallInput, output: TdcallOutput) => void) | undefined
+  onTdcallStatus: ((vp: number, leaf: number, rax: bigint) => void) | undefined
 
   constructor(options: SoftwareTdxModuleOptions) {
     if (!Number.isSafeInteger(options.vps) || options.vps < 1 || options.vps > 4096) {
@@ -188,6 +196,7 @@ export class SoftwareTdxModule implements TdcallPort {
     this.onEnter = options.onEnter ?? (() => ({ exitReason: VmxExitBasic.HLT }))
     this.onPagesZeroed = options.onPagesZeroed
     this.onTdcall = options.onTdcall
+    this.onTdcallStatus = options.onTdcallStatus
     const attr = options.ramAttr ?? {}
     const state = {
       kind: PageKind.ACCEPTED,
@@ -325,24 +334,36 @@ export class SoftwareTdxModule implements TdcallPort {
   }
 
   private vpWr(vp: number, id: bigint, value: bigint, mask: bigint): TdcallOutput {
-    const old = this.writeVpField(vp, id, value, mask)
+    const old = this.writeVpField(vp, vpFieldSpec(id, this.numL2Vms), value, mask)
     if (typeof old !== 'bigint') return old
     return { rax: SUCCESS, rcx: 0n, rdx: id, r8: old, r9: 0n, r10: 0n, r11: 0n }
   }
 
+  prepareVpWr(id: bigint, mask: bigint): PreparedVpWrField {
+    return { id, mask, spec: vpFieldSpec(id, this.numL2Vms), owner: this }
+  }
+
   /**
-   * TDG.VP.WR on `vp` as `tdcall` runs it, answering only RAX: for a host that writes many fields
-   * in a row (an initial context's ~43) and accounts for each call itself (no `onTdcall`).
+   * TDG.VP.WR on `vp` as `tdcall` runs it, answering only RAX, told to `onTdcallStatus`. A
+   * `field` from this module's `prepareVpWr` carries its field spec (looked up there, once).
    */
-  vpWrStatus(vp: number, id: bigint, value: bigint, mask: bigint): bigint {
+  vpWrStatus(vp: number, field: PreparedVpWr, value: bigint): bigint {
     this.checkVp(vp)
-    const old = this.writeVpField(vp, id, value, mask)
-    return typeof old === 'bigint' ? SUCCESS : old.rax
+    const prepared = field as Partial<PreparedVpWrField>
+    const spec = prepared.owner === this ? prepared.spec : vpFieldSpec(field.id, this.numL2Vms)
+    const old = this.writeVpField(vp, spec, value, field.mask)
+    const rax = typeof old === 'bigint' ? SUCCESS : old.rax
+    this.onTdcallStatus?.(vp, LEAF_VP_WR, rax)
+    return rax
   }
 
   /** TDG.VP.WR's checks and write: the old value, or the failure's output registers. */
-  private writeVpField(vp: number, id: bigint, value: bigint, mask: bigint): bigint | TdcallOutput {
-    const spec = vpFieldSpec(id, this.numL2Vms)
+  private writeVpField(
+    vp: number,
+    spec: FieldSpec | undefined,
+    value: bigint,
+    mask: bigint
+  ): bigint | TdcallOutput {
     if (spec === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
     const writable = spec.writable
     const old = this.readField(vp, spec)
@@ -619,7 +640,10 @@ export class SoftwareTdxModule implements TdcallPort {
    */
   static fromJSON(
     json: SoftwareTdxModuleJson,
-    callbacks: Pick<SoftwareTdxModuleOptions, 'onEnter' | 'onPagesZeroed' | 'onTdcall'> = {}
+    callbacks: Pick<
+      SoftwareTdxModuleOptions,
+      'onEnter' | 'onPagesZeroed' | 'onTdcall' | 'onTdcallStatus'
+    > = {}
   ): SoftwareTdxModule {
     if ((json.version as number) !== 1) {
       throw new VtlError(
