@@ -114,6 +114,22 @@ export function writeU24(view: DataView, offset: number, value: number): void {
   view.setUint16(offset + 1, value >>> 8, true)
 }
 
+/** Bigints of the u64 values below 2^16, made on first use (zero above all: null bases, flags). */
+const SMALL_U64: (bigint | undefined)[] = []
+
+/**
+ * A little-endian u64 at `offset`, as `getBigUint64` reads it, but a value below 2^16 (most
+ * segment bases, limits and flags of a decoded context) is a shared bigint: decoding thousands
+ * of contexts then allocates only for the large values.
+ */
+export function readU64(view: DataView, offset: number): bigint {
+  const low = view.getUint32(offset, true)
+  if (low < 0x1_0000 && view.getUint32(offset + 4, true) === 0) {
+    return (SMALL_U64[low] ??= BigInt(low))
+  }
+  return view.getBigUint64(offset, true)
+}
+
 export function writeU128(view: DataView, offset: number, value: bigint): void {
   view.setBigUint64(offset, value & U64_MAX, true)
   view.setBigUint64(offset + 8, value >> 64n, true)

@@ -1,12 +1,28 @@
 /**
+ * 256-bit vector sets (IRR, ISR) are carved out of shared buffers: a Uint32Array with its own
+ * ArrayBuffer costs more than twice as much, and a 1024-VP TD holds 4,096 of them.
+ */
+const SLAB_SETS = 512
+let slab = new ArrayBuffer(SLAB_SETS * 32)
+let slabNext = 0
+
+function apicWords(): Uint32Array {
+  if (slabNext === SLAB_SETS) {
+    slab = new ArrayBuffer(SLAB_SETS * 32)
+    slabNext = 0
+  }
+  return new Uint32Array(slab, 32 * slabNext++, 8)
+}
+
+/**
  * The part of one VTL's local APIC the VSM rules need (§7.4, §13.2, §13.12): requested and
  * in-service vectors, the task priority, a pending NMI. Priority classes follow the SDM: a vector
  * is deliverable when its class is above the processor priority (max of TPR and the highest
  * in-service class). A delivered vector stays in service until an EOI.
  */
 export class VtlApic {
-  readonly irr = new Uint32Array(8)
-  readonly isr = new Uint32Array(8)
+  readonly irr = apicWords()
+  readonly isr = apicWords()
   tpr = 0
   nmiPending = false
   /** LAPIC activity (§2.3); the VTL1 LAPIC runs on every VP, VTL0's waits for SIPI on APs. */

@@ -21,7 +21,31 @@ export interface WakeOutcome {
 const CR0_ET = 1n << 4n
 
 /** The registers an initial context replaces (§4.4); everything else keeps its value. */
-function contextRegisters(context: InitialVpContextX64): VtlRegisterWrite {
+type ContextRegisters = Required<
+  Pick<
+    VtlRegisterWrite,
+    | 'rip'
+    | 'rsp'
+    | 'rflags'
+    | 'cs'
+    | 'ds'
+    | 'es'
+    | 'fs'
+    | 'gs'
+    | 'ss'
+    | 'tr'
+    | 'ldtr'
+    | 'idtr'
+    | 'gdtr'
+    | 'efer'
+    | 'cr0'
+    | 'cr3'
+    | 'cr4'
+    | 'pat'
+  >
+>
+
+function contextRegisters(context: InitialVpContextX64): ContextRegisters {
   return {
     rip: context.rip,
     rsp: context.rsp,
@@ -82,7 +106,26 @@ function applyQueuedContext(
       regIntercept: { interceptControl: 0n, cr0Mask: 0n, cr4Mask: 0n, ia32MiscEnableMask: 0n },
     }
   }
-  Object.assign(vp.vtls[vtl].registers, write)
+  // Field by field (Object.assign's generic copy costs more than the decode itself).
+  const registers = vp.vtls[vtl].registers
+  registers.rip = write.rip
+  registers.rsp = write.rsp
+  registers.rflags = write.rflags
+  registers.cs = write.cs
+  registers.ds = write.ds
+  registers.es = write.es
+  registers.fs = write.fs
+  registers.gs = write.gs
+  registers.ss = write.ss
+  registers.tr = write.tr
+  registers.ldtr = write.ldtr
+  registers.idtr = write.idtr
+  registers.gdtr = write.gdtr
+  registers.efer = write.efer
+  registers.cr0 = write.cr0
+  registers.cr3 = write.cr3
+  registers.cr4 = write.cr4
+  registers.pat = write.pat
   vp.vtls[vtl].apic.activity = 'running'
   // EnableVpVtl does not change exit_vtl: VTL1 first runs on the next VtlCall or interrupt.
   if (operation === PendingOperation.StartVp && (vtl === 1 || vp.vtl1 !== undefined)) {

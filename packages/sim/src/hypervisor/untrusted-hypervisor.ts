@@ -61,6 +61,22 @@ export function bytesToHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 
+/** '00' repeated, by byte count: the zero tails of forwarded inputs. */
+const zeroHex: string[] = []
+
+/**
+ * `bytesToHex` for a call record. A zero tail (the 224-byte context of an EnableVpVtl, which the
+ * paravisor zeroes on TDX) becomes one shared string joined to the head's: the text is the same,
+ * but a 1024-VP boot does not keep a 480-character string per EnableVpVtl.
+ */
+function recordHex(bytes: Uint8Array): string {
+  let end = bytes.length
+  while (end > 0 && bytes[end - 1] === 0) end--
+  const zeros = bytes.length - end
+  if (zeros < 32) return bytesToHex(bytes)
+  return bytesToHex(bytes.subarray(0, end)) + (zeroHex[zeros] ??= '00'.repeat(zeros))
+}
+
 const hex64 = (v: bigint): string => `0x${v.toString(16)}`
 
 /** GPNs the host tracks visibility for: 2^40 pages covers a 52-bit GPA space. */
@@ -111,7 +127,7 @@ export class UntrustedHypervisor implements HypervisorPort {
       control: hex64(control),
       code: c.code,
       name,
-      input: bytesToHex(input),
+      input: recordHex(input),
       result: hex64(result),
       status: hvStatusName(answer.status) ?? `0x${answer.status.toString(16)}`,
       repsCompleted: answer.reps ?? 0,
