@@ -67,8 +67,16 @@ export interface SharedRegisters {
 }
 
 function segment(selector: number, base: bigint, attributes: number): SegmentRegister {
-  return { base, limit: 0xffff, selector, attributes }
+  return Object.freeze({ base, limit: 0xffff, selector, attributes })
 }
+
+// The reset segments and tables, shared by every bank: registers are replaced whole, never changed
+// in place (frozen, so that a change in place would throw rather than reach every VP).
+const RESET_CS = segment(0xf000, 0xffff_0000n, 0x9b)
+const RESET_DATA = segment(0, 0n, 0x93)
+const RESET_TR = segment(0, 0n, 0x8b)
+const RESET_LDTR = segment(0, 0n, 0x82)
+const RESET_TABLE: TableRegister = Object.freeze({ limit: 0xffff, base: 0n })
 
 /** The architectural reset state (what `TdxBacked::init` writes to both VTLs' VMCS). */
 export function resetPrivateRegisters(): PrivateRegisters {
@@ -82,16 +90,16 @@ export function resetPrivateRegisters(): PrivateRegisters {
     cr8: 0n,
     efer: 0n,
     pat: 0x0007_0406_0007_0406n,
-    cs: segment(0xf000, 0xffff_0000n, 0x9b),
-    ds: segment(0, 0n, 0x93),
-    es: segment(0, 0n, 0x93),
-    fs: segment(0, 0n, 0x93),
-    gs: segment(0, 0n, 0x93),
-    ss: segment(0, 0n, 0x93),
-    tr: segment(0, 0n, 0x8b),
-    ldtr: segment(0, 0n, 0x82),
-    idtr: { limit: 0xffff, base: 0n },
-    gdtr: { limit: 0xffff, base: 0n },
+    cs: RESET_CS,
+    ds: RESET_DATA,
+    es: RESET_DATA,
+    fs: RESET_DATA,
+    gs: RESET_DATA,
+    ss: RESET_DATA,
+    tr: RESET_TR,
+    ldtr: RESET_LDTR,
+    idtr: RESET_TABLE,
+    gdtr: RESET_TABLE,
     dr7: 0x400n,
     kernelGsBase: 0n,
     star: 0n,
