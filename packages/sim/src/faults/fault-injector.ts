@@ -306,22 +306,22 @@ export class FaultInjector {
    */
   wrapTdcall(port: VpWrPort): {
     readonly tdcall: (vp: number, input: TdcallInput) => TdcallOutput
-    readonly vpWrStatus: (vp: number, field: PreparedVpWr, value: bigint) => bigint
+    readonly vpWrStatus: VpWrPort['vpWrStatus']
   }
   wrapTdcall(port: TdcallPort): {
     readonly tdcall: (vp: number, input: TdcallInput) => TdcallOutput
   }
   wrapTdcall(port: TdcallPort & Partial<VpWrPort>): {
     readonly tdcall: (vp: number, input: TdcallInput) => TdcallOutput
-    readonly vpWrStatus?: (vp: number, field: PreparedVpWr, value: bigint) => bigint
+    readonly vpWrStatus?: VpWrPort['vpWrStatus']
   } {
     const tdcall = (vp: number, input: TdcallInput): TdcallOutput => {
       const rax = this.tdcallFault(vp, input.leaf)
       if (rax === undefined) return port.tdcall(vp, input)
       return { rax, rcx: 0n, rdx: 0n, r8: 0n, r9: 0n, r10: 0n, r11: 0n }
     }
-    const portVpWr = port.vpWrStatus?.bind(port)
-    if (portVpWr === undefined) return { tdcall }
+    if (port.vpWrStatus === undefined) return { tdcall }
+    const portVpWr = port.vpWrStatus.bind(port)
     // TDG.VP.WR answering RAX alone: the same injection point as `tdcall`'s.
     const vpWrStatus = (vp: number, field: PreparedVpWr, value: bigint): bigint =>
       this.tdcallFault(vp, TDG_VP_WR) ?? portVpWr(vp, field, value)
@@ -331,6 +331,10 @@ export class FaultInjector {
   /** The same object with injection in front of `hypercall`. */
   wrapHypervisor<T extends HypervisorPort>(hv: T): T {
     const hypercall = (control: bigint, input: Uint8Array): HypervisorCallResult => {
+      // Nothing armed and no random plan: no control word to decode.
+      if (this.armedFaults.length === 0 && this.randomPlan === undefined) {
+        return hv.hypercall(control, input)
+      }
       const result = this.hypercallFault(decodeHypercallControl(control).code)
       return result === undefined ? hv.hypercall(control, input) : { result }
     }

@@ -79,6 +79,19 @@ function recordHex(bytes: Uint8Array): string {
 
 const hex64 = (v: bigint): string => `0x${v.toString(16)}`
 
+/** `hex64` of the last value seen, for a run of calls with the same control or result word. */
+function lastHex(): (v: bigint) => string {
+  let last = 0n
+  let text = '0x0'
+  return (v) => {
+    if (v !== last) {
+      last = v
+      text = hex64(v)
+    }
+    return text
+  }
+}
+
 /** GPNs the host tracks visibility for: 2^40 pages covers a 52-bit GPA space. */
 const GPN_SPACE = 2 ** 40
 
@@ -107,6 +120,8 @@ export class UntrustedHypervisor implements HypervisorPort {
   private readonly vpVtl1 = new Set<number>()
   /** 1 = shared with the host (host-visible read/write), 0 = private. */
   private readonly shared = new RunMap(GPN_SPACE, 0)
+  private readonly controlHex = lastHex()
+  private readonly resultHex = lastHex()
 
   constructor(options: UntrustedHypervisorOptions) {
     if (!Number.isSafeInteger(options.vps) || options.vps < 1) {
@@ -124,11 +139,11 @@ export class UntrustedHypervisor implements HypervisorPort {
     const answer = this.answer(c.code, c.repCount, c.repStart, input)
     const result = encodeHypercallResult({ status: answer.status, repsCompleted: answer.reps ?? 0 })
     const record: HypervisorCallRecord = {
-      control: hex64(control),
+      control: this.controlHex(control),
       code: c.code,
       name,
       input: recordHex(input),
-      result: hex64(result),
+      result: this.resultHex(result),
       status: hvStatusName(answer.status) ?? `0x${answer.status.toString(16)}`,
       repsCompleted: answer.reps ?? 0,
     }

@@ -4,7 +4,6 @@ import {
   TdcallLeaf,
   VsmEngine,
   VtlError,
-  decodeHypercallControl,
   exceptionInjectionWrites,
   decodeHypercallResult,
   hvStatusName,
@@ -541,12 +540,15 @@ export class SimTd {
   }
 
   private hypervisorPort(): HypervisorPort {
+    // The injector's hypercall, taken once (the wrapper is a proxy: no trap per forwarded call).
     const host = this.faults.wrapHypervisor(this.hypervisor)
+    const hostCall = host.hypercall.bind(host)
     return {
       hypercall: (control: bigint, input: Uint8Array): HypervisorCallResult => {
         const vp = this.currentVp
-        const result = host.hypercall(control, input)
-        const { code } = decodeHypercallControl(control)
+        const result = hostCall(control, input)
+        // The call code, bits 15:0 (the host has decoded and checked the whole word).
+        const code = Number(control & 0xffffn)
         const name = hypercallName(code) ?? `0x${code.toString(16)}`
         bump(this.hostCounts, name)
         const at = this.tick(vp, this.cost.hypercallForward)

@@ -21,6 +21,7 @@ import {
   fieldSlot,
   fieldSlotCount,
   isTdxFeatures0,
+  slotSpec,
   vmFieldName,
   vmcsFieldSpec,
   vpFieldSpec,
@@ -65,6 +66,8 @@ interface VpState {
 interface PreparedVpWrField extends PreparedVpWr {
   readonly spec: FieldSpec | undefined
   readonly owner: SoftwareTdxModule
+  /** `mask` is the field's writable low bits: a value inside them is a whole-field write. */
+  readonly whole: boolean
 }
 
 const LEAF_VP_ENTER = TdcallLeaf['TDG.VP.ENTER']
@@ -157,6 +160,11 @@ export class SoftwareTdxModule implements VpWrPort {
   /** Per VP, created on first write or entry (undefined until then). */
   private readonly vpState: (VpState | undefined)[]
   private vpStateCount = 0
+  /**
+   * Some stored value has bits outside its field's writable low bits (only a restored snapshot
+   * can bring one): whole-field writes then keep those bits as `writeVpField` does.
+   */
+  private wideValues = false
   /** `privatePages << 12`: the first GPA at or above the shared bit. */
   private readonly privateGpaLimit: bigint
   private readonly pages: PageLeaves
@@ -340,7 +348,9 @@ export class SoftwareTdxModule implements VpWrPort {
   }
 
   prepareVpWr(id: bigint, mask: bigint): PreparedVpWrField {
-    return { id, mask, spec: vpFieldSpec(id, this.numL2Vms), owner: this }
+    const spec = vpFieldSpec(id, this.numL2Vms)
+    const whole = spec !== undefined && spec.lowMask && mask === spec.writable
+    return { id, mask, spec, owner: this, whole }
   }
 
   /**
@@ -350,11 +360,32 @@ export class SoftwareTdxModule implements VpWrPort {
   vpWrStatus(vp: number, field: PreparedVpWr, value: bigint): bigint {
     this.checkVp(vp)
     const prepared = field as Partial<PreparedVpWrField>
-    const spec = prepared.owner === this ? prepared.spec : vpFieldSpec(field.id, this.numL2Vms)
-    const old = this.writeVpField(vp, spec, value, field.mask)
-    const rax = typeof old === 'bigint' ? SUCCESS : old.rax
+    let rax: bigint = SUCCESS
+    if (prepared.owner === this && prepared.whole === true) {
+      // A whole-field write as `writeVpField` does it, with the mask already compared.
+      const spec = prepared.spec as FieldSpec
+      const writable = spec.writable
+      if (value >= 0n && value <= writable) {
+        const state = this.vpState[vp]
+        const old = state?.values[spec.slot] ?? spec.reset
+        // Stored values stay inside their field unless a restored snapshot brought wider ones.
+        const next =
+          !this.wideValues || (old >= 0n && old <= writable) ? value : (old & ~writable) | value
+        if (next !== old) this.storeField(state ?? this.vp(vp), spec.slot, next)
+      } else {
+        rax = this.vpWrRax(vp, spec, value, field.mask)
+      }
+    } else {
+      const spec = prepared.owner === this ? prepared.spec : vpFieldSpec(field.id, this.numL2Vms)
+      rax = this.vpWrRax(vp, spec, value, field.mask)
+    }
     this.onTdcallStatus?.(vp, LEAF_VP_WR, rax)
     return rax
+  }
+
+  private vpWrRax(vp: number, spec: FieldSpec | undefined, value: bigint, mask: bigint): bigint {
+    const old = this.writeVpField(vp, spec, value, mask)
+    return typeof old === 'bigint' ? SUCCESS : old.rax
   }
 
   /** TDG.VP.WR's checks and write: the old value, or the failure's output registers. */
@@ -669,8 +700,16 @@ export class SoftwareTdxModule implements VpWrPort {
     for (const [vp, s] of Object.entries(json.vpState)) {
       const state = module.vp(Number(vp))
       state.enters = s.enters
-      for (const [k, v] of Object.entries(s.fields))
-        module.storeField(state, fieldSlot(k), BigInt(v))
+      for (const [k, v] of Object.entries(s.fields)) {
+        const slot = fieldSlot(k)
+        const value = BigInt(v)
+        // A field without a spec yet may get one whose bits the value exceeds: assume it does.
+        const spec = slotSpec(slot)
+        if (spec === undefined || (spec.lowMask && !(value >= 0n && value <= spec.writable))) {
+          module.wideValues = true
+        }
+        module.storeField(state, slot, value)
+      }
     }
     json.invept.forEach((n, i) => (module.invept[i] = n))
     json.invgla.forEach((n, i) => (module.invgla[i] = n))

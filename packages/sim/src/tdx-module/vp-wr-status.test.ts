@@ -39,6 +39,18 @@ describe('vpWrStatus answers as TDG.VP.WR does', () => {
     expect(writes).toEqual(Array.from({ length: 4 }, () => [TdcallLeaf['TDG.VP.WR'], expected]))
   })
 
+  it('keeps the bits a restored snapshot put beyond a field, as TDG.VP.WR does', () => {
+    const saved = new SoftwareTdxModule({ vps: 2 }).toJSON()
+    // GUEST_CS_SELECTOR of VMCS #1 (16-bit) holding a 17-bit value: a hand-edited snapshot.
+    saved.vpState['1'] = { fields: { [`v1:${VmcsField.GUEST_CS_SELECTOR}`]: '0x10007' }, enters: 0 }
+    const full = SoftwareTdxModule.fromJSON(saved)
+    const fast = SoftwareTdxModule.fromJSON(saved)
+    const rax = full.tdcall(1, tdgVpWr(SELECTOR_VTL0, 0x10n, 0xffffn)).rax
+    expect(fast.vpWrStatus(1, fast.prepareVpWr(SELECTOR_VTL0, 0xffffn), 0x10n)).toBe(rax)
+    expect(fast.vpFieldRead(1, SELECTOR_VTL0)).toBe(0x1_0010n)
+    expect(full.vpFieldRead(1, SELECTOR_VTL0)).toBe(0x1_0010n)
+  })
+
   it('refuses a VP outside the TD', () => {
     const m = new SoftwareTdxModule({ vps: 2 })
     expect(() => m.vpWrStatus(2, m.prepareVpWr(CR3_VTL1, ALL), 0n)).toThrow(/outside/)
