@@ -5,6 +5,7 @@ import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
 import type { VtlRegisterWrite } from './registers.js'
 import { INITIAL_CONTEXT_SIZE, PendingOperation, WakeReason } from './shared-state.js'
+import { sharedSegment, sharedTable } from './shared-segments.js'
 import type { VsmVp } from './vp.js'
 
 /** What one `handleWake` did, per VTL (for traces and tests). */
@@ -50,16 +51,16 @@ function contextRegisters(context: InitialVpContextX64): ContextRegisters {
     rip: context.rip,
     rsp: context.rsp,
     rflags: context.rflags,
-    cs: context.cs,
-    ds: context.ds,
-    es: context.es,
-    fs: context.fs,
-    gs: context.gs,
-    ss: context.ss,
-    tr: context.tr,
-    ldtr: context.ldtr,
-    idtr: context.idtr,
-    gdtr: context.gdtr,
+    cs: sharedSegment(context.cs),
+    ds: sharedSegment(context.ds),
+    es: sharedSegment(context.es),
+    fs: sharedSegment(context.fs),
+    gs: sharedSegment(context.gs),
+    ss: sharedSegment(context.ss),
+    tr: sharedSegment(context.tr),
+    ldtr: sharedSegment(context.ldtr),
+    idtr: sharedTable(context.idtr),
+    gdtr: sharedTable(context.gdtr),
     efer: context.efer,
     cr0: context.cr0 | CR0_ET,
     cr3: context.cr3,
