@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readU64 } from './bytes.js'
+import { readU64, smallBigInt } from './bytes.js'
 
 describe('readU64', () => {
   // Little-endian u64 at an offset: small values come from a shared table, the rest from
@@ -16,5 +16,12 @@ describe('readU64', () => {
     const view = new DataView(buffer.buffer)
     expect(readU64(view, 1)).toBe(value)
     expect(readU64(view, 1)).toBe(view.getBigUint64(1, true))
+  })
+})
+
+describe('smallBigInt', () => {
+  it.each([0, 1, 0xff, 0x100, 0xc093, 0xffff, 0x1_0082, 0x1_ffff])('BigInt(%i), shared', (n) => {
+    expect(smallBigInt(n)).toBe(BigInt(n))
+    expect(smallBigInt(n)).toBe(smallBigInt(n))
   })
 })

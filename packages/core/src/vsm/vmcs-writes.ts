@@ -1,3 +1,4 @@
+import { smallBigInt } from '../hv/bytes.js'
 import type { SegmentRegister } from '../hv/segment-register.js'
 import { VmcsField } from '../tdx/vmcs-field.js'
 import type { InjectedException } from './ports.js'
@@ -107,16 +108,12 @@ export const VMCS_WRITE_FIELD_COUNT = 47
 const SEGMENT_PRESENT = 0x80
 const VMX_AR_UNUSABLE = 0x1_0000
 
-// Bigints of 16-bit values (selectors, attributes, limits) and of the all-ones limit, made once:
-// a 1024-VP boot writes tens of thousands of them.
-const SMALL: (bigint | undefined)[] = []
-/** The same for 16-bit attributes with VMX's unusable bit. */
-const SMALL_UNUSABLE: (bigint | undefined)[] = []
 const U32_MAX_BIG = 0xffff_ffffn
 
+/** BigInt(n) of a selector, limit or attributes value: shared for 16-bit ones and all-ones. */
 function big(n: number): bigint {
+  if (n >= 0 && n < 0x1_0000 && Number.isInteger(n)) return smallBigInt(n)
   if (n === 0xffff_ffff) return U32_MAX_BIG
-  if (n >= 0 && n < 0x1_0000 && Number.isInteger(n)) return (SMALL[n] ??= BigInt(n))
   return BigInt(n)
 }
 
@@ -128,9 +125,9 @@ function big(n: number): bigint {
 export function vmxAccessRights(segment: SegmentRegister): bigint {
   const attributes = segment.attributes
   if ((attributes & SEGMENT_PRESENT) !== 0) return big(attributes)
-  // Unusable values too come from a table when the attributes are 16-bit (they always are).
+  // The unusable bit on 16-bit attributes (they always are) stays below 2^17: shared too.
   if (attributes >= 0 && attributes < 0x1_0000 && Number.isInteger(attributes)) {
-    return (SMALL_UNUSABLE[attributes] ??= BigInt(attributes | VMX_AR_UNUSABLE))
+    return smallBigInt(attributes | VMX_AR_UNUSABLE)
   }
   return BigInt(attributes | VMX_AR_UNUSABLE)
 }

@@ -200,7 +200,8 @@ export class UntrustedHypervisor implements HypervisorPort {
   private enableVpVtl(input: Uint8Array): Answer {
     if (input.length !== 240) return { status: HvStatus.InvalidHypercallInput }
     const view = new DataView(input.buffer, input.byteOffset, input.byteLength)
-    if (view.getBigUint64(0, true) !== HV_PARTITION_ID_SELF) {
+    // HV_PARTITION_ID_SELF (all ones), compared as two halves: no bigint per forwarded call.
+    if (view.getUint32(0, true) !== 0xffff_ffff || view.getUint32(4, true) !== 0xffff_ffff) {
       return { status: HvStatus.InvalidPartitionId }
     }
     const vp = view.getUint32(8, true)
