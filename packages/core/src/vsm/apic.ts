@@ -22,11 +22,21 @@ function apicWords(): Uint32Array {
  */
 export class VtlApic {
   readonly irr = apicWords()
-  readonly isr = apicWords()
+  /** The in-service set, made when first read: most LAPICs never accept a vector. */
+  private inService: Uint32Array | undefined = undefined
   tpr = 0
   nmiPending = false
   /** LAPIC activity (§2.3); the VTL1 LAPIC runs on every VP, VTL0's waits for SIPI on APs. */
   activity: 'running' | 'halted' | 'wait-for-sipi' = 'running'
+
+  get isr(): Uint32Array {
+    return (this.inService ??= apicWords())
+  }
+
+  /** A copy of the in-service set (without making the set of a LAPIC that has none). */
+  isrCopy(): Uint32Array {
+    return this.inService?.slice() ?? new Uint32Array(8)
+  }
 
   request(vector: number): void {
     const word = vector >>> 5
@@ -46,7 +56,7 @@ export class VtlApic {
   }
 
   highestInService(): number {
-    return highest(this.isr)
+    return this.inService === undefined ? -1 : highest(this.inService)
   }
 
   /** Processor priority class (PPR[7:4]). */

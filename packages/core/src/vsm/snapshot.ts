@@ -42,7 +42,7 @@ export function snapshotEngine(engine: VsmEngine): unknown {
       // Copies of the APIC's vector sets alone (they are views of a larger buffer).
       apic: {
         irr: v.apic.irr.slice(),
-        isr: v.apic.isr.slice(),
+        isr: v.apic.isrCopy(),
         tpr: v.apic.tpr,
         nmiPending: v.apic.nmiPending,
         activity: v.apic.activity,

@@ -36,7 +36,7 @@ export function saveVp(vp: VsmVp): unknown {
         overlayPrivate: v.overlayPrivate,
         apic: {
           irr: v.apic.irr,
-          isr: v.apic.isr,
+          isr: v.apic.isrCopy(),
           tpr: v.apic.tpr,
           nmiPending: v.apic.nmiPending,
           activity: v.apic.activity,
