@@ -45,8 +45,14 @@ describe('VtlApic', () => {
 
   it('keeps the vector sets of every LAPIC apart (they share buffers)', () => {
     const apics = Array.from({ length: 600 }, () => new VtlApic())
-    apics.forEach((a, i) => a.request(i % 256))
-    apics.forEach((a, i) => expect(a.highestRequested()).toBe(i % 256))
-    apics.forEach((a) => expect(a.irr.filter((w) => w !== 0)).toHaveLength(1))
+    apics.forEach((a, i) => {
+      a.request(i % 256)
+    })
+    apics.forEach((a, i) => {
+      expect(a.highestRequested()).toBe(i % 256)
+    })
+    apics.forEach((a) => {
+      expect(a.irr.filter((w) => w !== 0)).toHaveLength(1)
+    })
   })
 })
