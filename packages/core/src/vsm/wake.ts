@@ -3,7 +3,7 @@ import { decodeInitialVpContextX64, type InitialVpContextX64 } from '../hv/initi
 import { HvStatus } from '../hv/status.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
-import type { VtlRegisterWrite } from './registers.js'
+import type { PrivateRegisters } from './registers.js'
 import { INITIAL_CONTEXT_SIZE, PendingOperation, WakeReason } from './shared-state.js'
 import { sharedSegment, sharedTable } from './shared-segments.js'
 import type { VsmVp } from './vp.js'
@@ -22,28 +22,26 @@ export interface WakeOutcome {
 const CR0_ET = 1n << 4n
 
 /** The registers an initial context replaces (§4.4); everything else keeps its value. */
-type ContextRegisters = Required<
-  Pick<
-    VtlRegisterWrite,
-    | 'rip'
-    | 'rsp'
-    | 'rflags'
-    | 'cs'
-    | 'ds'
-    | 'es'
-    | 'fs'
-    | 'gs'
-    | 'ss'
-    | 'tr'
-    | 'ldtr'
-    | 'idtr'
-    | 'gdtr'
-    | 'efer'
-    | 'cr0'
-    | 'cr3'
-    | 'cr4'
-    | 'pat'
-  >
+type ContextRegisters = Pick<
+  PrivateRegisters,
+  | 'rip'
+  | 'rsp'
+  | 'rflags'
+  | 'cs'
+  | 'ds'
+  | 'es'
+  | 'fs'
+  | 'gs'
+  | 'ss'
+  | 'tr'
+  | 'ldtr'
+  | 'idtr'
+  | 'gdtr'
+  | 'efer'
+  | 'cr0'
+  | 'cr3'
+  | 'cr4'
+  | 'pat'
 >
 
 function contextRegisters(context: InitialVpContextX64): ContextRegisters {
