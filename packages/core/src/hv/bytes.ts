@@ -114,6 +114,36 @@ export function writeU24(view: DataView, offset: number, value: number): void {
   view.setUint16(offset + 1, value >>> 8, true)
 }
 
+/** BigInt(n) for every byte value, made once. */
+const BYTE_BIGINTS: readonly bigint[] = Array.from({ length: 256 }, (_, n) => BigInt(n))
+/** The larger values `smallBigInt` has made, up to a bound. */
+const smallBigInts = new Map<number, bigint>()
+const SMALL_BIGINTS_KEPT = 4096
+
+/**
+ * `BigInt(n)` for an integer 0 ≤ n < 2^17 (selectors, limits, attributes, flags), one shared
+ * bigint per value: thousands of decoded contexts and register writes then allocate none.
+ */
+export function smallBigInt(n: number): bigint {
+  if (n < 256) return BYTE_BIGINTS[n] as bigint
+  let value = smallBigInts.get(n)
+  if (value === undefined) {
+    value = BigInt(n)
+    if (smallBigInts.size < SMALL_BIGINTS_KEPT) smallBigInts.set(n, value)
+  }
+  return value
+}
+
+/**
+ * A little-endian u64 at `offset`, as `getBigUint64` reads it, but a value below 2^16 (most
+ * segment bases, limits and flags of a decoded context) is a shared bigint (`smallBigInt`).
+ */
+export function readU64(view: DataView, offset: number): bigint {
+  const low = view.getUint32(offset, true)
+  if (low < 0x1_0000 && view.getUint32(offset + 4, true) === 0) return smallBigInt(low)
+  return view.getBigUint64(offset, true)
+}
+
 export function writeU128(view: DataView, offset: number, value: bigint): void {
   view.setBigUint64(offset, value & U64_MAX, true)
   view.setBigUint64(offset + 8, value >> 64n, true)

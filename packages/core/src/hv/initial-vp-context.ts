@@ -1,4 +1,4 @@
-import { checkObject, checkU64, expectLength, expectRoom, viewOf } from './bytes.js'
+import { checkObject, checkU64, expectLength, expectRoom, readU64, viewOf } from './bytes.js'
 import {
   checkSegmentRegister,
   checkTableRegister,
@@ -138,9 +138,9 @@ export function readInitialVpContextX64(view: DataView, offset: number): Initial
   expectRoom(view, offset, INITIAL_VP_CONTEXT_X64_SIZE, FIELD)
   const o = InitialVpContextX64Offset
   return {
-    rip: view.getBigUint64(offset + o.rip, true),
-    rsp: view.getBigUint64(offset + o.rsp, true),
-    rflags: view.getBigUint64(offset + o.rflags, true),
+    rip: readU64(view, offset + o.rip),
+    rsp: readU64(view, offset + o.rsp),
+    rflags: readU64(view, offset + o.rflags),
     cs: readSegmentRegister(view, offset + o.cs),
     ds: readSegmentRegister(view, offset + o.ds),
     es: readSegmentRegister(view, offset + o.es),
@@ -151,11 +151,11 @@ export function readInitialVpContextX64(view: DataView, offset: number): Initial
     ldtr: readSegmentRegister(view, offset + o.ldtr),
     idtr: readTableRegister(view, offset + o.idtr),
     gdtr: readTableRegister(view, offset + o.gdtr),
-    efer: view.getBigUint64(offset + o.efer, true),
-    cr0: view.getBigUint64(offset + o.cr0, true),
-    cr3: view.getBigUint64(offset + o.cr3, true),
-    cr4: view.getBigUint64(offset + o.cr4, true),
-    msrCrPat: view.getBigUint64(offset + o.msrCrPat, true),
+    efer: readU64(view, offset + o.efer),
+    cr0: readU64(view, offset + o.cr0),
+    cr3: readU64(view, offset + o.cr3),
+    cr4: readU64(view, offset + o.cr4),
+    msrCrPat: readU64(view, offset + o.msrCrPat),
   }
 }
 

@@ -6,6 +6,7 @@ import {
   expectLength,
   expectRoom,
   isObject,
+  readU64,
   viewOf,
 } from './bytes.js'
 
@@ -115,7 +116,7 @@ export function readSegmentRegister(
 ): SegmentRegister {
   expectRoom(view, offset, SEGMENT_REGISTER_SIZE, field)
   return {
-    base: view.getBigUint64(offset, true),
+    base: readU64(view, offset),
     limit: view.getUint32(offset + 8, true),
     selector: view.getUint16(offset + 12, true),
     attributes: view.getUint16(offset + 14, true),
@@ -139,7 +140,7 @@ export function readTableRegister(
   field = 'TableRegister'
 ): TableRegister {
   expectRoom(view, offset, TABLE_REGISTER_SIZE, field)
-  return { limit: view.getUint16(offset + 6, true), base: view.getBigUint64(offset + 8, true) }
+  return { limit: view.getUint16(offset + 6, true), base: readU64(view, offset + 8) }
 }
 
 export function encodeSegmentRegister(segment: SegmentRegister): Uint8Array {

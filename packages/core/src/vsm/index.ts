@@ -24,7 +24,7 @@ export {
   tlbReleaseCount,
 } from './shared-state.js'
 export type { SharedVsmState } from './shared-state.js'
-export { VsmVp, SINT_MASKED } from './vp.js'
+export { VsmVp, SINT_MASKED, plainSynic } from './vp.js'
 export type { GuestVsmVpState, RegisterInterceptState, VtlState, VtlSynic } from './vp.js'
 export { VtlApic } from './apic.js'
 export { resetPrivateRegisters, resetSharedRegisters } from './registers.js'
@@ -126,6 +126,7 @@ export {
   forEachVmcsWrite,
   vmcsWrites,
   vmxAccessRights,
+  VMCS_WRITE_FIELD_COUNT,
 } from './vmcs-writes.js'
 export type { VmcsWrite } from './vmcs-writes.js'
 export { decodeVpExit, emptyVpExit, l2Ran } from './loop/vp-exit.js'

@@ -67,7 +67,7 @@ export interface SharedRegisters {
 }
 
 function segment(selector: number, base: bigint, attributes: number): SegmentRegister {
-  return { base, limit: 0xffff, selector, attributes }
+  return Object.freeze({ base, limit: 0xffff, selector, attributes })
 }
 
 /**
@@ -138,6 +138,14 @@ export function advanceRip(registers: PrivateRegisters, length: number): void {
   cell.ripValue = undefined
 }
 
+// The reset segments and tables, shared by every bank: registers are replaced whole, never changed
+// in place (frozen, so that a change in place would throw rather than reach every VP).
+const RESET_CS = segment(0xf000, 0xffff_0000n, 0x9b)
+const RESET_DATA = segment(0, 0n, 0x93)
+const RESET_TR = segment(0, 0n, 0x8b)
+const RESET_LDTR = segment(0, 0n, 0x82)
+const RESET_TABLE: TableRegister = Object.freeze({ limit: 0xffff, base: 0n })
+
 /** The architectural reset state (what `TdxBacked::init` writes to both VTLs' VMCS). */
 export function resetPrivateRegisters(): PrivateRegisters {
   // Named stores one by one, after the cell: the bank keeps fast properties (an Object.assign of
@@ -152,16 +160,16 @@ export function resetPrivateRegisters(): PrivateRegisters {
   bank.cr8 = 0n
   bank.efer = 0n
   bank.pat = 0x0007_0406_0007_0406n
-  bank.cs = segment(0xf000, 0xffff_0000n, 0x9b)
-  bank.ds = segment(0, 0n, 0x93)
-  bank.es = segment(0, 0n, 0x93)
-  bank.fs = segment(0, 0n, 0x93)
-  bank.gs = segment(0, 0n, 0x93)
-  bank.ss = segment(0, 0n, 0x93)
-  bank.tr = segment(0, 0n, 0x8b)
-  bank.ldtr = segment(0, 0n, 0x82)
-  bank.idtr = { limit: 0xffff, base: 0n }
-  bank.gdtr = { limit: 0xffff, base: 0n }
+  bank.cs = RESET_CS
+  bank.ds = RESET_DATA
+  bank.es = RESET_DATA
+  bank.fs = RESET_DATA
+  bank.gs = RESET_DATA
+  bank.ss = RESET_DATA
+  bank.tr = RESET_TR
+  bank.ldtr = RESET_LDTR
+  bank.idtr = RESET_TABLE
+  bank.gdtr = RESET_TABLE
   bank.dr7 = 0x400n
   bank.kernelGsBase = 0n
   bank.star = 0n

@@ -1,5 +1,6 @@
 import type { VsmEngine } from './engine.js'
 import { PartitionField } from './shared-state.js'
+import { plainSynic } from './vp.js'
 
 /**
  * A deep copy of every engine state a guest can change (the partition words, each VP's shared
@@ -35,7 +36,18 @@ export function snapshotEngine(engine: VsmEngine): unknown {
     tlbWait: vp.tlbWait,
     tlbWaitReleases: vp.tlbWaitReleases,
     vtl1: vp.vtl1,
-    vtls: vp.vtls,
+    vtls: vp.vtls.map((v) => ({
+      ...v,
+      synic: plainSynic(v.synic),
+      // Copies of the APIC's vector sets alone (they are views of a larger buffer).
+      apic: {
+        irr: v.apic.irr.slice(),
+        isr: v.apic.isrCopy(),
+        tpr: v.apic.tpr,
+        nmiPending: v.apic.nmiPending,
+        activity: v.apic.activity,
+      },
+    })),
     registers: vp.shared,
   }))
   return structuredClone({ partition, vps })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { forEachVmcsWrite, vmcsWrites, vmxAccessRights } from './vmcs-writes.js'
+import { resetPrivateRegisters } from './registers.js'
+import {
+  VMCS_WRITE_FIELD_COUNT,
+  forEachVmcsWrite,
+  vmcsWrites,
+  vmxAccessRights,
+} from './vmcs-writes.js'
 
 describe('VMCS writes of a register write', () => {
   it('writes CR0/CR4 with their read shadows, then segments, tables and SYSENTER, in order', () => {
@@ -41,4 +47,28 @@ describe('VMCS writes of a register write', () => {
     expect(vmxAccessRights({ base: 0n, limit: 0, selector: 0, attributes: 0x0082 })).toBe(0x82n)
     expect(vmxAccessRights({ base: 0n, limit: 0, selector: 0, attributes: 0x0002 })).toBe(0x1_0002n)
   })
+
+  it('numbers every field of a whole bank once, in write order, 0 … VMCS_WRITE_FIELD_COUNT − 1', () => {
+    const seen: [number, number][] = []
+    const accepted = forEachVmcsWrite(resetPrivateRegisters(), (encoding, _value, index) => {
+      seen.push([encoding, index])
+      return true
+    })
+    expect(accepted).toBe(VMCS_WRITE_FIELD_COUNT)
+    expect(seen.map(([, index]) => index)).toEqual([...Array(VMCS_WRITE_FIELD_COUNT).keys()])
+    expect(new Set(seen.map(([encoding]) => encoding)).size).toBe(VMCS_WRITE_FIELD_COUNT)
+    expect(seen.map(([encoding]) => encoding)).toEqual(
+      vmcsWrites(resetPrivateRegisters()).map((w) => w.encoding)
+    )
+  })
+
+  it.each([...Array(VMCS_WRITE_FIELD_COUNT + 1).keys()])(
+    'a refusal of call %i stops there and reports the writes before it',
+    (refused) => {
+      let calls = 0
+      const accepted = forEachVmcsWrite(resetPrivateRegisters(), () => calls++ !== refused)
+      expect(accepted).toBe(Math.min(refused, VMCS_WRITE_FIELD_COUNT))
+      expect(calls).toBe(Math.min(refused + 1, VMCS_WRITE_FIELD_COUNT))
+    }
+  )
 })

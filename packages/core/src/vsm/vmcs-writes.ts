@@ -1,3 +1,4 @@
+import { smallBigInt } from '../hv/bytes.js'
 import type { SegmentRegister } from '../hv/segment-register.js'
 import { VmcsField } from '../tdx/vmcs-field.js'
 import type { InjectedException } from './ports.js'
@@ -9,104 +10,110 @@ export interface VmcsWrite {
   value: bigint
 }
 
-type SegmentName = 'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs' | 'ldtr' | 'tr'
+/** A segment's VMCS fields (selector, base, limit, access rights) and the first one's index. */
+interface SegmentFields {
+  readonly selector: number
+  readonly base: number
+  readonly limit: number
+  readonly ar: number
+  readonly index: number
+}
 
-const SEGMENTS: readonly (readonly [SegmentName, number, number, number, number])[] = [
-  [
-    'es',
-    VmcsField.GUEST_ES_SELECTOR,
-    VmcsField.GUEST_ES_BASE,
-    VmcsField.GUEST_ES_LIMIT,
-    VmcsField.GUEST_ES_AR,
-  ],
-  [
-    'cs',
-    VmcsField.GUEST_CS_SELECTOR,
-    VmcsField.GUEST_CS_BASE,
-    VmcsField.GUEST_CS_LIMIT,
-    VmcsField.GUEST_CS_AR,
-  ],
-  [
-    'ss',
-    VmcsField.GUEST_SS_SELECTOR,
-    VmcsField.GUEST_SS_BASE,
-    VmcsField.GUEST_SS_LIMIT,
-    VmcsField.GUEST_SS_AR,
-  ],
-  [
-    'ds',
-    VmcsField.GUEST_DS_SELECTOR,
-    VmcsField.GUEST_DS_BASE,
-    VmcsField.GUEST_DS_LIMIT,
-    VmcsField.GUEST_DS_AR,
-  ],
-  [
-    'fs',
-    VmcsField.GUEST_FS_SELECTOR,
-    VmcsField.GUEST_FS_BASE,
-    VmcsField.GUEST_FS_LIMIT,
-    VmcsField.GUEST_FS_AR,
-  ],
-  [
-    'gs',
-    VmcsField.GUEST_GS_SELECTOR,
-    VmcsField.GUEST_GS_BASE,
-    VmcsField.GUEST_GS_LIMIT,
-    VmcsField.GUEST_GS_AR,
-  ],
-  [
-    'ldtr',
-    VmcsField.GUEST_LDTR_SELECTOR,
-    VmcsField.GUEST_LDTR_BASE,
-    VmcsField.GUEST_LDTR_LIMIT,
-    VmcsField.GUEST_LDTR_AR,
-  ],
-  [
-    'tr',
-    VmcsField.GUEST_TR_SELECTOR,
-    VmcsField.GUEST_TR_BASE,
-    VmcsField.GUEST_TR_LIMIT,
-    VmcsField.GUEST_TR_AR,
-  ],
-]
+function segmentFields(selector: number, base: number, limit: number, ar: number, index: number) {
+  return Object.freeze({ selector, base, limit, ar, index })
+}
 
-// Registers written before the segments: the value field and, for CR0/CR4, the read shadow the
-// guest reads back under the guest/host mask (§6.3), which must follow the context too.
-const LEADING: readonly (readonly [
-  'cr0' | 'cr3' | 'cr4' | 'efer' | 'pat' | 'dr7',
-  number,
-  number?,
-])[] = [
-  ['cr0', VmcsField.GUEST_CR0, VmcsField.CR0_READ_SHADOW],
-  ['cr3', VmcsField.GUEST_CR3],
-  ['cr4', VmcsField.GUEST_CR4, VmcsField.CR4_READ_SHADOW],
-  ['efer', VmcsField.GUEST_EFER],
-  ['pat', VmcsField.GUEST_PAT],
-  ['dr7', VmcsField.GUEST_DR7],
-]
+// The fixed order of `forEachVmcsWrite`, with each field's index: CR0 and its read shadow (0, 1),
+// CR3 (2), CR4 and its read shadow (3, 4), EFER, PAT, DR7 (5–7), then ES CS SS DS FS GS LDTR TR
+// (four fields each from 8), GDTR and IDTR (base, limit: 40–43), SYSENTER CS/EIP/ESP (44–46).
+const ES = segmentFields(
+  VmcsField.GUEST_ES_SELECTOR,
+  VmcsField.GUEST_ES_BASE,
+  VmcsField.GUEST_ES_LIMIT,
+  VmcsField.GUEST_ES_AR,
+  8
+)
+const CS = segmentFields(
+  VmcsField.GUEST_CS_SELECTOR,
+  VmcsField.GUEST_CS_BASE,
+  VmcsField.GUEST_CS_LIMIT,
+  VmcsField.GUEST_CS_AR,
+  12
+)
+const SS = segmentFields(
+  VmcsField.GUEST_SS_SELECTOR,
+  VmcsField.GUEST_SS_BASE,
+  VmcsField.GUEST_SS_LIMIT,
+  VmcsField.GUEST_SS_AR,
+  16
+)
+const DS = segmentFields(
+  VmcsField.GUEST_DS_SELECTOR,
+  VmcsField.GUEST_DS_BASE,
+  VmcsField.GUEST_DS_LIMIT,
+  VmcsField.GUEST_DS_AR,
+  20
+)
+const FS = segmentFields(
+  VmcsField.GUEST_FS_SELECTOR,
+  VmcsField.GUEST_FS_BASE,
+  VmcsField.GUEST_FS_LIMIT,
+  VmcsField.GUEST_FS_AR,
+  24
+)
+const GS = segmentFields(
+  VmcsField.GUEST_GS_SELECTOR,
+  VmcsField.GUEST_GS_BASE,
+  VmcsField.GUEST_GS_LIMIT,
+  VmcsField.GUEST_GS_AR,
+  28
+)
+const LDTR = segmentFields(
+  VmcsField.GUEST_LDTR_SELECTOR,
+  VmcsField.GUEST_LDTR_BASE,
+  VmcsField.GUEST_LDTR_LIMIT,
+  VmcsField.GUEST_LDTR_AR,
+  32
+)
+const TR = segmentFields(
+  VmcsField.GUEST_TR_SELECTOR,
+  VmcsField.GUEST_TR_BASE,
+  VmcsField.GUEST_TR_LIMIT,
+  VmcsField.GUEST_TR_AR,
+  36
+)
 
-const TABLES: readonly (readonly ['gdtr' | 'idtr', number, number])[] = [
-  ['gdtr', VmcsField.GUEST_GDTR_BASE, VmcsField.GUEST_GDTR_LIMIT],
-  ['idtr', VmcsField.GUEST_IDTR_BASE, VmcsField.GUEST_IDTR_LIMIT],
-]
+const GUEST_CR0 = VmcsField.GUEST_CR0
+const CR0_READ_SHADOW = VmcsField.CR0_READ_SHADOW
+const GUEST_CR3 = VmcsField.GUEST_CR3
+const GUEST_CR4 = VmcsField.GUEST_CR4
+const CR4_READ_SHADOW = VmcsField.CR4_READ_SHADOW
+const GUEST_EFER = VmcsField.GUEST_EFER
+const GUEST_PAT = VmcsField.GUEST_PAT
+const GUEST_DR7 = VmcsField.GUEST_DR7
+const GUEST_GDTR_BASE = VmcsField.GUEST_GDTR_BASE
+const GUEST_GDTR_LIMIT = VmcsField.GUEST_GDTR_LIMIT
+const GUEST_IDTR_BASE = VmcsField.GUEST_IDTR_BASE
+const GUEST_IDTR_LIMIT = VmcsField.GUEST_IDTR_LIMIT
+const GUEST_SYSENTER_CS = VmcsField.GUEST_SYSENTER_CS_MSR
+const GUEST_SYSENTER_EIP = VmcsField.GUEST_SYSENTER_EIP_MSR
+const GUEST_SYSENTER_ESP = VmcsField.GUEST_SYSENTER_ESP_MSR
 
-const TRAILING: readonly (readonly ['sysenterCs' | 'sysenterEip' | 'sysenterEsp', number])[] = [
-  ['sysenterCs', VmcsField.GUEST_SYSENTER_CS_MSR],
-  ['sysenterEip', VmcsField.GUEST_SYSENTER_EIP_MSR],
-  ['sysenterEsp', VmcsField.GUEST_SYSENTER_ESP_MSR],
-]
+/**
+ * How many distinct fields `forEachVmcsWrite` can write: its third argument to `fn` is below
+ * this, one number per VMX encoding, so a caller can keep per-field data in a plain array.
+ */
+export const VMCS_WRITE_FIELD_COUNT = 47
 
 const SEGMENT_PRESENT = 0x80
 const VMX_AR_UNUSABLE = 0x1_0000
 
-// Bigints of 16-bit values (selectors, attributes, limits) and of the all-ones limit, made once:
-// a 1024-VP boot writes tens of thousands of them.
-const SMALL: (bigint | undefined)[] = []
 const U32_MAX_BIG = 0xffff_ffffn
 
+/** BigInt(n) of a selector, limit or attributes value: shared for 16-bit ones and all-ones. */
 function big(n: number): bigint {
+  if (n >= 0 && n < 0x1_0000 && Number.isInteger(n)) return smallBigInt(n)
   if (n === 0xffff_ffff) return U32_MAX_BIG
-  if (n >= 0 && n < 0x1_0000 && Number.isInteger(n)) return (SMALL[n] ??= BigInt(n))
   return BigInt(n)
 }
 
@@ -116,52 +123,132 @@ function big(n: number): bigint {
  * a usable LDTR that is not present.
  */
 export function vmxAccessRights(segment: SegmentRegister): bigint {
-  return (segment.attributes & SEGMENT_PRESENT) === 0
-    ? BigInt(segment.attributes | VMX_AR_UNUSABLE)
-    : big(segment.attributes)
+  const attributes = segment.attributes
+  if ((attributes & SEGMENT_PRESENT) !== 0) return big(attributes)
+  // The unusable bit on 16-bit attributes (they always are) stays below 2^17: shared too.
+  if (attributes >= 0 && attributes < 0x1_0000 && Number.isInteger(attributes)) {
+    return smallBigInt(attributes | VMX_AR_UNUSABLE)
+  }
+  return BigInt(attributes | VMX_AR_UNUSABLE)
+}
+
+type WriteField = (encoding: number, value: bigint, index: number) => boolean
+
+/** A segment's four writes: how many `fn` accepted (4 = all), or -1 when there is no segment. */
+function segmentWrites(
+  segment: SegmentRegister | undefined,
+  f: SegmentFields,
+  fn: WriteField
+): number {
+  if (segment === undefined) return -1
+  if (!fn(f.selector, big(segment.selector), f.index)) return 0
+  if (!fn(f.base, segment.base, f.index + 1)) return 1
+  if (!fn(f.limit, big(segment.limit), f.index + 2)) return 2
+  if (!fn(f.ar, vmxAccessRights(segment), f.index + 3)) return 3
+  return 4
 }
 
 /**
  * The VMCS guest-state fields that carry a register write on TDX (§4.4, §6.4), in a fixed order:
  * calls `fn` per field until it returns false and returns how many fields it accepted (so a
- * caller can undo exactly those). RIP, RSP, RFLAGS and the syscall MSRs live in the paravisor's
- * private bank and the run page, not in the VMCS, so they produce no write.
+ * caller can undo exactly those). `fn`'s third argument numbers the field (below
+ * `VMCS_WRITE_FIELD_COUNT`, the same for an encoding on every call). RIP, RSP, RFLAGS and the
+ * syscall MSRs live in the paravisor's private bank and the run page, not in the VMCS, so they
+ * produce no write. CR0 and CR4 are written with their read shadows, which the guest reads back
+ * under the guest/host mask (§6.3) and must follow the context too.
  */
-export function forEachVmcsWrite(
-  write: VtlRegisterWrite,
-  fn: (encoding: number, value: bigint) => boolean
-): number {
-  // `fn` straight from each loop (no helper closure): a 1024-VP boot writes ~2,000 contexts.
+export function forEachVmcsWrite(write: VtlRegisterWrite, fn: WriteField): number {
+  // Each register by name (no table of names: a keyed load per register costs more than the
+  // write), `fn` straight from here (no helper closure): a 1024-VP boot writes ~2,000 contexts.
   let done = 0
-  for (const [name, field, shadow] of LEADING) {
-    const value = write[name]
-    if (value === undefined) continue
-    if (!fn(field, value)) return done
-    done++
-    if (shadow === undefined) continue
-    if (!fn(shadow, value)) return done
-    done++
-  }
-  for (const [name, selector, base, limit, ar] of SEGMENTS) {
-    const segment = write[name]
-    if (segment === undefined) continue
-    if (!fn(selector, big(segment.selector))) return done
-    if (!fn(base, segment.base)) return done + 1
-    if (!fn(limit, big(segment.limit))) return done + 2
-    if (!fn(ar, vmxAccessRights(segment))) return done + 3
-    done += 4
-  }
-  for (const [name, base, limit] of TABLES) {
-    const table = write[name]
-    if (table === undefined) continue
-    if (!fn(base, table.base)) return done
-    if (!fn(limit, big(table.limit))) return done + 1
+  const { cr0, cr3, cr4, efer, pat, dr7 } = write
+  if (cr0 !== undefined) {
+    if (!fn(GUEST_CR0, cr0, 0)) return done
+    if (!fn(CR0_READ_SHADOW, cr0, 1)) return done + 1
     done += 2
   }
-  for (const [name, field] of TRAILING) {
-    const value = write[name]
-    if (value === undefined) continue
-    if (!fn(field, value)) return done
+  if (cr3 !== undefined) {
+    if (!fn(GUEST_CR3, cr3, 2)) return done
+    done++
+  }
+  if (cr4 !== undefined) {
+    if (!fn(GUEST_CR4, cr4, 3)) return done
+    if (!fn(CR4_READ_SHADOW, cr4, 4)) return done + 1
+    done += 2
+  }
+  if (efer !== undefined) {
+    if (!fn(GUEST_EFER, efer, 5)) return done
+    done++
+  }
+  if (pat !== undefined) {
+    if (!fn(GUEST_PAT, pat, 6)) return done
+    done++
+  }
+  if (dr7 !== undefined) {
+    if (!fn(GUEST_DR7, dr7, 7)) return done
+    done++
+  }
+  let n = segmentWrites(write.es, ES, fn)
+  if (n >= 0) {
+    done += n
+    if (n < 4) return done
+  }
+  n = segmentWrites(write.cs, CS, fn)
+  if (n >= 0) {
+    done += n
+    if (n < 4) return done
+  }
+  n = segmentWrites(write.ss, SS, fn)
+  if (n >= 0) {
+    done += n
+    if (n < 4) return done
+  }
+  n = segmentWrites(write.ds, DS, fn)
+  if (n >= 0) {
+    done += n
+    if (n < 4) return done
+  }
+  n = segmentWrites(write.fs, FS, fn)
+  if (n >= 0) {
+    done += n
+    if (n < 4) return done
+  }
+  n = segmentWrites(write.gs, GS, fn)
+  if (n >= 0) {
+    done += n
+    if (n < 4) return done
+  }
+  n = segmentWrites(write.ldtr, LDTR, fn)
+  if (n >= 0) {
+    done += n
+    if (n < 4) return done
+  }
+  n = segmentWrites(write.tr, TR, fn)
+  if (n >= 0) {
+    done += n
+    if (n < 4) return done
+  }
+  const { gdtr, idtr, sysenterCs, sysenterEip, sysenterEsp } = write
+  if (gdtr !== undefined) {
+    if (!fn(GUEST_GDTR_BASE, gdtr.base, 40)) return done
+    if (!fn(GUEST_GDTR_LIMIT, big(gdtr.limit), 41)) return done + 1
+    done += 2
+  }
+  if (idtr !== undefined) {
+    if (!fn(GUEST_IDTR_BASE, idtr.base, 42)) return done
+    if (!fn(GUEST_IDTR_LIMIT, big(idtr.limit), 43)) return done + 1
+    done += 2
+  }
+  if (sysenterCs !== undefined) {
+    if (!fn(GUEST_SYSENTER_CS, sysenterCs, 44)) return done
+    done++
+  }
+  if (sysenterEip !== undefined) {
+    if (!fn(GUEST_SYSENTER_EIP, sysenterEip, 45)) return done
+    done++
+  }
+  if (sysenterEsp !== undefined) {
+    if (!fn(GUEST_SYSENTER_ESP, sysenterEsp, 46)) return done
     done++
   }
   return done

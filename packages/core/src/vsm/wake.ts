@@ -3,8 +3,9 @@ import { decodeInitialVpContextX64, type InitialVpContextX64 } from '../hv/initi
 import { HvStatus } from '../hv/status.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
-import type { VtlRegisterWrite } from './registers.js'
+import type { PrivateRegisters } from './registers.js'
 import { INITIAL_CONTEXT_SIZE, PendingOperation, WakeReason } from './shared-state.js'
+import { sharedSegment, sharedTable } from './shared-segments.js'
 import type { VsmVp } from './vp.js'
 
 /** What one `handleWake` did, per VTL (for traces and tests). */
@@ -21,21 +22,43 @@ export interface WakeOutcome {
 const CR0_ET = 1n << 4n
 
 /** The registers an initial context replaces (§4.4); everything else keeps its value. */
-function contextRegisters(context: InitialVpContextX64): VtlRegisterWrite {
+type ContextRegisters = Pick<
+  PrivateRegisters,
+  | 'rip'
+  | 'rsp'
+  | 'rflags'
+  | 'cs'
+  | 'ds'
+  | 'es'
+  | 'fs'
+  | 'gs'
+  | 'ss'
+  | 'tr'
+  | 'ldtr'
+  | 'idtr'
+  | 'gdtr'
+  | 'efer'
+  | 'cr0'
+  | 'cr3'
+  | 'cr4'
+  | 'pat'
+>
+
+function contextRegisters(context: InitialVpContextX64): ContextRegisters {
   return {
     rip: context.rip,
     rsp: context.rsp,
     rflags: context.rflags,
-    cs: context.cs,
-    ds: context.ds,
-    es: context.es,
-    fs: context.fs,
-    gs: context.gs,
-    ss: context.ss,
-    tr: context.tr,
-    ldtr: context.ldtr,
-    idtr: context.idtr,
-    gdtr: context.gdtr,
+    cs: sharedSegment(context.cs),
+    ds: sharedSegment(context.ds),
+    es: sharedSegment(context.es),
+    fs: sharedSegment(context.fs),
+    gs: sharedSegment(context.gs),
+    ss: sharedSegment(context.ss),
+    tr: sharedSegment(context.tr),
+    ldtr: sharedSegment(context.ldtr),
+    idtr: sharedTable(context.idtr),
+    gdtr: sharedTable(context.gdtr),
     efer: context.efer,
     cr0: context.cr0 | CR0_ET,
     cr3: context.cr3,
@@ -82,7 +105,26 @@ function applyQueuedContext(
       regIntercept: { interceptControl: 0n, cr0Mask: 0n, cr4Mask: 0n, ia32MiscEnableMask: 0n },
     }
   }
-  Object.assign(vp.vtls[vtl].registers, write)
+  // Field by field (Object.assign's generic copy costs more than the decode itself).
+  const registers = vp.vtls[vtl].registers
+  registers.rip = write.rip
+  registers.rsp = write.rsp
+  registers.rflags = write.rflags
+  registers.cs = write.cs
+  registers.ds = write.ds
+  registers.es = write.es
+  registers.fs = write.fs
+  registers.gs = write.gs
+  registers.ss = write.ss
+  registers.tr = write.tr
+  registers.ldtr = write.ldtr
+  registers.idtr = write.idtr
+  registers.gdtr = write.gdtr
+  registers.efer = write.efer
+  registers.cr0 = write.cr0
+  registers.cr3 = write.cr3
+  registers.cr4 = write.cr4
+  registers.pat = write.pat
   vp.vtls[vtl].apic.activity = 'running'
   // EnableVpVtl does not change exit_vtl: VTL1 first runs on the next VtlCall or interrupt.
   if (operation === PendingOperation.StartVp && (vtl === 1 || vp.vtl1 !== undefined)) {

@@ -57,6 +57,20 @@ describe('FaultInjector.arm', () => {
     expect(faults.pending).toEqual([])
   })
 
+  it('meets a prepared TDG.VP.WR (vpWrStatus) at the same point as tdcall', () => {
+    const faults = new FaultInjector(1)
+    const mModule = module()
+    const m = faults.wrapTdcall(mModule)
+    const field = mModule.prepareVpWr(TDVPS_L2_CTLS_VM1, 3n)
+    faults.arm({ at: 'TDG.VP.WR', status: 'TDX_OPERAND_BUSY', after: 1 })
+    const rax = [1n, 2n, 3n].map((value) => m.vpWrStatus(0, field, value))
+    expect(rax).toEqual([0n, 0x8000_0200_0000_0000n, 0n])
+    expect(m.tdcall(0, tdgVpRd(TDVPS_L2_CTLS_VM1)).r8).toBe(3n)
+    expect(faults.fired.map((f) => [f.at, f.status, f.vp])).toEqual([
+      ['TDG.VP.WR', 'TDX_OPERAND_BUSY', 0],
+    ])
+  })
+
   it('counts only calls of its own leaf', () => {
     const faults = new FaultInjector()
     const mModule = module()

@@ -15,9 +15,12 @@ import {
   type HypervisorPort,
   type TdcallInput,
   type TdcallOutput,
+  TdcallLeaf,
 } from '@vtl/core'
 import { createRandom, type Random } from '../random.js'
-import type { TdcallPort } from '../tdx-module/types.js'
+import type { PreparedVpWr, TdcallPort, VpWrPort } from '../tdx-module/types.js'
+
+const TDG_VP_WR = TdcallLeaf['TDG.VP.WR']
 
 /** A one-shot failure: the (after + 1)-th next call of `at` fails with `status`. */
 export interface ArmOptions {
@@ -297,23 +300,41 @@ export class FaultInjector {
   }
 
   /**
-   * A TDCALL port with injection in front of `port.tdcall`: the L1 VMM's TDCALLs go through it,
-   * while the module itself stays one object for queries and host-side calls.
+   * A TDCALL port with injection in front of `port.tdcall` (and of `port.vpWrStatus`, when the
+   * port has it): the L1 VMM's TDCALLs go through it, while the module itself stays one object
+   * for queries and host-side calls.
    */
+  wrapTdcall(port: VpWrPort): {
+    readonly tdcall: (vp: number, input: TdcallInput) => TdcallOutput
+    readonly vpWrStatus: VpWrPort['vpWrStatus']
+  }
   wrapTdcall(port: TdcallPort): {
     readonly tdcall: (vp: number, input: TdcallInput) => TdcallOutput
+  }
+  wrapTdcall(port: TdcallPort & Partial<VpWrPort>): {
+    readonly tdcall: (vp: number, input: TdcallInput) => TdcallOutput
+    readonly vpWrStatus?: VpWrPort['vpWrStatus']
   } {
     const tdcall = (vp: number, input: TdcallInput): TdcallOutput => {
       const rax = this.tdcallFault(vp, input.leaf)
       if (rax === undefined) return port.tdcall(vp, input)
       return { rax, rcx: 0n, rdx: 0n, r8: 0n, r9: 0n, r10: 0n, r11: 0n }
     }
-    return { tdcall }
+    if (port.vpWrStatus === undefined) return { tdcall }
+    const portVpWr = port.vpWrStatus.bind(port)
+    // TDG.VP.WR answering RAX alone: the same injection point as `tdcall`'s.
+    const vpWrStatus = (vp: number, field: PreparedVpWr, value: bigint): bigint =>
+      this.tdcallFault(vp, TDG_VP_WR) ?? portVpWr(vp, field, value)
+    return { tdcall, vpWrStatus }
   }
 
   /** The same object with injection in front of `hypercall`. */
   wrapHypervisor<T extends HypervisorPort>(hv: T): T {
     const hypercall = (control: bigint, input: Uint8Array): HypervisorCallResult => {
+      // Nothing armed and no random plan: no control word to decode.
+      if (this.armedFaults.length === 0 && this.randomPlan === undefined) {
+        return hv.hypercall(control, input)
+      }
       const result = this.hypercallFault(decodeHypercallControl(control).code)
       return result === undefined ? hv.hypercall(control, input) : { result }
     }

@@ -21,4 +21,35 @@ describe('MemoryContents.over: contents in one contiguous buffer (guest RAM of a
     expect(ram[0xfff]).toBe(0xff)
     expect(Object.keys(contents.toJSON())).toEqual(['0x0'])
   })
+
+  it('makes no page views up front: a 1 GiB buffer costs one object until pages are used', () => {
+    const ram = new Uint8Array(1 << 30)
+    const contents = MemoryContents.over(ram)
+    expect((contents as unknown as { pages: Map<number, Uint8Array> }).pages.size).toBe(0)
+    ram[0x3fff_f000] = 7
+    expect(contents.readBytes(0x3fff_f000n, 2)).toEqual(new Uint8Array([7, 0]))
+    expect((contents as unknown as { pages: Map<number, Uint8Array> }).pages.size).toBe(1)
+  })
+
+  it('keeps pages beyond the buffer beside it, and a short last page reads zero past its end', () => {
+    const ram = new Uint8Array(4096 + 16).fill(1)
+    const contents = MemoryContents.over(ram)
+    expect(contents.readBytes(0x1008n, 16)).toEqual(
+      new Uint8Array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    )
+    contents.writeBytes(0x3000n, new Uint8Array([9]))
+    expect(contents.readBytes(0x3000n, 1)).toEqual(new Uint8Array([9]))
+    expect(Object.keys(contents.toJSON())).toEqual(['0x0', '0x1', '0x3'])
+  })
+})
+
+describe('MemoryContents kept sparsely', () => {
+  it('reads zero where nothing was written, within a page and across pages', () => {
+    const contents = new MemoryContents()
+    contents.writeBytes(0x1ffcn, new Uint8Array([1, 2, 3, 4, 5, 6]))
+    expect(contents.readBytes(0x1ffan, 4)).toEqual(new Uint8Array([0, 0, 1, 2]))
+    expect(contents.readBytes(0x2000n, 4)).toEqual(new Uint8Array([5, 6, 0, 0]))
+    expect(contents.readBytes(0x5000n, 3)).toEqual(new Uint8Array(3))
+    expect(Object.keys(contents.toJSON())).toEqual(['0x1', '0x2'])
+  })
 })

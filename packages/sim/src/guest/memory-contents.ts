@@ -13,15 +13,38 @@ export class MemoryContents {
 
   /**
    * Contents kept in one contiguous buffer from GPA 0 (what a CPU emulator maps as guest RAM):
-   * every page is a view of `ram`, so what the paravisor writes here is what the guest reads.
+   * every page is a view of `ram` (made when first used), so what the paravisor writes here is
+   * what the guest reads.
    */
   static over(ram: Uint8Array): MemoryContents {
     const contents = new MemoryContents()
     contents.ram = ram
-    for (let gpn = 0; gpn * PAGE < ram.byteLength; gpn++) {
-      contents.pages.set(gpn, ram.subarray(gpn * PAGE, (gpn + 1) * PAGE))
-    }
     return contents
+  }
+
+  /** Pages of `ram` (0 when kept sparsely): each has a view, made on first use. */
+  private get ramPages(): number {
+    return this.ram === undefined ? 0 : Math.ceil(this.ram.byteLength / PAGE)
+  }
+
+  /** The bytes of page `gpn`, or undefined when it holds none (reads as zero). */
+  private page(gpn: number): Uint8Array | undefined {
+    const page = this.pages.get(gpn)
+    if (page !== undefined || this.ram === undefined) return page
+    if (!(gpn >= 0 && gpn < this.ramPages)) return undefined
+    const view = this.ram.subarray(gpn * PAGE, (gpn + 1) * PAGE)
+    this.pages.set(gpn, view)
+    return view
+  }
+
+  /** The bytes of page `gpn`, created zeroed when it has none yet. */
+  private writablePage(gpn: number): Uint8Array {
+    let page = this.page(gpn)
+    if (page === undefined) {
+      page = new Uint8Array(PAGE)
+      this.pages.set(gpn, page)
+    }
+    return page
   }
 
   /** Little-endian read of `size` bytes (1, 2, 4 or 8) at a canonical GPA; may cross a page. */
@@ -35,26 +58,27 @@ export class MemoryContents {
     let rest = value
     for (let i = 0; i < size; i++) {
       const at = gpa + BigInt(i)
-      const gpn = Number(at >> 12n)
-      let page = this.pages.get(gpn)
-      if (page === undefined) {
-        page = new Uint8Array(PAGE)
-        this.pages.set(gpn, page)
-      }
-      page[Number(at & 0xfffn)] = Number(rest & 0xffn)
+      this.writablePage(Number(at >> 12n))[Number(at & 0xfffn)] = Number(rest & 0xffn)
       rest >>= 8n
     }
   }
 
   /** `length` bytes at a canonical GPA (a copy); may cross pages. */
   readBytes(gpa: bigint, length: number): Uint8Array {
+    const start = Number(gpa & 0xfffn)
+    if (start + length <= PAGE) {
+      // Within one page (a hypercall's input, say): one copy, no intermediate view.
+      const page = this.page(Number(gpa >> 12n))
+      if (page === undefined) return new Uint8Array(length)
+      if (page.length >= start + length) return page.slice(start, start + length)
+    }
     const out = new Uint8Array(length)
     let at = gpa
     let done = 0
     while (done < length) {
       const offset = Number(at & 0xfffn)
       const chunk = Math.min(length - done, PAGE - offset)
-      const page = this.pages.get(Number(at >> 12n))
+      const page = this.page(Number(at >> 12n))
       if (page !== undefined) out.set(page.subarray(offset, offset + chunk), done)
       done += chunk
       at += BigInt(chunk)
@@ -64,18 +88,17 @@ export class MemoryContents {
 
   /** Writes `bytes` at a canonical GPA; may cross pages. */
   writeBytes(gpa: bigint, bytes: Uint8Array): void {
+    const start = Number(gpa & 0xfffn)
+    if (start + bytes.length <= PAGE) {
+      this.writablePage(Number(gpa >> 12n)).set(bytes, start)
+      return
+    }
     let at = gpa
     let done = 0
     while (done < bytes.length) {
       const offset = Number(at & 0xfffn)
       const chunk = Math.min(bytes.length - done, PAGE - offset)
-      const gpn = Number(at >> 12n)
-      let page = this.pages.get(gpn)
-      if (page === undefined) {
-        page = new Uint8Array(PAGE)
-        this.pages.set(gpn, page)
-      }
-      page.set(bytes.subarray(done, done + chunk), offset)
+      this.writablePage(Number(at >> 12n)).set(bytes.subarray(done, done + chunk), offset)
       done += chunk
       at += BigInt(chunk)
     }
@@ -97,14 +120,20 @@ export class MemoryContents {
   }
 
   private byte(gpa: bigint): number {
-    return this.pages.get(Number(gpa >> 12n))?.[Number(gpa & 0xfffn)] ?? 0
+    return this.page(Number(gpa >> 12n))?.[Number(gpa & 0xfffn)] ?? 0
   }
 
   /** Pages that hold data, as `gpn → hex`, for snapshots (all-zero pages are left out). */
   toJSON(): Record<string, string> {
     const out: Record<string, string> = {}
-    for (const gpn of [...this.pages.keys()].sort((a, b) => a - b)) {
-      const page = this.pages.get(gpn)
+    // Every page of `ram` (viewed or not), then the pages kept beside it, in GPN order.
+    const ramPages = this.ramPages
+    const gpns = [
+      ...Array.from({ length: ramPages }, (_, gpn) => gpn),
+      ...[...this.pages.keys()].filter((gpn) => !(gpn >= 0 && gpn < ramPages)),
+    ].sort((a, b) => a - b)
+    for (const gpn of gpns) {
+      const page = this.page(gpn)
       if (page === undefined || page.every((b) => b === 0)) continue
       out[`0x${gpn.toString(16)}`] = Buffer.from(page).toString('hex')
     }

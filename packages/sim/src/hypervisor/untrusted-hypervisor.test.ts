@@ -131,6 +131,22 @@ describe('UntrustedHypervisor', () => {
     expect(hv.calls[1]?.input).toBe(`ffffffffffffffff0000000001000000${'00'.repeat(224)}`)
   })
 
+  it.each([0, 1, 3, 4, 5, 100, 219, 220, 223])(
+    'EnableVpVtl with context byte %i set: the anomaly names it, the record keeps every byte',
+    (byte) => {
+      const hv = new UntrustedHypervisor({ vps: 2 })
+      status(hv, 0x0d, enablePartition(1))
+      const context = new Uint8Array(224)
+      context[byte] = 0x5a
+      const input = enableVp(1, 1, context)
+      expect(status(hv, 0x0f, input).status).toBe(0)
+      expect(hv.anomalies.map((a) => a.detail)).toEqual([
+        `VP 1: context byte ${byte} is not 0; on TDX the host gets a zeroed context`,
+      ])
+      expect(hv.calls[1]?.input).toBe(Buffer.from(input).toString('hex'))
+    }
+  )
+
   it('ModifySparseGpaPageHostVisibility: reps completed, shared pages tracked, rep start honoured', () => {
     const hv = new UntrustedHypervisor({ vps: 1 })
     const share = encodeModifySparseGpaPageHostVisibility(

@@ -4,7 +4,6 @@ import {
   TdcallLeaf,
   VsmEngine,
   VtlError,
-  decodeHypercallControl,
   exceptionInjectionWrites,
   decodeHypercallResult,
   hvStatusName,
@@ -28,6 +27,7 @@ import {
   type VpPort,
   type VtlRegisterWrite,
   forEachVmcsWrite,
+  VMCS_WRITE_FIELD_COUNT,
   prepareVpEntry,
   vmcsWrites,
 } from '@vtl/core'
@@ -42,7 +42,7 @@ import {
 } from '../hypervisor/untrusted-hypervisor.js'
 import { tdxModulePlanSink } from '../tdx-module/plan-sink.js'
 import { SoftwareTdxModule, type SoftwareTdxModuleJson } from '../tdx-module/software-tdx-module.js'
-import type { VpEnterExit } from '../tdx-module/types.js'
+import type { PreparedVpWr, VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import { guestExit, ssDpl, type ScriptedGuestVp } from '../guest/guest-exit.js'
 import { resolveHypercallPages, type HypercallPages } from '../guest/hypercall-pages.js'
@@ -158,7 +158,10 @@ export class SimTd {
   /** The module (queries, snapshots); the paravisor's TDCALLs reach it through `tdx`. */
   readonly module: SoftwareTdxModule
   /** The TDCALL port every paravisor TDCALL goes through: the fault injector, then the module. */
-  readonly tdx: ReturnType<FaultInjector['wrapTdcall']>
+  readonly tdx: {
+    readonly tdcall: (vp: number, input: TdcallInput) => TdcallOutput
+    readonly vpWrStatus: (vp: number, field: PreparedVpWr, value: bigint) => bigint
+  }
   private readonly tdxCall: (vp: number, input: TdcallInput) => TdcallOutput
   readonly hypervisor: UntrustedHypervisor
   readonly faults: FaultInjector
@@ -202,10 +205,17 @@ export class SimTd {
   private readonly leafCost: number[]
   private readonly hostCounts = new Map<string, number>()
   /**
-   * The input of the context writes' TDG.VP.WRs, filled per call: the module and the fault
-   * injector read an input during the call only, and the trace keeps just its leaf.
+   * Per VTL, per `forEachVmcsWrite` field index: that field's TDG.VP.WR operands, prepared by the
+   * module on first use (so no call looks its field up again).
    */
-  private readonly wrInput: TdcallInput = { leaf: TDG_VP_WR, rcx: 0n, rdx: 0n, r8: 0n, r9: 0n }
+  private readonly wrFields: [(PreparedVpWr | undefined)[], (PreparedVpWr | undefined)[]] = [
+    new Array<PreparedVpWr | undefined>(VMCS_WRITE_FIELD_COUNT).fill(undefined),
+    new Array<PreparedVpWr | undefined>(VMCS_WRITE_FIELD_COUNT).fill(undefined),
+  ]
+  /** The register write in progress: its VP and VTL, and how many TDG.VP.WRs failed (0 or 1). */
+  private wrVp = 0
+  private wrVtl: GuestVtl = 0
+  private wrFailures = 0
   /** TDG.VP.ENTER inputs for VM #1 and #2 (immutable, built once). */
   private readonly enterInputs: readonly [TdcallInput, TdcallInput] = [
     tdgVpEnter({ invdTranslations: 0, vmIndex: 1 }, 0n),
@@ -287,9 +297,10 @@ export class SimTd {
         this.contents.zero(gpn, pages)
       },
       onTdcall: (vp: number, input: TdcallInput, output: TdcallOutput): void => {
-        // Counts and costs always; the trace event only when on (kept apart from the hot path).
-        const at = this.countTdcall(vp, input.leaf)
-        if (this.traceEvents) this.traceTdcall(vp, at, input, output)
+        this.observeTdcall(vp, input.leaf, output.rax)
+      },
+      onTdcallStatus: (vp: number, leaf: number, rax: bigint): void => {
+        this.observeTdcall(vp, leaf, rax)
       },
     }
     this.module =
@@ -511,16 +522,19 @@ export class SimTd {
     return this.tick(vp, this.costs.tdcall(undefined))
   }
 
-  private traceTdcall(vp: number, at: number, input: TdcallInput, output: TdcallOutput): void {
-    const { leaf } = input
+  /** Counts and costs every TDCALL; the trace event only when on (kept off the hot path). */
+  private observeTdcall(vp: number, leaf: number, rax: bigint): void {
+    const at = this.countTdcall(vp, leaf)
+    if (this.traceEvents) this.traceTdcall(vp, at, leaf, rax)
+  }
+
+  private traceTdcall(vp: number, at: number, leaf: number, rax: bigint): void {
     const name = leafNames[leaf] ?? tdcallLeafName(leaf)
-    const code = tdxStatusCode(output.rax)
+    const code = tdxStatusCode(rax)
     this.trace.tdcall(vp, at, {
-      leaf: input.leaf,
-      name: name ?? `leaf ${input.leaf}`,
-      status: isTdxSuccess(output.rax)
-        ? 'TDX_SUCCESS'
-        : (tdxStatusName(code) ?? `0x${code.toString(16)}`),
+      leaf,
+      name: name ?? `leaf ${leaf}`,
+      status: isTdxSuccess(rax) ? 'TDX_SUCCESS' : (tdxStatusName(code) ?? `0x${code.toString(16)}`),
     })
   }
 
@@ -530,12 +544,15 @@ export class SimTd {
   }
 
   private hypervisorPort(): HypervisorPort {
+    // The injector's hypercall, taken once (the wrapper is a proxy: no trap per forwarded call).
     const host = this.faults.wrapHypervisor(this.hypervisor)
+    const hostCall = host.hypercall.bind(host)
     return {
       hypercall: (control: bigint, input: Uint8Array): HypervisorCallResult => {
         const vp = this.currentVp
-        const result = host.hypercall(control, input)
-        const { code } = decodeHypercallControl(control)
+        const result = hostCall(control, input)
+        // The call code, bits 15:0 (the host has decoded and checked the whole word).
+        const code = Number(control & 0xffffn)
         const name = hypercallName(code) ?? `0x${code.toString(16)}`
         bump(this.hostCounts, name)
         const at = this.tick(vp, this.cost.hypercallForward)
@@ -590,40 +607,17 @@ export class SimTd {
   }
 
   /**
-   * TDG.VP.WR of every VMCS field the write touches, on VMCS #1 (VTL0) or #2 (VTL1). A failing
-   * TDCALL undoes the fields already written (from the engine's unchanged bank) and reports
+   * TDG.VP.WR of every VMCS field the write touches, on VMCS #1 (VTL0) or #2 (VTL1), each through
+   * the TDCALL port (fault injector, module, per-leaf count and cost, trace). A failing TDCALL
+   * undoes the fields already written (from the engine's unchanged bank) and reports
    * OperationFailed, so that the engine keeps its state and the context stays queued.
    */
   private writeVtlRegisters(vp: number, vtl: GuestVtl, registers: VtlRegisterWrite): HvStatus {
-    let failures = 0
-    const input = this.wrInput
-    const { faults, module } = this
-    // Without trace events nothing needs each call's output registers: every TDG.VP.WR still
-    // meets the fault injector, the module's checks and the per-leaf count and cost, with no
-    // output object per field (a 1024-VP boot makes ~88k of these calls).
-    const direct = !this.traceEvents
-    const written = forEachVmcsWrite(registers, (encoding, value) => {
-      const field = vpWrField(encoding)
-      let rax: bigint
-      if (direct) {
-        const injected = faults.tdcallFault(vp, TDG_VP_WR)
-        if (injected === undefined) {
-          rax = module.vpWrStatus(vp, field[vtl], value, field[2])
-          this.countTdcall(vp, TDG_VP_WR)
-        } else {
-          rax = injected
-        }
-      } else {
-        input.rdx = field[vtl]
-        input.r8 = value
-        input.r9 = field[2]
-        rax = this.tdxCall(vp, input).rax
-      }
-      if (rax === 0n || isTdxSuccess(rax)) return true
-      failures++
-      return false
-    })
-    if (failures === 0) return HvStatus.Success
+    this.wrVp = vp
+    this.wrVtl = vtl
+    this.wrFailures = 0
+    const written = forEachVmcsWrite(registers, this.writeVmcsField)
+    if (this.wrFailures === 0) return HvStatus.Success
     const before = new Map(
       vmcsWrites(this.engine.vp(vp).vtls[vtl].registers).map((w) => [w.encoding, w.value])
     )
@@ -631,5 +625,21 @@ export class SimTd {
       this.module.tdcall(vp, vpWrInput(vtl, encoding, before.get(encoding) ?? 0n))
     }
     return HvStatus.OperationFailed
+  }
+
+  /** One field of `writeVtlRegisters` (a single function for every call: no closure per write). */
+  private readonly writeVmcsField = (encoding: number, value: bigint, index: number): boolean => {
+    const vtl = this.wrVtl
+    const fields = this.wrFields[vtl]
+    let field = fields[index]
+    if (field === undefined) {
+      const spec = vpWrField(encoding)
+      field = this.module.prepareVpWr(spec[vtl], spec[2])
+      fields[index] = field
+    }
+    const rax = this.tdx.vpWrStatus(this.wrVp, field, value)
+    if (rax === 0n || isTdxSuccess(rax)) return true
+    this.wrFailures++
+    return false
   }
 }

@@ -5,7 +5,9 @@ export type { HostVisibilityCallback } from './plan-sink.js'
 export type {
   OnEnter,
   PageAttrView,
+  PreparedVpWr,
   SoftwareTdxModuleOptions,
   TdcallPort,
   VpEnterExit,
+  VpWrPort,
 } from './types.js'

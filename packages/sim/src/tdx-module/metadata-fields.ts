@@ -27,6 +27,8 @@ export interface FieldSpec {
 
 /** Storage keys by slot, and slots by key: numbered in order of first use, never reused. */
 const slotKeys: string[] = []
+/** A spec made for each slot (every spec of one key has the same width, writable bits and reset). */
+const slotSpecs: (FieldSpec | undefined)[] = []
 const keySlots = new Map<string, number>()
 
 /** The storage slot of `key`, numbered on first use. */
@@ -45,6 +47,11 @@ export function existingFieldSlot(key: string): number | undefined {
   return keySlots.get(key)
 }
 
+/** The spec of `slot`'s field, once one was made (undefined before). */
+export function slotSpec(slot: number): FieldSpec | undefined {
+  return slotSpecs[slot]
+}
+
 /** The storage key of `slot`. */
 export function fieldKey(slot: number): string {
   return slotKeys[slot] ?? ''
@@ -61,7 +68,7 @@ function makeSpec(
   writable: bigint,
   reset: bigint
 ): FieldSpec {
-  return {
+  const spec: FieldSpec = {
     slot: fieldSlot(key),
     key,
     bits,
@@ -69,6 +76,8 @@ function makeSpec(
     reset,
     lowMask: writable !== 0n && (writable & (writable + 1n)) === 0n,
   }
+  slotSpecs[spec.slot] ??= spec
+  return spec
 }
 
 const ALL64 = 0xffff_ffff_ffff_ffffn

@@ -21,6 +21,7 @@ import {
   fieldSlot,
   fieldSlotCount,
   isTdxFeatures0,
+  slotSpec,
   vmFieldName,
   vmcsFieldSpec,
   vpFieldSpec,
@@ -40,9 +41,10 @@ import { SUCCESS, fail, out } from './tdcall-output.js'
 import type {
   OnEnter,
   PageAttrView,
+  PreparedVpWr,
   SoftwareTdxModuleOptions,
-  TdcallPort,
   VpEnterExit,
+  VpWrPort,
 } from './types.js'
 
 /** Operand id the module reports for a missing L2 virtual-APIC page (tdx-module OPERAND_ID_*). */
@@ -58,6 +60,14 @@ interface VpState {
   /** The last TDG.VP.ENTER (`entries().last`), kept as its parts: flags undefined = none yet. */
   lastFlags: TdxVmFlags | undefined
   lastGuestStateGpa: bigint
+}
+
+/** `PreparedVpWr` as this module makes it: the field spec resolved for its `numL2Vms`. */
+interface PreparedVpWrField extends PreparedVpWr {
+  readonly spec: FieldSpec | undefined
+  readonly owner: SoftwareTdxModule
+  /** `mask` is the field's writable low bits: a value inside them is a whole-field write. */
+  readonly whole: boolean
 }
 
 const LEAF_VP_ENTER = TdcallLeaf['TDG.VP.ENTER']
@@ -165,7 +175,7 @@ export interface SoftwareTdxModuleJson {
  * does it: ACCEPT of a page the host has not mapped yet maps it (lazy TDH.MEM.PAGE.AUG at the
  * requested level), and a request smaller than the leaf that holds the page demotes that leaf.
  */
-export class SoftwareTdxModule implements TdcallPort {
+export class SoftwareTdxModule implements VpWrPort {
   readonly vps: number
   readonly gpaWidth: 48 | 52
   readonly numL2Vms: 1 | 2 | 3
@@ -180,6 +190,11 @@ export class SoftwareTdxModule implements TdcallPort {
   /** Per VP, created on first write or entry (undefined until then). */
   private readonly vpState: (VpState | undefined)[]
   private vpStateCount = 0
+  /**
+   * Some stored value has bits outside its field's writable low bits (only a restored snapshot
+   * can bring one): whole-field writes then keep those bits as `writeVpField` does.
+   */
+  private wideValues = false
   /** `privatePages << 12`: the first GPA at or above the shared bit. */
   private readonly privateGpaLimit: bigint
   private readonly pages: PageLeaves
@@ -196,6 +211,7 @@ export class SoftwareTdxModule implements TdcallPort {
   private sharedOutput: TdcallOutput | undefined
   onPagesZeroed: ((gpn: number, pages: number) => void) | undefined
   onTdcall: ((vp: number, input: TdcallInput, output: TdcallOutput) => void) | undefined
+  onTdcallStatus: ((vp: number, leaf: number, rax: bigint) => void) | undefined
 
   constructor(options: SoftwareTdxModuleOptions) {
     if (!Number.isSafeInteger(options.vps) || options.vps < 1 || options.vps > 4096) {
@@ -224,6 +240,7 @@ export class SoftwareTdxModule implements TdcallPort {
     this.onEnter = options.onEnter ?? (() => ({ exitReason: VmxExitBasic.HLT }))
     this.onPagesZeroed = options.onPagesZeroed
     this.onTdcall = options.onTdcall
+    this.onTdcallStatus = options.onTdcallStatus
     const attr = options.ramAttr ?? {}
     const state = {
       kind: PageKind.ACCEPTED,
@@ -361,24 +378,59 @@ export class SoftwareTdxModule implements TdcallPort {
   }
 
   private vpWr(vp: number, id: bigint, value: bigint, mask: bigint): TdcallOutput {
-    const old = this.writeVpField(vp, id, value, mask)
+    const old = this.writeVpField(vp, vpFieldSpec(id, this.numL2Vms), value, mask)
     if (typeof old !== 'bigint') return old
     return { rax: SUCCESS, rcx: 0n, rdx: id, r8: old, r9: 0n, r10: 0n, r11: 0n }
   }
 
+  prepareVpWr(id: bigint, mask: bigint): PreparedVpWrField {
+    const spec = vpFieldSpec(id, this.numL2Vms)
+    const whole = spec !== undefined && spec.lowMask && mask === spec.writable
+    return { id, mask, spec, owner: this, whole }
+  }
+
   /**
-   * TDG.VP.WR on `vp` as `tdcall` runs it, answering only RAX: for a host that writes many fields
-   * in a row (an initial context's ~43) and accounts for each call itself (no `onTdcall`).
+   * TDG.VP.WR on `vp` as `tdcall` runs it, answering only RAX, told to `onTdcallStatus`. A
+   * `field` from this module's `prepareVpWr` carries its field spec (looked up there, once).
    */
-  vpWrStatus(vp: number, id: bigint, value: bigint, mask: bigint): bigint {
+  vpWrStatus(vp: number, field: PreparedVpWr, value: bigint): bigint {
     this.checkVp(vp)
-    const old = this.writeVpField(vp, id, value, mask)
+    const prepared = field as Partial<PreparedVpWrField>
+    let rax: bigint = SUCCESS
+    if (prepared.owner === this && prepared.whole === true) {
+      // A whole-field write as `writeVpField` does it, with the mask already compared.
+      const spec = prepared.spec as FieldSpec
+      const writable = spec.writable
+      if (value >= 0n && value <= writable) {
+        const state = this.vpState[vp]
+        const old = state?.values[spec.slot] ?? spec.reset
+        // Stored values stay inside their field unless a restored snapshot brought wider ones.
+        const next =
+          !this.wideValues || (old >= 0n && old <= writable) ? value : (old & ~writable) | value
+        if (next !== old) this.storeField(state ?? this.vp(vp), spec.slot, next)
+      } else {
+        rax = this.vpWrRax(vp, spec, value, field.mask)
+      }
+    } else {
+      const spec = prepared.owner === this ? prepared.spec : vpFieldSpec(field.id, this.numL2Vms)
+      rax = this.vpWrRax(vp, spec, value, field.mask)
+    }
+    this.onTdcallStatus?.(vp, LEAF_VP_WR, rax)
+    return rax
+  }
+
+  private vpWrRax(vp: number, spec: FieldSpec | undefined, value: bigint, mask: bigint): bigint {
+    const old = this.writeVpField(vp, spec, value, mask)
     return typeof old === 'bigint' ? SUCCESS : old.rax
   }
 
   /** TDG.VP.WR's checks and write: the old value, or the failure's output registers. */
-  private writeVpField(vp: number, id: bigint, value: bigint, mask: bigint): bigint | TdcallOutput {
-    const spec = vpFieldSpec(id, this.numL2Vms)
+  private writeVpField(
+    vp: number,
+    spec: FieldSpec | undefined,
+    value: bigint,
+    mask: bigint
+  ): bigint | TdcallOutput {
     if (spec === undefined) return fail(TdxStatus.TDX_METADATA_FIELD_ID_INCORRECT, TdxOperandId.RDX)
     const writable = spec.writable
     const old = this.readField(vp, spec)
@@ -653,7 +705,10 @@ export class SoftwareTdxModule implements TdcallPort {
    */
   static fromJSON(
     json: SoftwareTdxModuleJson,
-    callbacks: Pick<SoftwareTdxModuleOptions, 'onEnter' | 'onPagesZeroed' | 'onTdcall'> = {}
+    callbacks: Pick<
+      SoftwareTdxModuleOptions,
+      'onEnter' | 'onPagesZeroed' | 'onTdcall' | 'onTdcallStatus'
+    > = {}
   ): SoftwareTdxModule {
     if ((json.version as number) !== 1) {
       throw new VtlError(
@@ -679,8 +734,16 @@ export class SoftwareTdxModule implements TdcallPort {
     for (const [vp, s] of Object.entries(json.vpState)) {
       const state = module.vp(Number(vp))
       state.enters = s.enters
-      for (const [k, v] of Object.entries(s.fields))
-        module.storeField(state, fieldSlot(k), BigInt(v))
+      for (const [k, v] of Object.entries(s.fields)) {
+        const slot = fieldSlot(k)
+        const value = BigInt(v)
+        // A field without a spec yet may get one whose bits the value exceeds: assume it does.
+        const spec = slotSpec(slot)
+        if (spec === undefined || (spec.lowMask && !(value >= 0n && value <= spec.writable))) {
+          module.wideValues = true
+        }
+        module.storeField(state, slot, value)
+      }
     }
     json.invept.forEach((n, i) => (module.invept[i] = n))
     json.invgla.forEach((n, i) => (module.invgla[i] = n))

@@ -6,6 +6,23 @@ export interface TdcallPort {
   tdcall(vp: number, input: TdcallInput): TdcallOutput
 }
 
+/** TDG.VP.WR's field id and mask, resolved once by the module that runs the writes. */
+export interface PreparedVpWr {
+  readonly id: bigint
+  readonly mask: bigint
+}
+
+/**
+ * A TDCALL port that also runs TDG.VP.WR answering only RAX, for a host that writes many fields
+ * in a row (an initial context's ~43): the same checks, write and accounting as `tdcall`.
+ */
+export interface VpWrPort extends TdcallPort {
+  /** Resolves a field id and mask for `vpWrStatus` (once per field, not per call). */
+  prepareVpWr(id: bigint, mask: bigint): PreparedVpWr
+  /** TDG.VP.WR of `field` on `vp` with `value`: RAX (the other output registers are not built). */
+  vpWrStatus(vp: number, field: PreparedVpWr, value: bigint): bigint
+}
+
 /**
  * What an L2 VM did when TDG.VP.ENTER ran it: the registers TDG.VP.ENTER returns (abi.md §3.6).
  * Only `exitReason` is required; the rest default to 0.
@@ -102,4 +119,6 @@ export interface SoftwareTdxModuleOptions {
   onPagesZeroed?: (gpn: number, pages: number) => void
   /** Observer of every completed TDCALL (trace, costs). Not called for fault-injected failures. */
   onTdcall?: (vp: number, input: TdcallInput, output: TdcallOutput) => void
+  /** The same observer for the calls `vpWrStatus` runs, which build no input or output. */
+  onTdcallStatus?: (vp: number, leaf: number, rax: bigint) => void
 }

@@ -310,8 +310,11 @@ export class X86Backing {
       ['idtr', X86Reg.IDTR],
     ] as const) {
       const { base, limit } = context.engine.readTable(reg)
+      // Registers are replaced whole, never changed in place: a bank may share them (frozen).
       const table = bank[name]
-      if (table !== undefined) Object.assign(table, { base, limit })
+      if (table !== undefined && (table.base !== base || table.limit !== limit)) {
+        bank[name] = { ...table, base, limit }
+      }
       loaded[name] = { base, limit }
     }
     for (const [name, reg] of SEGMENTS) {
@@ -319,9 +322,10 @@ export class X86Backing {
       const segment = bank[name]
       if (segment !== undefined && segment.selector !== loaded.segments[name]) {
         // The hidden part is what the CPU loaded from the GDT with the selector.
-        Object.assign(segment, this.descriptor(loaded.gdtr, selector, segment))
+        bank[name] = { ...segment, ...this.descriptor(loaded.gdtr, selector, segment), selector }
+      } else if (segment !== undefined && segment.selector !== selector) {
+        bank[name] = { ...segment, selector }
       }
-      if (segment !== undefined) segment.selector = selector
       loaded.segments[name] = selector
     }
   }
