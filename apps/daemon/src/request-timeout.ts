@@ -11,23 +11,27 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
  * headers are ready.
  */
 export function requestTimeout(ms: number): MiddlewareHandler {
-  return async (c, next) => {
-    let timer: NodeJS.Timeout | undefined
-    const expired = new Promise<'expired'>((resolve) => {
-      timer = setTimeout(resolve, ms, 'expired')
-    })
-    const handled = next()
-    // A handler that fails after the deadline must not become an unhandled rejection.
-    handled.catch(() => undefined)
-    try {
-      if ((await Promise.race([handled, expired])) === 'expired') {
-        return problemResponse(
-          problem('E_TIMEOUT', `${c.req.method} ${c.req.path} took longer than ${ms} ms`)
+  // One promise per request (no race of two): settled by the handler or by the timer.
+  return (c, next) =>
+    new Promise<Response | undefined>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        resolve(
+          problemResponse(
+            problem('E_TIMEOUT', `${c.req.method} ${c.req.path} took longer than ${ms} ms`)
+          )
         )
-      }
-      return undefined
-    } finally {
-      clearTimeout(timer)
-    }
-  }
+      }, ms)
+      // A handler that fails after the deadline must not become an unhandled rejection: the
+      // promise is settled already, so its `reject` does nothing.
+      next().then(
+        () => {
+          clearTimeout(timer)
+          resolve(undefined)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error as Error)
+        }
+      )
+    })
 }

@@ -10,6 +10,7 @@ import type { TdBackend } from './backend.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { openJournal } from './journal-check.js'
+import { chain } from './middleware-chain.js'
 import { notFound } from './not-found.js'
 import { checkOwnPath, privateFiles } from './ownership.js'
 import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits, type TdLimits } from './limits.js'
@@ -241,9 +242,14 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
     const hono = new Hono()
     if (options.log !== undefined) hono.use('*', accessLog(options.log))
     if (bearer !== undefined) hono.use('*', bearerAuth(bearer))
-    hono.use('*', uiGuard(ui))
-    hono.use('*', metrics.timing())
-    hono.use('*', requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS))
+    hono.use(
+      '*',
+      chain(
+        uiGuard(ui),
+        metrics.timing(),
+        requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
+      )
+    )
     hono.get('/metrics', () => metrics.exposition())
     hono.route('/', uiFiles)
     hono.route('/', app)

@@ -63,6 +63,15 @@ import { TraceFanout, type FrameListener } from './trace-fanout.js'
 import type { TdBackend } from './backend.js'
 import { servedSim, type ServedTd } from './served-td.js'
 
+/** The status view's JSON text, from the entry's cache when no command ran since. */
+function statusText(entry: TdEntry): string {
+  const cached = entry.statusCache
+  if (cached?.version === entry.version && cached.td === entry.td) return cached.text
+  const text = JSON.stringify(tdStatus(entry.meta.td, entry))
+  if (entry.td.sim !== undefined) entry.statusCache = { version: entry.version, td: entry.td, text }
+  return text
+}
+
 function noTd(id: string): ProblemError {
   return new ProblemError('E_NO_TD', `no TD with id ${id}`)
 }
@@ -360,6 +369,7 @@ export class TdService {
     this.writable(id, entry)
     const written = await entry.queue.run(async () => {
       this.writable(id, entry)
+      entry.version++
       const mutation = await this.atomic(entry, command)
       // Deleted (force) while the command gave the event loop a turn: nothing is journaled.
       if (this.tds.get(id) !== entry) throw noTd(id)
@@ -419,16 +429,19 @@ export class TdService {
     sliced = false
   ): Promise<T> {
     const entry = this.entry(id)
-    let seen = 0
-    const run = (): T | Promise<T> => {
-      if (this.tds.get(id) !== entry) throw noTd(id)
-      if (entry.unreadable) {
-        throw new ProblemError('E_TD_FAILED', `TD ${id} failed (${entry.failure}); delete it`)
-      }
-      seen = entry.lastSeq
-      return query(entry)
+    let seen: number
+    let value: T
+    if (entry.queue.depth === 0 && !sliced) {
+      // The common case, without a closure: nothing can run on the TD before the query.
+      seen = this.readable(id, entry)
+      value = await query(entry)
+    } else {
+      seen = 0
+      value = await entry.queue.run(() => {
+        seen = this.readable(id, entry)
+        return query(entry)
+      })
     }
-    const value = await (entry.queue.depth === 0 && !sliced ? run() : entry.queue.run(run))
     if (seen > this.journal.durableSeq) {
       try {
         await this.journal.durable(seen)
@@ -437,6 +450,15 @@ export class TdService {
       }
     }
     return value
+  }
+
+  /** Refuses a read of a deleted or unreadable TD; answers the last record the read sees. */
+  private readable(id: string, entry: TdEntry): number {
+    if (this.tds.get(id) !== entry) throw noTd(id)
+    if (entry.unreadable) {
+      throw new ProblemError('E_TD_FAILED', `TD ${id} failed (${entry.failure}); delete it`)
+    }
+    return entry.lastSeq
   }
 
   // ---- TDs ----
@@ -612,9 +634,17 @@ export class TdService {
     if (entry.td.sim === undefined) await entry.queue.run(() => entry.td.close())
   }
 
-  /** Guest VSM state of the partition and of each VP (registers as the VP's active VTL reads them). */
+  /** Guest VSM state of the partition and of each VP (registers as the VP's active VTL reads it). */
   async status(id: string): Promise<unknown> {
     return await this.read(id, (entry) => tdStatus(id, entry))
+  }
+
+  /**
+   * `status` as its JSON text. A software TD's is kept until a command starts on it (its state
+   * changes only through commands), so repeated reads cost neither the view nor its JSON.
+   */
+  async statusJson(id: string): Promise<string> {
+    return await this.read(id, statusText)
   }
 
   // ---- guest steps ----

@@ -1,5 +1,6 @@
 import { createRoute, type z } from '@hono/zod-openapi'
 import type { TdSnapshot } from '@vtl/sim'
+import type { TypedResponse } from 'hono'
 import {
   CreateTdBody,
   DeleteQuery,
@@ -67,6 +68,8 @@ const tdStatus = createRoute({
   responses: { 200: json(TdStatusSchema, 'Status'), ...errors },
 })
 
+const JSON_CONTENT = { 'Content-Type': 'application/json' }
+
 /** The TDs: create, restore from a snapshot, list, show, delete, and their guest VSM status. */
 export function registerTdRoutes(app: RouteApp, tds: TdService): void {
   app.openapi(createTd, async (c) => c.json(await tds.open(c.req.valid('json'), idem(c, 201)), 201))
@@ -81,8 +84,13 @@ export function registerTdRoutes(app: RouteApp, tds: TdService): void {
     await tds.delete(c.req.valid('param').id, { force }, idem(c, 204))
     return c.body(null, 204)
   })
+  // The JSON text as the service keeps it (c.json's content type), not parsed and made again.
   app.openapi(tdStatus, async (c) => {
-    const status = (await tds.status(c.req.valid('param').id)) as z.infer<typeof TdStatusSchema>
-    return c.json(status, 200)
+    const text = await tds.statusJson(c.req.valid('param').id)
+    return c.body(text, 200, JSON_CONTENT) as unknown as TypedResponse<
+      z.infer<typeof TdStatusSchema>,
+      200,
+      'json'
+    >
   })
 }
