@@ -6,6 +6,7 @@ import { getRequestListener } from '@hono/node-server'
 import { Hono, type MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
 import { createApp } from './app.js'
+import { CachedRouter } from './cached-router.js'
 import type { TdBackend } from './backend.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
@@ -239,7 +240,7 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
   // only; refused attempts are logged too), latency metrics, request timeout, /metrics. Unmatched
   // requests get the API's not-found problem document.
   const edge = (bearer?: string): Hono => {
-    const hono = new Hono()
+    const hono = new Hono({ router: new CachedRouter() })
     if (options.log !== undefined) hono.use('*', accessLog(options.log))
     if (bearer !== undefined) hono.use('*', bearerAuth(bearer))
     hono.use(
