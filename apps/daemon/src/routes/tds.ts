@@ -1,6 +1,5 @@
 import { createRoute, type z } from '@hono/zod-openapi'
 import type { TdSnapshot } from '@vtl/sim'
-import type { TypedResponse } from 'hono'
 import {
   CreateTdBody,
   DeleteQuery,
@@ -16,6 +15,7 @@ import {
   errors,
   idem,
   json,
+  jsonText,
   jsonBody,
   mutationErrors,
   type RouteApp,
@@ -68,8 +68,6 @@ const tdStatus = createRoute({
   responses: { 200: json(TdStatusSchema, 'Status'), ...errors },
 })
 
-const JSON_CONTENT = { 'Content-Type': 'application/json' }
-
 /** The TDs: create, restore from a snapshot, list, show, delete, and their guest VSM status. */
 export function registerTdRoutes(app: RouteApp, tds: TdService): void {
   app.openapi(createTd, async (c) => c.json(await tds.open(c.req.valid('json'), idem(c, 201)), 201))
@@ -84,13 +82,9 @@ export function registerTdRoutes(app: RouteApp, tds: TdService): void {
     await tds.delete(c.req.valid('param').id, { force }, idem(c, 204))
     return c.body(null, 204)
   })
-  // The JSON text as the service keeps it (c.json's content type), not parsed and made again.
+  // The JSON text as the service keeps it, not parsed and made again.
   app.openapi(tdStatus, async (c) => {
     const text = await tds.statusJson(c.req.valid('param').id)
-    return c.body(text, 200, JSON_CONTENT) as unknown as TypedResponse<
-      z.infer<typeof TdStatusSchema>,
-      200,
-      'json'
-    >
+    return jsonText<z.infer<typeof TdStatusSchema>>(c, text)
   })
 }
