@@ -59,9 +59,29 @@ import type {
   TraceListener,
 } from './td-types.js'
 import { partitionConfigRead, runsPage, tdStatus, tdView, traceJson } from './td-views.js'
+import { KeptAnswers } from './kept-answers.js'
+import { TimeSlice } from './time-slice.js'
 import { TraceFanout, type FrameListener } from './trace-fanout.js'
 import type { TdBackend } from './backend.js'
 import { servedSim, type ServedTd } from './served-td.js'
+
+/** The answer an Idempotency-Key keeps for a command: its value, or the problem it ended with. */
+function answerOf<T>(
+  idem: Idempotency<T> | undefined,
+  mutation: Mutation<T>
+): IdempotentAnswer | undefined {
+  if (idem === undefined) return undefined
+  const rendered =
+    mutation.error === undefined
+      ? idem.render(mutation.value)
+      : {
+          status: HTTP_STATUS[mutation.error.code],
+          body: JSON.stringify(
+            problem(mutation.error.code, mutation.error.message, mutation.error.extra)
+          ),
+        }
+  return { key: idem.key, fingerprint: idem.fingerprint, ...rendered }
+}
 
 /** The status view's JSON text, from the entry's cache when no command ran since. */
 function statusText(entry: TdEntry): string {
@@ -116,6 +136,7 @@ export class TdService {
   private readonly answerTtlMs: number
   private readonly now: () => number
   private readonly fanout = new TraceFanout()
+  private readonly keptAnswers = new KeptAnswers()
   private readonly snapshotLimits: SnapshotLimits
   private readonly limits: TdLimits
   private readonly backend: TdBackend
@@ -143,6 +164,7 @@ export class TdService {
   private maintain(): void {
     this.journal.compact()
     this.journal.dropAnswers(new Date(this.now() - this.answerTtlMs))
+    this.keptAnswers.dropBefore(this.now() - this.answerTtlMs)
   }
 
   private entry(id: string): TdEntry {
@@ -235,26 +257,16 @@ export class TdService {
     created = false
   ): Written<T> {
     if (entry !== undefined && entry.td.sim === undefined) {
-      // The hardware path is not journaled (no replay could recreate it): its events go out at once.
+      // The hardware path is not journaled (no replay could recreate it): its events go out at
+      // once, and an Idempotency-Key answer is kept in memory, as long as the TD lives.
       if (mutation.error !== undefined && mutation.panic !== undefined) {
         entry.failure = mutation.panic
       }
+      if (mutation.records.length > 0) this.keep(answerOf(idem, mutation))
       return { seq: undefined, mutation, events: this.fanout.take(entry) }
     }
     if (mutation.records.length === 0) return { seq: undefined, mutation, events: [] }
-    let answer: IdempotentAnswer | undefined
-    if (idem !== undefined) {
-      const rendered =
-        mutation.error === undefined
-          ? idem.render(mutation.value)
-          : {
-              status: HTTP_STATUS[mutation.error.code],
-              body: JSON.stringify(
-                problem(mutation.error.code, mutation.error.message, mutation.error.extra)
-              ),
-            }
-      answer = { key: idem.key, fingerprint: idem.fingerprint, ...rendered }
-    }
+    const answer = answerOf(idem, mutation)
     let seq: number
     try {
       seq = this.journal.commit(mutation.records, answer, mutation.texts)
@@ -282,6 +294,11 @@ export class TdService {
     const events = this.fanout.take(entry)
     if (entry.sinceSnapshot >= this.snapshotEvery) this.snapshotDue(entry)
     return { seq, mutation, events }
+  }
+
+  /** Keeps a hardware-path command's Idempotency-Key answer (nothing of it is journaled). */
+  private keep(answer: IdempotentAnswer | undefined): void {
+    if (answer !== undefined) this.keptAnswers.keep(answer, this.now())
   }
 
   /**
@@ -490,7 +507,9 @@ export class TdService {
     // After every TD in the journal (a hw daemon creates no software TD) and every earlier one.
     const created = this.journal.highSeq + ++this.opened
     const meta = { td: id, name, vps, memory: formatHex(spec.memory), gpaWidth, mbec, created }
-    return tdView(enterTd(this.tds, meta, td))
+    const view = tdView(enterTd(this.tds, meta, td))
+    this.keep(answerOf(idem, { records: [], value: view }))
+    return view
   }
 
   private checkSpec(spec: TdSpec): void {
@@ -617,10 +636,14 @@ export class TdService {
     const entry = this.entry(id)
     const remove = (): Written<null> => {
       if (this.tds.get(id) !== entry) throw noTd(id)
-      const written: Written<null> =
-        entry.td.sim === undefined
-          ? { seq: undefined, mutation: { records: [], value: null }, events: [] }
-          : this.commit(undefined, { records: [{ op: 'td.delete', td: id }], value: null }, idem)
+      const deletion: Mutation<null> = { records: [{ op: 'td.delete', td: id }], value: null }
+      let written: Written<null>
+      if (entry.td.sim === undefined) {
+        this.keep(answerOf(idem, deletion))
+        written = { seq: undefined, mutation: deletion, events: [] }
+      } else {
+        written = this.commit(undefined, deletion, idem)
+      }
       this.tds.delete(id)
       if (entry.snapshotTimer !== undefined) clearTimeout(entry.snapshotTimer)
       this.fanout.ended(id)
@@ -666,9 +689,11 @@ export class TdService {
     // Queued at once (commands keep their order), parsed once in slices on the queue: the cost
     // check and the run share it, and a refusal (400, 413) comes before any step runs.
     return await this.mutate(id, idem, async (current) => {
-      const parsed = await parseStepsSliced(current.meta, sources)
+      // One slice for the parse and the run: the command yields once it used SLICE_MS in all.
+      const slice = new TimeSlice()
+      const parsed = await parseStepsSliced(current.meta, sources, slice)
       this.checkCost(stepsCost(parsed))
-      return await runSteps(current, sources, parsed)
+      return await runSteps(current, sources, parsed, slice)
     })
   }
 
@@ -903,8 +928,8 @@ export class TdService {
 
   /**
    * Snapshots every TD with records since its last snapshot, compacts the journal and expires old
-   * Idempotency-Key answers (graceful shutdown calls it). Commands are synchronous, so between
-   * two of them is always now.
+   * Idempotency-Key answers. Graceful shutdown calls it once every queue drained: no command (they
+   * yield the event loop in slices, and the hardware path answers asynchronously) runs meanwhile.
    */
   checkpoint(): void {
     for (const entry of this.tds.values()) {
@@ -922,11 +947,13 @@ export class TdService {
 
   /**
    * The answer kept for an Idempotency-Key, if a command journaled one; given only once it is
-   * durable (a retry must not be told what a crash could still take back).
+   * durable (a retry must not be told what a crash could still take back). A hardware-path
+   * command's is kept in memory (its TD does not outlive the daemon either).
    */
   async idempotentAnswer(key: string): Promise<IdempotentAnswer | undefined> {
     const answer = this.journal.answer(key)
-    if (answer !== undefined) await this.journal.settled()
+    if (answer === undefined) return this.keptAnswers.get(key)
+    await this.journal.settled()
     return answer
   }
 
