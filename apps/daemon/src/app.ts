@@ -1,5 +1,5 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
-import type { MiddlewareHandler } from 'hono'
+import type { ErrorHandler, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { idempotency, type IdempotencyEnv } from './idempotency.js'
@@ -22,6 +22,21 @@ import type { TdService } from './td-service.js'
 /** The methods whose requests carry a body (the others skip the body checks). */
 const BODY_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE']
 
+/** How the API answers an error a handler threw: a problem document (E_INTERNAL when untyped). */
+export const apiErrorHandler: ErrorHandler = (error) => {
+  if (error instanceof ProblemError) {
+    return problemResponse(problem(error.code, error.message, error.extra))
+  }
+  if (error instanceof HTTPException) {
+    if (error.status === 413) return problemResponse(problem('E_BODY_TOO_LARGE', error.message))
+    if (error.status === 415) return problemResponse(problem('E_UNSUPPORTED_MEDIA', error.message))
+    if (error.status < 500) return problemResponse(problem('E_BAD_REQUEST', error.message))
+  }
+  return problemResponse(
+    problem('E_INTERNAL', error instanceof Error ? error.message : 'internal error')
+  )
+}
+
 /** What the app needs. */
 export interface AppDeps {
   tds: TdService
@@ -37,6 +52,11 @@ export interface AppDeps {
   heartbeatMs?: number
   /** Trace events one SSE stream may hold for a slow reader before it is dropped (4096). */
   sseMaxBuffered?: number
+  /**
+   * The app is mounted (`route`) on one that answers errors with `apiErrorHandler`: it registers
+   * no error handler of its own (else hono wraps every one of its routes in a compose of its own).
+   */
+  mounted?: boolean
 }
 
 type Env = IdempotencyEnv
@@ -86,20 +106,9 @@ export function createApp(deps: AppDeps) {
     c.req.path === '/v1/tds/restore' ? snapshotChecks(c, next) : requestChecks(c, next)
   )
 
-  app.onError((error) => {
-    if (error instanceof ProblemError) {
-      return problemResponse(problem(error.code, error.message, error.extra))
-    }
-    if (error instanceof HTTPException) {
-      if (error.status === 413) return problemResponse(problem('E_BODY_TOO_LARGE', error.message))
-      if (error.status === 415)
-        return problemResponse(problem('E_UNSUPPORTED_MEDIA', error.message))
-      if (error.status < 500) return problemResponse(problem('E_BAD_REQUEST', error.message))
-    }
-    return problemResponse(
-      problem('E_INTERNAL', error instanceof Error ? error.message : 'internal error')
-    )
-  })
+  // Mounted, the errors are answered by the mounting app (`apiErrorHandler`, registered there):
+  // hono wraps each route of an app with a handler of its own in a compose per request.
+  if (deps.mounted !== true) app.onError(apiErrorHandler)
 
   app.notFound(notFound(() => app.routes))
 

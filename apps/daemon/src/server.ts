@@ -5,7 +5,7 @@ import { chmod, mkdir, unlink } from 'node:fs/promises'
 import { getRequestListener } from '@hono/node-server'
 import { Hono, type MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
-import { createApp } from './app.js'
+import { apiErrorHandler, createApp } from './app.js'
 import { CachedRouter } from './cached-router.js'
 import type { TdBackend } from './backend.js'
 import { bearerAuth, resolveToken } from './auth.js'
@@ -231,6 +231,7 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
   const uiFiles = uiRoutes(ui, options.consoleDir ?? defaultConsoleDir())
   const app = createApp({
     tds,
+    mounted: true,
     ready: () => ready,
     runScenario: workers.runScenario,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
@@ -254,6 +255,9 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
     hono.get('/metrics', () => metrics.exposition())
     hono.route('/', uiFiles)
     hono.route('/', app)
+    // The API's answer to errors, for its routes (mounted without an error handler of their own)
+    // and the edge's alike: a problem document.
+    hono.onError(apiErrorHandler)
     // Answered here, not by re-dispatching to the app: the app's middleware already read the
     // body (an Idempotency-Key request), so a second pass would find it unusable.
     hono.notFound(notFound(() => hono.routes))
