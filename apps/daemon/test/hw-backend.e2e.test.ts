@@ -127,7 +127,7 @@ describe('vtld --backend hw (HwPlatform on a SimKernel)', () => {
     expect(ran.status).toBe(200)
     const again = await send('POST', `/v1/tds/${td.id}/steps`, 'step-1', steps)
     expect(again.headers.get('idempotent-replayed')).toBe('true')
-    const firstRun = (await ran.json()) as unknown
+    const firstRun = await ran.json()
     expect(firstRun).toMatchObject({ results: [{ result: { status: 'Success' } }] })
     expect(await again.json()).toEqual(firstRun)
     // With another key it runs again: the partition's VTL1 is enabled already.

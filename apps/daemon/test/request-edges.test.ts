@@ -60,7 +60,7 @@ describe('request edges', () => {
     const td = (await (await post('/v1/tds', { vps: 1, memory: '16MiB' })).json()) as {
       id: string
     }
-    const cases: [Promise<Response>, number, string][] = [
+    const cases: [ReturnType<typeof get>, number, string][] = [
       [get('/v1/tds/td-nothere/status'), 404, 'E_NO_TD'],
       [post('/v1/tds/td-nothere/hypercall', { vp: 0, code: '0x000d' }), 404, 'E_NO_TD'],
       [send(`/v1/tds/${td.id}/hypercall`, '{"vp":'), 400, 'E_BAD_REQUEST'],
