@@ -118,6 +118,8 @@ interface Written<T> {
 
 /** A due snapshot is taken this long after the TD's last command (its cost stays off a burst). */
 const SNAPSHOT_IDLE_MS = 100
+/** A TD's failure once a write of its records failed after its command ran. */
+const JOURNAL_WRITE_FAILED = 'a journal write failed after a command was applied'
 /** ... or at once when this many intervals' records piled up (a TD that is never idle). */
 const SNAPSHOT_OVERDUE = 4
 
@@ -158,6 +160,12 @@ export class TdService {
     this.snapshotLimits = { maxTraceLimit: Math.max(this.traceLimit, 100_000) }
     replayJournal(journal, this.tds, this.snapshotLimits)
     this.maintain()
+    // A command's records are written at its group commit: a TD whose records could not be
+    // written is ahead of its journal from then on (its queued commands fail in `acknowledge`).
+    journal.onWriteFailure((td) => {
+      const entry = this.tds.get(td)
+      if (entry !== undefined) entry.failure ??= JOURNAL_WRITE_FAILED
+    })
   }
 
   /** Compaction of deleted TDs and expiry of old Idempotency-Key answers. */
@@ -247,8 +255,9 @@ export class TdService {
 
   /**
    * Journals a mutation (and the idempotent answer) in one transaction; `acknowledge` answers it
-   * once that is durable. A failed write after the command was applied leaves the TD ahead of its
-   * journal: it is marked failed.
+   * once that is durable. A command on a TD is queued for its group commit; a TD's creation and a
+   * deletion are written at once. A failed write after the command was applied leaves the TD ahead
+   * of its journal: it is marked failed.
    */
   private commit<T>(
     entry: TdEntry | undefined,
@@ -269,12 +278,15 @@ export class TdService {
     const answer = answerOf(idem, mutation)
     let seq: number
     try {
-      seq = this.journal.commit(mutation.records, answer, mutation.texts)
+      seq =
+        entry !== undefined && !created
+          ? this.journal.queue(mutation.records, answer, mutation.texts)
+          : this.journal.commit(mutation.records, answer, mutation.texts)
     } catch (error) {
       // A TD being created is dropped by the caller; one that ran a command is ahead now.
       const failed = entry !== undefined && !created
       if (failed) {
-        entry.failure = 'a journal write failed after a command was applied'
+        entry.failure = JOURNAL_WRITE_FAILED
         this.fanout.publish(entry.meta.td, this.fanout.take(entry))
       }
       throw new ProblemError(
@@ -316,6 +328,15 @@ export class TdService {
           'E_INTERNAL',
           (error instanceof Error ? error.message : String(error)) +
             (entry === undefined ? '' : `; TD ${entry.meta.td} is marked failed`)
+        )
+      }
+      const lost = this.journal.writeFailure(written.seq)
+      if (lost !== undefined && entry !== undefined) {
+        // Its TD was marked failed when the write failed (`onWriteFailure`).
+        this.fanout.publish(entry.meta.td, written.events)
+        throw new ProblemError(
+          'E_INTERNAL',
+          `journal write failed (${lost.message}); TD ${entry.meta.td} is marked failed`
         )
       }
     }
