@@ -2,6 +2,7 @@ import { formatHex } from '@vtl/core/schemas'
 import { parseScenarioData, ScenarioError, type ScenarioStep } from '@vtl/sim'
 import type { TdMeta } from './journal.js'
 import { ProblemError } from './problem.js'
+import type { HypercallSpec } from './td-types.js'
 import { TimeSlice } from './time-slice.js'
 
 // Guest actions as scenario-format.md step objects: the steps route takes them as written, the
@@ -83,6 +84,38 @@ export async function parseStepsSliced(
     steps.push(...parseChunk(meta, sources.slice(start, start + PARSE_CHUNK), start))
   }
   return steps
+}
+
+/**
+ * A raw hypercall as its step object (what the journal keeps) and as the step `parseSteps` makes
+ * of it. The API validated every field already, within bounds the scenario parser accepts as
+ * they are (the VP's range is the service's check), so the step is built, not parsed again.
+ */
+export function rawHypercallStep(spec: HypercallSpec): { source: StepSource; step: ScenarioStep } {
+  const { vp, vtl, code, input, repStart, repCount, varHeaderSize, fast } = spec
+  return {
+    source: {
+      vp,
+      ...(vtl === undefined ? {} : { vtl }),
+      hypercall: {
+        code,
+        input: Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('hex'),
+        repStart,
+        repCount,
+        varHeaderSize,
+        fast,
+      },
+    },
+    step: {
+      vp,
+      vtl,
+      action: {
+        kind: 'hypercall',
+        call: { kind: 'raw', code, input, repStart, repCount, varHeaderSize, fast },
+      },
+      expect: undefined,
+    },
+  }
 }
 
 /** An initial VP context as the API takes it (fields left out: the scenario default). */

@@ -7,6 +7,7 @@ import {
   saveTd,
   saveTdSliced,
   type ChromeTraceEvent,
+  type ScenarioStep,
   type SimTd,
   type SnapshotLimits,
   type StepResult,
@@ -19,6 +20,7 @@ import {
   hostVisibilitySteps,
   parseStepsSliced,
   protectSteps,
+  rawHypercallStep,
   setPartitionConfigStep,
   startVpStep,
   type ContextSource,
@@ -718,16 +720,20 @@ export class TdService {
     })
   }
 
-  /** One step's result (the typed routes and the raw hypercall). */
+  /**
+   * One step's result (the typed routes and the raw hypercall); `built`: the step already made
+   * from `source` (else the scenario parser makes it).
+   */
   private async step(
     id: string,
     vp: number,
     source: StepSource,
-    idem: Idempotency<StepResult> | undefined
+    idem: Idempotency<StepResult> | undefined,
+    built?: ScenarioStep
   ): Promise<StepResult> {
     this.checkVp(this.entry(id), vp)
     return await this.mutate(id, idem, async (entry) => {
-      const mutation = await runSteps(entry, [source])
+      const mutation = await runSteps(entry, [source], built && [built])
       if (mutation.error !== undefined) return mutation
       return { records: mutation.records, value: mutation.value[0]?.result ?? {} }
     })
@@ -739,23 +745,8 @@ export class TdService {
     spec: HypercallSpec,
     idem?: Idempotency<StepResult>
   ): Promise<StepResult> {
-    return await this.step(
-      id,
-      spec.vp,
-      {
-        vp: spec.vp,
-        ...(spec.vtl === undefined ? {} : { vtl: spec.vtl }),
-        hypercall: {
-          code: spec.code,
-          input: Buffer.from(spec.input).toString('hex'),
-          repStart: spec.repStart,
-          repCount: spec.repCount,
-          varHeaderSize: spec.varHeaderSize,
-          fast: spec.fast,
-        },
-      },
-      idem
-    )
+    const { source, step } = rawHypercallStep(spec)
+    return await this.step(id, spec.vp, source, idem, step)
   }
 
   async enablePartitionVtl(
