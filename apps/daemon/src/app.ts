@@ -8,6 +8,7 @@ import { chain } from './middleware-chain.js'
 import { notFound } from './not-found.js'
 import { ProblemError, problem, problemResponse } from './problem.js'
 import {
+  documentIdempotencyHeaders,
   registerMemoryRoutes,
   registerScenarioRoutes,
   registerSnapshotRoutes,
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps) {
       return undefined
     },
   })
+  documentIdempotencyHeaders(app)
 
   const limit = (maxSize: number): MiddlewareHandler<Env> => {
     const onError = (): Response =>

@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { OpenAPIHono, createRoute, z, type RouteConfig } from '@hono/zod-openapi'
 import type { Context, TypedResponse } from 'hono'
 import type { JSONParsed } from 'hono/utils/types'
 import { withFastParse } from '../fast-parse.js'
@@ -44,6 +44,28 @@ export const IdempotencyHeaders = withFastParse(
     return typeof key === 'string' ? { 'idempotency-key': key } : undefined
   }
 )
+
+/**
+ * `app.openapi` registering routes whose only header schema is `IdempotencyHeaders` with the
+ * header documented but not validated: a header value is always a string, so that check can
+ * never refuse, and it reads and copies every header of the request to find out.
+ */
+export function documentIdempotencyHeaders(app: RouteApp): void {
+  const openapi = app.openapi as (route: RouteConfig, ...rest: unknown[]) => RouteApp
+  app.openapi = (route: RouteConfig, ...rest: unknown[]) => {
+    if (route.hide === true || route.request?.headers !== IdempotencyHeaders) {
+      return openapi(route, ...rest)
+    }
+    // What openapi registers for a route it shows: the route as declared, less its middleware.
+    const documented = { ...route }
+    delete documented.middleware
+    delete documented.hide
+    app.openAPIRegistry.registerPath(documented)
+    const request = { ...route.request }
+    delete request.headers
+    return openapi({ ...route, hide: true, request }, ...rest)
+  }
+}
 
 const hexBigints = (_key: string, v: unknown): unknown =>
   typeof v === 'bigint' ? `0x${v.toString(16)}` : v
