@@ -20,15 +20,18 @@ export function withFastParse<S extends z.ZodType>(schema: S, fast: FastParse<z.
   return schema
 }
 
-/** A record of own keys, all among `keys` (JSON input: no prototype tricks, no extra keys). */
+/**
+ * A plain object (JSON input: no prototype tricks) with own keys only, all among `keys` when
+ * given.
+ */
 export function plainWithKeys(
   input: unknown,
-  keys: ReadonlySet<string>
+  keys: ReadonlySet<string> | undefined
 ): Record<string, unknown> | undefined {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined
   if (Object.getPrototypeOf(input) !== Object.prototype) return undefined
   for (const key in input) {
-    if (!keys.has(key) || !Object.hasOwn(input, key)) return undefined
+    if (!Object.hasOwn(input, key) || (keys !== undefined && !keys.has(key))) return undefined
   }
   return input as Record<string, unknown>
 }

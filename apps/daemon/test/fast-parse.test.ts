@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi'
 import { describe, expect, it } from 'vitest'
 import { IdempotencyHeaders } from '../src/routes/helpers.js'
-import { HypercallBody, TdIdParams } from '../src/schemas.js'
+import { HypercallBody, StepsBody, TdIdParams } from '../src/schemas.js'
 import { parseSteps, rawHypercallStep } from '../src/guest-steps.js'
 import type { TdMeta } from '../src/journal.js'
 import type { HypercallSpec } from '../src/td-types.js'
@@ -63,6 +63,41 @@ const HYPERCALLS: unknown[] = [
   42,
 ]
 
+const ENABLE = { name: 'EnablePartitionVtl', input: { targetVtl: 1 } }
+
+/** Steps bodies: zod puts vp, vtl, note first and keeps the rest (the journal keeps that text). */
+const STEPS: unknown[] = [
+  { steps: [{ vp: 0, hypercall: ENABLE }] },
+  { steps: [{ hypercall: ENABLE, note: 'n', vp: 1023, vtl: 1, extra: [1] }] },
+  {
+    steps: [
+      { run: {}, vtl: 0, vp: 2 },
+      { vp: 0, note: '', vtlCall: {} },
+    ],
+  },
+  { steps: Array.from({ length: 4096 }, () => ({ vp: 0, eoi: {} })) },
+  JSON.parse('{"steps":[{"1":true,"vp":0,"b":2,"a":1}]}'),
+  // zod decides (refused):
+  { steps: Array.from({ length: 4097 }, () => ({ vp: 0, eoi: {} })) },
+  { steps: [] },
+  { steps: {} },
+  { steps: [{ vp: 0, run: {} }], other: 1 },
+  {},
+  { steps: [{ vp: 0, run: {}, expect: { status: 'Success' } }] },
+  { steps: [{ vp: 0, run: {}, fault: {} }] },
+  { steps: [{ vp: 1024, run: {} }] },
+  { steps: [{ vp: '0', run: {} }] },
+  { steps: [{ run: {} }] },
+  { steps: [{ vp: 0, vtl: 2, run: {} }] },
+  { steps: [{ vp: 0, vtl: '1', run: {} }] },
+  { steps: [{ vp: 0, note: 3, run: {} }] },
+  { steps: [null] },
+  { steps: [[]] },
+  JSON.parse('{"steps":[{"vp":0,"run":{},"__proto__":{"vtl":1}}]}'),
+  [],
+  null,
+]
+
 /** What zod alone makes of `input` (the schema's own parse, bypassing the hand check). */
 const zodOnly = <S extends z.ZodType>(schema: S, input: unknown) => schema.safeParse(input)
 
@@ -70,7 +105,10 @@ describe('hand checks agree with zod (fast-parse.ts)', () => {
   it.each(HYPERCALLS.map((body, n) => [n, body] as const))(
     'hypercall body %i: same success and data as zod',
     async (_n, body) => {
-      expect(await HypercallBody.safeParseAsync(body)).toEqual(zodOnly(HypercallBody, body))
+      const fast = await HypercallBody.safeParseAsync(body)
+      const zod = zodOnly(HypercallBody, body)
+      expect(fast).toEqual(zod)
+      expect(Object.keys(fast.data ?? {})).toEqual(Object.keys(zod.data ?? {}))
     }
   )
 
@@ -89,6 +127,16 @@ describe('hand checks agree with zod (fast-parse.ts)', () => {
       },
     })
   })
+
+  it.each(STEPS.map((body, n) => [n, body] as const))(
+    'steps body %i: same success and data (key order included) as zod',
+    async (_n, body) => {
+      const fast = await StepsBody.safeParseAsync(body)
+      const zod = zodOnly(StepsBody, body)
+      expect(fast).toStrictEqual(zod)
+      expect(JSON.stringify(fast.data)).toBe(JSON.stringify(zod.data))
+    }
+  )
 
   it.each([
     [{ id: 'td-1' }],
