@@ -1,12 +1,14 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
-import type { MiddlewareHandler } from 'hono'
+import type { ErrorHandler, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { idempotency, type IdempotencyEnv } from './idempotency.js'
 import { jsonDepthLimit } from './json-depth.js'
+import { chain } from './middleware-chain.js'
 import { notFound } from './not-found.js'
 import { ProblemError, problem, problemResponse } from './problem.js'
 import {
+  documentIdempotencyHeaders,
   registerMemoryRoutes,
   registerScenarioRoutes,
   registerSnapshotRoutes,
@@ -18,8 +20,23 @@ import {
 import { runScenarioInThread, type ScenarioRunner } from './scenario-run.js'
 import type { TdService } from './td-service.js'
 
-/** The methods whose requests carry a body (the others skip the body limit). */
-const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** The methods whose requests carry a body (the others skip the body checks). */
+const BODY_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE']
+
+/** How the API answers an error a handler threw: a problem document (E_INTERNAL when untyped). */
+export const apiErrorHandler: ErrorHandler = (error) => {
+  if (error instanceof ProblemError) {
+    return problemResponse(problem(error.code, error.message, error.extra))
+  }
+  if (error instanceof HTTPException) {
+    if (error.status === 413) return problemResponse(problem('E_BODY_TOO_LARGE', error.message))
+    if (error.status === 415) return problemResponse(problem('E_UNSUPPORTED_MEDIA', error.message))
+    if (error.status < 500) return problemResponse(problem('E_BAD_REQUEST', error.message))
+  }
+  return problemResponse(
+    problem('E_INTERNAL', error instanceof Error ? error.message : 'internal error')
+  )
+}
 
 /** What the app needs. */
 export interface AppDeps {
@@ -36,6 +53,11 @@ export interface AppDeps {
   heartbeatMs?: number
   /** Trace events one SSE stream may hold for a slow reader before it is dropped (4096). */
   sseMaxBuffered?: number
+  /**
+   * The app is mounted (`route`) on one that answers errors with `apiErrorHandler`: it registers
+   * no error handler of its own (else hono wraps every one of its routes in a compose of its own).
+   */
+  mounted?: boolean
 }
 
 type Env = IdempotencyEnv
@@ -55,45 +77,40 @@ export function createApp(deps: AppDeps) {
       return undefined
     },
   })
+  documentIdempotencyHeaders(app)
 
-  const limit = (maxSize: number): MiddlewareHandler<Env> =>
-    bodyLimit({
-      maxSize,
-      onError: () =>
-        problemResponse(problem('E_BODY_TOO_LARGE', `request body exceeds ${maxSize} bytes`)),
-    })
+  const limit = (maxSize: number): MiddlewareHandler<Env> => {
+    const onError = (): Response =>
+      problemResponse(problem('E_BODY_TOO_LARGE', `request body exceeds ${maxSize} bytes`))
+    const streamed = bodyLimit({ maxSize, onError })
+    // A declared length is checked as hono's bodyLimit does, without reading `c.req.raw.body`:
+    // that makes @hono/node-server build a full Request and stream the body through web streams.
+    return (c, next) => {
+      const length = c.req.header('content-length')
+      if (length === undefined || c.req.header('transfer-encoding') !== undefined) {
+        return streamed(c, next)
+      }
+      return parseInt(length, 10) > maxSize ? Promise.resolve(onError()) : next()
+    }
+  }
   const depthLimit = jsonDepthLimit<Env>()
   const requestLimit = limit(deps.bodyLimit ?? 1 << 20)
   const snapshotLimit = limit(deps.snapshotBodyLimit ?? 64 << 20)
-  // Only methods with a body: reading `c.req.raw.body` makes @hono/node-server build a full
-  // Request, which made every GET (status reads) slow.
-  const bodyLimits: MiddlewareHandler<Env> = (c, next) => {
-    if (!BODY_METHODS.has(c.req.method)) return next()
-    return c.req.path === '/v1/tds/restore' ? snapshotLimit(c, next) : requestLimit(c, next)
-  }
-  app.use('*', bodyLimits)
-  const depthLimits: MiddlewareHandler<Env> = (c, next) =>
-    BODY_METHODS.has(c.req.method) ? depthLimit(c, next) : next()
-  app.use('*', depthLimits)
-  app.use(
-    '*',
-    idempotency((key) => tds.idempotentAnswer(key))
+  const idempotent = idempotency((key) => tds.idempotentAnswer(key))
+  // The body checks in their order (size, nesting, then the Idempotency-Key) as one middleware
+  // (each registered one costs hono a dispatch and, on an app with its own error handler, a
+  // compose of its own), registered for the methods with a body only: a GET never passes through
+  // it, and reading `c.req.raw.body` would make @hono/node-server build a full Request.
+  const bodyChecks = (limitOf: MiddlewareHandler<Env>) => chain(limitOf, depthLimit, idempotent)
+  const requestChecks = bodyChecks(requestLimit)
+  const snapshotChecks = bodyChecks(snapshotLimit)
+  app.on([...BODY_METHODS], '*', (c, next) =>
+    c.req.path === '/v1/tds/restore' ? snapshotChecks(c, next) : requestChecks(c, next)
   )
 
-  app.onError((error) => {
-    if (error instanceof ProblemError) {
-      return problemResponse(problem(error.code, error.message, error.extra))
-    }
-    if (error instanceof HTTPException) {
-      if (error.status === 413) return problemResponse(problem('E_BODY_TOO_LARGE', error.message))
-      if (error.status === 415)
-        return problemResponse(problem('E_UNSUPPORTED_MEDIA', error.message))
-      if (error.status < 500) return problemResponse(problem('E_BAD_REQUEST', error.message))
-    }
-    return problemResponse(
-      problem('E_INTERNAL', error instanceof Error ? error.message : 'internal error')
-    )
-  })
+  // Mounted, the errors are answered by the mounting app (`apiErrorHandler`, registered there):
+  // hono wraps each route of an app with a handler of its own in a compose per request.
+  if (deps.mounted !== true) app.onError(apiErrorHandler)
 
   app.notFound(notFound(() => app.routes))
 

@@ -2,6 +2,7 @@ import { formatHex } from '@vtl/core/schemas'
 import { parseScenarioData, ScenarioError, type ScenarioStep } from '@vtl/sim'
 import type { TdMeta } from './journal.js'
 import { ProblemError } from './problem.js'
+import type { HypercallSpec } from './td-types.js'
 import { TimeSlice } from './time-slice.js'
 
 // Guest actions as scenario-format.md step objects: the steps route takes them as written, the
@@ -16,6 +17,14 @@ const GPNS_PER_CALL = (4096 - 16) / 8
 
 /** Parses step objects against the TD's partition (VP range, GPA width); bad input → 400. */
 export function parseSteps(meta: TdMeta, sources: readonly StepSource[]): ScenarioStep[] {
+  return parseChunk(meta, sources, 0)
+}
+
+/**
+ * `sources` as the steps from index `start` on of a request: a bad one is refused naming its
+ * index in the whole request, as a parse of all of it would.
+ */
+function parseChunk(meta: TdMeta, sources: readonly StepSource[], start: number): ScenarioStep[] {
   const document = {
     version: 1,
     partition: {
@@ -30,9 +39,29 @@ export function parseSteps(meta: TdMeta, sources: readonly StepSource[]): Scenar
     // Already data (a parsed body or a built step): no JSON text to write and parse again.
     return parseScenarioData(document, 'request').steps
   } catch (error) {
-    if (ScenarioError.isInstance(error)) throw new ProblemError('E_VALIDATION', error.message)
+    if (ScenarioError.isInstance(error)) {
+      throw new ProblemError('E_VALIDATION', renumbered(error, start).message)
+    }
     throw error
   }
+}
+
+/** A chunk's step error as the whole request's: its step index (and field path) `start` later. */
+function renumbered(error: ScenarioError, start: number): ScenarioError {
+  if (start === 0 || error.step === undefined) return error
+  const field = error.field ?? ''
+  const where = `${error.file} (step ${error.step}): ${field || '<root>'}: `
+  if (!error.message.startsWith(where)) return error
+  const step = error.step + start
+  const at = `steps[${error.step}]`
+  return new ScenarioError(
+    {
+      file: error.file,
+      step,
+      field: field.startsWith(at) ? `steps[${step}]${field.slice(at.length)}` : field,
+    },
+    error.message.slice(where.length)
+  )
 }
 
 /** Steps validated between two looks at the time slice. */
@@ -52,16 +81,41 @@ export async function parseStepsSliced(
   for (let start = 0; start < sources.length; start += PARSE_CHUNK) {
     const pause = slice.due()
     if (pause !== undefined) await pause
-    const end = start + PARSE_CHUNK
-    try {
-      steps.push(...parseSteps(meta, sources.slice(start, end)))
-    } catch (error) {
-      // Named by its index in the whole request: parsed again up to its chunk (which throws).
-      if (start > 0 && error instanceof ProblemError) parseSteps(meta, sources.slice(0, end))
-      throw error
-    }
+    steps.push(...parseChunk(meta, sources.slice(start, start + PARSE_CHUNK), start))
   }
   return steps
+}
+
+/**
+ * A raw hypercall as its step object (what the journal keeps) and as the step `parseSteps` makes
+ * of it. The API validated every field already, within bounds the scenario parser accepts as
+ * they are (the VP's range is the service's check), so the step is built, not parsed again.
+ */
+export function rawHypercallStep(spec: HypercallSpec): { source: StepSource; step: ScenarioStep } {
+  const { vp, vtl, code, input, repStart, repCount, varHeaderSize, fast } = spec
+  return {
+    source: {
+      vp,
+      ...(vtl === undefined ? {} : { vtl }),
+      hypercall: {
+        code,
+        input: Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('hex'),
+        repStart,
+        repCount,
+        varHeaderSize,
+        fast,
+      },
+    },
+    step: {
+      vp,
+      vtl,
+      action: {
+        kind: 'hypercall',
+        call: { kind: 'raw', code, input, repStart, repCount, varHeaderSize, fast },
+      },
+      expect: undefined,
+    },
+  }
 }
 
 /** An initial VP context as the API takes it (fields left out: the scenario default). */

@@ -62,10 +62,7 @@ export function idempotency(
   const inflight = new Map<string, Promise<void>>()
   return async (c, next) => {
     const key = c.req.header('idempotency-key')
-    if (key === undefined || !MUTATING.has(c.req.method)) {
-      await next()
-      return
-    }
+    if (key === undefined || !MUTATING.has(c.req.method)) return next()
     if (!KEY.test(key)) {
       return problemResponse(
         problem('E_BAD_REQUEST', 'Idempotency-Key must be 1 to 255 visible ASCII characters')

@@ -9,9 +9,11 @@ import { recordSum, snapshotSum } from './journal-checksum.js'
 import type { Watermark } from './journal-watermark.js'
 
 // The operation journal: every mutating request is committed before the daemon acknowledges it.
-// Transactions are written to the WAL without a sync of their own (synchronous=NORMAL); the
-// answers wait for a group commit that fdatasyncs the WAL, then the watermark, once for every
-// transaction written meanwhile. On start the TDs are rebuilt from their latest snapshot plus the records
+// A command on a TD is queued (`queue`) and written when its group commit starts, in one
+// transaction with every record queued meanwhile; other changes are written at once (`commit`).
+// Transactions go to the WAL without a sync of their own (synchronous=NORMAL); the answers wait
+// for a group commit that fdatasyncs the WAL, then the watermark, once for every transaction
+// written meanwhile. On start the TDs are rebuilt from their latest snapshot plus the records
 // after it, replayed through the deterministic engine.
 
 /** A journaled TD creation (64-bit values as hex strings). */
@@ -179,6 +181,18 @@ export interface SnapshotRow {
 
 const fdatasyncAsync = promisify(fdatasync)
 
+/** Records queued by `queue`, written at the next group commit. */
+interface Queued {
+  /** The seq of the first record. */
+  first: number
+  records: readonly JournalRecord[]
+  answer: IdempotentAnswer | undefined
+  texts: readonly (string | undefined)[] | undefined
+}
+
+/** A queued command whose records could not be written (`writeFailure`). */
+export class JournalWriteError extends Error {}
+
 /**
  * The SQLite journal (better-sqlite3, WAL). A commit is written at once and durable once
  * `durable(seq)` resolves: only then may it be acknowledged.
@@ -188,6 +202,13 @@ export class Journal {
   /** The WAL file, held open for the group commit's fdatasync (none for `:memory:`). */
   private readonly walFd: number | undefined
   private readonly group: GroupCommit
+  /** Commands queued since the last write, in seq order. */
+  private queued: Queued[] = []
+  /** The highest record seq written to the database. */
+  private stored: number
+  /** Queued commands that could not be written, by their last seq, until `writeFailure` takes them. */
+  private readonly lost = new Map<number, JournalWriteError>()
+  private writeFailed: ((td: string) => void) | undefined
   private readonly insert: Database.Statement<[number, string, string, string, string, string]>
   /** The highest record seq ever given (deleted records keep theirs: sqlite_sequence). */
   private high: number
@@ -202,10 +223,12 @@ export class Journal {
   >
   private readonly dropCovered: Database.Statement<[string, number]>
   private readonly commitTx: (
+    first: number,
     records: readonly JournalRecord[],
     answer?: IdempotentAnswer,
     texts?: readonly (string | undefined)[]
-  ) => number
+  ) => void
+  private readonly batchTx: (queued: readonly Queued[]) => void
   private readonly snapshotTx: (stored: StoredSnapshot, text?: string) => void
   private readonly compactTx: () => void
 
@@ -219,6 +242,7 @@ export class Journal {
     this.db.pragma('synchronous = NORMAL')
     this.migrate()
     this.high = this.highSeq
+    this.stored = this.high
     if (this.db.memory) {
       this.walFd = undefined
     } else {
@@ -245,42 +269,53 @@ export class Journal {
       'INSERT OR REPLACE INTO snapshot (td, seq, meta, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
     )
     this.dropCovered = this.db.prepare('DELETE FROM journal WHERE td = ? AND seq <= ?')
+    const write = (
+      at: string,
+      first: number,
+      records: readonly JournalRecord[],
+      answer?: IdempotentAnswer,
+      texts?: readonly (string | undefined)[]
+    ): void => {
+      for (const [i, record] of records.entries()) {
+        const seq = first + i
+        const body = texts?.[i] ?? JSON.stringify(record)
+        this.insert.run(
+          seq,
+          record.td,
+          record.op,
+          body,
+          at,
+          recordSum(seq, record.td, record.op, body)
+        )
+      }
+      if (answer !== undefined) {
+        // Deflated (JSON answers shrink several times); one too large keeps its status only.
+        const body = deflateRawSync(answer.body)
+        const kept = body.length <= this.maxAnswerBytes
+        this.insertAnswer.run(
+          answer.key,
+          answer.fingerprint,
+          answer.status,
+          kept ? body : Buffer.alloc(0),
+          at,
+          kept ? null : Buffer.byteLength(answer.body)
+        )
+      }
+    }
     this.commitTx = this.db.transaction(
       (
+        first: number,
         records: readonly JournalRecord[],
         answer?: IdempotentAnswer,
         texts?: readonly (string | undefined)[]
       ) => {
-        const at = new Date().toISOString()
-        let seq = this.high
-        for (const [i, record] of records.entries()) {
-          seq++
-          const body = texts?.[i] ?? JSON.stringify(record)
-          this.insert.run(
-            seq,
-            record.td,
-            record.op,
-            body,
-            at,
-            recordSum(seq, record.td, record.op, body)
-          )
-        }
-        if (answer !== undefined) {
-          // Deflated (JSON answers shrink several times); one too large keeps its status only.
-          const body = deflateRawSync(answer.body)
-          const kept = body.length <= this.maxAnswerBytes
-          this.insertAnswer.run(
-            answer.key,
-            answer.fingerprint,
-            answer.status,
-            kept ? body : Buffer.alloc(0),
-            at,
-            kept ? null : Buffer.byteLength(answer.body)
-          )
-        }
-        return seq
+        write(new Date().toISOString(), first, records, answer, texts)
       }
     )
+    this.batchTx = this.db.transaction((queued: readonly Queued[]) => {
+      const at = new Date().toISOString()
+      for (const q of queued) write(at, q.first, q.records, q.answer, q.texts)
+    })
     this.snapshotTx = this.db.transaction((stored: StoredSnapshot, text?: string) => {
       const { td } = stored.meta
       const meta = JSON.stringify(stored.meta)
@@ -314,8 +349,9 @@ export class Journal {
     return row?.version ?? 0
   }
 
-  /** The highest record seq this database ever gave (0: none). */
+  /** The highest record seq this database ever gave (0: none); queued records are written first. */
   get highSeq(): number {
+    this.flush()
     const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'journal'").get() as
       { seq: number } | undefined
     return row?.seq ?? 0
@@ -328,6 +364,7 @@ export class Journal {
 
   /** Every record row as stored, in seq order (the damage check). */
   recordRows(): RecordRow[] {
+    this.flush()
     return this.db
       .prepare('SELECT seq, td, op, body, sum FROM journal ORDER BY seq')
       .all() as RecordRow[]
@@ -335,6 +372,7 @@ export class Journal {
 
   /** Every snapshot row as stored. */
   snapshotRows(): SnapshotRow[] {
+    this.flush()
     return this.db
       .prepare('SELECT td, seq, meta, body, sum FROM snapshot ORDER BY td')
       .all() as SnapshotRow[]
@@ -342,6 +380,7 @@ export class Journal {
 
   /** Drops a TD's records from `seq` on, and its snapshot when `snapshot` (recovery). */
   dropFrom(td: string, seq: number, snapshot: boolean): number {
+    this.flush()
     return this.db.transaction(() => {
       if (snapshot) this.db.prepare('DELETE FROM snapshot WHERE td = ?').run(td)
       return this.db.prepare('DELETE FROM journal WHERE td = ? AND seq >= ?').run(td, seq).changes
@@ -391,10 +430,82 @@ export class Journal {
     answer?: IdempotentAnswer,
     texts?: readonly (string | undefined)[]
   ): number {
-    const seq = this.commitTx(records, answer, texts)
-    this.high = Math.max(this.high, seq)
+    this.flush()
+    this.commitTx(this.high + 1, records, answer, texts)
+    this.stored = this.given(records.length)
+    return this.stored
+  }
+
+  /**
+   * Like `commit`, but the records are written when the next group commit starts, in one
+   * transaction with every command queued meanwhile. A command whose records could not be
+   * written is named by `writeFailure(seq)` once `durable(seq)` resolved; its TD was reported to
+   * `onWriteFailure` when the write failed, and its later queued records were not written.
+   */
+  queue(
+    records: readonly JournalRecord[],
+    answer?: IdempotentAnswer,
+    texts?: readonly (string | undefined)[]
+  ): number {
+    this.queued.push({ first: this.high + 1, records, answer, texts })
+    return this.given(records.length)
+  }
+
+  /** Gives the next `count` seqs (written or queued); answers the last. */
+  private given(count: number): number {
+    this.high += count
     this.group.wrote(this.high)
-    return seq
+    return this.high
+  }
+
+  /** Called with a TD's id when its queued records could not be written. */
+  onWriteFailure(listener: (td: string) => void): void {
+    this.writeFailed = listener
+  }
+
+  /** Why the queued command ending at `seq` was not written (taken once), if it was not. */
+  writeFailure(seq: number): JournalWriteError | undefined {
+    if (this.lost.size === 0) return undefined
+    const error = this.lost.get(seq)
+    this.lost.delete(seq)
+    return error
+  }
+
+  /**
+   * Writes the queued commands in one transaction. When it fails, each is written in its own, so
+   * only the TDs whose records fail lose theirs (and every later record of theirs queued with it).
+   */
+  private flush(): void {
+    if (this.queued.length === 0) return
+    const queued = this.queued
+    this.queued = []
+    try {
+      this.batchTx(queued)
+      this.stored = Math.max(this.stored, this.high)
+      return
+    } catch {
+      // Rolled back: written one by one below.
+    }
+    const failed = new Map<string, string>()
+    for (const q of queued) {
+      const last = q.first + q.records.length - 1
+      const td = q.records[0]?.td ?? ''
+      let why = failed.get(td)
+      if (why === undefined) {
+        try {
+          this.commitTx(q.first, q.records, q.answer, q.texts)
+          this.stored = Math.max(this.stored, last)
+          continue
+        } catch (error) {
+          why = error instanceof Error ? error.message : String(error)
+          failed.set(td, why)
+          this.writeFailed?.(td)
+        }
+      } else {
+        why = `an earlier record of TD ${td} could not be written: ${why}`
+      }
+      this.lost.set(last, new JournalWriteError(why))
+    }
   }
 
   /** The highest record seq known to be on disk. */
@@ -422,14 +533,19 @@ export class Journal {
     return this.group.until(this.group.high)
   }
 
-  /** One group's sync: the WAL first, so the watermark never runs ahead of the database. */
+  /**
+   * One group's sync: the queued records are written, then the WAL is synced, so the watermark
+   * (never past the last record written) never runs ahead of the database.
+   */
   private async sync(seq: number): Promise<void> {
+    this.flush()
     if (this.walFd !== undefined) await fdatasyncAsync(this.walFd)
-    await this.watermark?.sync(seq)
+    await this.watermark?.sync(Math.min(seq, this.stored))
   }
 
   /** The answer kept for an Idempotency-Key, if any. */
   answer(key: string): IdempotentAnswer | undefined {
+    this.flush()
     const row = this.findAnswer.get(key) as
       | (Omit<IdempotentAnswer, 'body' | 'dropped'> & {
           body: string | Buffer
@@ -453,6 +569,7 @@ export class Journal {
 
   /** Every record with its seq, in journal order. */
   entries(): JournalEntry[] {
+    this.flush()
     const rows = this.db.prepare('SELECT seq, body FROM journal ORDER BY seq').all() as {
       seq: number
       body: string
@@ -465,11 +582,13 @@ export class Journal {
    * snapshot's JSON made beforehand (in slices: `stringifySliced`).
    */
   saveSnapshot(stored: StoredSnapshot, text?: string): void {
+    this.flush()
     this.snapshotTx(stored, text)
   }
 
   /** The latest snapshot of every TD that has one. */
   snapshots(): StoredSnapshot[] {
+    this.flush()
     const rows = this.db.prepare('SELECT seq, meta, body FROM snapshot ORDER BY td').all() as {
       seq: number
       meta: string
@@ -484,17 +603,21 @@ export class Journal {
 
   /** Forgets Idempotency-Key answers stored before `before`; returns how many. */
   dropAnswers(before: Date): number {
+    this.flush()
     return this.db.prepare('DELETE FROM idempotency WHERE at < ?').run(before.toISOString()).changes
   }
 
   /** Drops everything of deleted TDs (their records and snapshots). */
   compact(): void {
+    this.flush()
     this.compactTx()
   }
 
   /** Closes the database; the files a running sync holds are closed once it is done. */
   close(): void {
     if (!this.db.open) return
+    // Queued records are written (never acknowledged unsynced: a later open finds them).
+    this.flush()
     this.db.close()
     const watermark = this.watermark
     this.watermark = undefined

@@ -10,17 +10,25 @@ import {
   U64Schema,
   refineGpaRange,
 } from '@vtl/core/schemas'
+import { intIn, plainWithKeys, withFastParse } from './fast-parse.js'
 
 // The API's request and response schemas. Sizes and 64-bit values reuse @vtl/core's codecs: on
 // the wire they are strings (`64MiB`, `0x1f`), inside they are bigints.
 
-export const TdIdParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'td-1a2b3c4d' }),
-})
+export const TdIdParams = withFastParse(
+  z.object({
+    id: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ param: { name: 'id', in: 'path' }, example: 'td-1a2b3c4d' }),
+  }),
+  (params) => {
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined
+    const { id } = params as { id?: unknown }
+    return typeof id === 'string' && id.length >= 1 && id.length <= 64 ? { id } : undefined
+  }
+)
 
 export const CreateTdBody = z
   .object({
@@ -83,7 +91,7 @@ const HexBytes = z
 
 const Vp = z.int().min(0).max(1023).openapi({ description: 'the VP that acts' })
 
-export const HypercallBody = z
+const HypercallSchema = z
   .object({
     vp: Vp,
     vtl: GuestVtlSchema.optional().openapi({
@@ -98,6 +106,40 @@ export const HypercallBody = z
   })
   .strict()
   .openapi('Hypercall')
+
+const HYPERCALL_KEYS: ReadonlySet<string> = new Set(Object.keys(HypercallSchema.shape))
+/** `code` as text that U16Schema takes and that cannot exceed 16 bits. */
+const U16_TEXT = /^(0x[0-9a-fA-F]{1,4}|[0-9]{1,4})$/
+const HEX_PAIRS = /^([0-9a-fA-F]{2})*$/
+
+export const HypercallBody = withFastParse(HypercallSchema, (input) => {
+  const body = plainWithKeys(input, HYPERCALL_KEYS)
+  if (body === undefined) return undefined
+  const { vp, vtl, code, input: hex = '' } = body
+  const { repStart = 0, repCount = 0, varHeaderSize = 0, fast = false } = body
+  const guestVtl: 0 | 1 | undefined = vtl === 0 ? 0 : vtl === 1 ? 1 : undefined
+  if (!intIn(vp, 0, 1023) || guestVtl !== vtl) return undefined
+  const call = intIn(code, 0, 0xffff)
+    ? code
+    : typeof code === 'string' && U16_TEXT.test(code)
+      ? Number(code)
+      : -1
+  if (call < 0 || typeof hex !== 'string' || hex.length > 2 * 8192 || !HEX_PAIRS.test(hex)) {
+    return undefined
+  }
+  if (!intIn(repStart, 0, 0xfff) || !intIn(repCount, 0, 0xfff)) return undefined
+  if (!intIn(varHeaderSize, 0, 0x3ff) || typeof fast !== 'boolean') return undefined
+  return {
+    vp,
+    ...(guestVtl === undefined ? {} : { vtl: guestVtl }),
+    code: call,
+    input: new Uint8Array(Buffer.from(hex, 'hex')),
+    repStart,
+    repCount,
+    varHeaderSize,
+    fast,
+  }
+})
 
 export const HypercallResultSchema = z
   .looseObject({
@@ -150,10 +192,42 @@ const StepSourceSchema = z
     example: { vp: 0, hypercall: { name: 'EnablePartitionVtl', input: { targetVtl: 1 } } },
   })
 
-export const StepsBody = z
+const StepsSchema = z
   .object({ steps: z.array(StepSourceSchema).min(1).max(4096) })
   .strict()
   .openapi('Steps')
+
+const STEPS_KEYS = new Set(['steps'])
+
+/** A step object as StepSourceSchema gives it: `vp`, `vtl`, `note` first, then the rest as sent. */
+function fastStep(input: unknown): z.output<typeof StepSourceSchema> | undefined {
+  const step = plainWithKeys(input, undefined)
+  if (step === undefined || 'expect' in step || 'fault' in step) return undefined
+  const { vp, vtl, note } = step
+  const guestVtl: 0 | 1 | undefined = vtl === 0 ? 0 : vtl === 1 ? 1 : undefined
+  if (!intIn(vp, 0, 1023) || guestVtl !== vtl) return undefined
+  if (note !== undefined && typeof note !== 'string') return undefined
+  const out: z.output<typeof StepSourceSchema> = { vp }
+  if ('vtl' in step) out.vtl = guestVtl
+  if ('note' in step) out.note = note
+  for (const key in step) {
+    if (key === '__proto__') return undefined
+    if (key !== 'vp' && key !== 'vtl' && key !== 'note') out[key] = step[key]
+  }
+  return out
+}
+
+export const StepsBody = withFastParse(StepsSchema, (input) => {
+  const steps = plainWithKeys(input, STEPS_KEYS)?.steps
+  if (!Array.isArray(steps) || steps.length < 1 || steps.length > 4096) return undefined
+  const out: z.output<typeof StepSourceSchema>[] = []
+  for (const step of steps) {
+    const parsed = fastStep(step)
+    if (parsed === undefined) return undefined
+    out.push(parsed)
+  }
+  return { steps: out }
+})
 
 export const StepsResultSchema = z
   .object({

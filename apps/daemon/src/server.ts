@@ -5,11 +5,13 @@ import { chmod, mkdir, unlink } from 'node:fs/promises'
 import { getRequestListener } from '@hono/node-server'
 import { Hono, type MiddlewareHandler } from 'hono'
 import type { Logger } from 'pino'
-import { createApp } from './app.js'
+import { apiErrorHandler, createApp } from './app.js'
+import { CachedRouter } from './cached-router.js'
 import type { TdBackend } from './backend.js'
 import { bearerAuth, resolveToken } from './auth.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 import { openJournal } from './journal-check.js'
+import { chain } from './middleware-chain.js'
 import { notFound } from './not-found.js'
 import { checkOwnPath, privateFiles } from './ownership.js'
 import { SOCKET_LISTENER, TCP_LISTENER, type ListenerLimits, type TdLimits } from './limits.js'
@@ -229,6 +231,7 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
   const uiFiles = uiRoutes(ui, options.consoleDir ?? defaultConsoleDir())
   const app = createApp({
     tds,
+    mounted: true,
     ready: () => ready,
     runScenario: workers.runScenario,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
@@ -238,15 +241,23 @@ async function startOnDataDir(options: DaemonOptions, lock: DataDirLock): Promis
   // only; refused attempts are logged too), latency metrics, request timeout, /metrics. Unmatched
   // requests get the API's not-found problem document.
   const edge = (bearer?: string): Hono => {
-    const hono = new Hono()
+    const hono = new Hono({ router: new CachedRouter() })
     if (options.log !== undefined) hono.use('*', accessLog(options.log))
     if (bearer !== undefined) hono.use('*', bearerAuth(bearer))
-    hono.use('*', uiGuard(ui))
-    hono.use('*', metrics.timing())
-    hono.use('*', requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS))
+    hono.use(
+      '*',
+      chain(
+        uiGuard(ui),
+        metrics.timing(),
+        requestTimeout(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
+      )
+    )
     hono.get('/metrics', () => metrics.exposition())
     hono.route('/', uiFiles)
     hono.route('/', app)
+    // The API's answer to errors, for its routes (mounted without an error handler of their own)
+    // and the edge's alike: a problem document.
+    hono.onError(apiErrorHandler)
     // Answered here, not by re-dispatching to the app: the app's middleware already read the
     // body (an Idempotency-Key request), so a second pass would find it unusable.
     hono.notFound(notFound(() => hono.routes))

@@ -1,17 +1,11 @@
+import { isPlainJson } from '@vtl/sim'
 import { TimeSlice } from './time-slice.js'
 
 // A restore record carries its whole snapshot document (megabytes for a 1024-VP TD): its JSON
 // text is made in slices before the journal write, so the write itself stays short.
 
-function plain(value: unknown): value is unknown[] | Record<string, unknown> {
-  if (Array.isArray(value)) return true
-  if (typeof value !== 'object' || value === null || 'toJSON' in value) return false
-  const proto: unknown = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
-
 async function parts(value: unknown, depth: number, slice: TimeSlice): Promise<string | undefined> {
-  if (depth === 0 || !plain(value)) {
+  if (depth === 0 || !isPlainJson(value)) {
     const text = JSON.stringify(value) as string | undefined
     const pause = slice.due()
     if (pause !== undefined) await pause

@@ -75,16 +75,16 @@ function panicked(records: JournalRecord[], index: number, panic: string): Mutat
 /**
  * Performs step objects in order, stopping at the first `vtl` assertion that does not hold
  * (E_VTL_MISMATCH; the steps before it stay applied and journaled). Yields to the event loop
- * between steps once its time slice is used (`TimeSlice`).
+ * between steps once its time slice (`slice`: the command's, shared with its parse) is used.
  */
 export async function runSteps(
   entry: TdEntry,
   sources: readonly StepSource[],
-  steps: readonly ScenarioStep[] = parseSteps(entry.meta, sources)
+  steps: readonly ScenarioStep[] = parseSteps(entry.meta, sources),
+  slice = new TimeSlice()
 ): Promise<Mutation<StepDone[]>> {
   const records: StepRecord[] = []
   const done: StepDone[] = []
-  const slice = new TimeSlice()
   for (const [index, step] of steps.entries()) {
     const pause = slice.due()
     if (pause !== undefined) await pause
@@ -121,11 +121,12 @@ export async function runRangeSteps(
   entry: TdEntry,
   sources: readonly StepSource[]
 ): Promise<Mutation<RangeResult>> {
-  const steps = await parseStepsSliced(entry.meta, sources)
+  // One slice for the parse and the run: the command yields once it used SLICE_MS in all.
+  const slice = new TimeSlice()
+  const steps = await parseStepsSliced(entry.meta, sources, slice)
   const records: StepRecord[] = []
   let processed = 0
   let last: StepResult = {}
-  const slice = new TimeSlice()
   for (const [index, step] of steps.entries()) {
     const pause = slice.due()
     if (pause !== undefined) await pause

@@ -20,6 +20,10 @@ export interface TdEntry {
   seen: number
   /** A due snapshot waiting for the TD to go idle. */
   snapshotTimer?: NodeJS.Timeout | undefined
+  /** Bumped when a command starts on the TD (what its cached status view is checked against). */
+  version: number
+  /** The status view's JSON as of `version` on `td` (a software TD's only). */
+  statusCache?: { version: number; td: ServedTd; text: string } | undefined
 }
 
 /** The service's TDs by id. */
@@ -43,6 +47,7 @@ export function enterTd(tds: TdTable, meta: TdMeta, td: ServedTd): TdEntry {
     lastSeq: 0,
     sinceSnapshot: 0,
     seen: recorded(td.trace),
+    version: 0,
   }
   tds.set(meta.td, entry)
   return entry

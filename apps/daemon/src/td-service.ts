@@ -7,6 +7,7 @@ import {
   saveTd,
   saveTdSliced,
   type ChromeTraceEvent,
+  type ScenarioStep,
   type SimTd,
   type SnapshotLimits,
   type StepResult,
@@ -19,6 +20,7 @@ import {
   hostVisibilitySteps,
   parseStepsSliced,
   protectSteps,
+  rawHypercallStep,
   setPartitionConfigStep,
   startVpStep,
   type ContextSource,
@@ -59,9 +61,38 @@ import type {
   TraceListener,
 } from './td-types.js'
 import { partitionConfigRead, runsPage, tdStatus, tdView, traceJson } from './td-views.js'
+import { KeptAnswers } from './kept-answers.js'
+import { TimeSlice } from './time-slice.js'
 import { TraceFanout, type FrameListener } from './trace-fanout.js'
 import type { TdBackend } from './backend.js'
 import { servedSim, type ServedTd } from './served-td.js'
+
+/** The answer an Idempotency-Key keeps for a command: its value, or the problem it ended with. */
+function answerOf<T>(
+  idem: Idempotency<T> | undefined,
+  mutation: Mutation<T>
+): IdempotentAnswer | undefined {
+  if (idem === undefined) return undefined
+  const rendered =
+    mutation.error === undefined
+      ? idem.render(mutation.value)
+      : {
+          status: HTTP_STATUS[mutation.error.code],
+          body: JSON.stringify(
+            problem(mutation.error.code, mutation.error.message, mutation.error.extra)
+          ),
+        }
+  return { key: idem.key, fingerprint: idem.fingerprint, ...rendered }
+}
+
+/** The status view's JSON text, from the entry's cache when no command ran since. */
+function statusText(entry: TdEntry): string {
+  const cached = entry.statusCache
+  if (cached?.version === entry.version && cached.td === entry.td) return cached.text
+  const text = JSON.stringify(tdStatus(entry.meta.td, entry))
+  if (entry.td.sim !== undefined) entry.statusCache = { version: entry.version, td: entry.td, text }
+  return text
+}
 
 function noTd(id: string): ProblemError {
   return new ProblemError('E_NO_TD', `no TD with id ${id}`)
@@ -89,6 +120,8 @@ interface Written<T> {
 
 /** A due snapshot is taken this long after the TD's last command (its cost stays off a burst). */
 const SNAPSHOT_IDLE_MS = 100
+/** A TD's failure once a write of its records failed after its command ran. */
+const JOURNAL_WRITE_FAILED = 'a journal write failed after a command was applied'
 /** ... or at once when this many intervals' records piled up (a TD that is never idle). */
 const SNAPSHOT_OVERDUE = 4
 
@@ -107,6 +140,7 @@ export class TdService {
   private readonly answerTtlMs: number
   private readonly now: () => number
   private readonly fanout = new TraceFanout()
+  private readonly keptAnswers = new KeptAnswers()
   private readonly snapshotLimits: SnapshotLimits
   private readonly limits: TdLimits
   private readonly backend: TdBackend
@@ -128,12 +162,19 @@ export class TdService {
     this.snapshotLimits = { maxTraceLimit: Math.max(this.traceLimit, 100_000) }
     replayJournal(journal, this.tds, this.snapshotLimits)
     this.maintain()
+    // A command's records are written at its group commit: a TD whose records could not be
+    // written is ahead of its journal from then on (its queued commands fail in `acknowledge`).
+    journal.onWriteFailure((td) => {
+      const entry = this.tds.get(td)
+      if (entry !== undefined) entry.failure ??= JOURNAL_WRITE_FAILED
+    })
   }
 
   /** Compaction of deleted TDs and expiry of old Idempotency-Key answers. */
   private maintain(): void {
     this.journal.compact()
     this.journal.dropAnswers(new Date(this.now() - this.answerTtlMs))
+    this.keptAnswers.dropBefore(this.now() - this.answerTtlMs)
   }
 
   private entry(id: string): TdEntry {
@@ -216,8 +257,9 @@ export class TdService {
 
   /**
    * Journals a mutation (and the idempotent answer) in one transaction; `acknowledge` answers it
-   * once that is durable. A failed write after the command was applied leaves the TD ahead of its
-   * journal: it is marked failed.
+   * once that is durable. A command on a TD is queued for its group commit; a TD's creation and a
+   * deletion are written at once. A failed write after the command was applied leaves the TD ahead
+   * of its journal: it is marked failed.
    */
   private commit<T>(
     entry: TdEntry | undefined,
@@ -226,34 +268,27 @@ export class TdService {
     created = false
   ): Written<T> {
     if (entry !== undefined && entry.td.sim === undefined) {
-      // The hardware path is not journaled (no replay could recreate it): its events go out at once.
+      // The hardware path is not journaled (no replay could recreate it): its events go out at
+      // once, and an Idempotency-Key answer is kept in memory, as long as the TD lives.
       if (mutation.error !== undefined && mutation.panic !== undefined) {
         entry.failure = mutation.panic
       }
+      if (mutation.records.length > 0) this.keep(answerOf(idem, mutation))
       return { seq: undefined, mutation, events: this.fanout.take(entry) }
     }
     if (mutation.records.length === 0) return { seq: undefined, mutation, events: [] }
-    let answer: IdempotentAnswer | undefined
-    if (idem !== undefined) {
-      const rendered =
-        mutation.error === undefined
-          ? idem.render(mutation.value)
-          : {
-              status: HTTP_STATUS[mutation.error.code],
-              body: JSON.stringify(
-                problem(mutation.error.code, mutation.error.message, mutation.error.extra)
-              ),
-            }
-      answer = { key: idem.key, fingerprint: idem.fingerprint, ...rendered }
-    }
+    const answer = answerOf(idem, mutation)
     let seq: number
     try {
-      seq = this.journal.commit(mutation.records, answer, mutation.texts)
+      seq =
+        entry !== undefined && !created
+          ? this.journal.queue(mutation.records, answer, mutation.texts)
+          : this.journal.commit(mutation.records, answer, mutation.texts)
     } catch (error) {
       // A TD being created is dropped by the caller; one that ran a command is ahead now.
       const failed = entry !== undefined && !created
       if (failed) {
-        entry.failure = 'a journal write failed after a command was applied'
+        entry.failure = JOURNAL_WRITE_FAILED
         this.fanout.publish(entry.meta.td, this.fanout.take(entry))
       }
       throw new ProblemError(
@@ -275,6 +310,11 @@ export class TdService {
     return { seq, mutation, events }
   }
 
+  /** Keeps a hardware-path command's Idempotency-Key answer (nothing of it is journaled). */
+  private keep(answer: IdempotentAnswer | undefined): void {
+    if (answer !== undefined) this.keptAnswers.keep(answer, this.now())
+  }
+
   /**
    * Answers a written command once its records are durable (group commit): its value, or the
    * problem it ended with. Its trace events go to observers then, never before.
@@ -290,6 +330,15 @@ export class TdService {
           'E_INTERNAL',
           (error instanceof Error ? error.message : String(error)) +
             (entry === undefined ? '' : `; TD ${entry.meta.td} is marked failed`)
+        )
+      }
+      const lost = this.journal.writeFailure(written.seq)
+      if (lost !== undefined && entry !== undefined) {
+        // Its TD was marked failed when the write failed (`onWriteFailure`).
+        this.fanout.publish(entry.meta.td, written.events)
+        throw new ProblemError(
+          'E_INTERNAL',
+          `journal write failed (${lost.message}); TD ${entry.meta.td} is marked failed`
         )
       }
     }
@@ -360,6 +409,7 @@ export class TdService {
     this.writable(id, entry)
     const written = await entry.queue.run(async () => {
       this.writable(id, entry)
+      entry.version++
       const mutation = await this.atomic(entry, command)
       // Deleted (force) while the command gave the event loop a turn: nothing is journaled.
       if (this.tds.get(id) !== entry) throw noTd(id)
@@ -419,16 +469,19 @@ export class TdService {
     sliced = false
   ): Promise<T> {
     const entry = this.entry(id)
-    let seen = 0
-    const run = (): T | Promise<T> => {
-      if (this.tds.get(id) !== entry) throw noTd(id)
-      if (entry.unreadable) {
-        throw new ProblemError('E_TD_FAILED', `TD ${id} failed (${entry.failure}); delete it`)
-      }
-      seen = entry.lastSeq
-      return query(entry)
+    let seen: number
+    let value: T
+    if (entry.queue.depth === 0 && !sliced) {
+      // The common case, without a closure: nothing can run on the TD before the query.
+      seen = this.readable(id, entry)
+      value = await query(entry)
+    } else {
+      seen = 0
+      value = await entry.queue.run(() => {
+        seen = this.readable(id, entry)
+        return query(entry)
+      })
     }
-    const value = await (entry.queue.depth === 0 && !sliced ? run() : entry.queue.run(run))
     if (seen > this.journal.durableSeq) {
       try {
         await this.journal.durable(seen)
@@ -437,6 +490,15 @@ export class TdService {
       }
     }
     return value
+  }
+
+  /** Refuses a read of a deleted or unreadable TD; answers the last record the read sees. */
+  private readable(id: string, entry: TdEntry): number {
+    if (this.tds.get(id) !== entry) throw noTd(id)
+    if (entry.unreadable) {
+      throw new ProblemError('E_TD_FAILED', `TD ${id} failed (${entry.failure}); delete it`)
+    }
+    return entry.lastSeq
   }
 
   // ---- TDs ----
@@ -468,7 +530,9 @@ export class TdService {
     // After every TD in the journal (a hw daemon creates no software TD) and every earlier one.
     const created = this.journal.highSeq + ++this.opened
     const meta = { td: id, name, vps, memory: formatHex(spec.memory), gpaWidth, mbec, created }
-    return tdView(enterTd(this.tds, meta, td))
+    const view = tdView(enterTd(this.tds, meta, td))
+    this.keep(answerOf(idem, { records: [], value: view }))
+    return view
   }
 
   private checkSpec(spec: TdSpec): void {
@@ -595,10 +659,14 @@ export class TdService {
     const entry = this.entry(id)
     const remove = (): Written<null> => {
       if (this.tds.get(id) !== entry) throw noTd(id)
-      const written: Written<null> =
-        entry.td.sim === undefined
-          ? { seq: undefined, mutation: { records: [], value: null }, events: [] }
-          : this.commit(undefined, { records: [{ op: 'td.delete', td: id }], value: null }, idem)
+      const deletion: Mutation<null> = { records: [{ op: 'td.delete', td: id }], value: null }
+      let written: Written<null>
+      if (entry.td.sim === undefined) {
+        this.keep(answerOf(idem, deletion))
+        written = { seq: undefined, mutation: deletion, events: [] }
+      } else {
+        written = this.commit(undefined, deletion, idem)
+      }
       this.tds.delete(id)
       if (entry.snapshotTimer !== undefined) clearTimeout(entry.snapshotTimer)
       this.fanout.ended(id)
@@ -612,9 +680,17 @@ export class TdService {
     if (entry.td.sim === undefined) await entry.queue.run(() => entry.td.close())
   }
 
-  /** Guest VSM state of the partition and of each VP (registers as the VP's active VTL reads them). */
+  /** Guest VSM state of the partition and of each VP (registers as the VP's active VTL reads it). */
   async status(id: string): Promise<unknown> {
     return await this.read(id, (entry) => tdStatus(id, entry))
+  }
+
+  /**
+   * `status` as its JSON text. A software TD's is kept until a command starts on it (its state
+   * changes only through commands), so repeated reads cost neither the view nor its JSON.
+   */
+  async statusJson(id: string): Promise<string> {
+    return await this.read(id, statusText)
   }
 
   // ---- guest steps ----
@@ -636,22 +712,28 @@ export class TdService {
     // Queued at once (commands keep their order), parsed once in slices on the queue: the cost
     // check and the run share it, and a refusal (400, 413) comes before any step runs.
     return await this.mutate(id, idem, async (current) => {
-      const parsed = await parseStepsSliced(current.meta, sources)
+      // One slice for the parse and the run: the command yields once it used SLICE_MS in all.
+      const slice = new TimeSlice()
+      const parsed = await parseStepsSliced(current.meta, sources, slice)
       this.checkCost(stepsCost(parsed))
-      return await runSteps(current, sources, parsed)
+      return await runSteps(current, sources, parsed, slice)
     })
   }
 
-  /** One step's result (the typed routes and the raw hypercall). */
+  /**
+   * One step's result (the typed routes and the raw hypercall); `built`: the step already made
+   * from `source` (else the scenario parser makes it).
+   */
   private async step(
     id: string,
     vp: number,
     source: StepSource,
-    idem: Idempotency<StepResult> | undefined
+    idem: Idempotency<StepResult> | undefined,
+    built?: ScenarioStep
   ): Promise<StepResult> {
     this.checkVp(this.entry(id), vp)
     return await this.mutate(id, idem, async (entry) => {
-      const mutation = await runSteps(entry, [source])
+      const mutation = await runSteps(entry, [source], built && [built])
       if (mutation.error !== undefined) return mutation
       return { records: mutation.records, value: mutation.value[0]?.result ?? {} }
     })
@@ -663,23 +745,8 @@ export class TdService {
     spec: HypercallSpec,
     idem?: Idempotency<StepResult>
   ): Promise<StepResult> {
-    return await this.step(
-      id,
-      spec.vp,
-      {
-        vp: spec.vp,
-        ...(spec.vtl === undefined ? {} : { vtl: spec.vtl }),
-        hypercall: {
-          code: spec.code,
-          input: Buffer.from(spec.input).toString('hex'),
-          repStart: spec.repStart,
-          repCount: spec.repCount,
-          varHeaderSize: spec.varHeaderSize,
-          fast: spec.fast,
-        },
-      },
-      idem
-    )
+    const { source, step } = rawHypercallStep(spec)
+    return await this.step(id, spec.vp, source, idem, step)
   }
 
   async enablePartitionVtl(
@@ -873,8 +940,8 @@ export class TdService {
 
   /**
    * Snapshots every TD with records since its last snapshot, compacts the journal and expires old
-   * Idempotency-Key answers (graceful shutdown calls it). Commands are synchronous, so between
-   * two of them is always now.
+   * Idempotency-Key answers. Graceful shutdown calls it once every queue drained: no command (they
+   * yield the event loop in slices, and the hardware path answers asynchronously) runs meanwhile.
    */
   checkpoint(): void {
     for (const entry of this.tds.values()) {
@@ -892,11 +959,13 @@ export class TdService {
 
   /**
    * The answer kept for an Idempotency-Key, if a command journaled one; given only once it is
-   * durable (a retry must not be told what a crash could still take back).
+   * durable (a retry must not be told what a crash could still take back). A hardware-path
+   * command's is kept in memory (its TD does not outlive the daemon either).
    */
   async idempotentAnswer(key: string): Promise<IdempotentAnswer | undefined> {
     const answer = this.journal.answer(key)
-    if (answer !== undefined) await this.journal.settled()
+    if (answer === undefined) return this.keptAnswers.get(key)
+    await this.journal.settled()
     return answer
   }
 

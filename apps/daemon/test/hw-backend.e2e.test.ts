@@ -97,6 +97,52 @@ describe('vtld --backend hw (HwPlatform on a SimKernel)', () => {
     expect(await (await onHw.get('/v1/tds')).json()).toEqual({ tds: [] })
   })
 
+  it('replays an Idempotency-Key answer on the hardware path (kept in memory, with the TD)', async () => {
+    const hw = await checkBackend('hw', () => probe(simKernelProbeEnv()))
+    const { agent, get } = await serve(hw)
+    const send = (method: string, path: string, key: string, body?: unknown) =>
+      fetch(`http://vtld${path}`, {
+        method,
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+    const spec = { name: 'once', vps: 1, memory: '16MiB' }
+    const first = await send('POST', '/v1/tds', 'open-1', spec)
+    expect(first.status).toBe(201)
+    const td = (await first.json()) as { id: string }
+    // A retry opens no second TD: the first answer again.
+    const retry = await send('POST', '/v1/tds', 'open-1', spec)
+    expect(retry.status).toBe(201)
+    expect(retry.headers.get('idempotent-replayed')).toBe('true')
+    expect(await retry.json()).toEqual(td)
+    expect(((await (await get('/v1/tds')).json()) as { tds: unknown[] }).tds).toHaveLength(1)
+    const other = await send('POST', '/v1/tds', 'open-1', { ...spec, name: 'twice' })
+    expect(other.status).toBe(422)
+    expect(await other.json()).toMatchObject({ code: 'E_IDEMPOTENCY_MISMATCH' })
+
+    // A step runs once: its retry answers what the first run saw.
+    const steps = { steps: [STEPS[0]] }
+    const ran = await send('POST', `/v1/tds/${td.id}/steps`, 'step-1', steps)
+    expect(ran.status).toBe(200)
+    const again = await send('POST', `/v1/tds/${td.id}/steps`, 'step-1', steps)
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    const firstRun = await ran.json()
+    expect(firstRun).toMatchObject({ results: [{ result: { status: 'Success' } }] })
+    expect(await again.json()).toEqual(firstRun)
+    // With another key it runs again: the partition's VTL1 is enabled already.
+    const fresh = await send('POST', `/v1/tds/${td.id}/steps`, 'step-2', steps)
+    expect(await fresh.json()).toMatchObject({
+      results: [{ result: { status: 'InvalidVtlState' } }],
+    })
+
+    // And a delete's retry answers 204 again, not 404.
+    expect((await send('DELETE', `/v1/tds/${td.id}`, 'delete-1')).status).toBe(204)
+    const deletedAgain = await send('DELETE', `/v1/tds/${td.id}`, 'delete-1')
+    expect(deletedAgain.status).toBe(204)
+    expect(deletedAgain.headers.get('idempotent-replayed')).toBe('true')
+  })
+
   it('a restart keeps no hardware-path TD (nothing of it is journaled)', async () => {
     const dir = tempDir()
     const socket = join(dir, 'vtld.sock')

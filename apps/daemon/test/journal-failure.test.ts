@@ -1,20 +1,43 @@
 import { describe, expect, it } from 'vitest'
 import type { SimTd } from '@vtl/sim'
-import { Journal, type IdempotentAnswer, type JournalRecord } from '../src/journal.js'
+import type Database from 'better-sqlite3'
+import { Journal } from '../src/journal.js'
 import { TdService } from '../src/td-service.js'
 import { expectAnswer, setup } from './routes-helpers.js'
 
-/** An in-memory journal whose commits throw while `broken` is set (a full disk, say). */
+/** An in-memory journal whose record writes fail while `broken` is set (a full disk, say). */
 class BreakableJournal extends Journal {
-  broken = false
-
   constructor() {
     super(':memory:')
   }
 
-  override commit(records: readonly JournalRecord[], answer?: IdempotentAnswer): number {
-    if (this.broken) throw new Error('SQLITE_FULL: database or disk is full')
-    return super.commit(records, answer)
+  set broken(broken: boolean) {
+    // A trigger: the written-at-once and the queued (group commit) writes fail alike.
+    const { db } = this as unknown as { db: Database.Database }
+    db.exec(
+      broken
+        ? 'CREATE TEMP TRIGGER broken BEFORE INSERT ON journal BEGIN ' +
+            "SELECT RAISE(ABORT, 'SQLITE_FULL: database or disk is full'); END"
+        : 'DROP TRIGGER temp.broken'
+    )
+  }
+}
+
+/** An in-memory journal whose group syncs wait for the test's go. */
+class GatedJournal extends Journal {
+  private open: () => void = () => undefined
+  private gate = Promise.resolve()
+  constructor() {
+    super(':memory:')
+  }
+  hold(): void {
+    this.gate = new Promise<void>((resolve) => (this.open = resolve))
+  }
+  release(): void {
+    this.open()
+  }
+  override durable(seq: number): Promise<void> {
+    return this.gate.then(() => super.durable(seq))
   }
 }
 
@@ -59,6 +82,38 @@ describe('a journal write that fails after the command was applied', () => {
     await expectAnswer(ctx.post(`/v1/tds/${other}/hypercall`, enable), 200)
     await expectAnswer(ctx.send('DELETE', td), 204)
     await expectAnswer(ctx.app.request(td), 404, 'E_NO_TD')
+  })
+
+  it('in a group commit, only the TD whose records fail is marked failed', async () => {
+    const journal = new GatedJournal()
+    const tds = new TdService(journal)
+    const spec = { vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true } as const
+    const [a, b] = [await tds.create(spec), await tds.create(spec)]
+    const { db } = journal as unknown as { db: Database.Database }
+    db.exec(
+      `CREATE TEMP TRIGGER broken BEFORE INSERT ON journal WHEN NEW.td = '${b.id}' BEGIN ` +
+        "SELECT RAISE(ABORT, 'SQLITE_FULL: database or disk is full'); END"
+    )
+    const write = (id: string, value: number) =>
+      tds.steps(id, [{ vp: 0, write: { gpa: '0x1000', size: 8, value } }])
+    // Queued together, written in one group (its batch fails, then each is written alone).
+    journal.hold()
+    const writes = [write(a.id, 1), write(b.id, 2), write(a.id, 3)]
+    await new Promise((resolve) => setImmediate(resolve))
+    journal.release()
+    const settled = await Promise.allSettled(writes)
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(String((settled[1] as PromiseRejectedResult).reason)).toMatch(
+      /journal write failed.*SQLITE_FULL.*marked failed/
+    )
+    expect(tds.list().map((td) => td.state)).toEqual(['running', 'failed'])
+    expect(
+      journal
+        .records()
+        .filter((r) => r.op === 'step')
+        .map((r) => r.td)
+    ).toEqual([a.id, a.id])
+    await expect(write(b.id, 4)).rejects.toThrow(/failed/)
   })
 
   it('a failed create or delete leaves nothing half-done', async () => {

@@ -45,6 +45,48 @@ describe('request edges', () => {
     expect(response.headers.get('allow')).toBe('GET, HEAD, POST')
   })
 
+  it('through the daemon (the API mounted on its edge): the same problem documents and bodies', async () => {
+    const dir = tempDir()
+    const daemon = keep(
+      await startDaemon({
+        socket: join(dir, 'vtld.sock'),
+        dataDir: join(dir, 'data'),
+        bodyLimit: 4096,
+      })
+    )
+    const { agent, post, get } = client(daemon.socket)
+    const send = (path: string, body: string) =>
+      fetch(`http://vtld${path}`, { method: 'POST', dispatcher: agent, headers: json, body })
+    const td = (await (await post('/v1/tds', { vps: 1, memory: '16MiB' })).json()) as {
+      id: string
+    }
+    const cases: [ReturnType<typeof get>, number, string][] = [
+      [get('/v1/tds/td-nothere/status'), 404, 'E_NO_TD'],
+      [post('/v1/tds/td-nothere/hypercall', { vp: 0, code: '0x000d' }), 404, 'E_NO_TD'],
+      [send(`/v1/tds/${td.id}/hypercall`, '{"vp":'), 400, 'E_BAD_REQUEST'],
+      [send(`/v1/tds/${td.id}/hypercall`, '{"vp":"x"}'), 400, 'E_VALIDATION'],
+      [send(`/v1/tds/${td.id}/steps`, `{"pad":"${'x'.repeat(5000)}"}`), 413, 'E_BODY_TOO_LARGE'],
+      [
+        send(`/v1/tds/${td.id}/steps`, `{"steps":${'['.repeat(100)}${']'.repeat(100)}}`),
+        400,
+        'E_BAD_REQUEST',
+      ],
+      [post(`/v1/tds/${td.id}/hypercall`, { vp: 7, code: '0x000d' }), 400, 'E_BAD_VP'],
+    ]
+    for (const [answer, status, code] of cases) {
+      const response = await answer
+      expect(response.headers.get('content-type')).toBe('application/problem+json')
+      expect(await response.json()).toMatchObject({ status, code })
+    }
+    // The status view and a step's answer: the JSON the service's values make, as c.json sends it.
+    const status = await get(`/v1/tds/${td.id}/status`)
+    expect(status.headers.get('content-type')).toBe('application/json')
+    expect(await status.text()).toBe(JSON.stringify(await daemon.tds.status(td.id)))
+    const step = await post(`/v1/tds/${td.id}/hypercall`, { vp: 0, code: '0x000d', input: '' })
+    expect(step.headers.get('content-type')).toBe('application/json')
+    expect(await step.json()).toMatchObject({ status: 'InvalidPartitionId' })
+  })
+
   it('JSON nested 5000 levels: 400 E_BAD_REQUEST on every route', async () => {
     const ctx = setup()
     const id = await ctx.createTd()

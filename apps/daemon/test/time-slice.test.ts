@@ -60,7 +60,7 @@ describe('time-sliced commands', () => {
     expect(journal.records().map((r) => r.op)).toEqual(['td.create', 'td.delete'])
   })
 
-  it('steps are validated in slices; a bad one late is refused as a whole parse names it', async () => {
+  it('steps are validated in slices, giving the event loop turns', async () => {
     const meta = { vps: 1, memory: '0x100000', gpaWidth: 48, mbec: true } as Parameters<
       typeof parseSteps
     >[0]
@@ -75,7 +75,20 @@ describe('time-sliced commands', () => {
     // One turn per chunk of 64 steps at least.
     expect(turns).toBeGreaterThanOrEqual(1024 / 64 - 1)
     turns = 1e6
-    const bad = [...good.slice(0, 1000), { vp: 0, write: { gpa: 'x', size: 8, value: 1 } }]
+  })
+
+  // The sliced parse names the step by its index in the whole request (from its own chunk's
+  // error), exactly as one parse of all of it does.
+  it.each([
+    ['a bad field value', { vp: 0, write: { gpa: 'x', size: 8, value: 1 } }, 'steps[1000].write'],
+    ['a VP out of range', { vp: 3, run: {} }, 'steps[1000].vp'],
+    ['an unknown key', { vp: 0, run: {}, bogus: 1 }, 'steps[1000].bogus'],
+    ['no action', { vp: 0 }, 'steps[1000]'],
+  ])('a bad step late (%s) is refused as a whole parse names it', async (_name, step, field) => {
+    const meta = { vps: 1, memory: '0x100000', gpaWidth: 48, mbec: true } as Parameters<
+      typeof parseSteps
+    >[0]
+    const bad = [...writes(1000), step]
     let whole: unknown
     try {
       parseSteps(meta, bad)
@@ -83,8 +96,11 @@ describe('time-sliced commands', () => {
       whole = error
     }
     expect(whole).toMatchObject({ code: 'E_VALIDATION' })
-    await expect(parseStepsSliced(meta, bad)).rejects.toEqual(whole)
-    expect((whole as Error).message).toContain('steps[1000]')
+    expect((whole as Error).message).toContain(`request (step 1000): ${field}`)
+    await expect(parseStepsSliced(meta, bad, new TimeSlice(0))).rejects.toEqual(whole)
+    await expect(parseStepsSliced(meta, bad, new TimeSlice(0))).rejects.toThrow(
+      (whole as Error).message
+    )
   })
 
   it('a steps request with a bad step late runs none of it', async () => {

@@ -41,7 +41,7 @@ export { restoreTd, restoreTdSliced, saveTd, saveTdSliced } from './snapshot/td-
 export type { TdSnapshot } from './snapshot/td-snapshot.js'
 export { SNAPSHOT_SLICE_MS } from './snapshot/sliced-work.js'
 export type { SliceOptions } from './snapshot/sliced-work.js'
-export { validateSnapshot } from './snapshot/validate-snapshot.js'
+export { plain as isPlainJson, validateSnapshot } from './snapshot/validate-snapshot.js'
 export type { SnapshotLimits } from './snapshot/validate-snapshot.js'
 
 // Scenarios (scenario-format.md).

@@ -1,5 +1,7 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
+import { OpenAPIHono, createRoute, z, type RouteConfig } from '@hono/zod-openapi'
+import type { Context, TypedResponse } from 'hono'
+import type { JSONParsed } from 'hono/utils/types'
+import { withFastParse } from '../fast-parse.js'
 import type { IdempotencyEnv } from '../idempotency.js'
 import { HypercallResultSchema, ProblemSchema, TdIdParams } from '../schemas.js'
 import type { Idempotency } from '../td-types.js'
@@ -25,26 +27,70 @@ export const mutationErrors = {
   422: { description: 'Idempotency-Key reused for another request', content: problemContent },
 } as const
 
-export const IdempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .openapi({
-      param: { name: 'idempotency-key', in: 'header' },
-      description: 'a retry with the same key and request answers the first answer again',
-    }),
-})
+export const IdempotencyHeaders = withFastParse(
+  z.object({
+    'idempotency-key': z
+      .string()
+      .optional()
+      .openapi({
+        param: { name: 'idempotency-key', in: 'header' },
+        description: 'a retry with the same key and request answers the first answer again',
+      }),
+  }),
+  (headers) => {
+    if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined
+    const key = (headers as { 'idempotency-key'?: unknown })['idempotency-key']
+    if (key === undefined) return {}
+    return typeof key === 'string' ? { 'idempotency-key': key } : undefined
+  }
+)
+
+/**
+ * `app.openapi` registering routes whose only header schema is `IdempotencyHeaders` with the
+ * header documented but not validated: a header value is always a string, so that check can
+ * never refuse, and it reads and copies every header of the request to find out.
+ */
+export function documentIdempotencyHeaders(app: RouteApp): void {
+  const openapi = app.openapi as (route: RouteConfig, ...rest: unknown[]) => RouteApp
+  app.openapi = (route: RouteConfig, ...rest: unknown[]) => {
+    if (route.hide === true || route.request?.headers !== IdempotencyHeaders) {
+      return openapi(route, ...rest)
+    }
+    // What openapi registers for a route it shows: the route as declared, less its middleware.
+    const documented = { ...route }
+    delete documented.middleware
+    delete documented.hide
+    app.openAPIRegistry.registerPath(documented)
+    const request = { ...route.request }
+    delete request.headers
+    return openapi({ ...route, hide: true, request }, ...rest)
+  }
+}
+
+const hexBigints = (_key: string, v: unknown): unknown =>
+  typeof v === 'bigint' ? `0x${v.toString(16)}` : v
+
+/** JSON text with bigints as 0x hex (the wire form of 64-bit values). */
+export const wireText = (value: unknown): string => JSON.stringify(value, hexBigints)
 
 /** JSON with bigints as 0x hex (the wire form of 64-bit values). */
 export function toWire(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))
-  )
+  return JSON.parse(wireText(value))
 }
 
-/** A guest step's result (StepResult) in its wire form. */
-export const stepAnswer = (result: unknown) =>
-  toWire(result) as z.infer<typeof HypercallResultSchema>
+const JSON_CONTENT = { 'Content-Type': 'application/json' }
+
+/**
+ * A 200 answer whose JSON text is made already, sent as `c.json` sends it (its content type),
+ * without a parse and a second stringify.
+ */
+export function jsonText<T>(c: Context, text: string): TypedResponse<JSONParsed<T>, 200, 'json'> {
+  return c.body(text, 200, JSON_CONTENT) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>
+}
+
+/** A guest step's result (StepResult) as a 200 answer in its wire form. */
+export const stepAnswer = (c: Context, result: unknown) =>
+  jsonText<z.infer<typeof HypercallResultSchema>>(c, wireText(result))
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,

@@ -1,4 +1,5 @@
 // The route groups createApp registers (explicit barrel).
+export { documentIdempotencyHeaders } from './helpers.js'
 export { registerMemoryRoutes } from './memory.js'
 export { registerScenarioRoutes } from './scenarios.js'
 export { registerSnapshotRoutes } from './snapshot.js'

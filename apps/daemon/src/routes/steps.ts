@@ -20,7 +20,7 @@ const steps = tdCommand(
 export function registerStepRoutes(app: RouteApp, tds: TdService): void {
   app.openapi(hypercall, async (c) => {
     const result = await tds.hypercall(c.req.valid('param').id, c.req.valid('json'), idem(c, 200))
-    return c.json(stepAnswer(result), 200)
+    return stepAnswer(c, result)
   })
   app.openapi(steps, async (c) => {
     const wire = (done: unknown) => ({ results: toWire(done) })

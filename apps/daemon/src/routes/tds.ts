@@ -15,6 +15,7 @@ import {
   errors,
   idem,
   json,
+  jsonText,
   jsonBody,
   mutationErrors,
   type RouteApp,
@@ -81,8 +82,9 @@ export function registerTdRoutes(app: RouteApp, tds: TdService): void {
     await tds.delete(c.req.valid('param').id, { force }, idem(c, 204))
     return c.body(null, 204)
   })
+  // The JSON text as the service keeps it, not parsed and made again.
   app.openapi(tdStatus, async (c) => {
-    const status = (await tds.status(c.req.valid('param').id)) as z.infer<typeof TdStatusSchema>
-    return c.json(status, 200)
+    const text = await tds.statusJson(c.req.valid('param').id)
+    return jsonText<z.infer<typeof TdStatusSchema>>(c, text)
   })
 }

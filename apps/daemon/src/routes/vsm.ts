@@ -65,15 +65,15 @@ export function registerVsmRoutes(app: RouteApp, tds: TdService): void {
       c.req.valid('json'),
       idem(c, 200)
     )
-    return c.json(stepAnswer(result), 200)
+    return stepAnswer(c, result)
   })
   app.openapi(enableVpVtl, async (c) => {
     const result = await tds.enableVpVtl(c.req.valid('param').id, c.req.valid('json'), idem(c, 200))
-    return c.json(stepAnswer(result), 200)
+    return stepAnswer(c, result)
   })
   app.openapi(startVp, async (c) => {
     const result = await tds.startVp(c.req.valid('param').id, c.req.valid('json'), idem(c, 200))
-    return c.json(stepAnswer(result), 200)
+    return stepAnswer(c, result)
   })
   app.openapi(getPartitionConfig, async (c) =>
     c.json(await tds.partitionConfig(c.req.valid('param').id, c.req.valid('query').vp), 200)
@@ -84,6 +84,6 @@ export function registerVsmRoutes(app: RouteApp, tds: TdService): void {
       c.req.valid('json'),
       idem(c, 200)
     )
-    return c.json(stepAnswer(result), 200)
+    return stepAnswer(c, result)
   })
 }

@@ -602,7 +602,7 @@ const asJson = (value: unknown): unknown =>
   value === undefined ? undefined : JSON.parse(JSON.stringify(value))
 
 /** An array or a plain object (no class, no `toJSON`): one whose JSON form is its own parts. */
-function plain(value: unknown): value is unknown[] | Json {
+export function plain(value: unknown): value is unknown[] | Json {
   if (Array.isArray(value)) return true
   if (!isObject(value) || 'toJSON' in value) return false
   const proto: unknown = Object.getPrototypeOf(value)
