@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
-import { startTsWorker, type ScenarioReport } from '@vtl/sim'
+import type { Worker } from 'node:worker_threads'
+import { nextMessage, startWorker, type ScenarioReport } from '@vtl/sim'
 import { ProblemError, type DaemonErrorCode } from './problem.js'
 import type { ScenarioRunner } from './scenario-run.js'
 
@@ -19,9 +19,8 @@ export type ScenarioReply =
 
 // From sources (tests, tsx) the entry is TypeScript, booted through @vtl/sim's boot.mjs; from the
 // build it is dist/scenario-worker-thread.js (a tsup entry next to main.js and index.js).
-const FROM_SOURCE = import.meta.url.endsWith('.ts')
 const ENTRY = new URL(
-  FROM_SOURCE ? './scenario-worker-thread.ts' : './scenario-worker-thread.js',
+  import.meta.url.endsWith('.ts') ? './scenario-worker-thread.ts' : './scenario-worker-thread.js',
   import.meta.url
 )
 
@@ -30,36 +29,6 @@ const shuttingDown = (): ProblemError =>
 
 const cancelled = (): ProblemError =>
   new ProblemError('E_BAD_REQUEST', 'the client went away; the scenario run was stopped')
-
-function spawn(): Worker {
-  return FROM_SOURCE ? startTsWorker(ENTRY, {}) : new Worker(ENTRY)
-}
-
-/** The worker's next reply; rejects when it fails or exits first. */
-function reply(worker: Worker): Promise<ScenarioReply> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      worker.off('message', onMessage)
-      worker.off('error', onError)
-      worker.off('exit', onExit)
-    }
-    const onMessage = (value: ScenarioReply): void => {
-      done()
-      resolve(value)
-    }
-    const onError = (error: Error): void => {
-      done()
-      reject(error)
-    }
-    const onExit = (code: number): void => {
-      done()
-      reject(new Error(`scenario worker exited with code ${code}`))
-    }
-    worker.on('message', onMessage)
-    worker.on('error', onError)
-    worker.on('exit', onExit)
-  })
-}
 
 /** Bounds of the scenario pool. */
 export interface ScenarioPoolLimits {
@@ -100,7 +69,7 @@ export class ScenarioWorkers {
     let timer: NodeJS.Timeout | undefined
     let onAbort: (() => void) | undefined
     try {
-      const pending = reply(worker)
+      const pending = nextMessage<ScenarioReply>(worker)
       worker.postMessage({ text } satisfies ScenarioJob)
       const stopped = new Promise<never>((_resolve, reject) => {
         timer = setTimeout(() => {
@@ -171,7 +140,7 @@ export class ScenarioWorkers {
   }
 
   private start(): Worker {
-    const worker = spawn()
+    const worker = startWorker(ENTRY)
     this.all.add(worker)
     return worker
   }
