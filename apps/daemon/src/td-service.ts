@@ -413,9 +413,25 @@ export class TdService {
       const mutation = await this.atomic(entry, command)
       // Deleted (force) while the command gave the event loop a turn: nothing is journaled.
       if (this.tds.get(id) !== entry) throw noTd(id)
+      // Failed meanwhile (another flush lost a record of it, a sync failed): after a lost record
+      // nothing of the TD is journaled or acknowledged, so a restart never replays over a gap.
+      if (entry.failure !== undefined) throw this.failedMeanwhile(entry)
       return this.commit(entry, mutation, idem)
     })
     return await this.acknowledge(entry, written)
+  }
+
+  /** The refusal of a command whose TD failed while it ran (its effects are not journaled). */
+  private failedMeanwhile(entry: TdEntry): ProblemError {
+    const id = entry.meta.td
+    this.fanout.publish(id, this.fanout.take(entry))
+    const lost = this.journal.writeFailureOf(id)
+    return new ProblemError(
+      'E_INTERNAL',
+      lost === undefined
+        ? `TD ${id} failed while the command ran (${entry.failure ?? ''}); it is not journaled`
+        : `journal write failed (${lost}); TD ${id} is marked failed`
+    )
   }
 
   /**
@@ -947,7 +963,12 @@ export class TdService {
     for (const entry of this.tds.values()) {
       if (entry.snapshotTimer !== undefined) clearTimeout(entry.snapshotTimer)
       entry.snapshotTimer = undefined
-      if (entry.failure === undefined && entry.sinceSnapshot > 0) this.snapshot(entry)
+      if (entry.failure !== undefined || entry.sinceSnapshot === 0) continue
+      try {
+        this.snapshot(entry)
+      } catch {
+        // Not snapshotted (its records stay): a TD whose write failed just now, a full disk.
+      }
     }
     this.maintain()
   }
