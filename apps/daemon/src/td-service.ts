@@ -140,7 +140,7 @@ export class TdService {
   private readonly answerTtlMs: number
   private readonly now: () => number
   private readonly fanout = new TraceFanout()
-  private readonly keptAnswers = new KeptAnswers()
+  private readonly keptAnswers: KeptAnswers
   private readonly snapshotLimits: SnapshotLimits
   private readonly limits: TdLimits
   private readonly backend: TdBackend
@@ -152,6 +152,7 @@ export class TdService {
     this.snapshotIdleMs = options.snapshotIdleMs ?? SNAPSHOT_IDLE_MS
     this.traceLimit = options.traceLimit ?? DEFAULT_TRACE_LIMIT
     this.answerTtlMs = options.answerTtlMs ?? 24 * 3600 * 1000
+    this.keptAnswers = new KeptAnswers({ ttlMs: this.answerTtlMs })
     this.now = options.now ?? Date.now
     this.backend = options.backend ?? { kind: 'sim' }
     if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
@@ -273,7 +274,7 @@ export class TdService {
       if (mutation.error !== undefined && mutation.panic !== undefined) {
         entry.failure = mutation.panic
       }
-      if (mutation.records.length > 0) this.keep(answerOf(idem, mutation))
+      if (mutation.records.length > 0) this.keep(answerOf(idem, mutation), entry.meta.td)
       return { seq: undefined, mutation, events: this.fanout.take(entry) }
     }
     if (mutation.records.length === 0) return { seq: undefined, mutation, events: [] }
@@ -311,8 +312,8 @@ export class TdService {
   }
 
   /** Keeps a hardware-path command's Idempotency-Key answer (nothing of it is journaled). */
-  private keep(answer: IdempotentAnswer | undefined): void {
-    if (answer !== undefined) this.keptAnswers.keep(answer, this.now())
+  private keep(answer: IdempotentAnswer | undefined, td?: string): void {
+    if (answer !== undefined) this.keptAnswers.keep(answer, this.now(), td)
   }
 
   /**
@@ -547,7 +548,7 @@ export class TdService {
     const created = this.journal.highSeq + ++this.opened
     const meta = { td: id, name, vps, memory: formatHex(spec.memory), gpaWidth, mbec, created }
     const view = tdView(enterTd(this.tds, meta, td))
-    this.keep(answerOf(idem, { records: [], value: view }))
+    this.keep(answerOf(idem, { records: [], value: view }), id)
     return view
   }
 
@@ -678,6 +679,8 @@ export class TdService {
       const deletion: Mutation<null> = { records: [{ op: 'td.delete', td: id }], value: null }
       let written: Written<null>
       if (entry.td.sim === undefined) {
+        // Its commands' answers go with it; the deletion's is kept (a retry is answered 204).
+        this.keptAnswers.dropTd(id)
         this.keep(answerOf(idem, deletion))
         written = { seq: undefined, mutation: deletion, events: [] }
       } else {
