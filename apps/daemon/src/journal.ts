@@ -193,6 +193,10 @@ interface Queued {
 /** A queued command whose records could not be written (`writeFailure`). */
 export class JournalWriteError extends Error {}
 
+/** A record of a TD queued after one of its records could not be written. */
+const laterRecordError = (td: string, why: string): JournalWriteError =>
+  new JournalWriteError(`an earlier record of TD ${td} could not be written: ${why}`)
+
 /**
  * The SQLite journal (better-sqlite3, WAL). A commit is written at once and durable once
  * `durable(seq)` resolves: only then may it be acknowledged.
@@ -208,6 +212,11 @@ export class Journal {
   private stored: number
   /** Queued commands that could not be written, by their last seq, until `writeFailure` takes them. */
   private readonly lost = new Map<number, JournalWriteError>()
+  /**
+   * TDs whose records could not be written, with why, until deleted: nothing of theirs after the
+   * lost record is written (a gap a restart would replay over) or snapshotted.
+   */
+  private readonly failedTds = new Map<string, string>()
   private writeFailed: ((td: string) => void) | undefined
   private readonly insert: Database.Statement<[number, string, string, string, string, string]>
   /** The highest record seq ever given (deleted records keep theirs: sqlite_sequence). */
@@ -433,6 +442,7 @@ export class Journal {
     this.flush()
     this.commitTx(this.high + 1, records, answer, texts)
     this.stored = this.given(records.length)
+    for (const record of records) if (record.op === 'td.delete') this.failedTds.delete(record.td)
     return this.stored
   }
 
@@ -440,13 +450,17 @@ export class Journal {
    * Like `commit`, but the records are written when the next group commit starts, in one
    * transaction with every command queued meanwhile. A command whose records could not be
    * written is named by `writeFailure(seq)` once `durable(seq)` resolved; its TD was reported to
-   * `onWriteFailure` when the write failed, and its later queued records were not written.
+   * `onWriteFailure` when the write failed, and its later records are refused (this throws the
+   * JournalWriteError) until the TD is deleted.
    */
   queue(
     records: readonly JournalRecord[],
     answer?: IdempotentAnswer,
     texts?: readonly (string | undefined)[]
   ): number {
+    const td = records[0]?.td
+    const why = td === undefined ? undefined : this.failedTds.get(td)
+    if (why !== undefined) throw laterRecordError(td ?? '', why)
     this.queued.push({ first: this.high + 1, records, answer, texts })
     return this.given(records.length)
   }
@@ -463,6 +477,11 @@ export class Journal {
     this.writeFailed = listener
   }
 
+  /** Why a record of TD `td` could not be written, if one could not (until the TD is deleted). */
+  writeFailureOf(td: string): string | undefined {
+    return this.failedTds.get(td)
+  }
+
   /** Why the queued command ending at `seq` was not written (taken once), if it was not. */
   writeFailure(seq: number): JournalWriteError | undefined {
     if (this.lost.size === 0) return undefined
@@ -473,7 +492,7 @@ export class Journal {
 
   /**
    * Writes the queued commands in one transaction. When it fails, each is written in its own, so
-   * only the TDs whose records fail lose theirs (and every later record of theirs queued with it).
+   * only the TDs whose records fail lose theirs (and every later record of theirs, for good).
    */
   private flush(): void {
     if (this.queued.length === 0) return
@@ -486,25 +505,23 @@ export class Journal {
     } catch {
       // Rolled back: written one by one below.
     }
-    const failed = new Map<string, string>()
     for (const q of queued) {
       const last = q.first + q.records.length - 1
       const td = q.records[0]?.td ?? ''
-      let why = failed.get(td)
-      if (why === undefined) {
-        try {
-          this.commitTx(q.first, q.records, q.answer, q.texts)
-          this.stored = Math.max(this.stored, last)
-          continue
-        } catch (error) {
-          why = error instanceof Error ? error.message : String(error)
-          failed.set(td, why)
-          this.writeFailed?.(td)
-        }
-      } else {
-        why = `an earlier record of TD ${td} could not be written: ${why}`
+      const why = this.failedTds.get(td)
+      if (why !== undefined) {
+        this.lost.set(last, laterRecordError(td, why))
+        continue
       }
-      this.lost.set(last, new JournalWriteError(why))
+      try {
+        this.commitTx(q.first, q.records, q.answer, q.texts)
+        this.stored = Math.max(this.stored, last)
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        this.failedTds.set(td, message)
+        this.lost.set(last, new JournalWriteError(message))
+        this.writeFailed?.(td)
+      }
     }
   }
 
@@ -579,10 +596,18 @@ export class Journal {
 
   /**
    * Stores a TD's snapshot and drops the records it covers, in one transaction. `text`: the
-   * snapshot's JSON made beforehand (in slices: `stringifySliced`).
+   * snapshot's JSON made beforehand (in slices: `stringifySliced`). Refused (JournalWriteError)
+   * for a TD whose records could not be written: its state holds what its journal lacks.
    */
   saveSnapshot(stored: StoredSnapshot, text?: string): void {
     this.flush()
+    const { td } = stored.meta
+    const why = this.failedTds.get(td)
+    if (why !== undefined) {
+      throw new JournalWriteError(
+        `TD ${td} is not snapshotted: its record could not be written (${why})`
+      )
+    }
     this.snapshotTx(stored, text)
   }
 

@@ -140,7 +140,7 @@ export class TdService {
   private readonly answerTtlMs: number
   private readonly now: () => number
   private readonly fanout = new TraceFanout()
-  private readonly keptAnswers = new KeptAnswers()
+  private readonly keptAnswers: KeptAnswers
   private readonly snapshotLimits: SnapshotLimits
   private readonly limits: TdLimits
   private readonly backend: TdBackend
@@ -152,6 +152,7 @@ export class TdService {
     this.snapshotIdleMs = options.snapshotIdleMs ?? SNAPSHOT_IDLE_MS
     this.traceLimit = options.traceLimit ?? DEFAULT_TRACE_LIMIT
     this.answerTtlMs = options.answerTtlMs ?? 24 * 3600 * 1000
+    this.keptAnswers = new KeptAnswers({ ttlMs: this.answerTtlMs })
     this.now = options.now ?? Date.now
     this.backend = options.backend ?? { kind: 'sim' }
     if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
@@ -273,7 +274,7 @@ export class TdService {
       if (mutation.error !== undefined && mutation.panic !== undefined) {
         entry.failure = mutation.panic
       }
-      if (mutation.records.length > 0) this.keep(answerOf(idem, mutation))
+      if (mutation.records.length > 0) this.keep(answerOf(idem, mutation), entry.meta.td)
       return { seq: undefined, mutation, events: this.fanout.take(entry) }
     }
     if (mutation.records.length === 0) return { seq: undefined, mutation, events: [] }
@@ -311,8 +312,8 @@ export class TdService {
   }
 
   /** Keeps a hardware-path command's Idempotency-Key answer (nothing of it is journaled). */
-  private keep(answer: IdempotentAnswer | undefined): void {
-    if (answer !== undefined) this.keptAnswers.keep(answer, this.now())
+  private keep(answer: IdempotentAnswer | undefined, td?: string): void {
+    if (answer !== undefined) this.keptAnswers.keep(answer, this.now(), td)
   }
 
   /**
@@ -413,9 +414,25 @@ export class TdService {
       const mutation = await this.atomic(entry, command)
       // Deleted (force) while the command gave the event loop a turn: nothing is journaled.
       if (this.tds.get(id) !== entry) throw noTd(id)
+      // Failed meanwhile (another flush lost a record of it, a sync failed): after a lost record
+      // nothing of the TD is journaled or acknowledged, so a restart never replays over a gap.
+      if (entry.failure !== undefined) throw this.failedMeanwhile(entry)
       return this.commit(entry, mutation, idem)
     })
     return await this.acknowledge(entry, written)
+  }
+
+  /** The refusal of a command whose TD failed while it ran (its effects are not journaled). */
+  private failedMeanwhile(entry: TdEntry): ProblemError {
+    const id = entry.meta.td
+    this.fanout.publish(id, this.fanout.take(entry))
+    const lost = this.journal.writeFailureOf(id)
+    return new ProblemError(
+      'E_INTERNAL',
+      lost === undefined
+        ? `TD ${id} failed while the command ran (${entry.failure ?? ''}); it is not journaled`
+        : `journal write failed (${lost}); TD ${id} is marked failed`
+    )
   }
 
   /**
@@ -531,7 +548,7 @@ export class TdService {
     const created = this.journal.highSeq + ++this.opened
     const meta = { td: id, name, vps, memory: formatHex(spec.memory), gpaWidth, mbec, created }
     const view = tdView(enterTd(this.tds, meta, td))
-    this.keep(answerOf(idem, { records: [], value: view }))
+    this.keep(answerOf(idem, { records: [], value: view }), id)
     return view
   }
 
@@ -662,6 +679,8 @@ export class TdService {
       const deletion: Mutation<null> = { records: [{ op: 'td.delete', td: id }], value: null }
       let written: Written<null>
       if (entry.td.sim === undefined) {
+        // Its commands' answers go with it; the deletion's is kept (a retry is answered 204).
+        this.keptAnswers.dropTd(id)
         this.keep(answerOf(idem, deletion))
         written = { seq: undefined, mutation: deletion, events: [] }
       } else {
@@ -947,7 +966,12 @@ export class TdService {
     for (const entry of this.tds.values()) {
       if (entry.snapshotTimer !== undefined) clearTimeout(entry.snapshotTimer)
       entry.snapshotTimer = undefined
-      if (entry.failure === undefined && entry.sinceSnapshot > 0) this.snapshot(entry)
+      if (entry.failure !== undefined || entry.sinceSnapshot === 0) continue
+      try {
+        this.snapshot(entry)
+      } catch {
+        // Not snapshotted (its records stay): a TD whose write failed just now, a full disk.
+      }
     }
     this.maintain()
   }

@@ -141,6 +141,10 @@ describe('vtld --backend hw (HwPlatform on a SimKernel)', () => {
     const deletedAgain = await send('DELETE', `/v1/tds/${td.id}`, 'delete-1')
     expect(deletedAgain.status).toBe(204)
     expect(deletedAgain.headers.get('idempotent-replayed')).toBe('true')
+    // The TD's own answers went with it: its step's retry now finds no TD.
+    const stepAfter = await send('POST', `/v1/tds/${td.id}/steps`, 'step-1', steps)
+    expect(stepAfter.status).toBe(404)
+    expect(stepAfter.headers.get('idempotent-replayed')).toBeNull()
   })
 
   it('a restart keeps no hardware-path TD (nothing of it is journaled)', async () => {
