@@ -30,14 +30,12 @@ export interface StepAnswer {
   settled: boolean
 }
 
-// One answer object, refilled per step: `SimTd.step` reads it before the next step can run.
-const ANSWER: StepAnswer = { outcome: { vtl: 0, result: {} }, settled: false }
-
-/** Fills the step's answer. */
+/**
+ * The step's answer, a fresh object: a caller may keep it (`codeStep` is public), and nothing
+ * module-wide holds on to a TD's step once it returns.
+ */
 export function answer(vtl: GuestVtl, result: StepResult, settled: boolean): StepAnswer {
-  ANSWER.outcome = { vtl, result }
-  ANSWER.settled = settled
-  return ANSWER
+  return { outcome: { vtl, result }, settled }
 }
 
 /** Whether the VP's active VTL can run: `undefined` if it can, else the report's error. */
@@ -56,14 +54,11 @@ export function afterExit(
   vp: number,
   action: GuestAction | undefined
 ): ((exit: ExitOutcome, vtl: GuestVtl) => void) | undefined {
-  if (td.traceEvents) return exitHook(td, vp, action)
+  if (td.traceEvents || isInstructionAction(action)) return exitHook(td, vp, action)
   switch (action?.kind) {
     case 'read':
     case 'write':
     case 'execute':
-    case 'io':
-    case 'writeCr':
-    case 'msr':
     case 'interrupt':
     case 'eoi':
       return exitHook(td, vp, action)
@@ -129,19 +124,11 @@ const PREPARED: VpRunOptions = { prepared: true }
 const UNPREPARED: VpRunOptions = { prepared: false }
 
 /**
- * Where the step's report reads the guest's registers and RAM: one object refilled per step
- * (`exitResult` reads it during the call only).
+ * Where the step's report reads the guest's registers and RAM: built per step, so no module-wide
+ * reference keeps a deleted TD's RAM or registers alive.
  */
-let view: GuestView | undefined
 function guestView(td: SimTd, guest: GuestVpState, vp: number): GuestView {
-  const regs = td.engine.vp(vp).shared
-  if (view === undefined) view = { guest, regs, contents: td.contents }
-  else {
-    view.guest = guest
-    view.regs = regs
-    view.contents = td.contents
-  }
-  return view
+  return { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
 }
 
 /** The exception the paravisor injected during the step (the VpPort records it), cleared. */

@@ -2,6 +2,7 @@ import { PlainSharedVsmState, VtlError, formatHex, type VsmVp } from '@vtl/core'
 import { DEFAULT_HYPERCALL_PAGES } from '../guest/hypercall-pages.js'
 import { MemoryContents } from '../guest/memory-contents.js'
 import { SimTd, type PlatformRestore } from '../td/sim-td.js'
+import { restoreOverlays } from './restore-overlays.js'
 import { finish, finishSliced, type SliceOptions, type SlicedWork } from './sliced-work.js'
 import { checkRoundTripSliced, checkSnapshot, type SnapshotLimits } from './validate-snapshot.js'
 import { BIG, saveVp, upgradeSnapshot } from './vp-snapshot.js'
@@ -275,6 +276,7 @@ function* applySnapshot(snapshot: TdSnapshot): SlicedWork<SimTd> {
   }
   const { defaults } = snapshot.memory
   td.space.setDefaults({ vtl0: defaults.vtl0, vtl1: defaults.vtl1 ?? undefined })
+  restoreOverlays(td)
   td.contents = MemoryContents.fromJSON(snapshot.contents)
   td.enteredVtl.set(snapshot.guest.enteredVtl)
   for (const vp of snapshot.guest.woken) td.markWoken(vp)
