@@ -16,6 +16,7 @@ import { buildKernel, KERNELS_DIR } from '../test/kernels.js'
 import { nasm } from '../test/nasm.js'
 import { guestCodeSkip } from '../test/skip.js'
 import { x86ScenarioCpu } from './scenario-cpu.js'
+import type { X86TdCpu } from './x86-td-cpu.js'
 
 const skip = guestCodeSkip()
 
@@ -250,6 +251,55 @@ steps:
       expect(endOfInterrupt(td.engine, 0, 0)).toBe(0x41)
       const rest = runSteps(td, s, 3)
       expect(rest.steps.map((step) => step.mismatches)).toEqual([[], []])
+    } finally {
+      td.l2Cpu?.close()
+    }
+  })
+
+  it('a lower accepted vector waits for the EOI of a higher one and for RFLAGS.IF', () => {
+    // 0x41 is accepted while the guest spins; 0x51 is accepted before 0x41 is taken. 0x51's handler
+    // (IF=0) exits with a VMCALL before its EOI: 0x41 must not be taken at that entry.
+    const handler = (vector: string, exitFirst: boolean) => `
+       irq${vector}:
+         push rax
+         push rcx
+         push rdx
+         push rsi
+         push r8
+         VTL_PUTS open${vector}
+         ${exitFirst ? 'HV_HYPERCALL 0x000d, 0x300000, 0' : ''}
+         VTL_EOI
+         VTL_PUTS close${vector}
+         pop r8
+         pop rsi
+         pop rdx
+         pop rcx
+         pop rax
+         iretq
+       open${vector}: db "<${vector} ", 0
+       close${vector}: db "${vector}> ", 0`
+    const s = scenario(
+      `VTL_IDT_GATE 0x210000, 0x41, irq41
+         VTL_IDT_GATE 0x210000, 0x51, irq51
+         VTL_LOAD_IDT 0x210000, 256 * 16 - 1
+         sti
+       spin:
+         jmp spin
+       ${handler('51', true)}
+       ${handler('41', false)}`,
+      '',
+      `  - { vp: 0, interrupt: { vector: "0x41", vtl: 0 } }
+  - { vp: 0, run: { maxInstructions: 400 } }
+  - { vp: 0, interrupt: { vector: "0x51", vtl: 0 } }
+  - { vp: 0, run: { maxInstructions: 3000 } }
+  - { vp: 0, run: { maxInstructions: 3000 } }`
+    )
+    const td = createScenarioTd(s, { cpu: x86ScenarioCpu })
+    try {
+      const report = runSteps(td, s)
+      expect(report.failed).toBe(0)
+      const output = (td.l2Cpu as X86TdCpu).backing.ports(0).console
+      expect(output).toBe('<51 51> <41 41> ')
     } finally {
       td.l2Cpu?.close()
     }

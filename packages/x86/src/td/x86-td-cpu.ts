@@ -59,7 +59,7 @@ export class X86TdCpu implements L2Cpu {
       this.event = eventFromEntryInterruptInfo(Number(entryEvent & 0xffff_ffffn), Number(errorCode))
     }
     if (this.event === undefined) {
-      const vector = this.accepted.get(`${vp}:${vtl}`)?.pop()
+      const vector = this.nextAccepted(vp, vtl)
       if (vector !== undefined) this.event = { vector }
     }
     const exit = this.backing.enter(vp, vtl)
@@ -71,6 +71,27 @@ export class X86TdCpu implements L2Cpu {
       instructionInfo: BigInt(exit.instructionLength) << 32n,
       cpl: exit.cpl,
     }
+  }
+
+  /**
+   * The accepted vector the guest takes at this entry: an NMI first, whatever RFLAGS.IF; else the
+   * last accepted, only when it is the highest vector in service (a higher one's handler has not
+   * ended with its EOI) and the guest's RFLAGS.IF is set. The others stay queued. A vector retired
+   * before the guest took it (an EOI on the paravisor's side) is dropped.
+   */
+  private nextAccepted(vp: number, vtl: GuestVtl): number | undefined {
+    const queued = this.accepted.get(`${vp}:${vtl}`)
+    if (queued === undefined || queued.length === 0) return undefined
+    const nmi = queued.indexOf(NMI_VECTOR)
+    if (nmi >= 0) {
+      queued.splice(nmi, 1)
+      return NMI_VECTOR
+    }
+    const state = this.td.engine.vp(vp).vtls[vtl]
+    const inService = state.apic.highestInService()
+    while (queued.length > 0 && (queued.at(-1) ?? -1) > inService) queued.pop()
+    if (queued.at(-1) !== inService || (state.registers.rflags & RFLAGS_IF) === 0n) return undefined
+    return queued.pop()
   }
 
   interruptAccepted(vp: number, vtl: GuestVtl, vector: number): void {
@@ -103,6 +124,12 @@ export class X86TdCpu implements L2Cpu {
     this.backing.close()
   }
 }
+
+/** The NMI's vector: never in service, taken at the next entry whatever RFLAGS.IF. */
+const NMI_VECTOR = 2
+
+/** RFLAGS.IF (bit 9): the guest takes maskable interrupts. */
+const RFLAGS_IF = 1n << 9n
 
 /** The x2APIC EOI register (MSR 0x80B): a write retires the highest in-service vector. */
 const X2APIC_EOI = 0x80b
