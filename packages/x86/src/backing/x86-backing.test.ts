@@ -120,6 +120,30 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     expect(backing.budgetSpent(0)).toBe(false)
   })
 
+  it('a selector the guest loads brings its descriptor from the GDT into the bank', () => {
+    // Descriptor 0x18: base 0x456789, limit 0xffff (byte granular), DPL 3 data, DB set.
+    const { backing, privates } = boot(`
+      lgdt [gdtr]
+      mov ax, 0x18
+      mov ds, ax
+      HV_HYPERCALL HvCallEnablePartitionVtl, 0x300000, 0
+      VTL_EXIT 0
+    align 8
+    gdt: dq 0, 0x00209b0000000000, 0x00cf93000000ffff, 0x0040f3456789ffff
+    gdtr: dw 31
+          dq gdt`)
+    // A bank that keeps hidden parts (the loader's flat data segment), as the engine's do.
+    const flat = { base: 0n, limit: 0xffffffff, attributes: 0xc093 }
+    privates[0].ds = { ...privates[0].ds, ...flat }
+    expect(backing.enter(0, 0).reason).toBe(18)
+    expect(privates[0].ds).toEqual({
+      selector: 0x18,
+      base: 0x456789n,
+      limit: 0xffff,
+      attributes: 0x40f3,
+    })
+  })
+
   it('writes only the shared registers the loop changed, once each, also across a VTL switch', () => {
     const { backing, shared, privates } = boot(
       `HV_HYPERCALL HvCallEnablePartitionVtl, 0x300000, 0

@@ -320,7 +320,7 @@ export class X86Backing {
     for (const [name, reg] of SEGMENTS) {
       const selector = Number(context.engine.readReg(reg))
       const segment = bank[name]
-      if (segment !== undefined && segment.selector !== loaded.segments[name]) {
+      if (segment !== undefined && selector !== loaded.segments[name]) {
         // The hidden part is what the CPU loaded from the GDT with the selector.
         bank[name] = { ...segment, ...this.descriptor(loaded.gdtr, selector, segment), selector }
       } else if (segment !== undefined && segment.selector !== selector) {
