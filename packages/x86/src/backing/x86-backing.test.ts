@@ -134,7 +134,7 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
           dq gdt`)
     // A bank that keeps hidden parts (the loader's flat data segment), as the engine's do.
     const flat = { base: 0n, limit: 0xffffffff, attributes: 0xc093 }
-    privates[0].ds = { ...privates[0].ds, ...flat }
+    privates[0].ds = { selector: privates[0].ds?.selector ?? 0, ...flat }
     expect(backing.enter(0, 0).reason).toBe(18)
     expect(privates[0].ds).toEqual({
       selector: 0x18,
