@@ -70,6 +70,35 @@ describe('loadImages', () => {
       })
     )
   })
+
+  // Callers without the types (plain JavaScript, the old `hex` field) get a VtlError naming the
+  // image, never a TypeError; nothing is written, not even the valid image before it.
+  it.each<[string, object, string, string]>([
+    ['the old hex field', { gpa: MIB, hex: '90' }, 'images[1]', 'exactly one of file and bytes'],
+    ['neither file nor bytes', { gpa: MIB }, 'images[1]', 'exactly one of file and bytes'],
+    [
+      'both file and bytes',
+      { gpa: MIB, file: KERNEL, bytes: Buffer.from([1]) },
+      'images[1]',
+      'exactly one of file and bytes',
+    ],
+    ['bytes as an array', { gpa: MIB, bytes: [0x90] }, 'images[1].bytes', 'not a Uint8Array'],
+    ['bytes as a string', { gpa: MIB, bytes: 'f490' }, 'images[1].bytes', 'not a Uint8Array'],
+    ['a file that is not a string', { gpa: MIB, file: 7 }, 'images[1].file', 'not a path'],
+  ])('refuses an untyped image with %s', (_name, image, field, message) => {
+    const ram = Buffer.alloc(4 * MIB)
+    const images = [{ gpa: 2 * MIB, bytes: Buffer.from([0xf4]) }, image] as GuestImage[]
+    expect(() => loadImages(ram, images)).toThrow(
+      expect.objectContaining({
+        name: 'VtlError',
+        code: 'E_INVALID_VALUE',
+        field,
+        message: expect.stringContaining(`image 1`) as unknown,
+      })
+    )
+    expect(() => loadImages(ram, images)).toThrow(message)
+    expect(ram.every((b) => b === 0)).toBe(true)
+  })
 })
 
 describe('buildLoaderTables', () => {

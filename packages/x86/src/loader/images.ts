@@ -29,8 +29,24 @@ function parseGpa(gpa: GuestImage['gpa']): bigint {
 }
 
 function imageBytes(image: GuestImage, baseDir: string, index: number): Uint8Array {
-  if (image.bytes !== undefined) return image.bytes
-  const { file } = image
+  // Checked at run time too: callers in plain JavaScript (or with the old `hex`) are not typed.
+  const { bytes, file } = image as { bytes?: unknown; file?: unknown }
+  if ((bytes === undefined) === (file === undefined)) {
+    throw new VtlError('E_INVALID_VALUE', `image ${index} needs exactly one of file and bytes`, {
+      field: `images[${index}]`,
+    })
+  }
+  if (bytes !== undefined) {
+    if (bytes instanceof Uint8Array) return bytes
+    throw new VtlError('E_INVALID_VALUE', `image ${index}: bytes is not a Uint8Array`, {
+      field: `images[${index}].bytes`,
+    })
+  }
+  if (typeof file !== 'string') {
+    throw new VtlError('E_INVALID_VALUE', `image ${index}: file is not a path`, {
+      field: `images[${index}].file`,
+    })
+  }
   try {
     return readFileSync(isAbsolute(file) ? file : resolve(baseDir, file))
   } catch (cause) {
