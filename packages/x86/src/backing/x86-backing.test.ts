@@ -10,7 +10,7 @@ import { applyStartState, buildLoaderTables } from '../loader/start-state.js'
 import { loadImages } from '../loader/images.js'
 import { nasm } from '../test/nasm.js'
 import { guestCodeSkip } from '../test/skip.js'
-import { X86Backing, type PrivateBank } from './x86-backing.js'
+import { X86Backing, type PrivateBank, type X86BackingOptions } from './x86-backing.js'
 
 const skip = guestCodeSkip()
 
@@ -76,7 +76,12 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
     for (const b of backings.splice(0)) b.close()
   })
 
-  function boot(vtl0: string, vtl1 = '', permissions?: PagePermissionTable) {
+  function boot(
+    vtl0: string,
+    vtl1 = '',
+    permissions?: PagePermissionTable,
+    wrmsr?: X86BackingOptions['wrmsr']
+  ) {
     const ram = Buffer.alloc(MEMORY)
     const layout = buildLoaderTables(ram)
     loadImages(ram, [
@@ -88,6 +93,7 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
       ram,
       banks: state.banks,
       ...(permissions === undefined ? {} : { permissions }),
+      ...(wrmsr === undefined ? {} : { wrmsr }),
     })
     backings.push(backing)
     applyStartState(backing.vp(0).context(0), layout, { rip: 0x100000n, rsp: 0x80000n })
@@ -142,6 +148,43 @@ describe.skipIf(skip)('X86Backing: the CPU behind a VP loop with register banks'
       limit: 0xffff,
       attributes: 0x40f3,
     })
+  })
+
+  it('after a run that threw, the next entry writes every register of the bank again', () => {
+    // The guest reads RBX as the entry loaded it, then changes it; the first WRMSR throws (a
+    // device hook failing), so the bank never sees the change and still holds RBX = 0x77.
+    const values: bigint[] = []
+    const { backing, shared } = boot(
+      `mov rax, rbx
+       mov rbx, 0x1234
+       xor edx, edx
+       mov ecx, 0x80b
+       wrmsr
+       HV_HYPERCALL HvCallEnablePartitionVtl, 0x300000, 0`,
+      '',
+      undefined,
+      (_vp, _vtl, _msr, value) => {
+        values.push(value)
+        if (values.length === 1) throw new Error('device failed')
+        return true
+      }
+    )
+    shared.rbx = 0x77n
+    expect(() => backing.enter(0, 0)).toThrow('device failed')
+    expect(backing.enter(0, 0).reason).toBe(18)
+    expect(values).toEqual([0x77n, 0x77n])
+  })
+
+  it('after close, a new CPU is loaded from the whole bank', () => {
+    const { backing, shared } = boot(`
+      HV_HYPERCALL HvCallEnablePartitionVtl, 0x300000, 0
+      mov ebx, eax
+      VTL_EXIT ebx`)
+    expect(backing.enter(0, 0).reason).toBe(18)
+    backing.close()
+    // The bank is unchanged (still at the VMCALL): the new CPU must get paging, RIP and RCX back.
+    expect(backing.enter(0, 0)).toMatchObject({ reason: 18, instructionLength: 3 })
+    expect(shared).toMatchObject({ rcx: 0xdn, rdx: 0x300000n })
   })
 
   it('writes only the shared registers the loop changed, once each, also across a VTL switch', () => {

@@ -93,7 +93,8 @@ const CONTROL = ['cr0', 'cr3', 'cr4', 'cr8', 'efer', 'dr7'] as const
 /**
  * What the backing last put into (or read out of) one VTL's CPU, to write only changes (a
  * register write costs Unicorn several times a read). Only `load` and `store` touch the
- * registers in between, so this is what the CPU holds.
+ * registers in between, so this is what the CPU holds; an entry that throws before `store`
+ * drops it.
  */
 interface Loaded {
   shared: Partial<X86SharedState>
@@ -166,10 +167,17 @@ export class X86Backing {
   enter(vp: number, vtl: GuestVtl): X86BackingExit {
     const context = this.vp(vp).context(vtl)
     this.copySse(vp, vtl)
-    this.load(vp, vtl, context)
-    const event = this.options.entryEvent?.(vp, vtl)
-    if (event !== undefined) context.inject(event)
-    const exit = this.runToLoopExit(vp, vtl, context)
+    let exit: X86Exit
+    try {
+      this.load(vp, vtl, context)
+      const event = this.options.entryEvent?.(vp, vtl)
+      if (event !== undefined) context.inject(event)
+      exit = this.runToLoopExit(vp, vtl, context)
+    } catch (error) {
+      // No `store`: the CPU may hold registers the bank does not. The next entry writes them all.
+      this.loaded.delete(`${vp}:${vtl}`)
+      throw error
+    }
     this.store(vp, vtl, context)
     const vmx = toVmxExit(exit)
     return {
@@ -210,6 +218,9 @@ export class X86Backing {
   close(): void {
     for (const cpu of this.vps.values()) cpu.close()
     this.vps.clear()
+    // A CPU made after this starts empty: nothing is loaded into it yet.
+    this.loaded.clear()
+    this.entered.clear()
   }
 
   /**
