@@ -305,6 +305,51 @@ steps:
     }
   })
 
+  it('an accepted NMI is taken before an interrupt accepted after it', () => {
+    // The NMI is handed over as the entry preparation does (vector 2); 0x41 is accepted after it.
+    const handler = (vector: string, eoi: boolean) => `
+       irq${vector}:
+         push rax
+         push rcx
+         push rdx
+         push rsi
+         VTL_PUTS open${vector}
+         ${eoi ? 'VTL_EOI' : ''}
+         VTL_PUTS close${vector}
+         pop rsi
+         pop rdx
+         pop rcx
+         pop rax
+         iretq
+       open${vector}: db "<${vector} ", 0
+       close${vector}: db "${vector}> ", 0`
+    const s = scenario(
+      `VTL_IDT_GATE 0x210000, 2, irq2
+         VTL_IDT_GATE 0x210000, 0x41, irq41
+         VTL_LOAD_IDT 0x210000, 256 * 16 - 1
+         sti
+       spin:
+         jmp spin
+       ${handler('2', false)}
+       ${handler('41', true)}`,
+      '',
+      `  - { vp: 0, run: { maxInstructions: 400 } }
+  - { vp: 0, interrupt: { vector: "0x41", vtl: 0 } }
+  - { vp: 0, run: { maxInstructions: 2000 } }
+  - { vp: 0, run: { maxInstructions: 2000 } }`
+    )
+    const td = createScenarioTd(s, { cpu: x86ScenarioCpu })
+    try {
+      const cpu = td.l2Cpu as X86TdCpu
+      expect(runSteps(td, { ...s, steps: s.steps.slice(0, 1) }).failed).toBe(0)
+      cpu.interruptAccepted(0, 0, 2)
+      expect(runSteps(td, s, 1).failed).toBe(0)
+      expect(cpu.backing.ports(0).console).toBe('<2 2> <41 41> ')
+    } finally {
+      td.l2Cpu?.close()
+    }
+  })
+
   it('a triple fault ends the run with error TripleFault', () => {
     const s = parseScenario(`version: 1
 partition:
