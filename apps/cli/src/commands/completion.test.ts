@@ -33,6 +33,9 @@ const LINES: [string, string][] = [
   ['vtl td show ', 'td,list,--names'],
 ]
 
+/** `w` single-quoted for the shell. */
+const sq = (w: string): string => `'${w.replaceAll("'", `'\\''`)}'`
+
 /** COMP_WORDS as bash fills it: split at blanks, and at = and : (COMP_WORDBREAKS), kept as words. */
 const compWords = (line: string): string[] => [
   ...line.split(' ').flatMap((w) => w.split(/([=:])/).filter((p) => p !== '')),
@@ -52,6 +55,31 @@ describe('completion scripts ask the daemon the command line names for TDs', () 
        _vtl; echo "\${COMPREPLY[*]}"`
     )
     expect(out).toBe(asked)
+  })
+
+  // The words as bash splits them: quoted blanks stay in their word, quotes stay typed, and = and :
+  // are words of their own. The stand-in writes its arguments to a file, as compgen -W would expand
+  // a $ or quote in the candidate it echoes.
+  it.each([
+    [`vtl --socket '/a b.sock' td show `, [`'/a b.sock'`], '--socket,/a b.sock'],
+    ['vtl --socket /a\\ b.sock td show ', ['/a\\ b.sock'], '--socket,/a b.sock'],
+    ['vtl --socket "/a \\"q\\" \\x" td show ', ['"/a \\"q\\" \\x"'], '--socket,/a "q" \\x'],
+    ['vtl --socket "$HOME/x" td show ', ['"$HOME/x"'], '--socket,$HOME/x'],
+    ["vtl --socket '$(echo ran)' td show ", ["'$(echo ran)'"], '--socket,$(echo ran)'],
+    ['vtl --url=http://h:1 td show ', ['=', 'http', ':', '//h', ':', '1'], '--url,http://h:1'],
+    ['vtl --socket=~/x.sock td show ', ['=', '~/x.sock'], `--socket,${homedir()}/x.sock`],
+  ])('bash, quoted and split words: %s', (line, value, asked) => {
+    const flag = /^vtl (--[a-z]+)/.exec(line)?.[1] ?? ''
+    const words = ['vtl', flag, ...value, 'td', 'show', ''].map(sq).join(' ')
+    const out = run(
+      'bash',
+      bashCompletion(tree),
+      `source SCRIPT; vtl() { local IFS=,; echo "$*" > SCRIPT.args; }
+       COMP_LINE=${sq(line)}; COMP_POINT=\${#COMP_LINE}
+       COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))
+       _vtl; cat SCRIPT.args`
+    )
+    expect(out).toBe(`${asked},td,list,--names`)
   })
 
   it.skipIf(!installed('zsh'))('zsh (skipped without zsh)', () => {

@@ -108,8 +108,8 @@ ${args.join('\n')}
   esac
 }
 # The TDs of the daemon the command line names (its --socket, --url, --token, as \`--flag value\`
-# or \`--flag=value\`, a leading ~/ as the shell expands it): nothing when none answers.
-# Arguments: the words typed so far.
+# or \`--flag=value\`; a leading ~/ is read as $HOME/, nothing else is expanded, so a $VAR stays as
+# typed): nothing when none answers. Arguments: the words typed so far, without their quotes.
 _${name}_tds() {
   local -a flags
   local value
@@ -145,14 +145,56 @@ ${cases.join('\n')}
   esac
 }
 ${shellValueFunctions(name, values, args)}
+# REPLY: the word $1 without one level of quoting ('…', "…", \\x), read character by character
+# and never evaluated, so nothing in it runs or expands.
+_${name}_dequote() {
+  local c q=""
+  local -i i
+  REPLY=""
+  for ((i = 0; i < \${#1}; i++)); do
+    c="\${1:i:1}"
+    if [[ $q == "'" ]]; then
+      if [[ $c == "'" ]]; then q=""; else REPLY+="$c"; fi
+    elif [[ $c == '\\' ]]; then
+      i+=1
+      c="\${1:i:1}"
+      # Within "…" a backslash quotes only $ \` " and \\; before anything else it stays.
+      if [[ $q == '"' ]]; then
+        case "$c" in '$' | '\`' | '"' | '\\') ;; *) REPLY+='\\' ;; esac
+      fi
+      REPLY+="$c"
+    elif [[ $c == '"' ]]; then
+      if [[ $q == '"' ]]; then q=""; else q='"'; fi
+    elif [[ $c == "'" && -z $q ]]; then
+      q="'"
+    else
+      REPLY+="$c"
+    fi
+  done
+}
 _${name}_complete() {
   case "$1" in
     file) COMPREPLY=($(compgen -f -- "$cur")) ;;
-    # COMP_WORDS splits at = and : (COMP_WORDBREAKS), which would cut --url http://host:port
-    # apart: the daemon flags are read from the line as typed, split at blanks only.
+    # COMP_WORDS is also split at = and : (COMP_WORDBREAKS), which cuts --url=http://h:1 apart:
+    # the pieces with no blank between them in COMP_LINE are joined again, then unquoted.
     td)
-      local -a typed
-      read -ra typed <<< "\${COMP_LINE:0:COMP_POINT}"
+      local -a raw typed
+      local line="$COMP_LINE" rest REPLY
+      local -i i n=0
+      for ((i = 0; i < COMP_CWORD; i++)); do
+        rest="\${line#"\${line%%[![:blank:]]*}"}"
+        if ((n > 0)) && [[ $rest == "$line" ]]; then
+          raw[n - 1]+="\${COMP_WORDS[i]}"
+        else
+          raw[n]="\${COMP_WORDS[i]}"
+          n+=1
+        fi
+        line="\${rest#"\${COMP_WORDS[i]}"}"
+      done
+      for ((i = 0; i < n; i++)); do
+        _${name}_dequote "\${raw[i]}"
+        typed+=("$REPLY")
+      done
       COMPREPLY=($(compgen -W "$(_${name}_tds "\${typed[@]}")" -- "$cur")) ;;
     *) COMPREPLY=() ;;
   esac
