@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readU64, smallBigInt } from './bytes.js'
+import { readU64, SMALL_BIGINTS_KEPT, smallBigInt, smallBigIntsHeld } from './bytes.js'
 
 describe('readU64', () => {
   // Little-endian u64 at an offset: small values come from a shared table, the rest from
@@ -23,5 +23,18 @@ describe('smallBigInt', () => {
   it.each([0, 1, 0xff, 0x100, 0xc093, 0xffff, 0x1_0082, 0x1_ffff])('BigInt(%i), shared', (n) => {
     expect(smallBigInt(n)).toBe(BigInt(n))
     expect(smallBigInt(n)).toBe(smallBigInt(n))
+  })
+
+  it('empties its table when full and keeps sharing later values', () => {
+    for (let n = 256; n < 256 + 3 * SMALL_BIGINTS_KEPT; n++) {
+      expect(smallBigInt(n)).toBe(BigInt(n))
+      expect(smallBigIntsHeld()).toBeLessThanOrEqual(SMALL_BIGINTS_KEPT)
+    }
+    const held = smallBigIntsHeld()
+    const fresh = 0x1_f000
+    expect(smallBigInt(fresh)).toBe(BigInt(fresh))
+    expect(smallBigIntsHeld()).toBe(held === SMALL_BIGINTS_KEPT ? 1 : held + 1)
+    smallBigInt(fresh)
+    expect(smallBigIntsHeld()).toBe(held === SMALL_BIGINTS_KEPT ? 1 : held + 1)
   })
 })

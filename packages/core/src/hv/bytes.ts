@@ -116,9 +116,12 @@ export function writeU24(view: DataView, offset: number, value: number): void {
 
 /** BigInt(n) for every byte value, made once. */
 const BYTE_BIGINTS: readonly bigint[] = Array.from({ length: 256 }, (_, n) => BigInt(n))
-/** The larger values `smallBigInt` has made, up to a bound. */
+/**
+ * The larger values `smallBigInt` has made, up to a bound. The table is process-wide: when full it
+ * is emptied and starts again, so values seen long ago cannot keep sharing off for good.
+ */
 const smallBigInts = new Map<number, bigint>()
-const SMALL_BIGINTS_KEPT = 4096
+export const SMALL_BIGINTS_KEPT = 4096
 
 /**
  * `BigInt(n)` for an integer 0 ≤ n < 2^17 (selectors, limits, attributes, flags), one shared
@@ -129,9 +132,15 @@ export function smallBigInt(n: number): bigint {
   let value = smallBigInts.get(n)
   if (value === undefined) {
     value = BigInt(n)
-    if (smallBigInts.size < SMALL_BIGINTS_KEPT) smallBigInts.set(n, value)
+    if (smallBigInts.size === SMALL_BIGINTS_KEPT) smallBigInts.clear()
+    smallBigInts.set(n, value)
   }
   return value
+}
+
+/** How many larger values `smallBigInt` holds now (a bigint's identity cannot be observed). */
+export function smallBigIntsHeld(): number {
+  return smallBigInts.size
 }
 
 /**

@@ -1,41 +1,20 @@
 /**
- * 256-bit vector sets (IRR, ISR) are carved out of shared buffers: a Uint32Array with its own
- * ArrayBuffer costs more than twice as much, and a 1024-VP TD holds 4,096 of them.
- */
-const SLAB_SETS = 512
-let slab = new ArrayBuffer(SLAB_SETS * 32)
-let slabNext = 0
-
-function apicWords(): Uint32Array {
-  if (slabNext === SLAB_SETS) {
-    slab = new ArrayBuffer(SLAB_SETS * 32)
-    slabNext = 0
-  }
-  return new Uint32Array(slab, 32 * slabNext++, 8)
-}
-
-/**
  * The part of one VTL's local APIC the VSM rules need (§7.4, §13.2, §13.12): requested and
  * in-service vectors, the task priority, a pending NMI. Priority classes follow the SDM: a vector
  * is deliverable when its class is above the processor priority (max of TPR and the highest
  * in-service class). A delivered vector stays in service until an EOI.
  */
 export class VtlApic {
-  readonly irr = apicWords()
-  /** The in-service set, made when first read: most LAPICs never accept a vector. */
-  private inService: Uint32Array | undefined = undefined
+  readonly irr = new Uint32Array(8)
+  readonly isr = new Uint32Array(8)
   tpr = 0
   nmiPending = false
   /** LAPIC activity (§2.3); the VTL1 LAPIC runs on every VP, VTL0's waits for SIPI on APs. */
   activity: 'running' | 'halted' | 'wait-for-sipi' = 'running'
 
-  get isr(): Uint32Array {
-    return (this.inService ??= apicWords())
-  }
-
-  /** A copy of the in-service set (without making the set of a LAPIC that has none). */
+  /** A copy of the in-service set. */
   isrCopy(): Uint32Array {
-    return this.inService?.slice() ?? new Uint32Array(8)
+    return this.isr.slice()
   }
 
   request(vector: number): void {
@@ -56,7 +35,7 @@ export class VtlApic {
   }
 
   highestInService(): number {
-    return this.inService === undefined ? -1 : highest(this.inService)
+    return highest(this.isr)
   }
 
   /** Processor priority class (PPR[7:4]). */

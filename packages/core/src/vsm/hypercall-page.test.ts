@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { HYPERCALL_PAGE_CODE, hypercallPageBytes } from '../hv/hypercall-page.js'
 import { HvMapGpaFlags } from '../hv/map-gpa-flags.js'
-import { HvStatus } from '../hv/status.js'
 import { VSM_CODE_PAGE_OFFSETS_X64, VSM_CODE_PAGE_OFFSETS_X86 } from '../hv/vsm-registers.js'
-import type { GuestVtl } from '../hv/vtl.js'
-import { VsmEngine } from './engine.js'
 import { writeHypercallMsr } from './hypercall-page.js'
-import { FakeProtection, RecordingHypervisor, RecordingVpPort } from './testing/harness.js'
+import { overlayTestbed as setup } from './testing/harness.js'
 
 // vsm-on-tdx.md §13.14, §7.1; OpenVMM `hv1_emulator/src/hv.rs` (`msr_write_hypercall_page`,
 // `write_hypercall_page`, `hypercall_page(false)`).
@@ -25,45 +22,6 @@ const STUBS = [
 const R = HvMapGpaFlags.Readable
 const W = HvMapGpaFlags.Writable
 const RX = R | HvMapGpaFlags.KernelExecutable | HvMapGpaFlags.UserExecutable
-
-class OverlayProtection extends FakeProtection {
-  readonly refused = new Set<bigint>()
-  registerOverlay(vtl: GuestVtl, gpn: bigint, options: { check?: number; perms?: number }) {
-    this.calls.push(`overlay vtl${vtl} ${gpn} check ${options.check} perms ${options.perms}`)
-    return { status: this.refused.has(gpn) ? HvStatus.OperationDenied : HvStatus.Success }
-  }
-  unregisterOverlay(vtl: GuestVtl, gpn: bigint) {
-    this.calls.push(`unoverlay vtl${vtl} ${gpn}`)
-    return { status: HvStatus.Success }
-  }
-}
-
-function setup(withMemory = true) {
-  const ram = new Uint8Array(0x80 * 4096)
-  const protection = new OverlayProtection()
-  const engine = new VsmEngine({
-    vpCount: 1,
-    ports: {
-      hypervisor: new RecordingHypervisor(),
-      vp: new RecordingVpPort(),
-      protection,
-      ...(withMemory
-        ? {
-            guestMemory: {
-              read: (gpa: bigint, length: number) => ram.slice(Number(gpa), Number(gpa) + length),
-              write: (gpa: bigint, bytes: Uint8Array) => {
-                ram.set(bytes, Number(gpa))
-                return true
-              },
-            },
-          }
-        : {}),
-    },
-  })
-  const vp = engine.vp(0)
-  const page = (gpn: number) => ram.subarray(gpn * 4096, (gpn + 1) * 4096)
-  return { engine, vp, protection, ram, page }
-}
 
 describe('the hypercall page (§13.14)', () => {
   it('is the OpenVMM stubs at the VsmCodePageOffsets, then INT3, byte for byte', () => {

@@ -3,10 +3,12 @@ import type { SegmentRegister, TableRegister } from '../hv/segment-register.js'
 /**
  * Frozen segment and table registers shared by every bank that holds the same value. A booted
  * 1024-VP TD holds 20,000 of them, nearly all alike (the flat segments of one boot context), and
- * banks replace registers whole, never change one in place. The tables are bounded: past the
- * bound a value is kept as given.
+ * banks replace registers whole, never change one in place. The tables are process-wide and
+ * bounded: a table that is full is emptied and starts again, so a guest that sends thousands of
+ * distinct values cannot turn sharing off for every later TD. The objects already handed out stay
+ * valid (they are frozen); only later equal values get new ones.
  */
-const LIMIT = 4096
+export const SHARED_REGISTERS_KEPT = 4096
 
 let segmentCount = 0
 /** base → limit → selector · 2^16 + attributes → the shared segment. */
@@ -16,7 +18,7 @@ let tableCount = 0
 /** base → limit → the shared table register. */
 const tables = new Map<bigint, Map<number, TableRegister>>()
 
-/** The shared segment equal to `segment` (or `segment` itself once the table is full). */
+/** The shared segment equal to `segment`. */
 export function sharedSegment(segment: SegmentRegister): SegmentRegister {
   const { base, limit, selector, attributes } = segment
   let byLimit = segments.get(base)
@@ -24,7 +26,12 @@ export function sharedSegment(segment: SegmentRegister): SegmentRegister {
   const key = selector * 0x1_0000 + attributes
   const shared = byRest?.get(key)
   if (shared !== undefined) return shared
-  if (segmentCount === LIMIT) return segment
+  if (segmentCount === SHARED_REGISTERS_KEPT) {
+    segments.clear()
+    segmentCount = 0
+    byLimit = undefined
+    byRest = undefined
+  }
   if (byLimit === undefined) {
     byLimit = new Map()
     segments.set(base, byLimit)
@@ -39,13 +46,17 @@ export function sharedSegment(segment: SegmentRegister): SegmentRegister {
   return made
 }
 
-/** The shared table register equal to `table` (or `table` itself once the table is full). */
+/** The shared table register equal to `table`. */
 export function sharedTable(table: TableRegister): TableRegister {
   const { base, limit } = table
   let byLimit = tables.get(base)
   const shared = byLimit?.get(limit)
   if (shared !== undefined) return shared
-  if (tableCount === LIMIT) return table
+  if (tableCount === SHARED_REGISTERS_KEPT) {
+    tables.clear()
+    tableCount = 0
+    byLimit = undefined
+  }
   if (byLimit === undefined) {
     byLimit = new Map()
     tables.set(base, byLimit)

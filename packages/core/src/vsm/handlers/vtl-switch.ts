@@ -5,8 +5,8 @@ import { advanceRip } from '../registers.js'
 
 /** Length of VMCALL (0F 01 C1), the instruction in the hypercall page on Intel. */
 export const VMCALL_LENGTH = 3n
-/** The same, as the RIP advance takes it. */
-export const VMCALL_BYTES = 3
+/** `VMCALL_LENGTH` as a number, as `advanceRip` takes it. */
+export const VMCALL_BYTES = Number(VMCALL_LENGTH)
 const CODE_MASK = 0xffffn
 
 // The checks below compare instead of masking: each BigInt operation allocates, and these run on

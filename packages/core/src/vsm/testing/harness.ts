@@ -162,3 +162,44 @@ export function enterVtl1(h: Harness, vp = 0): void {
   h.engine.vp(vp).shared.rax = 0n
   if (!vtlCall(h.engine, vp, 0x11n, 0n)) throw new Error('VtlCall refused')
 }
+
+/** A protection port that locks overlay pages, refusing the GPNs in `refused`. */
+export class OverlayProtection extends FakeProtection {
+  readonly refused = new Set<bigint>()
+  registerOverlay(vtl: GuestVtl, gpn: bigint, options: { check?: number; perms?: number }) {
+    this.calls.push(`overlay vtl${vtl} ${gpn} check ${options.check} perms ${options.perms}`)
+    return { status: this.refused.has(gpn) ? HvStatus.OperationDenied : HvStatus.Success }
+  }
+  unregisterOverlay(vtl: GuestVtl, gpn: bigint) {
+    this.calls.push(`unoverlay vtl${vtl} ${gpn}`)
+    return { status: HvStatus.Success }
+  }
+}
+
+/** A 1-VP engine with an `OverlayProtection` and, unless told otherwise, 512 KiB of guest RAM. */
+export function overlayTestbed(withMemory = true) {
+  const ram = new Uint8Array(0x80 * 4096)
+  const protection = new OverlayProtection()
+  const engine = new VsmEngine({
+    vpCount: 1,
+    ports: {
+      hypervisor: new RecordingHypervisor(),
+      vp: new RecordingVpPort(),
+      protection,
+      ...(withMemory
+        ? {
+            guestMemory: {
+              read: (gpa: bigint, length: number) => ram.slice(Number(gpa), Number(gpa) + length),
+              write: (gpa: bigint, bytes: Uint8Array) => {
+                ram.set(bytes, Number(gpa))
+                return true
+              },
+            },
+          }
+        : {}),
+    },
+  })
+  const vp = engine.vp(0)
+  const page = (gpn: number) => ram.subarray(gpn * 4096, (gpn + 1) * 4096)
+  return { engine, vp, protection, ram, page }
+}
