@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { GroupCommit } from '../src/group-commit.js'
 import { Journal } from '../src/journal.js'
 import { TdService } from '../src/td-service.js'
+import { GatedJournal } from './gated-journal.js'
 
 // #17 group commit: one sync for every write made while the previous one ran; nothing answered
 // before the sync that covers it finished.
@@ -79,21 +80,6 @@ describe('GroupCommit', () => {
     expect(group.failed?.message).toMatch(/may be lost/)
   })
 })
-
-/** A journal whose group syncs wait for the test's go (`hold` closes the gate again). */
-class GatedJournal extends Journal {
-  private open: () => void = () => undefined
-  private gate = Promise.resolve()
-  hold(): void {
-    this.gate = new Promise<void>((resolve) => (this.open = resolve))
-  }
-  release(): void {
-    this.open()
-  }
-  override durable(seq: number): Promise<void> {
-    return this.gate.then(() => super.durable(seq))
-  }
-}
 
 const dirs: string[] = []
 afterEach(() => {

@@ -5,28 +5,11 @@ import { describe, expect, it } from 'vitest'
 import type Database from 'better-sqlite3'
 import { Journal } from '../src/journal.js'
 import { TdService } from '../src/td-service.js'
+import { GatedJournal } from './gated-journal.js'
 
 // A TD whose journal write failed stays failed for the process's life: nothing of it after the
 // failed record is written or acknowledged (no gap a restart would replay over), and no snapshot
 // stores the failed command's effects. The failing write is a TEMP TRIGGER (a full disk, say).
-
-/** An in-memory journal whose group syncs wait for the test's go. */
-class GatedJournal extends Journal {
-  private open: () => void = () => undefined
-  private gate = Promise.resolve()
-  constructor() {
-    super(':memory:')
-  }
-  hold(): void {
-    this.gate = new Promise<void>((resolve) => (this.open = resolve))
-  }
-  release(): void {
-    this.open()
-  }
-  override durable(seq: number): Promise<void> {
-    return this.gate.then(() => super.durable(seq))
-  }
-}
 
 const spec = { vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true } as const
 const writes = (n: number, base = 0) =>
@@ -39,7 +22,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('a TD whose journal write failed', () => {
   it('acknowledges and journals none of its later commands, even one already running', async () => {
-    const journal = new GatedJournal()
+    const journal = new GatedJournal(':memory:')
     const tds = new TdService(journal)
     const a = await tds.create(spec)
     const b = await tds.create(spec)

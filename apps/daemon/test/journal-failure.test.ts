@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3'
 import { Journal } from '../src/journal.js'
 import { TdService } from '../src/td-service.js'
 import { expectAnswer, setup } from './routes-helpers.js'
+import { GatedJournal } from './gated-journal.js'
 
 /** An in-memory journal whose record writes fail while `broken` is set (a full disk, say). */
 class BreakableJournal extends Journal {
@@ -20,24 +21,6 @@ class BreakableJournal extends Journal {
             "SELECT RAISE(ABORT, 'SQLITE_FULL: database or disk is full'); END"
         : 'DROP TRIGGER temp.broken'
     )
-  }
-}
-
-/** An in-memory journal whose group syncs wait for the test's go. */
-class GatedJournal extends Journal {
-  private open: () => void = () => undefined
-  private gate = Promise.resolve()
-  constructor() {
-    super(':memory:')
-  }
-  hold(): void {
-    this.gate = new Promise<void>((resolve) => (this.open = resolve))
-  }
-  release(): void {
-    this.open()
-  }
-  override durable(seq: number): Promise<void> {
-    return this.gate.then(() => super.durable(seq))
   }
 }
 
@@ -85,7 +68,7 @@ describe('a journal write that fails after the command was applied', () => {
   })
 
   it('in a group commit, only the TD whose records fail is marked failed', async () => {
-    const journal = new GatedJournal()
+    const journal = new GatedJournal(':memory:')
     const tds = new TdService(journal)
     const spec = { vps: 1, memory: 1n << 20n, gpaWidth: 48, mbec: true } as const
     const [a, b] = [await tds.create(spec), await tds.create(spec)]
