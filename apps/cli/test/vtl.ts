@@ -13,6 +13,11 @@ export interface VtlResult {
   stderr: string
 }
 
+/** The test process's environment without the colour and width variables the test runner may set. */
+function userEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, COLUMNS: undefined, ...env }
+}
+
 /** Runs the built `vtl` binary as a user would (stdout and stderr are pipes: no colours). */
 export function vtl(
   args: readonly string[],
@@ -21,13 +26,7 @@ export function vtl(
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: {
-      ...process.env,
-      NO_COLOR: undefined,
-      FORCE_COLOR: undefined,
-      COLUMNS: undefined,
-      ...env,
-    },
+    env: userEnv(env),
     timeout: 120_000,
   })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
@@ -44,13 +43,7 @@ export function vtlAsync(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        NO_COLOR: undefined,
-        FORCE_COLOR: undefined,
-        COLUMNS: undefined,
-        ...env,
-      },
+      env: userEnv(env),
       timeout: 120_000,
     })
     let stdout = ''
