@@ -74,6 +74,26 @@ const VTL1_PROTECT = (mapFlags: number) => `
     VTL_RETURN 1
     VTL_EXIT 0x77`
 
+/** A handler for `vector` that prints "<vector " and "vector> " around `body`, saving what VTL_PUTS uses. */
+const printingHandler = (vector: string, body: string): string => `
+       irq${vector}:
+         push rax
+         push rcx
+         push rdx
+         push rsi
+         push r8
+         VTL_PUTS open${vector}
+         ${body}
+         VTL_PUTS close${vector}
+         pop r8
+         pop rsi
+         pop rdx
+         pop rcx
+         pop rax
+         iretq
+       open${vector}: db "<${vector} ", 0
+       close${vector}: db "${vector}> ", 0`
+
 describe.skipIf(skip)('X86TdCpu: real guest code behind TDG.VP.ENTER', () => {
   it('the gpa-intercept kernel makes the hypercalls of its scripted twin, status by status', async () => {
     const kernel = await loadScenarioFile(join(KERNELS_DIR, 'gpa-intercept', 'scenario.yaml'))
@@ -259,25 +279,6 @@ steps:
   it('a lower accepted vector waits for the EOI of a higher one and for RFLAGS.IF', () => {
     // 0x41 is accepted while the guest spins; 0x51 is accepted before 0x41 is taken. 0x51's handler
     // (IF=0) exits with a VMCALL before its EOI: 0x41 must not be taken at that entry.
-    const handler = (vector: string, exitFirst: boolean) => `
-       irq${vector}:
-         push rax
-         push rcx
-         push rdx
-         push rsi
-         push r8
-         VTL_PUTS open${vector}
-         ${exitFirst ? 'HV_HYPERCALL 0x000d, 0x300000, 0' : ''}
-         VTL_EOI
-         VTL_PUTS close${vector}
-         pop r8
-         pop rsi
-         pop rdx
-         pop rcx
-         pop rax
-         iretq
-       open${vector}: db "<${vector} ", 0
-       close${vector}: db "${vector}> ", 0`
     const s = scenario(
       `VTL_IDT_GATE 0x210000, 0x41, irq41
          VTL_IDT_GATE 0x210000, 0x51, irq51
@@ -285,8 +286,8 @@ steps:
          sti
        spin:
          jmp spin
-       ${handler('51', true)}
-       ${handler('41', false)}`,
+       ${printingHandler('51', 'HV_HYPERCALL 0x000d, 0x300000, 0\n VTL_EOI')}
+       ${printingHandler('41', 'VTL_EOI')}`,
       '',
       `  - { vp: 0, interrupt: { vector: "0x41", vtl: 0 } }
   - { vp: 0, run: { maxInstructions: 400 } }
@@ -307,22 +308,6 @@ steps:
 
   it('an accepted NMI is taken before an interrupt accepted after it', () => {
     // The NMI is handed over as the entry preparation does (vector 2); 0x41 is accepted after it.
-    const handler = (vector: string, eoi: boolean) => `
-       irq${vector}:
-         push rax
-         push rcx
-         push rdx
-         push rsi
-         VTL_PUTS open${vector}
-         ${eoi ? 'VTL_EOI' : ''}
-         VTL_PUTS close${vector}
-         pop rsi
-         pop rdx
-         pop rcx
-         pop rax
-         iretq
-       open${vector}: db "<${vector} ", 0
-       close${vector}: db "${vector}> ", 0`
     const s = scenario(
       `VTL_IDT_GATE 0x210000, 2, irq2
          VTL_IDT_GATE 0x210000, 0x41, irq41
@@ -330,8 +315,8 @@ steps:
          sti
        spin:
          jmp spin
-       ${handler('2', false)}
-       ${handler('41', true)}`,
+       ${printingHandler('2', '')}
+       ${printingHandler('41', 'VTL_EOI')}`,
       '',
       `  - { vp: 0, run: { maxInstructions: 400 } }
   - { vp: 0, interrupt: { vector: "0x41", vtl: 0 } }
