@@ -34,8 +34,6 @@ const HEADER = 4
 const KICKS = 64
 const START_TIME = 0
 const FINISH_TIME = 1
-/** How long a worker polls the start signal before it sleeps on it (see `waitForStart`). */
-const START_SPIN_MS = 5
 
 /**
  * The run's own SharedArrayBuffer (not engine state): the start signal, phase barriers, counters,
@@ -63,18 +61,8 @@ export class RunControl {
     Atomics.store(this.words, GO, 1)
     Atomics.notify(this.words, GO)
   }
-  /**
-   * Returns once `start` was called. Polls for the first few milliseconds, then sleeps: a worker
-   * that is ready just before the signal starts at once instead of after a thread wake-up (tens
-   * to hundreds of µs on a busy machine, which a short run would count against its workers).
-   */
   waitForStart(): void {
-    const spinUntil = performance.now() + START_SPIN_MS
-    for (let polls = 1; Atomics.load(this.words, GO) === 0; polls++) {
-      if ((polls & 0x3ff) === 0 && performance.now() > spinUntil) {
-        Atomics.wait(this.words, GO, 0, 1000)
-      }
-    }
+    while (Atomics.load(this.words, GO) === 0) Atomics.wait(this.words, GO, 0, 1000)
   }
 
   /** A worker finished its steps: keeps the latest such time. */
