@@ -350,6 +350,10 @@ export class GpaSpace implements ProtectionPort {
     }
     this.map.assign(page, page + 1, to)
     const plan = new Plan([attrWriteStep(page, vtl, slot)], this.maxLevel)
+    // Without a sink the plan is the answer: no snapshot to undo from is needed.
+    if (this.sink === undefined) {
+      return { status: HvStatus.Success, processed: 1, plan, executed: NONE_EXECUTED }
+    }
     const result = this.settle(plan, [page, page + 1, w])
     if (result.status === HvStatus.Success) result.processed = 1
     return result

@@ -49,6 +49,25 @@ describe('RunMap', () => {
     map.checkInvariants()
   })
 
+  it('finds the run of every boundary page at every leaf and directory size', () => {
+    // The searches halve a count that is not a power of two in general: check each run's first
+    // and last page, and the pages either side, while the map grows from 1 to 301 runs (1..5
+    // leaves, their counts changing by one).
+    const map = new RunMap(10_000, 0)
+    for (let n = 0; n < 150; n++) {
+      map.assign(n * 60 + 7, n * 60 + 9, 1 + (n % 3))
+      for (let k = 0; k <= n; k++) {
+        const s = k * 60 + 7
+        expect(map.valueAt(s - 1)).toBe(0)
+        expect(map.valueAt(s)).toBe(1 + (k % 3))
+        expect(map.runBounds(s + 1)).toEqual({ start: s, end: s + 2, value: 1 + (k % 3) })
+        expect(map.valueAt(s + 2)).toBe(0)
+      }
+      expect(map.runBounds(9_999)).toEqual({ start: n * 60 + 9, end: 10_000, value: 0 })
+    }
+    map.checkInvariants()
+  })
+
   test.prop([fc.array(op(300), { maxLength: 120 })])(
     'agrees page by page with a plain array',
     (ops) => {

@@ -306,23 +306,24 @@ export class RunMap {
   /** Finds the run containing `x` (0 ≤ x < end): sets `lp` (directory position) and `li`. */
   private locate(x: number): void {
     this.located = -1
+    // Both searches keep the answer in [lo, lo + n) and halve n with a mask instead of a branch:
+    // random pages make every comparison a coin toss, and a mispredicted branch costs more than
+    // the step (random 4 KiB toggles over 100,000 runs: ~25% less time per search).
     const firsts = this.firsts
     let lo = 0
-    let hi = this.nLeaves - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if ((firsts[mid] ?? 0) <= x) lo = mid
-      else hi = mid - 1
+    for (let n = this.nLeaves; n > 1;) {
+      const half = n >>> 1
+      lo += half & -+((firsts[lo + half] ?? 0) <= x)
+      n -= half
     }
     const leaf = this.order[lo] ?? 0
     const base = leaf * LEAF
     const starts = this.starts
     let l = 0
-    let h = (this.counts[leaf] ?? 1) - 1
-    while (l < h) {
-      const mid = (l + h + 1) >>> 1
-      if ((starts[base + mid] ?? 0) <= x) l = mid
-      else h = mid - 1
+    for (let n = this.counts[leaf] ?? 1; n > 1;) {
+      const half = n >>> 1
+      l += half & -+((starts[base + l + half] ?? 0) <= x)
+      n -= half
     }
     this.lp = lo
     this.li = l

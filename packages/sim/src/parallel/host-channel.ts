@@ -50,10 +50,17 @@ export interface PagePermission {
 }
 
 export function decodePermission(word: number): PagePermission {
-  return {
-    version: word >>> VERSION_SHIFT,
-    flags: (word & VALID) === 0 ? undefined : word & 0xff,
-  }
+  return { version: permissionVersion(word), flags: permissionFlags(word) }
+}
+
+/** The version of a snapshot word (`decodePermission` without an object, for hot loops). */
+export function permissionVersion(word: number): number {
+  return word >>> VERSION_SHIFT
+}
+
+/** The HvMapGpaFlags of a snapshot word, or undefined when it has no VALID attribute. */
+export function permissionFlags(word: number): number | undefined {
+  return (word & VALID) === 0 ? undefined : word & 0xff
 }
 
 function layout(pages: number): { big: number; bytes: number; shared: number; snapshot: number } {

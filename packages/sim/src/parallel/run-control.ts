@@ -25,12 +25,15 @@ export type Counter = (typeof Counter)[keyof typeof Counter]
 export type CounterName = keyof typeof Counter
 const COUNTERS = Object.keys(Counter).length
 
-// Phase words, then the counters, then three per-VP arrays, then one kick word per worker.
+// Phase words, then the counters, then three per-VP arrays, then one kick word per worker, then
+// (8-byte aligned) the start signal's and the last finish's monotonic times in ns.
 const GO = 0
 const OPS_DONE = 1
 const FINAL_DONE = 2
 const HEADER = 4
 const KICKS = 64
+const START_TIME = 0
+const FINISH_TIME = 1
 
 /**
  * The run's own SharedArrayBuffer (not engine state): the start signal, phase barriers, counters,
@@ -41,19 +44,40 @@ export class RunControl {
   readonly buffer: SharedArrayBuffer
   readonly vpCount: number
   private readonly words: Int32Array
+  private readonly times: BigInt64Array
 
   constructor(vpCount: number, buffer?: SharedArrayBuffer) {
     this.vpCount = vpCount
-    this.buffer = buffer ?? new SharedArrayBuffer((HEADER + COUNTERS + 3 * vpCount + KICKS) * 4)
-    this.words = new Int32Array(this.buffer)
+    const wordBytes = (HEADER + COUNTERS + 3 * vpCount + KICKS) * 4
+    const timesAt = Math.ceil(wordBytes / 8) * 8
+    this.buffer = buffer ?? new SharedArrayBuffer(timesAt + 2 * 8)
+    this.words = new Int32Array(this.buffer, 0, wordBytes / 4)
+    this.times = new BigInt64Array(this.buffer, timesAt, 2)
   }
 
+  /** Records the start time (`process.hrtime`, one clock for every thread) and signals it. */
   start(): void {
+    Atomics.store(this.times, START_TIME, process.hrtime.bigint())
     Atomics.store(this.words, GO, 1)
     Atomics.notify(this.words, GO)
   }
   waitForStart(): void {
     while (Atomics.load(this.words, GO) === 0) Atomics.wait(this.words, GO, 0, 1000)
+  }
+
+  /** A worker finished its steps: keeps the latest such time. */
+  finished(): void {
+    const now = process.hrtime.bigint()
+    for (;;) {
+      const last = Atomics.load(this.times, FINISH_TIME)
+      if (last >= now) return
+      if (Atomics.compareExchange(this.times, FINISH_TIME, last, now) === last) return
+    }
+  }
+  /** From the start signal until the last worker finished its steps (ms). */
+  elapsedMs(): number {
+    const start = Atomics.load(this.times, START_TIME)
+    return Number(Atomics.load(this.times, FINISH_TIME) - start) / 1e6
   }
 
   arriveOpsDone(): number {

@@ -91,6 +91,7 @@ function run(input: WorkerInput): WorkerResult {
   try {
     steps(input, control, driver, engine, mine)
   } finally {
+    control.finished()
     control.arriveOpsDone()
     host.kickOwner()
   }

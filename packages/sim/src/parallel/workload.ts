@@ -33,7 +33,7 @@ import {
 import { MemoryContents } from '../guest/memory-contents.js'
 import { createRandom, type Random } from '../random.js'
 import { defaultVpContext } from '../scenario/default-context.js'
-import type { HostChannel } from './host-channel.js'
+import { permissionFlags, permissionVersion, type HostChannel } from './host-channel.js'
 import type { VpOutcome } from './runner.js'
 import { Counter, type RunControl } from './run-control.js'
 
@@ -106,6 +106,10 @@ type PendingCall =
   | { kind: 'vtl-return' }
   | { kind: 'config' }
   | { kind: 'protect'; version: number }
+
+// The calls without operands, shared (a pending call is only read).
+const VTL_CALL: PendingCall = { kind: 'vtl-call' }
+const VTL_RETURN: PendingCall = { kind: 'vtl-return' }
 
 const PREEMPTED: VpExit = { ...emptyVpExit(), reason: VmxExitBasic.EXTERNAL_INTERRUPT }
 const VMCALL: VpExit = { ...emptyVpExit(), reason: VmxExitBasic.VMCALL, instructionLength: 3 }
@@ -269,18 +273,21 @@ export class VpDriver implements VpBacking {
     const acknowledged =
       owner === vp ? (this.ownVersion[vp] ?? 0) : this.control.acknowledged(owner)
     const gpn = protectionPage(owner)
-    const seen = this.host.permission(0, gpn)
+    // The word, not `permission()`: no object per access (every VTL0 step makes one).
+    const word = this.host.permissionWord(0, gpn)
+    const version = permissionVersion(word)
+    const flags = permissionFlags(word)
     this.count(Counter.Accesses)
-    if (seen.version < acknowledged || (exact && seen.version !== acknowledged)) {
+    if (version < acknowledged || (exact && version !== acknowledged)) {
       this.violation(
-        `VP ${vp}: page ${gpn} at version ${seen.version} after version ${acknowledged} was acknowledged`
+        `VP ${vp}: page ${gpn} at version ${version} after version ${acknowledged} was acknowledged`
       )
     }
-    if (seen.flags !== flagsForVersion(seen.version)) {
-      this.violation(`VP ${vp}: page ${gpn} version ${seen.version} has flags ${seen.flags}`)
+    if (flags !== flagsForVersion(version)) {
+      this.violation(`VP ${vp}: page ${gpn} version ${version} has flags ${flags}`)
     }
     const need = write ? HvMapGpaFlags.Writable : HvMapGpaFlags.Readable
-    if (((seen.flags ?? 0) & need) === 0) this.count(Counter.AccessesDenied)
+    if (((flags ?? 0) & need) === 0) this.count(Counter.AccessesDenied)
   }
 
   private other(vp: number, random: Random): number {
@@ -433,7 +440,7 @@ export class VpDriver implements VpBacking {
     }
     if (r < cross) return this.start(vp, this.other(vp, random), 0)
     if (r < cross + (1 - cross) / 2 && engine.vp(vp).vtl1 !== undefined) {
-      return this.switchVtl(vp, { kind: 'vtl-call' }, 0x11n, 0n)
+      return this.switchVtl(vp, VTL_CALL, 0x11n, 0n)
     }
     this.access(vp, random.int(engine.vpCount), random.next() < 0.5)
     return PREEMPTED
@@ -477,7 +484,7 @@ export class VpDriver implements VpBacking {
       )
     }
     if (r < protect + cross) return this.start(vp, this.other(vp, random), 1)
-    return this.switchVtl(vp, { kind: 'vtl-return' }, 0x12n, 1n)
+    return this.switchVtl(vp, VTL_RETURN, 0x12n, 1n)
   }
 
   private start(vp: number, target: number, vtl: GuestVtl): VpExit {
