@@ -4,9 +4,7 @@
 // only), returns, repeats EnablePartitionVtl (InvalidVtlState) and starts VP1. From the repo root:
 //   node --conditions=@vtl/source --import tsx apps/console/scripts/record-trace.ts
 import { writeFileSync } from 'node:fs'
-import { formatPermissionText } from '@vtl/core'
-import { formatHex } from '@vtl/core/schemas'
-import { collectRuns } from '@vtl/memory-map'
+import { collectRuns, svgRunToWireRun } from '@vtl/memory-map'
 import { parseScenario, runScenario, type SimTd } from '@vtl/sim'
 
 const scenario = parseScenario(
@@ -42,19 +40,7 @@ console.log(`${events.length} events → ${out.pathname}`)
 
 if (sim === undefined) throw new Error('the scenario made no TD')
 // As GET /v1/tds/{id}/memory/runs answers them.
-const runs = collectRuns(sim.space, { start: 0n, end: 16n << 20n }).runs.map(
-  ({ start, end, state }) => ({
-    start: formatHex(start),
-    size: formatHex(end - start),
-    kind: state.kind,
-    visibility: state.shared ? 'shared' : 'private',
-    accepted: state.accepted,
-    locked: state.locked,
-    vtl0: formatPermissionText(state.vtl0),
-    vtl1: formatPermissionText(state.vtl1),
-    overlay: state.overlay,
-  })
-)
+const runs = collectRuns(sim.space, { start: 0n, end: 16n << 20n }).runs.map(svgRunToWireRun)
 const runsOut = new URL('../src/fixtures/recorded-runs.json', import.meta.url)
 writeFileSync(runsOut, `${JSON.stringify(runs, null, 1)}\n`)
 console.log(`${runs.length} runs → ${runsOut.pathname}`)

@@ -311,6 +311,35 @@ describe('overlays (register_overlay_page)', () => {
     expect(space.stateOf(page(71))).toMatchObject({ vtl0: ALL, overlay: { vtl0: false } })
     expect(space.unregisterOverlay(0, 71n).status).toBe(HvStatus.OperationDenied)
   })
+
+  it('tells the permissions the last unregister gives back, which a restore can set', () => {
+    const { space, sink } = booted()
+    expect(space.overlaySavedPermissions(0, 72n)).toBeUndefined()
+    space.registerOverlay(0, 72n, { check: R | W, perms: R | KX | UX })
+    expect(space.overlaySavedPermissions(0, 72n)).toBe(ALL)
+    expect(space.overlaySavedPermissions(1, 72n)).toBeUndefined()
+    expect(space.overlaySavedPermissions(0, 1n << 40n)).toBeUndefined()
+    space.changeDefaultVtlProtections(0, R | W)
+    expect(space.overlaySavedPermissions(0, 72n)).toBe(R | W)
+
+    // A restored TD: the page already has its overlay permissions; `saved` is what unmapping gives.
+    const log = sink.log.length
+    space.changeVtlProtections(0, [73n], R | KX | UX)
+    expect(space.registerOverlay(0, 73n, { check: 0, saved: R | W | KX }).plan.isEmpty).toBe(true)
+    expect(space.overlaySavedPermissions(0, 73n)).toBe(R | W | KX)
+    // Only the first registration records it.
+    space.registerOverlay(0, 73n, { check: 0, saved: R })
+    expect(space.overlaySavedPermissions(0, 73n)).toBe(R | W | KX)
+    expect(sink.log.length).toBe(log + 1)
+    space.unregisterOverlay(0, 73n)
+    space.unregisterOverlay(0, 73n)
+    expect(space.stateOf(page(73)).vtl0).toBe(R | W | KX)
+
+    space.registerOverlay(1, 74n, { check: 0, saved: null })
+    expect(space.overlaySavedPermissions(1, 74n)).toBeNull()
+    space.unregisterOverlay(1, 74n)
+    expect(space.stateOf(page(74)).vtl1).toBeUndefined()
+  })
 })
 
 describe('bad input', () => {

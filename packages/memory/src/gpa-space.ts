@@ -15,6 +15,7 @@ import { executePlan } from './executor.js'
 import { toPageRange, type GpaRange } from './gpa-range.js'
 import {
   ACCEPTED,
+  flagsOfSlot,
   isAcceptedPrivateRam,
   KIND_MASK,
   kindOf,
@@ -444,12 +445,13 @@ export class GpaSpace implements ProtectionPort {
    * private, unlocked RAM whose `vtl` permissions include `check`; it saves those permissions and
    * applies `perms` when given (the hypercall page: R + KX + UX). A later registration only counts,
    * and needs `perms ?? check` to be within the overlay's permissions. Every refusal is
-   * OperationDenied, as in OpenHCL.
+   * OperationDenied, as in OpenHCL. `saved` (restoring a saved state; first registration only) is
+   * what the last unregister gives back instead of the page's permissions now (null: none).
    */
   registerOverlay(
     vtl: GuestVtl,
     gpn: bigint,
-    options: { check?: number; perms?: number } = {}
+    options: { check?: number; perms?: number; saved?: number | null } = {}
   ): MutationResult {
     const page = this.pageNumber(gpn)
     const key = page * 2 + vtl
@@ -472,7 +474,13 @@ export class GpaSpace implements ProtectionPort {
       this.map.assign(page, page + 1, withSlot(w | overlayBit(vtl), vtl, next))
     })
     if (result.status !== HvStatus.Success) return result
-    this.overlays.set(key, { count: 1, saved: slot })
+    const saved =
+      options.saved === undefined
+        ? slot
+        : options.saved === null
+          ? SLOT_NONE
+          : slotFromFlags(options.saved)
+    this.overlays.set(key, { count: 1, saved })
     result.processed = 1
     return result
   }
@@ -504,6 +512,16 @@ export class GpaSpace implements ProtectionPort {
   overlayCount(vtl: GuestVtl, gpn: bigint): number {
     const page = this.pageNumber(gpn)
     return page < 0 ? 0 : (this.overlays.get(page * 2 + vtl)?.count ?? 0)
+  }
+
+  /**
+   * `vtl`'s permissions the last unregister of overlay page `gpn` gives back (null: none), or
+   * undefined when the page is not an overlay of `vtl`.
+   */
+  overlaySavedPermissions(vtl: GuestVtl, gpn: bigint): number | null | undefined {
+    const page = this.pageNumber(gpn)
+    const record = page < 0 ? undefined : this.overlays.get(page * 2 + vtl)
+    return record === undefined ? undefined : (flagsOfSlot(record.saved) ?? null)
   }
 
   // ---- ProtectionPort ----

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createProgram } from '../program.js'
 import { bashCompletion, commandTree, fishCompletion, zshCompletion } from './completion.js'
 
@@ -114,5 +114,75 @@ describe('completion scripts ask the daemon the command line names for TDs', () 
       // A flag's value comes with the flag's description after a tab.
       expect(out.split('\t')[0], line).toBe(asked)
     }
+  })
+})
+
+// A daemon (any --url) chooses its TD names: they are data. None may run, expand, glob or split
+// when offered, in any shell; each is offered whole when it starts with the word typed.
+describe('TD names from the daemon are offered as they are, never evaluated', () => {
+  const pwned = join(tmp, 'pwned')
+  const NAMES = [`$(touch ${pwned})`, `\`touch ${pwned}\``, 'a b', '*', 'ab', '~', "it's"]
+  /** The stand-in `vtl`: its `td list --names` answers NAMES, one a line. */
+  const standIn = (shell: 'sh' | 'fish'): string =>
+    shell === 'fish'
+      ? `function vtl; printf '%s\\n' ${NAMES.map(sq).join(' ')}; end`
+      : `vtl() { printf '%s\\n' ${NAMES.map(sq).join(' ')}; }`
+  beforeEach(() => {
+    rmSync(pwned, { force: true })
+  })
+
+  it.each([
+    ['', NAMES],
+    ['a', ['a b', 'ab']],
+    ['$', [NAMES[0]]],
+    ['*', ['*']],
+    ['x', []],
+  ])('bash, typed %j', (typed, offered) => {
+    const line = `vtl td show ${typed}`
+    const out = run(
+      'bash',
+      bashCompletion(tree),
+      `source SCRIPT; ${standIn('sh')}
+       COMP_LINE=${sq(line)}; COMP_POINT=\${#COMP_LINE}
+       COMP_WORDS=(vtl td show ${sq(typed)}); COMP_CWORD=3
+       _vtl; printf '<%s>\\n' "\${COMPREPLY[@]}"`
+    )
+    expect(out.split('\n').filter((l) => l !== '')).toEqual(
+      (offered.length === 0 ? [''] : offered).map((n) => `<${n}>`)
+    )
+    expect(existsSync(pwned)).toBe(false)
+  })
+
+  it('bash: file names too come a line each, not split or globbed', () => {
+    const dir = mkdtempSync(join(tmp, 'files-'))
+    for (const f of ['x y.txt', 'x*', 'xz']) writeFileSync(join(dir, f), '')
+    const out = run(
+      'bash',
+      bashCompletion(tree),
+      `source SCRIPT; cd ${sq(dir)}; cur=x; _vtl_complete file; printf '<%s>\\n' "\${COMPREPLY[@]}"`
+    )
+    expect(out.split('\n').sort()).toEqual(['<x y.txt>', '<x*>', '<xz>'])
+  })
+
+  it.skipIf(!installed('zsh'))('zsh (skipped without zsh)', () => {
+    const out = run(
+      'zsh',
+      zshCompletion(tree),
+      `compdef() { : }; source SCRIPT; ${standIn('sh')}
+       compadd() { shift; printf '<%s>\\n' "$@" }
+       words=(vtl td show ''); CURRENT=4; _vtl`
+    )
+    expect(out.split('\n')).toEqual(NAMES.map((n) => `<${n}>`))
+    expect(existsSync(pwned)).toBe(false)
+  })
+
+  it.skipIf(!installed('fish'))('fish (skipped without fish)', () => {
+    const out = run(
+      'fish',
+      fishCompletion(tree),
+      `source SCRIPT; ${standIn('fish')}; complete -C "vtl td show "`
+    )
+    expect(out.split('\n').sort()).toEqual([...NAMES].sort())
+    expect(existsSync(pwned)).toBe(false)
   })
 })

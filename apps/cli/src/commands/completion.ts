@@ -174,7 +174,8 @@ _${name}_dequote() {
 }
 _${name}_complete() {
   case "$1" in
-    file) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    # One name a line into COMPREPLY as it is: nothing is split at blanks, globbed or expanded.
+    file) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
     # COMP_WORDS is also split at = and : (COMP_WORDBREAKS), which cuts --url=http://h:1 apart:
     # the pieces with no blank between them in COMP_LINE are joined again, then unquoted.
     td)
@@ -195,7 +196,15 @@ _${name}_complete() {
         _${name}_dequote "\${raw[i]}"
         typed+=("$REPLY")
       done
-      COMPREPLY=($(compgen -W "$(_${name}_tds "\${typed[@]}")" -- "$cur")) ;;
+      # The daemon's names are data: kept a line each (no compgen -W, which would expand a $(…)
+      # in one), offered when they start with the word typed so far.
+      local -a tds
+      local td
+      mapfile -t tds < <(_${name}_tds "\${typed[@]}")
+      COMPREPLY=()
+      for td in "\${tds[@]}"; do
+        [[ $td == "$cur"* ]] && COMPREPLY+=("$td")
+      done ;;
     *) COMPREPLY=() ;;
   esac
 }
@@ -243,7 +252,7 @@ _${name}_complete() {
   case "$1" in
     file) _files ;;
     # (Q): the words without the quotes they were typed with.
-    td) local -a tds; tds=(\${(f)"$(_${name}_tds "\${(Q)words[@]}")"}); compadd -- $tds ;;
+    td) local -a tds; tds=(\${(f)"$(_${name}_tds "\${(Q)words[@]}")"}); compadd -- "\${tds[@]}" ;;
   esac
 }
 _${name}() {

@@ -1,4 +1,5 @@
 import type { GuestVtl } from '../hv/vtl.js'
+import { Rflags } from '../x86/register-bits.js'
 import type { VsmEngine } from './engine.js'
 import type { InjectedException } from './ports.js'
 import { VtlEntryReason } from '../hv/vp-assist-page.js'
@@ -8,7 +9,6 @@ import { ACTIVE_VTL_PARAVISOR } from './shared-state.js'
 import type { VsmVp } from './vp.js'
 import { handleWake, type WakeOutcome } from './wake.js'
 
-const RFLAGS_IF = 1n << 9n
 const VINA_ENABLED = 1n << 8n
 
 /**
@@ -19,7 +19,7 @@ export function isInterruptPending(vp: VsmVp, vtl: GuestVtl, checkIf: boolean): 
   const state = vp.vtls[vtl]
   if (state.interruptShadow) return false
   if (!state.apic.hasDeliverable()) return false
-  return !checkIf || state.apic.nmiPending || (state.registers.rflags & RFLAGS_IF) !== 0n
+  return !checkIf || state.apic.nmiPending || (state.registers.rflags & Rflags.IF) !== 0n
 }
 
 /**

@@ -9,6 +9,7 @@ export {
   EFER_VALID,
   Efer,
   PLX_SSP_RESERVED,
+  Rflags,
   SFMASK_RESERVED,
   XSS_VALID,
   isTdxEfer,

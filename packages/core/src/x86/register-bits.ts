@@ -34,6 +34,16 @@ export const Cr4 = {
  */
 export const CR4_INVALID = 0xffff_ffff_ff48_e000n
 
+/** RFLAGS bits (Intel SDM vol. 1 §3.4.3). */
+export const Rflags = {
+  TF: 1n << 8n,
+  /** Maskable interrupts are taken. */
+  IF: 1n << 9n,
+  NT: 1n << 14n,
+  RF: 1n << 16n,
+  VM: 1n << 17n,
+} as const
+
 /** EFER bits. */
 export const Efer = {
   SCE: 1n << 0n,

@@ -2,7 +2,12 @@ import { PlainSharedVsmState, VtlError, formatHex, type VsmVp } from '@vtl/core'
 import { DEFAULT_HYPERCALL_PAGES } from '../guest/hypercall-pages.js'
 import { MemoryContents } from '../guest/memory-contents.js'
 import { SimTd, type PlatformRestore } from '../td/sim-td.js'
-import { restoreOverlays } from './restore-overlays.js'
+import {
+  restoreOverlays,
+  saveOverlays,
+  upgradeOverlays,
+  type SavedOverlay,
+} from './overlay-snapshot.js'
 import { finish, finishSliced, type SliceOptions, type SlicedWork } from './sliced-work.js'
 import { checkRoundTripSliced, checkSnapshot, type SnapshotLimits } from './validate-snapshot.js'
 import { BIG, saveVp, upgradeSnapshot } from './vp-snapshot.js'
@@ -35,6 +40,8 @@ export interface TdSnapshot {
       vtl1: number | null
     }[]
     defaults: { vtl0: number; vtl1: number | null }
+    /** Every overlay page a VTL maps, by GPN then VTL: what unmapping it gives back. */
+    overlays: SavedOverlay[]
   }
   contents: Record<string, string>
   guest: {
@@ -191,6 +198,7 @@ function* saveWork(td: SimTd): SlicedWork<TdSnapshot> {
         vtl1: r.state.vtl1 ?? null,
       })),
       defaults: { vtl0: defaults.vtl0, vtl1: defaults.vtl1 ?? null },
+      overlays: saveOverlays(td),
     },
     contents: td.contents.toJSON(),
     guest: {
@@ -235,7 +243,8 @@ export async function restoreTdSliced(
 }
 
 function* restoreWork(snapshot: TdSnapshot, limits?: SnapshotLimits): SlicedWork<SimTd> {
-  const document = yield* checkSnapshot(yield* upgradeSnapshot(snapshot), limits)
+  const upgraded = upgradeOverlays(yield* upgradeSnapshot(snapshot))
+  const document = yield* checkSnapshot(upgraded, limits)
   const td = yield* applySnapshot(document)
   yield* checkRoundTripSliced(document, yield* saveWork(td))
   return td
@@ -276,7 +285,7 @@ function* applySnapshot(snapshot: TdSnapshot): SlicedWork<SimTd> {
   }
   const { defaults } = snapshot.memory
   td.space.setDefaults({ vtl0: defaults.vtl0, vtl1: defaults.vtl1 ?? undefined })
-  restoreOverlays(td)
+  restoreOverlays(td, snapshot.memory.overlays)
   td.contents = MemoryContents.fromJSON(snapshot.contents)
   td.enteredVtl.set(snapshot.guest.enteredVtl)
   for (const vp of snapshot.guest.woken) td.markWoken(vp)

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { VtlError } from '@vtl/core'
+import { HV_MAP_GPA_PERMISSIONS_ALL, HvMapGpaFlags, VtlError } from '@vtl/core'
 import { describe, expect, it } from 'vitest'
 import { loadScenarioFile } from '../scenario/parse.js'
 import { createScenarioTd, runSteps } from '../scenario/run.js'
@@ -33,6 +33,17 @@ async function sample(): Promise<TdSnapshot> {
   runSteps(td, { ...small, steps: scenario.steps.slice(0, 8) })
   td.contents.write(0x5000n, 8, 0x1122334455667788n)
   // Through text, as a request body or a journal row carries it.
+  return JSON.parse(JSON.stringify(saveTd(td))) as TdSnapshot
+}
+
+const { Readable: R, KernelExecutable: KX, UserExecutable: UX } = HvMapGpaFlags
+const ALL = HV_MAP_GPA_PERMISSIONS_ALL
+
+/** `overlay-hypercall-page` after `steps` steps (28: VTL0's page at 0x60, VTL1's at 0x90). */
+async function hypercallPageMapped(steps: number): Promise<TdSnapshot> {
+  const scenario = await loadScenarioFile(scenarios + 'overlay-hypercall-page.yaml')
+  const td = createScenarioTd(scenario)
+  runSteps(td, { ...scenario, steps: scenario.steps.slice(0, steps) })
   return JSON.parse(JSON.stringify(saveTd(td))) as TdSnapshot
 }
 
@@ -130,8 +141,25 @@ describe('snapshots from before TLB-lock halts and guest-RAM overlays', () => {
         delete vtl.hypercallMsr
       }
     }
+    delete (old.memory as { overlays?: unknown }).overlays
     const td = restoreTd(old)
     expect(JSON.parse(JSON.stringify(saveTd(td)))).toEqual(current)
+  })
+
+  it('without memory.overlays: a mapped page gets back its permissions while mapped (§13.14)', async () => {
+    // VTL0's hypercall page at 0x60, read/execute-only while mapped; unmapping gives back ALL.
+    const saved = await hypercallPageMapped(28)
+    expect(saved.memory.overlays).toEqual([
+      { vtl: 0, gpn: '0x60', saved: ALL },
+      { vtl: 1, gpn: '0x90', saved: ALL },
+    ])
+    delete (saved.memory as { overlays?: unknown }).overlays
+    const restored = restoreTd(saved)
+    expect(saveTd(restored).memory.overlays).toEqual([
+      { vtl: 0, gpn: '0x60', saved: R | KX | UX },
+      { vtl: 1, gpn: '0x90', saved: R | KX | UX },
+    ])
+    expect(restored.space.overlaySavedPermissions(0, 0x60n)).toBe(R | KX | UX)
   })
 
   it.each([
@@ -164,5 +192,90 @@ describe('snapshots from before TLB-lock halts and guest-RAM overlays', () => {
     expect(() => {
       validateSnapshot(page)
     }).toThrow(/overlayPrivate\.hypercall: is not a snapshot field/)
+  })
+})
+
+describe('memory.overlays (what unmapping an overlay page gives back, §13.14)', () => {
+  const entry = (vtl: number, gpn: string, saved: unknown = ALL): unknown => ({ vtl, gpn, saved })
+  it.each([
+    { what: 'not a list', overlays: 'x', field: 'memory.overlays', why: /must be an array/ },
+    {
+      what: 'permissions past R W KX UX',
+      overlays: [entry(0, '0x60', 16), entry(1, '0x90')],
+      field: 'memory.overlays[0].saved',
+      why: /within 0\.\.15/,
+    },
+    {
+      what: 'a VTL other than 0 and 1',
+      overlays: [entry(2, '0x60'), entry(1, '0x90')],
+      field: 'memory.overlays[0].vtl',
+      why: /within 0\.\.1/,
+    },
+    {
+      what: 'a GPN past RAM',
+      overlays: [entry(0, '0x800'), entry(1, '0x90')],
+      field: 'memory.overlays[0].gpn',
+      why: /below 0x800/,
+    },
+    {
+      what: 'a GPN that is not hex',
+      overlays: [entry(0, '96'), entry(1, '0x90')],
+      field: 'memory.overlays[0].gpn',
+      why: /0x hex/,
+    },
+    {
+      what: 'an unknown key',
+      overlays: [{ vtl: 0, gpn: '0x60', saved: ALL, count: 1 }, entry(1, '0x90')],
+      field: 'memory.overlays[0].count',
+      why: /not a snapshot field/,
+    },
+    {
+      what: 'out of order',
+      overlays: [entry(1, '0x90'), entry(0, '0x60')],
+      field: 'memory.overlays[1]',
+      why: /after the previous entry/,
+    },
+    {
+      what: 'a page no MSR of that VTL maps',
+      overlays: [entry(1, '0x60'), entry(1, '0x90')],
+      field: 'memory.overlays[0]',
+      why: /no overlay MSR of its VTL maps/,
+    },
+    {
+      what: 'a mapped page left out',
+      overlays: [entry(1, '0x90')],
+      field: 'memory.overlays',
+      why: /no entry for the page vps\[0\]\.vtls\[0\]\.hypercallMsr maps \(0x60\)/,
+    },
+    {
+      what: 'more entries than mapped pages',
+      overlays: [entry(0, '0x60'), entry(0, '0x60'), entry(1, '0x90')],
+      field: 'memory.overlays',
+      why: /at most 2 allowed/,
+    },
+  ])('refuses $what, naming the field', async ({ overlays, field, why }) => {
+    const bad = withLeaf(await hypercallPageMapped(28), ['memory', 'overlays'], overlays)
+    let error: unknown
+    try {
+      validateSnapshot(bad)
+    } catch (e) {
+      error = e
+    }
+    expect(VtlError.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ code: 'E_INVALID_VALUE', field })
+    expect((error as Error).message).toMatch(why)
+  })
+
+  it('restores the permissions as written, null included', async () => {
+    const saved = await hypercallPageMapped(28)
+    const chosen = withLeaf(
+      saved,
+      ['memory', 'overlays'],
+      [entry(0, '0x60', R), entry(1, '0x90', null)]
+    ) as TdSnapshot
+    const td = restoreTd(chosen)
+    expect(td.space.overlaySavedPermissions(0, 0x60n)).toBe(R)
+    expect(td.space.overlaySavedPermissions(1, 0x90n)).toBeNull()
+    expect(JSON.parse(JSON.stringify(saveTd(td)))).toEqual(chosen)
   })
 })

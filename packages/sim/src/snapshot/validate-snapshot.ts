@@ -1,8 +1,9 @@
-import { TLB_RELEASE_BITS, VsmVp, VtlError } from '@vtl/core'
+import { TLB_RELEASE_BITS, VsmVp, VtlError, type GuestVtl } from '@vtl/core'
 import type { TdSnapshot } from './td-snapshot.js'
 import { hypercallPagesProblem } from '../guest/hypercall-pages.js'
+import { overlayMappings, pageKey, savedOverlayMsrs } from './overlay-snapshot.js'
 import { finish, type SlicedWork } from './sliced-work.js'
-import { BIG, saveVp } from './vp-snapshot.js'
+import { BIG, BIG_WORD, HEX_WORD, saveVp } from './vp-snapshot.js'
 
 const OVERLAY_KINDS: ReadonlySet<string> = new Set(['assist', 'simp', 'siefp'])
 
@@ -27,8 +28,6 @@ const DEFAULT_LIMITS: Required<SnapshotLimits> = {
 }
 
 const MAX_DEPTH = 32
-const HEX_WORD = /^0x[0-9a-f]{1,32}$/
-const BIG_WORD = /^bigint:0x[0-9a-f]{1,32}$/
 const HEX_BYTES = /^(?:[0-9a-f]{2})*$/
 const ACTIVITIES: ReadonlySet<unknown> = new Set(['running', 'halted', 'wait-for-sipi'])
 
@@ -415,7 +414,7 @@ function checkStats(value: unknown, field: string): void {
 }
 
 function* checkMemory(snapshot: Json, memory: bigint, field: string): SlicedWork<void> {
-  const mem = object(snapshot.memory, field, ['runs', 'defaults'])
+  const mem = object(snapshot.memory, field, ['runs', 'defaults', 'overlays'])
   const attr = (v: unknown, at: string): void => {
     if (v !== null) int(v, at, 0, 15)
   }
@@ -442,11 +441,46 @@ function* checkMemory(snapshot: Json, memory: bigint, field: string): SlicedWork
   int(defaults.vtl0, `${field}.defaults.vtl0`, 0, 15)
   attr(defaults.vtl1, `${field}.defaults.vtl1`)
   const pages = memory >> 12n
+  checkOverlays(mem.overlays, snapshot.vps as unknown[], pages, `${field}.overlays`)
   yield* eachKey(snapshot.contents, 'contents', (k, at) => {
     if (!HEX_WORD.test(k) || BigInt(k) >= pages)
       refuse(at, `must be a GPN below 0x${pages.toString(16)}`)
     str((snapshot.contents as Json)[k], at, /^[0-9a-f]{8192}$/, 'one page as 4096 hex bytes')
   })
+}
+
+/**
+ * `memory.overlays`: one entry per page a VTL maps as an overlay (§13.14), by GPN then VTL, with
+ * that VTL's permissions unmapping it gives back (0..15, or null). Every page an overlay MSR maps
+ * has an entry, and every entry is such a page (`vps` are checked already).
+ */
+function checkOverlays(value: unknown, vps: unknown[], pages: bigint, field: string): void {
+  const mapped = overlayMappings(
+    vps.map((vp) => ((vp as Json).vtls as unknown[]).map(savedOverlayMsrs))
+  )
+  for (const m of mapped) if (m.gpn >= pages) refuse(m.field, 'maps no overlay page')
+  const keys = new Set(mapped.map((m) => pageKey(m.vtl, m.gpn)))
+  let previous = -1n
+  const listed = new Set<string>()
+  array(value, field, undefined, keys.size).forEach((o, i) => {
+    const at = `${field}[${i}]`
+    const entry = object(o, at, ['vtl', 'gpn', 'saved'])
+    const vtl = int(entry.vtl, `${at}.vtl`, 0, 1) as GuestVtl
+    const gpn = hexWord(entry.gpn, `${at}.gpn`)
+    if (gpn >= pages) refuse(`${at}.gpn`, `must be a GPN below 0x${pages.toString(16)}`)
+    const order = gpn * 2n + BigInt(vtl)
+    if (order <= previous) refuse(at, 'must come after the previous entry (by GPN, then VTL)')
+    previous = order
+    if (entry.saved !== null) int(entry.saved, `${at}.saved`, 0, 15)
+    const key = pageKey(vtl, gpn)
+    if (!keys.has(key)) refuse(at, 'is a page no overlay MSR of its VTL maps')
+    listed.add(key)
+  })
+  for (const m of mapped) {
+    if (!listed.has(pageKey(m.vtl, m.gpn))) {
+      refuse(field, `has no entry for the page ${m.field} maps (0x${m.gpn.toString(16)})`)
+    }
+  }
 }
 
 function* checkGuest(value: unknown, vps: number, field: string): SlicedWork<void> {

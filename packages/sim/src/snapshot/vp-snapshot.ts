@@ -4,6 +4,10 @@ import type { TdSnapshot } from './td-snapshot.js'
 
 /** The tag of a bigint in a snapshot's JSON. */
 export const BIG = 'bigint:'
+/** A well-formed tagged bigint: at most 128 bits, the widest engine value. */
+export const BIG_WORD = /^bigint:0x[0-9a-f]{1,32}$/
+/** A plain `0x` hex word of a snapshot (addresses, GPNs). */
+export const HEX_WORD = /^0x[0-9a-f]{1,32}$/
 
 /** JSON with bigints as tagged hex strings and typed arrays as plain arrays. */
 export function encode(value: unknown): unknown {
@@ -99,8 +103,9 @@ function countedWaits(
  * A snapshot saved before TLB-lock halts, their release counts, guest-RAM overlays and the
  * hypercall MSR (a daemon's journal keeps them) has no `tlbWait`/`tlbWaitReleases` per VP and no
  * `overlayPrivate` or `hypercallMsr` per VTL: the fields are added with the values such a TD had
- * (no waits, no overlay ever mapped), so it validates and restores as then. Anything
- * else is left for validation to judge. Sliced work: it yields after each VP.
+ * (no waits, no overlay ever mapped), so it validates and restores as then (`upgradeOverlays`
+ * then adds `memory.overlays`). Anything else is left for validation to judge. Sliced work: it
+ * yields after each VP.
  */
 export function* upgradeSnapshot(snapshot: TdSnapshot): SlicedWork<TdSnapshot> {
   const vps: unknown = snapshot.vps

@@ -1,3 +1,4 @@
+import { Rflags } from '@vtl/core'
 import { X86Reg } from '../unicorn/constants.js'
 import type { UnicornEngine } from '../unicorn/unicorn-engine.js'
 import type { AccessKind } from './page-walk.js'
@@ -20,8 +21,7 @@ export interface DeliveryCpu {
 const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21])
 const DOUBLE_FAULT = 8
 const GENERAL_PROTECTION = 13
-const RFLAGS_CLEARED = (1n << 8n) | (1n << 14n) | (1n << 16n) | (1n << 17n) // TF NT RF VM
-const RFLAGS_IF = 1n << 9n
+const RFLAGS_CLEARED = Rflags.TF | Rflags.NT | Rflags.RF | Rflags.VM
 const INTERRUPT_GATE = 0xe
 const TRAP_GATE = 0xf
 
@@ -103,7 +103,7 @@ function deliverOnce(cpu: DeliveryCpu, event: X86Event): Attempt {
     new DataView(cpu.ram.buffer, cpu.ram.byteOffset).setBigUint64(at.gpa, value, true)
   }
   let flags = rflags & ~RFLAGS_CLEARED
-  if (type === INTERRUPT_GATE) flags &= ~RFLAGS_IF
+  if (type === INTERRUPT_GATE) flags &= ~Rflags.IF
   engine.writeRegs([X86Reg.RSP, X86Reg.RIP, X86Reg.RFLAGS], [top, handler, flags])
   if (selector !== cs) engine.writeSelector(X86Reg.CS, selector)
   if (newCpl !== cpl) engine.writeSelector(X86Reg.SS, newCpl)

@@ -1,4 +1,4 @@
-import { GPR_NAMES, VtlError, type GuestVtl } from '@vtl/core'
+import { GPR_NAMES, Rflags, VtlError, type GuestVtl } from '@vtl/core'
 import { UcMemType, UcProt, X86Reg } from '../unicorn/constants.js'
 import { UnicornEngine, type UcMemFault } from '../unicorn/unicorn-engine.js'
 import { UnicornError, ucErrName } from '../unicorn/unicorn-error.js'
@@ -15,7 +15,6 @@ const MSR_EFER = 0xc000_0080
 const EFER_SHADOWED = 0x001n | 0x800n // SCE | NXE
 const CR0_PG = 1n << 31n
 const CR0_WP = 1n << 16n
-const RFLAGS_IF = 1n << 9n
 /** INT3, INT n, INT1: their exception is the instruction's own (no error code, RIP past it). */
 const SOFTWARE_INTERRUPTS = new Set([0xcc, 0xcd, 0xf1])
 const NEED: Record<AccessKind, number> = {
@@ -168,7 +167,7 @@ export class VtlContext {
   }
 
   interruptsEnabled(): boolean {
-    return (this.engine.readReg(X86Reg.RFLAGS) & RFLAGS_IF) !== 0n
+    return (this.engine.readReg(X86Reg.RFLAGS) & Rflags.IF) !== 0n
   }
 
   // --- completing exits -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { VmcsField, endOfInterrupt, type GuestVtl, type L2VmIndex } from '@vtl/core'
+import { Rflags, VmcsField, endOfInterrupt, type GuestVtl, type L2VmIndex } from '@vtl/core'
 import type { L2Cpu, L2Progress, SimTd, VpEnterExit } from '@vtl/sim'
 import { eventFromEntryInterruptInfo } from '../cpu/entry-interrupt-info.js'
 import {
@@ -90,7 +90,7 @@ export class X86TdCpu implements L2Cpu {
     const state = this.td.engine.vp(vp).vtls[vtl]
     const inService = state.apic.highestInService()
     while (queued.length > 0 && (queued.at(-1) ?? -1) > inService) queued.pop()
-    if (queued.at(-1) !== inService || (state.registers.rflags & RFLAGS_IF) === 0n) return undefined
+    if (queued.at(-1) !== inService || (state.registers.rflags & Rflags.IF) === 0n) return undefined
     return queued.pop()
   }
 
@@ -127,9 +127,6 @@ export class X86TdCpu implements L2Cpu {
 
 /** The NMI's vector: never in service, taken at the next entry whatever RFLAGS.IF. */
 const NMI_VECTOR = 2
-
-/** RFLAGS.IF (bit 9): the guest takes maskable interrupts. */
-const RFLAGS_IF = 1n << 9n
 
 /** The x2APIC EOI register (MSR 0x80B): a write retires the highest in-service vector. */
 const X2APIC_EOI = 0x80b
