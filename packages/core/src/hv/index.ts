@@ -166,6 +166,7 @@ export {
   HypercallMsrBits,
   hypercallPageBytes,
 } from './hypercall-page.js'
+export { HvSyntheticMsr, syntheticMsrRegister } from './synthetic-msr.js'
 export {
   HvRegisterName,
   HV_REGISTER_NAME_ALIASES,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { HvRegisterName as R } from '../hv/register-name.js'
 import { HvStatus } from '../hv/status.js'
+import { HvSyntheticMsr as Hv } from '../hv/synthetic-msr.js'
+import { HvMapGpaFlags } from '../hv/map-gpa-flags.js'
 import { Msr } from '../x86/msr.js'
 import { installIntercept } from './handlers/install-intercept.js'
 import { setVpRegister } from './handlers/register-access.js'
@@ -14,7 +16,13 @@ import {
 } from './instruction-intercept.js'
 import type { InstructionOutcome } from './instruction-outcome.js'
 import { snapshotEngine } from './snapshot.js'
-import { bringUpBsp, enterVtl1, makeEngine, type Harness } from './testing/harness.js'
+import {
+  bringUpBsp,
+  enterVtl1,
+  makeEngine,
+  overlayTestbed,
+  type Harness,
+} from './testing/harness.js'
 
 const CR0 = 0x8001_0031n // PE|ET|NE|WP|PG
 const CR4 = 0x10_0220n // PAE|OSFXSR|SMEP
@@ -306,6 +314,112 @@ describe('RDMSR/WRMSR from VTL0 (§13.16)', () => {
     expect(executeRdmsr(h.engine, 0, row.msr)).toEqual({ kind: 'performed', value: row.written })
     expect(vp.shared.rax).toBe((row.written ?? 0n) & 0xffff_ffffn)
     expect(vp.shared.rdx).toBe((row.written ?? 0n) >> 32n)
+  })
+})
+
+// `hv.rs`/`synic.rs` `msr_write`/`msr_read`, reached from a TDX MSR exit through `write_msr_cvm`:
+// the overlay MSRs map guest RAM (§13.14), a refusal is #GP and changes nothing.
+describe('RDMSR/WRMSR of the synthetic MSRs', () => {
+  const RW = HvMapGpaFlags.Readable | HvMapGpaFlags.Writable
+  const overlay = (gpn: number) => `overlay vtl0 ${gpn} check ${RW} perms undefined`
+  it.each([
+    {
+      name: 'VP_ASSIST_PAGE maps the page',
+      msr: Hv.VpAssistPage,
+      value: 0x50001n,
+      calls: [overlay(0x50)],
+    },
+    {
+      name: 'VP_ASSIST_PAGE disabled: no mapping',
+      msr: Hv.VpAssistPage,
+      value: 0x50000n,
+      calls: [],
+    },
+    {
+      name: 'VP_ASSIST_PAGE reserved bit 1 → #GP',
+      msr: Hv.VpAssistPage,
+      value: 0x50003n,
+      gp: true,
+      calls: [],
+    },
+    {
+      name: 'VP_ASSIST_PAGE on a refused page → #GP',
+      msr: Hv.VpAssistPage,
+      value: 0x66001n,
+      gp: true,
+      calls: [overlay(0x66)],
+    },
+    { name: 'SIMP maps the page', msr: Hv.Simp, value: 0x51001n, calls: [overlay(0x51)] },
+    {
+      name: 'SIMP on a refused page → #GP',
+      msr: Hv.Simp,
+      value: 0x66001n,
+      gp: true,
+      calls: [overlay(0x66)],
+    },
+    { name: 'SIEFP maps the page', msr: Hv.Siefp, value: 0x52001n, calls: [overlay(0x52)] },
+    {
+      name: 'SIEFP on a refused page → #GP',
+      msr: Hv.Siefp,
+      value: 0x66001n,
+      gp: true,
+      calls: [overlay(0x66)],
+    },
+    { name: 'SCONTROL', msr: Hv.Scontrol, value: 1n, calls: [] },
+    { name: 'SINT0', msr: Hv.Sint0, value: 0x1_0030n, calls: [] },
+    { name: 'SINT15', msr: Hv.Sint15, value: 0x40n, calls: [] },
+    { name: 'EOM is accepted and reads 0', msr: Hv.Eom, value: 0n, read: 0n, calls: [] },
+    { name: 'SVERSION is read-only → #GP', msr: Hv.Sversion, value: 1n, gp: true, calls: [] },
+    { name: 'VP_INDEX is read-only → #GP', msr: Hv.VpIndex, value: 0n, gp: true, calls: [] },
+    {
+      name: 'TIME_REF_COUNT is read-only → #GP',
+      msr: Hv.TimeRefCount,
+      value: 0n,
+      gp: true,
+      calls: [],
+    },
+    {
+      name: 'TSC_FREQUENCY is read-only → #GP',
+      msr: Hv.TscFrequency,
+      value: 0n,
+      gp: true,
+      calls: [],
+    },
+  ])('$name', (row) => {
+    const { engine, vp, protection, page } = overlayTestbed()
+    protection.refused.add(0x66n)
+    vp.vtls[0].registers.rip = RIP
+    const before = structuredClone(vp.vtls[0])
+    const outcome = executeWrmsr(engine, 0, row.msr, row.value)
+    expect(protection.calls).toEqual(row.calls)
+    if (row.gp === true) {
+      expect(outcome).toEqual({ kind: 'exception', vector: 13 })
+      expect(vp.vtls[0]).toEqual(before)
+      return
+    }
+    expect(outcome).toEqual({ kind: 'performed' })
+    expect(vp.vtls[0].registers.rip).toBe(RIP + 2n)
+    const read = row.read ?? row.value
+    expect(executeRdmsr(engine, 0, row.msr)).toEqual({ kind: 'performed', value: read })
+    expect(vp.shared.rax).toBe(read & 0xffff_ffffn)
+    if (row.calls.length > 0) {
+      // The overlay's (zeroed) contents now live in guest RAM, and the VTL sees its writes there.
+      expect(page(Number(row.value >> 12n)).every((byte) => byte === 0)).toBe(true)
+    }
+  })
+
+  it('RDMSR of SVERSION is 1 and of VP_INDEX the VP index', () => {
+    const h = makeEngine(3)
+    expect(executeRdmsr(h.engine, 2, Hv.Sversion)).toMatchObject({ value: 1n })
+    expect(executeRdmsr(h.engine, 2, Hv.VpIndex)).toMatchObject({ value: 2n })
+  })
+
+  it('each VTL has its own SynIC MSRs', () => {
+    const h = vtl0()
+    expect(executeWrmsr(h.engine, 0, Hv.Sint0, 0x31n)).toEqual({ kind: 'performed' })
+    const vp = h.engine.vp(0)
+    expect(vp.vtls[0].synic.sint[0]).toBe(0x31n)
+    expect(vp.vtls[1].synic.sint[0]).toBe(0x30n)
   })
 })
 

@@ -1,6 +1,7 @@
 import { HV_X64_MSR_HYPERCALL } from '../hv/hypercall-page.js'
 import { HvRegisterName } from '../hv/register-name.js'
 import { HvStatus } from '../hv/status.js'
+import { HvSyntheticMsr, syntheticMsrRegister } from '../hv/synthetic-msr.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import { isCanonicalAddress, pagingVaBits } from '../x86/canonical.js'
 import { movToCr0, movToCr4, type ControlState } from '../x86/cr-write.js'
@@ -8,7 +9,12 @@ import { MISC_ENABLE_VALUE, Msr } from '../x86/msr.js'
 import { isValidMsrWrite } from '../x86/msr-write-rules.js'
 import { Efer, isTdxEfer } from '../x86/register-bits.js'
 import type { VsmEngine } from './engine.js'
-import { apicBase, writeRegisters } from './handlers/register-access.js'
+import {
+  apicBase,
+  getVpRegister,
+  setVpRegister,
+  writeRegisters,
+} from './handlers/register-access.js'
 import { writeHypercallMsr } from './hypercall-page.js'
 import { cr4AllowedBits } from './initial-context-check.js'
 import {
@@ -210,22 +216,26 @@ export function executeMovToCr(
 
 /**
  * RDMSR of ECX = `msr` by the VP's current VTL: the VTL's register for the MSRs it banks, the FS/GS
- * bases, APIC_BASE, IA32_MISC_ENABLE's fixed value; an MSR the paravisor does not know reads 0
+ * bases, APIC_BASE, IA32_MISC_ENABLE's fixed value, the VP assist page and SynIC MSRs as
+ * GetVpRegisters of their register, HV_X64_MSR_VP_INDEX the VP's index; an MSR the paravisor does not know reads 0
  * (OpenHCL answers unknown reads with 0, not #GP). The value lands in EDX:EAX. Reads are never
  * intercepted.
  */
 export function executeRdmsr(engine: VsmEngine, vpIndex: number, msr: number): InstructionOutcome {
   const vp = engine.vp(vpIndex)
   const vtl = vp.exitVtl
-  const value = readMsr(vp, vtl, msr)
+  const value = readMsr(engine, vp, vtl, msr)
   vp.shared.rax = value & U32
   vp.shared.rdx = (value >> 32n) & U32
   advance(vp, vtl, RDMSR_WRMSR_LENGTH)
   return { kind: 'performed', value }
 }
 
-function readMsr(vp: VsmVp, vtl: GuestVtl, msr: number): bigint {
+function readMsr(engine: VsmEngine, vp: VsmVp, vtl: GuestVtl, msr: number): bigint {
   if (msr === HV_X64_MSR_HYPERCALL) return vp.vtls[vtl].hypercallMsr
+  const synthetic = syntheticMsrRegister(msr)
+  if (synthetic !== undefined) return getVpRegister(engine, vp.index, vtl, vtl, synthetic).value
+  if (msr === HvSyntheticMsr.VpIndex) return BigInt(vp.index)
   const regs = vp.vtls[vtl].registers
   const banked = MSR_REGISTER.get(msr)
   if (banked !== undefined) return regs[banked]
@@ -243,8 +253,11 @@ function readMsr(vp: VsmVp, vtl: GuestVtl, msr: number): bigint {
  * (`validate_cvm_msr_write`, a non-canonical FS/GS base, EFER without NXE or with SVME/FFXSR,
  * EFER.LME changed while paging) is #GP; the banked MSRs and FS/GS bases are written (EFER.LMA
  * keeps its value: it is read-only); APIC_BASE takes only its current value;
- * HV_X64_MSR_HYPERCALL maps the VTL's hypercall page (`writeHypercallMsr`, a refusal is #GP);
- * anything else is ignored, as OpenHCL ignores unknown MSR writes.
+ * HV_X64_MSR_HYPERCALL maps the VTL's hypercall page (`writeHypercallMsr`, a refusal is #GP); the
+ * VP assist page and SynIC MSRs are SetVpRegisters of their register by the VTL itself
+ * (`hv.rs`/`synic.rs` `msr_write`: mapping an overlay, SINTs, SCONTROL, EOM), any refusal #GP;
+ * VP_INDEX, TIME_REF_COUNT and TSC_FREQUENCY are read-only (#GP); anything else is ignored, as
+ * OpenHCL ignores unknown MSR writes.
  */
 export function executeWrmsr(
   engine: VsmEngine,
@@ -277,6 +290,13 @@ export function executeWrmsr(
   return { kind: 'performed' }
 }
 
+/** `hv.rs` `msr_write`: MsrError::InvalidAccess, a #GP. */
+const READ_ONLY_SYNTHETIC_MSRS: ReadonlySet<number> = new Set([
+  HvSyntheticMsr.VpIndex,
+  HvSyntheticMsr.TimeRefCount,
+  HvSyntheticMsr.TscFrequency,
+])
+
 /** The register write a valid WRMSR makes (empty: nothing to store), or undefined for #GP. */
 function msrWrite(
   engine: VsmEngine,
@@ -288,6 +308,12 @@ function msrWrite(
   if (msr === Msr.MiscEnable) return {}
   if (msr === HV_X64_MSR_HYPERCALL)
     return writeHypercallMsr(engine, vp, vtl, value) ? {} : undefined
+  const synthetic = syntheticMsrRegister(msr)
+  if (synthetic !== undefined) {
+    const status = setVpRegister(engine, vp.index, vtl, vtl, synthetic, value)
+    return status === HvStatus.Success ? {} : undefined
+  }
+  if (READ_ONLY_SYNTHETIC_MSRS.has(msr)) return undefined
   if (!isValidMsrWrite(msr, value, engine.xssSupported)) return undefined
   const regs = vp.vtls[vtl].registers
   if (msr === Msr.FsBase || msr === Msr.GsBase) {
