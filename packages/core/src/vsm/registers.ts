@@ -101,12 +101,10 @@ function setRip(this: RipCell, value: bigint): void {
 }
 
 // One accessor pair for every bank (banks share their hidden class); RIP comes first, as before.
-const RIP_CELL: PropertyDescriptorMap = {
-  rip: { get: getRip, set: setRip, enumerable: true },
-  ripValue: { value: undefined, writable: true },
-  ripLow: { value: -1, writable: true },
-  ripHigh: { value: 0, writable: true },
-}
+const RIP_ACCESSOR: PropertyDescriptor = { get: getRip, set: setRip, enumerable: true }
+const RIP_VALUE_RESET: PropertyDescriptor = { value: 0xfff0n, writable: true }
+const RIP_LOW_RESET: PropertyDescriptor = { value: -1, writable: true }
+const RIP_HIGH_RESET: PropertyDescriptor = { value: 0, writable: true }
 
 const U64_MASK = 0xffff_ffff_ffff_ffffn
 const TWO_32 = 0x1_0000_0000
@@ -146,41 +144,50 @@ const RESET_TR = segment(0, 0n, 0x8b)
 const RESET_LDTR = segment(0, 0n, 0x82)
 const RESET_TABLE: TableRegister = Object.freeze({ limit: 0xffff, base: 0n })
 
+/**
+ * A reset bank as a constructor: its fields then live inside the object (no separate property
+ * store), and four `defineProperty` calls with shared descriptors cost half of one
+ * `defineProperties`. The prototype is `Object.prototype`: a bank is a plain object.
+ */
+const ResetBank = function (this: PrivateRegisters) {
+  Object.defineProperty(this, 'rip', RIP_ACCESSOR)
+  Object.defineProperty(this, 'ripValue', RIP_VALUE_RESET)
+  Object.defineProperty(this, 'ripLow', RIP_LOW_RESET)
+  Object.defineProperty(this, 'ripHigh', RIP_HIGH_RESET)
+  this.rsp = 0n
+  this.rflags = 0x2n
+  this.cr0 = 0x6000_0010n
+  this.cr3 = 0n
+  this.cr4 = 0n
+  this.cr8 = 0n
+  this.efer = 0n
+  this.pat = 0x0007_0406_0007_0406n
+  this.cs = RESET_CS
+  this.ds = RESET_DATA
+  this.es = RESET_DATA
+  this.fs = RESET_DATA
+  this.gs = RESET_DATA
+  this.ss = RESET_DATA
+  this.tr = RESET_TR
+  this.ldtr = RESET_LDTR
+  this.idtr = RESET_TABLE
+  this.gdtr = RESET_TABLE
+  this.dr7 = 0x400n
+  this.kernelGsBase = 0n
+  this.star = 0n
+  this.lstar = 0n
+  this.cstar = 0n
+  this.sfmask = 0n
+  this.sysenterCs = 0n
+  this.sysenterEip = 0n
+  this.sysenterEsp = 0n
+  this.tscAux = 0n
+} as unknown as { new (): PrivateRegisters; prototype: object }
+ResetBank.prototype = Object.prototype
+
 /** The architectural reset state (what `TdxBacked::init` writes to both VTLs' VMCS). */
 export function resetPrivateRegisters(): PrivateRegisters {
-  // Named stores one by one, after the cell: the bank keeps fast properties (an Object.assign of
-  // the rest would turn it into a dictionary).
-  const bank = Object.defineProperties({}, RIP_CELL) as PrivateRegisters
-  bank.rip = 0xfff0n
-  bank.rsp = 0n
-  bank.rflags = 0x2n
-  bank.cr0 = 0x6000_0010n
-  bank.cr3 = 0n
-  bank.cr4 = 0n
-  bank.cr8 = 0n
-  bank.efer = 0n
-  bank.pat = 0x0007_0406_0007_0406n
-  bank.cs = RESET_CS
-  bank.ds = RESET_DATA
-  bank.es = RESET_DATA
-  bank.fs = RESET_DATA
-  bank.gs = RESET_DATA
-  bank.ss = RESET_DATA
-  bank.tr = RESET_TR
-  bank.ldtr = RESET_LDTR
-  bank.idtr = RESET_TABLE
-  bank.gdtr = RESET_TABLE
-  bank.dr7 = 0x400n
-  bank.kernelGsBase = 0n
-  bank.star = 0n
-  bank.lstar = 0n
-  bank.cstar = 0n
-  bank.sfmask = 0n
-  bank.sysenterCs = 0n
-  bank.sysenterEip = 0n
-  bank.sysenterEsp = 0n
-  bank.tscAux = 0n
-  return bank
+  return new ResetBank()
 }
 
 export function resetSharedRegisters(): SharedRegisters {
