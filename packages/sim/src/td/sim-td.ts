@@ -373,7 +373,8 @@ export class SimTd {
         exception: undefined,
         action: undefined,
         readValue: undefined,
-        xmm: new Array<bigint>(12).fill(0n),
+        // Constants: one copy-on-write element store shared until the guest writes one.
+        xmm: [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n],
       }
       this.guestVps[vp] = state
     }
