@@ -22,6 +22,10 @@ describe('shared initial contexts (§4.4)', () => {
     expect(Object.isFrozen(context.cs)).toBe(true)
     expect(Object.isFrozen(context.gdtr)).toBe(true)
     expect(sharedInitialContext(bytes.slice())).toBe(context)
+    // Bytes at an offset that is not a multiple of 4 are found too.
+    const unaligned = new Uint8Array(225)
+    unaligned.set(bytes, 1)
+    expect(sharedInitialContext(unaligned.subarray(1))).toBe(context)
     expect(sharedInitialContext(bytesOf(0x9000n))).not.toBe(context)
   })
 

@@ -35,7 +35,8 @@ const CR0_ET = 1n << 4n
 
 /** One distinct 224-byte context: its bytes, its frozen decoding and the registers it writes. */
 interface Entry {
-  readonly bytes: Uint8Array
+  /** A copy of the bytes, as 56 words (compared a word at a time). */
+  readonly words: Uint32Array
   readonly context: Readonly<InitialVpContextX64>
   registers: Readonly<ContextRegisters> | undefined
 }
@@ -43,13 +44,24 @@ interface Entry {
 /**
  * The contexts decoded last, most recent first. A boot starts every AP with the same context or
  * a few (EnableVpVtl and StartVirtualProcessor each decode it once when called and once when the
- * target applies it): 4,000 decodings of a 1024-VP boot become a byte comparison each.
+ * target applies it): 4,000 decodings of a 1024-VP boot become a comparison each.
  */
 export const SHARED_CONTEXTS_KEPT = 8
 const entries: Entry[] = []
+const WORDS = INITIAL_VP_CONTEXT_X64_SIZE / 4
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < INITIAL_VP_CONTEXT_X64_SIZE; i++) if (a[i] !== b[i]) return false
+/** `bytes` as words (a view when aligned, else a copy); undefined when it is not 224 bytes. */
+function wordsOf(bytes: Uint8Array): Uint32Array | undefined {
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength !== INITIAL_VP_CONTEXT_X64_SIZE) {
+    return undefined
+  }
+  return (bytes.byteOffset & 3) === 0
+    ? new Uint32Array(bytes.buffer, bytes.byteOffset, WORDS)
+    : new Uint32Array(bytes.slice().buffer)
+}
+
+function sameWords(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < WORDS; i++) if (a[i] !== b[i]) return false
   return true
 }
 
@@ -61,17 +73,19 @@ function frozenTable(table: TableRegister): TableRegister {
   return Object.freeze(table)
 }
 
-function entryFor(bytes: Uint8Array): Entry {
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i] as Entry
-    if (!sameBytes(entry.bytes, bytes)) continue
-    if (i !== 0) {
-      entries.splice(i, 1)
-      entries.unshift(entry)
+function entryFor(bytes: Uint8Array, words = wordsOf(bytes)): Entry {
+  if (words !== undefined) {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as Entry
+      if (!sameWords(entry.words, words)) continue
+      if (i !== 0) {
+        entries.splice(i, 1)
+        entries.unshift(entry)
+      }
+      return entry
     }
-    return entry
   }
-  // Decoding checks the length, so a short buffer throws here as the codec does.
+  // Decoding checks the length, so a wrong-sized buffer throws here as the codec does.
   const decoded = decodeInitialVpContextX64(bytes)
   decoded.cs = frozenSegment(decoded.cs)
   decoded.ds = frozenSegment(decoded.ds)
@@ -84,7 +98,7 @@ function entryFor(bytes: Uint8Array): Entry {
   decoded.idtr = frozenTable(decoded.idtr)
   decoded.gdtr = frozenTable(decoded.gdtr)
   const entry: Entry = {
-    bytes: bytes.slice(),
+    words: new Uint32Array(bytes.slice().buffer),
     context: Object.freeze(decoded),
     registers: undefined,
   }
@@ -105,9 +119,13 @@ export function sharedInitialContext(bytes: Uint8Array): Readonly<InitialVpConte
 /**
  * The register write of an initial context (§4.4; CR0.ET forced, §13.11), frozen and shared by
  * every call with the same bytes: segments and tables are the shared ones (`sharedSegment`).
+ * `words`: a Uint32Array over the same 224 bytes, when the caller keeps one.
  */
-export function sharedContextRegisters(bytes: Uint8Array): Readonly<ContextRegisters> {
-  const entry = entryFor(bytes)
+export function sharedContextRegisters(
+  bytes: Uint8Array,
+  words?: Uint32Array
+): Readonly<ContextRegisters> {
+  const entry = entryFor(bytes, words)
   let registers = entry.registers
   if (registers === undefined) {
     const context = entry.context

@@ -26,6 +26,7 @@ export interface WakeOutcome {
  * queued again: one buffer for every call.
  */
 const record = new Uint8Array(INITIAL_CONTEXT_SIZE)
+const recordWords = new Uint32Array(record.buffer)
 
 function applyQueuedContext(
   engine: VsmEngine,
@@ -38,7 +39,7 @@ function applyQueuedContext(
     throw new VtlError('E_INVARIANT', `VP ${vp.index}: VTL1 context queued without EnableVpVtl`)
   }
   // Frozen and shared by every VP given the same context bytes (ports only read a write).
-  const write = sharedContextRegisters(record)
+  const write = sharedContextRegisters(record, recordWords)
   const status = engine.ports.vp.writeVtlRegisters(vp.index, vtl, write)
   if (status !== HvStatus.Success) {
     // Keep the context queued (unless someone queued a newer one) so that nothing is lost.
