@@ -149,7 +149,7 @@ const RESET_TABLE: TableRegister = Object.freeze({ limit: 0xffff, base: 0n })
  * store), and four `defineProperty` calls with shared descriptors cost half of one
  * `defineProperties`. The prototype is `Object.prototype`: a bank is a plain object.
  */
-const ResetBank = function (this: PrivateRegisters) {
+const ResetBank = function ResetBank(this: PrivateRegisters) {
   Object.defineProperty(this, 'rip', RIP_ACCESSOR)
   Object.defineProperty(this, 'ripValue', RIP_VALUE_RESET)
   Object.defineProperty(this, 'ripLow', RIP_LOW_RESET)
