@@ -70,70 +70,89 @@ function segment(selector: number, base: bigint, attributes: number): SegmentReg
   return Object.freeze({ base, limit: 0xffff, selector, attributes })
 }
 
+/** Returns the object it is given, so that a subclass adds its private fields to that object. */
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class -- a base for RipCell alone
+class Given {
+  constructor(object: object) {
+    return object
+  }
+}
+
+const U64_MASK = 0xffff_ffff_ffff_ffffn
+const TWO_32 = 0x1_0000_0000
+
 /**
  * The RIP of a bank from `resetPrivateRegisters` is an accessor over a hidden cell: every
  * hypercall and VTL switch moves RIP past an instruction, and a BigInt add allocates, so the
  * advance works on two u32 halves and the BigInt is built again only when `rip` is read. To
  * everything else `rip` is an ordinary property (spread, structuredClone, Object.assign and JSON
- * all go through the accessor; the cell is not enumerable).
+ * all go through the accessor). The cell is three private fields added to the bank (`new
+ * RipCell(bank)`): no property of the bank shows it, and adding them costs no `defineProperty`.
  */
-interface RipCell {
+class RipCell extends Given {
   /** RIP as a BigInt; undefined while the halves are ahead of it. */
-  ripValue: bigint | undefined
-  /** RIP[31:0], or -1 while `ripValue` holds the value and the halves are not split yet. */
-  ripLow: number
-  /** RIP[63:32] (when `ripLow` >= 0). */
-  ripHigh: number
-}
+  #value: bigint | undefined = 0xfff0n
+  /** RIP[31:0], or -1 while `#value` holds the value and the halves are not split yet. */
+  #low = -1
+  /** RIP[63:32] (when `#low` >= 0). */
+  #high = 0
 
-function getRip(this: RipCell): bigint {
-  let value = this.ripValue
-  if (value === undefined) {
-    value = (BigInt(this.ripHigh) << 32n) | BigInt(this.ripLow)
-    this.ripValue = value
+  static read(bank: RipCell): bigint {
+    let value = bank.#value
+    if (value === undefined) {
+      value = (BigInt(bank.#high) << 32n) | BigInt(bank.#low)
+      bank.#value = value
+    }
+    return value
   }
-  return value
-}
 
-function setRip(this: RipCell, value: bigint): void {
-  this.ripValue = value
-  this.ripLow = -1
+  static write(bank: RipCell, value: bigint): void {
+    bank.#value = value
+    bank.#low = -1
+  }
+
+  /** RIP past `length` bytes on a bank with a cell; false (nothing done) for any other object. */
+  static advance(registers: object, length: number): boolean {
+    if (!(#low in registers)) return false
+    const bank = registers
+    let low = bank.#low
+    let high: number
+    if (low < 0) {
+      const value = bank.#value ?? 0n
+      low = Number(value & 0xffff_ffffn)
+      high = Number((value >> 32n) & 0xffff_ffffn)
+    } else {
+      high = bank.#high
+    }
+    low += length
+    if (low >= TWO_32) {
+      low -= TWO_32
+      high = (high + 1) >>> 0
+    }
+    bank.#low = low
+    bank.#high = high
+    bank.#value = undefined
+    return true
+  }
 }
 
 // One accessor pair for every bank (banks share their hidden class); RIP comes first, as before.
-const RIP_ACCESSOR: PropertyDescriptor = { get: getRip, set: setRip, enumerable: true }
-const RIP_VALUE_RESET: PropertyDescriptor = { value: 0xfff0n, writable: true }
-const RIP_LOW_RESET: PropertyDescriptor = { value: -1, writable: true }
-const RIP_HIGH_RESET: PropertyDescriptor = { value: 0, writable: true }
-
-const U64_MASK = 0xffff_ffff_ffff_ffffn
-const TWO_32 = 0x1_0000_0000
+const RIP_ACCESSOR: PropertyDescriptor = {
+  get(this: RipCell): bigint {
+    return RipCell.read(this)
+  },
+  set(this: RipCell, value: bigint): void {
+    RipCell.write(this, value)
+  },
+  enumerable: true,
+}
 
 /** RIP past an instruction of `length` bytes, wrapping at 2^64 (no BigInt on a bank's cell). */
 export function advanceRip(registers: PrivateRegisters, length: number): void {
-  const cell = registers as unknown as Partial<RipCell>
-  let low = cell.ripLow
-  if (low === undefined) {
-    // A bank not made by `resetPrivateRegisters` (a plain object).
+  // A bank not made by `resetPrivateRegisters` (a plain object) adds as a BigInt.
+  if (!RipCell.advance(registers, length)) {
     registers.rip = (registers.rip + BigInt(length)) & U64_MASK
-    return
   }
-  let high: number
-  if (low < 0) {
-    const value = cell.ripValue ?? 0n
-    low = Number(value & 0xffff_ffffn)
-    high = Number((value >> 32n) & 0xffff_ffffn)
-  } else {
-    high = cell.ripHigh ?? 0
-  }
-  low += length
-  if (low >= TWO_32) {
-    low -= TWO_32
-    high = (high + 1) >>> 0
-  }
-  cell.ripLow = low
-  cell.ripHigh = high
-  cell.ripValue = undefined
 }
 
 // The reset segments and tables, shared by every bank: registers are replaced whole, never changed
@@ -146,14 +165,10 @@ const RESET_TABLE: TableRegister = Object.freeze({ limit: 0xffff, base: 0n })
 
 /**
  * A reset bank as a constructor: its fields then live inside the object (no separate property
- * store), and four `defineProperty` calls with shared descriptors cost half of one
- * `defineProperties`. The prototype is `Object.prototype`: a bank is a plain object.
+ * store). The prototype is `Object.prototype`: a bank is a plain object.
  */
 const ResetBank = function ResetBank(this: PrivateRegisters) {
   Object.defineProperty(this, 'rip', RIP_ACCESSOR)
-  Object.defineProperty(this, 'ripValue', RIP_VALUE_RESET)
-  Object.defineProperty(this, 'ripLow', RIP_LOW_RESET)
-  Object.defineProperty(this, 'ripHigh', RIP_HIGH_RESET)
   this.rsp = 0n
   this.rflags = 0x2n
   this.cr0 = 0x6000_0010n
@@ -187,7 +202,9 @@ ResetBank.prototype = Object.prototype
 
 /** The architectural reset state (what `TdxBacked::init` writes to both VTLs' VMCS). */
 export function resetPrivateRegisters(): PrivateRegisters {
-  return new ResetBank()
+  const bank = new ResetBank()
+  new RipCell(bank)
+  return bank
 }
 
 export function resetSharedRegisters(): SharedRegisters {
