@@ -50,6 +50,12 @@ describe('advanceRip (the bank keeps RIP as two u32 halves behind its rip access
     const bank = resetPrivateRegisters()
     expect(Object.getPrototypeOf(bank)).toBe(Object.prototype)
     expect(bank.constructor).toBe(Object)
+    // The RIP cell is no property: every own property is one of the registers.
+    expect(Object.getOwnPropertyNames(bank)).toEqual(Object.keys(bank))
+    const clone = structuredClone(bank)
+    advanceRip(clone, 2)
+    expect(clone.rip).toBe(0xfff2n)
+    expect(bank.rip).toBe(0xfff0n)
     expect(JSON.stringify(bank, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toBe(
       JSON.stringify({
         rip: '65520n',
