@@ -52,14 +52,19 @@ export function encodeVpContextInput(input: VpContextInput, field: string): Uint
   return bytes
 }
 
-export function decodeVpContextInput(bytes: Uint8Array, field: string): Required<VpContextInput> {
+/** `context`: the decoding of bytes 16..240 when the caller has it already. */
+export function decodeVpContextInput(
+  bytes: Uint8Array,
+  field: string,
+  context?: InitialVpContextX64
+): Required<VpContextInput> {
   expectLength(bytes, VP_CONTEXT_INPUT_SIZE, field)
   const view = viewOf(bytes)
   return {
     partitionId: view.getBigUint64(0, true),
     vpIndex: view.getUint32(8, true),
     targetVtl: view.getUint8(12),
-    context: readInitialVpContextX64(view, 16),
+    context: context ?? readInitialVpContextX64(view, 16),
     reserved: readU24(view, 13),
   }
 }

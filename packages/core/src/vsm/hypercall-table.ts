@@ -1,5 +1,4 @@
 import { decodeEnablePartitionVtl } from '../hv/enable-partition-vtl.js'
-import { decodeEnableVpVtl } from '../hv/enable-vp-vtl.js'
 import { readGpnList } from '../hv/gpn-list.js'
 import {
   decodeModifySparseGpaPageHostVisibilityHeader,
@@ -12,8 +11,8 @@ import {
   decodeModifyVtlProtectionMaskHeader,
   MODIFY_VTL_PROTECTION_MASK_HEADER_SIZE,
 } from '../hv/modify-vtl-protection-mask.js'
-import { decodeStartVirtualProcessor } from '../hv/start-virtual-processor.js'
 import type { HvStatus } from '../hv/status.js'
+import { decodeVpContextInput, type VpContextInput } from '../hv/vp-context-input.js'
 import {
   decodeGetSetVpRegistersHeader,
   GET_SET_VP_REGISTERS_HEADER_SIZE,
@@ -43,6 +42,7 @@ import {
 import { startVirtualProcessor } from './handlers/start-virtual-processor.js'
 import { getVpRegisters, setVpRegisters } from './handlers/vp-registers.js'
 import { vtlCall, vtlReturn } from './handlers/vtl-switch.js'
+import { sharedInitialContext } from './shared-contexts.js'
 
 /** A fixed-size call (`HypercallData::Simple`). `input` is exactly `inputSize` + 8·var-header bytes. */
 export interface SimpleCall {
@@ -82,6 +82,18 @@ export interface VtlSwitchCall {
 export type HypercallSpec = SimpleCall | RepCall | VtlSwitchCall
 
 const C = HypercallCode
+
+/**
+ * EnableVpVtl's or StartVirtualProcessor's input with the shared frozen decoding of its context
+ * (`raw`, bytes 16..240): the handlers only check a context and queue the raw bytes.
+ */
+function vpContextInput(
+  input: Uint8Array,
+  field: string,
+  raw: Uint8Array
+): Required<VpContextInput> {
+  return decodeVpContextInput(input, field, sharedInitialContext(raw))
+}
 
 const gpns = (elements: Uint8Array, count: number): bigint[] => readGpnList(elements, 0, count)
 
@@ -175,8 +187,10 @@ export const HYPERCALL_TABLE: ReadonlyMap<number, HypercallSpec> = new Map<numbe
       inputSize: 240,
       outputSize: 0,
       variableHeader: false,
-      run: (engine, vp, _code, input) =>
-        enableVpVtl(engine, vp, decodeEnableVpVtl(input), input.subarray(16, 240)),
+      run: (engine, vp, _code, input) => {
+        const raw = input.subarray(16, 240)
+        return enableVpVtl(engine, vp, vpContextInput(input, 'EnableVpVtlX64', raw), raw)
+      },
     },
   ],
   [C.VtlCall, { kind: 'vtl', run: vtlCall }],
@@ -233,13 +247,15 @@ export const HYPERCALL_TABLE: ReadonlyMap<number, HypercallSpec> = new Map<numbe
       inputSize: 240,
       outputSize: 0,
       variableHeader: false,
-      run: (engine, vp, _code, input) =>
-        startVirtualProcessor(
+      run: (engine, vp, _code, input) => {
+        const raw = input.subarray(16, 240)
+        return startVirtualProcessor(
           engine,
           vp,
-          decodeStartVirtualProcessor(input),
-          input.subarray(16, 240)
-        ),
+          vpContextInput(input, 'StartVirtualProcessorX64', raw),
+          raw
+        )
+      },
     },
   ],
   [

@@ -124,11 +124,12 @@ export type { RepResult } from './handlers/rep-result.js'
 export {
   exceptionInjectionWrites,
   forEachVmcsWrite,
+  vmcsWritePlan,
   vmcsWrites,
   vmxAccessRights,
   VMCS_WRITE_FIELD_COUNT,
 } from './vmcs-writes.js'
-export type { VmcsWrite } from './vmcs-writes.js'
+export type { VmcsWrite, VmcsWritePlan } from './vmcs-writes.js'
 export { decodeVpExit, emptyVpExit, l2Ran } from './loop/vp-exit.js'
 export type { VpExit, VpExitRegisters } from './loop/vp-exit.js'
 export type { AsyncVpBacking, VpBacking, VpBackingBase } from './loop/vp-backing.js'

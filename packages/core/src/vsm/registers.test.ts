@@ -45,4 +45,55 @@ describe('advanceRip (the bank keeps RIP as two u32 halves behind its rip access
     Object.assign(other, clone)
     expect(other).toEqual(bank)
   })
+
+  it('makes each reset bank a plain object of its own with the reset values', () => {
+    const bank = resetPrivateRegisters()
+    expect(Object.getPrototypeOf(bank)).toBe(Object.prototype)
+    expect(bank.constructor).toBe(Object)
+    // The RIP cell is no property: every own property is one of the registers.
+    expect(Object.getOwnPropertyNames(bank)).toEqual(Object.keys(bank))
+    const clone = structuredClone(bank)
+    advanceRip(clone, 2)
+    expect(clone.rip).toBe(0xfff2n)
+    expect(bank.rip).toBe(0xfff0n)
+    expect(JSON.stringify(bank, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toBe(
+      JSON.stringify({
+        rip: '65520n',
+        rsp: '0n',
+        rflags: '2n',
+        cr0: '1610612752n',
+        cr3: '0n',
+        cr4: '0n',
+        cr8: '0n',
+        efer: '0n',
+        pat: '1974748653749254n',
+        cs: { base: '4294901760n', limit: 0xffff, selector: 0xf000, attributes: 0x9b },
+        ds: { base: '0n', limit: 0xffff, selector: 0, attributes: 0x93 },
+        es: { base: '0n', limit: 0xffff, selector: 0, attributes: 0x93 },
+        fs: { base: '0n', limit: 0xffff, selector: 0, attributes: 0x93 },
+        gs: { base: '0n', limit: 0xffff, selector: 0, attributes: 0x93 },
+        ss: { base: '0n', limit: 0xffff, selector: 0, attributes: 0x93 },
+        tr: { base: '0n', limit: 0xffff, selector: 0, attributes: 0x8b },
+        ldtr: { base: '0n', limit: 0xffff, selector: 0, attributes: 0x82 },
+        idtr: { limit: 0xffff, base: '0n' },
+        gdtr: { limit: 0xffff, base: '0n' },
+        dr7: '1024n',
+        kernelGsBase: '0n',
+        star: '0n',
+        lstar: '0n',
+        cstar: '0n',
+        sfmask: '0n',
+        sysenterCs: '0n',
+        sysenterEip: '0n',
+        sysenterEsp: '0n',
+        tscAux: '0n',
+      })
+    )
+    // Banks are separate: a write to one leaves another as it was.
+    const other = resetPrivateRegisters()
+    bank.rip = 0x1000n
+    bank.cr3 = 0x4000n
+    expect(other.rip).toBe(0xfff0n)
+    expect(other.cr3).toBe(0n)
+  })
 })

@@ -70,72 +70,89 @@ function segment(selector: number, base: bigint, attributes: number): SegmentReg
   return Object.freeze({ base, limit: 0xffff, selector, attributes })
 }
 
-/**
- * The RIP of a bank from `resetPrivateRegisters` is an accessor over a hidden cell: every
- * hypercall and VTL switch moves RIP past an instruction, and a BigInt add allocates, so the
- * advance works on two u32 halves and the BigInt is built again only when `rip` is read. To
- * everything else `rip` is an ordinary property (spread, structuredClone, Object.assign and JSON
- * all go through the accessor; the cell is not enumerable).
- */
-interface RipCell {
-  /** RIP as a BigInt; undefined while the halves are ahead of it. */
-  ripValue: bigint | undefined
-  /** RIP[31:0], or -1 while `ripValue` holds the value and the halves are not split yet. */
-  ripLow: number
-  /** RIP[63:32] (when `ripLow` >= 0). */
-  ripHigh: number
-}
-
-function getRip(this: RipCell): bigint {
-  let value = this.ripValue
-  if (value === undefined) {
-    value = (BigInt(this.ripHigh) << 32n) | BigInt(this.ripLow)
-    this.ripValue = value
+/** Returns the object it is given, so that a subclass adds its private fields to that object. */
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class -- a base for RipCell alone
+class Given {
+  constructor(object: object) {
+    return object
   }
-  return value
-}
-
-function setRip(this: RipCell, value: bigint): void {
-  this.ripValue = value
-  this.ripLow = -1
-}
-
-// One accessor pair for every bank (banks share their hidden class); RIP comes first, as before.
-const RIP_CELL: PropertyDescriptorMap = {
-  rip: { get: getRip, set: setRip, enumerable: true },
-  ripValue: { value: undefined, writable: true },
-  ripLow: { value: -1, writable: true },
-  ripHigh: { value: 0, writable: true },
 }
 
 const U64_MASK = 0xffff_ffff_ffff_ffffn
 const TWO_32 = 0x1_0000_0000
 
+/**
+ * The RIP of a bank from `resetPrivateRegisters` is an accessor over a hidden cell: every
+ * hypercall and VTL switch moves RIP past an instruction, and a BigInt add allocates, so the
+ * advance works on two u32 halves and the BigInt is built again only when `rip` is read. To
+ * everything else `rip` is an ordinary property (spread, structuredClone, Object.assign and JSON
+ * all go through the accessor). The cell is three private fields added to the bank (`new
+ * RipCell(bank)`): no property of the bank shows it, and adding them costs no `defineProperty`.
+ */
+class RipCell extends Given {
+  /** RIP as a BigInt; undefined while the halves are ahead of it. */
+  #value: bigint | undefined = 0xfff0n
+  /** RIP[31:0], or -1 while `#value` holds the value and the halves are not split yet. */
+  #low = -1
+  /** RIP[63:32] (when `#low` >= 0). */
+  #high = 0
+
+  static read(bank: RipCell): bigint {
+    let value = bank.#value
+    if (value === undefined) {
+      value = (BigInt(bank.#high) << 32n) | BigInt(bank.#low)
+      bank.#value = value
+    }
+    return value
+  }
+
+  static write(bank: RipCell, value: bigint): void {
+    bank.#value = value
+    bank.#low = -1
+  }
+
+  /** RIP past `length` bytes on a bank with a cell; false (nothing done) for any other object. */
+  static advance(registers: object, length: number): boolean {
+    if (!(#low in registers)) return false
+    const bank = registers
+    let low = bank.#low
+    let high: number
+    if (low < 0) {
+      const value = bank.#value ?? 0n
+      low = Number(value & 0xffff_ffffn)
+      high = Number((value >> 32n) & 0xffff_ffffn)
+    } else {
+      high = bank.#high
+    }
+    low += length
+    if (low >= TWO_32) {
+      low -= TWO_32
+      high = (high + 1) >>> 0
+    }
+    bank.#low = low
+    bank.#high = high
+    bank.#value = undefined
+    return true
+  }
+}
+
+// One accessor pair for every bank (banks share their hidden class); RIP comes first, as before.
+const RIP_ACCESSOR: PropertyDescriptor = {
+  get(this: RipCell): bigint {
+    return RipCell.read(this)
+  },
+  set(this: RipCell, value: bigint): void {
+    RipCell.write(this, value)
+  },
+  enumerable: true,
+}
+
 /** RIP past an instruction of `length` bytes, wrapping at 2^64 (no BigInt on a bank's cell). */
 export function advanceRip(registers: PrivateRegisters, length: number): void {
-  const cell = registers as unknown as Partial<RipCell>
-  let low = cell.ripLow
-  if (low === undefined) {
-    // A bank not made by `resetPrivateRegisters` (a plain object).
+  // A bank not made by `resetPrivateRegisters` (a plain object) adds as a BigInt.
+  if (!RipCell.advance(registers, length)) {
     registers.rip = (registers.rip + BigInt(length)) & U64_MASK
-    return
   }
-  let high: number
-  if (low < 0) {
-    const value = cell.ripValue ?? 0n
-    low = Number(value & 0xffff_ffffn)
-    high = Number((value >> 32n) & 0xffff_ffffn)
-  } else {
-    high = cell.ripHigh ?? 0
-  }
-  low += length
-  if (low >= TWO_32) {
-    low -= TWO_32
-    high = (high + 1) >>> 0
-  }
-  cell.ripLow = low
-  cell.ripHigh = high
-  cell.ripValue = undefined
 }
 
 // The reset segments and tables, shared by every bank: registers are replaced whole, never changed
@@ -146,40 +163,47 @@ const RESET_TR = segment(0, 0n, 0x8b)
 const RESET_LDTR = segment(0, 0n, 0x82)
 const RESET_TABLE: TableRegister = Object.freeze({ limit: 0xffff, base: 0n })
 
+/**
+ * A reset bank as a constructor: its fields then live inside the object (no separate property
+ * store). The prototype is `Object.prototype`: a bank is a plain object.
+ */
+const ResetBank = function ResetBank(this: PrivateRegisters) {
+  Object.defineProperty(this, 'rip', RIP_ACCESSOR)
+  this.rsp = 0n
+  this.rflags = 0x2n
+  this.cr0 = 0x6000_0010n
+  this.cr3 = 0n
+  this.cr4 = 0n
+  this.cr8 = 0n
+  this.efer = 0n
+  this.pat = 0x0007_0406_0007_0406n
+  this.cs = RESET_CS
+  this.ds = RESET_DATA
+  this.es = RESET_DATA
+  this.fs = RESET_DATA
+  this.gs = RESET_DATA
+  this.ss = RESET_DATA
+  this.tr = RESET_TR
+  this.ldtr = RESET_LDTR
+  this.idtr = RESET_TABLE
+  this.gdtr = RESET_TABLE
+  this.dr7 = 0x400n
+  this.kernelGsBase = 0n
+  this.star = 0n
+  this.lstar = 0n
+  this.cstar = 0n
+  this.sfmask = 0n
+  this.sysenterCs = 0n
+  this.sysenterEip = 0n
+  this.sysenterEsp = 0n
+  this.tscAux = 0n
+} as unknown as { new (): PrivateRegisters; prototype: object }
+ResetBank.prototype = Object.prototype
+
 /** The architectural reset state (what `TdxBacked::init` writes to both VTLs' VMCS). */
 export function resetPrivateRegisters(): PrivateRegisters {
-  // Named stores one by one, after the cell: the bank keeps fast properties (an Object.assign of
-  // the rest would turn it into a dictionary).
-  const bank = Object.defineProperties({}, RIP_CELL) as PrivateRegisters
-  bank.rip = 0xfff0n
-  bank.rsp = 0n
-  bank.rflags = 0x2n
-  bank.cr0 = 0x6000_0010n
-  bank.cr3 = 0n
-  bank.cr4 = 0n
-  bank.cr8 = 0n
-  bank.efer = 0n
-  bank.pat = 0x0007_0406_0007_0406n
-  bank.cs = RESET_CS
-  bank.ds = RESET_DATA
-  bank.es = RESET_DATA
-  bank.fs = RESET_DATA
-  bank.gs = RESET_DATA
-  bank.ss = RESET_DATA
-  bank.tr = RESET_TR
-  bank.ldtr = RESET_LDTR
-  bank.idtr = RESET_TABLE
-  bank.gdtr = RESET_TABLE
-  bank.dr7 = 0x400n
-  bank.kernelGsBase = 0n
-  bank.star = 0n
-  bank.lstar = 0n
-  bank.cstar = 0n
-  bank.sfmask = 0n
-  bank.sysenterCs = 0n
-  bank.sysenterEip = 0n
-  bank.sysenterEsp = 0n
-  bank.tscAux = 0n
+  const bank = new ResetBank()
+  new RipCell(bank)
   return bank
 }
 

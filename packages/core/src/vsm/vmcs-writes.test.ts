@@ -3,6 +3,7 @@ import { resetPrivateRegisters } from './registers.js'
 import {
   VMCS_WRITE_FIELD_COUNT,
   forEachVmcsWrite,
+  vmcsWritePlan,
   vmcsWrites,
   vmxAccessRights,
 } from './vmcs-writes.js'
@@ -71,4 +72,18 @@ describe('VMCS writes of a register write', () => {
       expect(calls).toBe(Math.min(refused + 1, VMCS_WRITE_FIELD_COUNT))
     }
   )
+
+  it('plans an immutable write once, as forEachVmcsWrite calls it; none for a mutable one', () => {
+    const cs = Object.freeze({ base: 0n, limit: 0xffff_ffff, selector: 8, attributes: 0xa09b })
+    const gdtr = Object.freeze({ limit: 0x1f, base: 0x3000n })
+    const write = Object.freeze({ cr0: 0x8000_0031n, cr3: 0x4000n, cs, gdtr })
+    const calls: [number, bigint, number][] = []
+    forEachVmcsWrite(write, (encoding, value, index) => calls.push([encoding, value, index]) > 0)
+    const plan = vmcsWritePlan(write)
+    expect(plan?.encodings.map((e, i) => [e, plan.values[i], plan.indices[i]])).toEqual(calls)
+    expect(vmcsWritePlan(write)).toBe(plan)
+    expect(vmcsWritePlan({ cr0: 0x31n })).toBeUndefined()
+    // Frozen, but a segment inside could still change.
+    expect(vmcsWritePlan(Object.freeze({ cs: { ...cs } }))).toBeUndefined()
+  })
 })

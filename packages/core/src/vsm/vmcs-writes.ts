@@ -254,6 +254,62 @@ export function forEachVmcsWrite(write: VtlRegisterWrite, fn: WriteField): numbe
   return done
 }
 
+/** `forEachVmcsWrite`'s calls for one write, in order: encoding, value and field index. */
+export interface VmcsWritePlan {
+  readonly encodings: readonly number[]
+  readonly values: readonly bigint[]
+  readonly indices: readonly number[]
+}
+
+const plans = new WeakMap<VtlRegisterWrite, VmcsWritePlan>()
+
+const isFrozenOrAbsent = (value: object | undefined): boolean =>
+  value === undefined || Object.isFrozen(value)
+
+/** Nothing in `write` can change: it, its segments and its tables are frozen. */
+function immutable(write: VtlRegisterWrite): boolean {
+  return (
+    Object.isFrozen(write) &&
+    isFrozenOrAbsent(write.es) &&
+    isFrozenOrAbsent(write.cs) &&
+    isFrozenOrAbsent(write.ss) &&
+    isFrozenOrAbsent(write.ds) &&
+    isFrozenOrAbsent(write.fs) &&
+    isFrozenOrAbsent(write.gs) &&
+    isFrozenOrAbsent(write.ldtr) &&
+    isFrozenOrAbsent(write.tr) &&
+    isFrozenOrAbsent(write.gdtr) &&
+    isFrozenOrAbsent(write.idtr)
+  )
+}
+
+/**
+ * The calls `forEachVmcsWrite(write, fn)` makes when `fn` accepts every field, worked out once
+ * per immutable write (a shared initial context, applied on every AP of a boot); undefined for a
+ * write that could change between calls (use `forEachVmcsWrite`).
+ */
+export function vmcsWritePlan(write: VtlRegisterWrite): VmcsWritePlan | undefined {
+  let plan = plans.get(write)
+  if (plan !== undefined) return plan
+  if (!immutable(write)) return undefined
+  const encodings: number[] = []
+  const values: bigint[] = []
+  const indices: number[] = []
+  forEachVmcsWrite(write, (encoding, value, index) => {
+    encodings.push(encoding)
+    values.push(value)
+    indices.push(index)
+    return true
+  })
+  plan = Object.freeze({
+    encodings: Object.freeze(encodings),
+    values: Object.freeze(values),
+    indices: Object.freeze(indices),
+  })
+  plans.set(write, plan)
+  return plan
+}
+
 /** `forEachVmcsWrite` as a list. */
 export function vmcsWrites(write: VtlRegisterWrite): VmcsWrite[] {
   const out: VmcsWrite[] = []

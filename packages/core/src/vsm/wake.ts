@@ -1,11 +1,9 @@
 import { VtlError } from '../errors/vtl-error.js'
-import { decodeInitialVpContextX64, type InitialVpContextX64 } from '../hv/initial-vp-context.js'
 import { HvStatus } from '../hv/status.js'
 import type { GuestVtl } from '../hv/vtl.js'
 import type { VsmEngine } from './engine.js'
-import type { PrivateRegisters } from './registers.js'
 import { INITIAL_CONTEXT_SIZE, PendingOperation, WakeReason } from './shared-state.js'
-import { sharedSegment, sharedTable } from './shared-segments.js'
+import { sharedContextRegisters } from './shared-contexts.js'
 import type { VsmVp } from './vp.js'
 
 /** What one `handleWake` did, per VTL (for traces and tests). */
@@ -18,65 +16,17 @@ export interface WakeOutcome {
   status: HvStatus
 }
 
-/** CR0.ET: `write_cr0` forces it on whatever the guest gives (§13.11). */
-const CR0_ET = 1n << 4n
-
-/** The registers an initial context replaces (§4.4); everything else keeps its value. */
-type ContextRegisters = Pick<
-  PrivateRegisters,
-  | 'rip'
-  | 'rsp'
-  | 'rflags'
-  | 'cs'
-  | 'ds'
-  | 'es'
-  | 'fs'
-  | 'gs'
-  | 'ss'
-  | 'tr'
-  | 'ldtr'
-  | 'idtr'
-  | 'gdtr'
-  | 'efer'
-  | 'cr0'
-  | 'cr3'
-  | 'cr4'
-  | 'pat'
->
-
-function contextRegisters(context: InitialVpContextX64): ContextRegisters {
-  return {
-    rip: context.rip,
-    rsp: context.rsp,
-    rflags: context.rflags,
-    cs: sharedSegment(context.cs),
-    ds: sharedSegment(context.ds),
-    es: sharedSegment(context.es),
-    fs: sharedSegment(context.fs),
-    gs: sharedSegment(context.gs),
-    ss: sharedSegment(context.ss),
-    tr: sharedSegment(context.tr),
-    ldtr: sharedSegment(context.ldtr),
-    idtr: sharedTable(context.idtr),
-    gdtr: sharedTable(context.gdtr),
-    efer: context.efer,
-    cr0: context.cr0 | CR0_ET,
-    cr3: context.cr3,
-    cr4: context.cr4,
-    pat: context.msrCrPat,
-  }
-}
-
 /**
  * `hcvm_handle_vp_start_enable_vtl` (§4.2) for one VTL: take the queued context, make VTL1 Active
  * for an EnableVpVtl, apply the registers (TDG.VP.WR through the VpPort, then the engine's bank),
  * set the LAPIC running and, for a StartVp, pick the VTL that runs first.
  */
 /**
- * The queued record is copied here, decoded and (on a failed write) queued again: one buffer for
- * every call (a fresh ArrayBuffer per context costs more than decoding it).
+ * The queued record is copied here, looked up (`sharedContextRegisters`) and (on a failed write)
+ * queued again: one buffer for every call.
  */
 const record = new Uint8Array(INITIAL_CONTEXT_SIZE)
+const recordWords = new Uint32Array(record.buffer)
 
 function applyQueuedContext(
   engine: VsmEngine,
@@ -88,7 +38,8 @@ function applyQueuedContext(
   if (vtl === 1 && !engine.shared.vtl1EnableCalled(vp.index)) {
     throw new VtlError('E_INVARIANT', `VP ${vp.index}: VTL1 context queued without EnableVpVtl`)
   }
-  const write = contextRegisters(decodeInitialVpContextX64(record))
+  // Frozen and shared by every VP given the same context bytes (ports only read a write).
+  const write = sharedContextRegisters(record, recordWords)
   const status = engine.ports.vp.writeVtlRegisters(vp.index, vtl, write)
   if (status !== HvStatus.Success) {
     // Keep the context queued (unless someone queued a newer one) so that nothing is lost.

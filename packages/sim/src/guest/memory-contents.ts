@@ -1,4 +1,6 @@
 const PAGE = 4096
+/** The largest GPA `Number` converts exactly. */
+const MAX_SAFE_GPA = BigInt(Number.MAX_SAFE_INTEGER)
 
 /**
  * Guest memory contents, kept sparsely: one 4 KiB buffer per page that was ever written, zero
@@ -65,10 +67,12 @@ export class MemoryContents {
 
   /** `length` bytes at a canonical GPA (a copy); may cross pages. */
   readBytes(gpa: bigint, length: number): Uint8Array {
-    const start = Number(gpa & 0xfffn)
-    if (start + length <= PAGE) {
+    // A GPA fits a double exactly (52 bits at most): page and offset without BigInt arithmetic.
+    const address = gpa <= MAX_SAFE_GPA ? Number(gpa) : -1
+    const start = address - Math.floor(address / PAGE) * PAGE
+    if (address >= 0 && start + length <= PAGE) {
       // Within one page (a hypercall's input, say): one copy, no intermediate view.
-      const page = this.page(Number(gpa >> 12n))
+      const page = this.page(Math.floor(address / PAGE))
       if (page === undefined) return new Uint8Array(length)
       if (page.length >= start + length) return page.slice(start, start + length)
     }
@@ -88,9 +92,10 @@ export class MemoryContents {
 
   /** Writes `bytes` at a canonical GPA; may cross pages. */
   writeBytes(gpa: bigint, bytes: Uint8Array): void {
-    const start = Number(gpa & 0xfffn)
-    if (start + bytes.length <= PAGE) {
-      this.writablePage(Number(gpa >> 12n)).set(bytes, start)
+    const address = gpa <= MAX_SAFE_GPA ? Number(gpa) : -1
+    const start = address - Math.floor(address / PAGE) * PAGE
+    if (address >= 0 && start + bytes.length <= PAGE) {
+      this.writablePage(Math.floor(address / PAGE)).set(bytes, start)
       return
     }
     let at = gpa

@@ -29,6 +29,7 @@ import {
   forEachVmcsWrite,
   VMCS_WRITE_FIELD_COUNT,
   prepareVpEntry,
+  vmcsWritePlan,
   vmcsWrites,
 } from '@vtl/core'
 import { GpaSpace } from '@vtl/memory'
@@ -372,7 +373,8 @@ export class SimTd {
         exception: undefined,
         action: undefined,
         readValue: undefined,
-        xmm: new Array<bigint>(12).fill(0n),
+        // Constants: one copy-on-write element store shared until the guest writes one.
+        xmm: [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n],
       }
       this.guestVps[vp] = state
     }
@@ -616,7 +618,25 @@ export class SimTd {
     this.wrVp = vp
     this.wrVtl = vtl
     this.wrFailures = 0
-    const written = forEachVmcsWrite(registers, this.writeVmcsField)
+    // A shared initial context's fields are worked out once, not per AP.
+    const plan = vmcsWritePlan(registers)
+    let written = 0
+    if (plan === undefined) {
+      written = forEachVmcsWrite(registers, this.writeVmcsField)
+    } else {
+      const { encodings, values, indices } = plan
+      const count = values.length
+      while (
+        written < count &&
+        this.writeVmcsField(
+          encodings[written] as number,
+          values[written] as bigint,
+          indices[written] as number
+        )
+      ) {
+        written++
+      }
+    }
     if (this.wrFailures === 0) return HvStatus.Success
     const before = new Map(
       vmcsWrites(this.engine.vp(vp).vtls[vtl].registers).map((w) => [w.encoding, w.value])
