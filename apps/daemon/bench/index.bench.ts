@@ -1,18 +1,19 @@
-import { createServer, type Server } from 'node:http'
+import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getRequestListener } from '@hono/node-server'
+import { fileURLToPath } from 'node:url'
 import { defineSuite, type ValueCase } from '@vtl/bench-kit'
 import { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, encodeEnableVpVtl } from '@vtl/core'
 import { defaultVpContext } from '@vtl/sim'
-import { Hono } from 'hono'
 import { Pool } from 'undici'
-import { startDaemon, type Daemon } from '../src/server.js'
+import type { ServerReply, ServerRequest } from './server-process.js'
 
-// vtld over its unix socket, in this process: status reads/s against a bare hono server on a unix
-// socket (the floor of HTTP on this machine), and EnableVpVtl latency through the raw hypercall
-// route (queued per TD, answered once its group commit made it durable).
+// vtld as users run it: its own process (started on its sources with this process's node flags),
+// its clients here, over its unix socket. Status reads/s against a bare hono server, also in a
+// process of its own, on a unix socket (the floor of HTTP on this machine), and EnableVpVtl
+// latency through the raw hypercall route (queued per TD, answered once its group commit made it
+// durable).
 
 const SAMPLES = 10
 /** Status requests per throughput sample. */
@@ -32,48 +33,81 @@ const enableVpVtl = (vpIndex: number): string =>
     })
   )
 
+/** A server in its own process (server-process.ts). */
+interface ServerProcess {
+  socket: string
+  /** A full collection there, as the runner does here before each sample. */
+  gc(): Promise<void>
+  /** Stops the server and waits for its process to end. */
+  close(): Promise<void>
+}
+
+const SERVER_PROCESS = fileURLToPath(new URL('./server-process.ts', import.meta.url))
+
+async function forkServer(args: string[]): Promise<ServerProcess> {
+  const child: ChildProcess = fork(SERVER_PROCESS, args, { stdio: 'inherit' })
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve()
+    })
+  )
+  const reply = (): Promise<ServerReply> =>
+    new Promise((resolve, reject) => {
+      const failed = (): void => {
+        reject(new Error(`bench server ${args.join(' ')} ended`))
+      }
+      child.once('exit', failed)
+      child.once('message', (message: ServerReply) => {
+        child.off('exit', failed)
+        resolve(message)
+      })
+    })
+  const request = (message: ServerRequest): void => {
+    child.send(message)
+  }
+  const ready = await reply()
+  if (typeof ready !== 'object') throw new Error(`bench server: unexpected ${ready}`)
+  return {
+    socket: ready.socket,
+    gc: async () => {
+      const answer = reply()
+      request('gc')
+      await answer
+    },
+    close: async () => {
+      request('close')
+      await exited
+    },
+  }
+}
+
 interface Setup {
   dir: string
-  daemon: Daemon
-  bare: Server
-  bareSocket: string
+  vtld: ServerProcess
+  bare: ServerProcess
   statusPath: string
   pools: Map<string, Pool>
 }
 
 let setup: Promise<Setup> | undefined
 
-function listen(server: Server, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(path, resolve)
-  })
-}
-
 async function start(): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'vtld-bench-'))
-  const daemon = await startDaemon({ socket: join(dir, 'vtld.sock'), dataDir: join(dir, 'data') })
+  const vtld = await forkServer(['vtld', dir])
   const pools = new Map<string, Pool>()
-  const partial = { dir, daemon, pools }
-  const td = await call(partial, daemon.socket, 1, 'POST', '/v1/tds', { vps: 2, memory: '64MiB' })
+  const partial = { dir, vtld, pools }
+  const td = await call(partial, vtld.socket, 1, 'POST', '/v1/tds', { vps: 2, memory: '64MiB' })
   const statusPath = `/v1/tds/${(td as { id: string }).id}/status`
   // The bare server answers the same document the daemon does, as a constant.
-  const status = await call(partial, daemon.socket, 1, 'GET', statusPath)
-  const app = new Hono()
-  app.get('/status', (c) => c.json(status as object))
-  const listener = getRequestListener(app.fetch)
-  const bare = createServer((request, response) => {
-    void listener(request, response)
-  })
-  const bareSocket = join(dir, 'bare.sock')
-  await listen(bare, bareSocket)
-  return { ...partial, bare, bareSocket, statusPath }
+  const status = await call(partial, vtld.socket, 1, 'GET', statusPath)
+  const bare = await forkServer(['bare', dir, JSON.stringify(status)])
+  return { ...partial, bare, statusPath }
 }
 
 async function teardown(s: Setup): Promise<void> {
   for (const pool of s.pools.values()) await pool.close()
-  await new Promise((resolve) => s.bare.close(resolve))
-  await s.daemon.close()
+  await s.bare.close()
+  await s.vtld.close()
   rmSync(s.dir, { recursive: true, force: true })
 }
 
@@ -141,8 +175,10 @@ function percentile(values: number[], p: number): number {
 
 async function statusRps(clients: number, bare: boolean): Promise<number> {
   const s = await (setup ??= start())
-  const socket = bare ? s.bareSocket : s.daemon.socket
+  const server = bare ? s.bare : s.vtld
   const path = bare ? '/status' : s.statusPath
+  await server.gc()
+  const socket = server.socket
   const { seconds } = await drive(clients, STATUS_REQUESTS, async () => {
     await call(s, socket, clients, 'GET', path)
   })
@@ -152,7 +188,7 @@ async function statusRps(clients: number, bare: boolean): Promise<number> {
 /** p50 and p99 of EnableVpVtl on a fresh TD: VP0 enabled VTL1 on itself and sits in VTL1. */
 async function enableVpLatency(clients: number): Promise<{ p50: number; p99: number }> {
   const s = await (setup ??= start())
-  const socket = s.daemon.socket
+  const socket = s.vtld.socket
   const post = (path: string, body: unknown) => call(s, socket, clients, 'POST', path, body)
   const td = (await post('/v1/tds', { vps: ENABLES + 1, memory: '64MiB' })) as { id: string }
   const hypercall = `/v1/tds/${td.id}/hypercall`
@@ -165,6 +201,7 @@ async function enableVpLatency(clients: number): Promise<{ p50: number; p99: num
   await expectSuccess({ vp: 0, code: '0x000d', input: ENABLE_PARTITION_VTL })
   await expectSuccess({ vp: 0, code: '0x000f', input: enableVpVtl(HV_VP_INDEX_SELF) })
   await expectSuccess({ vp: 0, code: '0x0011', input: '' }) // VtlCall: VP0 now runs VTL1
+  await s.vtld.gc()
   const inputs = Array.from({ length: ENABLES }, (_, n) => enableVpVtl(n + 1))
   const { latencies } = await drive(clients, ENABLES, async (index) => {
     await expectSuccess({ vp: 0, code: '0x000f', input: inputs[index] })
@@ -230,11 +267,12 @@ function last(c: ValueCase): ValueCase {
 }
 
 const STATUS_NOTE = (clients: number): string =>
-  `GET /v1/tds/{id}/status (2-VP TD) over the unix socket, ${clients} keep-alive clients, ` +
-  `${STATUS_REQUESTS} requests per sample`
+  `GET /v1/tds/{id}/status (2-VP TD) over the unix socket of vtld in its own process, ` +
+  `${clients} keep-alive clients in the bench process, ${STATUS_REQUESTS} requests per sample`
 const ENABLE_NOTE = (clients: number): string =>
   `EnableVpVtl (raw POST /v1/tds/{id}/hypercall, from VP0 in VTL1, journaled) on ${ENABLES} fresh ` +
-  `VPs of a ${ENABLES + 1}-VP TD, ${clients} concurrent clients; latency per request`
+  `VPs of a ${ENABLES + 1}-VP TD, vtld in its own process, ${clients} concurrent clients in the ` +
+  `bench process; latency per request`
 
 export default defineSuite({
   name: 'daemon',
@@ -246,7 +284,9 @@ export default defineSuite({
       unit: 'req/s',
       better: 'higher',
       baselineOnly: true,
-      note: 'a bare hono server answering the status document as a constant on a unix socket',
+      note:
+        'a bare hono server in its own process answering the status document as a constant on ' +
+        'a unix socket',
       sample: () => statusRps(64, true),
     },
     {

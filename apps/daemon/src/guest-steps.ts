@@ -49,10 +49,8 @@ function parseChunk(meta: TdMeta, sources: readonly StepSource[], start: number)
 /** A chunk's step error as the whole request's: its step index (and field path) `start` later. */
 function renumbered(error: ScenarioError, start: number): ScenarioError {
   if (start === 0 || error.step === undefined) return error
-  const field = error.field ?? ''
-  const where = `${error.file} (step ${error.step}): ${field || '<root>'}: `
-  if (!error.message.startsWith(where)) return error
   const step = error.step + start
+  const field = error.field ?? ''
   const at = `steps[${error.step}]`
   return new ScenarioError(
     {
@@ -60,7 +58,7 @@ function renumbered(error: ScenarioError, start: number): ScenarioError {
       step,
       field: field.startsWith(at) ? `steps[${step}]${field.slice(at.length)}` : field,
     },
-    error.message.slice(where.length)
+    error.problem
   )
 }
 

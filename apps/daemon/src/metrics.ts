@@ -26,73 +26,96 @@ export function matchedRoute(c: Context): string {
   return route === '/*' || route === '*' ? 'unmatched' : route
 }
 
-/** A counter's series for `values` (its labels in order), resolved once per `key`. */
-function series<T extends string>(
-  kept: Map<string, { inc: () => void }>,
-  key: string,
-  counter: Counter<T>,
-  ...values: string[]
-): { inc: () => void } {
-  let found = kept.get(key)
-  if (found === undefined) {
-    found = counter.labels(...values)
-    kept.set(key, found)
+/**
+ * A counter's increments kept as plain numbers per series and added to it when it is collected
+ * (a scrape). A command's trace has dozens of events, and prom-client hashes the labels of each
+ * increment; here an event costs a map look-up, and a series a hash per scrape.
+ */
+class Tally {
+  private readonly pending = new Map<string, { values: string[]; count: number }>()
+  private counter: Counter | undefined
+
+  /** `labels`: how many label values each series has (the counter's label names). */
+  constructor(private readonly labels: number) {}
+
+  /** The counter, made with `collect: () => { tally.flush() }`. */
+  of(counter: Counter): void {
+    this.counter = counter
   }
-  return found
+
+  /** One increment of the series with label values `a, b, c` (in order), known by `key`. */
+  add(key: string, a = '', b = '', c = ''): void {
+    const found = this.pending.get(key)
+    if (found === undefined) {
+      this.pending.set(key, { values: [a, b, c].slice(0, this.labels), count: 1 })
+    } else found.count++
+  }
+
+  /** Adds the pending counts to the counter. */
+  flush(): void {
+    for (const series of this.pending.values()) {
+      if (series.count === 0) continue
+      this.counter?.labels(...series.values).inc(series.count)
+      series.count = 0
+    }
+  }
 }
 
 export class DaemonMetrics {
   readonly registry = new Registry()
-  private readonly vtlSwitches: Counter
-  private readonly hypercalls: Counter<'code' | 'name' | 'status'>
-  private readonly hypervisorCalls: Counter<'name' | 'status'>
-  private readonly steps: Counter<'action'>
-  private readonly tdcalls: Counter<'leaf'>
+  // The guest counters, fed per trace event: tallied, added to prom-client's counters on a scrape.
+  private readonly vtlSwitches = new Tally(0)
+  private readonly hypercalls = new Tally(3)
+  private readonly hypervisorCalls = new Tally(2)
+  private readonly steps = new Tally(1)
+  private readonly tdcalls = new Tally(1)
   private readonly hypercallCycles: Histogram
   private readonly requests: Histogram<'route' | 'method' | 'status'>
   /** The request histogram's series by `route method status` (labels resolved once each). */
   private readonly requestSeries = new Map<string, { observe: (seconds: number) => void }>()
-  /**
-   * The guest counters' series by their label values (a command's trace has dozens of events:
-   * prom-client would hash the labels of each).
-   */
-  private readonly stepSeries = new Map<string, { inc: () => void }>()
-  private readonly tdcallSeries = new Map<string, { inc: () => void }>()
-  private readonly hypercallSeries = new Map<string, { inc: () => void }>()
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
     if (options.defaultMetrics === true) collectDefaultMetrics({ register: this.registry })
-    this.vtlSwitches = new Counter({
+    const tallied = (
+      tally: Tally,
+      config: { name: string; help: string; labelNames?: string[] }
+    ): void => {
+      tally.of(
+        new Counter({
+          ...config,
+          registers,
+          collect: () => {
+            tally.flush()
+          },
+        })
+      )
+    }
+    tallied(this.vtlSwitches, {
       name: 'vtl_vtl_switches_total',
       help: 'VTL switches (entries into VTL0 or VTL1) on every TD',
-      registers,
     })
-    this.hypercalls = new Counter({
+    tallied(this.hypercalls, {
       name: 'vtl_hypercalls_total',
       help:
         'Guest hypercalls as the guest saw them, by code, TLFS name and status (HvStatus name, ' +
         'or #UD/#GP for a call that faulted)',
       labelNames: ['code', 'name', 'status'],
-      registers,
     })
-    this.hypervisorCalls = new Counter({
+    tallied(this.hypervisorCalls, {
       name: 'vtl_hypervisor_calls_total',
       help: 'Hypercalls the paravisor forwarded to the host, by name and the host’s status',
       labelNames: ['name', 'status'],
-      registers,
     })
-    this.steps = new Counter({
+    tallied(this.steps, {
       name: 'vtl_guest_steps_total',
       help: 'Guest steps by action (hypercall, vtlCall, vtlReturn, …)',
       labelNames: ['action'],
-      registers,
     })
-    this.tdcalls = new Counter({
+    tallied(this.tdcalls, {
       name: 'vtl_tdcalls_total',
       help: 'TDCALLs by the paravisor, by leaf name',
       labelNames: ['leaf'],
-      registers,
     })
     this.hypercallCycles = new Histogram({
       name: 'vtl_hypercall_cycles',
@@ -112,19 +135,19 @@ export class DaemonMetrics {
   /** Counts one batch of a TD's trace events (one command's). */
   observe(events: readonly TraceEvent[]): void {
     for (const event of events) {
-      if (event.kind === 'step') series(this.stepSeries, event.name, this.steps, event.name).inc()
-      else if (event.kind === 'vtl-switch') this.vtlSwitches.inc()
-      else if (event.kind === 'tdcall') {
-        series(this.tdcallSeries, event.name, this.tdcalls, event.name).inc()
-      } else if (event.kind === 'hypercall') this.hypercall(event)
+      if (event.kind === 'step') this.steps.add(event.name, event.name)
+      else if (event.kind === 'vtl-switch') this.vtlSwitches.add('')
+      else if (event.kind === 'tdcall') this.tdcalls.add(event.name, event.name)
+      else if (event.kind === 'hypercall') this.hypercall(event)
     }
   }
 
   /** A forwarded call (VTL2) or a guest's own, whose span is its cost. */
   private hypercall(event: TraceEvent): void {
     const { code, status, forwarded } = event.args
+    const statusLabel = String(status)
     if (forwarded === true) {
-      this.hypervisorCalls.inc({ name: event.name, status: String(status) })
+      this.hypervisorCalls.add(`${event.name} ${statusLabel}`, event.name, statusLabel)
       return
     }
     // Only TLFS codes get their own series: any other code (a guest may issue all 65 536) is
@@ -132,15 +155,7 @@ export class DaemonMetrics {
     const known = typeof code === 'number' && hypercallName(code) !== undefined
     const codeLabel = known ? hex16(code) : 'other'
     const name = known ? event.name : 'Unknown'
-    const statusLabel = String(status)
-    series(
-      this.hypercallSeries,
-      `${codeLabel} ${name} ${statusLabel}`,
-      this.hypercalls,
-      codeLabel,
-      name,
-      statusLabel
-    ).inc()
+    this.hypercalls.add(`${codeLabel} ${name} ${statusLabel}`, codeLabel, name, statusLabel)
     this.hypercallCycles.observe(event.durCycles ?? 0)
   }
 

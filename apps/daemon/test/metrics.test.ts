@@ -131,6 +131,26 @@ describe('guest metrics from trace events', () => {
     expect(await samples(b, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 0'])
   })
 
+  it('adds the events between two scrapes to the counts of the first, in first-seen order', async () => {
+    const metrics = new DaemonMetrics()
+    const tdcall = (leaf: string) => event('tdcall', leaf, { simCycles: 0 })
+    metrics.observe([tdcall('TDG.VP.WR'), tdcall('TDG.VP.WR')])
+    expect(await samples(metrics, 'vtl_tdcalls_total')).toEqual([
+      'vtl_tdcalls_total{leaf="TDG.VP.WR"} 2',
+    ])
+    // A scrape with nothing new changes nothing.
+    expect(await samples(metrics, 'vtl_tdcalls_total')).toEqual([
+      'vtl_tdcalls_total{leaf="TDG.VP.WR"} 2',
+    ])
+    metrics.observe([tdcall('TDG.VP.ENTER'), tdcall('TDG.VP.WR'), tdcall('TDG.VP.ENTER')])
+    metrics.observe([event('vtl-switch', 'VTL0->VTL1', { simCycles: 0 })])
+    expect(await samples(metrics, 'vtl_tdcalls_total')).toEqual([
+      'vtl_tdcalls_total{leaf="TDG.VP.WR"} 3',
+      'vtl_tdcalls_total{leaf="TDG.VP.ENTER"} 2',
+    ])
+    expect(await samples(metrics, 'vtl_vtl_switches_total')).toEqual(['vtl_vtl_switches_total 1'])
+  })
+
   it('serves the Prometheus text format', async () => {
     const response = await new DaemonMetrics({ defaultMetrics: true }).exposition()
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)

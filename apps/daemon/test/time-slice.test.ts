@@ -103,6 +103,22 @@ describe('time-sliced commands', () => {
     )
   })
 
+  it('renumbers a chunk error by its step index and keeps its problem text', () => {
+    const meta = { vps: 1, memory: '0x100000', gpaWidth: 48, mbec: true } as Parameters<
+      typeof parseSteps
+    >[0]
+    // A problem text that itself reads like a location: only the structured step index moves.
+    const bad = [...writes(64), { vp: 0, write: { gpa: 'request (step 0): x', size: 8, value: 1 } }]
+    let whole: unknown
+    try {
+      parseSteps(meta, bad)
+    } catch (error) {
+      whole = error
+    }
+    expect((whole as Error).message).toMatch(/^request \(step 64\): steps\[64\]\.write/)
+    return expect(parseStepsSliced(meta, bad, new TimeSlice(0))).rejects.toEqual(whole)
+  })
+
   it('a steps request with a bad step late runs none of it', async () => {
     const journal = new Journal(':memory:')
     const tds = new TdService(journal)

@@ -288,6 +288,10 @@ describe('malformed scenarios', () => {
     expect(e.message).toContain('bad.yaml')
     if (step !== undefined) expect(e.message).toContain(`(step ${step})`)
     expect(e.message).toContain(field)
+    // The message is made of the structured parts, so a caller can rebuild it placed elsewhere.
+    const where = step === undefined ? '' : ` (step ${step})`
+    expect(e.problem).not.toBe('')
+    expect(e.message).toBe(`bad.yaml${where}: ${e.field || '<root>'}: ${e.problem}`)
   })
 
   it('names the status or exception meant (§ Expectations: names compare exactly)', () => {
