@@ -32,6 +32,11 @@ export interface VpRunOptions {
    * VTL (traces, devices).
    */
   afterExit?: (exit: ExitOutcome, vtl: GuestVtl) => void
+  /**
+   * Filled and returned instead of a new result: a host that reads each pass's result before the
+   * next one keeps one object for all of them (the hot path then allocates no result).
+   */
+  into?: VpRun
 }
 
 /**
@@ -94,6 +99,22 @@ function blockedReason(engine: VsmEngine, state: VsmVp): VpBlockedReason | undef
   return activity === 'halted' ? 'VpBlocked' : 'VpNotRunning'
 }
 
+/** The pass's result, in `into` when the caller gave one. */
+function result(
+  into: VpRun | undefined,
+  vtl: GuestVtl,
+  blocked: VpBlockedReason | undefined,
+  exit: ExitOutcome | undefined,
+  activeVtl: GuestVtl
+): VpRun {
+  if (into === undefined) return { vtl, blocked, exit, activeVtl }
+  into.vtl = vtl
+  into.blocked = blocked
+  into.exit = exit
+  into.activeVtl = activeVtl
+  return into
+}
+
 /** After the exit switch: the hook, the VP leaves its lower VTL, the next entry is prepared. */
 function finish(
   engine: VsmEngine,
@@ -103,9 +124,10 @@ function finish(
   exit: ExitOutcome,
   options: VpRunOptions
 ): VpRun {
-  options.afterExit?.(exit, vtl)
+  const hook = options.afterExit
+  if (hook !== undefined) hook(exit, vtl)
   exitToParavisor(engine, state.index)
-  return { vtl, blocked: undefined, exit, activeVtl: prepare(engine, backing, state) }
+  return result(options.into, vtl, undefined, exit, prepare(engine, backing, state))
 }
 
 const NO_OPTIONS: VpRunOptions = {}
@@ -123,7 +145,7 @@ export function runVp(
   const state = engine.vp(vp)
   const vtl = options.prepared === true ? state.exitVtl : prepare(engine, backing, state)
   const blocked = blockedReason(engine, state)
-  if (blocked !== undefined) return { vtl, blocked, exit: undefined, activeVtl: vtl }
+  if (blocked !== undefined) return result(options.into, vtl, blocked, undefined, vtl)
   const exit = handleVpExit(engine, backing, vp, vtl, backing.enter(vp, vtl))
   return finish(engine, backing, state, vtl, exit, options)
 }
@@ -143,7 +165,7 @@ export async function runVpAsync(
   let vtl = options.prepared === true ? state.exitVtl : prepare(engine, backing, state)
   for (let attempt = 0; ; attempt++) {
     const blocked = blockedReason(engine, state)
-    if (blocked !== undefined) return { vtl, blocked, exit: undefined, activeVtl: vtl }
+    if (blocked !== undefined) return result(options.into, vtl, blocked, undefined, vtl)
     const exit = await backing.enter(vp, vtl)
     if (exit !== undefined) {
       return finish(
@@ -155,8 +177,7 @@ export async function runVpAsync(
         options
       )
     }
-    if (attempt + 1 >= maxCancelled)
-      return { vtl, blocked: undefined, exit: undefined, activeVtl: vtl }
+    if (attempt + 1 >= maxCancelled) return result(options.into, vtl, undefined, undefined, vtl)
     vtl = prepare(engine, backing, state)
   }
 }

@@ -29,7 +29,7 @@ class MemoryCall implements HypercallRequest {
   }
 }
 
-/** A VMCALL exit as the loop handled it. */
+/** A VMCALL exit as the loop handled it (a VTL switch's is shared: read it only). */
 export interface VmcallExit {
   kind: 'vmcall'
   /** The control word (RCX) the guest passed. */
@@ -37,6 +37,21 @@ export interface VmcallExit {
   /** R8 at the exit: where the output went for a memory call. */
   outputGpa: bigint
   outcome: HypercallOutcome
+}
+
+/**
+ * The last VtlCall and VtlReturn exits: a round trip repeats them (same outcome object, same R8),
+ * so the loop hands back the same exit instead of a new one per switch.
+ */
+const switchExits: [VmcallExit | undefined, VmcallExit | undefined] = [undefined, undefined]
+
+function switchExit(control: bigint, outputGpa: bigint, outcome: HypercallOutcome): VmcallExit {
+  const slot = control === VTL_CALL ? 0 : 1
+  const last = switchExits[slot]
+  if (last !== undefined && last.outcome === outcome && last.outputGpa === outputGpa) return last
+  const exit: VmcallExit = { kind: 'vmcall', control, outputGpa, outcome }
+  switchExits[slot] = exit
+  return exit
 }
 
 /**
@@ -63,6 +78,7 @@ export function handleVmcall(
     // the VtlCall/VtlReturn handlers refuse them.
     const spec = control === VTL_CALL ? VTL_CALL_SPEC : VTL_RETURN_SPEC
     outcome = dispatchVtlSwitch(engine, vp, spec, control, regs.rax)
+    if (outcome.kind === 'vtl-switch') return switchExit(control, outputGpa, outcome)
   } else if ((control & FAST) !== 0n) {
     outcome = dispatchHypercall(engine, {
       vp,
