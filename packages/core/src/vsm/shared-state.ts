@@ -94,6 +94,8 @@ export interface SharedVsmState {
   /** Swap one VTL's wake word with 0 and return what it held. */
   takeWakeReasons(vp: number, vtl: GuestVtl): number
   wakeReasons(vp: number, vtl: GuestVtl): number
+  /** Whether either VTL's wake word is non-zero (the VP loop's check before every entry). */
+  anyWake(vp: number): boolean
 
   /** `active_vtl[vp]`: 0 or 1 while that VTL runs, 2 while the paravisor runs. */
   activeVtl(vp: number): number
@@ -293,6 +295,10 @@ export class PlainSharedVsmState implements SharedVsmState {
   }
   wakeReasons(vp: number, vtl: GuestVtl): number {
     return (this.words[this.vpWord(vp, VP_WAKE0 + vtl)] ?? 0) >>> 0
+  }
+  anyWake(vp: number): boolean {
+    const index = this.vpWord(vp, VP_WAKE0)
+    return ((this.words[index] ?? 0) | (this.words[index + 1] ?? 0)) !== 0
   }
 
   activeVtl(vp: number): number {

@@ -283,8 +283,11 @@ export class SoftwareTdxModule implements VpWrPort {
 
   tdcall(vp: number, input: TdcallInput): TdcallOutput {
     this.checkVp(vp)
-    const output = this.dispatch(vp, input)
-    this.onTdcall?.(vp, input, output)
+    // TDG.VP.ENTER (every guest step) without the leaf dispatch.
+    const output =
+      input.leaf === LEAF_VP_ENTER ? this.enter(vp, input.rcx, input.rdx) : this.dispatch(vp, input)
+    const observe = this.onTdcall
+    if (observe !== undefined) observe(vp, input, output)
     return output
   }
 

@@ -44,10 +44,7 @@ export interface VpRunOptions {
  * `prepareEntry` would change nothing but `active_vtl` (its every branch needs one of these).
  */
 function quiet(engine: VsmEngine, state: VsmVp): boolean {
-  const { shared } = engine
-  if (shared.wakeReasons(state.index, 0) !== 0 || shared.wakeReasons(state.index, 1) !== 0) {
-    return false
-  }
+  if (engine.shared.anyWake(state.index)) return false
   const vtl0 = state.vtls[0]
   const vtl1 = state.vtls[1]
   if (vtl0.apic.nmiPending || vtl1.apic.nmiPending) return false

@@ -13,6 +13,7 @@ import type { VpExit } from './vp-exit.js'
 const FAST = 1n << 16n
 const VTL_CALL = 0x11n
 const VTL_RETURN = 0x12n
+const SWITCH_SPECS = [VTL_CALL_SPEC, VTL_RETURN_SPEC] as const
 
 /** A memory call's request: its input is read from guest RAM by a method, not a closure per call. */
 class MemoryCall implements HypercallRequest {
@@ -45,8 +46,12 @@ export interface VmcallExit {
  */
 const switchExits: [VmcallExit | undefined, VmcallExit | undefined] = [undefined, undefined]
 
-function switchExit(control: bigint, outputGpa: bigint, outcome: HypercallOutcome): VmcallExit {
-  const slot = control === VTL_CALL ? 0 : 1
+function switchExit(
+  slot: 0 | 1,
+  control: bigint,
+  outputGpa: bigint,
+  outcome: HypercallOutcome
+): VmcallExit {
   const last = switchExits[slot]
   if (last !== undefined && last.outcome === outcome && last.outputGpa === outputGpa) return last
   const exit: VmcallExit = { kind: 'vmcall', control, outputGpa, outcome }
@@ -76,9 +81,9 @@ export function handleVmcall(
   } else if (control === VTL_CALL || control === VTL_RETURN) {
     // The VTL switch fast path (input in RAX); any other bits go the general way below, where
     // the VtlCall/VtlReturn handlers refuse them.
-    const spec = control === VTL_CALL ? VTL_CALL_SPEC : VTL_RETURN_SPEC
-    outcome = dispatchVtlSwitch(engine, vp, spec, control, regs.rax)
-    if (outcome.kind === 'vtl-switch') return switchExit(control, outputGpa, outcome)
+    const slot = control === VTL_CALL ? 0 : 1
+    outcome = dispatchVtlSwitch(engine, vp, SWITCH_SPECS[slot], control, regs.rax)
+    if (outcome.kind === 'vtl-switch') return switchExit(slot, control, outputGpa, outcome)
   } else if ((control & FAST) !== 0n) {
     outcome = dispatchHypercall(engine, {
       vp,

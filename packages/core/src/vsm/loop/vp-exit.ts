@@ -40,9 +40,22 @@ let lastStatus = 0
 let lastReason = 0
 let lastR11 = 0n
 let lastLength = 0
+/** The last output decoded when it was frozen: the same object again decodes to the same values. */
+let lastFrozen: VpExitRegisters | undefined
+let lastCpl = 0
 
 /** Fills `into` (reused by hot callers) from TDG.VP.ENTER's output registers. */
 export function decodeVpExit(out: VpExitRegisters, into: VpExit = emptyVpExit()): VpExit {
+  if (out === lastFrozen) {
+    // A module's shared output for a constant exit (a VMCALL, a preemption): no BigInt compare.
+    into.tdxStatus = lastStatus
+    into.reason = lastReason
+    into.qualification = out.rcx
+    into.gpa = out.r8
+    into.instructionLength = lastLength
+    into.cpl = lastCpl
+    return into
+  }
   const { rax, r11, r12 } = out
   if (rax !== lastRax) {
     // Comparisons before shifts: every BigInt operation allocates.
@@ -60,7 +73,9 @@ export function decodeVpExit(out: VpExitRegisters, into: VpExit = emptyVpExit())
     lastR11 = r11
   }
   into.instructionLength = lastLength
-  into.cpl = r12 === undefined || r12 === 0n ? 0 : Number(r12 & 3n)
+  lastCpl = r12 === undefined || r12 === 0n ? 0 : Number(r12 & 3n)
+  into.cpl = lastCpl
+  lastFrozen = Object.isFrozen(out) ? out : undefined
   return into
 }
 
