@@ -62,8 +62,18 @@ function hypercallResult(
       if (issued !== undefined) view.guest.blocked = { ...issued, control: outcome.control }
       return { blocked: true }
     case 'completed':
-      break
+      // Kept apart: the cases above (a VTL switch on every round trip) stay small enough to inline.
+      return completedResult(action, outcome, outputGpa, view)
   }
+}
+
+/** A completed call's result: status, reps, output. */
+function completedResult(
+  action: GuestAction,
+  outcome: Extract<HypercallOutcome, { kind: 'completed' }>,
+  outputGpa: bigint,
+  view: GuestView
+): StepResult {
   if (action.kind === 'vtlCall' || action.kind === 'vtlReturn') return {}
   const { status, repsCompleted } = decodeHypercallResult(view.regs.rax)
   const result: StepResult = {

@@ -407,14 +407,14 @@ export class SimTd {
       return 0
     }
     const before = this.clock.now(vp)
-    this.clock.advance(vp, cycles)
+    this.clock.add(vp, cycles)
     return before
   }
 
   /** Adds the cycles `tick` deferred to the clock (called after each step and before a save). */
   flushClock(): void {
     if (this.pendingVp >= 0 && this.pendingCycles > 0) {
-      this.clock.advance(this.pendingVp, this.pendingCycles)
+      this.clock.add(this.pendingVp, this.pendingCycles)
     }
     this.pendingVp = -1
     this.pendingCycles = 0
