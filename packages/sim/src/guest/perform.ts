@@ -128,8 +128,6 @@ export class StepScratch {
   readonly run: VpRun = { vtl: 0, blocked: undefined, exit: undefined, activeVtl: 0 }
   readonly prepared: VpRunOptions = { prepared: true, into: this.run }
   readonly unprepared: VpRunOptions = { prepared: false, into: this.run }
-  /** `guestStep`'s answer on its main path (`SimTd.step` reads it at once; its outcome is fresh). */
-  readonly answer: StepAnswer = { outcome: { vtl: 0, result: {} }, settled: true }
   view: GuestView | undefined
 }
 
@@ -216,9 +214,7 @@ export function guestStep(
   if (injected !== undefined) addException(result, injected)
   result.activeVtl = step.activeVtl
   td.flushClock()
-  const settled = td.scratch.answer
-  settled.outcome = { vtl: step.vtl, result }
-  return settled
+  return answer(step.vtl, result, true)
 }
 
 /** The step's trace event (trace events on). */
