@@ -149,6 +149,15 @@ function takeException(guest: GuestVpState): number | undefined {
   return vector
 }
 
+/** Loop options with an exit hook (built per step: the hook is a closure over the step). */
+function hookOptions(
+  scratch: StepScratch,
+  prepared: boolean,
+  hook: (exit: ExitOutcome, vtl: GuestVtl) => void
+): VpRunOptions {
+  return { prepared, afterExit: hook, into: scratch.run }
+}
+
 /** Runs core's loop once on `vp` with the guest playing `action`. */
 function run(
   td: SimTd,
@@ -163,7 +172,7 @@ function run(
   const scratch = td.scratch
   const options =
     hook !== undefined
-      ? { prepared, afterExit: hook, into: scratch.run }
+      ? hookOptions(scratch, prepared, hook)
       : prepared
         ? scratch.prepared
         : scratch.unprepared

@@ -104,9 +104,20 @@ export function exitResult(
   view: GuestView,
   issued: IssuedCall | undefined
 ): StepResult {
+  // A VMCALL first (every step of a round trip), the rest apart: this stays small enough to inline.
+  if (exit.kind === 'vmcall') {
+    return hypercallResult(action, exit.outcome, exit.outputGpa, view, issued)
+  }
+  return otherExitResult(action, exit, view)
+}
+
+/** `exitResult` of an exit other than a VMCALL. */
+function otherExitResult(
+  action: GuestAction,
+  exit: Exclude<ExitOutcome, { kind: 'vmcall' }>,
+  view: GuestView
+): StepResult {
   switch (exit.kind) {
-    case 'vmcall':
-      return hypercallResult(action, exit.outcome, exit.outputGpa, view, issued)
     case 'ept-violation':
       return memFaultResult(exit.outcome)
     case 'instruction':

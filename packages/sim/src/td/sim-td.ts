@@ -396,16 +396,19 @@ export class SimTd {
    * nobody reads the time inside a step, so the cycles are summed and added once (`flushClock`).
    */
   tick(vp: number, cycles: number): number {
-    if (!this.traceEvents) {
-      if (vp === this.pendingVp) {
-        this.pendingCycles += cycles
-        return 0
-      }
-      this.flushClock()
-      this.pendingVp = vp
-      this.pendingCycles = cycles
+    if (this.traceEvents) return this.tickNow(vp, cycles)
+    if (vp === this.pendingVp) {
+      this.pendingCycles += cycles
       return 0
     }
+    this.flushClock()
+    this.pendingVp = vp
+    this.pendingCycles = cycles
+    return 0
+  }
+
+  /** `tick` with trace events on: the clock moves at once (kept apart: `tick` stays inlinable). */
+  private tickNow(vp: number, cycles: number): number {
     const before = this.clock.now(vp)
     this.clock.add(vp, cycles)
     return before
@@ -520,6 +523,10 @@ export class SimTd {
       this.leafCounts[leaf] = (this.leafCounts[leaf] ?? 0) + 1
       return this.tick(vp, this.leafCost[leaf] ?? 0)
     }
+    return this.countUnknownLeaf(vp, leaf)
+  }
+
+  private countUnknownLeaf(vp: number, leaf: number): number {
     bump(this.tdcallCounts, `leaf ${leaf}`)
     return this.tick(vp, this.costs.tdcall(undefined))
   }

@@ -61,18 +61,18 @@ export function prepareVpEntry(engine: VsmEngine, backing: VpBackingBase, vp: nu
 }
 
 function prepare(engine: VsmEngine, backing: VpBackingBase, state: VsmVp): GuestVtl {
-  let vtl: GuestVtl
-  let vector = -1
-  if (quiet(engine, state)) {
-    vtl = state.exitVtl
-    engine.shared.setActiveVtl(state.index, vtl)
-  } else {
-    const plan = prepareEntry(engine, state.index)
-    vtl = plan.vtl
-    vector = plan.vector
-    const apic = state.vtls[vtl].apic
-    if (vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
-  }
+  if (!quiet(engine, state)) return preparePending(engine, backing, state)
+  const vtl = state.exitVtl
+  engine.shared.setActiveVtl(state.index, vtl)
+  backing.prepared?.(state.index, vtl, -1)
+  return vtl
+}
+
+/** `prepare` with something pending (kept apart: the quiet case stays small enough to inline). */
+function preparePending(engine: VsmEngine, backing: VpBackingBase, state: VsmVp): GuestVtl {
+  const { vtl, vector } = prepareEntry(engine, state.index)
+  const apic = state.vtls[vtl].apic
+  if (vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
   backing.prepared?.(state.index, vtl, vector)
   return vtl
 }

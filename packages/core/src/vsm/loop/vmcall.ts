@@ -1,4 +1,5 @@
 import type { VsmEngine } from '../engine.js'
+import type { SharedRegisters } from '../registers.js'
 import {
   VTL_CALL_SPEC,
   VTL_RETURN_SPEC,
@@ -74,16 +75,31 @@ export function handleVmcall(
 ): VmcallExit {
   const regs = engine.vp(vp).shared
   const control = regs.rcx
+  if (exit.cpl === 0 && (control === VTL_CALL || control === VTL_RETURN)) {
+    // The VTL switch fast path (input in RAX); any other bits go the general way, where the
+    // VtlCall/VtlReturn handlers refuse them.
+    const slot = control === VTL_CALL ? 0 : 1
+    const outputGpa = regs.r8
+    const outcome = dispatchVtlSwitch(engine, vp, SWITCH_SPECS[slot], control, regs.rax)
+    if (outcome.kind === 'vtl-switch') return switchExit(slot, control, outputGpa, outcome)
+    return { kind: 'vmcall', control, outputGpa, outcome }
+  }
+  return generalCall(engine, backing, vp, exit.cpl, regs, control)
+}
+
+/** A VMCALL other than a VTL switch at CPL 0 (kept apart: the switch path stays inlinable). */
+function generalCall(
+  engine: VsmEngine,
+  backing: VpBackingBase,
+  vp: number,
+  cpl: number,
+  regs: SharedRegisters,
+  control: bigint
+): VmcallExit {
   const outputGpa = regs.r8
   let outcome: HypercallOutcome
-  if (exit.cpl !== 0) {
-    outcome = dispatchHypercall(engine, { vp, control, cpl: exit.cpl })
-  } else if (control === VTL_CALL || control === VTL_RETURN) {
-    // The VTL switch fast path (input in RAX); any other bits go the general way below, where
-    // the VtlCall/VtlReturn handlers refuse them.
-    const slot = control === VTL_CALL ? 0 : 1
-    outcome = dispatchVtlSwitch(engine, vp, SWITCH_SPECS[slot], control, regs.rax)
-    if (outcome.kind === 'vtl-switch') return switchExit(slot, control, outputGpa, outcome)
+  if (cpl !== 0) {
+    outcome = dispatchHypercall(engine, { vp, control, cpl })
   } else if ((control & FAST) !== 0n) {
     outcome = dispatchHypercall(engine, {
       vp,
