@@ -203,9 +203,7 @@ export class PlainSharedVsmState implements SharedVsmState {
   }
 
   private vpWord(vp: number, word: number): number {
-    if (vp < 0 || vp >= this.vpCount) {
-      throw new VtlError('E_INVARIANT', `VP ${vp} outside 0..${this.vpCount - 1}`, { field: 'vp' })
-    }
+    if (vp < 0 || vp >= this.vpCount) vpOutside(vp, this.vpCount)
     return HEADER_WORDS + vp * VP_WORDS + word
   }
 
@@ -347,4 +345,9 @@ export class PlainSharedVsmState implements SharedVsmState {
     const old = this.io[bit >>> 3] ?? 0
     this.io[bit >>> 3] = value ? old | (1 << (bit & 7)) : old & ~(1 << (bit & 7))
   }
+}
+
+/** The throw of `vpWord`, built apart so that the lookup stays small enough to inline. */
+function vpOutside(vp: number, vpCount: number): never {
+  throw new VtlError('E_INVARIANT', `VP ${vp} outside 0..${vpCount - 1}`, { field: 'vp' })
 }
