@@ -397,14 +397,16 @@ export class SimTd {
    */
   tick(vp: number, cycles: number): number {
     if (this.traceEvents) return this.tickNow(vp, cycles)
-    if (vp === this.pendingVp) {
-      this.pendingCycles += cycles
-      return 0
-    }
+    if (vp === this.pendingVp) this.pendingCycles += cycles
+    else this.tickOtherVp(vp, cycles)
+    return 0
+  }
+
+  /** `tick` on a VP other than the pending one: the pending cycles go to the clock first. */
+  private tickOtherVp(vp: number, cycles: number): void {
     this.flushClock()
     this.pendingVp = vp
     this.pendingCycles = cycles
-    return 0
   }
 
   /** `tick` with trace events on: the clock moves at once (kept apart: `tick` stays inlinable). */
