@@ -511,7 +511,7 @@ export class SoftwareTdxModule implements VpWrPort {
   private enterVm(vp: number, index: number, rdx: bigint): TdcallOutput {
     const flags = ENTER_FLAGS[index] as TdxVmFlags
     const vmIndex = flags.vmIndex
-    if (flags.invdTranslations === 1) this.invept[vmIndex] = (this.invept[vmIndex] ?? 0) + 1
+    if (flags.invdTranslations === 1) this.invept[vmIndex]++
     const state = this.vp(vp)
     const injected = takeEntryEvent(state, vmIndex)
     state.enters++
