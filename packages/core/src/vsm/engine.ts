@@ -90,13 +90,8 @@ export class VsmEngine {
   }
 
   vp(index: number): VsmVp {
-    const vp = this.vps[index]
-    if (vp === undefined) {
-      throw new VtlError('E_FIELD_RANGE', `VP ${index} outside 0..${this.vpCount - 1}`, {
-        field: 'vp',
-      })
-    }
-    return vp
+    // The throw is built apart: a small lookup inlines into every caller.
+    return this.vps[index] ?? vpOutOfRange(index, this.vpCount)
   }
 
   get guestVsmState(): GuestVsmState {
@@ -133,4 +128,8 @@ export class VsmEngine {
       this.shared.unlockPartition()
     }
   }
+}
+
+function vpOutOfRange(index: number, vpCount: number): never {
+  throw new VtlError('E_FIELD_RANGE', `VP ${index} outside 0..${vpCount - 1}`, { field: 'vp' })
 }

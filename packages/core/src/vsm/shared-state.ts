@@ -94,6 +94,8 @@ export interface SharedVsmState {
   /** Swap one VTL's wake word with 0 and return what it held. */
   takeWakeReasons(vp: number, vtl: GuestVtl): number
   wakeReasons(vp: number, vtl: GuestVtl): number
+  /** Whether either VTL's wake word is non-zero (the VP loop's check before every entry). */
+  anyWake(vp: number): boolean
 
   /** `active_vtl[vp]`: 0 or 1 while that VTL runs, 2 while the paravisor runs. */
   activeVtl(vp: number): number
@@ -201,9 +203,7 @@ export class PlainSharedVsmState implements SharedVsmState {
   }
 
   private vpWord(vp: number, word: number): number {
-    if (vp < 0 || vp >= this.vpCount) {
-      throw new VtlError('E_INVARIANT', `VP ${vp} outside 0..${this.vpCount - 1}`, { field: 'vp' })
-    }
+    if (vp < 0 || vp >= this.vpCount) vpOutside(vp, this.vpCount)
     return HEADER_WORDS + vp * VP_WORDS + word
   }
 
@@ -294,6 +294,10 @@ export class PlainSharedVsmState implements SharedVsmState {
   wakeReasons(vp: number, vtl: GuestVtl): number {
     return (this.words[this.vpWord(vp, VP_WAKE0 + vtl)] ?? 0) >>> 0
   }
+  anyWake(vp: number): boolean {
+    const index = this.vpWord(vp, VP_WAKE0)
+    return ((this.words[index] ?? 0) | (this.words[index + 1] ?? 0)) !== 0
+  }
 
   activeVtl(vp: number): number {
     return this.words[this.vpWord(vp, VP_ACTIVE_VTL)] ?? 0
@@ -341,4 +345,9 @@ export class PlainSharedVsmState implements SharedVsmState {
     const old = this.io[bit >>> 3] ?? 0
     this.io[bit >>> 3] = value ? old | (1 << (bit & 7)) : old & ~(1 << (bit & 7))
   }
+}
+
+/** The throw of `vpWord`, built apart so that the lookup stays small enough to inline. */
+function vpOutside(vp: number, vpCount: number): never {
+  throw new VtlError('E_INVARIANT', `VP ${vp} outside 0..${vpCount - 1}`, { field: 'vp' })
 }

@@ -97,6 +97,31 @@ export function guestExit(
     return issue(platform, guest, regs, control, input, fast, cpl)
   }
   if (action === undefined) return PREEMPTED_EXIT
+  // The VTL switches (a round trip's every entry) here; the other actions in their own function,
+  // so that this one stays small enough to inline into the module's TDG.VP.ENTER.
+  switch (action.kind) {
+    case 'vtlCall':
+      regs.rax = action.input
+      regs.rcx = VTL_CALL
+      return vmcall(cpl)
+    case 'vtlReturn':
+      regs.rax = action.fast ? 1n : 0n
+      regs.rcx = VTL_RETURN
+      return vmcall(cpl)
+    default:
+      return actionExit(platform, vtl, guest, regs, cpl, action)
+  }
+}
+
+/** The exit of an action other than a VTL switch. */
+function actionExit(
+  platform: GuestPlatform,
+  vtl: GuestVtl,
+  guest: ScriptedGuestVp,
+  regs: GuestGprs,
+  cpl: number,
+  action: GuestAction
+): VpEnterExit {
   switch (action.kind) {
     case 'hypercall': {
       const call = action.call
@@ -107,14 +132,6 @@ export function guestExit(
       const fast = call.kind === 'raw' && call.fast
       return issue(platform, guest, regs, control, call.input, fast, cpl)
     }
-    case 'vtlCall':
-      regs.rax = action.input
-      regs.rcx = VTL_CALL
-      return vmcall(cpl)
-    case 'vtlReturn':
-      regs.rax = action.fast ? 1n : 0n
-      regs.rcx = VTL_RETURN
-      return vmcall(cpl)
     case 'setRegister':
     case 'getRegister': {
       const header = {

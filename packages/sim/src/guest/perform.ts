@@ -119,16 +119,27 @@ function exitHook(
 // chain of getters, and the loop runs on every step.
 const loop = runVp
 
-// Loop options without a hook, built once (the round trip allocates nothing it can avoid).
-const PREPARED: VpRunOptions = { prepared: true }
-const UNPREPARED: VpRunOptions = { prepared: false }
-
 /**
- * Where the step's report reads the guest's registers and RAM: built per step, so no module-wide
- * reference keeps a deleted TD's RAM or registers alive.
+ * A TD's reused step objects: the loop's result, its options without a hook and the report's view
+ * of the guest, each refilled per step (one set per TD, so nothing module-wide keeps a deleted
+ * TD's RAM or registers alive).
  */
+export class StepScratch {
+  readonly run: VpRun = { vtl: 0, blocked: undefined, exit: undefined, activeVtl: 0 }
+  readonly prepared: VpRunOptions = { prepared: true, into: this.run }
+  readonly unprepared: VpRunOptions = { prepared: false, into: this.run }
+  view: GuestView | undefined
+}
+
+/** Where the step's report reads the guest's registers and RAM (the scratch view, refilled). */
 function guestView(td: SimTd, guest: GuestVpState, vp: number): GuestView {
-  return { guest, regs: td.engine.vp(vp).shared, contents: td.contents }
+  const regs = td.engine.vp(vp).shared
+  const view = td.scratch.view
+  if (view === undefined) return (td.scratch.view = { guest, regs, contents: td.contents })
+  view.guest = guest
+  view.regs = regs
+  view.contents = td.contents
+  return view
 }
 
 /** The exception the paravisor injected during the step (the VpPort records it), cleared. */
@@ -136,6 +147,15 @@ function takeException(guest: GuestVpState): number | undefined {
   const vector = guest.exception
   guest.exception = undefined
   return vector
+}
+
+/** Loop options with an exit hook (built per step: the hook is a closure over the step). */
+function hookOptions(
+  scratch: StepScratch,
+  prepared: boolean,
+  hook: (exit: ExitOutcome, vtl: GuestVtl) => void
+): VpRunOptions {
+  return { prepared, afterExit: hook, into: scratch.run }
 }
 
 /** Runs core's loop once on `vp` with the guest playing `action`. */
@@ -149,8 +169,13 @@ function run(
   guest.action = action
   guest.readValue = undefined
   const hook = afterExit(td, vp, action)
+  const scratch = td.scratch
   const options =
-    hook !== undefined ? { prepared, afterExit: hook } : prepared ? PREPARED : UNPREPARED
+    hook !== undefined
+      ? hookOptions(scratch, prepared, hook)
+      : prepared
+        ? scratch.prepared
+        : scratch.unprepared
   const result = loop(td.engine, td.backing, vp, options)
   guest.action = undefined
   return result

@@ -62,8 +62,18 @@ function hypercallResult(
       if (issued !== undefined) view.guest.blocked = { ...issued, control: outcome.control }
       return { blocked: true }
     case 'completed':
-      break
+      // Kept apart: the cases above (a VTL switch on every round trip) stay small enough to inline.
+      return completedResult(action, outcome, outputGpa, view)
   }
+}
+
+/** A completed call's result: status, reps, output. */
+function completedResult(
+  action: GuestAction,
+  outcome: Extract<HypercallOutcome, { kind: 'completed' }>,
+  outputGpa: bigint,
+  view: GuestView
+): StepResult {
   if (action.kind === 'vtlCall' || action.kind === 'vtlReturn') return {}
   const { status, repsCompleted } = decodeHypercallResult(view.regs.rax)
   const result: StepResult = {
@@ -94,9 +104,20 @@ export function exitResult(
   view: GuestView,
   issued: IssuedCall | undefined
 ): StepResult {
+  // A VMCALL first (every step of a round trip), the rest apart: this stays small enough to inline.
+  if (exit.kind === 'vmcall') {
+    return hypercallResult(action, exit.outcome, exit.outputGpa, view, issued)
+  }
+  return otherExitResult(action, exit, view)
+}
+
+/** `exitResult` of an exit other than a VMCALL. */
+function otherExitResult(
+  action: GuestAction,
+  exit: Exclude<ExitOutcome, { kind: 'vmcall' }>,
+  view: GuestView
+): StepResult {
   switch (exit.kind) {
-    case 'vmcall':
-      return hypercallResult(action, exit.outcome, exit.outputGpa, view, issued)
     case 'ept-violation':
       return memFaultResult(exit.outcome)
     case 'instruction':

@@ -189,6 +189,13 @@ export class AtomicSharedVsmState implements SharedVsmState {
   wakeReasons(vp: number, vtl: GuestVtl): number {
     return Atomics.load(this.words, this.vpWord(vp, this.layout.wake[vtl])) >>> 0
   }
+  anyWake(vp: number): boolean {
+    const wake = this.layout.wake
+    return (
+      Atomics.load(this.words, this.vpWord(vp, wake[0])) !== 0 ||
+      Atomics.load(this.words, this.vpWord(vp, wake[1])) !== 0
+    )
+  }
 
   activeVtl(vp: number): number {
     return Atomics.load(this.words, this.vpWord(vp, this.layout.activeVtl))

@@ -87,9 +87,13 @@ export class SimTdBacking implements VpBacking {
     const before = td.enteredVtl[vp] as GuestVtl
     if (vtl === before) return
     td.enteredVtl[vp] = vtl
-    // The entry reason only names the switch in the trace.
-    const reason = td.traceEvents ? entryReasonOf(td.engine, td.engine.vp(vp)) : 0
-    td.vtlSwitch(vp, before, vtl, ENTRY_REASONS[reason] ?? '')
+    td.vtlSwitch(vp, before, vtl, td.traceEvents ? this.entryReason(vp) : '')
+  }
+
+  /** The entry reason's name: it only names the switch in the trace. */
+  private entryReason(vp: number): string {
+    const td = this.td
+    return ENTRY_REASONS[entryReasonOf(td.engine, td.engine.vp(vp))] ?? ''
   }
 
   /** The canonical start of `length` bytes at `gpa` when they all lie in RAM. */

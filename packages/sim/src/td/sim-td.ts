@@ -47,7 +47,7 @@ import type { PreparedVpWr, VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import { guestExit, ssDpl, type ScriptedGuestVp } from '../guest/guest-exit.js'
 import { resolveHypercallPages, type HypercallPages } from '../guest/hypercall-pages.js'
-import { guestStep, type StepOutcome } from '../guest/perform.js'
+import { StepScratch, guestStep, type StepOutcome } from '../guest/perform.js'
 import type { GuestAction } from '../scenario/types.js'
 import type { L2Cpu } from './l2-cpu.js'
 import { SimTdBacking } from './sim-td-backing.js'
@@ -182,6 +182,8 @@ export class SimTd {
   readonly enteredVtl: Uint8Array
   /** VPs kicked by a cross-VP operation and not stepped since. */
   private readonly woken = new Set<number>()
+  /** The step path's reused objects (see `StepScratch`). */
+  readonly scratch = new StepScratch()
   /** The VP on whose thread the current operation runs (TDCALL and hypercall attribution). */
   private currentVp = 0
   private pendingVp = -1
@@ -396,25 +398,30 @@ export class SimTd {
    * nobody reads the time inside a step, so the cycles are summed and added once (`flushClock`).
    */
   tick(vp: number, cycles: number): number {
-    if (!this.traceEvents) {
-      if (vp === this.pendingVp) {
-        this.pendingCycles += cycles
-        return 0
-      }
-      this.flushClock()
-      this.pendingVp = vp
-      this.pendingCycles = cycles
-      return 0
-    }
+    if (this.traceEvents) return this.tickNow(vp, cycles)
+    if (vp === this.pendingVp) this.pendingCycles += cycles
+    else this.tickOtherVp(vp, cycles)
+    return 0
+  }
+
+  /** `tick` on a VP other than the pending one: the pending cycles go to the clock first. */
+  private tickOtherVp(vp: number, cycles: number): void {
+    this.flushClock()
+    this.pendingVp = vp
+    this.pendingCycles = cycles
+  }
+
+  /** `tick` with trace events on: the clock moves at once (kept apart: `tick` stays inlinable). */
+  private tickNow(vp: number, cycles: number): number {
     const before = this.clock.now(vp)
-    this.clock.advance(vp, cycles)
+    this.clock.add(vp, cycles)
     return before
   }
 
   /** Adds the cycles `tick` deferred to the clock (called after each step and before a save). */
   flushClock(): void {
     if (this.pendingVp >= 0 && this.pendingCycles > 0) {
-      this.clock.advance(this.pendingVp, this.pendingCycles)
+      this.clock.add(this.pendingVp, this.pendingCycles)
     }
     this.pendingVp = -1
     this.pendingCycles = 0
@@ -520,6 +527,10 @@ export class SimTd {
       this.leafCounts[leaf] = (this.leafCounts[leaf] ?? 0) + 1
       return this.tick(vp, this.leafCost[leaf] ?? 0)
     }
+    return this.countUnknownLeaf(vp, leaf)
+  }
+
+  private countUnknownLeaf(vp: number, leaf: number): number {
     bump(this.tdcallCounts, `leaf ${leaf}`)
     return this.tick(vp, this.costs.tdcall(undefined))
   }

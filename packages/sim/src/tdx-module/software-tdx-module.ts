@@ -283,8 +283,11 @@ export class SoftwareTdxModule implements VpWrPort {
 
   tdcall(vp: number, input: TdcallInput): TdcallOutput {
     this.checkVp(vp)
-    const output = this.dispatch(vp, input)
-    this.onTdcall?.(vp, input, output)
+    // TDG.VP.ENTER (every guest step) without the leaf dispatch.
+    const output =
+      input.leaf === LEAF_VP_ENTER ? this.enter(vp, input.rcx, input.rdx) : this.dispatch(vp, input)
+    const observe = this.onTdcall
+    if (observe !== undefined) observe(vp, input, output)
     return output
   }
 
@@ -329,11 +332,8 @@ export class SoftwareTdxModule implements VpWrPort {
   }
 
   private checkVp(vp: number): void {
-    if (!Number.isSafeInteger(vp) || vp < 0 || vp >= this.vps) {
-      throw new VtlError('E_FIELD_RANGE', `VP ${vp} is outside 0..${this.vps - 1}`, {
-        field: 'vp',
-      })
-    }
+    // The throw is built apart: the check inlines into every TDCALL.
+    if (!Number.isSafeInteger(vp) || vp < 0 || vp >= this.vps) vpOutside(vp, this.vps)
   }
 
   // ---- metadata: TDG.VP.RD/WR, TDG.VM.RD/WR ----
@@ -478,6 +478,19 @@ export class SoftwareTdxModule implements VpWrPort {
   // ---- TDG.VP.ENTER, INVEPT, INVGLA ----
 
   private enter(vp: number, rcx: bigint, rdx: bigint): TdcallOutput {
+    // The common entry (RDX 0, a valid VM index, no virtual-APIC page to check) passes every check
+    // below; any other goes through them in order (kept apart: this stays small enough to inline).
+    if (rdx === 0n && !this.requireVirtualApicPage) {
+      const index = enterRcxIndex(rcx)
+      const vmIndex = index >> 2
+      if (index >= 0 && vmIndex !== 0 && vmIndex <= this.numL2Vms) {
+        return this.enterVm(vp, index, rdx)
+      }
+    }
+    return this.enterChecked(vp, rcx, rdx)
+  }
+
+  private enterChecked(vp: number, rcx: bigint, rdx: bigint): TdcallOutput {
     // Checks in tdg_vp_enter's order. RDX: a 256-byte aligned private GPA (0 on the hot path).
     if (rdx !== 0n && !this.guestStateGpaValid(rdx)) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, TdxOperandId.RDX)
@@ -491,8 +504,14 @@ export class SoftwareTdxModule implements VpWrPort {
     if (this.requireVirtualApicPage && this.virtualApicPageMissing(vp, vmIndex)) {
       return fail(TdxStatus.TDX_OPERAND_INVALID, OPERAND_ID_L2_VAPIC_GPA)
     }
+    return this.enterVm(vp, index, rdx)
+  }
+
+  /** The L2 entry once the operands passed (`index`: into `ENTER_FLAGS`). */
+  private enterVm(vp: number, index: number, rdx: bigint): TdcallOutput {
     const flags = ENTER_FLAGS[index] as TdxVmFlags
-    if (flags.invdTranslations === 1) this.invept[vmIndex] = (this.invept[vmIndex] ?? 0) + 1
+    const vmIndex = flags.vmIndex
+    if (flags.invdTranslations === 1) this.invept[vmIndex]++
     const state = this.vp(vp)
     const injected = takeEntryEvent(state, vmIndex)
     state.enters++
@@ -749,4 +768,8 @@ export class SoftwareTdxModule implements VpWrPort {
     json.invgla.forEach((n, i) => (module.invgla[i] = n))
     return module
   }
+}
+
+function vpOutside(vp: number, vps: number): never {
+  throw new VtlError('E_FIELD_RANGE', `VP ${vp} is outside 0..${vps - 1}`, { field: 'vp' })
 }

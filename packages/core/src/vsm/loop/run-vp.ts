@@ -32,6 +32,11 @@ export interface VpRunOptions {
    * VTL (traces, devices).
    */
   afterExit?: (exit: ExitOutcome, vtl: GuestVtl) => void
+  /**
+   * Filled and returned instead of a new result: a host that reads each pass's result before the
+   * next one keeps one object for all of them (the hot path then allocates no result).
+   */
+  into?: VpRun
 }
 
 /**
@@ -39,10 +44,7 @@ export interface VpRunOptions {
  * `prepareEntry` would change nothing but `active_vtl` (its every branch needs one of these).
  */
 function quiet(engine: VsmEngine, state: VsmVp): boolean {
-  const { shared } = engine
-  if (shared.wakeReasons(state.index, 0) !== 0 || shared.wakeReasons(state.index, 1) !== 0) {
-    return false
-  }
+  if (engine.shared.anyWake(state.index)) return false
   const vtl0 = state.vtls[0]
   const vtl1 = state.vtls[1]
   if (vtl0.apic.nmiPending || vtl1.apic.nmiPending) return false
@@ -59,18 +61,18 @@ export function prepareVpEntry(engine: VsmEngine, backing: VpBackingBase, vp: nu
 }
 
 function prepare(engine: VsmEngine, backing: VpBackingBase, state: VsmVp): GuestVtl {
-  let vtl: GuestVtl
-  let vector = -1
-  if (quiet(engine, state)) {
-    vtl = state.exitVtl
-    engine.shared.setActiveVtl(state.index, vtl)
-  } else {
-    const plan = prepareEntry(engine, state.index)
-    vtl = plan.vtl
-    vector = plan.vector
-    const apic = state.vtls[vtl].apic
-    if (vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
-  }
+  if (!quiet(engine, state)) return preparePending(engine, backing, state)
+  const vtl = state.exitVtl
+  engine.shared.setActiveVtl(state.index, vtl)
+  backing.prepared?.(state.index, vtl, -1)
+  return vtl
+}
+
+/** `prepare` with something pending (kept apart: the quiet case stays small enough to inline). */
+function preparePending(engine: VsmEngine, backing: VpBackingBase, state: VsmVp): GuestVtl {
+  const { vtl, vector } = prepareEntry(engine, state.index)
+  const apic = state.vtls[vtl].apic
+  if (vector >= 0 && apic.activity === 'halted') apic.activity = 'running'
   backing.prepared?.(state.index, vtl, vector)
   return vtl
 }
@@ -94,6 +96,22 @@ function blockedReason(engine: VsmEngine, state: VsmVp): VpBlockedReason | undef
   return activity === 'halted' ? 'VpBlocked' : 'VpNotRunning'
 }
 
+/** The pass's result, in `into` when the caller gave one. */
+function result(
+  into: VpRun | undefined,
+  vtl: GuestVtl,
+  blocked: VpBlockedReason | undefined,
+  exit: ExitOutcome | undefined,
+  activeVtl: GuestVtl
+): VpRun {
+  if (into === undefined) return { vtl, blocked, exit, activeVtl }
+  into.vtl = vtl
+  into.blocked = blocked
+  into.exit = exit
+  into.activeVtl = activeVtl
+  return into
+}
+
 /** After the exit switch: the hook, the VP leaves its lower VTL, the next entry is prepared. */
 function finish(
   engine: VsmEngine,
@@ -103,9 +121,10 @@ function finish(
   exit: ExitOutcome,
   options: VpRunOptions
 ): VpRun {
-  options.afterExit?.(exit, vtl)
+  const hook = options.afterExit
+  if (hook !== undefined) hook(exit, vtl)
   exitToParavisor(engine, state.index)
-  return { vtl, blocked: undefined, exit, activeVtl: prepare(engine, backing, state) }
+  return result(options.into, vtl, undefined, exit, prepare(engine, backing, state))
 }
 
 const NO_OPTIONS: VpRunOptions = {}
@@ -123,7 +142,7 @@ export function runVp(
   const state = engine.vp(vp)
   const vtl = options.prepared === true ? state.exitVtl : prepare(engine, backing, state)
   const blocked = blockedReason(engine, state)
-  if (blocked !== undefined) return { vtl, blocked, exit: undefined, activeVtl: vtl }
+  if (blocked !== undefined) return result(options.into, vtl, blocked, undefined, vtl)
   const exit = handleVpExit(engine, backing, vp, vtl, backing.enter(vp, vtl))
   return finish(engine, backing, state, vtl, exit, options)
 }
@@ -143,7 +162,7 @@ export async function runVpAsync(
   let vtl = options.prepared === true ? state.exitVtl : prepare(engine, backing, state)
   for (let attempt = 0; ; attempt++) {
     const blocked = blockedReason(engine, state)
-    if (blocked !== undefined) return { vtl, blocked, exit: undefined, activeVtl: vtl }
+    if (blocked !== undefined) return result(options.into, vtl, blocked, undefined, vtl)
     const exit = await backing.enter(vp, vtl)
     if (exit !== undefined) {
       return finish(
@@ -155,8 +174,7 @@ export async function runVpAsync(
         options
       )
     }
-    if (attempt + 1 >= maxCancelled)
-      return { vtl, blocked: undefined, exit: undefined, activeVtl: vtl }
+    if (attempt + 1 >= maxCancelled) return result(options.into, vtl, undefined, undefined, vtl)
     vtl = prepare(engine, backing, state)
   }
 }

@@ -1,4 +1,5 @@
 import type { VsmEngine } from '../engine.js'
+import type { SharedRegisters } from '../registers.js'
 import {
   VTL_CALL_SPEC,
   VTL_RETURN_SPEC,
@@ -13,6 +14,7 @@ import type { VpExit } from './vp-exit.js'
 const FAST = 1n << 16n
 const VTL_CALL = 0x11n
 const VTL_RETURN = 0x12n
+const SWITCH_SPECS = [VTL_CALL_SPEC, VTL_RETURN_SPEC] as const
 
 /** A memory call's request: its input is read from guest RAM by a method, not a closure per call. */
 class MemoryCall implements HypercallRequest {
@@ -29,7 +31,7 @@ class MemoryCall implements HypercallRequest {
   }
 }
 
-/** A VMCALL exit as the loop handled it. */
+/** A VMCALL exit as the loop handled it (a VTL switch's is shared: read it only). */
 export interface VmcallExit {
   kind: 'vmcall'
   /** The control word (RCX) the guest passed. */
@@ -37,6 +39,25 @@ export interface VmcallExit {
   /** R8 at the exit: where the output went for a memory call. */
   outputGpa: bigint
   outcome: HypercallOutcome
+}
+
+/**
+ * The last VtlCall and VtlReturn exits: a round trip repeats them (same outcome object, same R8),
+ * so the loop hands back the same exit instead of a new one per switch.
+ */
+const switchExits: [VmcallExit | undefined, VmcallExit | undefined] = [undefined, undefined]
+
+function switchExit(
+  slot: 0 | 1,
+  control: bigint,
+  outputGpa: bigint,
+  outcome: HypercallOutcome
+): VmcallExit {
+  const last = switchExits[slot]
+  if (last !== undefined && last.outcome === outcome && last.outputGpa === outputGpa) return last
+  const exit: VmcallExit = { kind: 'vmcall', control, outputGpa, outcome }
+  switchExits[slot] = exit
+  return exit
 }
 
 /**
@@ -54,15 +75,31 @@ export function handleVmcall(
 ): VmcallExit {
   const regs = engine.vp(vp).shared
   const control = regs.rcx
+  if (exit.cpl === 0 && (control === VTL_CALL || control === VTL_RETURN)) {
+    // The VTL switch fast path (input in RAX); any other bits go the general way, where the
+    // VtlCall/VtlReturn handlers refuse them.
+    const slot = control === VTL_CALL ? 0 : 1
+    const outputGpa = regs.r8
+    const outcome = dispatchVtlSwitch(engine, vp, SWITCH_SPECS[slot], control, regs.rax)
+    if (outcome.kind === 'vtl-switch') return switchExit(slot, control, outputGpa, outcome)
+    return { kind: 'vmcall', control, outputGpa, outcome }
+  }
+  return generalCall(engine, backing, vp, exit.cpl, regs, control)
+}
+
+/** A VMCALL other than a VTL switch at CPL 0 (kept apart: the switch path stays inlinable). */
+function generalCall(
+  engine: VsmEngine,
+  backing: VpBackingBase,
+  vp: number,
+  cpl: number,
+  regs: SharedRegisters,
+  control: bigint
+): VmcallExit {
   const outputGpa = regs.r8
   let outcome: HypercallOutcome
-  if (exit.cpl !== 0) {
-    outcome = dispatchHypercall(engine, { vp, control, cpl: exit.cpl })
-  } else if (control === VTL_CALL || control === VTL_RETURN) {
-    // The VTL switch fast path (input in RAX); any other bits go the general way below, where
-    // the VtlCall/VtlReturn handlers refuse them.
-    const spec = control === VTL_CALL ? VTL_CALL_SPEC : VTL_RETURN_SPEC
-    outcome = dispatchVtlSwitch(engine, vp, spec, control, regs.rax)
+  if (cpl !== 0) {
+    outcome = dispatchHypercall(engine, { vp, control, cpl })
   } else if ((control & FAST) !== 0n) {
     outcome = dispatchHypercall(engine, {
       vp,

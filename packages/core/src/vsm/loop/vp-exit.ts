@@ -40,9 +40,26 @@ let lastStatus = 0
 let lastReason = 0
 let lastR11 = 0n
 let lastLength = 0
+/** The last output decoded when it was frozen: the same object again decodes to the same values. */
+let lastFrozen: VpExitRegisters | undefined
+let lastCpl = 0
 
 /** Fills `into` (reused by hot callers) from TDG.VP.ENTER's output registers. */
 export function decodeVpExit(out: VpExitRegisters, into: VpExit = emptyVpExit()): VpExit {
+  // A module's shared output for a constant exit (a VMCALL, a preemption): no BigInt compare. The
+  // rest is its own function, so that this one stays small enough to inline into the loop.
+  if (out !== lastFrozen) decodeRegisters(out)
+  into.tdxStatus = lastStatus
+  into.reason = lastReason
+  into.qualification = out.rcx
+  into.gpa = out.r8
+  into.instructionLength = lastLength
+  into.cpl = lastCpl
+  return into
+}
+
+/** Decodes `out` into the `last*` values. */
+function decodeRegisters(out: VpExitRegisters): void {
   const { rax, r11, r12 } = out
   if (rax !== lastRax) {
     // Comparisons before shifts: every BigInt operation allocates.
@@ -51,17 +68,12 @@ export function decodeVpExit(out: VpExitRegisters, into: VpExit = emptyVpExit())
     lastReason = (small ? Number(rax) : Number(rax & 0xffffn)) & 0xffff
     lastRax = rax
   }
-  into.tdxStatus = lastStatus
-  into.reason = lastReason
-  into.qualification = out.rcx
-  into.gpa = out.r8
   if (r11 !== lastR11) {
     lastLength = Number((r11 >> 32n) & 0xffff_ffffn)
     lastR11 = r11
   }
-  into.instructionLength = lastLength
-  into.cpl = r12 === undefined || r12 === 0n ? 0 : Number(r12 & 3n)
-  return into
+  lastCpl = r12 === undefined || r12 === 0n ? 0 : Number(r12 & 3n)
+  lastFrozen = Object.isFrozen(out) ? out : undefined
 }
 
 export function emptyVpExit(): VpExit {
