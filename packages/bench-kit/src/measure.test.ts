@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { VALUE_WARMUP_SAMPLES, sampleAll, throughputSample } from './measure.js'
+
+describe('sampleAll', () => {
+  it('records no value sample before the warm-up ones', async () => {
+    let calls = 0
+    const samples = await sampleAll(
+      [{ kind: 'value', id: 'x.value', unit: 'ms', better: 'lower', sample: () => ++calls }],
+      4
+    )
+    expect(VALUE_WARMUP_SAMPLES).toBe(3)
+    expect(samples.get('x.value')).toEqual([4, 5, 6, 7])
+  })
+})
+
+describe('throughputSample', () => {
+  it('runs an untimed eighth of the batch before the timed batch', () => {
+    let calls = 0
+    const rate = throughputSample({ kind: 'throughput', id: 'x.op', op: () => ++calls }, 80)
+    expect(calls).toBe(90)
+    expect(rate).toBeGreaterThan(0)
+  })
+})
