@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { VALUE_WARMUP_SAMPLES, sampleAll, throughputSample } from './measure.js'
+import { runSuite } from './run.js'
 
 describe('sampleAll', () => {
   it('records no value sample before the warm-up ones', async () => {
@@ -19,5 +20,26 @@ describe('throughputSample', () => {
     const rate = throughputSample({ kind: 'throughput', id: 'x.op', op: () => ++calls }, 80)
     expect(calls).toBe(90)
     expect(rate).toBeGreaterThan(0)
+  })
+})
+
+describe('runSuite', () => {
+  it('tears the suite down after its samples, also when one throws', async () => {
+    const calls: string[] = []
+    const sample = (): number => {
+      calls.push('sample')
+      if (calls.length > 2) throw new Error('server gone')
+      return 1
+    }
+    const suite = {
+      name: 'x',
+      samples: 1,
+      cases: [{ kind: 'value' as const, id: 'x.v', unit: 'ms', better: 'lower' as const, sample }],
+      teardown: () => {
+        calls.push('teardown')
+      },
+    }
+    await expect(runSuite(suite)).rejects.toThrow('server gone')
+    expect(calls).toEqual(['sample', 'sample', 'sample', 'teardown'])
   })
 })

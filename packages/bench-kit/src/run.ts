@@ -13,7 +13,12 @@ function betterOf(c: BenchCase): 'higher' | 'lower' {
 
 /** Runs a suite and returns its results in the document's shape. */
 export async function runSuite(suite: BenchSuite): Promise<BenchResult[]> {
-  const samples = await sampleAll(suite.cases, suite.samples ?? 10)
+  let samples: Map<string, number[]>
+  try {
+    samples = await sampleAll(suite.cases, suite.samples ?? 10)
+  } finally {
+    await suite.teardown?.()
+  }
   const figures = new Map<string, Figure & { rme: number; n: number }>()
   for (const c of suite.cases) {
     const values = samples.get(c.id) ?? []

@@ -31,6 +31,8 @@ export interface BenchSuite {
   cases: BenchCase[]
   /** Samples per case (default 10). */
   samples?: number
+  /** Runs once after the last sample, whatever happened (stops servers a suite started). */
+  teardown?: () => void | Promise<void>
 }
 
 export function defineSuite(suite: BenchSuite): BenchSuite {
