@@ -2,13 +2,12 @@ import { HvRegisterName } from './register-name.js'
 
 /**
  * The HV#1 synthetic MSRs (TLFS appendix; hvdef `HV_X64_MSR_*`) a guest reaches with RDMSR/WRMSR.
- * HV_X64_MSR_HYPERCALL lives beside the hypercall page (`hypercall-page.ts`).
+ * HV_X64_MSR_HYPERCALL lives beside the hypercall page (`hypercall-page.ts`). Only the ones the
+ * engine models are listed (see `executeWrmsr`).
  */
 export const HvSyntheticMsr = {
-  GuestOsId: 0x4000_0000,
   VpIndex: 0x4000_0002,
   TimeRefCount: 0x4000_0020,
-  ReferenceTsc: 0x4000_0021,
   TscFrequency: 0x4000_0022,
   VpAssistPage: 0x4000_0073,
   Scontrol: 0x4000_0080,
@@ -18,8 +17,6 @@ export const HvSyntheticMsr = {
   Eom: 0x4000_0084,
   Sint0: 0x4000_0090,
   Sint15: 0x4000_009f,
-  Stimer0Config: 0x4000_00b0,
-  Stimer3Count: 0x4000_00b7,
 } as const
 
 /**

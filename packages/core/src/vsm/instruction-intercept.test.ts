@@ -414,6 +414,18 @@ describe('RDMSR/WRMSR of the synthetic MSRs', () => {
     expect(executeRdmsr(h.engine, 2, Hv.VpIndex)).toMatchObject({ value: 2n })
   })
 
+  // Deviation (instruction-intercept.ts): no guest OS id, reference TSC page or synthetic timers.
+  it.each([0x4000_0000, 0x4000_0021, 0x4000_00b0, 0x4000_00b7])(
+    'MSR %#x is not modelled: the write is ignored and it reads 0',
+    (msr) => {
+      const { engine, vp, protection } = overlayTestbed()
+      vp.vtls[0].registers.rip = RIP
+      expect(executeWrmsr(engine, 0, msr, 0x5_0003n)).toEqual({ kind: 'performed' })
+      expect(protection.calls).toEqual([])
+      expect(executeRdmsr(engine, 0, msr)).toEqual({ kind: 'performed', value: 0n })
+    }
+  )
+
   it('each VTL has its own SynIC MSRs', () => {
     const h = vtl0()
     expect(executeWrmsr(h.engine, 0, Hv.Sint0, 0x31n)).toEqual({ kind: 'performed' })

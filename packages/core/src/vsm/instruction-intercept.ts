@@ -258,6 +258,11 @@ function readMsr(engine: VsmEngine, vp: VsmVp, vtl: GuestVtl, msr: number): bigi
  * (`hv.rs`/`synic.rs` `msr_write`: mapping an overlay, SINTs, SCONTROL, EOM), any refusal #GP;
  * VP_INDEX, TIME_REF_COUNT and TSC_FREQUENCY are read-only (#GP); anything else is ignored, as
  * OpenHCL ignores unknown MSR writes.
+ *
+ * Deviation: the engine has no guest OS id, reference TSC page or synthetic timers, so WRMSR of
+ * HV_X64_MSR_GUEST_OS_ID (0x40000000), REFERENCE_TSC (0x40000021) and STIMER0–3 (0x400000B0–B7)
+ * is ignored and RDMSR of them, of TIME_REF_COUNT and of TSC_FREQUENCY reads 0, where OpenHCL
+ * stores them (and #GPs a reserved REFERENCE_TSC bit).
  */
 export function executeWrmsr(
   engine: VsmEngine,
