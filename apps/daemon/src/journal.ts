@@ -264,11 +264,7 @@ export class Journal {
         closeSync(dir)
       }
     }
-    this.group = new GroupCommit(
-      () => this.sync(),
-      this.high,
-      (seq) => this.mark(seq)
-    )
+    this.group = new GroupCommit((seq) => this.sync(seq), this.high)
     this.insert = this.db.prepare(
       'INSERT INTO journal (seq, td, op, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
     )
@@ -554,17 +550,13 @@ export class Journal {
     return this.group.until(this.group.high)
   }
 
-  /** One group's data step: the queued records are written, then the WAL is synced. */
-  private async sync(): Promise<void> {
+  /**
+   * One group's sync: the queued records are written, then the WAL is synced, so the watermark
+   * (never past the last record written) never runs ahead of the database.
+   */
+  private async sync(seq: number): Promise<void> {
     this.flush()
     if (this.walFd !== undefined) await fdatasyncAsync(this.walFd)
-  }
-
-  /**
-   * One group's mark, once its data step is done: the watermark, never past the last record
-   * written (records stored since have higher seqs than `seq`, and wait for the next group).
-   */
-  private async mark(seq: number): Promise<void> {
     await this.watermark?.sync(Math.min(seq, this.stored))
   }
 
