@@ -79,6 +79,40 @@ describe('GroupCommit', () => {
     await expect(group.until(2)).rejects.toThrow(/EIO/)
     expect(group.failed?.message).toMatch(/may be lost/)
   })
+
+  it('a failed sync is reported at once, although writes keep arriving (review HIGH 2)', async () => {
+    const { calls, sync } = manualSync()
+    const group = new GroupCommit(sync)
+    group.wrote(1)
+    const first = group.until(1)
+    await tick()
+    // Written while sync #1 runs: it must not start a sync of its own once #1 has failed.
+    group.wrote(2)
+    const second = group.until(2)
+    calls[0]?.finish(new Error('EIO'))
+    await expect(first).rejects.toThrow(/EIO/)
+    await expect(second).rejects.toThrow(/EIO/)
+    expect(group.failed?.message).toMatch(/EIO/)
+    expect(calls).toHaveLength(1)
+  })
+
+  it("a group answered before the next group's sync fails stays answered (review LOW 4)", async () => {
+    const { calls, sync } = manualSync()
+    const group = new GroupCommit(sync)
+    group.wrote(1)
+    const first = group.until(1)
+    await tick()
+    calls[0]?.finish()
+    await tick()
+    group.wrote(2)
+    const second = group.until(2)
+    await tick()
+    calls[1]?.finish(new Error('EIO'))
+    const [one, two] = await Promise.allSettled([first, second])
+    expect(one.status).toBe('fulfilled')
+    expect(two.status).toBe('rejected')
+    expect(group.durable).toBe(1)
+  })
 })
 
 const dirs: string[] = []
