@@ -552,12 +552,15 @@ export class Journal {
 
   /**
    * One group's sync: the queued records are written, then the WAL is synced, so the watermark
-   * (never past the last record written) never runs ahead of the database.
+   * (never past the group's last stored record) never runs ahead of the database. The mark is
+   * taken before the fdatasync: a flush meanwhile (a snapshot, a compaction, a later command's
+   * write) stores records this sync does not cover, past a failed one at the group's end.
    */
   private async sync(seq: number): Promise<void> {
     this.flush()
+    const mark = Math.min(seq, this.stored)
     if (this.walFd !== undefined) await fdatasyncAsync(this.walFd)
-    await this.watermark?.sync(Math.min(seq, this.stored))
+    await this.watermark?.sync(mark)
   }
 
   /** The answer kept for an Idempotency-Key, if any. */

@@ -49,3 +49,29 @@ it('a group whose last record failed marks the record before it, with a next gro
   await second
   expect(readWatermark(path)).toEqual({ seq: c })
 })
+
+it.each([
+  ['recordRows', (journal: Journal) => journal.recordRows()],
+  ['snapshotRows', (journal: Journal) => journal.snapshotRows()],
+  [
+    'compact',
+    (journal: Journal) => {
+      journal.compact()
+    },
+  ],
+])(
+  'a flush by %s during the WAL sync does not raise the watermark past the last stored record',
+  async (_, flush) => {
+    const { journal, path } = open()
+    const a = journal.queue(step('td-a'))
+    const b = journal.queue(step('td-broken'))
+    // The group's data step ran synchronously: [a, b] flushed (b lost), its fdatasync pending.
+    const first = journal.durable(b)
+    const c = journal.queue(step('td-c'))
+    flush(journal) // stores c while the group's fdatasync still runs
+    await first
+    expect(readWatermark(path)).toEqual({ seq: a })
+    await journal.durable(c)
+    expect(readWatermark(path)).toEqual({ seq: c })
+  }
+)
