@@ -7,6 +7,7 @@ import { defineSuite, type ValueCase } from '@vtl/bench-kit'
 import { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, encodeEnableVpVtl } from '@vtl/core'
 import { defaultVpContext } from '@vtl/sim'
 import { Pool } from 'undici'
+import { latencyPair } from './latency-pair.js'
 import type { ServerReply, ServerRequest } from './server-process.js'
 
 // vtld as users run it: its own process (started on its sources with this process's node flags),
@@ -210,37 +211,14 @@ async function enableVpLatency(clients: number): Promise<{ p50: number; p99: num
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
 }
 
-/**
- * p50 and p99 come from the same runs: whichever of the pair samples first measures, the other
- * takes the figure it left.
- */
-const leftOver = new Map<string, number>()
-function latencyCase(
-  clients: number,
-  p: 'p50' | 'p99',
-  note: string,
-  target?: ValueCase['target']
-): ValueCase {
-  const other = p === 'p50' ? 'p99' : 'p50'
-  return {
-    kind: 'value',
-    id: `daemon.enable-vp-${p}-${clients}`,
-    unit: 'ms',
-    better: 'lower',
-    note,
-    ...(target === undefined ? {} : { target }),
-    sample: async () => {
-      const kept = leftOver.get(`${p}-${clients}`)
-      if (kept !== undefined) {
-        leftOver.delete(`${p}-${clients}`)
-        return kept
-      }
-      const figures = await enableVpLatency(clients)
-      leftOver.set(`${other}-${clients}`, figures[other])
-      return figures[p]
-    },
-  }
-}
+/** The p99 and p50 cases of EnableVpVtl with `clients` clients (one run per round for both). */
+const enableVpCases = (clients: number, target?: ValueCase['target']): ValueCase[] =>
+  latencyPair(
+    (p) => `daemon.enable-vp-${p}-${clients}`,
+    () => enableVpLatency(clients),
+    ENABLE_NOTE(clients),
+    target
+  )
 
 function statusCase(clients: number, note: string): ValueCase {
   return {
@@ -286,11 +264,8 @@ export default defineSuite({
     },
     statusCase(1, STATUS_NOTE(1)),
     statusCase(16, STATUS_NOTE(16)),
-    latencyCase(16, 'p99', ENABLE_NOTE(16), { value: 10, unit: 'ms' }),
-    latencyCase(16, 'p50', ENABLE_NOTE(16)),
-    latencyCase(1, 'p99', ENABLE_NOTE(1)),
-    latencyCase(1, 'p50', ENABLE_NOTE(1)),
-    latencyCase(64, 'p99', ENABLE_NOTE(64)),
-    latencyCase(64, 'p50', ENABLE_NOTE(64)),
+    ...enableVpCases(16, { value: 10, unit: 'ms' }),
+    ...enableVpCases(1),
+    ...enableVpCases(64),
   ],
 })
