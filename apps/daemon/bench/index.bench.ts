@@ -47,6 +47,12 @@ const SERVER_PROCESS = fileURLToPath(new URL('./server-process.ts', import.meta.
 
 async function forkServer(args: string[]): Promise<ServerProcess> {
   const child: ChildProcess = fork(SERVER_PROCESS, args, { stdio: 'inherit' })
+  const name = `bench server ${args[0] ?? ''}`
+  // A failed spawn or a send to a child that died: the pending reply fails (below), not the bench.
+  let failure: Error | undefined
+  child.on('error', (error) => {
+    failure ??= error
+  })
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => {
       resolve()
@@ -55,19 +61,27 @@ async function forkServer(args: string[]): Promise<ServerProcess> {
   const reply = (): Promise<ServerReply> =>
     new Promise((resolve, reject) => {
       const failed = (): void => {
-        reject(new Error(`bench server ${args.join(' ')} ended`))
+        child.off('exit', failed)
+        child.off('error', failed)
+        reject(new Error(`${name} ended`, { cause: failure }))
+      }
+      if (!child.connected) {
+        failed()
+        return
       }
       child.once('exit', failed)
+      child.once('error', failed)
       child.once('message', (message: ServerReply) => {
         child.off('exit', failed)
+        child.off('error', failed)
         resolve(message)
       })
     })
   const request = (message: ServerRequest): void => {
-    child.send(message)
+    if (child.connected) child.send(message)
   }
   const ready = await reply()
-  if (typeof ready !== 'object') throw new Error(`bench server: unexpected ${ready}`)
+  if (typeof ready !== 'object') throw new Error(`${name}: unexpected ${ready}`)
   return {
     socket: ready.socket,
     gc: async () => {
@@ -76,6 +90,11 @@ async function forkServer(args: string[]): Promise<ServerProcess> {
       await answer
     },
     close: async () => {
+      if (!child.connected) {
+        // Exited already, or it never started (no exit then): nothing to wait for.
+        if (child.exitCode === null && child.signalCode === null) child.kill()
+        return
+      }
       request('close')
       await exited
     },
@@ -94,22 +113,33 @@ let setup: Promise<Setup> | undefined
 
 async function start(): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'vtld-bench-'))
-  const vtld = await forkServer(['vtld', dir])
   const pools = new Map<string, Pool>()
-  const partial = { dir, vtld, pools }
-  const td = await call(partial, vtld.socket, 1, 'POST', '/v1/tds', { vps: 2, memory: '64MiB' })
-  const statusPath = `/v1/tds/${(td as { id: string }).id}/status`
-  // The bare server answers the same document the daemon does, as a constant.
-  const status = await call(partial, vtld.socket, 1, 'GET', statusPath)
-  const bare = await forkServer(['bare', dir, JSON.stringify(status)])
-  return { ...partial, bare, statusPath }
+  let vtld: ServerProcess | undefined
+  try {
+    vtld = await forkServer(['vtld', dir])
+    const partial = { dir, vtld, pools }
+    const td = await call(partial, vtld.socket, 1, 'POST', '/v1/tds', { vps: 2, memory: '64MiB' })
+    const statusPath = `/v1/tds/${(td as { id: string }).id}/status`
+    // The bare server answers the same document the daemon does, as a constant.
+    const status = await call(partial, vtld.socket, 1, 'GET', statusPath)
+    const bare = await forkServer(['bare', dir, JSON.stringify(status)])
+    return { ...partial, bare, statusPath }
+  } catch (error) {
+    // What did start is stopped here: the suite's teardown has no Setup to stop.
+    await teardown({ dir, pools, ...(vtld === undefined ? {} : { vtld }) })
+    throw error
+  }
 }
 
-async function teardown(s: Setup): Promise<void> {
-  for (const pool of s.pools.values()) await pool.close()
-  await s.bare.close()
-  await s.vtld.close()
-  rmSync(s.dir, { recursive: true, force: true })
+/** Stops whatever of a setup started (all of it, or what a failed `start` got to). */
+async function teardown(s: Pick<Setup, 'dir' | 'pools'> & Partial<Setup>): Promise<void> {
+  try {
+    for (const pool of s.pools.values()) await pool.close()
+    await s.bare?.close()
+    await s.vtld?.close()
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true })
+  }
 }
 
 /** One keep-alive connection per client. */
@@ -243,7 +273,9 @@ export default defineSuite({
   name: 'daemon',
   samples: SAMPLES,
   teardown: async () => {
-    if (setup !== undefined) await teardown(await setup)
+    // A failed start stopped what it started itself (its error is the sample's).
+    const s = await setup?.catch(() => undefined)
+    if (s !== undefined) await teardown(s)
   },
   cases: [
     {
