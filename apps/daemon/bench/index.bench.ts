@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,7 +7,7 @@ import { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, encodeEnableVpVtl } from '@vtl/
 import { defaultVpContext } from '@vtl/sim'
 import { Pool } from 'undici'
 import { latencyPair } from './latency-pair.js'
-import type { ServerReply, ServerRequest } from './server-process.js'
+import { forkServer, type ServerProcess } from './server-fork.js'
 
 // vtld as users run it: its own process (started on its sources with this process's node flags),
 // its clients here, over its unix socket. Status reads/s against a bare hono server, also in a
@@ -34,72 +33,7 @@ const enableVpVtl = (vpIndex: number): string =>
     })
   )
 
-/** A server in its own process (server-process.ts). */
-interface ServerProcess {
-  socket: string
-  /** A full collection there, as the runner does here before each sample. */
-  gc(): Promise<void>
-  /** Stops the server and waits for its process to end. */
-  close(): Promise<void>
-}
-
 const SERVER_PROCESS = fileURLToPath(new URL('./server-process.ts', import.meta.url))
-
-async function forkServer(args: string[]): Promise<ServerProcess> {
-  const child: ChildProcess = fork(SERVER_PROCESS, args, { stdio: 'inherit' })
-  const name = `bench server ${args[0] ?? ''}`
-  // A failed spawn or a send to a child that died: the pending reply fails (below), not the bench.
-  let failure: Error | undefined
-  child.on('error', (error) => {
-    failure ??= error
-  })
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      resolve()
-    })
-  )
-  const reply = (): Promise<ServerReply> =>
-    new Promise((resolve, reject) => {
-      const failed = (): void => {
-        child.off('exit', failed)
-        child.off('error', failed)
-        reject(new Error(`${name} ended`, { cause: failure }))
-      }
-      if (!child.connected) {
-        failed()
-        return
-      }
-      child.once('exit', failed)
-      child.once('error', failed)
-      child.once('message', (message: ServerReply) => {
-        child.off('exit', failed)
-        child.off('error', failed)
-        resolve(message)
-      })
-    })
-  const request = (message: ServerRequest): void => {
-    if (child.connected) child.send(message)
-  }
-  const ready = await reply()
-  if (typeof ready !== 'object') throw new Error(`${name}: unexpected ${ready}`)
-  return {
-    socket: ready.socket,
-    gc: async () => {
-      const answer = reply()
-      request('gc')
-      await answer
-    },
-    close: async () => {
-      if (!child.connected) {
-        // Exited already, or it never started (no exit then): nothing to wait for.
-        if (child.exitCode === null && child.signalCode === null) child.kill()
-        return
-      }
-      request('close')
-      await exited
-    },
-  }
-}
 
 interface Setup {
   dir: string
@@ -116,13 +50,13 @@ async function start(): Promise<Setup> {
   const pools = new Map<string, Pool>()
   let vtld: ServerProcess | undefined
   try {
-    vtld = await forkServer(['vtld', dir])
+    vtld = await forkServer(SERVER_PROCESS, ['vtld', dir])
     const partial = { dir, vtld, pools }
     const td = await call(partial, vtld.socket, 1, 'POST', '/v1/tds', { vps: 2, memory: '64MiB' })
     const statusPath = `/v1/tds/${(td as { id: string }).id}/status`
     // The bare server answers the same document the daemon does, as a constant.
     const status = await call(partial, vtld.socket, 1, 'GET', statusPath)
-    const bare = await forkServer(['bare', dir, JSON.stringify(status)])
+    const bare = await forkServer(SERVER_PROCESS, ['bare', dir, JSON.stringify(status)])
     return { ...partial, bare, statusPath }
   } catch (error) {
     // What did start is stopped here: the suite's teardown has no Setup to stop.
