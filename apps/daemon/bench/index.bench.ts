@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,7 +6,8 @@ import { defineSuite, type ValueCase } from '@vtl/bench-kit'
 import { HV_PARTITION_ID_SELF, HV_VP_INDEX_SELF, encodeEnableVpVtl } from '@vtl/core'
 import { defaultVpContext } from '@vtl/sim'
 import { Pool } from 'undici'
-import type { ServerReply, ServerRequest } from './server-process.js'
+import { latencyPair } from './latency-pair.js'
+import { forkServer, type ServerProcess } from './server-fork.js'
 
 // vtld as users run it: its own process (started on its sources with this process's node flags),
 // its clients here, over its unix socket. Status reads/s against a bare hono server, also in a
@@ -33,53 +33,7 @@ const enableVpVtl = (vpIndex: number): string =>
     })
   )
 
-/** A server in its own process (server-process.ts). */
-interface ServerProcess {
-  socket: string
-  /** A full collection there, as the runner does here before each sample. */
-  gc(): Promise<void>
-  /** Stops the server and waits for its process to end. */
-  close(): Promise<void>
-}
-
 const SERVER_PROCESS = fileURLToPath(new URL('./server-process.ts', import.meta.url))
-
-async function forkServer(args: string[]): Promise<ServerProcess> {
-  const child: ChildProcess = fork(SERVER_PROCESS, args, { stdio: 'inherit' })
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      resolve()
-    })
-  )
-  const reply = (): Promise<ServerReply> =>
-    new Promise((resolve, reject) => {
-      const failed = (): void => {
-        reject(new Error(`bench server ${args.join(' ')} ended`))
-      }
-      child.once('exit', failed)
-      child.once('message', (message: ServerReply) => {
-        child.off('exit', failed)
-        resolve(message)
-      })
-    })
-  const request = (message: ServerRequest): void => {
-    child.send(message)
-  }
-  const ready = await reply()
-  if (typeof ready !== 'object') throw new Error(`bench server: unexpected ${ready}`)
-  return {
-    socket: ready.socket,
-    gc: async () => {
-      const answer = reply()
-      request('gc')
-      await answer
-    },
-    close: async () => {
-      request('close')
-      await exited
-    },
-  }
-}
 
 interface Setup {
   dir: string
@@ -93,22 +47,33 @@ let setup: Promise<Setup> | undefined
 
 async function start(): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'vtld-bench-'))
-  const vtld = await forkServer(['vtld', dir])
   const pools = new Map<string, Pool>()
-  const partial = { dir, vtld, pools }
-  const td = await call(partial, vtld.socket, 1, 'POST', '/v1/tds', { vps: 2, memory: '64MiB' })
-  const statusPath = `/v1/tds/${(td as { id: string }).id}/status`
-  // The bare server answers the same document the daemon does, as a constant.
-  const status = await call(partial, vtld.socket, 1, 'GET', statusPath)
-  const bare = await forkServer(['bare', dir, JSON.stringify(status)])
-  return { ...partial, bare, statusPath }
+  let vtld: ServerProcess | undefined
+  try {
+    vtld = await forkServer(SERVER_PROCESS, ['vtld', dir])
+    const partial = { dir, vtld, pools }
+    const td = await call(partial, vtld.socket, 1, 'POST', '/v1/tds', { vps: 2, memory: '64MiB' })
+    const statusPath = `/v1/tds/${(td as { id: string }).id}/status`
+    // The bare server answers the same document the daemon does, as a constant.
+    const status = await call(partial, vtld.socket, 1, 'GET', statusPath)
+    const bare = await forkServer(SERVER_PROCESS, ['bare', dir, JSON.stringify(status)])
+    return { ...partial, bare, statusPath }
+  } catch (error) {
+    // What did start is stopped here: the suite's teardown has no Setup to stop.
+    await teardown({ dir, pools, ...(vtld === undefined ? {} : { vtld }) })
+    throw error
+  }
 }
 
-async function teardown(s: Setup): Promise<void> {
-  for (const pool of s.pools.values()) await pool.close()
-  await s.bare.close()
-  await s.vtld.close()
-  rmSync(s.dir, { recursive: true, force: true })
+/** Stops whatever of a setup started (all of it, or what a failed `start` got to). */
+async function teardown(s: Pick<Setup, 'dir' | 'pools'> & Partial<Setup>): Promise<void> {
+  try {
+    for (const pool of s.pools.values()) await pool.close()
+    await s.bare?.close()
+    await s.vtld?.close()
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true })
+  }
 }
 
 /** One keep-alive connection per client. */
@@ -210,37 +175,14 @@ async function enableVpLatency(clients: number): Promise<{ p50: number; p99: num
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
 }
 
-/**
- * p50 and p99 come from the same runs: whichever of the pair samples first measures, the other
- * takes the figure it left.
- */
-const leftOver = new Map<string, number>()
-function latencyCase(
-  clients: number,
-  p: 'p50' | 'p99',
-  note: string,
-  target?: ValueCase['target']
-): ValueCase {
-  const other = p === 'p50' ? 'p99' : 'p50'
-  return {
-    kind: 'value',
-    id: `daemon.enable-vp-${p}-${clients}`,
-    unit: 'ms',
-    better: 'lower',
-    note,
-    ...(target === undefined ? {} : { target }),
-    sample: async () => {
-      const kept = leftOver.get(`${p}-${clients}`)
-      if (kept !== undefined) {
-        leftOver.delete(`${p}-${clients}`)
-        return kept
-      }
-      const figures = await enableVpLatency(clients)
-      leftOver.set(`${other}-${clients}`, figures[other])
-      return figures[p]
-    },
-  }
-}
+/** The p99 and p50 cases of EnableVpVtl with `clients` clients (one run per round for both). */
+const enableVpCases = (clients: number, target?: ValueCase['target']): ValueCase[] =>
+  latencyPair(
+    (p) => `daemon.enable-vp-${p}-${clients}`,
+    () => enableVpLatency(clients),
+    ENABLE_NOTE(clients),
+    target
+  )
 
 function statusCase(clients: number, note: string): ValueCase {
   return {
@@ -265,7 +207,9 @@ export default defineSuite({
   name: 'daemon',
   samples: SAMPLES,
   teardown: async () => {
-    if (setup !== undefined) await teardown(await setup)
+    // A failed start stopped what it started itself (its error is the sample's).
+    const s = await setup?.catch(() => undefined)
+    if (s !== undefined) await teardown(s)
   },
   cases: [
     {
@@ -286,11 +230,8 @@ export default defineSuite({
     },
     statusCase(1, STATUS_NOTE(1)),
     statusCase(16, STATUS_NOTE(16)),
-    latencyCase(16, 'p99', ENABLE_NOTE(16), { value: 10, unit: 'ms' }),
-    latencyCase(16, 'p50', ENABLE_NOTE(16)),
-    latencyCase(1, 'p99', ENABLE_NOTE(1)),
-    latencyCase(1, 'p50', ENABLE_NOTE(1)),
-    latencyCase(64, 'p99', ENABLE_NOTE(64)),
-    latencyCase(64, 'p50', ENABLE_NOTE(64)),
+    ...enableVpCases(16, { value: 10, unit: 'ms' }),
+    ...enableVpCases(1),
+    ...enableVpCases(64),
   ],
 })

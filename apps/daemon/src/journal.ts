@@ -264,11 +264,7 @@ export class Journal {
         closeSync(dir)
       }
     }
-    this.group = new GroupCommit(
-      () => this.sync(),
-      this.high,
-      (seq) => this.mark(seq)
-    )
+    this.group = new GroupCommit((seq) => this.sync(seq), this.high)
     this.insert = this.db.prepare(
       'INSERT INTO journal (seq, td, op, body, at, sum) VALUES (?, ?, ?, ?, ?, ?)'
     )
@@ -554,18 +550,17 @@ export class Journal {
     return this.group.until(this.group.high)
   }
 
-  /** One group's data step: the queued records are written, then the WAL is synced. */
-  private async sync(): Promise<void> {
-    this.flush()
-    if (this.walFd !== undefined) await fdatasyncAsync(this.walFd)
-  }
-
   /**
-   * One group's mark, once its data step is done: the watermark, never past the last record
-   * written (records stored since have higher seqs than `seq`, and wait for the next group).
+   * One group's sync: the queued records are written, then the WAL is synced, so the watermark
+   * (never past the group's last stored record) never runs ahead of the database. The mark is
+   * taken before the fdatasync: a flush meanwhile (a snapshot, a compaction, a later command's
+   * write) stores records this sync does not cover, past a failed one at the group's end.
    */
-  private async mark(seq: number): Promise<void> {
-    await this.watermark?.sync(Math.min(seq, this.stored))
+  private async sync(seq: number): Promise<void> {
+    this.flush()
+    const mark = Math.min(seq, this.stored)
+    if (this.walFd !== undefined) await fdatasyncAsync(this.walFd)
+    await this.watermark?.sync(mark)
   }
 
   /** The answer kept for an Idempotency-Key, if any. */

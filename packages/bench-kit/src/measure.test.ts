@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { VALUE_WARMUP_SAMPLES, sampleAll, throughputSample } from './measure.js'
 import { runSuite } from './run.js'
 
@@ -41,5 +41,56 @@ describe('runSuite', () => {
     }
     await expect(runSuite(suite)).rejects.toThrow('server gone')
     expect(calls).toEqual(['sample', 'sample', 'sample', 'teardown'])
+  })
+
+  it("a teardown that throws after a failed sample does not hide the sample's error", async () => {
+    let teardowns = 0
+    const suite = {
+      name: 'x',
+      samples: 1,
+      cases: [
+        {
+          kind: 'value' as const,
+          id: 'x.v',
+          unit: 'ms',
+          better: 'lower' as const,
+          sample: (): number => {
+            throw new Error('server gone')
+          },
+        },
+      ],
+      teardown: () => {
+        teardowns++
+        throw new Error('ERR_IPC_CHANNEL_CLOSED')
+      },
+    }
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    try {
+      await expect(runSuite(suite)).rejects.toThrow('server gone')
+      expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/teardown failed too.*IPC/))
+    } finally {
+      stderr.mockRestore()
+    }
+    expect(teardowns).toBe(1)
+  })
+
+  it("a teardown's error is the run's when every sample succeeded", async () => {
+    const suite = {
+      name: 'x',
+      samples: 1,
+      cases: [
+        {
+          kind: 'value' as const,
+          id: 'x.v',
+          unit: 'ms',
+          better: 'lower' as const,
+          sample: () => 1,
+        },
+      ],
+      teardown: () => {
+        throw new Error('stop failed')
+      },
+    }
+    await expect(runSuite(suite)).rejects.toThrow('stop failed')
   })
 })

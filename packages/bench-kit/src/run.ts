@@ -16,9 +16,17 @@ export async function runSuite(suite: BenchSuite): Promise<BenchResult[]> {
   let samples: Map<string, number[]>
   try {
     samples = await sampleAll(suite.cases, suite.samples ?? 10)
-  } finally {
-    await suite.teardown?.()
+  } catch (error) {
+    // The sample's error is the one to see: a teardown failing after it (a server already gone)
+    // is told, not thrown in its place.
+    try {
+      await suite.teardown?.()
+    } catch (teardownError) {
+      process.stderr.write(`bench ${suite.name}: teardown failed too: ${String(teardownError)}\n`)
+    }
+    throw error
   }
+  await suite.teardown?.()
   const figures = new Map<string, Figure & { rme: number; n: number }>()
   for (const c of suite.cases) {
     const values = samples.get(c.id) ?? []
