@@ -1,9 +1,9 @@
 import { TLB_RELEASE_BITS, VsmVp, VtlError, type GuestVtl } from '@vtl/core'
 import type { TdSnapshot } from './td-snapshot.js'
 import { hypercallPagesProblem } from '../guest/hypercall-pages.js'
-import { overlayMappings, pageKey, savedOverlayMsrs } from './overlay-snapshot.js'
+import { overlayMappings, pageKey, savedOverlayMsrs, upgradeOverlays } from './overlay-snapshot.js'
 import { finish, type SlicedWork } from './sliced-work.js'
-import { BIG, BIG_WORD, HEX_WORD, saveVp } from './vp-snapshot.js'
+import { BIG, BIG_WORD, HEX_WORD, saveVp, upgradeSnapshot } from './vp-snapshot.js'
 
 const OVERLAY_KINDS: ReadonlySet<string> = new Set(['assist', 'simp', 'siefp'])
 
@@ -511,7 +511,9 @@ function* checkGuest(value: unknown, vps: number, field: string): SlicedWork<voi
 
 /**
  * Checks a snapshot document completely before any of it is applied (`restoreTd` calls it).
- * Throws `E_INVALID_VALUE` with `field` naming the first bad field.
+ * Throws `E_INVALID_VALUE` with `field` naming the first bad field. A document saved by an
+ * older version is judged as `restoreTd` judges it: after the same upgrades (fields added since,
+ * such as `memory.overlays`, get the values such a TD had), so both accept the same documents.
  */
 export function validateSnapshot(
   document: unknown,
@@ -520,14 +522,20 @@ export function validateSnapshot(
   finish(checkSnapshot(document, limits))
 }
 
-/** `validateSnapshot` as sliced work: it yields after each VP, trace event, memory run, page. */
+/**
+ * `validateSnapshot` as sliced work (it yields after each VP, trace event, memory run, page),
+ * giving back the upgraded document.
+ */
 export function* checkSnapshot(
   document: unknown,
   limits: SnapshotLimits = {}
 ): SlicedWork<TdSnapshot> {
   const { maxVps, maxMemory, maxTraceLimit } = { ...DEFAULT_LIMITS, ...limits }
-  yield* checkAllValues(document)
-  const snapshot = object(document, '', [
+  const upgraded = isObject(document)
+    ? upgradeOverlays(yield* upgradeSnapshot(document as unknown as TdSnapshot))
+    : document
+  yield* checkAllValues(upgraded)
+  const snapshot = object(upgraded, '', [
     'version',
     'options',
     'platform',
@@ -595,7 +603,7 @@ export function* checkSnapshot(
     str(fault.status, `faults[${i}].status`)
     int(fault.remaining, `faults[${i}].remaining`)
   })
-  return document as TdSnapshot
+  return upgraded as TdSnapshot
 }
 
 let vpShapes: Json[] | undefined
