@@ -12,8 +12,10 @@ const vtl = (gpn: bigint): unknown => ({
 })
 
 const upgraded = (vps: unknown[], runs: unknown[]): unknown =>
-  (upgradeOverlays({ vps, memory: { runs, defaults: {} } }).memory as { overlays: unknown })
-    .overlays
+  (
+    upgradeOverlays<{ vps: unknown; memory: unknown }>({ vps, memory: { runs, defaults: {} } })
+      .memory as { overlays: unknown }
+  ).overlays
 
 describe('upgradeOverlays (a snapshot saved before memory.overlays)', () => {
   it('gives each mapped page the first holding run’s permissions, null when none or no run', () => {
