@@ -1,6 +1,6 @@
 import { HvStatus, HypercallMsrBits, VtlError, type GuestVtl, type VtlState } from '@vtl/core'
 import type { SimTd } from '../td/sim-td.js'
-import { BIG, BIG_WORD, HEX_WORD } from './vp-snapshot.js'
+import { BIG, BIG_WORD, HEX_WORD, isRecord } from './vp-snapshot.js'
 
 /**
  * An overlay page a VTL maps (VP assist page, SIMP, SIEFP, hypercall page; §13.14) as a snapshot
@@ -37,9 +37,6 @@ export function overlayMsrs(state: VtlState): OverlayMsrs {
     hypercallMsr: state.hypercallMsr,
   }
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 const tagged = (v: unknown): bigint | undefined =>
   typeof v === 'string' && BIG_WORD.test(v) ? BigInt(v.slice(BIG.length)) : undefined
