@@ -18,6 +18,7 @@ import {
   u64,
   u8,
 } from './testing/arbitraries.js'
+import { decodeVpContextHeader, decodeVpContextInput } from './vp-context-input.js'
 
 // Header written from §1.4: partition 0x1122334455667788, vp_index 0x0A0B0C0D, target_vtl 1,
 // reserved bytes E1 E2 E3.
@@ -105,4 +106,26 @@ describe.each(codecs)('%s (240 B)', (name, encode, decode, size) => {
 it('StartVirtualProcessor keeps rsvd0 (byte 13) and rsvd1 (bytes 14..15) in `reserved`', () => {
   const raw = bytes(toHex(HEADER.subarray(0, 13)) + '5a 3412' + toHex(SEQUENTIAL_CONTEXT_BYTES))
   expect(decodeStartVirtualProcessor(raw).reserved).toBe(0x12345a)
+})
+
+describe('decodeVpContextInput (the shared layout)', () => {
+  it('decodes the context from its own bytes only: a pure codec (extra arguments change nothing)', () => {
+    const input = encodeEnableVpVtl(INPUT)
+    // A caller passing a decoded context as before: the codec does not take it.
+    const decode: (bytes: Uint8Array, field: string, context?: unknown) => unknown =
+      decodeVpContextInput
+    const elsewhere = { ...SEQUENTIAL_CONTEXT, rip: 0x1234n }
+    expect(decode(input, 'EnableVpVtlX64', elsewhere)).toEqual(INPUT)
+  })
+
+  it('decodes the header alone with the whole length checked', () => {
+    const input = encodeEnableVpVtl(INPUT)
+    // toEqual: the header has no `context` key at all.
+    expect(decodeVpContextHeader(input, 'EnableVpVtlX64')).toEqual({ ...INPUT, context: undefined })
+    expect('context' in decodeVpContextHeader(input, 'EnableVpVtlX64')).toBe(false)
+    expectVtlError(
+      () => decodeVpContextHeader(input.subarray(0, 239), 'EnableVpVtlX64'),
+      'E_DECODE_LENGTH'
+    )
+  })
 })

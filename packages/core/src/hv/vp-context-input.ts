@@ -52,19 +52,28 @@ export function encodeVpContextInput(input: VpContextInput, field: string): Uint
   return bytes
 }
 
-/** `context`: the decoding of bytes 16..240 when the caller has it already. */
-export function decodeVpContextInput(
+export function decodeVpContextInput(bytes: Uint8Array, field: string): Required<VpContextInput> {
+  const header = decodeVpContextHeader(bytes, field)
+  return {
+    partitionId: header.partitionId,
+    vpIndex: header.vpIndex,
+    targetVtl: header.targetVtl,
+    context: readInitialVpContextX64(viewOf(bytes), 16),
+    reserved: header.reserved,
+  }
+}
+
+/** The input's fields before the context (bytes 0..16), after checking the whole length. */
+export function decodeVpContextHeader(
   bytes: Uint8Array,
-  field: string,
-  context?: InitialVpContextX64
-): Required<VpContextInput> {
+  field: string
+): Omit<Required<VpContextInput>, 'context'> {
   expectLength(bytes, VP_CONTEXT_INPUT_SIZE, field)
   const view = viewOf(bytes)
   return {
     partitionId: view.getBigUint64(0, true),
     vpIndex: view.getUint32(8, true),
     targetVtl: view.getUint8(12),
-    context: context ?? readInitialVpContextX64(view, 16),
     reserved: readU24(view, 13),
   }
 }

@@ -11,6 +11,7 @@ import {
   PlainSharedVsmState,
   type SharedVsmState,
 } from './shared-state.js'
+import { SWITCH_EXITS, type SwitchExits } from './loop/switch-exits.js'
 import { VsmVp } from './vp.js'
 
 export interface VsmPorts {
@@ -58,6 +59,8 @@ export class VsmEngine {
   readonly dr6Shared: boolean
   readonly fixedBits: VmxFixedBits
   readonly xssSupported: bigint
+  /** The loop's last VTL-switch exits (`handleVmcall`); internal. */
+  readonly [SWITCH_EXITS]: SwitchExits = [undefined, undefined]
 
   constructor(options: VsmEngineOptions) {
     this.vpCount = options.vpCount

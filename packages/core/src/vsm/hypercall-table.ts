@@ -12,7 +12,7 @@ import {
   MODIFY_VTL_PROTECTION_MASK_HEADER_SIZE,
 } from '../hv/modify-vtl-protection-mask.js'
 import type { HvStatus } from '../hv/status.js'
-import { decodeVpContextInput, type VpContextInput } from '../hv/vp-context-input.js'
+import { decodeVpContextHeader, type VpContextInput } from '../hv/vp-context-input.js'
 import {
   decodeGetSetVpRegistersHeader,
   GET_SET_VP_REGISTERS_HEADER_SIZE,
@@ -85,14 +85,21 @@ const C = HypercallCode
 
 /**
  * EnableVpVtl's or StartVirtualProcessor's input with the shared frozen decoding of its context
- * (`raw`, bytes 16..240): the handlers only check a context and queue the raw bytes.
+ * (`raw`, bytes 16..240 of `input`): the handlers only check a context and queue the raw bytes.
  */
 function vpContextInput(
   input: Uint8Array,
   field: string,
   raw: Uint8Array
 ): Required<VpContextInput> {
-  return decodeVpContextInput(input, field, sharedInitialContext(raw))
+  const header = decodeVpContextHeader(input, field)
+  return {
+    partitionId: header.partitionId,
+    vpIndex: header.vpIndex,
+    targetVtl: header.targetVtl,
+    context: sharedInitialContext(raw),
+    reserved: header.reserved,
+  }
 }
 
 const gpns = (elements: Uint8Array, count: number): bigint[] => readGpnList(elements, 0, count)

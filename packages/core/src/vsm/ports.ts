@@ -46,7 +46,8 @@ export interface InjectedException {
 export interface VpPort {
   /**
    * Write `vtl`'s registers on `vp` (TDG.VP.WR on VMCS #2 for VTL1 on TDX). A non-success status
-   * means nothing was written; the engine then leaves its own state as it was.
+   * means nothing was written; the engine then leaves its own state as it was. `registers` is
+   * read-only: it may be frozen and shared between VPs (copy it to keep a changed version).
    */
   writeVtlRegisters(vp: number, vtl: GuestVtl, registers: VtlRegisterWrite): HvStatus
   /** Kick `vp` out of its lower VTL so that it handles its wake reasons (§2.4). */

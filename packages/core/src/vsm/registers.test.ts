@@ -32,6 +32,19 @@ describe('advanceRip (the bank keeps RIP as two u32 halves behind its rip access
     expect(plain.rip).toBe(0x1n)
   })
 
+  it('refuses a write to the RIP of a frozen bank, as for a data property', () => {
+    const bank = Object.freeze(resetPrivateRegisters())
+    expect(() => {
+      ;(bank as PrivateRegisters).rip = 0x1000n
+    }).toThrow(TypeError)
+    expect(bank.rip).toBe(0xfff0n)
+    // Freezing a copy leaves the bank it came from writable.
+    const live = resetPrivateRegisters()
+    Object.freeze(structuredClone(live))
+    live.rip = 0x1000n
+    expect(live.rip).toBe(0x1000n)
+  })
+
   it('leaves rip an ordinary first property: keys, spread, structuredClone, Object.assign', () => {
     const bank = resetPrivateRegisters()
     advanceRip(bank, 3)

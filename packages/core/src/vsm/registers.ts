@@ -88,6 +88,8 @@ const TWO_32 = 0x1_0000_0000
  * everything else `rip` is an ordinary property (spread, structuredClone, Object.assign and JSON
  * all go through the accessor). The cell is three private fields added to the bank (`new
  * RipCell(bank)`): no property of the bank shows it, and adding them costs no `defineProperty`.
+ * A copy made through property descriptors (`Object.getOwnPropertyDescriptors`) gets the accessor
+ * without a cell, so reading its `rip` throws a TypeError: copy a bank by value instead.
  */
 class RipCell extends Given {
   /** RIP as a BigInt; undefined while the halves are ahead of it. */
@@ -107,11 +109,18 @@ class RipCell extends Given {
   }
 
   static write(bank: RipCell, value: bigint): void {
+    // The cell is no property, so freezing the bank would not stop it: a frozen bank's RIP
+    // refuses a write as a data property would.
+    if (Object.isFrozen(bank)) readOnlyRip()
     bank.#value = value
     bank.#low = -1
   }
 
-  /** RIP past `length` bytes on a bank with a cell; false (nothing done) for any other object. */
+  /**
+   * RIP past `length` bytes on a bank with a cell; false (nothing done) for any other object. A
+   * frozen bank is not refused here (an `Object.isFrozen` test would double the cost of this, the
+   * hottest register operation): never freeze a live bank.
+   */
   static advance(registers: object, length: number): boolean {
     if (!(#low in registers)) return false
     const bank = registers
@@ -134,6 +143,10 @@ class RipCell extends Given {
     bank.#value = undefined
     return true
   }
+}
+
+function readOnlyRip(): never {
+  throw new TypeError("Cannot assign to read only property 'rip' of object")
 }
 
 // One accessor pair for every bank (banks share their hidden class); RIP comes first, as before.

@@ -3,7 +3,6 @@ import {
   decodeInitialVpContextX64,
   type InitialVpContextX64,
 } from '../hv/initial-vp-context.js'
-import type { SegmentRegister, TableRegister } from '../hv/segment-register.js'
 import type { PrivateRegisters } from './registers.js'
 import { sharedSegment, sharedTable } from './shared-segments.js'
 
@@ -65,14 +64,6 @@ function sameWords(a: Uint32Array, b: Uint32Array): boolean {
   return true
 }
 
-function frozenSegment(segment: SegmentRegister): SegmentRegister {
-  return Object.freeze(segment)
-}
-
-function frozenTable(table: TableRegister): TableRegister {
-  return Object.freeze(table)
-}
-
 function entryFor(bytes: Uint8Array, words = wordsOf(bytes)): Entry {
   if (words !== undefined) {
     for (let i = 0; i < entries.length; i++) {
@@ -87,16 +78,16 @@ function entryFor(bytes: Uint8Array, words = wordsOf(bytes)): Entry {
   }
   // Decoding checks the length, so a wrong-sized buffer throws here as the codec does.
   const decoded = decodeInitialVpContextX64(bytes)
-  decoded.cs = frozenSegment(decoded.cs)
-  decoded.ds = frozenSegment(decoded.ds)
-  decoded.es = frozenSegment(decoded.es)
-  decoded.fs = frozenSegment(decoded.fs)
-  decoded.gs = frozenSegment(decoded.gs)
-  decoded.ss = frozenSegment(decoded.ss)
-  decoded.tr = frozenSegment(decoded.tr)
-  decoded.ldtr = frozenSegment(decoded.ldtr)
-  decoded.idtr = frozenTable(decoded.idtr)
-  decoded.gdtr = frozenTable(decoded.gdtr)
+  decoded.cs = Object.freeze(decoded.cs)
+  decoded.ds = Object.freeze(decoded.ds)
+  decoded.es = Object.freeze(decoded.es)
+  decoded.fs = Object.freeze(decoded.fs)
+  decoded.gs = Object.freeze(decoded.gs)
+  decoded.ss = Object.freeze(decoded.ss)
+  decoded.tr = Object.freeze(decoded.tr)
+  decoded.ldtr = Object.freeze(decoded.ldtr)
+  decoded.idtr = Object.freeze(decoded.idtr)
+  decoded.gdtr = Object.freeze(decoded.gdtr)
   const entry: Entry = {
     words: new Uint32Array(bytes.slice().buffer),
     context: Object.freeze(decoded),

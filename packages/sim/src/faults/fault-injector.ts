@@ -316,10 +316,6 @@ export class FaultInjector {
     readonly vpWrStatus?: VpWrPort['vpWrStatus']
   } {
     const tdcall = (vp: number, input: TdcallInput): TdcallOutput => {
-      // Nothing armed and no random plan (every TDG.VP.ENTER of a round trip): straight through.
-      if (this.armedFaults.length === 0 && this.randomPlan === undefined) {
-        return port.tdcall(vp, input)
-      }
       const rax = this.tdcallFault(vp, input.leaf)
       if (rax === undefined) return port.tdcall(vp, input)
       return { rax, rcx: 0n, rdx: 0n, r8: 0n, r9: 0n, r10: 0n, r11: 0n }

@@ -131,11 +131,18 @@ export class StepScratch {
   view: GuestView | undefined
 }
 
+/**
+ * The key of a TD's `StepScratch`: a symbol the package does not export, so the last step's state
+ * is no public member of `SimTd`.
+ */
+export const STEP_SCRATCH: unique symbol = Symbol('stepScratch')
+
 /** Where the step's report reads the guest's registers and RAM (the scratch view, refilled). */
 function guestView(td: SimTd, guest: GuestVpState, vp: number): GuestView {
   const regs = td.engine.vp(vp).shared
-  const view = td.scratch.view
-  if (view === undefined) return (td.scratch.view = { guest, regs, contents: td.contents })
+  const scratch = td[STEP_SCRATCH]
+  const view = scratch.view
+  if (view === undefined) return (scratch.view = { guest, regs, contents: td.contents })
   view.guest = guest
   view.regs = regs
   view.contents = td.contents
@@ -169,7 +176,7 @@ function run(
   guest.action = action
   guest.readValue = undefined
   const hook = afterExit(td, vp, action)
-  const scratch = td.scratch
+  const scratch = td[STEP_SCRATCH]
   const options =
     hook !== undefined
       ? hookOptions(scratch, prepared, hook)

@@ -1,6 +1,6 @@
 import { HvStatus, HypercallMsrBits, VtlError, type GuestVtl, type VtlState } from '@vtl/core'
 import type { SimTd } from '../td/sim-td.js'
-import { BIG, BIG_WORD, HEX_WORD } from './vp-snapshot.js'
+import { BIG, BIG_WORD, HEX_WORD, isRecord } from './vp-snapshot.js'
 
 /**
  * An overlay page a VTL maps (VP assist page, SIMP, SIEFP, hypercall page; §13.14) as a snapshot
@@ -37,9 +37,6 @@ export function overlayMsrs(state: VtlState): OverlayMsrs {
     hypercallMsr: state.hypercallMsr,
   }
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 const tagged = (v: unknown): bigint | undefined =>
   typeof v === 'string' && BIG_WORD.test(v) ? BigInt(v.slice(BIG.length)) : undefined
@@ -134,20 +131,55 @@ export function restoreOverlays(td: SimTd, overlays: readonly SavedOverlay[]): v
   }
 }
 
-/** `vtl`'s permissions on `gpn` in saved runs (null: none, or no run holds the page). */
-function runPermissions(runs: unknown, vtl: GuestVtl, gpn: bigint): number | null {
-  const gpa = gpn << 12n
-  const hex = (v: unknown): bigint | undefined =>
-    typeof v === 'string' && HEX_WORD.test(v) ? BigInt(v) : undefined
+const hexWord = (v: unknown): bigint | undefined =>
+  typeof v === 'string' && HEX_WORD.test(v) ? BigInt(v) : undefined
+
+/** The first index in ascending `gpas` not below `gpa` (`gpas.length` when none). */
+function lowerBound(gpas: readonly bigint[], gpa: bigint): number {
+  let lo = 0
+  let hi = gpas.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((gpas[mid] as bigint) < gpa) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * Each page's VTL permissions in saved runs: those of the first run (in document order) holding
+ * it; null when that run has none or no run holds the page. `pages` is sorted by GPN. One pass
+ * over the runs: each finds its first page by binary search, and a page once given permissions is
+ * skipped (a next-unsettled pointer per page), so overlapping or unordered runs (which validation
+ * refuses later) cost no more than ordered ones.
+ */
+function runPermissions(runs: unknown, pages: readonly OverlayMapping[]): (number | null)[] {
+  const gpas = pages.map((p) => p.gpn << 12n)
+  const perms: (number | null)[] = pages.map(() => null)
+  const next = pages.map((_, i) => i).concat(pages.length)
+  const unsettled = (i: number): number => {
+    let root = i
+    while (next[root] !== root) root = next[root] as number
+    for (let j = i; j !== root;) {
+      const after = next[j] as number
+      next[j] = root
+      j = after
+    }
+    return root
+  }
   for (const run of Array.isArray(runs) ? (runs as unknown[]) : []) {
     if (!isRecord(run)) continue
-    const start = hex(run.start)
-    const end = hex(run.end)
-    if (start === undefined || end === undefined || gpa < start || gpa >= end) continue
-    const perms = run[vtl === 0 ? 'vtl0' : 'vtl1']
-    return typeof perms === 'number' ? perms : null
+    const start = hexWord(run.start)
+    const end = hexWord(run.end)
+    if (start === undefined || end === undefined) continue
+    for (let i = unsettled(lowerBound(gpas, start)); i < pages.length; i = unsettled(i + 1)) {
+      if ((gpas[i] as bigint) >= end) break
+      const p = run[(pages[i] as OverlayMapping).vtl === 0 ? 'vtl0' : 'vtl1']
+      perms[i] = typeof p === 'number' ? p : null
+      next[i] = i + 1
+    }
   }
-  return null
+  return perms
 }
 
 /**
@@ -161,10 +193,12 @@ export function upgradeOverlays<T extends { vps: unknown; memory: unknown }>(sna
   const msrs = (vps as unknown[]).map((vp) =>
     isRecord(vp) && Array.isArray(vp.vtls) ? (vp.vtls as unknown[]).map(savedOverlayMsrs) : []
   )
-  const overlays = overlayPages(overlayMappings(msrs)).map(({ vtl, gpn }) => ({
+  const pages = overlayPages(overlayMappings(msrs))
+  const saved = runPermissions(memory.runs, pages)
+  const overlays = pages.map(({ vtl, gpn }, i) => ({
     vtl,
     gpn: `0x${gpn.toString(16)}`,
-    saved: runPermissions(memory.runs, vtl, gpn),
+    saved: saved[i] as number | null,
   }))
   return { ...snapshot, memory: { ...memory, overlays } }
 }

@@ -2,15 +2,10 @@ import { PlainSharedVsmState, VtlError, formatHex, type VsmVp } from '@vtl/core'
 import { DEFAULT_HYPERCALL_PAGES } from '../guest/hypercall-pages.js'
 import { MemoryContents } from '../guest/memory-contents.js'
 import { SimTd, type PlatformRestore } from '../td/sim-td.js'
-import {
-  restoreOverlays,
-  saveOverlays,
-  upgradeOverlays,
-  type SavedOverlay,
-} from './overlay-snapshot.js'
+import { restoreOverlays, saveOverlays, type SavedOverlay } from './overlay-snapshot.js'
 import { finish, finishSliced, type SliceOptions, type SlicedWork } from './sliced-work.js'
 import { checkRoundTripSliced, checkSnapshot, type SnapshotLimits } from './validate-snapshot.js'
-import { BIG, saveVp, upgradeSnapshot } from './vp-snapshot.js'
+import { BIG, saveVp } from './vp-snapshot.js'
 
 /** A whole TD as JSON: everything a run can change, so that a restored TD continues identically. */
 export interface TdSnapshot {
@@ -243,8 +238,7 @@ export async function restoreTdSliced(
 }
 
 function* restoreWork(snapshot: TdSnapshot, limits?: SnapshotLimits): SlicedWork<SimTd> {
-  const upgraded = upgradeOverlays(yield* upgradeSnapshot(snapshot))
-  const document = yield* checkSnapshot(upgraded, limits)
+  const document = yield* checkSnapshot(snapshot, limits)
   const td = yield* applySnapshot(document)
   yield* checkRoundTripSliced(document, yield* saveWork(td))
   return td

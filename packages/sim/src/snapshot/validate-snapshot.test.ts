@@ -142,6 +142,15 @@ describe('snapshots from before TLB-lock halts and guest-RAM overlays', () => {
       }
     }
     delete (old.memory as { overlays?: unknown }).overlays
+    // validateSnapshot accepts what restoreTd accepts, and leaves the document as it was.
+    const text = JSON.stringify(old)
+    expect(() => {
+      validateSnapshot(old)
+    }).not.toThrow()
+    expect(JSON.stringify(old)).toBe(text)
+    expect(() => {
+      validateSnapshot(withLeaf(old, ['vps', 0, 'vtls', 0, 'vpAssistPage'], 'bigint:0xG'))
+    }).toThrow(/vps\[0\]\.vtls\[0\]\.vpAssistPage/)
     const td = restoreTd(old)
     expect(JSON.parse(JSON.stringify(saveTd(td)))).toEqual(current)
   })
@@ -154,6 +163,9 @@ describe('snapshots from before TLB-lock halts and guest-RAM overlays', () => {
       { vtl: 1, gpn: '0x90', saved: ALL },
     ])
     delete (saved.memory as { overlays?: unknown }).overlays
+    expect(() => {
+      validateSnapshot(saved)
+    }).not.toThrow()
     const restored = restoreTd(saved)
     expect(saveTd(restored).memory.overlays).toEqual([
       { vtl: 0, gpn: '0x60', saved: R | KX | UX },

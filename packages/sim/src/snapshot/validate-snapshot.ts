@@ -1,9 +1,9 @@
 import { TLB_RELEASE_BITS, VsmVp, VtlError, type GuestVtl } from '@vtl/core'
 import type { TdSnapshot } from './td-snapshot.js'
 import { hypercallPagesProblem } from '../guest/hypercall-pages.js'
-import { overlayMappings, pageKey, savedOverlayMsrs } from './overlay-snapshot.js'
+import { overlayMappings, pageKey, savedOverlayMsrs, upgradeOverlays } from './overlay-snapshot.js'
 import { finish, type SlicedWork } from './sliced-work.js'
-import { BIG, BIG_WORD, HEX_WORD, saveVp } from './vp-snapshot.js'
+import { BIG, BIG_WORD, HEX_WORD, isRecord, saveVp, upgradeSnapshot } from './vp-snapshot.js'
 
 const OVERLAY_KINDS: ReadonlySet<string> = new Set(['assist', 'simp', 'siefp'])
 
@@ -39,12 +39,8 @@ function refuse(path: string, why: string): never {
 
 type Json = Record<string, unknown>
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function object(value: unknown, field: string, keys?: readonly string[]): Json {
-  if (!isObject(value)) refuse(field, 'must be an object')
+  if (!isRecord(value)) refuse(field, 'must be an object')
   if (keys !== undefined) {
     for (const key of Object.keys(value)) {
       if (!keys.includes(key)) refuse(`${field}.${key}`, 'is not a snapshot field')
@@ -136,7 +132,7 @@ function checkValues(value: unknown, field: string, depth: number): void {
     value.forEach((v, i) => {
       checkValues(v, `${field}[${i}]`, depth + 1)
     })
-  } else if (isObject(value)) {
+  } else if (isRecord(value)) {
     for (const [k, v] of Object.entries(value)) checkValues(v, `${field}.${k}`, depth + 1)
   } else if (value !== null && typeof value !== 'boolean') {
     refuse(field, 'is not a JSON value')
@@ -145,7 +141,7 @@ function checkValues(value: unknown, field: string, depth: number): void {
 
 /** `checkValues` on the whole document, yielding after each VP and each other top-level field. */
 function* checkAllValues(document: unknown): SlicedWork<void> {
-  if (!isObject(document)) {
+  if (!isRecord(document)) {
     checkValues(document, '', 0)
     return
   }
@@ -511,7 +507,9 @@ function* checkGuest(value: unknown, vps: number, field: string): SlicedWork<voi
 
 /**
  * Checks a snapshot document completely before any of it is applied (`restoreTd` calls it).
- * Throws `E_INVALID_VALUE` with `field` naming the first bad field.
+ * Throws `E_INVALID_VALUE` with `field` naming the first bad field. A document saved by an
+ * older version is judged as `restoreTd` judges it: after the same upgrades (fields added since,
+ * such as `memory.overlays`, get the values such a TD had), so both accept the same documents.
  */
 export function validateSnapshot(
   document: unknown,
@@ -520,14 +518,20 @@ export function validateSnapshot(
   finish(checkSnapshot(document, limits))
 }
 
-/** `validateSnapshot` as sliced work: it yields after each VP, trace event, memory run, page. */
+/**
+ * `validateSnapshot` as sliced work (it yields after each VP, trace event, memory run, page),
+ * giving back the upgraded document.
+ */
 export function* checkSnapshot(
   document: unknown,
   limits: SnapshotLimits = {}
 ): SlicedWork<TdSnapshot> {
   const { maxVps, maxMemory, maxTraceLimit } = { ...DEFAULT_LIMITS, ...limits }
-  yield* checkAllValues(document)
-  const snapshot = object(document, '', [
+  const upgraded = isRecord(document)
+    ? upgradeOverlays(yield* upgradeSnapshot(document as unknown as TdSnapshot))
+    : document
+  yield* checkAllValues(upgraded)
+  const snapshot = object(upgraded, '', [
     'version',
     'options',
     'platform',
@@ -540,7 +544,7 @@ export function* checkSnapshot(
   ])
   int(snapshot.version, 'version', 1, 1)
   const optionKeys = ['vps', 'memory', 'gpaWidth', 'mbecCapable', 'seed']
-  const chosen = isObject(snapshot.options) && 'hypercallPages' in snapshot.options
+  const chosen = isRecord(snapshot.options) && 'hypercallPages' in snapshot.options
   const options = object(snapshot.options, 'options', [
     ...optionKeys,
     ...(chosen ? ['hypercallPages'] : []),
@@ -595,7 +599,7 @@ export function* checkSnapshot(
     str(fault.status, `faults[${i}].status`)
     int(fault.remaining, `faults[${i}].remaining`)
   })
-  return document as TdSnapshot
+  return upgraded as TdSnapshot
 }
 
 let vpShapes: Json[] | undefined
@@ -620,7 +624,7 @@ export function checkRoundTrip(document: unknown, saved: unknown, field = ''): v
     })
     return
   }
-  if (isObject(document) && isObject(saved)) {
+  if (isRecord(document) && isRecord(saved)) {
     const keys = new Set([...Object.keys(document), ...Object.keys(saved)])
     for (const k of keys) checkRoundTrip(document[k], saved[k], at(k))
     return
@@ -638,7 +642,7 @@ const asJson = (value: unknown): unknown =>
 /** An array or a plain object (no class, no `toJSON`): one whose JSON form is its own parts. */
 export function plain(value: unknown): value is unknown[] | Json {
   if (Array.isArray(value)) return true
-  if (!isObject(value) || 'toJSON' in value) return false
+  if (!isRecord(value) || 'toJSON' in value) return false
   const proto: unknown = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
 }

@@ -51,7 +51,8 @@ export function saveVp(vp: VsmVp): unknown {
   })
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
+/** A JSON object (not null, not an array). */
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** A VTL saved before guest-RAM overlays or the hypercall MSR: none mapped then. */

@@ -29,6 +29,19 @@ describe('SimTd', () => {
     expect(td.module.pageAttr((1n << 28n) - 1n).vm2).not.toBe(0)
   })
 
+  it("keeps the last step's reused objects out of its public members", () => {
+    const td = new SimTd({ vps: 2, memory: 8n << 20n, traceEvents: false })
+    for (const action of ENABLE) performStep(td, 0, action)
+    // No string-keyed member holds the step scratch (the guest's registers and RAM of the last step).
+    expect('scratch' in td).toBe(false)
+    const members = Object.getOwnPropertyNames(td).map(
+      (k) => (td as unknown as Record<string, unknown>)[k]
+    )
+    expect(members.some((m) => m instanceof Object && m.constructor.name === 'StepScratch')).toBe(
+      false
+    )
+  })
+
   it('boots per scenario-format.md: VTL0 full access, VTL1 none, startedVps running', () => {
     const td = new SimTd({ vps: 3, memory: 8n << 20n, startedVps: [0, 2] })
     const attr = td.module.pageAttr(5)

@@ -47,7 +47,7 @@ import type { PreparedVpWr, VpEnterExit } from '../tdx-module/types.js'
 import { Trace, type TraceJson, type TraceStats } from '../trace/trace.js'
 import { guestExit, ssDpl, type ScriptedGuestVp } from '../guest/guest-exit.js'
 import { resolveHypercallPages, type HypercallPages } from '../guest/hypercall-pages.js'
-import { StepScratch, guestStep, type StepOutcome } from '../guest/perform.js'
+import { STEP_SCRATCH, StepScratch, guestStep, type StepOutcome } from '../guest/perform.js'
 import type { GuestAction } from '../scenario/types.js'
 import type { L2Cpu } from './l2-cpu.js'
 import { SimTdBacking } from './sim-td-backing.js'
@@ -182,8 +182,8 @@ export class SimTd {
   readonly enteredVtl: Uint8Array
   /** VPs kicked by a cross-VP operation and not stepped since. */
   private readonly woken = new Set<number>()
-  /** The step path's reused objects (see `StepScratch`). */
-  readonly scratch = new StepScratch()
+  /** The step path's reused objects (see `StepScratch`); internal. */
+  readonly [STEP_SCRATCH] = new StepScratch()
   /** The VP on whose thread the current operation runs (TDCALL and hypercall attribution). */
   private currentVp = 0
   private pendingVp = -1

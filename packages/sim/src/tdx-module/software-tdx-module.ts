@@ -292,9 +292,8 @@ export class SoftwareTdxModule implements VpWrPort {
   }
 
   private dispatch(vp: number, i: TdcallInput): TdcallOutput {
-    // The leaves of the VTL round trip and of a context switch first.
+    // The leaves of a context switch first (`tdcall` takes TDG.VP.ENTER before this).
     const leaf = i.leaf
-    if (leaf === LEAF_VP_ENTER) return this.enter(vp, i.rcx, i.rdx)
     if (leaf === LEAF_VP_WR) return this.vpWr(vp, i.rdx, i.r8, i.r9)
     if (leaf === LEAF_VP_RD) return this.vpRd(vp, i.rdx)
     switch (leaf) {

@@ -150,6 +150,34 @@ describe('runVp: the one VP loop (§6.4) over a backing', () => {
     expect(run).toMatchObject({ vtl: 0, activeVtl: 1, exit: { outcome: { kind: 'vtl-switch' } } })
   })
 
+  it("two TDs never share a VTL-switch exit: editing one leaves the other TD's next VtlCall as it was", () => {
+    const td = (): (() => ReturnType<typeof runVp>) => {
+      const h = makeEngine(1)
+      bringUpBsp(h)
+      const regs = h.engine.vp(0).shared
+      const backing = new FakeBacking(h, () => {
+        regs.rax = 0n
+        regs.rcx = 0x11n
+        return vmcall()
+      })
+      return () => runVp(h.engine, backing, 0)
+    }
+    const a = td()
+    const b = td()
+    const exitA = a().exit as { control: bigint; tag?: string }
+    // A caller that edits TD A's exit (it should not) changes nothing TD B sees.
+    exitA.control = 0x12n
+    exitA.tag = 'td-A'
+    const exitB = b().exit
+    expect(exitB).not.toBe(exitA)
+    expect(exitB).toEqual({
+      kind: 'vmcall',
+      control: 0x11n,
+      outputGpa: 0n,
+      outcome: { kind: 'vtl-switch', vtl: 1, advanceRip: true },
+    })
+  })
+
   it.each([
     [
       'VTL1 took R: intercept needs SINT0 (masked: InvalidSynicState)',

@@ -8,6 +8,7 @@ import {
   type HypercallOutcome,
   type HypercallRequest,
 } from '../dispatch.js'
+import { SWITCH_EXITS } from './switch-exits.js'
 import type { VpBackingBase } from './vp-backing.js'
 import type { VpExit } from './vp-exit.js'
 
@@ -31,7 +32,10 @@ class MemoryCall implements HypercallRequest {
   }
 }
 
-/** A VMCALL exit as the loop handled it (a VTL switch's is shared: read it only). */
+/**
+ * A VMCALL exit as the loop handled it (a VTL switch's is reused for the engine's next identical
+ * switch: read it only).
+ */
 export interface VmcallExit {
   kind: 'vmcall'
   /** The control word (RCX) the guest passed. */
@@ -42,21 +46,21 @@ export interface VmcallExit {
 }
 
 /**
- * The last VtlCall and VtlReturn exits: a round trip repeats them (same outcome object, same R8),
- * so the loop hands back the same exit instead of a new one per switch.
+ * The engine's last VtlCall or VtlReturn exit, or a new one: a round trip repeats them (same
+ * outcome object, same R8), so the loop hands back the same exit instead of a new one per switch.
  */
-const switchExits: [VmcallExit | undefined, VmcallExit | undefined] = [undefined, undefined]
-
 function switchExit(
+  engine: VsmEngine,
   slot: 0 | 1,
   control: bigint,
   outputGpa: bigint,
   outcome: HypercallOutcome
 ): VmcallExit {
-  const last = switchExits[slot]
+  const exits = engine[SWITCH_EXITS]
+  const last = exits[slot]
   if (last !== undefined && last.outcome === outcome && last.outputGpa === outputGpa) return last
   const exit: VmcallExit = { kind: 'vmcall', control, outputGpa, outcome }
-  switchExits[slot] = exit
+  exits[slot] = exit
   return exit
 }
 
@@ -81,7 +85,7 @@ export function handleVmcall(
     const slot = control === VTL_CALL ? 0 : 1
     const outputGpa = regs.r8
     const outcome = dispatchVtlSwitch(engine, vp, SWITCH_SPECS[slot], control, regs.rax)
-    if (outcome.kind === 'vtl-switch') return switchExit(slot, control, outputGpa, outcome)
+    if (outcome.kind === 'vtl-switch') return switchExit(engine, slot, control, outputGpa, outcome)
     return { kind: 'vmcall', control, outputGpa, outcome }
   }
   return generalCall(engine, backing, vp, exit.cpl, regs, control)
