@@ -21,10 +21,10 @@ function calibrate(op: () => unknown): number {
 
 /**
  * Cases are sampled round-robin, so every sample starts right after another case ran: its first
- * milliseconds run code whose type feedback and optimisation the other case just changed (shared
- * functions re-optimised, caches refilled). That transition belongs to neither case, and on the
- * sim round trip it cost up to 60 % of a 50 ms sample. An untimed eighth of the batch first
- * measures each case in its steady state.
+ * milliseconds run code whose type feedback and optimisation the other case may just have changed
+ * (shared functions re-optimised, caches refilled), a cost that belongs to neither case. An
+ * untimed eighth of the batch first lets that settle. It does not remove a noisy machine's own
+ * swings: on the 2-core VM we measure on, samples of the same op still differ by up to ±15 %.
  */
 const REWARM_SHIFT = 3
 
