@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { VALUE_WARMUP_SAMPLES, sampleAll, throughputSample } from './measure.js'
 import { runSuite } from './run.js'
+import type { BenchSuite } from './suite.js'
 
 describe('sampleAll', () => {
   it('records no value sample before the warm-up ones', async () => {
@@ -23,47 +24,44 @@ describe('throughputSample', () => {
   })
 })
 
+/** A one-case suite of one recorded sample (after the warm-up ones). */
+function valueSuite(sample: () => number, teardown: () => void): BenchSuite {
+  return {
+    name: 'x',
+    samples: 1,
+    cases: [{ kind: 'value', id: 'x.v', unit: 'ms', better: 'lower', sample }],
+    teardown,
+  }
+}
+
 describe('runSuite', () => {
   it('tears the suite down after its samples, also when one throws', async () => {
     const calls: string[] = []
-    const sample = (): number => {
-      calls.push('sample')
-      if (calls.length > 2) throw new Error('server gone')
-      return 1
-    }
-    const suite = {
-      name: 'x',
-      samples: 1,
-      cases: [{ kind: 'value' as const, id: 'x.v', unit: 'ms', better: 'lower' as const, sample }],
-      teardown: () => {
-        calls.push('teardown')
+    const suite = valueSuite(
+      () => {
+        calls.push('sample')
+        if (calls.length > 2) throw new Error('server gone')
+        return 1
       },
-    }
+      () => {
+        calls.push('teardown')
+      }
+    )
     await expect(runSuite(suite)).rejects.toThrow('server gone')
     expect(calls).toEqual(['sample', 'sample', 'sample', 'teardown'])
   })
 
   it("a teardown that throws after a failed sample does not hide the sample's error", async () => {
     let teardowns = 0
-    const suite = {
-      name: 'x',
-      samples: 1,
-      cases: [
-        {
-          kind: 'value' as const,
-          id: 'x.v',
-          unit: 'ms',
-          better: 'lower' as const,
-          sample: (): number => {
-            throw new Error('server gone')
-          },
-        },
-      ],
-      teardown: () => {
+    const suite = valueSuite(
+      () => {
+        throw new Error('server gone')
+      },
+      () => {
         teardowns++
         throw new Error('ERR_IPC_CHANNEL_CLOSED')
-      },
-    }
+      }
+    )
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
     try {
       await expect(runSuite(suite)).rejects.toThrow('server gone')
@@ -75,22 +73,12 @@ describe('runSuite', () => {
   })
 
   it("a teardown's error is the run's when every sample succeeded", async () => {
-    const suite = {
-      name: 'x',
-      samples: 1,
-      cases: [
-        {
-          kind: 'value' as const,
-          id: 'x.v',
-          unit: 'ms',
-          better: 'lower' as const,
-          sample: () => 1,
-        },
-      ],
-      teardown: () => {
+    const suite = valueSuite(
+      () => 1,
+      () => {
         throw new Error('stop failed')
-      },
-    }
+      }
+    )
     await expect(runSuite(suite)).rejects.toThrow('stop failed')
   })
 })
