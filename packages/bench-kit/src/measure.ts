@@ -45,7 +45,7 @@ export function throughputSample(c: ThroughputCase, batch: number): number {
 const collect = (globalThis as { gc?: () => void }).gc
 
 /** Unrecorded samples of a value case before its first recorded one. */
-export const VALUE_WARMUP_SAMPLES = 3
+const VALUE_WARMUP_SAMPLES = 3
 
 /**
  * Takes `samples` samples of every case, round-robin, so that a figure and its baseline see the

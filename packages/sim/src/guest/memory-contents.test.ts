@@ -31,6 +31,14 @@ describe('MemoryContents.over: contents in one contiguous buffer (guest RAM of a
     expect((contents as unknown as { pages: Map<number, Uint8Array> }).pages.size).toBe(1)
   })
 
+  it('a save reads every page and keeps no view of them', () => {
+    const ram = new Uint8Array(16 << 20)
+    const contents = MemoryContents.over(ram)
+    ram[0xff_f000] = 7
+    expect(contents.toJSON()).toEqual({ '0xfff': '07' + '00'.repeat(4095) })
+    expect((contents as unknown as { pages: Map<number, Uint8Array> }).pages.size).toBe(0)
+  })
+
   it('keeps pages beyond the buffer beside it, and a short last page reads zero past its end', () => {
     const ram = new Uint8Array(4096 + 16).fill(1)
     const contents = MemoryContents.over(ram)

@@ -32,11 +32,16 @@ export class MemoryContents {
   /** The bytes of page `gpn`, or undefined when it holds none (reads as zero). */
   private page(gpn: number): Uint8Array | undefined {
     const page = this.pages.get(gpn)
-    if (page !== undefined || this.ram === undefined) return page
-    if (!(gpn >= 0 && gpn < this.ramPages)) return undefined
-    const view = this.ram.subarray(gpn * PAGE, (gpn + 1) * PAGE)
-    this.pages.set(gpn, view)
+    if (page !== undefined) return page
+    const view = this.ramView(gpn)
+    if (view !== undefined) this.pages.set(gpn, view)
     return view
+  }
+
+  /** Page `gpn` of `ram` as a new view (undefined outside it), not kept. */
+  private ramView(gpn: number): Uint8Array | undefined {
+    if (this.ram === undefined || !(gpn >= 0 && gpn < this.ramPages)) return undefined
+    return this.ram.subarray(gpn * PAGE, (gpn + 1) * PAGE)
   }
 
   /** The bytes of page `gpn`, created zeroed when it has none yet. */
@@ -138,7 +143,8 @@ export class MemoryContents {
       ...[...this.pages.keys()].filter((gpn) => !(gpn >= 0 && gpn < ramPages)),
     ].sort((a, b) => a - b)
     for (const gpn of gpns) {
-      const page = this.page(gpn)
+      // A save reads every RAM page: it must not keep a view of each (they are made lazily).
+      const page = this.pages.get(gpn) ?? this.ramView(gpn)
       if (page === undefined || page.every((b) => b === 0)) continue
       out[`0x${gpn.toString(16)}`] = Buffer.from(page).toString('hex')
     }
