@@ -50,8 +50,6 @@ function parseChunk(meta: TdMeta, sources: readonly StepSource[], start: number)
 function renumbered(error: ScenarioError, start: number): ScenarioError {
   if (start === 0 || error.step === undefined) return error
   const field = error.field ?? ''
-  const problem = problemOf(error, field)
-  if (problem === undefined) return error
   const step = error.step + start
   const at = `steps[${error.step}]`
   return new ScenarioError(
@@ -60,19 +58,8 @@ function renumbered(error: ScenarioError, start: number): ScenarioError {
       step,
       field: field.startsWith(at) ? `steps[${step}]${field.slice(at.length)}` : field,
     },
-    problem
+    error.problem
   )
-}
-
-/**
- * What is wrong, without the location. A ScenarioError of an older installed @vtl/sim (which
- * `isInstance` recognises) has no `problem`: its message's location prefix is cut off instead.
- */
-function problemOf(error: ScenarioError, field: string): string | undefined {
-  const { problem } = error as Partial<Pick<ScenarioError, 'problem'>>
-  if (problem !== undefined) return problem
-  const where = `${error.file} (step ${String(error.step)}): ${field || '<root>'}: `
-  return error.message.startsWith(where) ? error.message.slice(where.length) : undefined
 }
 
 /** Steps validated between two looks at the time slice. */

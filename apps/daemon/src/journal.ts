@@ -460,7 +460,7 @@ export class Journal {
   ): number {
     const td = records[0]?.td
     const why = td === undefined ? undefined : this.failedTds.get(td)
-    if (why !== undefined) throw laterRecordError(td ?? '', why)
+    if (td !== undefined && why !== undefined) throw laterRecordError(td, why)
     this.queued.push({ first: this.high + 1, records, answer, texts })
     return this.given(records.length)
   }

@@ -24,8 +24,7 @@ export const TdIdParams = withFastParse(
       .openapi({ param: { name: 'id', in: 'path' }, example: 'td-1a2b3c4d' }),
   }),
   (params) => {
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined
-    const { id } = params as { id?: unknown }
+    const id = plainWithKeys(params, undefined)?.id
     return typeof id === 'string' && id.length >= 1 && id.length <= 64 ? { id } : undefined
   }
 )

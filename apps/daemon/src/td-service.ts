@@ -120,10 +120,15 @@ interface Written<T> {
 
 /** A due snapshot is taken this long after the TD's last command (its cost stays off a burst). */
 const SNAPSHOT_IDLE_MS = 100
-/** A TD's failure once a write of its records failed after its command ran. */
-const JOURNAL_WRITE_FAILED = 'a journal write failed after a command was applied'
 /** ... or at once when this many intervals' records piled up (a TD that is never idle). */
 const SNAPSHOT_OVERDUE = 4
+/** A TD's failure once a write of its records failed after its command ran. */
+const JOURNAL_WRITE_FAILED = 'a journal write failed after a command was applied'
+
+/** The refusal of a command whose journal record could not be written. */
+function lostWrite(td: string, why: string): ProblemError {
+  return new ProblemError('E_INTERNAL', `journal write failed (${why}); TD ${td} is marked failed`)
+}
 
 /**
  * The daemon's TDs, each with its own serialised command queue: software TDs (journaled, replayed
@@ -337,10 +342,7 @@ export class TdService {
       if (lost !== undefined && entry !== undefined) {
         // Its TD was marked failed when the write failed (`onWriteFailure`).
         this.fanout.publish(entry.meta.td, written.events)
-        throw new ProblemError(
-          'E_INTERNAL',
-          `journal write failed (${lost.message}); TD ${entry.meta.td} is marked failed`
-        )
+        throw lostWrite(entry.meta.td, lost.message)
       }
     }
     if (entry !== undefined && written.events.length > 0) {
@@ -427,11 +429,10 @@ export class TdService {
     const id = entry.meta.td
     this.fanout.publish(id, this.fanout.take(entry))
     const lost = this.journal.writeFailureOf(id)
+    if (lost !== undefined) return lostWrite(id, lost)
     return new ProblemError(
       'E_INTERNAL',
-      lost === undefined
-        ? `TD ${id} failed while the command ran (${entry.failure ?? ''}); it is not journaled`
-        : `journal write failed (${lost}); TD ${id} is marked failed`
+      `TD ${id} failed while the command ran (${entry.failure ?? ''}); it is not journaled`
     )
   }
 

@@ -1,7 +1,6 @@
 import { OpenAPIHono, createRoute, z, type RouteConfig } from '@hono/zod-openapi'
 import type { Context, TypedResponse } from 'hono'
 import type { JSONParsed } from 'hono/utils/types'
-import { withFastParse } from '../fast-parse.js'
 import type { IdempotencyEnv } from '../idempotency.js'
 import { HypercallResultSchema, ProblemSchema, TdIdParams } from '../schemas.js'
 import type { Idempotency } from '../td-types.js'
@@ -27,23 +26,15 @@ export const mutationErrors = {
   422: { description: 'Idempotency-Key reused for another request', content: problemContent },
 } as const
 
-export const IdempotencyHeaders = withFastParse(
-  z.object({
-    'idempotency-key': z
-      .string()
-      .optional()
-      .openapi({
-        param: { name: 'idempotency-key', in: 'header' },
-        description: 'a retry with the same key and request answers the first answer again',
-      }),
-  }),
-  (headers) => {
-    if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined
-    const key = (headers as { 'idempotency-key'?: unknown })['idempotency-key']
-    if (key === undefined) return {}
-    return typeof key === 'string' ? { 'idempotency-key': key } : undefined
-  }
-)
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description: 'a retry with the same key and request answers the first answer again',
+    }),
+})
 
 /**
  * `app.openapi` registering routes whose only header schema is `IdempotencyHeaders` with the
