@@ -12,11 +12,6 @@ export class VtlApic {
   /** LAPIC activity (§2.3); the VTL1 LAPIC runs on every VP, VTL0's waits for SIPI on APs. */
   activity: 'running' | 'halted' | 'wait-for-sipi' = 'running'
 
-  /** A copy of the in-service set. */
-  isrCopy(): Uint32Array {
-    return this.isr.slice()
-  }
-
   request(vector: number): void {
     const word = vector >>> 5
     this.irr[word] = ((this.irr[word] ?? 0) | (1 << (vector & 31))) >>> 0

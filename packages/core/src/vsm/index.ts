@@ -24,7 +24,7 @@ export {
   tlbReleaseCount,
 } from './shared-state.js'
 export type { SharedVsmState } from './shared-state.js'
-export { VsmVp, SINT_MASKED, plainSynic } from './vp.js'
+export { VsmVp, SINT_MASKED } from './vp.js'
 export type { GuestVsmVpState, RegisterInterceptState, VtlState, VtlSynic } from './vp.js'
 export { VtlApic } from './apic.js'
 export { resetPrivateRegisters, resetSharedRegisters } from './registers.js'

@@ -3,6 +3,7 @@ import {
   decodeInitialVpContextX64,
   type InitialVpContextX64,
 } from '../hv/initial-vp-context.js'
+import { Cr0 } from '../x86/register-bits.js'
 import type { PrivateRegisters } from './registers.js'
 import { sharedSegment, sharedTable } from './shared-segments.js'
 
@@ -28,9 +29,6 @@ export type ContextRegisters = Pick<
   | 'cr4'
   | 'pat'
 >
-
-/** CR0.ET: `write_cr0` forces it on whatever the guest gives (§13.11). */
-const CR0_ET = 1n << 4n
 
 /** One distinct 224-byte context: its bytes, its frozen decoding and the registers it writes. */
 interface Entry {
@@ -135,7 +133,8 @@ export function sharedContextRegisters(
       idtr: sharedTable(context.idtr),
       gdtr: sharedTable(context.gdtr),
       efer: context.efer,
-      cr0: context.cr0 | CR0_ET,
+      // CR0.ET: `write_cr0` forces it on whatever the guest gives (§13.11).
+      cr0: context.cr0 | Cr0.ET,
       cr3: context.cr3,
       cr4: context.cr4,
       pat: context.msrCrPat,

@@ -1,6 +1,5 @@
 import type { VsmEngine } from './engine.js'
 import { PartitionField } from './shared-state.js'
-import { plainSynic } from './vp.js'
 
 /**
  * A deep copy of every engine state a guest can change (the partition words, each VP's shared
@@ -38,11 +37,10 @@ export function snapshotEngine(engine: VsmEngine): unknown {
     vtl1: vp.vtl1,
     vtls: vp.vtls.map((v) => ({
       ...v,
-      synic: plainSynic(v.synic),
-      // Copies of the APIC's vector sets alone (they are views of a larger buffer).
+      // The APIC's fields as plain data (structuredClone below copies the vector sets).
       apic: {
-        irr: v.apic.irr.slice(),
-        isr: v.apic.isrCopy(),
+        irr: v.apic.irr,
+        isr: v.apic.isr,
         tpr: v.apic.tpr,
         nmiPending: v.apic.nmiPending,
         activity: v.apic.activity,

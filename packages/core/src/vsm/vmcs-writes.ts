@@ -110,9 +110,12 @@ const VMX_AR_UNUSABLE = 0x1_0000
 
 const U32_MAX_BIG = 0xffff_ffffn
 
-/** BigInt(n) of a selector, limit or attributes value: shared for 16-bit ones and all-ones. */
+/**
+ * BigInt(n) of a selector, limit or access-rights value: shared below 2^17 (16-bit values, and
+ * 16-bit attributes with VMX's unusable bit) and for all-ones.
+ */
 function big(n: number): bigint {
-  if (n >= 0 && n < 0x1_0000 && Number.isInteger(n)) return smallBigInt(n)
+  if (n >= 0 && n < 0x2_0000 && Number.isInteger(n)) return smallBigInt(n)
   if (n === 0xffff_ffff) return U32_MAX_BIG
   return BigInt(n)
 }
@@ -124,12 +127,7 @@ function big(n: number): bigint {
  */
 export function vmxAccessRights(segment: SegmentRegister): bigint {
   const attributes = segment.attributes
-  if ((attributes & SEGMENT_PRESENT) !== 0) return big(attributes)
-  // The unusable bit on 16-bit attributes (they always are) stays below 2^17: shared too.
-  if (attributes >= 0 && attributes < 0x1_0000 && Number.isInteger(attributes)) {
-    return smallBigInt(attributes | VMX_AR_UNUSABLE)
-  }
-  return BigInt(attributes | VMX_AR_UNUSABLE)
+  return big((attributes & SEGMENT_PRESENT) !== 0 ? attributes : attributes | VMX_AR_UNUSABLE)
 }
 
 type WriteField = (encoding: number, value: bigint, index: number) => boolean

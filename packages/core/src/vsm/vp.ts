@@ -59,15 +59,6 @@ export interface VtlState {
   interruptShadow: boolean
 }
 
-/**
- * A VTL's SynIC as a plain object with its fields in their saved order (for snapshots and state
- * copies). The arrays are the live ones: copy before changing them.
- */
-export function plainSynic(synic: VtlSynic): VtlSynic {
-  const { sint, scontrol, simp, siefp, vina, slotBusy, message } = synic
-  return { sint, scontrol, simp, siefp, vina, slotBusy, message }
-}
-
 // The reset SINTs and busy flags as array literals of constants: the engine then shares one
 // copy-on-write element store among all of them until a VTL writes one (a 1024-VP TD builds
 // 4,000 of these). `SINT_MASKED` is 0x10000n.

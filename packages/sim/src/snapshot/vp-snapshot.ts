@@ -1,4 +1,4 @@
-import { PlainSharedVsmState, plainSynic, sharedVsmStateBytes, type VsmVp } from '@vtl/core'
+import { PlainSharedVsmState, sharedVsmStateBytes, type VsmVp } from '@vtl/core'
 import type { SlicedWork } from './sliced-work.js'
 import type { TdSnapshot } from './td-snapshot.js'
 
@@ -30,17 +30,16 @@ export function saveVp(vp: VsmVp): unknown {
     vtl1: vp.vtl1 ?? null,
     shared: vp.shared,
     vtls: vp.vtls.map((v) => {
-      const synic = plainSynic(v.synic)
       return {
         registers: v.registers,
         vpAssistPage: v.vpAssistPage,
         hypercallMsr: v.hypercallMsr,
         control: v.control,
-        synic: { ...synic, message: synic.message.map((m) => m ?? null) },
+        synic: { ...v.synic, message: v.synic.message.map((m) => m ?? null) },
         overlayPrivate: v.overlayPrivate,
         apic: {
           irr: v.apic.irr,
-          isr: v.apic.isrCopy(),
+          isr: v.apic.isr,
           tpr: v.apic.tpr,
           nmiPending: v.apic.nmiPending,
           activity: v.apic.activity,
